@@ -69,7 +69,6 @@ interface InstanceRow {
 }
 
 interface InboxRow {
-  data: string;
   dueAt: number;
 }
 
@@ -110,6 +109,24 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 const now = (): string => new Date().toISOString();
 const json = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
 const parseJson = (s: string | undefined): unknown => (s === undefined || s === '' ? null : JSON.parse(s));
+
+// Table string properties hold at most 32K UTF-16 characters (64 KiB); longer JSON (orchestration
+// inputs, outputs, history payloads) is split across `name`, `name_1`, … with the count in `name_n`.
+const CHUNK = 30_000;
+function big(name: string, value: string): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  const n = Math.max(1, Math.ceil(value.length / CHUNK));
+  for (let i = 0; i < n; i++) out[i === 0 ? name : `${name}_${i}`] = value.slice(i * CHUNK, (i + 1) * CHUNK);
+  out[`${name}_n`] = n;
+  return out;
+}
+function readBig(entity: object, name: string): string {
+  const e = entity as Record<string, unknown>;
+  const n = typeof e[`${name}_n`] === 'number' ? (e[`${name}_n`] as number) : 1;
+  let s = typeof e[name] === 'string' ? (e[name] as string) : '';
+  for (let i = 1; i < n; i++) s += typeof e[`${name}_${i}`] === 'string' ? (e[`${name}_${i}`] as string) : '';
+  return s;
+}
 
 /** durable-functions JSON-encodes string inputs once more (the extension treats inputs as raw JSON). */
 function actionInput(v: unknown): unknown {
@@ -211,9 +228,10 @@ export class DurableEngine {
       parentInstanceId: parent?.instanceId ?? '',
       parentTaskId: parent?.taskId ?? -1,
     };
+    const entity = { partitionKey: enc(id), rowKey: '', ...row, ...big('input', row.input) };
     try {
-      if (existing) await this.instances.updateEntity({ partitionKey: enc(id), rowKey: '', ...row }, 'Replace', { etag: existing.etag });
-      else await this.instances.createEntity({ partitionKey: enc(id), rowKey: '', ...row });
+      if (existing) await this.instances.updateEntity(entity, 'Replace', { etag: existing.etag });
+      else await this.instances.createEntity(entity);
     } catch (err) {
       // Two concurrent starts with one id: the loser joins the winner's instance.
       const code = (err as { statusCode?: number }).statusCode;
@@ -233,9 +251,9 @@ export class DurableEngine {
       runtimeStatus: row.runtimeStatus,
       createdTime: row.createdTime,
       lastUpdatedTime: row.lastUpdatedTime,
-      input: opts.showInput === false ? null : parseJson(row.input),
-      output: parseJson(row.output),
-      customStatus: parseJson(row.customStatus),
+      input: opts.showInput === false ? null : parseJson(readBig(row, 'input')),
+      output: parseJson(readBig(row, 'output')),
+      customStatus: parseJson(readBig(row, 'customStatus')),
     };
     if (opts.showHistory) {
       const events = await this.loadHistory(instanceId, row.executionId);
@@ -258,9 +276,9 @@ export class DurableEngine {
         runtimeStatus: row.runtimeStatus,
         createdTime: row.createdTime,
         lastUpdatedTime: row.lastUpdatedTime,
-        input: parseJson(row.input),
-        output: parseJson(row.output),
-        customStatus: parseJson(row.customStatus),
+        input: parseJson(readBig(row, 'input')),
+        output: parseJson(readBig(row, 'output')),
+        customStatus: parseJson(readBig(row, 'customStatus')),
       });
     }
     return out;
@@ -307,7 +325,7 @@ export class DurableEngine {
       if (left <= 0) throw new Error(`Instance ${instanceId} did not finish within ${timeoutMs} ms (status ${s?.runtimeStatus ?? 'missing'})`);
       await new Promise<void>((resolve) => {
         const list = this.waiters.get(instanceId) ?? [];
-        const t = setTimeout(resolve, Math.min(left, 500));
+        const t = setTimeout(resolve, Math.min(left, 100));
         list.push(() => {
           clearTimeout(t);
           resolve();
@@ -338,7 +356,7 @@ export class DurableEngine {
     const entity: TableEntity<InboxRow> = {
       partitionKey: enc(instanceId),
       rowKey: `${pad(dueAt, 15)}-${pad(++this.inboxSeq, 10)}-${randomUUID()}`,
-      data: JSON.stringify(event),
+      ...big('data', JSON.stringify(event)),
       dueAt,
     };
     await this.inbox.createEntity(entity);
@@ -358,8 +376,8 @@ export class DurableEngine {
   private async loadHistory(instanceId: string, executionId: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     const filter = `PartitionKey eq '${enc(instanceId).replace(/'/g, "''")}' and RowKey ge '${executionId}-' and RowKey lt '${executionId}.'`;
-    for await (const e of this.history.listEntities<{ data: string }>({ queryOptions: { filter } })) {
-      events.push(JSON.parse(e.data) as HistoryEvent);
+    for await (const e of this.history.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      events.push(JSON.parse(readBig(e, 'data')) as HistoryEvent);
     }
     return events;
   }
@@ -368,7 +386,7 @@ export class DurableEngine {
     for (let i = 0; i < events.length; i += 100) {
       const tx = new TableTransaction();
       events.slice(i, i + 100).forEach((e, j) => {
-        tx.upsertEntity({ partitionKey: enc(instanceId), rowKey: `${executionId}-${pad(start + i + j, 8)}`, data: JSON.stringify(e) }, 'Replace');
+        tx.upsertEntity({ partitionKey: enc(instanceId), rowKey: `${executionId}-${pad(start + i + j, 8)}`, ...big('data', JSON.stringify(e)) }, 'Replace');
       });
       await this.history.submitTransaction(tx.actions);
     }
@@ -407,7 +425,7 @@ export class DurableEngine {
     const t = Date.now();
     let nextDue = Infinity;
     for await (const m of this.inbox.listEntities<InboxRow>({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}'` } })) {
-      if (m.dueAt <= t) due.push({ rowKey: m.rowKey ?? '', event: JSON.parse(m.data) as HistoryEvent });
+      if (m.dueAt <= t) due.push({ rowKey: m.rowKey ?? '', event: JSON.parse(readBig(m, 'data')) as HistoryEvent });
       else nextDue = Math.min(nextDue, m.dueAt);
     }
     if (nextDue !== Infinity) this.scheduleWakeup(instanceId, nextDue);
@@ -559,7 +577,7 @@ export class DurableEngine {
       return;
     }
     await this.instances.updateEntity(
-      { partitionKey: pk, rowKey: '', runtimeStatus: 'Running', customStatus: json(customStatus), lastUpdatedTime: now() },
+      { partitionKey: pk, rowKey: '', runtimeStatus: 'Running', ...big('customStatus', json(customStatus)), lastUpdatedTime: now() },
       'Merge',
     );
     await this.deleteInbox(instanceId, due);
@@ -580,8 +598,8 @@ export class DurableEngine {
         partitionKey: enc(instanceId),
         rowKey: '',
         runtimeStatus: status,
-        output: json(output),
-        ...(customStatus !== undefined ? { customStatus: json(customStatus) } : {}),
+        ...big('output', json(output)),
+        ...(customStatus !== undefined ? big('customStatus', json(customStatus)) : {}),
         lastUpdatedTime: now(),
       },
       'Merge',
@@ -613,7 +631,7 @@ export class DurableEngine {
     const executionId = randomUUID().replace(/-/g, '');
     await this.deleteInbox(instanceId, due);
     await this.instances.updateEntity(
-      { partitionKey: enc(instanceId), rowKey: '', runtimeStatus: 'Running', executionId, input: json(input), customStatus: json(customStatus), lastUpdatedTime: now() },
+      { partitionKey: enc(instanceId), rowKey: '', runtimeStatus: 'Running', executionId, ...big('input', json(input)), ...big('customStatus', json(customStatus)), lastUpdatedTime: now() },
       'Merge',
     );
     // The old execution's history is no longer needed for replay; drop it like the storage provider.
@@ -687,7 +705,7 @@ export class DurableEngine {
     const history = await this.loadHistory(instanceId, row.executionId);
     const pending: HistoryEvent[] = [];
     for await (const m of this.inbox.listEntities<InboxRow>({ queryOptions: { filter: `PartitionKey eq '${enc(instanceId).replace(/'/g, "''")}'` } })) {
-      pending.push(JSON.parse(m.data) as HistoryEvent);
+      pending.push(JSON.parse(readBig(m, 'data')) as HistoryEvent);
     }
     const answered = new Set<number>();
     for (const e of [...history, ...pending]) {
@@ -711,7 +729,7 @@ export class DurableEngine {
     await this.enqueue(
       parentId,
       child.runtimeStatus === 'Completed'
-        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Result: child.output || null }
+        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Result: readBig(child, 'output') || null }
         : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Reason: `Sub-orchestration ${childId} ${child.runtimeStatus.toLowerCase()}`, Details: '' },
     );
   }

@@ -107,6 +107,16 @@ describe('Durable Functions', () => {
     expect(fixtureState().maxParallel).toBeLessThanOrEqual(2);
   });
 
+  test('exhausted retries (activity and sub-orchestration) are catchable; large payloads round-trip', async () => {
+    const big = 'x'.repeat(150_000);
+    await host.durable.startNew('edgeCases', { instanceId: 'edge-1', input: big });
+    const s = await host.durable.waitForInstance('edge-1', 10_000);
+    expect(s.runtimeStatus).toBe('Completed');
+    expect(s.output).toMatchObject({ childFailed: true, echoedLength: 150_000, same: true });
+    expect((s.output as { caught: string }).caught).toContain('no luck');
+    expect(s.input).toBe(big);
+  });
+
   test('continueAsNew restarts the instance with the new input', async () => {
     await host.durable.startNew('counter', { instanceId: 'counter-1', input: 0 });
     const status = await host.durable.waitForInstance('counter-1', 10_000);
@@ -170,6 +180,8 @@ describe('restart', () => {
       try {
         const s = await h2.durable.waitForInstance('chain-1', 10_000);
         expect(s).toMatchObject({ runtimeStatus: 'Completed', output: ['slept', 'slept'] });
+        // Resumed from history: the first activity, done before the stop, did not run again.
+        expect(fixtureState().sleepyRuns).toBe(2);
       } finally {
         await h2.stop();
       }
