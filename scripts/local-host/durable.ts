@@ -123,7 +123,7 @@ function big(name: string, value: string): Record<string, string | number> {
 function readBig(entity: object, name: string): string {
   const e = entity as Record<string, unknown>;
   const n = typeof e[`${name}_n`] === 'number' ? (e[`${name}_n`] as number) : 1;
-  let s = typeof e[name] === 'string' ? (e[name] as string) : '';
+  let s = typeof e[name] === 'string' ? (e[name]) : '';
   for (let i = 1; i < n; i++) s += typeof e[`${name}_${i}`] === 'string' ? (e[`${name}_${i}`] as string) : '';
   return s;
 }
