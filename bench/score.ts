@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { naiveScale, parseIsoDay, smapePoint } from '../k8s-training/engine/index.js';
+
+/** Long-format table keyed by store/item → day → value; small enough for the benchmark data in memory. */
+export type Panel = Map<string, Map<number, number>>;
+
+export function readPanel(path: string, valueColumn: string, extra: string[] = []): { panel: Panel; extras: Map<string, Map<number, number[]>> } {
+  const bytes = readFileSync(path);
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  const lines = text.split('\n');
+  const header = lines[0]!.trim().split(',');
+  const di = header.indexOf('date');
+  const si = header.indexOf('store');
+  const ii = header.indexOf('item');
+  const vi = header.indexOf(valueColumn);
+  const ei = extra.map((c) => header.indexOf(c));
+  const panel: Panel = new Map();
+  const extras = new Map<string, Map<number, number[]>>();
+  for (let l = 1; l < lines.length; l++) {
+    const line = lines[l]!.trim();
+    if (line === '') continue;
+    const f = line.split(',');
+    const key = `${f[si]},${f[ii]}`;
+    const day = parseIsoDay(f[di]!)!;
+    let series = panel.get(key);
+    if (series === undefined) panel.set(key, (series = new Map()));
+    series.set(day, Number(f[vi]));
+    if (ei.length > 0) {
+      let e = extras.get(key);
+      if (e === undefined) extras.set(key, (e = new Map()));
+      e.set(day, ei.map((i) => Number(f[i])));
+    }
+  }
+  return { panel, extras };
+}
+
+export interface Score {
+  smape: number;
+  rmsse: number;
+  coverage: number;
+  series: number;
+  missing: number;
+}
+
+/** SMAPE over all points, RMSSE averaged over series (design §4), share of actuals inside p10–p90. */
+export function score(history: Panel, actuals: Panel, forecastPath: string): Score {
+  const { panel: forecasts, extras } = readPanel(forecastPath, 'forecast', ['p10', 'p90']);
+  let smapeSum = 0;
+  let points = 0;
+  let rmsseSum = 0;
+  let series = 0;
+  let covered = 0;
+  let intervalPoints = 0;
+  let missing = 0;
+  for (const [key, actual] of actuals) {
+    const f = forecasts.get(key);
+    const bands = extras.get(key);
+    const h = history.get(key);
+    if (f === undefined || h === undefined) {
+      missing++;
+      continue;
+    }
+    const days = [...h.keys()].sort((a, b) => a - b);
+    const scale = naiveScale(days.map((d) => h.get(d)!));
+    let sse = 0;
+    let n = 0;
+    for (const [day, a] of actual) {
+      const v = f.get(day);
+      if (v === undefined) {
+        missing++;
+        continue;
+      }
+      smapeSum += smapePoint(v, a);
+      points++;
+      sse += (v - a) * (v - a);
+      n++;
+      const band = bands?.get(day);
+      if (band !== undefined && Number.isFinite(band[0]) && Number.isFinite(band[1]) && band[0] !== band[1]) {
+        intervalPoints++;
+        if (a >= band[0]! && a <= band[1]!) covered++;
+      }
+    }
+    if (n > 0 && scale > 0) {
+      rmsseSum += Math.sqrt(sse / n / scale);
+      series++;
+    }
+  }
+  return { smape: smapeSum / points, rmsse: rmsseSum / series, coverage: intervalPoints > 0 ? covered / intervalPoints : Number.NaN, series, missing };
+}

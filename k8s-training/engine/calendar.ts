@@ -1,0 +1,44 @@
+import { civilFromEpochDay, dayOfWeek, type EpochDay } from './dates.js';
+
+/**
+ * Weekday, month and month-day of every day in a range, computed once: models look these up in inner
+ * loops millions of times, and civil-date conversion there would dominate the fit time.
+ */
+export class CalendarTable {
+  readonly weekday: Uint8Array;
+  readonly month: Uint8Array;
+  readonly monthDay: Uint16Array;
+
+  constructor(readonly firstDay: EpochDay, readonly lastDay: EpochDay) {
+    const length = lastDay - firstDay + 1;
+    this.weekday = new Uint8Array(length);
+    this.month = new Uint8Array(length);
+    this.monthDay = new Uint16Array(length);
+    let { year, month, day } = civilFromEpochDay(firstDay);
+    let weekday = dayOfWeek(firstDay);
+    for (let i = 0; i < length; i++) {
+      this.weekday[i] = weekday;
+      this.month[i] = month - 1;
+      this.monthDay[i] = month * 100 + day;
+      weekday = weekday === 6 ? 0 : weekday + 1;
+      day++;
+      if (day > monthLength(year, month)) {
+        day = 1;
+        month++;
+        if (month > 12) {
+          month = 1;
+          year++;
+        }
+      }
+    }
+  }
+
+  covers(day: EpochDay): boolean {
+    return day >= this.firstDay && day <= this.lastDay;
+  }
+}
+
+function monthLength(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}

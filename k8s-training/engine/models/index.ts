@@ -1,0 +1,16 @@
+import { calendarModel } from './calendar.js';
+import { holtWinters } from './holt-winters.js';
+import { seasonalNaive } from './seasonal-naive.js';
+import { ses } from './ses.js';
+import { tsb } from './tsb.js';
+import type { FamilyName, ModelFamily } from './types.js';
+
+export * from './types.js';
+
+export const FAMILIES: Record<FamilyName, ModelFamily<unknown>> = {
+  seasonal_naive: seasonalNaive as ModelFamily<unknown>,
+  calendar: calendarModel as ModelFamily<unknown>,
+  holt_winters: holtWinters as ModelFamily<unknown>,
+  tsb: tsb as ModelFamily<unknown>,
+  ses: ses as ModelFamily<unknown>,
+};

@@ -1,0 +1,120 @@
+import type { CalendarTable } from './calendar.js';
+import type { EpochDay } from './dates.js';
+
+/** Multiplicative weekday (Sunday first) and month-of-year factors, each averaging 1. */
+export interface SeasonalFactors {
+  weekday: number[];
+  month: number[];
+}
+
+export const FLAT_FACTORS: SeasonalFactors = { weekday: new Array<number>(7).fill(1), month: new Array<number>(12).fill(1) };
+
+/**
+ * Ratio-of-sums accumulators: sales against their centred moving average, by weekday and by month.
+ * Kept as sums (not ratios) so a store's items can be pooled by simply adding them up, which weights
+ * each item by its volume and lets thin items borrow the store's shape.
+ */
+export interface SeasonalSums {
+  weekdaySales: Float64Array;
+  weekdayBase: Float64Array;
+  monthSales: Float64Array;
+  monthBase: Float64Array;
+  units: number;
+}
+
+export function emptySums(): SeasonalSums {
+  return { weekdaySales: new Float64Array(7), weekdayBase: new Float64Array(7), monthSales: new Float64Array(12), monthBase: new Float64Array(12), units: 0 };
+}
+
+export function addSums(target: SeasonalSums, source: SeasonalSums): void {
+  for (let d = 0; d < 7; d++) {
+    target.weekdaySales[d]! += source.weekdaySales[d]!;
+    target.weekdayBase[d]! += source.weekdayBase[d]!;
+  }
+  for (let m = 0; m < 12; m++) {
+    target.monthSales[m]! += source.monthSales[m]!;
+    target.monthBase[m]! += source.monthBase[m]!;
+  }
+  target.units += source.units;
+}
+
+const WEEK_HALF = 3;
+const YEAR_HALF = 182;
+const YEAR_MIN_VALID = 330;
+
+/** Seasonal sums of `y[from..to]` (inclusive indices; NaN = missing). */
+export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, to: number, cal: CalendarTable): SeasonalSums {
+  const sums = emptySums();
+  const length = to - from + 1;
+  if (length <= 0) return sums;
+  const prefix = new Float64Array(length + 1);
+  const count = new Int32Array(length + 1);
+  for (let i = 0; i < length; i++) {
+    const v = y[from + i]!;
+    const valid = v === v;
+    prefix[i + 1] = prefix[i]! + (valid ? v : 0);
+    count[i + 1] = count[i]! + (valid ? 1 : 0);
+  }
+  const calOffset = startDay + from - cal.firstDay;
+  for (let i = WEEK_HALF; i < length - WEEK_HALF; i++) {
+    const v = y[from + i]!;
+    if (v !== v) continue;
+    if (count[i + WEEK_HALF + 1]! - count[i - WEEK_HALF]! !== 2 * WEEK_HALF + 1) continue;
+    const base = (prefix[i + WEEK_HALF + 1]! - prefix[i - WEEK_HALF]!) / (2 * WEEK_HALF + 1);
+    const d = cal.weekday[calOffset + i]!;
+    sums.weekdaySales[d]! += v;
+    sums.weekdayBase[d]! += base;
+    sums.units += v;
+  }
+  for (let i = YEAR_HALF; i < length - YEAR_HALF; i++) {
+    const v = y[from + i]!;
+    if (v !== v) continue;
+    const valid = count[i + YEAR_HALF + 1]! - count[i - YEAR_HALF]!;
+    if (valid < YEAR_MIN_VALID) continue;
+    const base = (prefix[i + YEAR_HALF + 1]! - prefix[i - YEAR_HALF]!) / valid;
+    const m = cal.month[calOffset + i]!;
+    sums.monthSales[m]! += v;
+    sums.monthBase[m]! += base;
+  }
+  return sums;
+}
+
+function ratios(sales: Float64Array, base: Float64Array, fallback: readonly number[] | undefined): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < sales.length; k++) {
+    const b = base[k]!;
+    out.push(b > 0 ? sales[k]! / b : (fallback?.[k] ?? Number.NaN));
+  }
+  const known = out.filter((v) => Number.isFinite(v));
+  const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  return out.map((v) => (Number.isFinite(v) && mean > 0 ? v / mean : 1));
+}
+
+/** Factors from sums; a factor with no data falls back to `fallback` (or 1). */
+export function factorsFromSums(sums: SeasonalSums, fallback?: SeasonalFactors): SeasonalFactors {
+  return {
+    weekday: ratios(sums.weekdaySales, sums.weekdayBase, fallback?.weekday),
+    month: ratios(sums.monthSales, sums.monthBase, fallback?.month),
+  };
+}
+
+/**
+ * Blends an item's own factors toward its store's: an item with `units` sold keeps weight
+ * units / (units + prior). Thin and new items end up with the store's shape, big items with their own.
+ */
+export function shrinkFactors(own: SeasonalSums, pooled: SeasonalFactors, weekdayPrior: number, monthPrior: number): SeasonalFactors {
+  const ownFactors = factorsFromSums(own, pooled);
+  const monthUnits = own.monthSales.reduce((a, b) => a + b, 0);
+  const wWeight = own.units / (own.units + weekdayPrior);
+  const mWeight = monthUnits / (monthUnits + monthPrior);
+  return {
+    weekday: ownFactors.weekday.map((v, d) => wWeight * v + (1 - wWeight) * pooled.weekday[d]!),
+    month: ownFactors.month.map((v, m) => mWeight * v + (1 - mWeight) * pooled.month[m]!),
+  };
+}
+
+/** Multiplicative seasonal index of day `day`. */
+export function seasonalIndex(factors: SeasonalFactors, cal: CalendarTable, day: EpochDay): number {
+  const i = day - cal.firstDay;
+  return factors.weekday[cal.weekday[i]!]! * factors.month[cal.month[i]!]!;
+}
