@@ -739,8 +739,10 @@ export class DurableEngine {
     const type = names.find(([, v]) => v === e.EventType)?.[0] ?? String(e.EventType);
     const out: Record<string, unknown> = { EventType: type, Timestamp: e.Timestamp };
     if (e.EventId >= 0) out.EventId = e.EventId;
-    for (const k of ['Name', 'FunctionName', 'TaskScheduledId', 'TimerId', 'FireAt', 'InstanceId', 'Reason']) {
-      if (e[k] !== undefined) out[k === 'Name' ? 'FunctionName' : k] = e[k];
+    const named = e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated || e.EventType === EventType.ExecutionStarted;
+    for (const k of ['Name', 'TaskScheduledId', 'TimerId', 'FireAt', 'InstanceId', 'Reason']) {
+      // The extension's history JSON calls the function "FunctionName" but keeps "Name" for events.
+      if (e[k] !== undefined) out[k === 'Name' && named ? 'FunctionName' : k] = e[k];
     }
     if (withOutput && typeof e.Result === 'string') out.Result = parseJson(e.Result);
     return out;
