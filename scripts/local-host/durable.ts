@@ -710,12 +710,17 @@ export class DurableEngine {
     const answered = new Set<number>();
     for (const e of [...history, ...pending]) {
       if (typeof e.TaskScheduledId === 'number') answered.add(e.TaskScheduledId);
+      if (typeof e.TimerId === 'number') answered.add(e.TimerId);
     }
     for (const e of history) {
       if (answered.has(e.EventId)) continue;
       if (e.EventType === EventType.TaskScheduled) {
         this.opts.log('info', `Resuming ${instanceId}: rerunning activity ${String(e.Name)} (task ${e.EventId})`);
         this.dispatchActivity(instanceId, e.EventId, String(e.Name), typeof e.Input === 'string' ? e.Input : '');
+      } else if (e.EventType === EventType.TimerCreated) {
+        // History got the TimerCreated but the host stopped before queueing its TimerFired.
+        const fireAt = String(e.FireAt);
+        await this.enqueue(instanceId, { EventType: EventType.TimerFired, EventId: -1, IsPlayed: false, Timestamp: fireAt, TimerId: e.EventId, FireAt: fireAt }, new Date(fireAt).getTime());
       } else if (e.EventType === EventType.SubOrchestrationInstanceCreated) {
         const childId = String(e.InstanceId);
         const child = await this.readInstance(childId);

@@ -1,14 +1,15 @@
+// registry first: it installs the @azure/functions-core hook before @azure/functions is loaded.
+import { installCoreApiHook, loadModules, runHooks, type Registration } from './registry.js';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { DurableEngine, NotFoundError, type InstanceStatus } from './durable.js';
 import { parseSchedule, resolveSetting } from './ncrontab.js';
-import { installCoreApiHook, loadModules, runHooks, type Registration } from './registry.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string, err?: unknown) => void;

@@ -154,7 +154,13 @@ export async function loadModules(files: string[]): Promise<Registration[]> {
         state.loading = undefined;
       }
     }
-    for (const n of state.byModule.get(abs) ?? []) names.add(n);
+    const registered = state.byModule.get(abs) ?? [];
+    if (registered.length === 0) {
+      // Usually a helper module; but if @azure/functions was first used before this hook existed it
+      // has cached "test mode" and every registration is silently dropped.
+      console.warn(`[local-host] ${abs} registered no functions`);
+    }
+    for (const n of registered) names.add(n);
   }
   return [...names].map((n) => state.functions.get(n)).filter((r): r is Registration => r !== undefined);
 }
@@ -162,3 +168,7 @@ export async function loadModules(files: string[]): Promise<Registration[]> {
 export async function runHooks(name: string, context: unknown): Promise<void> {
   for (const cb of state.hooks.get(name) ?? []) await cb(context);
 }
+
+// Installed on import so that any module importing the host first gets the hook before
+// `@azure/functions` is ever asked for its core API.
+installCoreApiHook();
