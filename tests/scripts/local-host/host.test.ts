@@ -105,6 +105,16 @@ describe('Durable Functions', () => {
     expect(status.customStatus).toEqual({ phase: 'done' });
     expect(fixtureState().flakyAttempts.k1).toBe(2);
     expect(fixtureState().maxParallel).toBeLessThanOrEqual(2);
+
+    // The ids recorded for scheduled work are the replay engine's: unique, and every outcome matches one.
+    const history = (await host.durable.getStatus(id, { showHistory: true }))?.history as { EventType: string; EventId?: number; TaskScheduledId?: number; TimerId?: number }[];
+    const scheduled = history.filter((e) => ['TaskScheduled', 'TimerCreated', 'SubOrchestrationInstanceCreated'].includes(e.EventType)).map((e) => e.EventId);
+    expect(new Set(scheduled).size).toBe(scheduled.length);
+    for (const e of history) {
+      const ref = e.TaskScheduledId ?? e.TimerId;
+      if (ref !== undefined) expect(scheduled).toContain(ref);
+    }
+    expect(history.filter((e) => e.EventType === 'TaskFailed')).toHaveLength(1);
   });
 
   test('exhausted retries (activity and sub-orchestration) are catchable; large payloads round-trip', async () => {
@@ -115,6 +125,8 @@ describe('Durable Functions', () => {
     expect(s.output).toMatchObject({ childFailed: true, echoedLength: 150_000, same: true });
     expect((s.output as { caught: string }).caught).toContain('no luck');
     expect(s.input).toBe(big);
+    // maxNumberOfAttempts 2: once for the activity itself and once inside the failing child, twice each.
+    expect(fixtureState().alwaysFailsCalls).toBe(4);
   });
 
   test('continueAsNew restarts the instance with the new input', async () => {
