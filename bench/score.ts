@@ -24,11 +24,11 @@ export function readPanel(path: string, valueColumn: string, extra: string[] = [
     const key = `${f[si]},${f[ii]}`;
     const day = parseIsoDay(f[di]!)!;
     let series = panel.get(key);
-    if (series === undefined) panel.set(key, (series = new Map()));
+    if (series === undefined) panel.set(key, (series = new Map<number, number>()));
     series.set(day, Number(f[vi]));
     if (ei.length > 0) {
       let e = extras.get(key);
-      if (e === undefined) extras.set(key, (e = new Map()));
+      if (e === undefined) extras.set(key, (e = new Map<number, number[]>()));
       e.set(day, ei.map((i) => Number(f[i])));
     }
   }

@@ -78,7 +78,7 @@ export function parseModelArtifact(json: unknown): ModelArtifact {
     const issue = result.error.issues[0];
     throw new Error(`invalid model artifact: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown problem'}`);
   }
-  return result.data as ModelArtifact;
+  return result.data;
 }
 
 export interface SeriesForecast {

@@ -138,8 +138,10 @@ function splitQuoted(raw: string): string[] | undefined {
 }
 
 /** Decompresses when the bytes start with the gzip magic number, whatever the file is called. */
-export async function* decodeMaybeGzip(input: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const iterator = input[Symbol.asyncIterator]();
+export type ByteSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+
+export async function* decodeMaybeGzip(input: ByteSource): AsyncGenerator<string> {
+  const iterator = Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : Readable.from(input)[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const first = await iterator.next();
   if (first.done === true) return;
   const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
@@ -163,7 +165,7 @@ export interface ReadSalesResult {
 }
 
 /** Reads a whole sales file (plain or gzip) into per-series histories, collecting every row error. */
-export async function readSalesHistory(input: AsyncIterable<Buffer | string>): Promise<ReadSalesResult> {
+export async function readSalesHistory(input: ByteSource): Promise<ReadSalesResult> {
   const builder = new HistoryBuilder();
   const errors: RowError[] = [];
   const parser = new SalesCsvParser({

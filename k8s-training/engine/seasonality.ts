@@ -39,8 +39,9 @@ export function addSums(target: SeasonalSums, source: SeasonalSums): void {
 }
 
 const WEEK_HALF = 3;
-const YEAR_HALF = 182;
-const YEAR_MIN_VALID = 330;
+// 53 whole weeks, so the yearly moving average carries no weekday imbalance.
+const YEAR_HALF = 185;
+const YEAR_MIN_VALID = 335;
 
 /** Seasonal sums of `y[from..to]` (inclusive indices; NaN = missing). */
 export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, to: number, cal: CalendarTable): SeasonalSums {
@@ -66,6 +67,9 @@ export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, 
     sums.weekdayBase[d]! += base;
     sums.units += v;
   }
+  // Months hold different mixes of weekdays (five Saturdays or four), so the month ratio is taken on
+  // weekday-adjusted sales; otherwise a pure weekly pattern would leak into the month profile.
+  const weekdayShape = ratios(sums.weekdaySales, sums.weekdayBase, undefined);
   for (let i = YEAR_HALF; i < length - YEAR_HALF; i++) {
     const v = y[from + i]!;
     if (v !== v) continue;
@@ -73,17 +77,23 @@ export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, 
     if (valid < YEAR_MIN_VALID) continue;
     const base = (prefix[i + YEAR_HALF + 1]! - prefix[i - YEAR_HALF]!) / valid;
     const m = cal.month[calOffset + i]!;
-    sums.monthSales[m]! += v;
+    sums.monthSales[m]! += v / weekdayShape[cal.weekday[calOffset + i]!]!;
     sums.monthBase[m]! += base;
   }
   return sums;
 }
 
+/**
+ * A sparse item can sell nothing in some month; a zero factor would make its forecast zero there and its
+ * deseasonalised values infinite, so factors are floored (items this thin lean on the store's shape anyway).
+ */
+const MIN_FACTOR = 0.1;
+
 function ratios(sales: Float64Array, base: Float64Array, fallback: readonly number[] | undefined): number[] {
   const out: number[] = [];
   for (let k = 0; k < sales.length; k++) {
     const b = base[k]!;
-    out.push(b > 0 ? sales[k]! / b : (fallback?.[k] ?? Number.NaN));
+    out.push(b > 0 ? Math.max(MIN_FACTOR, sales[k]! / b) : (fallback?.[k] ?? Number.NaN));
   }
   const known = out.filter((v) => Number.isFinite(v));
   const mean = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;

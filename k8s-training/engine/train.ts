@@ -6,7 +6,7 @@ import { compareKeys, lastDay, type SeriesHistory } from './history.js';
 import { emptyAccuracy, naiveScale, quantileSorted, smapePoint, type AccuracyAccumulator } from './metrics.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName, type FitInput, type StoreSignals } from './models/index.js';
 import { calendarModel } from './models/calendar.js';
-import { addSums, emptySums, factorsFromSums, seasonalSums, shrinkFactors, type SeasonalFactors, type SeasonalSums } from './seasonality.js';
+import { FLAT_FACTORS, addSums, emptySums, seasonalSums, shrinkFactors, type SeasonalFactors, type SeasonalSums } from './seasonality.js';
 
 export interface TrainOptions {
   horizon: number;
@@ -42,6 +42,8 @@ const LEVEL_WINDOWS = [28, 91, 182, 365];
 const MAX_LOG_GROWTH_PER_DAY = Math.log(1.5) / 365;
 const BUCKET_EDGES = [7, 28, 91, 182];
 const MIN_OWN_RESIDUALS = 30;
+/** An item's own residual quantiles count as much as the store's once it has this many residuals. */
+const OWN_RESIDUAL_PRIOR = 60;
 const MIN_TRAINING_DAYS = 14;
 /** Normal z for the 10th/90th percentiles: the fallback when a store has no backtest at all. */
 const Z80 = 1.2816;
@@ -118,7 +120,8 @@ function prepareOrigin(data: StoreData, cutoff: EpochDay): Origin {
     own.push(sums);
     addSums(pooledSums, sums);
   });
-  const pooled = factorsFromSums(pooledSums);
+  // A store of only thin items has no reliable shape either: its shape leans toward flat in the same way.
+  const pooled = shrinkFactors(pooledSums, FLAT_FACTORS, WEEKDAY_PRIOR_UNITS, MONTH_PRIOR_UNITS);
   const series = trimmed.map((t, k): OriginSeries | undefined => (t === undefined ? undefined : { ...t, shrunk: shrinkFactors(own[k]!, pooled, WEEKDAY_PRIOR_UNITS, MONTH_PRIOR_UNITS) }));
   return {
     cutoff,
@@ -175,6 +178,28 @@ function storeSignals(series: readonly (OriginSeries | undefined)[], cutoff: Epo
 
 function fitInput(data: StoreData, origin: Origin, s: OriginSeries, config: CalendarConfig): FitInput {
   return { y: s.y, startDay: s.startDay, cal: data.cal, factors: config.pooledFactors ? origin.pooled : s.shrunk, store: origin.signals, calendarConfig: config };
+}
+
+function familyForecasts(data: StoreData, origin: Origin, k: number, families: readonly FamilyName[], config: CalendarConfig, horizon: number): Float64Array[] {
+  const input = fitInput(data, origin, origin.series[k]!, config);
+  return families.map((name) => mixForecast([{ family: name, weight: 1, state: FAMILIES[name].fit(input) }], origin.closedMonthDays, origin.cutoff, horizon, data.cal));
+}
+
+/**
+ * Every family's forecast for the `horizon` days after `cutoff`, as the backtest computes it for a fold.
+ * Exposed so tests can prove that nothing after the cut influences a fold.
+ */
+export function forecastsAtCutoff(series: readonly SeriesHistory[], cutoff: EpochDay, horizon: number, config: CalendarConfig = CALENDAR_CONFIGS[0]!): Map<string, Record<FamilyName, Float64Array>> {
+  const data = prepareStore([...series], horizon);
+  const origin = prepareOrigin(data, cutoff);
+  const out = new Map<string, Record<FamilyName, Float64Array>>();
+  data.series.forEach((s, k) => {
+    const o = origin.series[k];
+    if (o === undefined || o.y.length === 0) return;
+    const forecasts = familyForecasts(data, origin, k, FAMILY_NAMES, config, horizon);
+    out.set(s.item, Object.fromEntries(FAMILY_NAMES.map((f, i) => [f, forecasts[i]!])) as Record<FamilyName, Float64Array>);
+  });
+  return out;
 }
 
 interface FoldRecord {
@@ -287,8 +312,9 @@ function calibrate(own: BucketedResiduals, pool: PoolQuantiles, edges: readonly 
     const ownResiduals = own[b] ?? [];
     if (ownResiduals.length >= MIN_OWN_RESIDUALS) {
       const ownSorted = Float64Array.from(ownResiduals).sort();
-      q10 = 0.5 * q10 + 0.5 * quantileSorted(ownSorted, 0.1);
-      q90 = 0.5 * q90 + 0.5 * quantileSorted(ownSorted, 0.9);
+      const ownWeight = ownSorted.length / (ownSorted.length + OWN_RESIDUAL_PRIOR);
+      q10 = (1 - ownWeight) * q10 + ownWeight * quantileSorted(ownSorted, 0.1);
+      q90 = (1 - ownWeight) * q90 + ownWeight * quantileSorted(ownSorted, 0.9);
     }
     return { upToStep, q10, q90 };
   });
@@ -385,12 +411,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     data.series.forEach((_, k) => {
       const actual = actualsOf(k, origin);
       if (actual === undefined) return;
-      const input = fitInput(data, origin, origin.series[k]!, calendarConfig);
-      const forecasts = families.map((name) => {
-        const family = FAMILIES[name];
-        return mixForecast([{ family: name, weight: 1, state: family.fit(input) }], origin.closedMonthDays, origin.cutoff, btHorizon, data.cal);
-      });
-      records[k]![fold] = { actual, scale: scales[fold]![k]!, forecasts };
+      records[k]![fold] = { actual, scale: scales[fold]![k]!, forecasts: familyForecasts(data, origin, k, families, calendarConfig, btHorizon) };
     });
   });
 

@@ -8,9 +8,9 @@ import type { FamilyName, ModelFamily } from './types.js';
 export * from './types.js';
 
 export const FAMILIES: Record<FamilyName, ModelFamily<unknown>> = {
-  seasonal_naive: seasonalNaive as ModelFamily<unknown>,
-  calendar: calendarModel as ModelFamily<unknown>,
-  holt_winters: holtWinters as ModelFamily<unknown>,
-  tsb: tsb as ModelFamily<unknown>,
-  ses: ses as ModelFamily<unknown>,
+  seasonal_naive: seasonalNaive,
+  calendar: calendarModel,
+  holt_winters: holtWinters,
+  tsb: tsb,
+  ses: ses,
 };

@@ -25,7 +25,6 @@ export const tsb: ModelFamily<TsbState> = {
   fit({ y, startDay, cal, factors }) {
     const from = Math.max(0, y.length - FIT_WINDOW);
     const calOffset = startDay - cal.firstDay;
-    let firstProbability = 0;
     let firstSize = 0;
     let valid = 0;
     let nonZero = 0;
@@ -39,7 +38,7 @@ export const tsb: ModelFamily<TsbState> = {
         firstSize += v / (factors.weekday[cal.weekday[c]!]! * factors.month[cal.month[c]!]!);
       }
     }
-    firstProbability = valid > 0 ? nonZero / valid : 0;
+    const firstProbability = valid > 0 ? nonZero / valid : 0;
     firstSize = nonZero > 0 ? firstSize / nonZero : 0;
     let best: TsbState | undefined;
     let bestSse = Infinity;

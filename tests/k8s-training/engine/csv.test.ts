@@ -1,0 +1,53 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { formatIsoDay, readSalesHistory } from '../../../k8s-training/engine/index.js';
+
+function read(text: string | Buffer) {
+  return readSalesHistory([typeof text === 'string' ? Buffer.from(text) : text]);
+}
+
+describe('readSalesHistory', () => {
+  it('builds dense per-series histories from rows in any order, with gaps left unknown', async () => {
+    const { series, errors, rows } = await read('date,store,item,sales\n2024-01-03,1,A,5\n2024-01-01,1,A,3\n2024-01-01,2,A,7\n');
+    expect(errors).toEqual([]);
+    expect(rows).toBe(3);
+    const a = series.find((s) => s.store === '1')!;
+    expect(formatIsoDay(a.startDay)).toBe('2024-01-01');
+    expect(Array.from(a.values)).toEqual([3, Number.NaN, 5]);
+  });
+
+  it('reads gzip by its magic bytes, columns in any order, quoted ids and CRLF', async () => {
+    const text = 'item,sales,date,store\r\n"A,1",2,2024-01-01,"S 1"\r\n';
+    const { series, errors } = await read(gzipSync(Buffer.from(text)));
+    expect(errors).toEqual([]);
+    expect(series[0]).toMatchObject({ store: 'S 1', item: 'A,1' });
+  });
+
+  it('names the line of every kind of bad row and never sums duplicates', async () => {
+    const text = [
+      'date,store,item,sales',
+      '2024-01-01,1,A,3',
+      '2024-13-01,1,A,3',
+      '2024-01-02,1,A,many',
+      '2024-01-03,1,A,-4',
+      '2024-01-04,,A,1',
+      '2024-01-05,1,A',
+      '2024-01-01,1,A,9',
+    ].join('\n');
+    const { errors, series } = await read(text);
+    expect(errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(errors[0]!.reason).toMatch(/not an ISO date/);
+    expect(errors[1]!.reason).toMatch(/not a number/);
+    expect(errors[2]!.reason).toMatch(/negative/);
+    expect(errors[3]!.reason).toMatch(/store is empty/);
+    expect(errors[4]!.reason).toMatch(/expected 4 fields/);
+    expect(errors[5]!.reason).toMatch(/duplicate.*line 2/);
+    expect(series[0]!.values[0]).toBe(3);
+  });
+
+  it('reports a missing header column and an empty file', async () => {
+    expect((await read('date,store,sales\n2024-01-01,1,3\n')).errors[0]).toMatchObject({ line: 1, reason: expect.stringMatching(/missing column\(s\) item/) as unknown });
+    expect((await read('')).errors[0]!.reason).toMatch(/empty/);
+    expect((await read('date,store,item,sales\n')).errors[0]!.reason).toMatch(/no data rows/);
+  });
+});

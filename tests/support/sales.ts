@@ -1,0 +1,81 @@
+import { epochDayFromCivil, formatIsoDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
+
+/** Deterministic PRNG (mulberry32) so generated test data is identical on every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function poisson(random: () => number, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = random();
+  while (p > limit) {
+    k++;
+    p *= random();
+  }
+  return k;
+}
+
+export function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+export interface GeneratedSeriesSpec {
+  store: string;
+  item: string;
+  days: number;
+  start?: string;
+  /** value(dayIndex, epochDay) → expected sales; noise is added by `noise`. */
+  mean: (index: number, day: number) => number;
+  noise?: 'none' | 'poisson';
+  seed?: number;
+}
+
+export function generateSeries(spec: GeneratedSeriesSpec): SeriesHistory {
+  const [y, m, d] = (spec.start ?? '2021-01-04').split('-').map(Number) as [number, number, number];
+  const startDay = epochDayFromCivil(y, m, d);
+  const random = seededRandom(spec.seed ?? 1);
+  const values = new Float64Array(spec.days);
+  for (let i = 0; i < spec.days; i++) {
+    const expected = spec.mean(i, startDay + i);
+    values[i] = spec.noise === 'poisson' ? poisson(random, expected) : expected;
+  }
+  return { store: spec.store, item: spec.item, startDay, values };
+}
+
+export function toCsv(series: readonly SeriesHistory[]): string {
+  const lines = ['date,store,item,sales'];
+  for (const s of series) for (let i = 0; i < s.values.length; i++) if (!Number.isNaN(s.values[i]!)) lines.push(`${formatIsoDay(s.startDay + i)},${s.store},${s.item},${s.values[i]}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A realistic small store: weekly and yearly seasonality, mild growth, a couple of intermittent items. */
+export function sampleStore(store: string, items: number, days: number, seed = 7): SeriesHistory[] {
+  const random = seededRandom(seed);
+  const out: SeriesHistory[] = [];
+  for (let k = 1; k <= items; k++) {
+    const base = k % 5 === 0 ? 0.4 : 10 + 40 * random();
+    const weekly = [1.25, 0.8, 0.85, 0.9, 0.95, 1.1, 1.15];
+    out.push(
+      generateSeries({
+        store,
+        item: String(k),
+        days,
+        noise: 'poisson',
+        seed: seed * 1000 + k,
+        mean: (i, day) => base * weekly[(((day + 4) % 7) + 7) % 7]! * (1 + 0.25 * Math.sin((2 * Math.PI * (i + 40)) / 365.25)) * (1 + 0.0002 * i),
+      }),
+    );
+  }
+  return out;
+}
