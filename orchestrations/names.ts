@@ -1,0 +1,16 @@
+/**
+ * Orchestration names and instance ids, shared by the starters (timer, HTTP) and the orchestrations.
+ * A refresh's instance id is derived from the store, so a second request for the same store joins the
+ * running refresh instead of starting another.
+ */
+export const MORNING_RUN_ORCHESTRATION = 'morning-run';
+export const STORE_REFRESH_ORCHESTRATION = 'store-refresh';
+export const STORE_TRAINING_ORCHESTRATION = 'store-training';
+
+export function refreshInstanceId(store: string): string {
+  return `refresh-${encodeURIComponent(store)}`;
+}
+
+export function morningInstanceId(isoDate: string): string {
+  return `morning-${isoDate}`;
+}
