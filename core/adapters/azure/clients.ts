@@ -1,0 +1,43 @@
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { BlobServiceClient, RestError as BlobRestError, type ContainerClient } from '@azure/storage-blob';
+import type { StorageConfig } from '../../config.js';
+
+export interface StorageClients {
+  table(name: string): TableClient;
+  container(name: string): ContainerClient;
+}
+
+/**
+ * SDK clients for the configured account: a connection string (Azurite, or keys where a platform needs
+ * them) or managed identity through DefaultAzureCredential. Azurite speaks plain http, which the Tables SDK
+ * refuses unless told otherwise.
+ */
+export function createStorageClients(config: StorageConfig): StorageClients {
+  const tableOptions: TableServiceClientOptions = { allowInsecureConnection: true };
+  if (config.kind === 'connectionString') {
+    const blobService = BlobServiceClient.fromConnectionString(config.connectionString);
+    return {
+      table: (name) => TableClient.fromConnectionString(config.connectionString, name, tableOptions),
+      container: (name) => blobService.getContainerClient(name),
+    };
+  }
+  const credential: TokenCredential = new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  const blobService = new BlobServiceClient(config.blobServiceUri, credential);
+  const insecure = config.tableServiceUri.startsWith('http:');
+  return {
+    table: (name) => new TableClient(config.tableServiceUri, name, credential, insecure ? tableOptions : {}),
+    container: (name) => blobService.getContainerClient(name),
+  };
+}
+
+export function statusOf(error: unknown): number | undefined {
+  if (error instanceof BlobRestError) return error.statusCode;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+export function isStatus(error: unknown, ...codes: number[]): boolean {
+  const status = statusOf(error);
+  return status !== undefined && codes.includes(status);
+}

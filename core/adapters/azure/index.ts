@@ -1,0 +1,55 @@
+import type { AppConfig } from '../../config.js';
+import type { StoragePorts } from '../../ports/index.js';
+import { createStorageClients, type StorageClients } from './clients.js';
+import { TableForecastRepository } from './forecast-repository.js';
+import { BlobRejectedRows, TableIngestionLedger } from './ingestion.js';
+import { AzureModelRegistry } from './model-registry.js';
+import { TableRunRepository } from './run-repository.js';
+import { BlobSalesHistory } from './sales-history.js';
+import { TableStoreCatalog } from './store-catalog.js';
+
+export { createStorageClients, type StorageClients } from './clients.js';
+export { encodeKey, decodeKey } from './keys.js';
+
+export interface AzureStorage extends StoragePorts {
+  clients: StorageClients;
+}
+
+/** Creates the tables and containers the app uses (idempotent; cheap enough for every cold start). */
+export async function ensureStorage(config: AppConfig, clients: StorageClients = createStorageClients(config.storage)): Promise<void> {
+  await Promise.all([
+    ...(Object.values(config.tables) as string[]).map((t) => clients.table(t).createTable()),
+    ...(Object.values(config.containers) as string[]).map((c) => clients.container(c).createIfNotExists()),
+  ]);
+}
+
+/** The storage ports over Azure Tables and Blobs (or Azurite). */
+export function createAzureStorage(config: AppConfig): AzureStorage {
+  const clients = createStorageClients(config.storage);
+  const { tables, containers } = config;
+  return {
+    clients,
+    stores: new TableStoreCatalog(clients.table(tables.stores)),
+    history: new BlobSalesHistory(clients.container(containers.sales)),
+    models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),
+    forecasts: new TableForecastRepository(clients.table(tables.forecasts)),
+    runs: new TableRunRepository(clients.table(tables.runs)),
+    ingestions: new TableIngestionLedger(clients.table(tables.ingestions)),
+    rejected: new BlobRejectedRows(clients.container(containers.rejected)),
+  };
+}
+
+const opened = new Map<AppConfig, Promise<AzureStorage>>();
+
+/** Storage for a process: created once per config, with tables and containers ensured on first use. */
+export function openStorage(config: AppConfig): Promise<AzureStorage> {
+  let storage = opened.get(config);
+  if (storage === undefined) {
+    const created = createAzureStorage(config);
+    storage = ensureStorage(config, created.clients).then(() => created);
+    // A failed start-up (storage unreachable) must not be cached for the life of the process.
+    storage.catch(() => opened.delete(config));
+    opened.set(config, storage);
+  }
+  return storage;
+}

@@ -1,0 +1,146 @@
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import type { StoreState } from '../../domain/model.js';
+import { ConcurrencyConflict, type StoreCatalog, type Versioned } from '../../ports/index.js';
+import { isStatus } from './clients.js';
+import { encodeKey } from './keys.js';
+
+const PARTITION = 'store';
+
+type Entity = Record<string, string | number | boolean | undefined>;
+
+function str(e: Entity, k: string): string | undefined {
+  const v = e[k];
+  return typeof v === 'string' ? v : undefined;
+}
+function num(e: Entity, k: string): number | undefined {
+  const v = e[k];
+  return typeof v === 'number' ? v : undefined;
+}
+
+/** Flat columns (not JSON) so the table reads well in Storage Explorer and the API can filter on them. */
+export function storeToEntity(s: StoreState): Entity & { partitionKey: string; rowKey: string } {
+  const e: Entity & { partitionKey: string; rowKey: string } = { partitionKey: PARTITION, rowKey: encodeKey(s.store), store: s.store, stale: s.stale, updatedAt: s.updatedAt };
+  const put = (k: string, v: string | number | boolean | null | undefined): void => {
+    if (v !== undefined && v !== null) e[k] = v;
+  };
+  put('staleReason', s.staleReason);
+  put('staleSince', s.staleSince);
+  if (s.history) {
+    put('historyBlob', s.history.blob);
+    put('historyVersion', s.history.version);
+    put('historyFirstDay', s.history.firstDay);
+    put('historyLastDay', s.history.lastDay);
+    put('historyItems', s.history.items);
+    put('historyObservations', s.history.observations);
+    put('historyUpdatedAt', s.history.updatedAt);
+  }
+  put('previousHistoryBlob', s.previousHistoryBlob);
+  if (s.current) {
+    put('currentRunId', s.current.runId);
+    put('generatedAt', s.current.generatedAt);
+    put('modelVersion', s.current.modelVersion);
+    put('forecastFirstDay', s.current.firstDay);
+    put('horizon', s.current.horizon);
+    put('forecastItems', s.current.items);
+    put('trainedHistoryVersion', s.current.historyVersion);
+    put('rmsse', s.current.accuracy.rmsse);
+    put('smape', s.current.accuracy.smape);
+  }
+  put('previousRunId', s.previousRunId);
+  put('championVersion', s.championVersion);
+  if (s.lastRun) {
+    put('lastRunId', s.lastRun.runId);
+    put('lastRunStatus', s.lastRun.status);
+    put('lastRunAt', s.lastRun.at);
+    put('lastRunError', s.lastRun.error?.slice(0, 4000));
+  }
+  return e;
+}
+
+export function entityToStore(e: Entity): StoreState {
+  const s: StoreState = { store: str(e, 'store') ?? '', stale: e.stale === true, updatedAt: str(e, 'updatedAt') ?? '' };
+  const staleReason = str(e, 'staleReason');
+  if (staleReason !== undefined) s.staleReason = staleReason;
+  const staleSince = str(e, 'staleSince');
+  if (staleSince !== undefined) s.staleSince = staleSince;
+  const historyBlob = str(e, 'historyBlob');
+  if (historyBlob !== undefined) {
+    s.history = {
+      blob: historyBlob,
+      version: str(e, 'historyVersion') ?? '',
+      firstDay: str(e, 'historyFirstDay') ?? '',
+      lastDay: str(e, 'historyLastDay') ?? '',
+      items: num(e, 'historyItems') ?? 0,
+      observations: num(e, 'historyObservations') ?? 0,
+      updatedAt: str(e, 'historyUpdatedAt') ?? '',
+    };
+  }
+  const previousHistoryBlob = str(e, 'previousHistoryBlob');
+  if (previousHistoryBlob !== undefined) s.previousHistoryBlob = previousHistoryBlob;
+  const runId = str(e, 'currentRunId');
+  if (runId !== undefined) {
+    s.current = {
+      runId,
+      generatedAt: str(e, 'generatedAt') ?? '',
+      modelVersion: str(e, 'modelVersion') ?? '',
+      firstDay: str(e, 'forecastFirstDay') ?? '',
+      horizon: num(e, 'horizon') ?? 0,
+      items: num(e, 'forecastItems') ?? 0,
+      historyVersion: str(e, 'trainedHistoryVersion') ?? '',
+      accuracy: { rmsse: num(e, 'rmsse') ?? null, smape: num(e, 'smape') ?? null },
+    };
+  }
+  const previousRunId = str(e, 'previousRunId');
+  if (previousRunId !== undefined) s.previousRunId = previousRunId;
+  const championVersion = str(e, 'championVersion');
+  if (championVersion !== undefined) s.championVersion = championVersion;
+  const lastRunId = str(e, 'lastRunId');
+  if (lastRunId !== undefined) {
+    s.lastRun = { runId: lastRunId, status: (str(e, 'lastRunStatus') ?? 'failed') as NonNullable<StoreState['lastRun']>['status'], at: str(e, 'lastRunAt') ?? '' };
+    const error = str(e, 'lastRunError');
+    if (error !== undefined) s.lastRun.error = error;
+  }
+  return s;
+}
+
+/** `stores` table: one partition, one row per store (thousands of rows list in one query). */
+export class TableStoreCatalog implements StoreCatalog {
+  constructor(private readonly table: TableClient) {}
+
+  async get(store: string): Promise<Versioned<StoreState> | undefined> {
+    try {
+      const e: TableEntityResult<Entity> = await this.table.getEntity<Entity>(PARTITION, encodeKey(store));
+      return { value: entityToStore(e), etag: e.etag };
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async getMany(stores: readonly string[]): Promise<Map<string, StoreState>> {
+    const out = new Map<string, StoreState>();
+    const unique = [...new Set(stores)];
+    for (let i = 0; i < unique.length; i += 16) {
+      const found = await Promise.all(unique.slice(i, i + 16).map((s) => this.get(s)));
+      for (const f of found) if (f !== undefined) out.set(f.value.store, f.value);
+    }
+    return out;
+  }
+
+  async list(): Promise<StoreState[]> {
+    const out: StoreState[] = [];
+    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${PARTITION}` } })) out.push(entityToStore(e));
+    return out;
+  }
+
+  async save(state: StoreState, etag: string | undefined): Promise<string> {
+    const entity = storeToEntity(state);
+    try {
+      const response = etag === undefined ? await this.table.createEntity(entity) : await this.table.updateEntity(entity, 'Replace', { etag });
+      return response.etag ?? '';
+    } catch (error) {
+      if (isStatus(error, 409, 412)) throw new ConcurrencyConflict(`store ${state.store}`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import { formatIsoDay, parseIsoDay, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import type { StoragePorts } from '../ports/index.js';
+import type { Accuracy, ForecastRow, StoreState } from './model.js';
+import { assertRunId } from './ids.js';
+import { emptyStore, freshnessOf, updateStore, type StoreFreshness } from './stores.js';
+
+function round3(values: Float64Array): number[] {
+  return Array.from(values, (v) => Math.round(v * 1000) / 1000);
+}
+
+export function toForecastRows(forecasts: readonly SeriesForecast[], runId: string, modelVersion: string): ForecastRow[] {
+  return forecasts.map((f) => ({
+    store: f.store,
+    item: f.item,
+    runId,
+    modelVersion,
+    firstDay: formatIsoDay(f.firstDay),
+    forecast: round3(f.forecast),
+    p10: round3(f.p10),
+    p90: round3(f.p90),
+  }));
+}
+
+export interface PublishInput {
+  store: string;
+  runId: string;
+  modelVersion: string;
+  championVersion?: string;
+  forecasts: readonly SeriesForecast[];
+  /** History version the forecasts were trained on. */
+  historyVersion: string;
+  accuracy: Accuracy;
+  generatedAt: Date;
+  /** Fault injection for tests: runs after the rows are written and before the pointer switch. */
+  beforeSwitch?: () => Promise<void>;
+}
+
+export interface PublishResult {
+  /** False when a run trained on newer history had already been published (it stays current). */
+  switched: boolean;
+  state: StoreState | undefined;
+}
+
+/**
+ * Makes a run's forecasts current, all at once: the rows are written under the run id first (any number
+ * of items, any number of table transactions), then one conditional write of the store's row switches the
+ * pointer. Readers resolve the pointer and read one run, so they see the old run or the new one, never a
+ * mix; a crash before the switch leaves the old run current and the new rows unreferenced.
+ */
+export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'>, input: PublishInput): Promise<PublishResult> {
+  assertRunId(input.runId);
+  if (input.forecasts.length === 0) throw new Error(`run ${input.runId} has no forecasts to publish for store ${input.store}`);
+  const rows = toForecastRows(input.forecasts, input.runId, input.modelVersion);
+  await deps.forecasts.writeRun(input.store, input.runId, rows);
+  await input.beforeSwitch?.();
+  const now = input.generatedAt.toISOString();
+  let firstDay = Infinity;
+  let horizon = 0;
+  for (const f of input.forecasts) {
+    firstDay = Math.min(firstDay, f.firstDay);
+    horizon = Math.max(horizon, f.forecast.length);
+  }
+  let switched = false;
+  const state = await updateStore(deps.stores, input.store, (current) => {
+    switched = false;
+    const base = current ?? emptyStore(input.store, input.generatedAt);
+    if (base.current?.runId === input.runId) return undefined;
+    // Two runs of one store can overlap (morning run and a refresh); the one trained on newer history wins,
+    // whichever finishes last.
+    if (base.current !== undefined && base.current.historyVersion > input.historyVersion) return undefined;
+    switched = true;
+    const historyMoved = base.history !== undefined && base.history.version !== input.historyVersion;
+    const next: StoreState = {
+      ...base,
+      current: {
+        runId: input.runId,
+        generatedAt: now,
+        modelVersion: input.modelVersion,
+        firstDay: formatIsoDay(firstDay),
+        horizon,
+        items: input.forecasts.length,
+        historyVersion: input.historyVersion,
+        accuracy: input.accuracy,
+      },
+      stale: historyMoved,
+      lastRun: { runId: input.runId, status: 'succeeded', at: now },
+      updatedAt: now,
+    };
+    if (base.current !== undefined) next.previousRunId = base.current.runId;
+    else delete next.previousRunId;
+    if (input.championVersion !== undefined) next.championVersion = input.championVersion;
+    if (historyMoved) {
+      next.staleReason = 'new sales arrived while this forecast was being trained';
+      next.staleSince = now;
+    } else {
+      delete next.staleReason;
+      delete next.staleSince;
+    }
+    return next;
+  });
+  return { switched, state };
+}
+
+export interface ForecastFilter {
+  items?: readonly string[];
+  /** ISO dates, inclusive. */
+  from?: string;
+  to?: string;
+}
+
+export interface StoreForecasts {
+  store: string;
+  freshness: StoreFreshness;
+  rows: ForecastRow[];
+}
+
+/** Trims a row's vectors to [from, to]; undefined when nothing is left. */
+export function clipRow(row: ForecastRow, from: number | undefined, to: number | undefined): ForecastRow | undefined {
+  const first = parseIsoDay(row.firstDay);
+  if (first === undefined) return undefined;
+  const start = from === undefined ? 0 : Math.max(0, from - first);
+  const end = to === undefined ? row.forecast.length : Math.min(row.forecast.length, to - first + 1);
+  if (end <= start) return undefined;
+  if (start === 0 && end === row.forecast.length) return row;
+  return { ...row, firstDay: formatIsoDay(first + start), forecast: row.forecast.slice(start, end), p10: row.p10.slice(start, end), p90: row.p90.slice(start, end) };
+}
+
+/**
+ * The current forecasts of some stores: per store, resolve the pointer, then read that one run.
+ * Unknown stores and stores without forecasts are returned with no rows (the API decides what that means).
+ */
+export async function readCurrentForecasts(deps: Pick<StoragePorts, 'forecasts' | 'stores'>, stores: readonly string[], filter: ForecastFilter = {}): Promise<StoreForecasts[]> {
+  const from = filter.from === undefined ? undefined : parseIsoDay(filter.from);
+  const to = filter.to === undefined ? undefined : parseIsoDay(filter.to);
+  if (filter.from !== undefined && from === undefined) throw new Error(`from "${filter.from}" is not an ISO date`);
+  if (filter.to !== undefined && to === undefined) throw new Error(`to "${filter.to}" is not an ISO date`);
+  const states = await deps.stores.getMany(stores);
+  return Promise.all(
+    stores.map(async (store): Promise<StoreForecasts> => {
+      const state = states.get(store);
+      if (state === undefined) return { store, freshness: freshnessOf(emptyStore(store, new Date(0))), rows: [] };
+      const runId = state.current?.runId;
+      const raw = runId === undefined ? [] : await deps.forecasts.readRun(store, runId, filter.items ? { items: filter.items } : {});
+      const rows: ForecastRow[] = [];
+      for (const r of raw) {
+        const clipped = clipRow(r, from, to);
+        if (clipped !== undefined) rows.push(clipped);
+      }
+      return { store, freshness: freshnessOf(state), rows };
+    }),
+  );
+}

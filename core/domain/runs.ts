@@ -1,0 +1,145 @@
+import type { Clock, RunRepository, StoragePorts } from '../ports/index.js';
+import { assertRunId } from './ids.js';
+import type { RunRecord, RunStage, RunTrigger } from './model.js';
+import { markStale } from './stores.js';
+
+/** Rough share of a store run's time spent before each stage starts, for progress bars. */
+const STAGE_PROGRESS: Record<RunStage, number> = { queued: 0, loading: 0.05, training: 0.15, registering: 0.8, gating: 0.85, publishing: 0.9, done: 1, failed: 1 };
+
+/** A run record for one store, as the run progresses. The process running the store owns it. */
+export class RunTracker {
+  private constructor(
+    private readonly runs: RunRepository,
+    private readonly clock: Clock,
+    private record: RunRecord,
+    private stageStarted: number,
+  ) {}
+
+  /** Starts (or restarts, keeping `createdAt` of a record the orchestrator queued) a store's run. */
+  static async start(runs: RunRepository, clock: Clock, runId: string, store: string, trigger: RunTrigger): Promise<RunTracker> {
+    assertRunId(runId);
+    const now = clock.now();
+    const queued = await runs.get(runId, store);
+    const record: RunRecord = {
+      runId,
+      store,
+      trigger: queued?.trigger ?? trigger,
+      status: 'running',
+      stage: 'loading',
+      progress: STAGE_PROGRESS.loading,
+      stages: [{ stage: 'loading', startedAt: now.toISOString() }],
+      createdAt: queued?.createdAt ?? now.toISOString(),
+      startedAt: now.toISOString(),
+      ...(queued?.details ? { details: queued.details } : {}),
+    };
+    await runs.put(record);
+    return new RunTracker(runs, clock, record, now.getTime());
+  }
+
+  get current(): RunRecord {
+    return this.record;
+  }
+
+  private closeStage(now: Date): StageTimingList {
+    const stages = this.record.stages.slice();
+    const last = stages[stages.length - 1];
+    if (last !== undefined && last.ms === undefined) stages[stages.length - 1] = { ...last, ms: now.getTime() - this.stageStarted };
+    return stages;
+  }
+
+  async stage(stage: RunStage, extra: Partial<RunRecord> = {}): Promise<void> {
+    const now = this.clock.now();
+    const stages = this.closeStage(now);
+    stages.push({ stage, startedAt: now.toISOString() });
+    this.stageStarted = now.getTime();
+    this.record = { ...this.record, ...extra, stage, progress: STAGE_PROGRESS[stage], stages };
+    await this.runs.put(this.record);
+  }
+
+  async succeed(extra: Partial<RunRecord> = {}): Promise<RunRecord> {
+    return this.finish('succeeded', 'done', extra);
+  }
+
+  async fail(error: string): Promise<RunRecord> {
+    return this.finish('failed', 'failed', { error });
+  }
+
+  private async finish(status: 'succeeded' | 'failed', stage: RunStage, extra: Partial<RunRecord>): Promise<RunRecord> {
+    const now = this.clock.now();
+    const stages = this.closeStage(now);
+    const started = Date.parse(this.record.startedAt ?? this.record.createdAt);
+    this.record = { ...this.record, ...extra, status, stage, progress: 1, stages, finishedAt: now.toISOString(), durationMs: now.getTime() - started };
+    await this.runs.put(this.record);
+    return this.record;
+  }
+}
+
+type StageTimingList = RunRecord['stages'];
+
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+/**
+ * Records that a store's run failed, for callers that are not the trainer itself (an orchestrator whose
+ * job died or timed out): the run is marked failed, the store keeps its forecasts and is flagged stale.
+ */
+export async function failStoreRun(deps: Pick<StoragePorts, 'runs' | 'stores'>, clock: Clock, input: { runId: string; store: string; trigger: RunTrigger; reason: string }): Promise<void> {
+  assertRunId(input.runId);
+  const now = clock.now();
+  const existing = await deps.runs.get(input.runId, input.store);
+  if (existing?.status === 'succeeded') return;
+  const started = Date.parse(existing?.startedAt ?? existing?.createdAt ?? now.toISOString());
+  await deps.runs.put({
+    runId: input.runId,
+    store: input.store,
+    trigger: existing?.trigger ?? input.trigger,
+    status: 'failed',
+    stage: 'failed',
+    progress: 1,
+    stages: existing?.stages ?? [],
+    createdAt: existing?.createdAt ?? now.toISOString(),
+    ...(existing?.startedAt ? { startedAt: existing.startedAt } : {}),
+    finishedAt: now.toISOString(),
+    durationMs: now.getTime() - started,
+    error: input.reason,
+  });
+  await markStale(deps.stores, input.store, `run ${input.runId} failed: ${input.reason}`, now, { runId: input.runId, status: 'failed', error: input.reason });
+}
+
+export interface CleanupResult {
+  runsDeleted: number;
+  forecastRowsDeleted: number;
+  kept: number;
+}
+
+/**
+ * Deletes runs older than the retention period, with their forecasts. A store's current run and the one
+ * before it are never deleted: the current one is what the dashboard shows, and the previous one may still
+ * be being read by a request that resolved the pointer just before it switched.
+ */
+export async function cleanupExpiredRuns(deps: Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'>, now: Date, retentionDays: number, store?: string): Promise<CleanupResult> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+  const expired = await deps.runs.listCreatedBefore(cutoff, store);
+  const protectedRuns = new Map<string, Set<string>>();
+  const result: CleanupResult = { runsDeleted: 0, forecastRowsDeleted: 0, kept: 0 };
+  for (const run of expired) {
+    if (run.store !== undefined) {
+      let keep = protectedRuns.get(run.store);
+      if (keep === undefined) {
+        const state = (await deps.stores.get(run.store))?.value;
+        keep = new Set([state?.current?.runId, state?.previousRunId].filter((r): r is string => r !== undefined));
+        protectedRuns.set(run.store, keep);
+      }
+      if (keep.has(run.runId)) {
+        result.kept++;
+        continue;
+      }
+      result.forecastRowsDeleted += await deps.forecasts.deleteRun(run.store, run.runId);
+    }
+    await deps.runs.delete(run.runId, run.store);
+    result.runsDeleted++;
+  }
+  return result;
+}

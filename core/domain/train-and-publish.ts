@@ -1,0 +1,143 @@
+import { forecastFromArtifact, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
+import { summariseArtifacts, decideChampion } from './champion.js';
+import { assertRunId, assertStoreId, newVersion } from './ids.js';
+import type { Accuracy, ChampionDecision, RunTrigger, StoreState } from './model.js';
+import { publishRun } from './publish.js';
+import { describeError, RunTracker } from './runs.js';
+import { markStale } from './stores.js';
+
+export interface TrainerSettings {
+  horizonDays: number;
+  backtestFolds: number;
+  championTolerance: number;
+}
+
+export interface TrainerDeps extends StoragePorts {
+  clock: Clock;
+  log?: (message: string) => void;
+}
+
+export interface TrainStoreRequest {
+  store: string;
+  runId: string;
+  trigger: RunTrigger;
+}
+
+export interface TrainStoreHooks {
+  /** Fault injection for tests: after the forecasts are written, before the pointer switch. */
+  beforeSwitch?: () => Promise<void>;
+}
+
+export interface TrainStoreOutcome {
+  store: string;
+  runId: string;
+  /** False when a run on newer history had already been published; this run's rows stay unreferenced. */
+  switched: boolean;
+  /** The version trained by this run. */
+  candidateVersion: string;
+  /** The version whose forecasts were published (the champion's when the candidate was refused). */
+  servedVersion: string;
+  decision: ChampionDecision;
+  items: number;
+  durationMs: number;
+}
+
+/** Reads the history the store's pointer names; retries once if ingestion moved the pointer meanwhile. */
+async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: StoreState; series: SeriesHistory[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const state = (await deps.stores.get(store))?.value;
+    if (state?.history === undefined) throw new Error(`store ${store} has no sales history (ingest its sales first)`);
+    try {
+      return { state, series: await deps.history.read(state.history.blob) };
+    } catch (error) {
+      if (!(error instanceof NotFound) || attempt >= 2) throw error;
+    }
+  }
+}
+
+/**
+ * Re-issues the champion's forecasts from its stored state for the candidate's dates, so a refused
+ * candidate still yields a forecast starting the day after the newest history. Items the champion does not
+ * know (new since it was trained) keep the candidate's forecast.
+ */
+function championForecasts(candidate: readonly SeriesForecast[], champion: readonly ModelArtifact[]): SeriesForecast[] {
+  const byItem = new Map(champion.map((a) => [a.item, a]));
+  return candidate.map((c) => {
+    const artifact = byItem.get(c.item);
+    if (artifact === undefined) return c;
+    const reissued = forecastFromArtifact(artifact, 1);
+    const gap = c.firstDay - reissued.firstDay;
+    if (gap < 0) return c;
+    const full = forecastFromArtifact(artifact, gap + c.forecast.length);
+    return { store: c.store, item: c.item, firstDay: c.firstDay, forecast: full.forecast.slice(gap), p10: full.p10.slice(gap), p90: full.p90.slice(gap) };
+  });
+}
+
+/**
+ * One store's training run, end to end: load history → train and backtest → register the model version →
+ * champion gate → publish forecasts under the run id and switch the pointer → close the run record.
+ * Callable in-process (worker threads) and from the trainer CLI. On failure the run is marked failed with
+ * the reason, the store keeps its current forecasts and is flagged stale, and the error is rethrown.
+ */
+export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoreRequest, hooks: TrainStoreHooks = {}): Promise<TrainStoreOutcome> {
+  assertStoreId(request.store);
+  assertRunId(request.runId);
+  const { store, runId } = request;
+  const log = deps.log ?? (() => undefined);
+  const tracker = await RunTracker.start(deps.runs, deps.clock, runId, store, request.trigger);
+  try {
+    const { state, series } = await loadHistory(deps, store);
+    const historyVersion = state.history!.version;
+    log(`store ${store}: ${series.length} series, history ${historyVersion}`);
+
+    await tracker.stage('training', { items: series.length });
+    // Let the stage write leave the process before the synchronous training blocks the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds });
+
+    await tracker.stage('registering');
+    const createdAt = deps.clock.now();
+    const version = newVersion(createdAt);
+    const artifactBlob = await deps.models.saveArtifacts(store, version, trained.artifacts);
+    const summary = summariseArtifacts(trained.artifacts);
+    const model = { store, version, runId, createdAt: createdAt.toISOString(), artifactBlob, families: summary.families, accuracy: summary.accuracy, window: summary.window, items: summary.items, champion: false };
+    await deps.models.register(model);
+
+    await tracker.stage('gating', { modelVersion: version });
+    const champion = await deps.models.champion(store);
+    const championArtifacts = champion === undefined ? undefined : await deps.models.loadArtifacts(champion.artifactBlob);
+    const decision = decideChampion(trained.artifacts, champion && championArtifacts ? { version: champion.version, artifacts: championArtifacts } : undefined, settings.championTolerance, deps.clock.now());
+    await deps.models.decide(model, decision, champion);
+    log(`store ${store}: ${decision.reason}`);
+
+    let forecasts = trained.forecasts;
+    let servedVersion = version;
+    let accuracy: Accuracy = summary.accuracy;
+    if (!decision.promoted && champion !== undefined && championArtifacts !== undefined) {
+      forecasts = championForecasts(trained.forecasts, championArtifacts);
+      servedVersion = champion.version;
+      accuracy = champion.accuracy;
+    }
+
+    await tracker.stage('publishing', { champion: { promoted: decision.promoted, reason: decision.reason } });
+    const published = await publishRun(deps, {
+      store,
+      runId,
+      modelVersion: servedVersion,
+      championVersion: decision.promoted ? version : servedVersion,
+      forecasts,
+      historyVersion,
+      accuracy,
+      generatedAt: deps.clock.now(),
+      ...(hooks.beforeSwitch ? { beforeSwitch: hooks.beforeSwitch } : {}),
+    });
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched } });
+    return { store, runId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
+  } catch (error) {
+    const reason = describeError(error);
+    await tracker.fail(reason).catch(() => undefined);
+    await markStale(deps.stores, store, `run ${runId} failed: ${reason}`, deps.clock.now(), { runId, status: 'failed', error: reason }).catch(() => undefined);
+    throw error;
+  }
+}

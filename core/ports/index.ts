@@ -1,0 +1,31 @@
+import type { ForecastRepository } from './forecast-repository.js';
+import type { IngestionLedger, RejectedRowsSink } from './ingestion.js';
+import type { ModelRegistry } from './model-registry.js';
+import type { RunRepository } from './run-repository.js';
+import type { SalesHistoryRepository } from './sales-history.js';
+import type { StoreCatalog } from './store-catalog.js';
+
+export type { ForecastRepository } from './forecast-repository.js';
+export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
+export type { ModelRegistry } from './model-registry.js';
+export type { RunRepository } from './run-repository.js';
+export type { SalesHistoryRepository } from './sales-history.js';
+export type { StoreCatalog, Versioned } from './store-catalog.js';
+export { ConcurrencyConflict, NotFound } from './errors.js';
+
+/** Everything domain code needs from storage; one bundle so call sites pass a single `deps`. */
+export interface StoragePorts {
+  stores: StoreCatalog;
+  history: SalesHistoryRepository;
+  models: ModelRegistry;
+  forecasts: ForecastRepository;
+  runs: RunRepository;
+  ingestions: IngestionLedger;
+  rejected: RejectedRowsSink;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
