@@ -257,6 +257,55 @@ function chooseMix(records: readonly (FoldRecord | undefined)[], familyCount: nu
   return { mix: [best.f], scores };
 }
 
+function cellError(record: FoldRecord | undefined, mix: Mix): number {
+  if (record === undefined) return Number.NaN;
+  const { sse, n } = scaledSse(mean(mix.map((f) => record.forecasts[f]!)), record.actual);
+  return n > 0 ? sse / n / record.scale : Number.NaN;
+}
+
+/** Mixes a whole store may share: each family alone, and the mean of all smoothing families. */
+function storeWideMixes(families: readonly FamilyName[]): Mix[] {
+  const mixes: Mix[] = families.map((_, f) => [f]);
+  const smoothing = families.map((name, f) => (name === 'seasonal_naive' ? -1 : f)).filter((f) => f >= 0);
+  if (smoothing.length > 1) mixes.push(smoothing);
+  return mixes;
+}
+
+export type StoreStrategy = { kind: 'per-series' } | { kind: 'store-wide'; mix: Mix };
+
+/**
+ * Per-series choice pays off when series differ and the backtest has enough points to tell them apart;
+ * with short folds on noisy intermittent items it mostly chases noise. So each store compares, on folds
+ * the choice did not see, per-series choice against one mix shared by all its items, and keeps the better.
+ */
+function chooseStrategy(records: readonly (readonly (FoldRecord | undefined)[])[], families: readonly FamilyName[], excludeFold: number): StoreStrategy {
+  const foldCount = records[0]?.length ?? 0;
+  const folds = Array.from({ length: foldCount }, (_, k) => k).filter((k) => k !== excludeFold);
+  if (folds.length < 2) return { kind: 'per-series' };
+  let perSeries = 0;
+  const fixed = storeWideMixes(families).map(() => 0);
+  const mixes = storeWideMixes(families);
+  for (const seriesRecords of records) {
+    for (const k of folds) {
+      const record = seriesRecords[k];
+      if (record === undefined) continue;
+      const heldOut = seriesRecords.map((r, other) => (other === excludeFold ? undefined : r));
+      const choice = chooseMix(heldOut, families.length, k);
+      const error = choice === undefined ? Number.NaN : cellError(record, choice.mix);
+      const fixedErrors = mixes.map((mix) => cellError(record, mix));
+      // Only cells every candidate can be judged on, so the comparison is like for like.
+      if (!Number.isFinite(error) || fixedErrors.some((e) => !Number.isFinite(e))) continue;
+      perSeries += error;
+      fixedErrors.forEach((e, m) => (fixed[m]! += e));
+    }
+  }
+  let best = 0;
+  fixed.forEach((e, m) => {
+    if (e < fixed[best]!) best = m;
+  });
+  return fixed[best]! < perSeries ? { kind: 'store-wide', mix: mixes[best]! } : { kind: 'per-series' };
+}
+
 function residuals(record: FoldRecord, mix: Mix): { step: number; r: number }[] {
   const f = mean(mix.map((m) => record.forecasts[m]!));
   const out: { step: number; r: number }[] = [];
@@ -430,7 +479,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     return [index >= 0 ? index : 0];
   };
   const choices = data.series.map((_, k) => chooseMix(records[k]!, families.length, -1));
-  const mixes = choices.map((choice, k) => choice?.mix ?? defaultMix(k));
+  const strategy = chooseStrategy(records, families, -1);
+  const mixes = choices.map((choice, k) => (choice === undefined ? defaultMix(k) : strategy.kind === 'store-wide' ? strategy.mix : choice.mix));
 
   const pool: BucketedResiduals = edges.map(() => []);
   const ownResiduals = data.series.map((_, k) => {
@@ -508,7 +558,11 @@ function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], famili
     const exclude = foldCount > 1 ? fold : -1;
     const pools = families.map(() => edges.map((): number[] => []));
     const selectedPool: BucketedResiduals = edges.map(() => []);
-    const mixes = data.series.map((_, k) => chooseMix(records[k]!, families.length, exclude)?.mix);
+    const strategy = chooseStrategy(records, families, exclude);
+    const mixes = data.series.map((_, k) => {
+      const choice = chooseMix(records[k]!, families.length, exclude);
+      return choice === undefined ? undefined : strategy.kind === 'store-wide' ? strategy.mix : choice.mix;
+    });
     data.series.forEach((_, k) => {
       records[k]!.forEach((record, other) => {
         if (record === undefined || other === exclude) return;
