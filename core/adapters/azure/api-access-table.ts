@@ -1,0 +1,84 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { normaliseRegion, type AccessRepository } from '../../domain/api-access.js';
+import { isStatus } from './clients.js';
+import { decodeKey, encodeKey } from './keys.js';
+
+const USERS = 'user';
+const STORES = 'store';
+
+interface AccessEntity {
+  partitionKey: string;
+  rowKey: string;
+  regions?: string;
+  region?: string;
+  updatedAt?: string;
+}
+
+/**
+ * Table `access` (FOREACT_TABLE_ACCESS): partition `user` (row key = encoded lower-case e-mail, `regions` =
+ * comma list) and partition `store` (row key = encoded store id, `region`). Edited by `foreact admin`.
+ */
+export class TableAccessRepository implements AccessRepository {
+  private ready: Promise<void> | undefined;
+  private storeCache: { at: number; value: Map<string, string> } | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly cacheMs = 5_000,
+  ) {}
+
+  private ensure(): Promise<void> {
+    this.ready ??= this.table.createTable().then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        if (!isStatus(error, 409)) throw error;
+      },
+    );
+    return this.ready;
+  }
+
+  async userRegions(user: string): Promise<string[]> {
+    await this.ensure();
+    try {
+      const e = await this.table.getEntity<AccessEntity>(USERS, encodeKey(user.trim().toLowerCase()));
+      return (e.regions ?? '').split(',').map(normaliseRegion).filter((r) => r.length > 0);
+    } catch (error) {
+      if (isStatus(error, 404)) return [];
+      throw error;
+    }
+  }
+
+  async setUserRegions(user: string, regions: readonly string[]): Promise<void> {
+    await this.ensure();
+    const list = [...new Set(regions.map(normaliseRegion).filter((r) => r.length > 0))].sort();
+    await this.table.upsertEntity<AccessEntity>({ partitionKey: USERS, rowKey: encodeKey(user.trim().toLowerCase()), regions: list.join(','), updatedAt: new Date().toISOString() }, 'Replace');
+  }
+
+  async storeRegions(): Promise<Map<string, string>> {
+    const now = Date.now();
+    if (this.storeCache !== undefined && now - this.storeCache.at < this.cacheMs) return this.storeCache.value;
+    await this.ensure();
+    const out = new Map<string, string>();
+    for await (const e of this.table.listEntities<AccessEntity>({ queryOptions: { filter: odata`PartitionKey eq ${STORES}`, select: ['RowKey', 'region'] } })) {
+      if (typeof e.region === 'string' && e.region.length > 0) out.set(decodeKey(e.rowKey ?? ''), e.region);
+    }
+    this.storeCache = { at: now, value: out };
+    return out;
+  }
+
+  async setStoreRegion(store: string, region: string): Promise<void> {
+    await this.ensure();
+    this.storeCache = undefined;
+    await this.table.upsertEntity<AccessEntity>({ partitionKey: STORES, rowKey: encodeKey(store), region: normaliseRegion(region), updatedAt: new Date().toISOString() }, 'Replace');
+  }
+
+  async listUsers(): Promise<{ user: string; regions: string[] }[]> {
+    await this.ensure();
+    const out: { user: string; regions: string[] }[] = [];
+    for await (const e of this.table.listEntities<AccessEntity>({ queryOptions: { filter: odata`PartitionKey eq ${USERS}` } })) {
+      out.push({ user: decodeKey(e.rowKey ?? ''), regions: (e.regions ?? '').split(',').filter((r) => r.length > 0) });
+    }
+    return out;
+  }
+}

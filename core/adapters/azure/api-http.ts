@@ -1,0 +1,156 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { z } from 'zod';
+import { getConfig, type AppConfig } from '../../config.js';
+import { requirePrincipal, type Principal } from '../../domain/api-access.js';
+import { ApiError, errorBody } from '../../domain/api-errors.js';
+import { TokenBucketLimiter } from '../../domain/api-rate-limit.js';
+import { historyTotals, type ApiDeps } from '../../domain/api-service.js';
+import type { InstanceSnapshot } from '../../domain/api-runs.js';
+import type { ForecastRow } from '../../domain/model.js';
+import { systemClock, type ForecastRepository } from '../../ports/index.js';
+import { TableAccessRepository } from './api-access-table.js';
+import { statusOf } from './clients.js';
+import { openStorage, type AzureStorage } from './index.js';
+
+/** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
+
+export const API_VERSION = '1.0.0';
+
+const apiSettings = z.object({
+  FOREACT_TABLE_ACCESS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? 'access' : v.trim()))
+    .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3–63 letters/digits, starting with a letter')),
+  FOREACT_REFRESH_BURST: z.coerce.number().int().min(1).max(1000).default(5),
+  FOREACT_REFRESH_PER_MINUTE: z.coerce.number().min(0.01).max(10_000).default(5),
+});
+
+/** Immutable runs: a store's current run is cached whole, keyed by (store, run id); a new pointer is a new key. */
+class CachedRunReads implements Pick<ForecastRepository, 'readRun'> {
+  private readonly cache = new Map<string, Promise<ForecastRow[]>>();
+  constructor(
+    private readonly inner: ForecastRepository,
+    private readonly max = 500,
+  ) {}
+
+  async readRun(store: string, runId: string, options: { items?: readonly string[] } = {}): Promise<ForecastRow[]> {
+    const key = `${store}\u0000${runId}`;
+    let rows = this.cache.get(key);
+    if (rows === undefined) {
+      rows = this.inner.readRun(store, runId);
+      rows.catch(() => this.cache.delete(key));
+      this.cache.set(key, rows);
+      if (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
+    }
+    const all = await rows;
+    if (options.items === undefined) return all;
+    const wanted = new Set(options.items);
+    return all.filter((r) => wanted.has(r.item));
+  }
+}
+
+export interface ApiContext {
+  deps: ApiDeps;
+  storage: AzureStorage;
+  access: TableAccessRepository;
+  limiter: TokenBucketLimiter;
+  config: AppConfig;
+}
+
+let opened: { config: AppConfig; ctx: Promise<ApiContext> } | undefined;
+
+export function apiContext(): Promise<ApiContext> {
+  const config = getConfig();
+  if (opened?.config === config) return opened.ctx;
+  const settings = apiSettings.safeParse(process.env);
+  if (!settings.success) throw new Error(`configuration: ${String(settings.error.issues[0]?.path[0])}: ${settings.error.issues[0]?.message}`);
+  const ctx = openStorage(config).then((storage): ApiContext => {
+    const access = new TableAccessRepository(storage.clients.table(settings.data.FOREACT_TABLE_ACCESS));
+    const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
+    const deps: ApiDeps = {
+      stores: storage.stores,
+      forecasts: new CachedRunReads(storage.forecasts),
+      access,
+      historyTotals: (blob) => {
+        let t = totals.get(blob);
+        if (t === undefined) {
+          t = storage.history.read(blob).then(historyTotals);
+          t.catch(() => totals.delete(blob));
+          totals.set(blob, t);
+          if (totals.size > 500) totals.delete(totals.keys().next().value!);
+        }
+        return t;
+      },
+      backtestFolds: config.forecast.backtestFolds,
+      clock: systemClock,
+    };
+    return { deps, storage, access, config, limiter: new TokenBucketLimiter(settings.data.FOREACT_REFRESH_BURST, settings.data.FOREACT_REFRESH_PER_MINUTE) };
+  });
+  ctx.catch(() => {
+    if (opened?.ctx === ctx) opened = undefined;
+  });
+  opened = { config, ctx };
+  return ctx;
+}
+
+export function principalOf(request: HttpRequest): Principal {
+  return requirePrincipal(request.headers.get('x-ms-client-principal'));
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
+  return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
+}
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'REQUEST_SEND_ERROR'].includes(code)) return true;
+  const status = statusOf(error);
+  return status === 503 || status === 502 || status === 504;
+}
+
+/** The one error mapper: ApiError as is; storage outages 503; anything else 500 with a trace id and no stack. */
+export function toErrorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (error instanceof ApiError) return json(error.status, errorBody(error.code, error.message, error.details), error.headers);
+  const traceId = context.invocationId;
+  context.error(`request failed (trace ${traceId})`, error);
+  if (isUnavailable(error)) return json(503, errorBody('unavailable', 'Storage is unreachable right now; try again in a minute.', { traceId }), { 'retry-after': '30' });
+  return json(500, errorBody('internal', 'Something went wrong on our side; the error is logged with this trace id.', { traceId }));
+}
+
+export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+export function withErrors(handler: ApiHandler): ApiHandler {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (error) {
+      return toErrorResponse(error, context);
+    }
+  };
+}
+
+export const durableClientInput = df.input.durableClient();
+
+export function durableClient(context: InvocationContext): df.DurableClient {
+  return df.getClient(context);
+}
+
+export function snapshot(status: df.DurableOrchestrationStatus): InstanceSnapshot {
+  const d = (v: unknown): string => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : new Date(0).toISOString());
+  return { runtimeStatus: String(status.runtimeStatus), createdTime: d(status.createdTime), lastUpdatedTime: d(status.lastUpdatedTime), input: status.input, customStatus: status.customStatus, output: status.output };
+}
+
+/** Status of an instance, or undefined when there is none (the client throws/returns 404 for unknown ids). */
+export async function instanceStatus(client: df.DurableClient, instanceId: string): Promise<InstanceSnapshot | undefined> {
+  try {
+    const s = await client.getStatus(instanceId, { showInput: true });
+    if (s === undefined || s === null || !s.runtimeStatus) return undefined;
+    return snapshot(s);
+  } catch (error) {
+    const msg = error instanceof Error ? error.message : String(error);
+    if (/404|not found/i.test(msg)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,109 @@
+import { forbidden, unauthenticated, ApiError } from './api-errors.js';
+
+/** The signed-in user as Static Web Apps forwards it (`x-ms-client-principal`, base64 JSON). */
+export interface Principal {
+  identityProvider: string;
+  userId: string;
+  userDetails: string;
+  userRoles: string[];
+}
+
+export type Role = 'planner' | 'admin';
+
+/** Where planners' region assignments and stores' regions live (a table; see core/adapters/azure/api-access-table.ts). */
+export interface AccessRepository {
+  /** Regions assigned to a user (by e-mail / userDetails, case-insensitive); empty when none. */
+  userRegions(user: string): Promise<string[]>;
+  setUserRegions(user: string, regions: readonly string[]): Promise<void>;
+  /** Region of every store that has one. */
+  storeRegions(): Promise<Map<string, string>>;
+  setStoreRegion(store: string, region: string): Promise<void>;
+  listUsers(): Promise<{ user: string; regions: string[] }[]>;
+}
+
+/** Stores without a region are visible to admins only. */
+export const UNASSIGNED_REGION = 'unassigned';
+
+const MAX_HEADER = 16_000;
+
+/** Decodes the header; undefined when absent or undecodable (the caller answers 401). */
+export function decodePrincipal(header: string | null | undefined): Principal | undefined {
+  if (header === null || header === undefined || header.length === 0 || header.length > MAX_HEADER) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const p = parsed as Record<string, unknown>;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const userId = str(p.userId);
+  const userDetails = str(p.userDetails);
+  if (userId === undefined || userId.length === 0 || userDetails === undefined || userDetails.length === 0) return undefined;
+  const roles = Array.isArray(p.userRoles) ? p.userRoles.filter((r): r is string => typeof r === 'string') : [];
+  return { identityProvider: str(p.identityProvider) ?? 'unknown', userId, userDetails, userRoles: roles };
+}
+
+export function encodePrincipal(p: Principal): string {
+  return Buffer.from(JSON.stringify(p), 'utf8').toString('base64');
+}
+
+export function roleOf(p: Principal): Role | null {
+  if (p.userRoles.includes('admin')) return 'admin';
+  if (p.userRoles.includes('planner')) return 'planner';
+  return null;
+}
+
+/** What one caller may see, resolved once per request. */
+export interface AccessScope {
+  principal: Principal;
+  role: Role | null;
+  /** Regions the caller sees (all known regions for an admin). */
+  regions: string[];
+  /** Region of each known store. */
+  storeRegion: Map<string, string>;
+  canSee(store: string): boolean;
+}
+
+export function requirePrincipal(header: string | null | undefined): Principal {
+  const p = decodePrincipal(header);
+  if (p === undefined) throw unauthenticated();
+  return p;
+}
+
+export async function resolveScope(access: AccessRepository, principal: Principal, knownStores: readonly string[]): Promise<AccessScope> {
+  const role = roleOf(principal);
+  const regionsOfStores = await access.storeRegions();
+  const storeRegion = new Map<string, string>();
+  for (const s of knownStores) storeRegion.set(s, regionsOfStores.get(s) ?? UNASSIGNED_REGION);
+  let regions: string[];
+  if (role === 'admin') regions = [...new Set(storeRegion.values())].sort();
+  else if (role === 'planner') regions = (await access.userRegions(principal.userDetails)).sort();
+  else regions = [];
+  const allowed = new Set(regions);
+  return {
+    principal,
+    role,
+    regions,
+    storeRegion,
+    canSee: (store) => role === 'admin' || (role === 'planner' && allowed.has(storeRegion.get(store) ?? UNASSIGNED_REGION) && storeRegion.get(store) !== UNASSIGNED_REGION),
+  };
+}
+
+export function requireRole(scope: AccessScope): void {
+  if (scope.role === null) throw forbidden('Your account has neither the planner nor the admin role.');
+}
+
+/** 400 for stores that do not exist, then 403 for stores outside the caller's regions. */
+export function checkStores(scope: AccessScope, stores: readonly string[]): void {
+  requireRole(scope);
+  const unknown = stores.filter((s) => !scope.storeRegion.has(s));
+  if (unknown.length > 0) throw new ApiError(400, 'unknown_store', `Unknown store${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 20).join(', ')}.`, { stores: unknown.slice(0, 50) });
+  const denied = stores.filter((s) => !scope.canSee(s));
+  if (denied.length > 0) throw forbidden(`You may not see store${denied.length > 1 ? 's' : ''} ${denied.slice(0, 20).join(', ')} (outside your regions).`, denied.slice(0, 50));
+}
+
+export function normaliseRegion(region: string): string {
+  return region.trim().toLowerCase();
+}

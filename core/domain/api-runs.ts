@@ -1,0 +1,147 @@
+import type { RunRecord } from './model.js';
+
+/** Run ids the API hands out for refreshes: `refresh-<timestamp>-<hex>.<store>` (store ids have no ':' and the prefix no '.'). */
+export function refreshRunId(baseRunId: string, store: string): string {
+  return `${baseRunId}.${store}`;
+}
+
+export function storeOfRunId(runId: string): string | undefined {
+  if (!runId.startsWith('refresh-')) return undefined;
+  const dot = runId.indexOf('.');
+  if (dot < 0 || dot === runId.length - 1) return undefined;
+  return runId.slice(dot + 1);
+}
+
+export const API_STAGES = ['queued', 'dispatched', 'training', 'publishing'] as const;
+export type ApiStage = (typeof API_STAGES)[number];
+export type ApiRunStatus = ApiStage | 'done' | 'failed';
+const STATUSES: readonly string[] = [...API_STAGES, 'done', 'failed'];
+
+/** The refresh orchestration's custom status (set by orchestrations/…). */
+export interface RefreshCustomStatus {
+  stage?: string;
+  runId?: string;
+  store?: string;
+  startedAt?: string;
+  stages?: { stage: string; at: string }[];
+  error?: unknown;
+}
+
+/** What the durable client tells about an instance, reduced to plain data. */
+export interface InstanceSnapshot {
+  runtimeStatus: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  input: unknown;
+  customStatus: unknown;
+  output: unknown;
+}
+
+const FRACTION: Record<ApiRunStatus, number> = { queued: 0, dispatched: 0.1, training: 0.25, publishing: 0.85, done: 1, failed: 1 };
+
+function iso(v: unknown, fallback: string): string {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fallback;
+}
+
+function errorMessage(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e !== null && typeof e === 'object' && 'message' in e && typeof (e as { message: unknown }).message === 'string') return (e as { message: string }).message;
+  return 'the refresh failed';
+}
+
+export function runIdOfInstance(s: InstanceSnapshot): string | undefined {
+  const cs = (s.customStatus ?? {}) as RefreshCustomStatus;
+  if (typeof cs.runId === 'string') return cs.runId;
+  const input = s.input as { runId?: unknown } | null;
+  return typeof input?.runId === 'string' ? input.runId : undefined;
+}
+
+export function isActive(s: InstanceSnapshot): boolean {
+  return s.runtimeStatus === 'Pending' || s.runtimeStatus === 'Running' || s.runtimeStatus === 'ContinuedAsNew';
+}
+
+export function statusOfInstance(s: InstanceSnapshot): ApiRunStatus {
+  const cs = (s.customStatus ?? {}) as RefreshCustomStatus;
+  if (s.runtimeStatus === 'Failed' || s.runtimeStatus === 'Terminated' || s.runtimeStatus === 'Canceled') return 'failed';
+  if (typeof cs.stage === 'string' && STATUSES.includes(cs.stage)) return cs.stage as ApiRunStatus;
+  if (s.runtimeStatus === 'Completed') return 'done';
+  return 'queued';
+}
+
+/** The `Run` body of GET /api/runs/{id} from a refresh instance. */
+export function runFromInstance(runId: string, store: string, s: InstanceSnapshot) {
+  const cs = (s.customStatus ?? {}) as RefreshCustomStatus;
+  const status = statusOfInstance(s);
+  const createdAt = iso(cs.startedAt, iso(s.createdTime, new Date(0).toISOString()));
+  const updatedAt = iso(s.lastUpdatedTime, createdAt);
+  const marks = (Array.isArray(cs.stages) ? cs.stages : []).filter((m) => typeof m?.stage === 'string' && typeof m.at === 'string');
+  const at = (stage: string): string | undefined => marks.find((m) => m.stage === stage)?.at;
+  const finished = status === 'done' || status === 'failed';
+  const finishedAt = finished ? iso(at(status), updatedAt) : null;
+  const errorObj = (cs.error ?? (status === 'failed' ? s.output : undefined)) as unknown;
+  const failedStage = (API_STAGES as readonly string[]).slice().reverse().find((st) => at(st) !== undefined) as ApiStage | undefined;
+  const currentIndex = status === 'done' ? API_STAGES.length : status === 'failed' ? (failedStage ? API_STAGES.indexOf(failedStage) : 0) : API_STAGES.indexOf(status);
+  const stages = API_STAGES.map((name, i) => {
+    const startedAt = at(name) ?? (name === 'queued' ? createdAt : undefined);
+    const next = API_STAGES.slice(i + 1).map(at).find((v) => v !== undefined) ?? (finished ? (finishedAt ?? undefined) : undefined);
+    let st: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+    if (i < currentIndex) st = startedAt === undefined ? 'skipped' : 'done';
+    else if (i === currentIndex) st = status === 'failed' ? 'failed' : status === 'done' ? 'done' : 'running';
+    else st = 'pending';
+    const done = st === 'done' || st === 'failed';
+    const fin = done && startedAt !== undefined ? (next ?? null) : null;
+    return {
+      name,
+      status: st,
+      startedAt: startedAt === undefined ? null : iso(startedAt, createdAt),
+      finishedAt: fin === null ? null : iso(fin, updatedAt),
+      durationMs: fin !== null && startedAt !== undefined ? Math.max(0, Math.round(Date.parse(fin) - Date.parse(startedAt))) : null,
+    };
+  });
+  return {
+    runId,
+    kind: 'refresh' as const,
+    stores: [store],
+    status,
+    createdAt,
+    updatedAt,
+    finishedAt,
+    progress: { fraction: FRACTION[status], message: status === 'done' ? 'done' : status === 'failed' ? 'failed' : `${status}` },
+    stages,
+    error: status === 'failed' ? { code: 'refresh_failed', message: errorMessage(errorObj).slice(0, 2000) || 'the refresh failed', ...(failedStage ? { stage: failedStage } : {}) } : null,
+  };
+}
+
+const RECORD_STAGE: Record<string, ApiStage> = { queued: 'queued', loading: 'dispatched', training: 'training', registering: 'training', gating: 'training', publishing: 'publishing' };
+
+/** The `Run` body from the run records storage keeps (finished runs whose instance has been reused). */
+export function runFromRecords(runId: string, records: readonly RunRecord[]) {
+  const perStore = records.filter((r) => r.store !== undefined);
+  const main = records.find((r) => r.store === undefined) ?? perStore[0];
+  if (main === undefined) return undefined;
+  const status: ApiRunStatus = main.status === 'succeeded' ? 'done' : main.status === 'failed' ? 'failed' : main.status === 'queued' ? 'queued' : (RECORD_STAGE[main.stage] ?? 'training');
+  const updatedAt = main.finishedAt ?? main.stages[main.stages.length - 1]?.startedAt ?? main.createdAt;
+  const stages = API_STAGES.map((name) => {
+    const marks = main.stages.filter((s) => RECORD_STAGE[s.stage] === name);
+    const first = marks[0];
+    const last = marks[marks.length - 1];
+    const ms = marks.every((m) => m.ms !== undefined) && marks.length > 0 ? marks.reduce((a, m) => a + (m.ms ?? 0), 0) : null;
+    const startedAt = first?.startedAt ?? null;
+    const finishedAt = last !== undefined && last.ms !== undefined ? new Date(Date.parse(last.startedAt) + last.ms).toISOString() : null;
+    const st = marks.length === 0 ? (status === 'done' ? 'skipped' : 'pending') : finishedAt !== null ? 'done' : status === 'failed' ? 'failed' : 'running';
+    return { name, status: st as 'pending' | 'running' | 'done' | 'failed' | 'skipped', startedAt, finishedAt, durationMs: ms };
+  });
+  return {
+    runId,
+    kind: main.trigger === 'morning' ? ('scheduled' as const) : ('refresh' as const),
+    stores: perStore.map((r) => r.store!).sort(),
+    status,
+    createdAt: main.createdAt,
+    updatedAt,
+    finishedAt: main.finishedAt ?? null,
+    progress: { fraction: Math.min(1, Math.max(0, main.progress)), message: main.stage },
+    stages,
+    error: status === 'failed' ? { code: 'run_failed', message: (main.error ?? 'the run failed').slice(0, 2000) || 'the run failed' } : null,
+    ...(status === 'done' && main.finishedAt ? { result: { generatedAt: main.finishedAt, itemCount: perStore.reduce((a, r) => a + (r.items ?? 0), 0) } } : {}),
+  };
+}

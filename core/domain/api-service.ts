@@ -1,0 +1,180 @@
+import type { SeriesHistory } from '../../k8s-training/engine/index.js';
+import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
+import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
+import { dayIso, isoDay, type ForecastQuery, type TransportQuery } from './api-queries.js';
+import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
+import type { StoreState } from './model.js';
+
+/** The reads behind the HTTP API. No SDKs: storage comes in through ports. */
+export interface ApiDeps {
+  stores: Pick<StoreCatalog, 'getMany' | 'list'>;
+  forecasts: Pick<ForecastRepository, 'readRun'>;
+  access: AccessRepository;
+  /** Store-total daily sales of a history blob (immutable, so callers may cache); absent → no history. */
+  historyTotals?: (blob: string) => Promise<{ startDay: number; sales: number[] } | undefined>;
+  backtestFolds: number;
+  clock: Clock;
+}
+
+export interface ActiveRunView {
+  runId: string;
+  status: 'queued' | 'dispatched' | 'training' | 'publishing' | 'done' | 'failed';
+  statusUrl: string;
+}
+
+export async function scopeFor(deps: ApiDeps, principal: Principal, stores?: readonly string[]): Promise<{ scope: AccessScope; states: Map<string, StoreState> }> {
+  const states = stores === undefined ? new Map((await deps.stores.list()).map((s) => [s.store, s])) : await deps.stores.getMany(stores);
+  const scope = await resolveScope(deps.access, principal, [...states.keys()]);
+  return { scope, states };
+}
+
+export async function me(deps: ApiDeps, principal: Principal) {
+  const role = roleOf(principal);
+  const { scope, states } = role === null ? { scope: undefined, states: new Map<string, StoreState>() } : await scopeFor(deps, principal);
+  return {
+    userId: principal.userId,
+    userDetails: principal.userDetails,
+    identityProvider: principal.identityProvider,
+    roles: principal.userRoles,
+    role,
+    regions: scope?.regions ?? [],
+    stores: scope === undefined ? [] : [...states.keys()].filter((s) => scope.canSee(s)).sort(compareIds),
+  };
+}
+
+export async function listStores(deps: ApiDeps, principal: Principal, activeRun: (store: string) => Promise<ActiveRunView | null>) {
+  const { scope, states } = await scopeFor(deps, principal);
+  requireRole(scope);
+  const now = deps.clock.now();
+  const visible = [...states.values()].filter((s) => scope.canSee(s.store)).sort((a, b) => compareIds(a.store, b.store));
+  const active = await Promise.all(visible.map((s) => activeRun(s.store).catch(() => null)));
+  return {
+    stores: visible.map((s, i) => ({
+      store: s.store,
+      name: null,
+      region: scope.storeRegion.get(s.store) ?? 'unassigned',
+      itemCount: s.current?.items ?? 0,
+      freshness: freshnessView(s, now),
+      accuracy: accuracyView(s, deps.backtestFolds),
+      activeRun: active[i] ?? null,
+    })),
+  };
+}
+
+export interface StoreForecastView {
+  store: string;
+  runId: string | null;
+  freshness: FreshnessView;
+  accuracy: AccuracyView | null;
+  history: { firstDate: string; sales: number[] } | null;
+  total: Band | null;
+  items: ItemForecastView[];
+}
+
+function clip(item: ItemForecastView, from: number | undefined, to: number | undefined): ItemForecastView | undefined {
+  const first = isoDay(item.firstDate);
+  if (first === undefined) return undefined;
+  const start = from === undefined ? 0 : Math.max(0, from - first);
+  const end = to === undefined ? item.forecast.length : Math.min(item.forecast.length, to - first + 1);
+  if (end <= start) return undefined;
+  if (start === 0 && end === item.forecast.length) return item;
+  return { item: item.item, firstDate: dayIso(first + start), forecast: item.forecast.slice(start, end), p10: item.p10.slice(start, end), p90: item.p90.slice(start, end) };
+}
+
+/** Reads the current run of each store (each store's pointer read once: one whole run per store). */
+async function currentItems(deps: ApiDeps, principal: Principal, stores: readonly string[], items: readonly string[] | undefined, from: string | undefined, to: string | undefined) {
+  const { scope, states } = await scopeFor(deps, principal, stores);
+  checkStores(scope, stores);
+  const now = deps.clock.now();
+  const f = from === undefined ? undefined : isoDay(from);
+  const t = to === undefined ? undefined : isoDay(to);
+  return Promise.all(
+    stores.map(async (store) => {
+      const state = states.get(store);
+      const runId = state?.current?.runId;
+      const rows = runId === undefined ? [] : await deps.forecasts.readRun(store, runId, items ? { items } : {});
+      const clipped: ItemForecastView[] = [];
+      for (const view of itemViews(rows)) {
+        const c = clip(view, f, t);
+        if (c !== undefined) clipped.push(c);
+      }
+      return { store, state, runId: runId ?? null, freshness: freshnessView(state, now), items: clipped };
+    }),
+  );
+}
+
+export async function getForecasts(deps: ApiDeps, principal: Principal, q: ForecastQuery): Promise<{ from: string | null; to: string | null; stores: StoreForecastView[] }> {
+  const read = await currentItems(deps, principal, q.stores, q.items, q.from, q.to);
+  const historyDays = q.historyDays ?? 56;
+  const stores = await Promise.all(
+    read.map(async (r): Promise<StoreForecastView> => {
+      let history: StoreForecastView['history'] = null;
+      const blob = r.state?.history?.blob;
+      const firstForecast = r.state?.current ? isoDay(r.state.current.firstDay) : undefined;
+      if (historyDays > 0 && blob !== undefined && firstForecast !== undefined && deps.historyTotals) {
+        const totals = await deps.historyTotals(blob).catch(() => undefined);
+        if (totals !== undefined) {
+          const start = Math.max(totals.startDay, firstForecast - historyDays);
+          const end = Math.min(totals.startDay + totals.sales.length, firstForecast);
+          if (end > start) history = { firstDate: dayIso(start), sales: totals.sales.slice(start - totals.startDay, end - totals.startDay) };
+        }
+      }
+      return {
+        store: r.store,
+        runId: r.runId,
+        freshness: r.freshness,
+        accuracy: accuracyView(r.state, deps.backtestFolds),
+        history,
+        total: sumBands(r.items),
+        items: r.items,
+      };
+    }),
+  );
+  return { from: q.from ?? null, to: q.to ?? null, stores };
+}
+
+export interface TransportStoreView {
+  store: string;
+  runId: string | null;
+  freshness: FreshnessView;
+  firstDate: string | null;
+  units: number[];
+  p10: number[];
+  p90: number[];
+}
+
+export async function getTransport(deps: ApiDeps, principal: Principal, q: TransportQuery) {
+  const read = await currentItems(deps, principal, q.stores, undefined, q.from, q.to);
+  const stores: TransportStoreView[] = read.map((r) => {
+    const sum = sumBands(r.items);
+    return { store: r.store, runId: r.runId, freshness: r.freshness, firstDate: sum?.firstDate ?? null, units: sum?.forecast ?? [], p10: sum?.p10 ?? [], p90: sum?.p90 ?? [] };
+  });
+  const totals = sumBands(stores.filter((s) => s.firstDate !== null).map((s) => ({ firstDate: s.firstDate!, forecast: s.units, p10: s.p10, p90: s.p90 })));
+  return { from: q.from ?? null, to: q.to ?? null, stores, totals: totals === null ? null : { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } };
+}
+
+/** Store-total sales per day of a history (NaN = no observation, counted as 0). */
+export function historyTotals(series: readonly SeriesHistory[]): { startDay: number; sales: number[] } | undefined {
+  if (series.length === 0) return undefined;
+  let start = Infinity;
+  let end = -Infinity;
+  for (const s of series) {
+    start = Math.min(start, s.startDay);
+    end = Math.max(end, s.startDay + s.values.length);
+  }
+  const sales = new Array<number>(end - start).fill(0);
+  for (const s of series) for (let i = 0; i < s.values.length; i++) {
+    const v = s.values[i]!;
+    if (Number.isFinite(v)) sales[s.startDay - start + i]! += v;
+  }
+  return { startDay: start, sales: sales.map((v) => Math.round(v * 1000) / 1000) };
+}
+
+/** Checks a planner/admin may refresh or read one store: 404 unknown, 403 other region. */
+export async function authoriseStore(deps: ApiDeps, principal: Principal, store: string): Promise<{ scope: AccessScope; known: boolean }> {
+  const { scope, states } = await scopeFor(deps, principal, [store]);
+  requireRole(scope);
+  if (!states.has(store)) return { scope, known: false };
+  checkStores(scope, [store]);
+  return { scope, known: true };
+}

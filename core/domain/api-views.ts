@@ -1,0 +1,191 @@
+import type { ForecastRow, StoreState } from './model.js';
+import { dayIso, isoDay } from './api-queries.js';
+
+/** Response bodies of the HTTP API, built from storage records (shapes: docs/openapi.yaml). */
+
+export interface FreshnessView {
+  currentRunId: string | null;
+  generatedAt: string | null;
+  origin: string | null;
+  forecastFrom: string | null;
+  forecastTo: string | null;
+  stale: boolean;
+  staleReason: string | null;
+}
+
+export interface AccuracyView {
+  rmsse: number | null;
+  smape: number | null;
+  horizon: number;
+  folds: number;
+}
+
+const DAY_MS = 86_400_000;
+export const MAX_AGE_MS = DAY_MS;
+
+export function freshnessView(state: StoreState | undefined, now: Date): FreshnessView {
+  const c = state?.current;
+  if (c === undefined) {
+    return { currentRunId: null, generatedAt: null, origin: null, forecastFrom: null, forecastTo: null, stale: true, staleReason: state?.staleReason ?? 'This store has no forecast yet.' };
+  }
+  const first = isoDay(c.firstDay);
+  let reason: string | null = null;
+  if (state?.stale === true) reason = state.staleReason ?? 'The latest refresh did not complete; this is the previous forecast.';
+  else if (state?.lastRun?.status === 'failed') reason = `The latest refresh failed${state.lastRun.error ? `: ${state.lastRun.error}` : ''}; this is the previous forecast.`;
+  else if (now.getTime() - Date.parse(c.generatedAt) > MAX_AGE_MS) reason = `The forecast is more than a day old (generated ${c.generatedAt}).`;
+  return {
+    currentRunId: c.runId,
+    generatedAt: c.generatedAt,
+    origin: first === undefined ? null : dayIso(first - 1),
+    forecastFrom: first === undefined ? null : c.firstDay,
+    forecastTo: first === undefined ? null : dayIso(first + Math.max(1, c.horizon) - 1),
+    stale: reason !== null,
+    staleReason: reason === null ? null : reason.slice(0, 500),
+  };
+}
+
+export function accuracyView(state: StoreState | undefined, folds: number): AccuracyView | null {
+  const c = state?.current;
+  if (c === undefined) return null;
+  const ok = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const smape = ok(c.accuracy.smape);
+  return { rmsse: ok(c.accuracy.rmsse), smape: smape === null ? null : Math.min(200, smape), horizon: c.horizon, folds };
+}
+
+/** Numeric ids numerically, then the rest as strings. */
+export function compareIds(a: string, b: string): number {
+  const na = /^\d+$/.test(a);
+  const nb = /^\d+$/.test(b);
+  if (na && nb) return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface Band {
+  firstDate: string;
+  forecast: number[];
+  p10: number[];
+  p90: number[];
+}
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+/**
+ * Sums daily bands; intervals combined assuming independence:
+ * p10 = max(0, units − √Σ(f−p10)²), p90 = units + √Σ(p90−f)².
+ */
+export function sumBands(bands: readonly Band[]): Band | null {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const b of bands) {
+    const d = isoDay(b.firstDate);
+    if (d === undefined || b.forecast.length === 0) continue;
+    first = Math.min(first, d);
+    last = Math.max(last, d + b.forecast.length - 1);
+  }
+  if (!Number.isFinite(first)) return null;
+  const n = last - first + 1;
+  const units = new Float64Array(n);
+  const lo = new Float64Array(n);
+  const hi = new Float64Array(n);
+  for (const b of bands) {
+    const d = isoDay(b.firstDate);
+    if (d === undefined) continue;
+    for (let i = 0; i < b.forecast.length; i++) {
+      const k = d - first + i;
+      const f = b.forecast[i]!;
+      units[k] = units[k]! + f;
+      lo[k] = lo[k]! + (f - (b.p10[i] ?? f)) ** 2;
+      hi[k] = hi[k]! + ((b.p90[i] ?? f) - f) ** 2;
+    }
+  }
+  const forecast: number[] = [];
+  const p10: number[] = [];
+  const p90: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const u = round(units[k]!);
+    forecast.push(u);
+    p10.push(Math.min(u, Math.max(0, round(units[k]! - Math.sqrt(lo[k]!)))));
+    p90.push(Math.max(u, round(units[k]! + Math.sqrt(hi[k]!))));
+  }
+  return { firstDate: dayIso(first), forecast, p10, p90 };
+}
+
+export interface ItemForecastView {
+  item: string;
+  firstDate: string;
+  forecast: number[];
+  p10: number[];
+  p90: number[];
+}
+
+export function itemViews(rows: readonly ForecastRow[]): ItemForecastView[] {
+  return rows
+    .map((r) => ({ item: r.item, firstDate: r.firstDay, forecast: r.forecast, p10: r.p10, p90: r.p90 }))
+    .sort((a, b) => compareIds(a.item, b.item));
+}
+
+const num = (v: number): string => (Number.isInteger(v) ? String(v) : String(round(v)));
+
+/** `date,store,item,forecast,p10,p90`, one line per store, item and day. */
+export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[] }[]): string {
+  const lines = ['date,store,item,forecast,p10,p90'];
+  for (const s of stores) {
+    for (const it of s.items) {
+      const d = isoDay(it.firstDate);
+      if (d === undefined) continue;
+      for (let i = 0; i < it.forecast.length; i++) lines.push(`${dayIso(d + i)},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `date,store,units,p10,p90`, one line per store and day. */
+export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[] }[]): string {
+  const lines = ['date,store,units,p10,p90'];
+  for (const s of stores) {
+    const d = s.firstDate === null ? undefined : isoDay(s.firstDate);
+    if (d === undefined) continue;
+    for (let i = 0; i < s.units.length; i++) lines.push(`${dayIso(d + i)},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Ids are restricted to [A-Za-z0-9_.-], so this only guards against formula injection if that ever changes. */
+function csvField(v: string): string {
+  return /^[=+\-@]/.test(v) || /[",\n]/.test(v) ? `"'${v.replace(/"/g, '""')}"` : v;
+}
+
+/** Which representation the `Accept` header asks for; undefined → 406. */
+export function negotiate(accept: string | null | undefined): 'json' | 'csv' | undefined {
+  if (accept === null || accept === undefined || accept.trim() === '') return 'json';
+  let json = -1;
+  let csv = -1;
+  let jsonSpecific = false;
+  let csvSpecific = false;
+  for (const part of accept.split(',')) {
+    const [typeRaw, ...params] = part.split(';');
+    const type = (typeRaw ?? '').trim().toLowerCase();
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!Number.isFinite(q)) q = 0;
+    if (type === 'application/json') {
+      json = Math.max(json, q);
+      jsonSpecific = true;
+    } else if (type === 'text/csv') {
+      csv = Math.max(csv, q);
+      csvSpecific = true;
+    } else if (type === '*/*') {
+      if (!jsonSpecific) json = Math.max(json, q);
+      if (!csvSpecific) csv = Math.max(csv, q);
+    } else if (type === 'application/*' && !jsonSpecific) json = Math.max(json, q);
+    else if (type === 'text/*' && !csvSpecific) csv = Math.max(csv, q);
+  }
+  if (json <= 0 && csv <= 0) return undefined;
+  if (csv > json) return 'csv';
+  if (csv === json && csvSpecific && !jsonSpecific) return 'csv';
+  return 'json';
+}

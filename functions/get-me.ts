@@ -1,0 +1,12 @@
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { apiContext, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
+import { me } from '../core/domain/api-service.js';
+
+/** GET /api/me — the caller, their role, regions and visible stores. */
+export async function getMe(request: HttpRequest): Promise<HttpResponseInit> {
+  const principal = principalOf(request);
+  const { deps } = await apiContext();
+  return json(200, await me(deps, principal));
+}
+
+app.http('get-me', { route: 'me', methods: ['GET'], authLevel: 'anonymous', handler: withErrors(getMe) });
