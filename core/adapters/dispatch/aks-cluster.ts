@@ -1,0 +1,78 @@
+import { ContainerServiceClient, type AgentPool } from '@azure/arm-containerservice';
+import type { TokenCredential } from '@azure/identity';
+import { nodesFor, type PoolScaler, type PoolSize } from '../../ports/training-dispatcher.js';
+import { kubeConfigFromYaml } from './aks.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/**
+ * The ARM side of the aks backend: cluster credentials (listClusterUserCredentials) and proactive sizing
+ * of the training agent pool. `endpoint` points the SDK at a sovereign cloud, or a fake ARM in tests.
+ */
+export interface AksClusterOptions {
+  credential: TokenCredential;
+  subscriptionId: string;
+  resourceGroup: string;
+  cluster: string;
+  endpoint?: string;
+}
+
+export function armClient(options: AksClusterOptions): ContainerServiceClient {
+  return new ContainerServiceClient(options.credential, options.subscriptionId, options.endpoint ? { endpoint: options.endpoint, allowInsecureConnection: options.endpoint.startsWith('http://') } : {});
+}
+
+export async function clusterKubeConfig(options: AksClusterOptions): Promise<KubeConfig> {
+  const result = await armClient(options).managedClusters.listClusterUserCredentials(options.resourceGroup, options.cluster);
+  const value = result.kubeconfigs?.[0]?.value;
+  if (!value) throw new Error(`listClusterUserCredentials for ${options.cluster} returned no kubeconfig`);
+  return kubeConfigFromYaml(Buffer.from(value).toString('utf8'));
+}
+
+export interface PoolScalerOptions extends AksClusterOptions {
+  pool: string;
+  minNodes: number;
+  maxNodes: number;
+  podsPerNode: number;
+  windowSeconds: number;
+}
+
+function sizeOf(pool: AgentPool): PoolSize {
+  return {
+    count: pool.count ?? 0,
+    autoscaling: pool.enableAutoScaling === true,
+    ...(pool.minCount !== undefined ? { minCount: pool.minCount } : {}),
+    ...(pool.maxCount !== undefined ? { maxCount: pool.maxCount } : {}),
+  };
+}
+
+/**
+ * With the cluster autoscaler on, raising `minCount` makes nodes come up before the pods exist (the
+ * autoscaler alone only reacts to pending pods, minutes late); without it, `count` is set directly.
+ */
+export class AksPoolScaler implements PoolScaler {
+  constructor(private readonly options: PoolScalerOptions) {}
+
+  async scaleUp(stores: number, secondsPerStore: number): Promise<{ previous: PoolSize; target: PoolSize }> {
+    const client = armClient(this.options);
+    const pool = await client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
+    const previous = sizeOf(pool);
+    const nodes = nodesFor({ stores, secondsPerStore, windowSeconds: this.options.windowSeconds, podsPerNode: this.options.podsPerNode, minNodes: this.options.minNodes, maxNodes: this.options.maxNodes });
+    const target: PoolSize = previous.autoscaling
+      ? { count: Math.max(previous.count, nodes), autoscaling: true, minCount: nodes, maxCount: Math.max(previous.maxCount ?? nodes, nodes) }
+      : { count: nodes, autoscaling: false };
+    await this.apply(client, pool, target);
+    return { previous, target };
+  }
+
+  async restore(previous: PoolSize): Promise<void> {
+    const client = armClient(this.options);
+    const pool = await client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
+    await this.apply(client, pool, previous);
+  }
+
+  private async apply(client: ContainerServiceClient, pool: AgentPool, size: PoolSize): Promise<void> {
+    const body: AgentPool = size.autoscaling
+      ? { ...pool, enableAutoScaling: true, minCount: size.minCount, maxCount: size.maxCount, count: size.count }
+      : { ...pool, enableAutoScaling: false, count: size.count };
+    await client.agentPools.beginCreateOrUpdateAndWait(this.options.resourceGroup, this.options.cluster, this.options.pool, body, { updateIntervalInMs: 500 });
+  }
+}

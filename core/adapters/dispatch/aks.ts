@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ApiException, BatchV1Api, KubeConfig, loadYaml, type V1EnvVar, type V1Job } from '@kubernetes/client-node';
+import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
+
+/**
+ * One batch/v1 Job per store and run (see docs/orchestration.md for why not per batch of stores). The Job
+ * name is derived from (run, store), so dispatching again after a lost answer or a retried activity
+ * meets a 409 and joins the Job that is already there.
+ */
+
+export interface AksDispatcherOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  image: string;
+  serviceAccount: string;
+  pool: string;
+  /** Extra env for the trainer container (storage endpoints; never secrets in production: workload identity). */
+  env?: Record<string, string>;
+  /** Client id of the trainer's user-assigned identity (annotation for workload identity). */
+  workloadClientId?: string;
+  /** The Job template; default k8s-training/job.yaml of this repository. */
+  templatePath?: string;
+  /** Per API call: a hung API server must fail the activity (which is retried), not block it forever. */
+  requestTimeoutMs?: number;
+}
+
+export function defaultJobTemplatePath(): string {
+  // Same relative spot from core/adapters/dispatch and from dist/core/adapters/dispatch.
+  const fromSource = resolve(__dirname, '../../../k8s-training/job.yaml');
+  return /[\\/]dist[\\/]/.test(__dirname) ? resolve(__dirname, '../../../../k8s-training/job.yaml') : fromSource;
+}
+
+/** A Kubernetes label value: ≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends. */
+export function labelValue(text: string): string {
+  const cleaned = text.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  if (cleaned.length <= 63 && cleaned === text) return cleaned;
+  // Two different ids must not share a label after cleaning: keep a hash of the original.
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
+  return `${cleaned.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`.replace(/^-/, 'x');
+}
+
+/** DNS-1123 Job name, deterministic in (run, store). */
+export function jobName(runId: string, store: string): string {
+  const hash = createHash('sha256').update(`${runId}\u0000${store}`).digest('hex').slice(0, 10);
+  const readable = `${runId}-${store}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
+  return `train-${readable.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
+}
+
+export class AksDispatcher implements TrainingDispatcher {
+  readonly kind = 'aks' as const;
+  private readonly api: BatchV1Api;
+  private readonly template: V1Job;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: AksDispatcherOptions) {
+    this.api = options.kubeConfig.makeApiClient(BatchV1Api);
+    this.template = loadYaml<V1Job>(readFileSync(options.templatePath ?? defaultJobTemplatePath(), 'utf8'));
+    this.timeoutMs = options.requestTimeoutMs ?? 15_000;
+  }
+
+  /** The manifest for one store's run: the template with names, labels, image and arguments filled. */
+  manifest(request: TrainingRequest): V1Job {
+    const job = structuredClone(this.template);
+    const name = jobName(request.runId, request.store);
+    const labels = { 'foreact/run': labelValue(request.runId), 'foreact/store': labelValue(request.store) };
+    job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: { ...job.metadata?.labels, ...labels }, annotations: { ...job.metadata?.annotations, 'foreact/store': request.store, 'foreact/run': request.runId, 'foreact/trigger': request.trigger } };
+    const spec = job.spec;
+    if (!spec) throw new Error('job template has no spec');
+    spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };
+    const pod = spec.template.spec;
+    if (!pod) throw new Error('job template has no pod spec');
+    pod.serviceAccountName = this.options.serviceAccount;
+    pod.nodeSelector = { ...pod.nodeSelector, agentpool: this.options.pool };
+    const container = pod.containers[0];
+    if (!container) throw new Error('job template has no container');
+    container.image = this.options.image;
+    container.args = ['--store', request.store, '--run', request.runId];
+    const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
+    for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
+    env.push({ name: 'FOREACT_STORE', value: request.store }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_TRIGGER', value: request.trigger });
+    if (this.options.workloadClientId) env.push({ name: 'AZURE_CLIENT_ID', value: this.options.workloadClientId });
+    container.env = env;
+    return job;
+  }
+
+  async dispatch(request: TrainingRequest): Promise<DispatchResult> {
+    const body = this.manifest(request);
+    const name = body.metadata!.name!;
+    const handle = `aks/${this.options.namespace}/${name}`;
+    try {
+      await this.call('create job', () => this.api.createNamespacedJob({ namespace: this.options.namespace, body }));
+      return { handle, alreadyRunning: false };
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return { handle, alreadyRunning: true };
+      throw error;
+    }
+  }
+
+  async status(handle: string): Promise<TrainingStatus> {
+    const { namespace, name } = parseHandle(handle);
+    let job: V1Job;
+    try {
+      job = await this.call('read job', () => this.api.readNamespacedJob({ namespace, name }));
+    } catch (error) {
+      // Gone (ttlSecondsAfterFinished, or deleted by hand) before we saw it finish: dispatch again.
+      if (error instanceof ApiException && error.code === 404) return { state: 'unknown', reason: `job ${name} not found` };
+      throw error;
+    }
+    return jobStatus(job);
+  }
+
+  async cancel(handle: string): Promise<void> {
+    const { namespace, name } = parseHandle(handle);
+    try {
+      // Background propagation: the pods go too, without making this call wait for them.
+      await this.call('delete job', () => this.api.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' }));
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return;
+      throw error;
+    }
+  }
+
+  /** Jobs of a run (by label), e.g. to clean up after a morning run. */
+  async listRun(runId: string): Promise<V1Job[]> {
+    const list = await this.call('list jobs', () => this.api.listNamespacedJob({ namespace: this.options.namespace, labelSelector: `foreact/run=${labelValue(runId)}` }));
+    return list.items;
+  }
+
+  private call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`kubernetes API: ${what} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    return Promise.race([run(), timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+export function jobStatus(job: V1Job): TrainingStatus {
+  const conditions = job.status?.conditions ?? [];
+  const attempts = (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0) + (job.status?.active ?? 0);
+  const has = (type: string) => conditions.find((c) => c.type === type && c.status === 'True');
+  if (has('Complete')) return { state: 'succeeded', attempts };
+  const failed = has('Failed');
+  if (failed) return { state: 'failed', reason: [failed.reason, failed.message].filter(Boolean).join(': ') || 'job failed', attempts };
+  if ((job.status?.active ?? 0) > 0 || job.status?.startTime) return { state: 'running', attempts };
+  return { state: 'pending', attempts };
+}
+
+function parseHandle(handle: string): { namespace: string; name: string } {
+  const match = /^aks\/([^/]+)\/([^/]+)$/.exec(handle);
+  if (!match) throw new Error(`not an aks job handle: ${handle}`);
+  return { namespace: match[1]!, name: match[2]! };
+}
+
+/** A KubeConfig from the kubeconfig YAML that ARM returns (or a test writes). */
+export function kubeConfigFromYaml(yaml: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(yaml);
+  return kc;
+}

@@ -1,0 +1,186 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
+
+/**
+ * Runs the trainer's in-process entry point (`trainAndPublishStore({ store, runId, trigger })`, exported
+ * by the compiled trainer module) in a pool of worker threads, one store per worker at a time.
+ *
+ * The worker's code is evaluated from a string so the pool works the same from compiled JS and from
+ * vitest's TypeScript sources; the trainer itself must be compiled JS, because workers do not inherit a
+ * TypeScript loader.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { pathToFileURL } = require('node:url');
+let trainer;
+parentPort.on('message', async (msg) => {
+  try {
+    trainer ??= await import(msg.moduleUrl);
+    const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
+    if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
+    const result = await fn({ store: msg.store, runId: msg.runId, trigger: msg.trigger });
+    parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+  } catch (error) {
+    parentPort.postMessage({ id: msg.id, ok: false, error: error && error.message ? error.message : String(error) });
+  }
+});
+void pathToFileURL;
+`;
+
+interface Job {
+  handle: string;
+  request: TrainingRequest;
+  state: TrainingStatus['state'];
+  reason?: string;
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+export interface LocalDispatcherOptions {
+  /** Worker threads; default = available cores. */
+  workers?: number;
+  /** Compiled trainer module; default `dist/k8s-training/trainer.js` next to this compiled file. */
+  trainerModule?: string;
+  /** Finished jobs are forgotten after this many (bounded memory over a long-lived host). */
+  keepFinished?: number;
+}
+
+export function defaultTrainerModule(): string {
+  // Compiled: dist/core/adapters/dispatch → dist/k8s-training. Under vitest: core/… → dist/k8s-training.
+  const fromDist = resolve(__dirname, '../../../k8s-training/trainer.js');
+  return /[\\/]dist[\\/]/.test(__dirname) ? fromDist : resolve(__dirname, '../../../dist/k8s-training/trainer.js');
+}
+
+export class LocalDispatcher implements TrainingDispatcher {
+  readonly kind = 'local' as const;
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: Job[] = [];
+  private readonly slots: Slot[] = [];
+  private readonly size: number;
+  private readonly moduleUrl: string;
+  private readonly keepFinished: number;
+  private nextMessage = 0;
+  private readonly pending = new Map<number, { job: Job; slot: Slot }>();
+  /** Sum of training time across finished jobs, for the benchmark's overhead figure. */
+  trainingMs = 0;
+
+  constructor(options: LocalDispatcherOptions = {}) {
+    this.size = options.workers && options.workers > 0 ? options.workers : availableParallelism();
+    this.moduleUrl = pathToFileURL(options.trainerModule ?? defaultTrainerModule()).href;
+    this.keepFinished = options.keepFinished ?? 10_000;
+  }
+
+  static handleOf(request: TrainingRequest): string {
+    return `local/${request.runId}/${encodeURIComponent(request.store)}`;
+  }
+
+  dispatch(request: TrainingRequest): Promise<DispatchResult> {
+    const handle = LocalDispatcher.handleOf(request);
+    const existing = this.jobs.get(handle);
+    if (existing && existing.state !== 'failed') return Promise.resolve({ handle, alreadyRunning: true });
+    const job: Job = { handle, request, state: 'pending' };
+    this.jobs.set(handle, job);
+    this.queue.push(job);
+    this.pump();
+    return Promise.resolve({ handle, alreadyRunning: false });
+  }
+
+  status(handle: string): Promise<TrainingStatus> {
+    const job = this.jobs.get(handle);
+    if (!job) return Promise.resolve({ state: 'unknown', reason: 'no such local job (host restarted?)' });
+    return Promise.resolve({ state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}), attempts: 1 });
+  }
+
+  cancel(handle: string): Promise<void> {
+    const job = this.jobs.get(handle);
+    if (job?.state === 'pending') {
+      const at = this.queue.indexOf(job);
+      if (at >= 0) this.queue.splice(at, 1);
+      job.state = 'failed';
+      job.reason = 'cancelled';
+    }
+    // A running worker is left to finish: killing it mid-publish could not corrupt a store (publishing
+    // switches a pointer last) but would waste the work, and its result is simply not waited for.
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const slot: Slot = { worker, busy: false };
+    worker.on('message', (msg: { id: number; ok: boolean; error?: string }) => {
+      const entry = this.pending.get(msg.id);
+      if (!entry) return;
+      this.pending.delete(msg.id);
+      this.finish(entry.job, msg.ok, msg.error);
+      slot.busy = false;
+      this.pump();
+    });
+    worker.on('error', (error) => this.lose(slot, error.message));
+    worker.on('exit', (code) => this.lose(slot, `worker exited with code ${code}`));
+    // Idle workers must not keep a host (or a test) alive.
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private lose(slot: Slot, reason: string): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    for (const [id, entry] of this.pending) {
+      if (entry.slot === slot) {
+        this.pending.delete(id);
+        this.finish(entry.job, false, reason);
+      }
+    }
+    this.pump();
+  }
+
+  private finish(job: Job, ok: boolean, error: string | undefined): void {
+    job.finishedAt = Date.now();
+    job.durationMs = job.finishedAt - (job.startedAt ?? job.finishedAt);
+    this.trainingMs += job.durationMs;
+    job.state = ok ? 'succeeded' : 'failed';
+    if (!ok) job.reason = error ?? 'trainer failed';
+    this.forgetOld();
+  }
+
+  private forgetOld(): void {
+    if (this.jobs.size <= this.keepFinished) return;
+    for (const [handle, job] of this.jobs) {
+      if (this.jobs.size <= this.keepFinished) break;
+      if (job.state === 'succeeded' || job.state === 'failed') this.jobs.delete(handle);
+    }
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.busy);
+      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot) return;
+      const job = this.queue.shift()!;
+      slot.busy = true;
+      job.state = 'running';
+      job.startedAt = Date.now();
+      const id = this.nextMessage++;
+      this.pending.set(id, { job, slot });
+      slot.worker.ref();
+      slot.worker.postMessage({ id, moduleUrl: this.moduleUrl, store: job.request.store, runId: job.request.runId, trigger: job.request.trigger });
+    }
+    for (const s of this.slots) if (!s.busy) s.worker.unref();
+  }
+}

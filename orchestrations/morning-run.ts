@@ -1,0 +1,185 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { RunRecord } from '../core/domain/model.js';
+import type { PoolSize } from '../core/ports/training-dispatcher.js';
+import { orchestrationDeps } from './deps.js';
+import { MORNING_RUN_ORCHESTRATION, STORE_TRAINING_ORCHESTRATION } from './names.js';
+import { transientRetry, type StoreTrainingInput, type StoreTrainingResult } from './store-training.js';
+
+export const MORNING_PLAN_ACTIVITY = 'morning-plan';
+export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
+export const MORNING_SCALE_DOWN_ACTIVITY = 'morning-scale-down';
+export const MORNING_SUMMARY_ACTIVITY = 'morning-summary';
+
+export interface MorningRunInput {
+  /** ISO day the run is for (also in the instance id, so a day runs once). */
+  date: string;
+}
+
+export interface MorningPlan {
+  stores: string[];
+  skipped: { store: string; reason: string }[];
+  concurrency: number;
+  timeoutSeconds: number;
+  pollSeconds: number;
+  /** Measured by yesterday's run when there was one, else the setting. */
+  secondsPerStore: number;
+}
+
+export interface MorningSummary {
+  runId: string;
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  totalMs: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** Sum of per-store durations (trainer-reported where available). */
+  sumTrainingMs: number;
+  secondsPerStore: number | null;
+  maxStoreMs: number;
+  failures: { store: string; error: string }[];
+  skippedStores: { store: string; reason: string }[];
+  scaling?: { previous: PoolSize; target: PoolSize } | { error: string };
+}
+
+export function morningRunId(date: string): string {
+  return `morning-${date}`;
+}
+
+function previousDay(date: string): string {
+  const t = Date.parse(`${date}T00:00:00Z`) - 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+function subInstanceId(parent: string, store: string): string {
+  return `${parent}:${encodeURIComponent(store)}`;
+}
+
+export const morningRunOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<MorningRunInput>();
+  const runId = morningRunId(input.date);
+  const startedAt = context.df.currentUtcDateTime;
+  const retry = transientRetry();
+  context.df.setCustomStatus({ stage: 'planning', runId });
+  const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)) })) as MorningPlan;
+
+  let scaling: MorningSummary['scaling'];
+  try {
+    scaling = (yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore })) as MorningSummary['scaling'];
+  } catch (error) {
+    // Training on the pool as it is beats not training: the autoscaler still reacts to pending pods.
+    scaling = { error: error instanceof Error ? error.message : String(error) };
+  }
+
+  const results: StoreTrainingResult[] = [];
+  // Sliding window: at most `concurrency` stores in flight; a slow store does not hold back a batch.
+  const active: { task: Task; store: string }[] = [];
+  let next = 0;
+  while (next < plan.stores.length || active.length > 0) {
+    while (next < plan.stores.length && active.length < plan.concurrency) {
+      const store = plan.stores[next++]!;
+      const sub: StoreTrainingInput = { runId, store, trigger: 'morning', timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds };
+      active.push({ task: context.df.callSubOrchestrator(STORE_TRAINING_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, store)), store });
+    }
+    context.df.setCustomStatus({ stage: 'training', runId, done: results.length, total: plan.stores.length });
+    const winner = (yield context.df.Task.any(active.map((a) => a.task))) as Task;
+    const index = active.findIndex((a) => a.task === winner);
+    const entry = active.splice(index, 1)[0]!;
+    if (winner.isFaulted) {
+      // The sub-orchestration handles its own failures; reaching here means it crashed outright.
+      results.push({ store: entry.store, runId, status: 'failed', durationMs: 0, error: `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}` });
+    } else {
+      results.push(winner.result as StoreTrainingResult);
+    }
+  }
+
+  const finishedAt = context.df.currentUtcDateTime;
+  const succeeded = results.filter((r) => r.status === 'succeeded');
+  const sumTrainingMs = succeeded.reduce((s, r) => s + (r.trainingMs ?? r.durationMs), 0);
+  const summary: MorningSummary = {
+    runId,
+    date: input.date,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    totalMs: finishedAt.getTime() - startedAt.getTime(),
+    succeeded: succeeded.length,
+    failed: results.length - succeeded.length,
+    skipped: plan.skipped.length,
+    sumTrainingMs,
+    secondsPerStore: succeeded.length > 0 ? sumTrainingMs / succeeded.length / 1000 : null,
+    maxStoreMs: results.reduce((m, r) => Math.max(m, r.durationMs), 0),
+    failures: results.filter((r) => r.status === 'failed').map((r) => ({ store: r.store, error: r.error ?? 'failed' })),
+    skippedStores: plan.skipped,
+    ...(scaling ? { scaling } : {}),
+  };
+  context.df.setCustomStatus({ stage: 'summarising', runId });
+  yield context.df.callActivityWithRetry(MORNING_SUMMARY_ACTIVITY, retry, summary);
+  if (scaling && 'previous' in scaling) {
+    try {
+      yield context.df.callActivityWithRetry(MORNING_SCALE_DOWN_ACTIVITY, retry, scaling.previous);
+    } catch {
+      // The summary is written; an oversized pool costs money but the autoscaler shrinks idle nodes.
+    }
+  }
+  context.df.setCustomStatus({ stage: 'done', runId, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped });
+  return summary;
+};
+
+export async function planActivity(input: { previousRunId: string }): Promise<MorningPlan> {
+  const deps = await orchestrationDeps();
+  const states = await deps.storage.stores.list();
+  const stores: string[] = [];
+  const skipped: MorningPlan['skipped'] = [];
+  for (const s of states) {
+    if (!s.history) skipped.push({ store: s.store, reason: 'no sales history' });
+    else stores.push(s.store);
+  }
+  stores.sort();
+  const previous = await deps.storage.runs.get(input.previousRunId, undefined).catch(() => undefined);
+  const measured = previous?.details?.secondsPerStore;
+  return {
+    stores,
+    skipped,
+    concurrency: deps.config.morningConcurrency,
+    timeoutSeconds: deps.config.trainingTimeoutSeconds,
+    pollSeconds: deps.config.pollSeconds,
+    secondsPerStore: typeof measured === 'number' && measured > 0 ? measured : deps.config.secondsPerStore,
+  };
+}
+
+export async function scaleUpActivity(input: { stores: number; secondsPerStore: number }): Promise<MorningSummary['scaling'] | null> {
+  const deps = await orchestrationDeps();
+  if (!deps.scaler || input.stores === 0) return null;
+  return deps.scaler.scaleUp(input.stores, input.secondsPerStore);
+}
+
+export async function scaleDownActivity(previous: PoolSize): Promise<void> {
+  const deps = await orchestrationDeps();
+  await deps.scaler?.restore(previous);
+}
+
+export async function summaryActivity(summary: MorningSummary): Promise<void> {
+  const deps = await orchestrationDeps();
+  const record: RunRecord = {
+    runId: summary.runId,
+    trigger: 'morning',
+    status: summary.failed > 0 && summary.succeeded === 0 && summary.failed + summary.succeeded > 0 ? 'failed' : 'succeeded',
+    stage: 'done',
+    progress: 1,
+    stages: [],
+    createdAt: summary.startedAt,
+    startedAt: summary.startedAt,
+    finishedAt: summary.finishedAt,
+    durationMs: summary.totalMs,
+    details: { ...summary },
+  };
+  await deps.storage.runs.put(record);
+}
+
+df.app.activity(MORNING_PLAN_ACTIVITY, { handler: planActivity });
+df.app.activity(MORNING_SCALE_UP_ACTIVITY, { handler: scaleUpActivity });
+df.app.activity(MORNING_SCALE_DOWN_ACTIVITY, { handler: scaleDownActivity });
+df.app.activity(MORNING_SUMMARY_ACTIVITY, { handler: summaryActivity });
+df.app.orchestration(MORNING_RUN_ORCHESTRATION, morningRunOrchestrator);

@@ -1,0 +1,59 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import { orchestrationDeps } from './deps.js';
+import { STORE_REFRESH_ORCHESTRATION } from './names.js';
+import { trainStore, type StoreTrainingResult, type TrainingStage } from './store-training.js';
+
+export const REFRESH_SETTINGS_ACTIVITY = 'refresh-settings';
+
+export interface StoreRefreshInput {
+  store: string;
+  runId: string;
+  requestedBy?: string;
+}
+
+/**
+ * The refresh's custom status, read by `POST /api/stores/{store}/refresh` and the dashboard.
+ * `stages` lists every stage reached with its (orchestration) time; `error` is set when `stage` is
+ * `failed` — the store's previous forecast stays current, flagged stale with that reason.
+ */
+export interface RefreshStatus {
+  stage: TrainingStage;
+  runId: string;
+  store: string;
+  startedAt: string;
+  stages: { stage: TrainingStage; at: string }[];
+  error?: string;
+}
+
+export interface RefreshSettings {
+  deadlineSeconds: number;
+  pollSeconds: number;
+}
+
+export const storeRefreshOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput<StoreRefreshInput>();
+  const status: RefreshStatus = { stage: 'queued', runId: input.runId, store: input.store, startedAt: context.df.currentUtcDateTime.toISOString(), stages: [{ stage: 'queued', at: context.df.currentUtcDateTime.toISOString() }] };
+  context.df.setCustomStatus(status);
+  // Settings come through an activity: orchestrator code must not read the environment (replays could
+  // see a changed value and diverge).
+  const settings = (yield context.df.callActivity(REFRESH_SETTINGS_ACTIVITY, null)) as RefreshSettings;
+  const result: StoreTrainingResult = yield* trainStore(context, { runId: input.runId, store: input.store, trigger: 'refresh', timeoutSeconds: settings.deadlineSeconds, pollSeconds: settings.pollSeconds }, (stage) => {
+    status.stage = stage;
+    status.stages.push({ stage, at: context.df.currentUtcDateTime.toISOString() });
+    context.df.setCustomStatus(status);
+  });
+  if (result.error !== undefined) {
+    status.error = result.error;
+    context.df.setCustomStatus(status);
+  }
+  return result;
+};
+
+export async function refreshSettingsActivity(): Promise<RefreshSettings> {
+  const { config } = await orchestrationDeps();
+  return { deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) };
+}
+
+df.app.activity(REFRESH_SETTINGS_ACTIVITY, { handler: refreshSettingsActivity });
+df.app.orchestration(STORE_REFRESH_ORCHESTRATION, storeRefreshOrchestrator);
