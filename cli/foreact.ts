@@ -1,12 +1,15 @@
 import { UsageError } from './args.js';
+import { adminCommand, ADMIN_USAGE } from './commands/admin.js';
 import { backtestCommand } from './commands/backtest.js';
 import { forecastCommand } from './commands/forecast.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  admin: { run: (argv) => adminCommand(argv), usage: ADMIN_USAGE },
   forecast: { run: forecastCommand, usage: 'forecast --input history.csv[.gz] --horizon 90 --output forecasts.csv [--folds 3]' },
   backtest: { run: backtestCommand, usage: 'backtest --input history.csv[.gz] --horizon 90 [--folds 3] [--json]' },
+  ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] [--name <upload name>]   (into AzureWebJobsStorage, default local Azurite)' },
 };
 
 function usage(): string {

@@ -1,0 +1,54 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ConfigError, loadConfig } from '../../core/config.js';
+import { openStorage } from '../../core/adapters/azure/index.js';
+import { ingestUpload } from '../../core/domain/ingestion.js';
+import { systemClock } from '../../core/ports/index.js';
+import { UsageError, parseArgs, requireFlag } from '../args.js';
+
+/**
+ * `foreact ingest --input sales.csv[.gz] [--name <upload name>]`: what the `ingest-sales` blob trigger does,
+ * against the configured storage (AzureWebJobsStorage, else the local Azurite on its default ports).
+ * Exit 0 when some rows were accepted (rejected rows are listed), 1 when the whole file is unusable.
+ */
+export async function ingestCommand(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, ['input', 'name']);
+  const input = requireFlag(args, 'input');
+  try {
+    if (!(await stat(input)).isFile()) throw new UsageError(`--input ${input} is not a file`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read --input ${input}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const name = args.flags.get('name') ?? `cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
+  let storage;
+  try {
+    storage = await openStorage(config);
+  } catch (error) {
+    const where = config.storage.kind === 'connectionString' && config.storage.source === 'local-azurite-default' ? 'the local Azurite (127.0.0.1:10000/10002; set AzureWebJobsStorage to use another account)' : 'the configured storage account';
+    process.stderr.write(`foreact ingest: cannot reach ${where}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const result = await ingestUpload(storage, { name, open: () => createReadStream(input) }, { clock: systemClock });
+  const out = process.stdout;
+  if (result.duplicate) {
+    out.write(`${input}: already ingested (same content as upload "${result.upload}", key ${result.key.slice(0, 12)}…); nothing changed\n`);
+    return result.status === 'rejected' ? 1 : 0;
+  }
+  out.write(`${input}: ${result.accepted} row(s) accepted, ${result.rejectedCount} rejected; history changed for ${result.changedStores.length} store(s)${result.changedStores.length > 0 ? ` (${result.changedStores.slice(0, 20).join(', ')}${result.changedStores.length > 20 ? ', …' : ''}), now marked stale` : ''}\n`);
+  for (const e of result.rejected) out.write(`  ${input}:${e.line}: ${e.reason}\n`);
+  if (result.rejectedBlob) out.write(`rejected rows written to ${result.rejectedBlob}\n`);
+  if (result.status === 'rejected') {
+    process.stderr.write(`foreact ingest: ${input} has no usable rows: ${result.reason ?? 'nothing to ingest'}\n`);
+    return 1;
+  }
+  return 0;
+}
