@@ -1,0 +1,332 @@
+/**
+ * Typed client of the Foreact HTTP API. The types mirror `docs/openapi.yaml` one to one (schema names
+ * kept); when the document changes, change them here.
+ */
+
+export type StoreId = string;
+export type ItemId = string;
+export type RunId = string;
+/** `YYYY-MM-DD` */
+export type IsoDate = string;
+/** RFC 3339 timestamp */
+export type DateTime = string;
+export type Role = 'planner' | 'admin';
+
+export interface ApiErrorBody {
+  error: {
+    code: string;
+    message: string;
+    details?: {
+      issues?: { path: string; message: string }[];
+      retryAfterSeconds?: number;
+      stores?: StoreId[];
+      traceId?: string;
+      [key: string]: unknown;
+    };
+  };
+}
+
+export interface Me {
+  userId: string;
+  userDetails: string;
+  identityProvider: string;
+  roles: string[];
+  role: Role | null;
+  regions: string[];
+  stores: StoreId[];
+}
+
+export interface Freshness {
+  currentRunId: RunId | null;
+  generatedAt: DateTime | null;
+  origin: IsoDate | null;
+  forecastFrom: IsoDate | null;
+  forecastTo: IsoDate | null;
+  stale: boolean;
+  staleReason: string | null;
+}
+
+export interface Accuracy {
+  rmsse: number | null;
+  smape: number | null;
+  horizon: number;
+  folds: number;
+}
+
+export const RUN_STATUSES = ['queued', 'dispatched', 'training', 'publishing', 'done', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const STAGE_NAMES = ['queued', 'dispatched', 'training', 'publishing'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export interface ActiveRun {
+  runId: RunId;
+  status: RunStatus;
+  statusUrl: string;
+}
+
+export interface Store {
+  store: StoreId;
+  name: string | null;
+  region: string;
+  itemCount: number;
+  freshness: Freshness;
+  accuracy: Accuracy | null;
+  activeRun: ActiveRun | null;
+}
+
+export interface StoreList {
+  stores: Store[];
+}
+
+export interface DailyBand {
+  firstDate: IsoDate;
+  forecast: number[];
+  p10: number[];
+  p90: number[];
+}
+
+export interface ItemForecast extends DailyBand {
+  item: ItemId;
+}
+
+export interface History {
+  firstDate: IsoDate;
+  sales: number[];
+}
+
+export interface StoreForecast {
+  store: StoreId;
+  freshness: Freshness;
+  accuracy: Accuracy | null;
+  history: History | null;
+  total: DailyBand | null;
+  items: ItemForecast[];
+}
+
+export interface ForecastResponse {
+  from: IsoDate | null;
+  to: IsoDate | null;
+  stores: StoreForecast[];
+}
+
+export interface TransportSeries {
+  firstDate: IsoDate | null;
+  units: number[];
+  p10: number[];
+  p90: number[];
+}
+
+export interface TransportStore extends TransportSeries {
+  store: StoreId;
+  freshness: Freshness;
+}
+
+export interface TransportResponse {
+  from: IsoDate | null;
+  to: IsoDate | null;
+  stores: TransportStore[];
+  totals: (TransportSeries & { firstDate: IsoDate }) | null;
+}
+
+export interface RefreshAccepted {
+  runId: RunId;
+  statusUrl: string;
+  store: StoreId;
+  status: RunStatus;
+  joined: boolean;
+}
+
+export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface RunStage {
+  name: StageName;
+  status: StageStatus;
+  startedAt: DateTime | null;
+  finishedAt: DateTime | null;
+  durationMs: number | null;
+}
+
+export interface Run {
+  runId: RunId;
+  kind: 'refresh' | 'scheduled';
+  stores: StoreId[];
+  status: RunStatus;
+  createdAt: DateTime;
+  updatedAt: DateTime;
+  finishedAt: DateTime | null;
+  progress: { fraction: number; message: string | null; itemsDone?: number; itemsTotal?: number };
+  stages: RunStage[];
+  error: { code: string; message: string; stage?: StageName } | null;
+  result?: { generatedAt: DateTime; itemCount: number };
+}
+
+export interface Health {
+  status: 'ok' | 'failing';
+  version: string;
+  time: DateTime;
+  checks: { storage: { status: 'ok' | 'failing'; latencyMs: number; message?: string } };
+}
+
+/** A failed call, with the API's error code and a message fit to show to a planner. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ApiErrorBody['error']['details'],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ForecastQuery {
+  stores: readonly StoreId[];
+  items?: readonly ItemId[];
+  from?: IsoDate;
+  to?: IsoDate;
+  historyDays?: number;
+}
+
+export interface TransportQuery {
+  stores: readonly StoreId[];
+  from?: IsoDate;
+  to?: IsoDate;
+}
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClient {
+  me(): Promise<Me>;
+  stores(): Promise<StoreList>;
+  forecasts(query: ForecastQuery, signal?: AbortSignal): Promise<ForecastResponse>;
+  transport(query: TransportQuery, signal?: AbortSignal): Promise<TransportResponse>;
+  refresh(store: StoreId): Promise<RefreshAccepted>;
+  run(idOrStatusUrl: string, signal?: AbortSignal): Promise<Run>;
+  health(): Promise<Health>;
+}
+
+export const MAX_STORES_PER_CALL = 50;
+
+function list(values: readonly string[]): string {
+  // Ids are restricted to [A-Za-z0-9_.-] by the API; encode anyway, but keep the commas readable.
+  return values.map(encodeURIComponent).join(',');
+}
+
+/** `?a=1&b=2` from the defined entries, in the given order (stable URLs for caching and tests). */
+export function queryString(params: Record<string, string | number | readonly string[] | undefined>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? encodeURIComponent(value) : list(value);
+    parts.push(`${key}=${text}`);
+  }
+  return parts.length > 0 ? `?${parts.join('&')}` : '';
+}
+
+export function forecastsPath(q: ForecastQuery): string {
+  return `/forecasts${queryString({ stores: q.stores, items: q.items && q.items.length > 0 ? q.items : undefined, from: q.from, to: q.to, historyDays: q.historyDays })}`;
+}
+
+export function transportPath(q: TransportQuery): string {
+  return `/transport${queryString({ stores: q.stores, from: q.from, to: q.to })}`;
+}
+
+/** Path of a run's status: the `statusUrl` the API gave when it is a same-origin API path, else `/runs/{id}`. */
+export function runPath(idOrStatusUrl: string, base = '/api'): string {
+  if (idOrStatusUrl.startsWith(`${base}/`)) return idOrStatusUrl;
+  if (idOrStatusUrl.startsWith('/')) return `${base}${idOrStatusUrl}`;
+  return `${base}/runs/${encodeURIComponent(idOrStatusUrl)}`;
+}
+
+const SESSION_ENDED = 'Your session has ended. Please sign in again.';
+const STATUS_MESSAGES: Record<number, string> = {
+  400: 'The request was not understood.',
+  401: SESSION_ENDED,
+  403: 'You do not have access to this.',
+  404: 'Not found.',
+  429: 'Too many requests. Please wait a moment and try again.',
+  500: 'The Foreact service had a problem. Please try again.',
+  502: 'The Foreact service is not reachable right now. Please try again shortly.',
+  503: 'The Foreact service is temporarily unavailable. Please try again shortly.',
+  504: 'The Foreact service took too long to answer. Please try again.',
+};
+
+function isErrorBody(body: unknown): body is ApiErrorBody {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const error = body.error;
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string';
+}
+
+/** Turns a non-2xx response into an ApiError, using the API's error body when there is one. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const retryHeader = Number(response.headers.get('Retry-After'));
+  const fallback = STATUS_MESSAGES[response.status] ?? `Unexpected answer from the service (HTTP ${response.status}).`;
+  if (isErrorBody(body)) {
+    const { code, message, details } = body.error;
+    const retry = details?.retryAfterSeconds ?? (Number.isFinite(retryHeader) && retryHeader > 0 ? retryHeader : undefined);
+    return new ApiError(response.status, typeof code === 'string' ? code : 'error', message || fallback, details, retry);
+  }
+  return new ApiError(response.status, `http_${response.status}`, fallback, undefined, Number.isFinite(retryHeader) && retryHeader > 0 ? retryHeader : undefined);
+}
+
+export interface ApiOptions {
+  fetch?: FetchLike;
+  base?: string;
+  timeoutMs?: number;
+}
+
+export function createApi(options: ApiOptions = {}): ApiClient {
+  const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const base = options.base ?? '/api';
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function request<T>(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), timeoutMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let response: Response;
+    try {
+      response = await doFetch(path.startsWith(base) ? path : `${base}${path}`, {
+        credentials: 'same-origin',
+        ...init,
+        headers: { Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
+        signal: controller.signal,
+      });
+    } catch (cause) {
+      if (signal?.aborted) throw cause;
+      const timedOut = controller.signal.aborted;
+      throw new ApiError(0, timedOut ? 'timeout' : 'network', timedOut ? 'The Foreact service took too long to answer. Please try again.' : 'Cannot reach the Foreact service. Check your connection and try again.');
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    const type = response.headers.get('Content-Type') ?? '';
+    // Behind Static Web Apps an expired session answers /api/* with a redirect to the sign-in page.
+    if (response.redirected && !type.includes('json')) throw new ApiError(401, 'unauthenticated', SESSION_ENDED);
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ApiError(response.status, 'bad_response', 'The Foreact service sent an answer the dashboard could not read.');
+    }
+  }
+
+  return {
+    me: () => request<Me>('/me'),
+    stores: () => request<StoreList>('/stores'),
+    forecasts: (q, signal) => request<ForecastResponse>(forecastsPath(q), {}, signal),
+    transport: (q, signal) => request<TransportResponse>(transportPath(q), {}, signal),
+    refresh: (store) => request<RefreshAccepted>(`/stores/${encodeURIComponent(store)}/refresh`, { method: 'POST' }),
+    run: (idOrUrl, signal) => request<Run>(runPath(idOrUrl, base), {}, signal),
+    health: () => request<Health>('/health'),
+  };
+}

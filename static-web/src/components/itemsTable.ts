@@ -1,0 +1,140 @@
+import type { IsoDate, ItemForecast } from '../api';
+import { addDays } from '../dates';
+import { h, replace, svg, uid } from '../dom';
+import { formatDay, formatShortDay, formatUnits } from '../format';
+import type { ItemRow, SortKey, SortState } from '../series';
+import { itemRows, sortRows, sparklinePoints } from '../series';
+
+/** Day columns shown in the table (the total covers the whole window). */
+export const DAY_COLUMNS = 7;
+export const INITIAL_ROWS = 20;
+
+export interface ItemsTableOptions {
+  storeLabel: string;
+  onExport(items: ItemForecast[]): void;
+}
+
+/** Sortable table of a store's items: sparkline, the next days' values and the window total. */
+export class ItemsTable {
+  readonly el: HTMLElement;
+  private readonly filter: HTMLInputElement;
+  private readonly wrap: HTMLDivElement;
+  private readonly more: HTMLButtonElement;
+  private items: ItemForecast[] = [];
+  private rows: ItemRow[] = [];
+  private from: IsoDate = '1970-01-01';
+  private days = DAY_COLUMNS;
+  private sort: SortState = { key: 'total', direction: 'descending' };
+  private showAll = false;
+
+  constructor(private readonly options: ItemsTableOptions) {
+    const filterId = uid('item-filter');
+    this.filter = h('input', { id: filterId, type: 'search', autocomplete: 'off', 'data-testid': 'item-filter' });
+    this.filter.addEventListener('input', () => this.renderTable());
+    this.wrap = h('div', { className: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `Items of ${options.storeLabel}` });
+    this.more = h('button', { type: 'button', className: 'link-button', hidden: true, onclick: () => ((this.showAll = !this.showAll), this.renderTable()) });
+    this.el = h(
+      'div',
+      { className: 'items' },
+      h(
+        'div',
+        { className: 'table-tools' },
+        h('label', { for: filterId }, 'Filter items'),
+        this.filter,
+        h('button', { type: 'button', 'data-testid': 'items-csv', onclick: () => this.options.onExport(this.visibleItems()) }, 'Download items CSV'),
+      ),
+      this.wrap,
+      this.more,
+    );
+  }
+
+  update(items: ItemForecast[], from: IsoDate, days: number): void {
+    this.items = items;
+    this.from = from;
+    this.days = days;
+    this.rows = itemRows(items, from, days);
+    this.renderTable();
+  }
+
+  private filtered(): ItemRow[] {
+    const q = this.filter.value.trim().toLowerCase();
+    return q === '' ? this.rows : this.rows.filter((r) => r.item.toLowerCase().includes(q));
+  }
+
+  private visibleItems(): ItemForecast[] {
+    const keep = new Set(this.filtered().map((r) => r.item));
+    return this.items.filter((i) => keep.has(i.item));
+  }
+
+  private setSort(key: SortKey): void {
+    if (this.sort.key === key) this.sort = { key, direction: this.sort.direction === 'ascending' ? 'descending' : 'ascending' };
+    else this.sort = { key, direction: key === 'item' ? 'ascending' : 'descending' };
+    this.renderTable();
+    // Keep keyboard focus on the header that was activated.
+    this.wrap.querySelector<HTMLButtonElement>(`button[data-sort="${key}"]`)?.focus();
+  }
+
+  private header(key: SortKey, label: string, full?: string): HTMLTableCellElement {
+    const active = this.sort.key === key;
+    return h(
+      'th',
+      { scope: 'col', 'aria-sort': active ? this.sort.direction : 'none' },
+      h('button', { type: 'button', className: 'sort', 'data-sort': key, title: full, onclick: () => this.setSort(key) }, label, h('span', { className: 'sort-icon', 'aria-hidden': 'true' }, active ? (this.sort.direction === 'ascending' ? ' ▲' : ' ▼') : '')),
+    );
+  }
+
+  private renderTable(): void {
+    if (this.items.length === 0) {
+      replace(this.wrap, h('p', { className: 'empty' }, 'No item forecasts for these days.'));
+      this.more.hidden = true;
+      return;
+    }
+    const shownDays = Math.min(DAY_COLUMNS, this.days);
+    const dates = Array.from({ length: shownDays }, (_, i) => addDays(this.from, i));
+    const rows = sortRows(this.filtered(), this.sort);
+    const limit = this.showAll ? rows.length : INITIAL_ROWS;
+    const body = h(
+      'tbody',
+      {},
+      rows.slice(0, limit).map((r) =>
+        h(
+          'tr',
+          { 'data-item': r.item },
+          h('th', { scope: 'row' }, r.item),
+          h('td', { className: 'spark' }, sparkline(r.values)),
+          dates.map((_, i) => h('td', { className: 'num' }, formatUnits(r.values[i]))),
+          h('td', { className: 'num total' }, formatUnits(r.total)),
+          h('td', { className: 'num band' }, `${formatUnits(r.p10Total)}–${formatUnits(r.p90Total)}`),
+        ),
+      ),
+    );
+    const table = h(
+      'table',
+      { className: 'items-table', 'data-testid': 'items-table' },
+      h('caption', { className: 'visually-hidden' }, `Forecast units per item at ${this.options.storeLabel}, ${this.days} days from ${formatDay(this.from)}. Column headers sort the table.`),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          this.header('item', 'Item'),
+          h('th', { scope: 'col' }, 'Trend'),
+          dates.map((d, i) => this.header(`day${i}`, formatShortDay(d), formatDay(d))),
+          this.header('total', `Total ${this.days} d`),
+          h('th', { scope: 'col' }, 'p10–p90'),
+        ),
+      ),
+      body,
+    );
+    replace(this.wrap, rows.length === 0 ? h('p', { className: 'empty' }, `No item matches “${this.filter.value.trim()}”.`) : table);
+    this.more.hidden = rows.length <= INITIAL_ROWS;
+    this.more.textContent = this.showAll ? `Show the top ${INITIAL_ROWS} items` : `Show all ${rows.length} items`;
+  }
+}
+
+function sparkline(values: readonly (number | null)[]): SVGElement {
+  const el = svg('svg', { width: 80, height: 22, viewBox: '0 0 80 22', 'aria-hidden': 'true', focusable: 'false', class: 'sparkline' });
+  el.append(svg('polyline', { points: sparklinePoints(values, 80, 22, 2), fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 }));
+  return el;
+}

@@ -1,0 +1,270 @@
+import type { ApiClient, IsoDate, ItemForecast, Run, Store, StoreForecast } from '../api';
+import { addDays } from '../dates';
+import { announce, h, replace, uid } from '../dom';
+import { accuracyDescription, accuracyGrade, accuracyLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, storeLabel } from '../format';
+import { progressView } from '../progress';
+import type { FollowOptions } from '../refresh';
+import { followRun, refreshStore } from '../refresh';
+import { chartData, sliceBand, storeTotal, sum } from '../series';
+import { forecastCsv } from '../transport';
+import { downloadText } from '../csv';
+import type { ChartHandle } from './chart';
+import { ItemsTable } from './itemsTable';
+
+export interface StoreCardDeps {
+  api: ApiClient;
+  /** Called when a refresh has finished: reload this store's data (and anything derived from it). */
+  onRefreshed(store: string): Promise<void>;
+  renderChart(container: HTMLElement, data: ReturnType<typeof chartData>): ChartHandle;
+  followOptions?: FollowOptions;
+}
+
+/** One store: freshness, accuracy, refresh with progress, the total chart and the items table. */
+export class StoreCard {
+  readonly el: HTMLElement;
+  private readonly headingId = uid('store-title');
+  private readonly meta: HTMLDivElement;
+  private readonly refreshButton: HTMLButtonElement;
+  private readonly progress: HTMLDivElement;
+  private readonly refreshError: HTMLDivElement;
+  private readonly body: HTMLDivElement;
+  private readonly chartBox: HTMLDivElement;
+  private readonly summary: HTMLParagraphElement;
+  private readonly table: ItemsTable;
+  private chart: ChartHandle | undefined;
+  private store: Store;
+  private forecast: StoreForecast | null = null;
+  private from: IsoDate | undefined;
+  private days = 28;
+  private running = false;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private lastRun: Run | undefined;
+  private lastStage = '';
+  private readonly abort = new AbortController();
+
+  constructor(store: Store, private readonly deps: StoreCardDeps) {
+    this.store = store;
+    const label = storeLabel(store);
+    this.meta = h('div', { className: 'card-meta' });
+    this.refreshButton = h('button', { type: 'button', className: 'refresh', 'data-testid': 'refresh-button', 'aria-label': `Refresh forecast for ${label}`, onclick: () => void this.refresh() }, 'Refresh');
+    this.progress = h('div', { className: 'progress', 'data-testid': 'refresh-progress', role: 'group', 'aria-label': `Refresh progress for ${label}`, hidden: true });
+    this.refreshError = h('div', { className: 'notice notice-error', 'data-testid': 'refresh-error', role: 'alert', hidden: true });
+    this.summary = h('p', { className: 'chart-summary', 'data-testid': 'chart-summary' });
+    this.chartBox = h('div', { className: 'chart', role: 'img', 'data-testid': 'store-chart' });
+    this.table = new ItemsTable({ storeLabel: label, onExport: (items) => this.exportItems(items) });
+    this.body = h('div', { className: 'card-body', 'aria-busy': 'true' });
+    this.el = h(
+      'article',
+      { className: 'store-card', 'aria-labelledby': this.headingId, 'data-testid': `store-card-${store.store}`, 'data-store': store.store },
+      h('header', { className: 'card-head' }, h('div', { className: 'card-title' }, h('h3', { id: this.headingId }, label), this.meta), this.refreshButton),
+      this.progress,
+      this.refreshError,
+      this.body,
+    );
+    this.renderMeta();
+    this.setLoading();
+    if (store.activeRun && store.activeRun.status !== 'done' && store.activeRun.status !== 'failed') void this.follow(store.activeRun.statusUrl || store.activeRun.runId);
+  }
+
+  get storeId(): string {
+    return this.store.store;
+  }
+
+  setStore(store: Store): void {
+    this.store = store;
+    this.renderMeta();
+    if (!this.running && store.activeRun && store.activeRun.status !== 'done' && store.activeRun.status !== 'failed') void this.follow(store.activeRun.statusUrl || store.activeRun.runId);
+  }
+
+  setLoading(): void {
+    if (this.forecast) {
+      this.body.setAttribute('aria-busy', 'true');
+      return;
+    }
+    this.body.setAttribute('aria-busy', 'true');
+    replace(this.body, h('p', { className: 'loading', 'data-testid': 'store-loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), `Loading the forecast for ${storeLabel(this.store)}…`));
+  }
+
+  setError(message: string): void {
+    this.body.setAttribute('aria-busy', 'false');
+    if (this.forecast) return; // keep showing the last good numbers; the page banner says what failed
+    replace(this.body, h('p', { className: 'notice notice-error' }, message));
+  }
+
+  setForecast(sf: StoreForecast | null, from: IsoDate, days: number): void {
+    this.forecast = sf;
+    this.from = from;
+    this.days = days;
+    this.body.setAttribute('aria-busy', 'false');
+    if (sf) {
+      // The forecast call carries freshness too; it is at least as new as /stores'.
+      this.store = { ...this.store, freshness: sf.freshness, accuracy: sf.accuracy };
+      this.renderMeta();
+    }
+    this.render();
+  }
+
+  private render(): void {
+    this.chart?.destroy();
+    this.chart = undefined;
+    const sf = this.forecast;
+    const from = this.from;
+    if (!sf || from === undefined) {
+      replace(this.body, h('p', { className: 'empty' }, 'No forecast data.'));
+      return;
+    }
+    const to = addDays(from, this.days - 1);
+    const total = storeTotal(sf);
+    const window = total ? sliceBand(total, from, to) : null;
+    if (!sf.freshness.currentRunId || sf.items.length === 0 || !window || window.forecast.length === 0) {
+      const why = !sf.freshness.currentRunId
+        ? `There is no forecast for ${storeLabel(this.store)} yet. Press Refresh to create one.`
+        : `${storeLabel(this.store)} has no forecast for ${formatDay(from)} – ${formatDay(to)}.${sf.freshness.forecastTo ? ` Its current forecast ends on ${formatDay(sf.freshness.forecastTo)}.` : ''}`;
+      replace(this.body, h('p', { className: 'empty', 'data-testid': 'store-empty' }, why));
+      return;
+    }
+    const units = sum(window.forecast);
+    const lo = sum(window.p10);
+    const hi = sum(window.p90);
+    const text = `Forecast for ${storeLabel(this.store)}: ${formatBand(units, lo, hi)} units in total over ${window.forecast.length} days from ${formatDay(window.firstDate)} (p10–p90 range in brackets; the daily range is shown as a band).`;
+    this.summary.textContent = `Next ${window.forecast.length} days: ${formatBand(units, lo, hi)} units`;
+    this.chartBox.setAttribute('aria-label', text);
+    replace(this.chartBox);
+    const legend = h(
+      'ul',
+      { className: 'legend', 'aria-hidden': 'true' },
+      h('li', { className: 'legend-actual' }, 'Actual sales'),
+      h('li', { className: 'legend-forecast' }, 'Forecast'),
+      h('li', { className: 'legend-band' }, 'p10–p90'),
+    );
+    replace(this.body, h('figure', { className: 'chart-figure' }, h('figcaption', {}, this.summary, legend), this.chartBox), this.table.el);
+    const history = sf.history;
+    this.chart = this.deps.renderChart(this.chartBox, chartData(history, window));
+    this.table.update(sf.items, from, this.days);
+  }
+
+  private renderMeta(): void {
+    const s = this.store;
+    const f = s.freshness;
+    const grade = accuracyGrade(s.accuracy);
+    const badge = h('span', { className: `badge badge-${grade}`, 'data-testid': 'accuracy-badge', title: accuracyDescription(s.accuracy) }, accuracyLabel(s.accuracy), h('span', { className: 'visually-hidden' }, ` — ${accuracyDescription(s.accuracy)}`));
+    const generated = f.generatedAt
+      ? h('span', { 'data-testid': 'freshness' }, 'Generated ', h('time', { datetime: f.generatedAt, title: formatDateTime(f.generatedAt) }, formatAge(f.generatedAt)), ` (${formatDateTime(f.generatedAt)})`)
+      : h('span', { 'data-testid': 'freshness' }, 'Never forecast');
+    const stale = f.stale ? h('span', { className: 'badge badge-stale', 'data-testid': 'stale-flag' }, 'Stale', h('span', { className: 'stale-reason' }, `: ${f.staleReason ?? 'the forecast is out of date'}`)) : null;
+    replace(this.meta, h('span', { className: 'region' }, s.region), ' · ', `${s.itemCount} items`, h('br'), generated, ' ', badge, ' ', stale);
+  }
+
+  private exportItems(items: ItemForecast[]): void {
+    if (!this.forecast || this.from === undefined) return;
+    const sf = { ...this.forecast, items };
+    downloadText(`forecast_store-${this.store.store}_${this.from}_${this.days}d.csv`, forecastCsv([sf], this.from, this.days));
+  }
+
+  /** Starts (or joins) a refresh and follows it. */
+  async refresh(): Promise<void> {
+    if (this.running) return;
+    this.beginRefresh();
+    await refreshStore(this.deps.api, this.store.store, storeLabel(this.store), this.hooks(), { ...this.deps.followOptions, signal: this.abort.signal });
+    this.endRefresh();
+  }
+
+  private async follow(runRef: string): Promise<void> {
+    if (this.running) return;
+    this.beginRefresh();
+    await followRun(this.deps.api, runRef, this.hooks(), { ...this.deps.followOptions, signal: this.abort.signal });
+    this.endRefresh();
+  }
+
+  private beginRefresh(): void {
+    this.running = true;
+    this.lastRun = undefined;
+    this.lastStage = '';
+    this.refreshButton.disabled = true;
+    this.refreshButton.textContent = 'Refreshing…';
+    this.refreshError.hidden = true;
+    this.progress.hidden = false;
+    replace(this.progress, h('p', { className: 'progress-summary' }, 'Starting the refresh…'));
+    this.ticker = setInterval(() => this.renderProgress(), 1000);
+  }
+
+  private endRefresh(): void {
+    this.running = false;
+    clearInterval(this.ticker);
+    this.refreshButton.disabled = false;
+    this.refreshButton.textContent = 'Refresh';
+  }
+
+  private hooks(): Parameters<typeof followRun>[2] {
+    const label = storeLabel(this.store);
+    return {
+      onRun: (_id, joined) => {
+        if (joined) announce(`A refresh of ${label} was already running; following it.`);
+      },
+      onProgress: (run) => {
+        this.lastRun = run;
+        this.renderProgress();
+        if (run.status !== this.lastStage && run.status !== 'done' && run.status !== 'failed') {
+          this.lastStage = run.status;
+          announce(`${label}: ${progressView(run).steps.find((s) => s.state === 'current')?.label ?? run.status}`);
+        }
+      },
+      onDone: async (run) => {
+        this.renderProgress();
+        await this.deps.onRefreshed(this.store.store);
+        const took = formatElapsed(progressView(run).elapsedMs);
+        announce(`${label}: the new forecast is shown (refresh took ${took}).`);
+        setTimeout(() => {
+          if (!this.running) this.progress.hidden = true;
+        }, 4000);
+      },
+      onFailed: (message, run) => {
+        if (run) this.lastRun = run;
+        this.progress.hidden = true;
+        this.refreshError.hidden = false;
+        const kept = this.store.freshness.generatedAt ? ` The previous forecast (generated ${formatDateTime(this.store.freshness.generatedAt)}) is still shown.` : '';
+        const stage = run ? progressView(run).steps.find((s) => s.state === 'failed')?.label : undefined;
+        replace(
+          this.refreshError,
+          h('strong', {}, stage ? `Refresh failed while ${stage.toLowerCase()}. ` : 'Refresh failed. '),
+          message,
+          kept,
+          ' ',
+          h('button', { type: 'button', className: 'link-button', onclick: () => (this.refreshError.hidden = true) }, 'Dismiss'),
+        );
+      },
+    };
+  }
+
+  private renderProgress(): void {
+    const run = this.lastRun;
+    if (!run) return;
+    const view = progressView(run);
+    replace(
+      this.progress,
+      h('progress', { max: 1, value: view.fraction, 'aria-label': `Refresh progress for ${storeLabel(this.store)}`, 'data-testid': 'refresh-progress-bar' }),
+      h(
+        'ol',
+        { className: 'stages' },
+        view.steps.map((s) =>
+          h(
+            'li',
+            { className: `stage stage-${s.state}`, 'data-stage': s.name, 'data-state': s.state, 'aria-current': s.state === 'current' ? 'step' : undefined },
+            h('span', { className: 'stage-icon', 'aria-hidden': 'true' }, { done: '✓', current: '●', pending: '○', failed: '✕', skipped: '–' }[s.state]),
+            s.label,
+            h('span', { className: 'visually-hidden' }, ` (${s.state})`),
+            s.durationMs !== null ? h('span', { className: 'stage-time' }, ` ${formatElapsed(s.durationMs)}`) : null,
+          ),
+        ),
+      ),
+      h('p', { className: 'progress-summary', 'data-testid': 'refresh-summary' }, view.summary),
+    );
+  }
+
+  destroy(): void {
+    this.abort.abort();
+    clearInterval(this.ticker);
+    this.chart?.destroy();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,104 @@
+import type { IsoDate, ItemForecast, StoreForecast, StoreId, TransportResponse } from './api';
+import { toCsv } from './csv';
+import { addDays, daysBetween } from './dates';
+
+export interface TransportCell {
+  units: number;
+  p10: number;
+  p90: number;
+}
+
+export interface TransportRow {
+  store: StoreId;
+  /** One per date of the grid; null when the store has no forecast that day. */
+  cells: (TransportCell | null)[];
+  total: number;
+}
+
+/** What the transport view shows: stores × days, with day totals and the largest cell for the colour scale. */
+export interface TransportGrid {
+  dates: IsoDate[];
+  rows: TransportRow[];
+  dayTotals: number[];
+  grandTotal: number;
+  max: number;
+}
+
+/**
+ * Builds the grid for [from, from + days − 1] from `/transport`, in the order of `stores` (stores missing
+ * from the response get an empty row, so the planner sees them rather than a silently shorter table).
+ */
+export function transportGrid(response: TransportResponse, stores: readonly StoreId[], from: IsoDate, days: number): TransportGrid {
+  const dates = Array.from({ length: Math.max(0, days) }, (_, i) => addDays(from, i));
+  const byStore = new Map(response.stores.map((s) => [s.store, s]));
+  const dayTotals = new Array<number>(dates.length).fill(0);
+  let max = 0;
+  const rows = stores.map((store): TransportRow => {
+    const series = byStore.get(store);
+    const cells = new Array<TransportCell | null>(dates.length).fill(null);
+    let total = 0;
+    if (series?.firstDate) {
+      const offset = daysBetween(from, series.firstDate);
+      series.units.forEach((units, i) => {
+        const j = offset + i;
+        if (j < 0 || j >= dates.length || !Number.isFinite(units)) return;
+        const cell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units };
+        cells[j] = cell;
+        total += units;
+        dayTotals[j]! += units;
+        if (units > max) max = units;
+      });
+    }
+    return { store, cells, total };
+  });
+  return { dates, rows, dayTotals, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max };
+}
+
+/** CSV of exactly the grid on screen: `date,store,units,p10,p90`, one line per store and day with a value. */
+export function transportCsv(grid: TransportGrid): string {
+  const lines: (string | number)[][] = [];
+  for (const row of grid.rows) {
+    row.cells.forEach((cell, j) => {
+      if (cell) lines.push([grid.dates[j]!, row.store, cell.units, cell.p10, cell.p90]);
+    });
+  }
+  return toCsv(['date', 'store', 'units', 'p10', 'p90'], lines);
+}
+
+/** CSV of a store's items over the window on screen, in the batch CLI's format `date,store,item,forecast,p10,p90`. */
+export function forecastCsv(stores: readonly StoreForecast[], from: IsoDate, days: number, itemFilter?: (item: ItemForecast) => boolean): string {
+  const to = addDays(from, days - 1);
+  const lines: (string | number)[][] = [];
+  for (const sf of stores) {
+    for (const it of sf.items) {
+      if (itemFilter && !itemFilter(it)) continue;
+      it.forecast.forEach((v, i) => {
+        const date = addDays(it.firstDate, i);
+        if (date < from || date > to) return;
+        lines.push([date, sf.store, it.item, v, it.p10[i] ?? v, it.p90[i] ?? v]);
+      });
+    }
+  }
+  return toCsv(['date', 'store', 'item', 'forecast', 'p10', 'p90'], lines);
+}
+
+/** Heat-map colour of a cell (0 … max): light to dark blue, with a text colour that keeps 4.5:1 contrast. */
+export function heatColor(value: number, max: number): { background: string; color: string } {
+  const t = max > 0 ? Math.min(1, Math.max(0, value / max)) : 0;
+  // From #eef4fb to #0b3d91.
+  const from = [0xee, 0xf4, 0xfb];
+  const to = [0x0b, 0x3d, 0x91];
+  const rgb = from.map((c, i) => Math.round(c + (to[i]! - c) * t));
+  const lum = relativeLuminance(rgb[0]!, rgb[1]!, rgb[2]!);
+  const contrastWhite = 1.05 / (lum + 0.05);
+  const contrastDark = (lum + 0.05) / (relativeLuminance(0x11, 0x18, 0x27) + 0.05);
+  return { background: `rgb(${rgb.join(', ')})`, color: contrastWhite >= contrastDark ? '#ffffff' : '#111827' };
+}
+
+export function relativeLuminance(r: number, g: number, b: number): number {
+  const lin = (c: number): number => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}

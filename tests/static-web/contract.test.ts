@@ -1,0 +1,89 @@
+/**
+ * docs/openapi.yaml is the contract between the dashboard and the API: it must be a valid document, and
+ * the shapes the dashboard is tested with (fixtures.ts, typed by static-web/src/api.ts) must validate
+ * against its schemas — so api.ts and the document cannot drift apart unnoticed.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { FIRST_DAY, run, store, storeForecast, transportFrom } from './fixtures';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string; content?: Record<string, { schema: unknown }> }>; parameters?: unknown[] }>>;
+  components: { schemas: Record<string, unknown>; responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> };
+};
+
+const doc = parse(readFileSync(fileURLToPath(new URL('../../docs/openapi.yaml', import.meta.url)), 'utf8')) as Doc;
+
+function validator(): (name: string, value: unknown) => string[] {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: 'openapi', components: doc.components });
+  return (name, value) => {
+    const validate = ajv.getSchema(`openapi#/components/schemas/${name}`);
+    if (!validate) throw new Error(`no schema ${name}`);
+    return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+  };
+}
+
+describe('docs/openapi.yaml', () => {
+  const check = validator();
+
+  it('is OpenAPI 3.1 and describes every endpoint of the API', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/forecasts', '/health', '/me', '/runs/{id}', '/stores', '/stores/{store}/refresh', '/transport']);
+    expect(Object.keys(doc.paths['/stores/{store}/refresh']!)).toEqual(['post']);
+  });
+
+  it('gives every 4xx/5xx response (but /health) the one error shape', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const op of Object.values(ops)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400 || path === '/health') continue;
+          const name = response.$ref?.split('/').pop();
+          const resolved = name ? doc.components.responses[name] : response;
+          expect(resolved?.content?.['application/json']?.schema, `${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        }
+      }
+    }
+  });
+
+  it('accepts the error shape and rejects anything else', () => {
+    expect(check('Error', { error: { code: 'bad_request', message: '"from" must be a date.', details: { issues: [{ path: 'from', message: 'bad' }] } } })).toEqual([]);
+    expect(check('Error', { error: { message: 'no code' } })).not.toEqual([]);
+    expect(check('Error', { message: 'flat' })).not.toEqual([]);
+  });
+
+  it('matches the stores the dashboard is tested with', () => {
+    expect(check('StoreList', { stores: [store('1'), store('2', { name: 'Main St', activeRun: { runId: 'refresh-2-1', status: 'training', statusUrl: '/api/runs/refresh-2-1' } })] })).toEqual([]);
+    const never = store('3', { accuracy: null, freshness: { currentRunId: null, generatedAt: null, origin: null, forecastFrom: null, forecastTo: null, stale: true, staleReason: 'No forecast yet.' } });
+    expect(check('Store', never)).toEqual([]);
+    expect(check('Store', { ...store('1'), extra: 1 })).not.toEqual([]);
+    expect(check('Store', { ...store('1'), store: 'a b' })).not.toEqual([]);
+  });
+
+  it('matches forecasts and transport responses', () => {
+    const forecasts = [storeForecast('1'), storeForecast('2', { items: 0 })];
+    forecasts[1]!.total = null;
+    expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: forecasts })).toEqual([]);
+    expect(check('TransportResponse', transportFrom(forecasts))).toEqual([]);
+    expect(check('ItemForecast', { item: '1', firstDate: '2017-13-01', forecast: [], p10: [], p90: [] })).not.toEqual([]);
+    expect(check('ItemForecast', { item: '1', firstDate: FIRST_DAY, forecast: [-1], p10: [0], p90: [0] })).not.toEqual([]);
+  });
+
+  it('matches runs in every status, and refresh answers', () => {
+    for (const status of ['queued', 'dispatched', 'training', 'publishing', 'done'] as const) expect(check('Run', run(status)), status).toEqual([]);
+    expect(check('Run', run('failed', { error: { code: 'training_failed', message: 'Training job ran out of memory.', stage: 'training' } }))).toEqual([]);
+    expect(check('Run', { ...run('queued'), status: 'running' })).not.toEqual([]);
+    expect(check('RefreshAccepted', { runId: 'refresh-1-1', statusUrl: '/api/runs/refresh-1-1', store: '1', status: 'queued', joined: true })).toEqual([]);
+  });
+
+  it('matches /me', () => {
+    expect(check('Me', { userId: 'u', userDetails: 'ann', identityProvider: 'aad', roles: ['authenticated', 'planner'], role: 'planner', regions: ['North'], stores: ['1', '3'] })).toEqual([]);
+    expect(check('Me', { userId: 'u', userDetails: 'bob', identityProvider: 'aad', roles: ['authenticated'], role: null, regions: [], stores: [] })).toEqual([]);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * Test data shaped exactly like the API's answers in docs/openapi.yaml (contract.test.ts checks that),
+ * and an in-memory ApiClient for component tests.
+ */
+import type { ApiClient, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse } from '../../static-web/src/api';
+import { ApiError } from '../../static-web/src/api';
+import { addDays, daysBetween } from '../../static-web/src/dates';
+import { sumBands } from '../../static-web/src/series';
+
+export const FIRST_DAY = '2017-07-01';
+
+export function freshness(overrides: Partial<Freshness> = {}): Freshness {
+  return {
+    currentRunId: 'run-20170701-0500',
+    generatedAt: '2017-07-01T05:12:31.402Z',
+    origin: '2017-06-30',
+    forecastFrom: FIRST_DAY,
+    forecastTo: addDays(FIRST_DAY, 89),
+    stale: false,
+    staleReason: null,
+    ...overrides,
+  };
+}
+
+export function store(id: string, overrides: Partial<Store> = {}): Store {
+  return {
+    store: id,
+    name: null,
+    region: Number(id) % 2 === 0 ? 'South' : 'North',
+    itemCount: 3,
+    freshness: freshness(),
+    accuracy: { rmsse: 0.71, smape: 12.4, horizon: 90, folds: 3 },
+    activeRun: null,
+    ...overrides,
+  };
+}
+
+/** Deterministic item forecast: level × weekday pattern, band ±20 %. */
+export function itemForecast(item: string, firstDate: string, days: number, level: number): ItemForecast {
+  const forecast = Array.from({ length: days }, (_, i) => Math.round(level * (1 + 0.2 * Math.sin(i)) * 10) / 10);
+  return { item, firstDate, forecast, p10: forecast.map((v) => Math.round(v * 0.8 * 10) / 10), p90: forecast.map((v) => Math.round(v * 1.2 * 10) / 10) };
+}
+
+export function storeForecast(id: string, opts: { firstDate?: string; days?: number; items?: number; level?: number; fresh?: Partial<Freshness> } = {}): StoreForecast {
+  const firstDate = opts.firstDate ?? FIRST_DAY;
+  const days = opts.days ?? 28;
+  const level = opts.level ?? 10;
+  const items = Array.from({ length: opts.items ?? 3 }, (_, i) => itemForecast(String(i + 1), firstDate, days, level * (i + 1)));
+  const total = sumBands(items);
+  return {
+    store: id,
+    freshness: freshness(opts.fresh),
+    accuracy: { rmsse: 0.71, smape: 12.4, horizon: 90, folds: 3 },
+    history: { firstDate: addDays(firstDate, -56), sales: Array.from({ length: 56 }, (_, i) => 50 + (i % 7) * 3) },
+    total,
+    items,
+  };
+}
+
+export function transportFrom(forecasts: StoreForecast[]): TransportResponse {
+  const stores = forecasts.map((sf) => {
+    const t = sf.total;
+    return { store: sf.store, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [] };
+  });
+  const totals = sumBands(forecasts.map((sf) => sf.total).filter((t): t is NonNullable<typeof t> => t !== null));
+  return { from: null, to: null, stores, totals: totals ? { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } : null };
+}
+
+export function run(status: RunStatus, overrides: Partial<Run> = {}): Run {
+  const order = ['queued', 'dispatched', 'training', 'publishing'] as const;
+  const at = order.indexOf(status as (typeof order)[number]);
+  const stages = order.map((name, i) => {
+    const done = status === 'done' || (at >= 0 && i < at);
+    const running = i === at;
+    return {
+      name,
+      status: done ? ('done' as const) : running ? ('running' as const) : ('pending' as const),
+      startedAt: done || running ? `2017-07-01T09:00:0${i}.000Z` : null,
+      finishedAt: done ? `2017-07-01T09:00:0${i + 1}.000Z` : null,
+      durationMs: done ? 1000 : null,
+    };
+  });
+  return {
+    runId: 'refresh-1-20170701T090000',
+    kind: 'refresh',
+    stores: ['1'],
+    status,
+    createdAt: '2017-07-01T09:00:00.000Z',
+    updatedAt: '2017-07-01T09:00:05.000Z',
+    finishedAt: status === 'done' || status === 'failed' ? '2017-07-01T09:00:05.000Z' : null,
+    progress: { fraction: status === 'done' ? 1 : Math.max(0, at) / 4, message: null },
+    stages,
+    error: null,
+    ...(status === 'done' ? { result: { generatedAt: '2017-07-01T09:00:05.000Z', itemCount: 3 } } : {}),
+    ...overrides,
+  };
+}
+
+export interface FakeApiOptions {
+  stores: Store[];
+  me?: Partial<Me>;
+  level?: number;
+}
+
+/**
+ * In-memory API: forecasts per store (level changes after a refresh), a refresh whose run advances one
+ * stage per poll, and switches to make calls fail.
+ */
+export class FakeApi implements ApiClient {
+  stores_: Store[];
+  levels = new Map<string, number>();
+  calls: string[] = [];
+  /** Status sequence returned by successive polls of a refresh. */
+  runScript: Run[] = [run('queued'), run('training'), run('publishing'), run('done')];
+  failForecasts: ApiError | undefined;
+  failRefresh: ApiError | undefined;
+  private polls = 0;
+
+  constructor(private readonly options: FakeApiOptions) {
+    this.stores_ = options.stores;
+    for (const s of options.stores) this.levels.set(s.store, options.level ?? 10);
+  }
+
+  me(): Promise<Me> {
+    this.calls.push('me');
+    return Promise.resolve({ userId: 'u1', userDetails: 'ann@contoso.com', identityProvider: 'aad', roles: ['anonymous', 'authenticated', 'planner'], role: 'planner', regions: ['North'], stores: this.stores_.map((s) => s.store), ...this.options.me });
+  }
+
+  stores(): Promise<StoreList> {
+    this.calls.push('stores');
+    return Promise.resolve({ stores: this.stores_ });
+  }
+
+  private forecastOf(id: string, q: { from?: string; to?: string }): StoreForecast {
+    const s = this.stores_.find((x) => x.store === id);
+    if (!s) throw new ApiError(400, 'unknown_store', `Unknown store ${id}.`);
+    const first = s.freshness.forecastFrom ?? FIRST_DAY;
+    const from = q.from && q.from > first ? q.from : first;
+    const days = q.to ? daysBetween(from, q.to) + 1 : 28;
+    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: s.freshness });
+  }
+
+  forecasts(q: ForecastQuery): Promise<ForecastResponse> {
+    this.calls.push(`forecasts ${q.stores.join(',')} ${q.from ?? ''}..${q.to ?? ''}`);
+    if (this.failForecasts) return Promise.reject(this.failForecasts);
+    try {
+      return Promise.resolve({ from: q.from ?? null, to: q.to ?? null, stores: q.stores.map((id) => this.forecastOf(id, q)) });
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  transport(q: TransportQuery): Promise<TransportResponse> {
+    this.calls.push(`transport ${q.stores.join(',')}`);
+    const t = transportFrom(q.stores.map((id) => this.forecastOf(id, q)));
+    return Promise.resolve({ ...t, from: q.from ?? null, to: q.to ?? null });
+  }
+
+  refresh(storeId: string): Promise<RefreshAccepted> {
+    this.calls.push(`refresh ${storeId}`);
+    if (this.failRefresh) return Promise.reject(this.failRefresh);
+    this.polls = 0;
+    return Promise.resolve({ runId: `refresh-${storeId}-1`, statusUrl: `/api/runs/refresh-${storeId}-1`, store: storeId, status: 'queued', joined: false });
+  }
+
+  run(idOrUrl: string): Promise<Run> {
+    this.calls.push(`run ${idOrUrl}`);
+    const r = this.runScript[Math.min(this.polls, this.runScript.length - 1)]!;
+    this.polls += 1;
+    if (r.status === 'done') {
+      // Publishing switched the pointer: the store's numbers change and its freshness moves on.
+      const id = /refresh-([^-]+)-/.exec(idOrUrl)?.[1] ?? '1';
+      this.levels.set(id, (this.levels.get(id) ?? 10) * 2);
+      this.stores_ = this.stores_.map((s) => (s.store === id ? { ...s, freshness: freshness({ currentRunId: `refresh-${id}-1`, generatedAt: '2017-07-01T09:00:05.000Z' }) } : s));
+    }
+    return Promise.resolve(r);
+  }
+
+  health(): never {
+    throw new Error('not used');
+  }
+}
