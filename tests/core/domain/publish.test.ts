@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { publishRun, readCurrentForecasts } from '../../../core/domain/publish.js';
+import { cleanupExpiredRuns, failStoreRun } from '../../../core/domain/runs.js';
+import { listStoreFreshness, updateStore, emptyStore } from '../../../core/domain/stores.js';
+import type { RunRecord } from '../../../core/domain/model.js';
+import { parseIsoDay, type SeriesForecast } from '../../../k8s-training/engine/index.js';
+import { startTestStorage, type TestStorage } from '../../support/storage.js';
+
+let t: TestStorage;
+beforeAll(async () => {
+  t = await startTestStorage();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const FIRST = parseIsoDay('2026-03-01')!;
+
+function forecasts(store: string, items: number, value: number, horizon = 7): SeriesForecast[] {
+  return Array.from({ length: items }, (_, i) => ({
+    store,
+    item: String(i + 1),
+    firstDay: FIRST,
+    forecast: new Float64Array(horizon).fill(value),
+    p10: new Float64Array(horizon).fill(value - 0.5),
+    p90: new Float64Array(horizon).fill(value + 0.5),
+  }));
+}
+
+async function withHistory(store: string, version: string): Promise<void> {
+  await updateStore(t.storage.stores, store, (s) => ({
+    ...(s ?? emptyStore(store, new Date())),
+    history: { blob: `${store}/h-${version}`, version, firstDay: '2025-01-01', lastDay: '2026-02-28', items: 1, observations: 1, updatedAt: new Date().toISOString() },
+  }));
+}
+
+const publish = (store: string, runId: string, value: number, historyVersion: string, items = 150) =>
+  publishRun(t.storage, { store, runId, modelVersion: `m-${runId}`, forecasts: forecasts(store, items, value), historyVersion, accuracy: { rmsse: 0.8, smape: 12 }, generatedAt: new Date() });
+
+describe('publishing', () => {
+  test('a reader running during many switches always sees exactly one whole run (150 items > one transaction)', async () => {
+    await withHistory('A', 'v1');
+    await publish('A', 'run-1', 1, 'v1');
+    let done = false;
+    const seen = new Set<string>();
+    let reads = 0;
+    const reader = (async () => {
+      while (!done) {
+        const [result] = await readCurrentForecasts(t.storage, ['A']);
+        reads++;
+        const runIds = new Set(result!.rows.map((r) => r.runId));
+        expect(result!.rows).toHaveLength(150);
+        expect(runIds.size).toBe(1);
+        const runId = [...runIds][0]!;
+        expect(result!.freshness.runId).toBe(runId);
+        const value = Number(runId.slice(4));
+        for (const row of result!.rows) expect(row.forecast[0]).toBe(value);
+        seen.add(runId);
+      }
+    })();
+    for (let run = 2; run <= 6; run++) await publish('A', `run-${run}`, run, 'v1');
+    done = true;
+    await reader;
+    expect(reads).toBeGreaterThan(3);
+    expect(seen.size).toBeGreaterThan(1);
+    const state = (await t.storage.stores.get('A'))!.value;
+    expect(state.current?.runId).toBe('run-6');
+    expect(state.previousRunId).toBe('run-5');
+    expect(state.stale).toBe(false);
+  });
+
+  test('filters: items and a date range clip the daily vectors', async () => {
+    const [result] = await readCurrentForecasts(t.storage, ['A'], { items: ['2', '3', 'zzz'], from: '2026-03-03', to: '2026-03-04' });
+    expect(result!.rows.map((r) => r.item).sort()).toEqual(['2', '3']);
+    expect(result!.rows[0]).toMatchObject({ firstDay: '2026-03-03', forecast: [6, 6], p10: [5.5, 5.5], p90: [6.5, 6.5] });
+    const [outside] = await readCurrentForecasts(t.storage, ['A'], { from: '2027-01-01' });
+    expect(outside!.rows).toEqual([]);
+    const [unknown] = await readCurrentForecasts(t.storage, ['nope']);
+    expect(unknown).toMatchObject({ rows: [], freshness: { runId: null } });
+  });
+
+  test('history newer than the trained one leaves the published store stale; an older run never replaces a newer one', async () => {
+    await withHistory('B', 'v2');
+    await publish('B', 'run-old-history', 1, 'v1', 3);
+    let state = (await t.storage.stores.get('B'))!.value;
+    expect(state.current?.runId).toBe('run-old-history');
+    expect(state.stale).toBe(true);
+    expect(state.staleReason).toMatch(/new sales/);
+    await publish('B', 'run-new-history', 2, 'v2', 3);
+    state = (await t.storage.stores.get('B'))!.value;
+    expect(state.stale).toBe(false);
+    const late = await publish('B', 'run-late-old', 3, 'v1', 3);
+    expect(late.switched).toBe(false);
+    expect((await t.storage.stores.get('B'))!.value.current?.runId).toBe('run-new-history');
+  });
+
+  test('a failed run keeps the forecasts current and flags the store stale with the reason', async () => {
+    await failStoreRun(t.storage, { now: () => new Date() }, { runId: 'run-broken', store: 'A', trigger: 'refresh', reason: 'pod evicted' });
+    const freshness = (await listStoreFreshness(t.storage.stores)).find((f) => f.store === 'A')!;
+    expect(freshness).toMatchObject({ runId: 'run-6', stale: true, lastRun: { runId: 'run-broken', status: 'failed', error: 'pod evicted' } });
+    expect(freshness.staleReason).toMatch(/run-broken failed: pod evicted/);
+    expect(await t.storage.runs.get('run-broken', 'A')).toMatchObject({ status: 'failed', error: 'pod evicted' });
+    const [result] = await readCurrentForecasts(t.storage, ['A']);
+    expect(result!.rows).toHaveLength(150);
+  });
+});
+
+describe('retention', () => {
+  test('old runs and their forecasts are deleted, except the current and previous run of each store', async () => {
+    const old = '2025-01-01T00:00:00.000Z';
+    const put = (runId: string, createdAt = old): Promise<void> =>
+      t.storage.runs.put({ runId, store: 'A', trigger: 'morning', status: 'succeeded', stage: 'done', progress: 1, stages: [], createdAt } satisfies RunRecord);
+    for (let run = 1; run <= 6; run++) await put(`run-${run}`);
+    await put('run-recent', new Date().toISOString());
+    const result = await cleanupExpiredRuns(t.storage, new Date(), 14, 'A');
+    expect(result.kept).toBe(2);
+    expect(result.runsDeleted).toBe(4);
+    expect(result.forecastRowsDeleted).toBe(4 * 150);
+    expect(await t.storage.forecasts.readRun('A', 'run-1')).toEqual([]);
+    expect(await t.storage.forecasts.readRun('A', 'run-5')).toHaveLength(150);
+    expect(await t.storage.runs.get('run-recent', 'A')).toBeDefined();
+    expect(await t.storage.runs.get('run-2', 'A')).toBeUndefined();
+    const [current] = await readCurrentForecasts(t.storage, ['A']);
+    expect(current!.rows).toHaveLength(150);
+  });
+});
