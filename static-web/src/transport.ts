@@ -82,13 +82,16 @@ export function forecastCsv(stores: readonly StoreForecast[], from: IsoDate, day
   return toCsv(['date', 'store', 'item', 'forecast', 'p10', 'p90'], lines);
 }
 
-/** Heat-map colour of a cell (0 … max): light to dark blue, with a text colour that keeps 4.5:1 contrast. */
+/**
+ * Heat-map colour of a cell (0 … max): light to dark blue, with a text colour that keeps 4.5:1 contrast.
+ * The ramp skips the mid-luminance blues where neither dark nor white text would be readable.
+ */
 export function heatColor(value: number, max: number): { background: string; color: string } {
   const t = max > 0 ? Math.min(1, Math.max(0, value / max)) : 0;
-  // From #eef4fb to #0b3d91.
-  const from = [0xee, 0xf4, 0xfb];
-  const to = [0x0b, 0x3d, 0x91];
-  const rgb = from.map((c, i) => Math.round(c + (to[i]! - c) * t));
+  const light: [number[], number[]] = [[0xee, 0xf4, 0xfb], [0x7f, 0xa6, 0xdc]];
+  const dark: [number[], number[]] = [[0x2f, 0x5f, 0xb3], [0x0b, 0x3d, 0x91]];
+  const [from, to, u] = t <= 0.55 ? [...light, t / 0.55] : [...dark, (t - 0.55) / 0.45];
+  const rgb = from.map((c, i) => Math.round(c + (to[i]! - c) * u));
   const lum = relativeLuminance(rgb[0]!, rgb[1]!, rgb[2]!);
   const contrastWhite = 1.05 / (lum + 0.05);
   const contrastDark = (lum + 0.05) / (relativeLuminance(0x11, 0x18, 0x27) + 0.05);
