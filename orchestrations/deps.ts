@@ -6,6 +6,8 @@ import { getDispatchConfig, type DispatchConfig } from '../core/dispatch-config.
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { AksDispatcher } from '../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-cluster.js';
+import { openStorage } from '../core/adapters/azure/index.js';
+import { getConfig } from '../core/config.js';
 
 /**
  * What the activities need, built once per worker process. Tests, the benchmark and `npm start` replace
@@ -62,19 +64,7 @@ async function build(): Promise<OrchestrationDeps> {
   return { config, dispatcher, scaler, storage, clock: overrides.clock ?? systemClock };
 }
 
-/**
- * The storage adapters belong to the storage engineer (core/adapters/azure); until they export a factory
- * this fails with a message saying so instead of guessing at their construction.
- */
+/** Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured. */
 async function defaultStorage(): Promise<Pick<StoragePorts, 'runs' | 'stores'>> {
-  const path = '../core/adapters/azure/index.js';
-  let mod: { createStoragePorts?: (config: unknown) => StoragePorts | Promise<StoragePorts> };
-  try {
-    mod = (await import(path)) as typeof mod;
-  } catch (error) {
-    throw new Error(`orchestrations: storage adapters (core/adapters/azure/index.js) not available: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  if (typeof mod.createStoragePorts !== 'function') throw new Error('orchestrations: core/adapters/azure/index.js exports no createStoragePorts(config)');
-  const { getConfig } = await import('../core/config.js');
-  return mod.createStoragePorts(getConfig());
+  return openStorage(getConfig());
 }

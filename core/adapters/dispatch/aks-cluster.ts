@@ -1,4 +1,4 @@
-import { ContainerServiceClient, type AgentPool } from '@azure/arm-containerservice';
+import { ContainerServiceClient, type AgentPool, type ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import type { TokenCredential } from '@azure/identity';
 import { nodesFor, type PoolScaler, type PoolSize } from '../../ports/training-dispatcher.js';
 import { kubeConfigFromYaml } from './aks.js';
@@ -14,10 +14,12 @@ export interface AksClusterOptions {
   resourceGroup: string;
   cluster: string;
   endpoint?: string;
+  /** Pipeline options (e.g. `tlsOptions.ca` for a private endpoint's CA). */
+  clientOptions?: ContainerServiceClientOptionalParams;
 }
 
 export function armClient(options: AksClusterOptions): ContainerServiceClient {
-  return new ContainerServiceClient(options.credential, options.subscriptionId, options.endpoint ? { endpoint: options.endpoint, allowInsecureConnection: options.endpoint.startsWith('http://') } : {});
+  return new ContainerServiceClient(options.credential, options.subscriptionId, { ...options.clientOptions, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
 }
 
 export async function clusterKubeConfig(options: AksClusterOptions): Promise<KubeConfig> {

@@ -76,10 +76,10 @@ export class AksDispatcher implements TrainingDispatcher {
     const container = pod.containers[0];
     if (!container) throw new Error('job template has no container');
     container.image = this.options.image;
-    container.args = ['--store', request.store, '--run', request.runId];
+    container.args = ['--store', request.store, '--run', request.runId, '--trigger', request.trigger];
     const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
     for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
-    env.push({ name: 'FOREACT_STORE', value: request.store }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_TRIGGER', value: request.trigger });
+    env.push({ name: 'FOREACT_STORE', value: request.store }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
     if (this.options.workloadClientId) env.push({ name: 'AZURE_CLIENT_ID', value: this.options.workloadClientId });
     container.env = env;
     return job;
