@@ -1,5 +1,5 @@
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, RestError as BlobRestError, type ContainerClient } from '@azure/storage-blob';
 import type { StorageConfig } from '../../config.js';
 
@@ -22,12 +22,26 @@ export function createStorageClients(config: StorageConfig): StorageClients {
       container: (name) => blobService.getContainerClient(name),
     };
   }
-  const credential: TokenCredential = new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  const credential = lazyDefaultCredential(config.managedIdentityClientId);
   const blobService = new BlobServiceClient(config.blobServiceUri, credential);
   const insecure = config.tableServiceUri.startsWith('http:');
   return {
     table: (name) => new TableClient(config.tableServiceUri, name, credential, insecure ? tableOptions : {}),
     container: (name) => blobService.getContainerClient(name),
+  };
+}
+
+/**
+ * DefaultAzureCredential, loaded on first token request: @azure/identity costs ~0.6 s to load, which every
+ * trainer pod and CLI call would pay even when a connection string (Azurite) is configured.
+ */
+function lazyDefaultCredential(managedIdentityClientId: string | undefined): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    getToken: async (scopes, options) => {
+      credential ??= import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential(managedIdentityClientId ? { managedIdentityClientId } : {}));
+      return (await credential).getToken(scopes, options);
+    },
   };
 }
 

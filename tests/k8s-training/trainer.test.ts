@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ingestUpload } from '../../core/domain/ingestion.js';
+import { readCurrentForecasts } from '../../core/domain/publish.js';
+import { failStoreRun } from '../../core/domain/runs.js';
+import type { RunRecord } from '../../core/domain/model.js';
+import { trainAndPublishStore } from '../../k8s-training/trainer.js';
+import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../k8s-training/engine/index.js';
+import { sampleStore, toCsv } from '../support/sales.js';
+import { startTestStorage, type TestStorage } from '../support/storage.js';
+
+const TRAINER = path.resolve(__dirname, '../../dist/k8s-training/trainer.js');
+const clock = { now: () => new Date() };
+let t: TestStorage;
+
+beforeAll(async () => {
+  if (!existsSync(TRAINER)) throw new Error(`${TRAINER} is missing: run "npm run build" first (npm test does)`);
+  t = await startTestStorage({ FOREACT_HORIZON_DAYS: '14', FOREACT_BACKTEST_FOLDS: '2' });
+  const series = [...sampleStore('T1', 8, 400, 11), ...sampleStore('T2', 4, 300, 12), ...sampleStore('T3', 4, 300, 13)];
+  await ingestUpload(t.storage, { name: 'seed.csv.gz', open: () => [gzipSync(toCsv(series))] }, { clock });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+interface Spawned {
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
+}
+
+function spawnTrainer(store: string, runId: string, extraEnv: Record<string, string> = {}): Spawned {
+  const child = spawn(process.execPath, [TRAINER, '--store', store, '--run', runId, '--trigger', 'refresh'], { env: { ...t.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  return { child, exit };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const run = (runId: string, store: string): Promise<RunRecord | undefined> => t.storage.runs.get(runId, store);
+
+describe('trainer process', () => {
+  test('trains, registers the model, publishes, and records stages and timings (exit 0)', async () => {
+    const { exit } = spawnTrainer('T1', 'run-t1-a');
+    const { code, output } = await exit;
+    expect(output).toMatch(/published 8 item forecasts/);
+    expect(code).toBe(0);
+    const record = await run('run-t1-a', 'T1');
+    expect(record).toMatchObject({ status: 'succeeded', stage: 'done', progress: 1, trigger: 'refresh', items: 8, champion: { promoted: true } });
+    expect(record!.stages.map((s) => s.stage)).toEqual(['loading', 'training', 'registering', 'gating', 'publishing']);
+    expect(record!.stages.every((s) => typeof s.ms === 'number')).toBe(true);
+    expect(record!.durationMs).toBeGreaterThan(0);
+
+    const state = (await t.storage.stores.get('T1'))!.value;
+    expect(state).toMatchObject({ stale: false, current: { runId: 'run-t1-a', horizon: 14, items: 8 } });
+    expect(state.current!.firstDay).toBe(formatIsoDay(parseIsoDay(state.history!.lastDay)! + 1));
+    const champion = await t.storage.models.champion('T1');
+    expect(champion).toMatchObject({ version: state.current!.modelVersion, runId: 'run-t1-a', items: 8, champion: true });
+    const [forecasts] = await readCurrentForecasts(t.storage, ['T1']);
+    expect(forecasts!.rows).toHaveLength(8);
+    expect(forecasts!.rows[0]!.forecast).toHaveLength(14);
+  });
+
+  test('killed after writing its forecasts but before the switch: the old forecasts stay current and whole', async () => {
+    const { child, exit } = spawnTrainer('T1', 'run-t1-killed', { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '60000' });
+    await waitFor('the new run to be written', async () => ((await t.storage.forecasts.readRun('T1', 'run-t1-killed')).length === 8 ? true : undefined));
+    expect((await run('run-t1-killed', 'T1'))?.stage).toBe('publishing');
+    child.kill('SIGKILL');
+    expect((await exit).signal).toBe('SIGKILL');
+
+    const [current] = await readCurrentForecasts(t.storage, ['T1']);
+    expect(current!.freshness.runId).toBe('run-t1-a');
+    expect(new Set(current!.rows.map((r) => r.runId))).toEqual(new Set(['run-t1-a']));
+    expect(current!.rows).toHaveLength(8);
+
+    // What the orchestrator does when the job is gone: the run fails, the store is flagged, nothing else moves.
+    await failStoreRun(t.storage, clock, { runId: 'run-t1-killed', store: 'T1', trigger: 'refresh', reason: 'job pod disappeared' });
+    expect(await run('run-t1-killed', 'T1')).toMatchObject({ status: 'failed', error: 'job pod disappeared' });
+    const state = (await t.storage.stores.get('T1'))!.value;
+    expect(state).toMatchObject({ stale: true, current: { runId: 'run-t1-a' } });
+  });
+
+  test('SIGTERM (pod deadline or eviction) records the failure before exiting', async () => {
+    const { child, exit } = spawnTrainer('T1', 'run-t1-term', { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '60000' });
+    await waitFor('the run to reach publishing', async () => ((await run('run-t1-term', 'T1'))?.stage === 'publishing' ? true : undefined));
+    child.kill('SIGTERM');
+    expect((await exit).code).toBe(143);
+    expect(await run('run-t1-term', 'T1')).toMatchObject({ status: 'failed' });
+    expect((await run('run-t1-term', 'T1'))!.error).toMatch(/SIGTERM/);
+    const state = (await t.storage.stores.get('T1'))!.value;
+    expect(state.current!.runId).toBe('run-t1-a');
+    expect(state.staleReason).toMatch(/run-t1-term failed/);
+  });
+
+  test('a failing run exits 1, records the reason, keeps the previous forecasts and flags the store', async () => {
+    await trainAndPublishStore({ store: 'T2', runId: 'run-t2-ok', trigger: 'manual' }, t.config);
+    const state = (await t.storage.stores.get('T2'))!.value;
+    // Corrupt the history the pointer names: the next run cannot load it.
+    await t.storage.clients.container(t.config.containers.sales).getBlockBlobClient(state.history!.blob).upload('not gzip json', 13);
+    const { code, output } = await spawnTrainer('T2', 'run-t2-bad').exit;
+    expect(code).toBe(1);
+    expect(output).toMatch(/failed/);
+    const record = await run('run-t2-bad', 'T2');
+    expect(record).toMatchObject({ status: 'failed', stage: 'failed' });
+    expect(record!.error).toBeTruthy();
+    const after = (await t.storage.stores.get('T2'))!.value;
+    expect(after).toMatchObject({ stale: true, current: { runId: 'run-t2-ok' }, lastRun: { runId: 'run-t2-bad', status: 'failed' } });
+    expect((await readCurrentForecasts(t.storage, ['T2']))[0]!.rows).toHaveLength(4);
+  });
+
+  test('unknown store: exit 1 and a failed run, without inventing the store; bad arguments: exit 2', async () => {
+    const { code } = await spawnTrainer('nowhere', 'run-nowhere').exit;
+    expect(code).toBe(1);
+    expect((await run('run-nowhere', 'nowhere'))?.error).toMatch(/no sales history/);
+    expect(await t.storage.stores.get('nowhere')).toBeUndefined();
+    const child = spawn(process.execPath, [TRAINER, '--store', 'T1'], { env: t.env, stdio: 'ignore' });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(2);
+  });
+});
+
+describe('champion gate', () => {
+  test('a candidate worse than the champion is refused: the champion keeps serving, the decision is recorded', async () => {
+    await trainAndPublishStore({ store: 'T3', runId: 'run-t3-1', trigger: 'manual' }, t.config);
+    const champion = (await t.storage.models.champion('T3'))!;
+    // Make the champion look far better than anything a retrain can reach on the same data.
+    const artifacts = await t.storage.models.loadArtifacts(champion.artifactBlob);
+    const excellent: ModelArtifact[] = artifacts.map((a) => ({ ...a, backtest: { ...a.backtest, rmsse: 0.001, smape: 0.01 } }));
+    await t.storage.clients.container(t.config.containers.models).getBlockBlobClient(champion.artifactBlob).uploadData(gzipSync(JSON.stringify(excellent)));
+    await ingestUpload(t.storage, { name: 'more.csv', open: () => ['date,store,item,sales\n' + ['1', '2', '3', '4'].map((i) => `${formatIsoDay(parseIsoDay('2021-01-04')! + 300)},T3,${i},20`).join('\n')] }, { clock });
+
+    const outcome = await trainAndPublishStore({ store: 'T3', runId: 'run-t3-2', trigger: 'manual' }, t.config);
+    expect(outcome.decision).toMatchObject({ promoted: false, metric: 'rmsse', championVersion: champion.version, comparedItems: 4 });
+    expect(outcome.servedVersion).toBe(champion.version);
+    expect(outcome.candidateVersion).not.toBe(champion.version);
+
+    expect((await t.storage.models.champion('T3'))!.version).toBe(champion.version);
+    const candidate = await t.storage.models.get('T3', outcome.candidateVersion);
+    expect(candidate).toMatchObject({ champion: false, decision: { promoted: false } });
+    expect(candidate!.decision!.reason).toMatch(/refused/);
+    expect(await run('run-t3-2', 'T3')).toMatchObject({ status: 'succeeded', modelVersion: champion.version, champion: { promoted: false } });
+
+    // The champion's forecasts, re-issued from its stored state, start the day after the new history.
+    const state = (await t.storage.stores.get('T3'))!.value;
+    expect(state).toMatchObject({ stale: false, current: { runId: 'run-t3-2', modelVersion: champion.version, firstDay: formatIsoDay(parseIsoDay('2021-01-04')! + 301) } });
+    const [served] = await readCurrentForecasts(t.storage, ['T3']);
+    expect(served!.rows.every((r) => r.modelVersion === champion.version && r.forecast.length === 14)).toBe(true);
+  });
+});
