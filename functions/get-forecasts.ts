@@ -10,7 +10,7 @@ export async function getForecasts(request: HttpRequest): Promise<HttpResponseIn
   const principal = principalOf(request);
   const format = negotiate(request.headers.get('accept'));
   if (format === undefined) throw new ApiError(406, 'not_acceptable', 'This endpoint answers application/json or text/csv.');
-  const query = parseQuery(forecastQuery, request.query.entries());
+  const query = parseQuery(forecastQuery, new URL(request.url).searchParams.entries());
   const { deps } = await apiContext();
   const result = await readForecasts(deps, principal, format === 'csv' ? { ...query, historyDays: 0 } : query);
   const runs = result.stores.map((s) => `${s.store}=${s.runId ?? ''}`).join(',');

@@ -1,6 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
-import { emptyQuery, parseQuery } from '../core/domain/api-queries.js';
 import { isActive, runIdOfInstance, statusOfInstance } from '../core/domain/api-runs.js';
 import { listStores } from '../core/domain/api-service.js';
 import { refreshInstanceId } from '../orchestrations/names.js';
@@ -8,7 +7,6 @@ import { refreshInstanceId } from '../orchestrations/names.js';
 /** GET /api/stores — the stores the caller may see, with freshness, accuracy and any running refresh. */
 export async function getStores(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const principal = principalOf(request);
-  parseQuery(emptyQuery, request.query.entries());
   const { deps } = await apiContext();
   const client = durableClient(context);
   const body = await listStores(deps, principal, async (store) => {

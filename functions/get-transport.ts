@@ -10,7 +10,7 @@ export async function getTransport(request: HttpRequest): Promise<HttpResponseIn
   const principal = principalOf(request);
   const format = negotiate(request.headers.get('accept'));
   if (format === undefined) throw new ApiError(406, 'not_acceptable', 'This endpoint answers application/json or text/csv.');
-  const query = parseQuery(transportQuery, request.query.entries());
+  const query = parseQuery(transportQuery, new URL(request.url).searchParams.entries());
   const { deps } = await apiContext();
   const result = await readTransport(deps, principal, query);
   const runs = result.stores.map((s) => `${s.store}=${s.runId ?? ''}`).join(',');

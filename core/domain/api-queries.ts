@@ -86,7 +86,6 @@ export const transportQuery = z
   .strict()
   .superRefine(checkRange);
 
-export const emptyQuery = z.object({}).strict();
 
 export type ForecastQuery = z.output<typeof forecastQuery>;
 export type TransportQuery = z.output<typeof transportQuery>;

@@ -45,7 +45,7 @@ function iso(v: unknown, fallback: string): string {
 
 function errorMessage(e: unknown): string {
   if (typeof e === 'string') return e;
-  if (e !== null && typeof e === 'object' && 'message' in e && typeof (e as { message: unknown }).message === 'string') return (e as { message: string }).message;
+  if (e !== null && typeof e === 'object' && 'message' in e && typeof (e).message === 'string') return (e as { message: string }).message;
   return 'the refresh failed';
 }
 
@@ -78,7 +78,7 @@ export function runFromInstance(runId: string, store: string, s: InstanceSnapsho
   const at = (stage: string): string | undefined => marks.find((m) => m.stage === stage)?.at;
   const finished = status === 'done' || status === 'failed';
   const finishedAt = finished ? iso(at(status), updatedAt) : null;
-  const errorObj = (cs.error ?? (status === 'failed' ? s.output : undefined)) as unknown;
+  const errorObj = (cs.error ?? (status === 'failed' ? s.output : undefined));
   const failedStage = (API_STAGES as readonly string[]).slice().reverse().find((st) => at(st) !== undefined) as ApiStage | undefined;
   const currentIndex = status === 'done' ? API_STAGES.length : status === 'failed' ? (failedStage ? API_STAGES.indexOf(failedStage) : 0) : API_STAGES.indexOf(status);
   const stages = API_STAGES.map((name, i) => {
@@ -129,7 +129,7 @@ export function runFromRecords(runId: string, records: readonly RunRecord[]) {
     const startedAt = first?.startedAt ?? null;
     const finishedAt = last !== undefined && last.ms !== undefined ? new Date(Date.parse(last.startedAt) + last.ms).toISOString() : null;
     const st = marks.length === 0 ? (status === 'done' ? 'skipped' : 'pending') : finishedAt !== null ? 'done' : status === 'failed' ? 'failed' : 'running';
-    return { name, status: st as 'pending' | 'running' | 'done' | 'failed' | 'skipped', startedAt, finishedAt, durationMs: ms };
+    return { name, status: st, startedAt, finishedAt, durationMs: ms };
   });
   return {
     runId,

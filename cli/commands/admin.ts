@@ -1,0 +1,58 @@
+import { loadConfig } from '../../core/config.js';
+import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
+import { createStorageClients } from '../../core/adapters/azure/clients.js';
+import { normaliseRegion, type AccessRepository } from '../../core/domain/api-access.js';
+import { ID_PATTERN } from '../../core/domain/api-queries.js';
+import { UsageError, parseArgs, requireFlag } from '../args.js';
+
+export const ADMIN_USAGE = 'admin assign --user <email> --regions north,south | admin store-region --stores 1,2 --region north | admin list';
+
+const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+
+function regionList(text: string): string[] {
+  const regions = text.split(',').map(normaliseRegion).filter((r) => r.length > 0);
+  const bad = regions.find((r) => !REGION.test(r));
+  if (bad !== undefined) throw new UsageError(`region "${bad}" is invalid: use lowercase letters, digits, "_" or "-"`);
+  return regions;
+}
+
+function openAccess(): AccessRepository {
+  const config = loadConfig();
+  const table = process.env.FOREACT_TABLE_ACCESS?.trim() || 'access';
+  return new TableAccessRepository(createStorageClients(config.storage).table(table));
+}
+
+/**
+ * `foreact admin`: who may see which stores. Planners see the stores of their regions; the assignment and
+ * each store's region live in the `access` table of the configured storage (AzureWebJobsStorage).
+ */
+export async function adminCommand(argv: readonly string[], access: AccessRepository = openAccess()): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'assign') {
+    const args = parseArgs(rest, ['user', 'regions']);
+    const user = requireFlag(args, 'user').trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+$/.test(user) && !/^[A-Za-z0-9._-]{1,200}$/.test(user)) throw new UsageError(`--user must be the e-mail the user signs in with, got "${user}"`);
+    const regions = regionList(requireFlag(args, 'regions'));
+    await access.setUserRegions(user, regions);
+    process.stdout.write(`${user}: ${regions.length === 0 ? '(no regions)' : regions.join(', ')}\n`);
+    return 0;
+  }
+  if (sub === 'store-region') {
+    const args = parseArgs(rest, ['stores', 'store', 'region']);
+    const stores = (args.flags.get('stores') ?? requireFlag(args, 'store')).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const bad = stores.find((s) => !ID_PATTERN.test(s));
+    if (stores.length === 0 || bad !== undefined) throw new UsageError(`--stores must list store ids${bad ? `; "${bad}" is invalid` : ''}`);
+    const [region] = regionList(requireFlag(args, 'region'));
+    if (region === undefined) throw new UsageError('--region is required');
+    for (const s of stores) await access.setStoreRegion(s, region);
+    process.stdout.write(`${stores.join(', ')} → ${region}\n`);
+    return 0;
+  }
+  if (sub === 'list') {
+    parseArgs(rest, []);
+    for (const u of await access.listUsers()) process.stdout.write(`user  ${u.user}: ${u.regions.join(', ')}\n`);
+    for (const [s, r] of await access.storeRegions()) process.stdout.write(`store ${s}: ${r}\n`);
+    return 0;
+  }
+  throw new UsageError(`expected one of: ${ADMIN_USAGE}`);
+}

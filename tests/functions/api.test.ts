@@ -1,0 +1,309 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { as, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
+import type { Principal } from '../../core/domain/api-access.js';
+import { refreshInstanceId } from '../../orchestrations/names.js';
+
+let fx: ApiFixture;
+
+interface Recorded {
+  template: string;
+  method: string;
+  status: number;
+  contentType: string;
+  body: unknown;
+}
+const recorded: Recorded[] = [];
+
+async function call(method: string, template: string, url: string, user?: Principal, headers: Record<string, string> = {}) {
+  const res = await fetch(`${fx.host.url}/api${url}`, { method, headers: as(user, headers) });
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  let body: unknown = text;
+  if (contentType.includes('json')) body = JSON.parse(text) as unknown;
+  recorded.push({ template, method: method.toLowerCase(), status: res.status, contentType, body });
+  return { status: res.status, body: body as Record<string, any>, text, headers: res.headers };
+}
+const get = (template: string, url: string, user?: Principal, headers?: Record<string, string>) => call('GET', template, url, user, headers);
+
+beforeAll(async () => {
+  fx = await startApiFixture({ extraModules: [STANDIN_REFRESH], env: { FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '1' } });
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+describe('health and me', () => {
+  test('health is anonymous and checks storage', async () => {
+    const r = await get('/health', '/health');
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('ok');
+    expect(r.body.checks.storage.status).toBe('ok');
+  });
+
+  test('me: 401 without principal, 401 undecodable, planner sees own regions', async () => {
+    expect((await get('/me', '/me')).status).toBe(401);
+    const bad = await fetch(`${fx.host.url}/api/me`, { headers: { 'x-ms-client-principal': 'not base64 json!' } });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
+    const p = await get('/me', '/me', USERS.planner);
+    expect(p.body).toMatchObject({ role: 'planner', regions: ['north'], stores: ['1', '2', '4'] });
+    const n = await get('/me', '/me', USERS.nobody);
+    expect(n.body).toMatchObject({ role: null, stores: [] });
+    const a = await get('/me', '/me', USERS.admin);
+    expect(a.body.stores).toHaveLength(14);
+  });
+});
+
+describe('GET /stores', () => {
+  test('auth cases', async () => {
+    expect((await get('/stores', '/stores')).status).toBe(401);
+    const n = await get('/stores', '/stores', USERS.nobody);
+    expect(n.status).toBe(403);
+    expect(n.body.error.code).toBe('forbidden');
+  });
+
+  test('planner sees their region with freshness; admin sees all', async () => {
+    const p = await get('/stores', '/stores', USERS.planner);
+    expect(p.status).toBe(200);
+    expect(p.body.stores.map((s: { store: string }) => s.store)).toEqual(['1', '2', '4']);
+    const s1 = p.body.stores[0];
+    expect(s1).toMatchObject({ region: 'north', itemCount: 3, activeRun: null });
+    expect(s1.freshness.currentRunId).toBe('morning-20170705T050000000Z-aaaaaa');
+    expect(s1.freshness.stale).toBe(false);
+    expect(s1.accuracy).toMatchObject({ rmsse: 0.8, smape: 22.5 });
+    const s4 = p.body.stores[2];
+    expect(s4.freshness).toMatchObject({ currentRunId: null, stale: true });
+    expect(typeof s4.freshness.staleReason).toBe('string');
+    const a = await get('/stores', '/stores', USERS.admin);
+    expect(a.body.stores.map((s: { store: string }) => s.store)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14']);
+  });
+});
+
+describe('GET /forecasts', () => {
+  test('planner, own store: items, total, history, freshness', async () => {
+    const r = await get('/forecasts', '/forecasts?stores=1', USERS.planner);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-foreact-runs')).toBe('1=morning-20170705T050000000Z-aaaaaa');
+    const s = r.body.stores[0];
+    expect(s.items.map((i: { item: string }) => i.item)).toEqual(['1', '2', '3']);
+    expect(s.items[0].forecast).toHaveLength(28);
+    expect(s.history.sales).toHaveLength(56);
+    expect(s.freshness.forecastFrom).toBe(s.items[0].firstDate);
+    expect(s.total.forecast[0]).toBeCloseTo(s.items.reduce((a: number, i: { forecast: number[] }) => a + i.forecast[0]!, 0), 2);
+  });
+
+  test('filters: items and date range clip the series', async () => {
+    const r = await get('/forecasts', `/forecasts?stores=2&items=2,4,99&from=2017-07-08&to=2017-07-10&historyDays=0`, USERS.planner);
+    expect(r.status).toBe(200);
+    const s = r.body.stores[0];
+    expect(s.history).toBeNull();
+    expect(s.items).toEqual([
+      { item: '2', firstDate: '2017-07-08', forecast: [22, 23, 24], p10: [20, 21, 22], p90: [26, 27, 28] },
+      { item: '4', firstDate: '2017-07-08', forecast: [42, 43, 44], p10: [38, 39, 40], p90: [50, 51, 52] },
+    ]);
+    expect(r.body).toMatchObject({ from: '2017-07-08', to: '2017-07-10' });
+  });
+
+  test('a range that misses the forecast gives empty items', async () => {
+    const r = await get('/forecasts', '/forecasts?stores=2&from=2018-01-01&to=2018-01-31', USERS.admin);
+    expect(r.status).toBe(200);
+    expect(r.body.stores[0].items).toEqual([]);
+    expect(r.body.stores[0].total).toBeNull();
+  });
+
+  test('auth: none 401, other region 403, admin any store, no role 403', async () => {
+    expect((await get('/forecasts', '/forecasts?stores=3')).status).toBe(401);
+    const f = await get('/forecasts', '/forecasts?stores=1,3', USERS.planner);
+    expect(f.status).toBe(403);
+    expect(f.body.error.details.stores).toEqual(['3']);
+    expect((await get('/forecasts', '/forecasts?stores=3', USERS.admin)).status).toBe(200);
+    expect((await get('/forecasts', '/forecasts?stores=1', USERS.nobody)).status).toBe(403);
+  });
+
+  const bad: [string, RegExp][] = [
+    ['', /"stores" is required/],
+    ['stores=', /comma-separated list/],
+    ['stores=1,,2', /comma-separated list/],
+    ["stores=1'%20or%20PartitionKey%20ne%20'", /not a valid store id/],
+    [`stores=${Array.from({ length: 51 }, (_, i) => i + 1).join(',')}`, /at most 50 stores/],
+    ['stores=99', /Unknown store: 99/],
+    ['stores=1&from=07/01/2017', /"from" must be a date like 2017-07-01/],
+    ['stores=1&from=2017-02-30', /"from" must be a date/],
+    ['stores=1&from=2017-08-01&to=2017-07-01', /"from" \(2017-08-01\) is after "to"/],
+    ['stores=1&from=2017-01-01&to=2018-06-01', /at most 366/],
+    ['stores=1&historyDays=abc', /historyDays/],
+    ['stores=1&historyDays=400', /historyDays/],
+    [`stores=1&items=${Array.from({ length: 501 }, (_, i) => i + 1).join(',')}`, /at most 500 items/],
+    ['stores=1&stores=2', /given more than once/],
+    ['stores=1&sort=asc', /unknown parameter "sort"/],
+  ];
+  test.each(bad)('bad input %s → 400', async (query, message) => {
+    const r = await get('/forecasts', `/forecasts?${query}`, USERS.admin);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(message);
+    expect(r.text).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  test('406 when neither JSON nor CSV is acceptable', async () => {
+    const r = await get('/forecasts', '/forecasts?stores=1', USERS.admin, { accept: 'image/png' });
+    expect(r.status).toBe(406);
+  });
+
+  test('CSV export parses back to the same numbers as JSON', async () => {
+    const j = await get('/forecasts', '/forecasts?stores=1,2&from=2017-07-07', USERS.planner);
+    const c = await get('/forecasts', '/forecasts?stores=1,2&from=2017-07-07', USERS.planner, { accept: 'text/csv' });
+    expect(c.status).toBe(200);
+    expect(c.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = c.text.trim().split('\n');
+    expect(lines[0]).toBe('date,store,item,forecast,p10,p90');
+    const fromCsv = new Map<string, number[]>();
+    for (const line of lines.slice(1)) {
+      const [date, store, item, f, lo, hi] = line.split(',');
+      fromCsv.set(`${store}|${item}|${date}`, [Number(f), Number(lo), Number(hi)]);
+    }
+    let n = 0;
+    for (const s of j.body.stores as { store: string; items: { item: string; firstDate: string; forecast: number[]; p10: number[]; p90: number[] }[] }[]) {
+      for (const it of s.items) {
+        const start = Date.parse(`${it.firstDate}T00:00:00Z`);
+        it.forecast.forEach((v, d) => {
+          const date = new Date(start + d * 86_400_000).toISOString().slice(0, 10);
+          expect(fromCsv.get(`${s.store}|${it.item}|${date}`)).toEqual([v, it.p10[d], it.p90[d]]);
+          n++;
+        });
+      }
+    }
+    expect(n).toBe(lines.length - 1);
+    expect(c.headers.get('x-foreact-runs')).toContain('2=morning-20170705T050000000Z-222');
+  });
+});
+
+describe('GET /transport', () => {
+  test('units per store and day with combined intervals, and totals', async () => {
+    const r = await get('/transport', '/transport?stores=2,3&from=2017-07-06&to=2017-07-07', USERS.admin);
+    expect(r.status).toBe(200);
+    const [s2, s3] = r.body.stores;
+    expect(s2.units).toEqual([100, 104]);
+    expect(s2.p10[0]).toBeCloseTo(100 - Math.sqrt(1 + 4 + 9 + 16), 2);
+    expect(s2.p90[0]).toBeCloseTo(100 + Math.sqrt(4 + 16 + 36 + 64), 2);
+    expect(s3.units).toEqual([30, 32]);
+    expect(r.body.totals.units).toEqual([130, 136]);
+    expect(r.body.totals.firstDate).toBe('2017-07-06');
+  });
+
+  test('CSV, auth and bad input', async () => {
+    const c = await get('/transport', '/transport?stores=2&to=2017-07-07', USERS.planner, { accept: 'text/csv' });
+    expect(c.text).toBe('date,store,units,p10,p90\n2017-07-06,2,100,94.523,110.954\n2017-07-07,2,104,98.523,114.954\n');
+    expect((await get('/transport', '/transport?stores=3', USERS.planner)).status).toBe(403);
+    expect((await get('/transport', '/transport?stores=3')).status).toBe(401);
+    const b = await get('/transport', '/transport?stores=2&items=1', USERS.admin);
+    expect(b.status).toBe(400);
+    expect(b.body.error.message).toMatch(/unknown parameter "items"/);
+  });
+});
+
+describe('refresh and runs', () => {
+  test('auth and bad input', async () => {
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh')).status).toBe(401);
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/3/refresh', USERS.planner)).status).toBe(403);
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/99/refresh', USERS.admin)).status).toBe(404);
+    const b = await call('POST', '/stores/{store}/refresh', `/stores/${encodeURIComponent("1'or'1")}/refresh`, USERS.admin);
+    expect(b.status).toBe(400);
+    expect((await get('/runs/{id}', '/runs/bad%20id', USERS.admin)).status).toBe(400);
+    expect((await get('/runs/{id}', '/runs/refresh-20170101T000000000Z-abcdef.1', USERS.planner)).status).toBe(404);
+    expect((await get('/runs/{id}', '/runs/refresh-20170101T000000000Z-abcdef.3', USERS.planner)).status).toBe(403);
+    expect((await get('/runs/{id}', '/runs/morning-2017-07-05', USERS.planner)).status).toBe(403);
+    expect((await get('/runs/{id}', '/runs/morning-2017-07-05', USERS.admin)).status).toBe(404);
+  });
+
+  test('a refresh started twice gives one run; the run can be followed to done', async () => {
+    const [a, b] = await Promise.all([
+      call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner),
+      call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner),
+    ]);
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(a.body.runId).toBe(b.body.runId);
+    expect([a.body.joined, b.body.joined].sort()).toEqual([false, true]);
+    expect(a.headers.get('location')).toBe(a.body.statusUrl);
+    const runId = a.body.runId as string;
+    const again = await call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner);
+    expect(again.body).toMatchObject({ runId, joined: true });
+
+    let run = await get('/runs/{id}', `/runs/${encodeURIComponent(runId)}`, USERS.planner);
+    for (let i = 0; i < 50 && run.body.status !== 'training'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await get('/runs/{id}', `/runs/${encodeURIComponent(runId)}`, USERS.planner);
+    }
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ runId, kind: 'refresh', stores: ['2'], status: 'training', error: null });
+    const stores = await get('/stores', '/stores', USERS.planner);
+    expect(stores.body.stores[1].activeRun).toMatchObject({ runId, status: 'training' });
+
+    await fx.host.durable.raiseEvent(refreshInstanceId('2'), 'finish', {});
+    await fx.host.durable.waitForInstance(refreshInstanceId('2'), 10_000);
+    run = await get('/runs/{id}', `/runs/${encodeURIComponent(runId)}`, USERS.planner);
+    expect(run.body.status).toBe('done');
+    expect(run.body.finishedAt).not.toBeNull();
+    expect(run.body.progress.fraction).toBe(1);
+  });
+
+  test('a failed refresh reports its error', async () => {
+    const r = await call('POST', '/stores/{store}/refresh', '/stores/3/refresh', USERS.admin);
+    expect(r.body.joined).toBe(false);
+    await new Promise((res) => setTimeout(res, 300));
+    await fx.host.durable.raiseEvent(refreshInstanceId('3'), 'finish', { fail: 'training job ran out of memory' });
+    await fx.host.durable.waitForInstance(refreshInstanceId('3'), 10_000);
+    const run = await get('/runs/{id}', `/runs/${encodeURIComponent(r.body.runId as string)}`, USERS.admin);
+    expect(run.body.status).toBe('failed');
+    expect(run.body.error.message).toBe('training job ran out of memory');
+  });
+
+  test('refreshes are rate-limited per user (429 with Retry-After)', async () => {
+    // The planner spent 3 of 4 tokens above; the fourth is allowed, the fifth is refused.
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner)).status).toBe(202);
+    const r = await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner);
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(r.body.error.code).toBe('rate_limited');
+    await fx.host.durable.raiseEvent(refreshInstanceId('1'), 'finish', {});
+  });
+});
+
+describe('responses match docs/openapi.yaml', () => {
+  test('every recorded response validates against its documented schema', () => {
+    const doc = parseYaml(readFileSync(path.resolve(__dirname, '../../docs/openapi.yaml'), 'utf8'));
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema({ $id: 'openapi', components: doc.components });
+    const deref = (o: any): any => (o?.$ref ? deref(o.$ref.split('/').slice(1).reduce((a: any, k: string) => a[k], doc)) : o);
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    for (const r of recorded) {
+      const op = doc.paths[r.template]?.[r.method];
+      expect(op, `${r.method} ${r.template} documented`).toBeDefined();
+      const resp = deref(op.responses[String(r.status)]);
+      if (resp === undefined) {
+        problems.push(`${r.method} ${r.template} → ${r.status} is not documented`);
+        continue;
+      }
+      const media = r.contentType.split(';')[0]!.trim();
+      const content = resp.content?.[media];
+      if (content === undefined) {
+        problems.push(`${r.method} ${r.template} → ${r.status} ${media} not documented`);
+        continue;
+      }
+      const schema = JSON.parse(JSON.stringify(content.schema).replace(/"#\/components/g, '"openapi#/components'));
+      const validate = ajv.compile(schema);
+      if (!validate(r.body)) problems.push(`${r.method} ${r.template} → ${r.status}: ${ajv.errorsText(validate.errors)}`);
+      seen.add(`${r.method} ${r.template} ${r.status}`);
+    }
+    expect(problems).toEqual([]);
+    for (const must of ['get /stores 200', 'get /forecasts 200', 'get /forecasts 400', 'get /transport 200', 'post /stores/{store}/refresh 202', 'get /runs/{id} 200', 'get /health 200', 'get /me 200', 'get /forecasts 403', 'get /me 401', 'post /stores/{store}/refresh 429']) expect(seen).toContain(must);
+  });
+});
