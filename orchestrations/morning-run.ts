@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { RunRecord } from '../core/domain/model.js';
 import type { PoolSize } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
-import { MORNING_RUN_ORCHESTRATION, STORE_TRAINING_ORCHESTRATION } from './names.js';
+import { MORNING_RUN_ORCHESTRATION, morningRunId, STORE_TRAINING_ORCHESTRATION } from './names.js';
 import { transientRetry, type StoreTrainingInput, type StoreTrainingResult } from './store-training.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
@@ -42,10 +42,6 @@ export interface MorningSummary {
   failures: { store: string; error: string }[];
   skippedStores: { store: string; reason: string }[];
   scaling?: { previous: PoolSize; target: PoolSize } | { error: string };
-}
-
-export function morningRunId(date: string): string {
-  return `morning-${date}`;
 }
 
 function previousDay(date: string): string {

@@ -14,3 +14,8 @@ export function refreshInstanceId(store: string): string {
 export function morningInstanceId(isoDate: string): string {
   return `morning-${isoDate}`;
 }
+
+/** The run id of a day's morning run: one run (and one runs-table summary) per day. */
+export function morningRunId(isoDate: string): string {
+  return `morning-${isoDate}`;
+}

@@ -107,9 +107,13 @@ export class LocalDispatcher implements TrainingDispatcher {
       if (at >= 0) this.queue.splice(at, 1);
       job.state = 'failed';
       job.reason = 'cancelled';
+    } else if (job?.state === 'running') {
+      // A run past its deadline must not publish later behind the orchestration's back (it already told
+      // the store it stays stale). Killing the worker is safe: publishing switches the pointer last.
+      job.state = 'failed';
+      job.reason = 'cancelled';
+      for (const entry of this.pending.values()) if (entry.job === job) void entry.slot.worker.terminate();
     }
-    // A running worker is left to finish: killing it mid-publish could not corrupt a store (publishing
-    // switches a pointer last) but would waste the work, and its result is simply not waited for.
     return Promise.resolve();
   }
 
@@ -151,6 +155,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   }
 
   private finish(job: Job, ok: boolean, error: string | undefined): void {
+    if (job.reason === 'cancelled') return;
     job.finishedAt = Date.now();
     job.durationMs = job.finishedAt - (job.startedAt ?? job.finishedAt);
     this.trainingMs += job.durationMs;

@@ -1,0 +1,29 @@
+import { resolve } from 'node:path';
+import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
+import { loadConfig, resetConfigCache } from '../../core/config.js';
+import { ingestUpload } from '../../core/domain/ingestion.js';
+import { emptyStore } from '../../core/domain/stores.js';
+import { systemClock } from '../../core/ports/index.js';
+import { sampleStore, toCsv } from '../support/sales.js';
+
+export const REPO = resolve(__dirname, '../..');
+
+/** Small and fast: the orchestration is under test here, not the models. */
+export const TRAINER_ENV = { FOREACT_HORIZON_DAYS: '14', FOREACT_BACKTEST_FOLDS: '1' };
+
+export const APP_MODULES = ['orchestrations/store-training.ts', 'orchestrations/store-refresh.ts', 'orchestrations/morning-run.ts', 'functions/morning-timer.ts'].map((m) => resolve(REPO, m));
+
+export async function openTestStorage(connectionString: string): Promise<AzureStorage> {
+  Object.assign(process.env, { AzureWebJobsStorage: connectionString, ...TRAINER_ENV });
+  resetConfigCache();
+  return openStorage(loadConfig({ AzureWebJobsStorage: connectionString, ...TRAINER_ENV }));
+}
+
+/** Ingests generated history for the stores (the way uploads arrive), plus stores without history. */
+export async function seedStores(storage: AzureStorage, stores: readonly string[], options: { items?: number; days?: number; withoutHistory?: readonly string[] } = {}): Promise<void> {
+  const series = stores.flatMap((s, i) => sampleStore(s, options.items ?? 4, options.days ?? 400, 11 + i));
+  const csv = toCsv(series);
+  const result = await ingestUpload(storage, { name: `seed-${Date.now()}.csv`, open: async function* () { yield csv; } }, { clock: systemClock });
+  if (result.status !== 'applied') throw new Error(`seeding failed: ${result.reason ?? JSON.stringify(result.rejected.slice(0, 3))}`);
+  for (const s of options.withoutHistory ?? []) await storage.stores.save(emptyStore(s, new Date()), (await storage.stores.get(s))?.etag);
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
+import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
+import { fakeCredential, startFakeArm, type FakeArm } from '../support/fake-arm.js';
+import type { AzureStorage } from '../../core/adapters/azure/index.js';
+import { AksDispatcher, jobName } from '../../core/adapters/dispatch/aks.js';
+import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
+import { loadDispatchConfig } from '../../core/dispatch-config.js';
+import { trainAndPublishStore } from '../../k8s-training/trainer.js';
+import { loadConfig } from '../../core/config.js';
+import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
+import type { MorningSummary } from '../../orchestrations/morning-run.js';
+import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
+import { APP_MODULES, openTestStorage, seedStores, TRAINER_ENV } from './helpers.js';
+
+describe('morning run through the aks backend (fake Kubernetes API + fake ARM on loopback)', () => {
+  let azurite: AzuriteInstance;
+  let storage: AzureStorage;
+  let k8s: FakeKubernetes;
+  let arm: FakeArm;
+  let host: LocalHost;
+
+  beforeAll(async () => {
+    process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
+    azurite = await startAzurite();
+    storage = await openTestStorage(azurite.connectionString);
+    await seedStores(storage, ['s1', 's2', 's3', 'bad'], { withoutHistory: ['empty'] });
+    // 'bad' has yesterday's forecast; today its pods crash.
+    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig({ AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV }));
+    k8s = await startFakeKubernetes();
+    k8s.failStore('bad');
+    arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
+    const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
+    const config = loadDispatchConfig(env);
+    const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
+    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: config.aks.namespace, image: config.aks.image!, serviceAccount: config.aks.serviceAccount, pool: config.aks.pool, requestTimeoutMs: config.aks.requestTimeoutMs, env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } });
+    const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
+    configureOrchestrationDeps({ config, dispatcher, scaler, storage });
+    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: APP_MODULES, enableTimers: false });
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await k8s?.stop();
+    await arm?.stop();
+    await azurite?.stop();
+  });
+
+  it('publishes every store, reports the failing one (kept stale), retries API faults, joins a duplicate Job, scales the pool', async () => {
+    const date = new Date().toLocaleDateString('sv-SE');
+    const runId = morningRunId(date);
+    // A Job for s3 already exists (an earlier attempt's create whose answer was lost): the run must join it.
+    await new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'x', serviceAccount: 'foreact-trainer', pool: 'training', env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } }).dispatch({ runId, store: 's3', trigger: 'morning' });
+    // Transient API faults: a 500 on a create and a hung status read; RetryOptions must absorb both.
+    k8s.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 1 });
+    k8s.fault({ method: 'GET', path: /\/jobs\/train-/, hangMs: 1500, times: 1 });
+
+    await host.fireTimer('morning-timer');
+    await host.fireTimer('morning-timer'); // same day: no second instance
+    const done = await host.durable.waitForInstance(morningInstanceId(date), 240_000);
+    expect(done.runtimeStatus).toBe('Completed');
+    const summary = done.output as MorningSummary;
+    expect(summary).toMatchObject({ succeeded: 3, failed: 1, skipped: 1 });
+    expect(summary.failures[0]).toMatchObject({ store: 'bad' });
+    expect(summary.failures[0]!.error).toMatch(/BackoffLimitExceeded/);
+    expect(summary.skippedStores).toEqual([{ store: 'empty', reason: 'no sales history' }]);
+
+    for (const s of ['s1', 's2', 's3']) {
+      const state = (await storage.stores.get(s))!.value;
+      expect(state.current?.runId, s).toBe(runId);
+      expect(state.stale, s).toBe(false);
+      expect((await storage.forecasts.readRun(s, runId)).length, s).toBe(4);
+    }
+    const bad = (await storage.stores.get('bad'))!.value;
+    expect(bad.current?.runId).toBe('yesterday-1');
+    expect(bad.stale).toBe(true);
+    expect(bad.staleReason).toMatch(/BackoffLimitExceeded/);
+    expect(k8s.pods.filter((p) => p.job === jobName(runId, 'bad'))).toHaveLength(3); // backoffLimit 2 → 3 pods
+
+    expect(k8s.requests.filter((r) => r.method === 'POST' && r.status === 500)).toHaveLength(1);
+    expect(k8s.requests.filter((r) => r.method === 'POST' && r.status === 409).length).toBeGreaterThanOrEqual(1);
+    expect(k8s.pods.filter((p) => p.job === jobName(runId, 's3'))).toHaveLength(1);
+
+    const record = await storage.runs.get(runId, undefined);
+    expect(record?.details).toMatchObject({ succeeded: 3, failed: 1, skipped: 1 });
+
+    // 4 stores × 600 s / 600 s window / 1 pod per node = 4 nodes, then back to 1.
+    const puts = arm.calls.filter((c) => c.method === 'PUT');
+    expect(puts.map((c) => (c.body as { properties: { count: number } }).properties.count)).toEqual([4, 1]);
+    expect(arm.pools.get('training')?.count).toBe(1);
+  });
+});
