@@ -1,0 +1,132 @@
+/**
+ * `npm start`: the real Foreact app on one machine. Azurite for storage (data kept in .azurite/), the
+ * project's local Functions host for every function and orchestration, the dashboard behind a server that
+ * emulates Static Web Apps sign-in, sample sales on first start, and a first morning run.
+ *
+ * Ports: FOREACT_API_PORT (7071), FOREACT_WEB_PORT (4280); Azurite on its default 10000–10002.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { startAzurite, type AzuriteInstance } from './azurite.js';
+import { appModules, findRepoRoot } from './local-host/app-files.js';
+import { startLocalHost, type LocalHost } from './local-host/host.js';
+import { startDevWebServer } from './dev-web-server.js';
+import { SAMPLE_STORES, sampleSalesCsv } from './sample-data.js';
+import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
+
+function port(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, got "${text}"`);
+  return value;
+}
+
+function assertFree(portNumber: number, what: string, setting: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe: Server = createServer();
+    probe.once('error', () => reject(new Error(`port ${portNumber} (${what}) is already in use: stop whatever uses it${setting ? `, or set ${setting} to another port` : ''}`)));
+    probe.listen(portNumber, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+function isoToday(offsetDays = 0): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function main(): Promise<void> {
+  const root = findRepoRoot(__dirname);
+  const apiPort = port('FOREACT_API_PORT', 7071);
+  const webPort = port('FOREACT_WEB_PORT', 4280);
+  await assertFree(apiPort, 'Functions host', 'FOREACT_API_PORT');
+  await assertFree(webPort, 'dashboard', 'FOREACT_WEB_PORT');
+  for (const p of [10000, 10001, 10002]) await assertFree(p, 'Azurite', '');
+
+  const webRoot = join(root, 'static-web/dist');
+  if (!existsSync(join(webRoot, 'index.html'))) {
+    console.log('foreact: building the dashboard (first start)…');
+    const build = spawnSync('npm', ['run', 'web:build'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('the dashboard build failed (npm run web:build)');
+  }
+
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => {
+    console.log('\nforeact: stopping…');
+    void stopAll().then(() => process.exit(0));
+  });
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
+
+  try {
+    const azurite: AzuriteInstance = await startAzurite({ location: join(root, '.azurite'), blobPort: 10000, queuePort: 10001, tablePort: 10002 });
+    stops.push(() => azurite.stop());
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    process.env.FOREACT_DISPATCH ??= 'local';
+    // In Azure this is an app setting (bicep); locally the morning run is at 05:00 machine time.
+    process.env.FOREACT_MORNING_SCHEDULE ??= '0 0 5 * * *';
+    console.log(`foreact: Azurite on ${azurite.blobEndpoint} (data in .azurite/)`);
+
+    const host: LocalHost = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort });
+    stops.push(() => host.stop());
+    console.log(`foreact: API on ${host.url}/api (${host.functions.length} functions)`);
+
+    await seedIfEmpty(host);
+
+    const web = await startDevWebServer({ root: webRoot, port: webPort, apiUrl: host.url });
+    stops.push(() => new Promise((resolve) => web.close(resolve)));
+    const url = `http://127.0.0.1:${webPort}`;
+    console.log(`\nforeact: dashboard on ${url}  (sign in as a north or south planner, or as admin)\nPress Ctrl-C to stop.`);
+    if (process.env.CI === undefined && process.env.FOREACT_NO_OPEN === undefined) openBrowser(url);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function seedIfEmpty(host: LocalHost): Promise<void> {
+  // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
+  const { loadConfig } = await import('../core/config.js');
+  const { openStorage } = await import('../core/adapters/azure/index.js');
+  const { ingestUpload } = await import('../core/domain/ingestion.js');
+  const { systemClock } = await import('../core/ports/index.js');
+  const { TableAccessRepository } = await import('../core/adapters/azure/api-access-table.js');
+  const config = loadConfig();
+  const storage = await openStorage(config);
+  if ((await storage.stores.list()).length > 0) {
+    console.log('foreact: storage already has stores; keeping them');
+    return;
+  }
+  console.log(`foreact: seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
+  const csv = sampleSalesCsv(isoToday(-1));
+  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock: systemClock });
+  console.log(`foreact: ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
+  const access = new TableAccessRepository(storage.clients.table(process.env.FOREACT_TABLE_ACCESS?.trim() || 'access'));
+  for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
+  await access.setUserRegions('pat.north@contoso.example', ['north']);
+  await access.setUserRegions('sam.south@contoso.example', ['south']);
+  console.log('foreact: running the first morning forecast…');
+  const started = performance.now();
+  const instanceId = morningInstanceId(isoToday());
+  await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId, input: { date: isoToday() } }).catch(() => undefined);
+  const status = await host.durable.waitForInstance(instanceId, 300_000);
+  console.log(`foreact: morning run ${String(status.runtimeStatus)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function openBrowser(url: string): void {
+  for (const opener of ['xdg-open', 'open']) {
+    const probe = spawnSync('which', [opener]);
+    if (probe.status === 0) {
+      spawnSync(opener, [url], { stdio: 'ignore', timeout: 5000 });
+      return;
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`foreact start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
