@@ -52,6 +52,8 @@ export interface LocalDispatcherOptions {
   trainerModule?: string;
   /** Finished jobs are forgotten after this many (bounded memory over a long-lived host). */
   keepFinished?: number;
+  /** Environment of the workers (default: the process's at spawn time). */
+  env?: Record<string, string | undefined>;
 }
 
 export function defaultTrainerModule(): string {
@@ -68,6 +70,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   private readonly size: number;
   private readonly moduleUrl: string;
   private readonly keepFinished: number;
+  private readonly env: Record<string, string | undefined> | undefined;
   private nextMessage = 0;
   private readonly pending = new Map<number, { job: Job; slot: Slot }>();
   /** Sum of training time across finished jobs, for the benchmark's overhead figure. */
@@ -77,6 +80,7 @@ export class LocalDispatcher implements TrainingDispatcher {
     this.size = options.workers && options.workers > 0 ? options.workers : availableParallelism();
     this.moduleUrl = pathToFileURL(options.trainerModule ?? defaultTrainerModule()).href;
     this.keepFinished = options.keepFinished ?? 10_000;
+    this.env = options.env;
   }
 
   static handleOf(request: TrainingRequest): string {
@@ -123,7 +127,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, ...(this.env ? { env: { ...process.env, ...this.env } } : {}) });
     const slot: Slot = { worker, busy: false };
     worker.on('message', (msg: { id: number; ok: boolean; error?: string }) => {
       const entry = this.pending.get(msg.id);
