@@ -146,7 +146,7 @@ export class FakeApi implements ApiClient {
     try {
       return Promise.resolve({ from: q.from ?? null, to: q.to ?? null, stores: q.stores.map((id) => this.forecastOf(id, q)) });
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 

@@ -1,0 +1,264 @@
+// @vitest-environment jsdom
+/**
+ * The dashboard mounted in jsdom against an in-memory API: what a planner sees and does, plus an axe
+ * check of the rendered structure (colour contrast is left to the browser end-to-end test).
+ */
+import axe from 'axe-core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { FetchLike } from '../../static-web/src/api';
+import { ApiError } from '../../static-web/src/api';
+import { App } from '../../static-web/src/app';
+import type { ChartData } from '../../static-web/src/series';
+import { STORAGE_KEY } from '../../static-web/src/state';
+import { FakeApi, freshness, run, store } from './fixtures';
+
+const swaMe: FetchLike = () =>
+  Promise.resolve(new Response(JSON.stringify({ clientPrincipal: { identityProvider: 'aad', userId: 'u1', userDetails: 'ann@contoso.com', userRoles: ['anonymous', 'authenticated', 'planner'] } }), { headers: { 'Content-Type': 'application/json' } }));
+
+interface Mounted {
+  app: App;
+  api: FakeApi;
+  root: HTMLElement;
+  charts: ChartData[];
+  pushed: string[];
+  storage: Map<string, string>;
+}
+
+async function mount(opts: { search?: string; pathname?: string; api?: FakeApi; saved?: unknown; fetch?: FetchLike } = {}): Promise<Mounted> {
+  const api = opts.api ?? new FakeApi({ stores: [store('1'), store('2', { name: 'Harbour' }), store('3', { freshness: freshness({ stale: true, staleReason: 'The 05:00 training failed; showing yesterday’s forecast.' }) })] });
+  const root = document.createElement('div');
+  document.body.replaceChildren(root);
+  const charts: ChartData[] = [];
+  const pushed: string[] = [];
+  const storage = new Map<string, string>();
+  if (opts.saved) storage.set(STORAGE_KEY, JSON.stringify(opts.saved));
+  const location = { pathname: opts.pathname ?? '/', search: opts.search ?? '', href: `http://localhost${opts.pathname ?? '/'}${opts.search ?? ''}` };
+  const app = new App(root, {
+    api,
+    fetch: opts.fetch ?? swaMe,
+    storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v) },
+    location,
+    history: {
+      pushState: (_d: unknown, _t: string, url?: string | URL | null) => {
+        pushed.push(String(url));
+        const u = new URL(String(url), 'http://localhost');
+        location.search = u.search;
+        location.pathname = u.pathname;
+      },
+      replaceState: () => undefined,
+    },
+    renderChart: (_el, data) => {
+      charts.push(data);
+      return { destroy: () => undefined };
+    },
+    followOptions: { sleep: () => Promise.resolve() },
+    reloadDelayMs: 0,
+  });
+  await app.start();
+  await app.idle;
+  return { app, api, root, charts, pushed, storage };
+}
+
+const byTestId = (root: ParentNode, id: string): HTMLElement => {
+  const el = root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+  if (!el) throw new Error(`no [data-testid="${id}"]`);
+  return el;
+};
+const cards = (root: ParentNode): string[] => [...root.querySelectorAll<HTMLElement>('[data-testid^="store-card-"]')].map((c) => c.dataset.store ?? '');
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+beforeEach(() => {
+  vi.useRealTimers();
+});
+afterEach(() => {
+  document.body.replaceChildren();
+});
+
+describe('dashboard', () => {
+  it('shows the signed-in user with role and sign-out, and all their stores by default', async () => {
+    const { root, charts, api } = await mount();
+    expect(byTestId(root, 'user-name').textContent).toBe('ann@contoso.com');
+    expect(byTestId(root, 'user-role').textContent).toBe('Planner');
+    expect(byTestId(root, 'sign-out').getAttribute('href')).toBe('/.auth/logout?post_logout_redirect_uri=%2F');
+    expect(cards(root)).toEqual(['1', '2', '3']);
+    expect(charts).toHaveLength(3);
+    expect(api.calls).toContain('forecasts 1,2,3 2017-07-01..2017-07-28');
+    const card2 = byTestId(root, 'store-card-2');
+    expect(card2.querySelector('h3')?.textContent).toBe('Harbour (2)');
+    expect(byTestId(card2, 'accuracy-badge').textContent).toContain('SMAPE 12.4 %');
+    expect(byTestId(card2, 'freshness').textContent).toContain('Generated');
+    expect(byTestId(byTestId(root, 'store-card-3'), 'stale-flag').textContent).toBe('Stale: The 05:00 training failed; showing yesterday’s forecast.');
+    expect(byTestId(card2, 'chart-summary').textContent).toMatch(/^Next 28 days: [\d,]+ \([\d,]+–[\d,]+\) units$/);
+    const rows = byTestId(card2, 'items-table').querySelectorAll('tbody tr');
+    expect(rows).toHaveLength(3);
+  });
+
+  it('falls back to /api/me when /.auth/me is not there', async () => {
+    const { root, api } = await mount({ fetch: () => Promise.resolve(new Response('nope', { status: 404 })) });
+    expect(api.calls[0]).toBe('me');
+    expect(byTestId(root, 'user-name').textContent).toBe('ann@contoso.com');
+  });
+
+  it('filters to the stores in the address and keeps the filter in the URL and memory', async () => {
+    const { root, pushed, storage } = await mount({ search: '?stores=1,3&days=14' });
+    expect(cards(root)).toEqual(['1', '3']);
+    expect((byTestId(root, 'days-select') as HTMLSelectElement).value).toBe('14');
+    const box = byTestId(root, 'store-option-2') as HTMLInputElement;
+    box.checked = true;
+    box.dispatchEvent(new Event('change'));
+    await flush();
+    expect(cards(root)).toEqual(['1', '2', '3']);
+    expect(pushed.at(-1)).toBe('/?stores=1,2,3&days=14');
+    expect(JSON.parse(storage.get(STORAGE_KEY)!)).toEqual({ selection: ['1', '2', '3'], days: 14, view: 'stores' });
+  });
+
+  it('restores the remembered view when the address has none', async () => {
+    const { root } = await mount({ saved: { selection: ['2'], days: 7, view: 'transport' } });
+    expect(cards(root)).toEqual(['2']);
+    expect(byTestId(root, 'tab-transport').getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('searches stores in the picker, selects all and clears', async () => {
+    const { root } = await mount({ search: '?stores=1' });
+    byTestId(root, 'store-picker-toggle').click();
+    const search = byTestId(root, 'store-search') as HTMLInputElement;
+    search.value = 'harb';
+    search.dispatchEvent(new Event('input'));
+    expect([...byTestId(root, 'store-picker').querySelectorAll('input[type=checkbox]')].map((b) => (b as HTMLInputElement).value)).toEqual(['2']);
+    byTestId(root, 'select-all-stores').click();
+    await flush();
+    expect(cards(root)).toEqual(['1', '2', '3']);
+    byTestId(root, 'clear-stores').click();
+    await flush();
+    expect(cards(root)).toEqual([]);
+    expect(byTestId(root, 'stores-status').textContent).toMatch(/^No store selected/);
+  });
+
+  it('says clearly when the address names a store the planner may not see', async () => {
+    const { root } = await mount({ pathname: '/stores/99' });
+    expect(byTestId(root, 'error-banner').hidden).toBe(false);
+    expect(byTestId(root, 'error-banner').textContent).toContain('You do not have access to store 99, or it does not exist.');
+    expect(cards(root)).toEqual([]);
+  });
+
+  it('refreshes a store: progress through the stages, then the new numbers replace the old', async () => {
+    const { root, api } = await mount({ search: '?stores=1' });
+    const card = byTestId(root, 'store-card-1');
+    const before = byTestId(card, 'chart-summary').textContent;
+    const stagesSeen: string[] = [];
+    const original = api.run.bind(api);
+    api.run = async (id) => {
+      const r = await original(id);
+      await Promise.resolve();
+      const current = byTestId(card, 'refresh-progress').querySelector('[aria-current="step"]');
+      if (current) stagesSeen.push(current.getAttribute('data-stage') ?? '');
+      return r;
+    };
+    const button = byTestId(card, 'refresh-button') as HTMLButtonElement;
+    expect(button.getAttribute('aria-label')).toBe('Refresh forecast for Store 1');
+    button.click();
+    await flush();
+    await flush();
+    expect(api.calls).toContain('refresh 1');
+    expect(stagesSeen.length).toBeGreaterThan(0);
+    const after = byTestId(root, 'store-card-1');
+    expect(after).toBe(card); // same card, no page reload
+    expect(byTestId(card, 'chart-summary').textContent).not.toBe(before);
+    expect(byTestId(card, 'refresh-summary').textContent).toMatch(/^Refresh finished in/);
+    expect(byTestId(card, 'refresh-error').hidden).toBe(true);
+    expect(button.disabled).toBe(false);
+  });
+
+  it('keeps the old forecast and says why when a refresh fails', async () => {
+    const { root, api } = await mount({ search: '?stores=1' });
+    api.runScript = [run('training'), run('failed', { error: { code: 'training_failed', message: 'The training job ran out of memory.', stage: 'training' } })];
+    const card = byTestId(root, 'store-card-1');
+    const before = byTestId(card, 'chart-summary').textContent;
+    byTestId(card, 'refresh-button').click();
+    await flush();
+    const error = byTestId(card, 'refresh-error');
+    expect(error.hidden).toBe(false);
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(error.textContent).toContain('Refresh failed while training models. The training job ran out of memory.');
+    expect(error.textContent).toContain('The previous forecast');
+    expect(byTestId(card, 'chart-summary').textContent).toBe(before);
+  });
+
+  it('shows transport demand per store and day, and exports what is on screen', async () => {
+    const { root } = await mount({ search: '?stores=1,2&days=7&view=transport' });
+    const view = byTestId(root, 'transport-view');
+    const table = byTestId(view, 'transport-table');
+    expect([...table.querySelectorAll('tbody th')].map((th) => th.textContent)).toEqual(['Store 1', 'Harbour (2)']);
+    expect(table.querySelectorAll('thead th')).toHaveLength(1 + 7 + 1);
+    const created: Blob[] = [];
+    URL.createObjectURL = (b: Blob) => (created.push(b), 'blob:x');
+    URL.revokeObjectURL = () => undefined;
+    HTMLAnchorElement.prototype.click = function () {
+      expect(this.download).toBe('transport_2017-07-01_2017-07-07.csv');
+    };
+    (byTestId(view, 'transport-csv') as HTMLButtonElement).click();
+    const csv = await created[0]!.text();
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('date,store,units,p10,p90');
+    expect(lines).toHaveLength(1 + 2 * 7);
+  });
+
+  it('moves between tabs with the arrow keys', async () => {
+    const { root } = await mount();
+    const tab = byTestId(root, 'tab-stores');
+    tab.focus();
+    tab.parentElement!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+    expect(byTestId(root, 'tab-transport').getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(byTestId(root, 'tab-transport'));
+    expect((document.getElementById('panel-stores') as HTMLElement).hidden).toBe(true);
+  });
+
+  it('sorts the items table from its column headers', async () => {
+    const { root } = await mount({ search: '?stores=1' });
+    const table = (): HTMLElement => byTestId(byTestId(root, 'store-card-1'), 'items-table');
+    const order = (): string[] => [...table().querySelectorAll('tbody th')].map((th) => th.textContent ?? '');
+    expect(order()).toEqual(['3', '2', '1']); // by total, largest first
+    table().querySelector<HTMLButtonElement>('button[data-sort="item"]')!.click();
+    expect(order()).toEqual(['1', '2', '3']);
+    expect(table().querySelector('th[aria-sort="ascending"]')?.textContent).toContain('Item');
+  });
+
+  it('explains load failures in plain words and offers to try again', async () => {
+    const api = new FakeApi({ stores: [store('1')] });
+    api.failForecasts = new ApiError(503, 'unavailable', 'Storage is not reachable.');
+    const { root } = await mount({ api });
+    expect(byTestId(root, 'error-banner').textContent).toContain('Could not load the forecasts: Storage is not reachable.');
+    api.failForecasts = undefined;
+    byTestId(root, 'error-banner').querySelector<HTMLButtonElement>('.notice-action')!.click();
+    await flush();
+    expect(byTestId(root, 'error-banner').hidden).toBe(true);
+    expect(byTestId(byTestId(root, 'store-card-1'), 'chart-summary').textContent).toMatch(/^Next 28 days/);
+  });
+
+  it('tells a user without stores or without a role what to do', async () => {
+    const { root } = await mount({ api: new FakeApi({ stores: [] }) });
+    expect(byTestId(root, 'no-stores').textContent).toMatch(/no stores assigned/);
+    const noRole = new FakeApi({ stores: [] });
+    noRole.stores = () => Promise.reject(new ApiError(403, 'forbidden', 'No role.'));
+    const second = await mount({ api: noRole });
+    expect(byTestId(second.root, 'error-banner').textContent).toMatch(/no access to Foreact forecasts yet/);
+  });
+
+  it('offers sign-in when nobody is signed in', async () => {
+    const { root } = await mount({ fetch: () => Promise.resolve(new Response(JSON.stringify({ clientPrincipal: null }), { headers: { 'Content-Type': 'application/json' } })) });
+    expect(byTestId(root, 'signed-out').querySelector('a')?.getAttribute('href')).toMatch(/^\/\.auth\/login\/aad\?post_login_redirect_uri=/);
+  });
+
+  it('passes an axe check of the stores and transport views', async () => {
+    const { root } = await mount({ search: '?stores=1,2,3' });
+    byTestId(root, 'store-picker-toggle').click();
+    const options = { runOnly: { type: 'tag' as const, values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, rules: { 'color-contrast': { enabled: false } } };
+    const stores = await axe.run(document.body, options);
+    expect(stores.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    byTestId(root, 'tab-transport').click();
+    const transport = await axe.run(document.body, options);
+    expect(transport.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+});
