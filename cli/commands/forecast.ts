@@ -2,7 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
-import { FAMILY_NAMES, formatIsoDay, trainStore, type FamilyName, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import { FAMILY_NAMES, formatIsoDay, type FamilyName, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import { trainStores } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadSalesFile } from './load.js';
 
@@ -65,8 +66,7 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
   const started = performance.now();
   const { series, rows } = await loadSalesFile(input);
   const loaded = performance.now();
-  const forecasts: SeriesForecast[] = [];
-  for (const store of groupByStore(series)) forecasts.push(...trainStore(store, families === undefined ? { horizon, folds } : { horizon, folds, families }).forecasts);
+  const forecasts = await trainStores(groupByStore(series), families === undefined ? { horizon, folds } : { horizon, folds, families });
   const trained = performance.now();
   const written = await writeForecastCsv(output, forecasts);
   process.stderr.write(

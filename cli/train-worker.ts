@@ -1,0 +1,21 @@
+import { parentPort } from 'node:worker_threads';
+import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../k8s-training/engine/index.js';
+
+export interface TrainRequest {
+  id: number;
+  series: SeriesHistory[];
+  options: TrainOptions;
+}
+
+export type TrainReply = { id: number; forecasts: SeriesForecast[] } | { id: number; error: string };
+
+// One store per message; the arrays travel as transferred buffers, so nothing large is copied.
+parentPort?.on('message', (request: TrainRequest) => {
+  try {
+    const { forecasts } = trainStore(request.series, request.options);
+    const transfer = forecasts.flatMap((f) => [f.forecast.buffer, f.p10.buffer, f.p90.buffer]) as ArrayBuffer[];
+    parentPort!.postMessage({ id: request.id, forecasts } satisfies TrainReply, transfer);
+  } catch (error) {
+    parentPort!.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies TrainReply);
+  }
+});
