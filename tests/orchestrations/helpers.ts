@@ -23,7 +23,7 @@ export async function openTestStorage(connectionString: string): Promise<AzureSt
 export async function seedStores(storage: AzureStorage, stores: readonly string[], options: { items?: number; days?: number; withoutHistory?: readonly string[] } = {}): Promise<void> {
   const series = stores.flatMap((s, i) => sampleStore(s, options.items ?? 4, options.days ?? 400, 11 + i));
   const csv = toCsv(series);
-  const result = await ingestUpload(storage, { name: `seed-${Date.now()}.csv`, open: async function* () { yield csv; } }, { clock: systemClock });
+  const result = await ingestUpload(storage, { name: `seed-${Date.now()}.csv`, open: async function* () { yield await Promise.resolve(csv); } }, { clock: systemClock });
   if (result.status !== 'applied') throw new Error(`seeding failed: ${result.reason ?? JSON.stringify(result.rejected.slice(0, 3))}`);
   for (const s of options.withoutHistory ?? []) await storage.stores.save(emptyStore(s, new Date()), (await storage.stores.get(s))?.etag);
 }
