@@ -27,7 +27,11 @@ export class RunTracker {
       status: 'running',
       stage: 'loading',
       progress: STAGE_PROGRESS.loading,
-      stages: [{ stage: 'loading', startedAt: now.toISOString() }],
+      // Time spent queued (dispatch, pod start) is part of the run's timings.
+      stages: [
+        ...(queued?.status === 'queued' ? queued.stages.map((st) => (st.ms === undefined ? { ...st, ms: now.getTime() - Date.parse(st.startedAt) } : st)) : []),
+        { stage: 'loading', startedAt: now.toISOString() },
+      ],
       createdAt: queued?.createdAt ?? now.toISOString(),
       startedAt: now.toISOString(),
       ...(queued?.details ? { details: queued.details } : {}),
@@ -75,6 +79,30 @@ export class RunTracker {
 }
 
 type StageTimingList = RunRecord['stages'];
+
+/**
+ * Creates a store run's record in state `queued` (if it does not exist yet), so that a run id handed to a
+ * client (refresh 202) or an orchestration is readable before any trainer starts.
+ */
+export async function queueStoreRun(runs: RunRepository, clock: Clock, input: { runId: string; store: string; trigger: RunTrigger; details?: Record<string, unknown> }): Promise<RunRecord> {
+  assertRunId(input.runId);
+  const existing = await runs.get(input.runId, input.store);
+  if (existing !== undefined) return existing;
+  const now = clock.now().toISOString();
+  const record: RunRecord = {
+    runId: input.runId,
+    store: input.store,
+    trigger: input.trigger,
+    status: 'queued',
+    stage: 'queued',
+    progress: 0,
+    stages: [{ stage: 'queued', startedAt: now }],
+    createdAt: now,
+    ...(input.details ? { details: input.details } : {}),
+  };
+  await runs.put(record);
+  return record;
+}
 
 export function describeError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

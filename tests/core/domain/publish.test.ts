@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { publishRun, readCurrentForecasts } from '../../../core/domain/publish.js';
-import { cleanupExpiredRuns, failStoreRun } from '../../../core/domain/runs.js';
+import { cleanupExpiredRuns, failStoreRun, queueStoreRun, RunTracker } from '../../../core/domain/runs.js';
 import { listStoreFreshness, updateStore, emptyStore } from '../../../core/domain/stores.js';
 import type { RunRecord } from '../../../core/domain/model.js';
 import { parseIsoDay, type SeriesForecast } from '../../../k8s-training/engine/index.js';
@@ -102,6 +102,23 @@ describe('publishing', () => {
     expect(await t.storage.runs.get('run-broken', 'A')).toMatchObject({ status: 'failed', error: 'pod evicted' });
     const [result] = await readCurrentForecasts(t.storage, ['A']);
     expect(result!.rows).toHaveLength(150);
+  });
+});
+
+describe('run records', () => {
+  test('queued by the orchestrator, then started, staged and finished by the trainer, with timings', async () => {
+    const clock = { now: () => new Date() };
+    const queued = await queueStoreRun(t.storage.runs, clock, { runId: 'refresh-q1', store: 'Q', trigger: 'refresh' });
+    expect(queued).toMatchObject({ status: 'queued', stage: 'queued', progress: 0 });
+    expect(await queueStoreRun(t.storage.runs, clock, { runId: 'refresh-q1', store: 'Q', trigger: 'morning' })).toEqual(queued);
+    const tracker = await RunTracker.start(t.storage.runs, clock, 'refresh-q1', 'Q', 'manual');
+    await tracker.stage('training');
+    const done = await tracker.succeed({ items: 3 });
+    expect(done).toMatchObject({ status: 'succeeded', stage: 'done', trigger: 'refresh', createdAt: queued.createdAt, items: 3 });
+    expect(done.stages.map((s) => s.stage)).toEqual(['queued', 'loading', 'training']);
+    expect(done.stages.every((s) => typeof s.ms === 'number')).toBe(true);
+    expect(await t.storage.runs.get('refresh-q1', 'Q')).toEqual(done);
+    await expect(queueStoreRun(t.storage.runs, clock, { runId: 'bad id!', store: 'Q', trigger: 'refresh' })).rejects.toThrow(/run id/);
   });
 });
 
