@@ -29,10 +29,10 @@ export function renderForecastChart(container: HTMLElement, data: ChartData, hei
     ],
     series: [
       {},
-      { label: 'Actual sales', stroke: COLORS.actual, width: 1.5, spanGaps: false },
-      { label: 'p90', stroke: COLORS.bandEdge, width: 1, dash: [4, 4] },
-      { label: 'Forecast', stroke: COLORS.forecast, width: 2 },
-      { label: 'p10', stroke: COLORS.bandEdge, width: 1, dash: [4, 4] },
+      { label: 'Actual sales', stroke: COLORS.actual, width: 1.5, spanGaps: false, points: { show: false } },
+      { label: 'p90', stroke: COLORS.bandEdge, width: 1, dash: [4, 4], points: { show: false } },
+      { label: 'Forecast', stroke: COLORS.forecast, width: 2, points: { show: false } },
+      { label: 'p10', stroke: COLORS.bandEdge, width: 1, dash: [4, 4], points: { show: false } },
     ],
     bands: [{ series: [2, 4], fill: COLORS.band }],
   };

@@ -78,7 +78,7 @@ export class ItemsTable {
     const active = this.sort.key === key;
     return h(
       'th',
-      { scope: 'col', 'aria-sort': active ? this.sort.direction : 'none' },
+      { scope: 'col', className: key === 'item' ? undefined : 'num', 'aria-sort': active ? this.sort.direction : 'none' },
       h('button', { type: 'button', className: 'sort', 'data-sort': key, title: full, onclick: () => this.setSort(key) }, label, h('span', { className: 'sort-icon', 'aria-hidden': 'true' }, active ? (this.sort.direction === 'ascending' ? ' ▲' : ' ▼') : '')),
     );
   }
@@ -122,7 +122,7 @@ export class ItemsTable {
           h('th', { scope: 'col' }, 'Trend'),
           dates.map((d, i) => this.header(`day${i}`, formatShortDay(d), formatDay(d))),
           this.header('total', `Total ${this.days} d`),
-          h('th', { scope: 'col' }, 'p10–p90'),
+          h('th', { scope: 'col', className: 'num' }, 'p10–p90'),
         ),
       ),
       body,

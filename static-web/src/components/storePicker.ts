@@ -92,8 +92,7 @@ export class StorePicker {
     const resolved = resolveSelection(this.selection, this.visibleIds());
     const n = resolved.stores.length;
     const total = this.stores.length;
-    this.toggle.textContent = this.selection === 'all' ? `Stores: all ${total}` : `Stores: ${n} of ${total}`;
-    this.toggle.setAttribute('aria-label', `Choose stores (${this.selection === 'all' ? `all ${total}` : `${n} of ${total}`} selected)`);
+    this.toggle.textContent = this.selection === 'all' ? `Stores: all ${total} selected` : `Stores: ${n} of ${total} selected`;
     this.renderList();
     const byId = new Map(this.stores.map((s) => [s.store, s]));
     replace(
