@@ -21,6 +21,7 @@ interface AccessEntity {
 export class TableAccessRepository implements AccessRepository {
   private ready: Promise<void> | undefined;
   private storeCache: { at: number; value: Map<string, string> } | undefined;
+  private readonly userCache = new Map<string, { at: number; value: Promise<string[]> }>();
 
   constructor(
     private readonly table: TableClient,
@@ -38,7 +39,20 @@ export class TableAccessRepository implements AccessRepository {
     return this.ready;
   }
 
-  async userRegions(user: string): Promise<string[]> {
+  /** Cached for `cacheMs` (5 s by default): an assignment made with `foreact admin` applies within seconds. */
+  userRegions(user: string): Promise<string[]> {
+    const key = user.trim().toLowerCase();
+    const now = Date.now();
+    const hit = this.userCache.get(key);
+    if (hit !== undefined && now - hit.at < this.cacheMs) return hit.value;
+    const value = this.readUserRegions(key);
+    value.catch(() => this.userCache.delete(key));
+    this.userCache.set(key, { at: now, value });
+    if (this.userCache.size > 10_000) this.userCache.delete(this.userCache.keys().next().value!);
+    return value;
+  }
+
+  private async readUserRegions(user: string): Promise<string[]> {
     await this.ensure();
     try {
       const e = await this.table.getEntity<AccessEntity>(USERS, encodeKey(user.trim().toLowerCase()));
@@ -51,6 +65,7 @@ export class TableAccessRepository implements AccessRepository {
 
   async setUserRegions(user: string, regions: readonly string[]): Promise<void> {
     await this.ensure();
+    this.userCache.delete(user.trim().toLowerCase());
     const list = [...new Set(regions.map(normaliseRegion).filter((r) => r.length > 0))].sort();
     await this.table.upsertEntity<AccessEntity>({ partitionKey: USERS, rowKey: encodeKey(user.trim().toLowerCase()), regions: list.join(','), updatedAt: new Date().toISOString() }, 'Replace');
   }

@@ -7,8 +7,8 @@ import { ApiError, errorBody } from '../../domain/api-errors.js';
 import { TokenBucketLimiter } from '../../domain/api-rate-limit.js';
 import { historyTotals, type ApiDeps } from '../../domain/api-service.js';
 import type { InstanceSnapshot } from '../../domain/api-runs.js';
-import type { ForecastRow } from '../../domain/model.js';
-import { systemClock, type ForecastRepository } from '../../ports/index.js';
+import type { ForecastRow, StoreState } from '../../domain/model.js';
+import { systemClock, type ForecastRepository, type StoreCatalog } from '../../ports/index.js';
 import { TableAccessRepository } from './api-access-table.js';
 import { statusOf } from './clients.js';
 import { openStorage, type AzureStorage } from './index.js';
@@ -25,7 +25,49 @@ const apiSettings = z.object({
     .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3–63 letters/digits, starting with a letter')),
   FOREACT_REFRESH_BURST: z.coerce.number().int().min(1).max(1000).default(5),
   FOREACT_REFRESH_PER_MINUTE: z.coerce.number().min(0.01).max(10_000).default(5),
+  FOREACT_API_POINTER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
 });
+
+/**
+ * Store rows (the current-run pointers) cached for a short time per instance, one read in flight per store.
+ * A newly published run shows up at most `ttlMs` later, always whole (the pointer names one complete run);
+ * without it every request pays a storage round trip per store, which dominates latency under load.
+ */
+class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
+  private readonly cache = new Map<string, { at: number; value: Promise<StoreState | undefined> }>();
+  constructor(
+    private readonly inner: StoreCatalog,
+    private readonly ttlMs: number,
+  ) {}
+
+  async getMany(stores: readonly string[]): Promise<Map<string, StoreState>> {
+    if (this.ttlMs === 0) return this.inner.getMany(stores);
+    const now = Date.now();
+    const missing = [...new Set(stores)].filter((s) => {
+      const hit = this.cache.get(s);
+      return hit === undefined || now - hit.at >= this.ttlMs;
+    });
+    if (missing.length > 0) {
+      const read = this.inner.getMany(missing);
+      for (const s of missing) {
+        const value = read.then((m) => m.get(s));
+        value.catch(() => this.cache.delete(s));
+        this.cache.set(s, { at: now, value });
+      }
+      if (this.cache.size > 50_000) this.cache.clear();
+    }
+    const out = new Map<string, StoreState>();
+    for (const s of stores) {
+      const v = await this.cache.get(s)?.value;
+      if (v !== undefined) out.set(s, v);
+    }
+    return out;
+  }
+
+  list(): Promise<StoreState[]> {
+    return this.inner.list();
+  }
+}
 
 /** Immutable runs: a store's current run is cached whole, keyed by (store, run id); a new pointer is a new key. */
 class CachedRunReads implements Pick<ForecastRepository, 'readRun'> {
@@ -70,7 +112,7 @@ export function apiContext(): Promise<ApiContext> {
     const access = new TableAccessRepository(storage.clients.table(settings.data.FOREACT_TABLE_ACCESS));
     const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
     const deps: ApiDeps = {
-      stores: storage.stores,
+      stores: new CachedStoreReads(storage.stores, settings.data.FOREACT_API_POINTER_CACHE_MS),
       forecasts: new CachedRunReads(storage.forecasts),
       access,
       historyTotals: (blob) => {
