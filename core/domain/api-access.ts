@@ -79,7 +79,7 @@ export async function resolveScope(access: AccessRepository, principal: Principa
   for (const s of knownStores) storeRegion.set(s, regionsOfStores.get(s) ?? UNASSIGNED_REGION);
   let regions: string[];
   if (role === 'admin') regions = [...new Set(storeRegion.values())].sort();
-  else if (role === 'planner') regions = (await access.userRegions(principal.userDetails)).sort();
+  else if (role === 'planner') regions = (await access.userRegions(principal.userDetails.trim().toLowerCase())).sort();
   else regions = [];
   const allowed = new Set(regions);
   return {
