@@ -1,0 +1,238 @@
+// Foreact: everything one environment needs, in one resource group (design.md §1).
+//
+//   az deployment group create -g <rg> -f bicep/main.bicep -p bicep/params/<env>.bicepparam
+//
+// Modules: monitoring (Log Analytics + App Insights), storage, registry (training image), aks (cluster,
+// training pool, workload identity), functions (Flex Consumption, Node 20), events (blob trigger
+// source), static-web-app (dashboard + linked backend), roles (all role assignments).
+
+targetScope = 'resourceGroup'
+
+@description('Environment name; part of every resource name.')
+@allowed(['dev', 'test', 'prod'])
+param environmentName string
+
+@description('Region of everything except the Static Web App.')
+param location string = resourceGroup().location
+
+@description('Region of the Static Web App (its own, shorter list of regions).')
+@allowed(['westus2', 'centralus', 'eastus2', 'westeurope', 'eastasia'])
+param staticWebAppLocation string = 'westeurope'
+
+@description('Short name of the system; lowercase letters only.')
+@minLength(3)
+@maxLength(10)
+param baseName string = 'foreact'
+
+@description('Storage redundancy.')
+param storageSku string = 'Standard_ZRS'
+
+@description('Days deleted blobs stay restorable.')
+param blobSoftDeleteDays int = 7
+
+@description('Log Analytics retention (days).')
+param logRetentionDays int = 30
+
+@description('NCRONTAB (6 fields) of the morning run, in UTC: Flex Consumption has no WEBSITE_TIME_ZONE.')
+param morningScheduleUtc string = '0 0 3 * * *'
+
+@description('Tag of the training image in the registry (the deploy workflow passes the commit sha).')
+param trainingImageTag string = 'latest'
+
+@description('AKS: Free (dev/test) or Standard (prod) control plane.')
+@allowed(['Free', 'Standard'])
+param aksSkuTier string = 'Free'
+
+@description('AKS: Entra ID auth + Azure RBAC, local accounts off (recommended). See docs/deployment.md before turning off.')
+param aksEntraAuth bool = true
+
+@description('AKS: Entra groups with cluster-admin (break-glass).')
+param aksAdminGroupObjectIds array = []
+
+param aksKubernetesVersion string = ''
+param aksSystemVmSize string = 'Standard_D2ds_v5'
+param aksSystemNodeCount int = 1
+param aksTrainingVmSize string = 'Standard_D4ds_v5'
+param aksTrainingMinNodes int = 0
+param aksTrainingMaxNodes int = 10
+
+@description('AKS: encryption at host (needs the Microsoft.Compute/EncryptionAtHost feature registered once per subscription).')
+param aksEncryptionAtHost bool = true
+
+@description('Registry SKU.')
+@allowed(['Basic', 'Standard', 'Premium'])
+param registrySku string = 'Standard'
+
+@description('Flex Consumption: always-ready HTTP instances (0 = scale to zero).')
+param functionsAlwaysReadyHttp int = 0
+
+@description('Flex Consumption: zone-redundant plan (regions with zone support).')
+param functionsZoneRedundant bool = false
+
+@description('More Function App settings (no secrets), e.g. {"FOREACT_HORIZON_DAYS": "90"}.')
+param functionsExtraAppSettings object = {}
+
+@description('Object id of the deploy workflow\'s principal; gets AKS RBAC Cluster Admin to apply bicep/k8s/. Empty = none.')
+param deployerPrincipalId string = ''
+
+param tags object = {}
+
+var suffix = uniqueString(subscription().id, resourceGroup().id, baseName, environmentName)
+var allTags = union({ system: baseName, environment: environmentName }, tags)
+var names = {
+  logAnalytics: 'log-${baseName}-${environmentName}'
+  appInsights: 'appi-${baseName}-${environmentName}'
+  storage: take('st${baseName}${environmentName}${suffix}', 24)
+  registry: take('cr${baseName}${environmentName}${suffix}', 50)
+  aks: 'aks-${baseName}-${environmentName}'
+  plan: 'asp-${baseName}-${environmentName}'
+  functionApp: 'func-${baseName}-${environmentName}-${take(suffix, 6)}'
+  staticWebApp: 'stapp-${baseName}-${environmentName}'
+  eventTopic: 'evgt-${baseName}-${environmentName}-storage'
+}
+
+var trainingNamespace = 'foreact'
+var trainingServiceAccount = 'foreact-training'
+var trainingPoolName = 'training'
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    location: location
+    tags: allTags
+    retentionDays: logRetentionDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: allTags
+    skuName: storageSku
+    softDeleteDays: blobSoftDeleteDays
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  params: {
+    name: names.registry
+    location: location
+    tags: allTags
+    sku: registrySku
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module aks 'modules/aks.bicep' = {
+  name: 'aks'
+  params: {
+    name: names.aks
+    location: location
+    tags: allTags
+    skuTier: aksSkuTier
+    kubernetesVersion: aksKubernetesVersion
+    entraAuth: aksEntraAuth
+    adminGroupObjectIds: aksAdminGroupObjectIds
+    systemVmSize: aksSystemVmSize
+    systemNodeCount: aksSystemNodeCount
+    trainingVmSize: aksTrainingVmSize
+    trainingMinNodes: aksTrainingMinNodes
+    trainingMaxNodes: aksTrainingMaxNodes
+    trainingPoolName: trainingPoolName
+    trainingNamespace: trainingNamespace
+    trainingServiceAccount: trainingServiceAccount
+    encryptionAtHost: aksEncryptionAtHost
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module functions 'modules/functions.bicep' = {
+  name: 'functions'
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: allTags
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    morningSchedule: morningScheduleUtc
+    alwaysReadyHttpInstances: functionsAlwaysReadyHttp
+    zoneRedundant: functionsZoneRedundant
+    extraAppSettings: functionsExtraAppSettings
+    aks: {
+      subscriptionId: subscription().subscriptionId
+      resourceGroup: resourceGroup().name
+      clusterName: aks.outputs.name
+      poolName: aks.outputs.trainingPoolName
+      poolMin: aksTrainingMinNodes
+      poolMax: aksTrainingMaxNodes
+      namespace: aks.outputs.trainingNamespace
+      serviceAccount: aks.outputs.trainingServiceAccount
+      workloadClientId: aks.outputs.trainingIdentityClientId
+      image: '${registry.outputs.loginServer}/foreact-trainer:${trainingImageTag}'
+    }
+  }
+}
+
+module events 'modules/events.bicep' = {
+  name: 'events'
+  params: {
+    name: names.eventTopic
+    location: location
+    tags: allTags
+    storageAccountId: storage.outputs.id
+  }
+}
+
+module staticWebApp 'modules/static-web-app.bicep' = {
+  name: 'static-web-app'
+  params: {
+    name: names.staticWebApp
+    location: staticWebAppLocation
+    tags: allTags
+    backendResourceId: functions.outputs.id
+    backendLocation: functions.outputs.location
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    aksName: aks.outputs.name
+    registryName: registry.outputs.name
+    functionPrincipalId: functions.outputs.principalId
+    trainingPrincipalId: aks.outputs.trainingIdentityPrincipalId
+    kubeletPrincipalId: aks.outputs.kubeletObjectId
+    trainingNamespace: trainingNamespace
+    aksEntraAuth: aksEntraAuth
+    deployerPrincipalId: deployerPrincipalId
+  }
+}
+
+// --- for the deploy workflow ----------------------------------------------------------------------
+output resourceGroupName string = resourceGroup().name
+output storageAccountName string = storage.outputs.name
+output functionAppName string = functions.outputs.name
+output functionAppHostName string = functions.outputs.defaultHostName
+output staticWebAppName string = staticWebApp.outputs.name
+output staticWebAppHostName string = staticWebApp.outputs.defaultHostName
+output aksName string = aks.outputs.name
+output aksEntraAuth bool = aksEntraAuth
+output trainingNamespace string = trainingNamespace
+output trainingServiceAccount string = trainingServiceAccount
+output trainingIdentityClientId string = aks.outputs.trainingIdentityClientId
+output registryName string = registry.outputs.name
+output registryLoginServer string = registry.outputs.loginServer
+output trainingImage string = '${registry.outputs.loginServer}/foreact-trainer:${trainingImageTag}'
+output eventGridTopicName string = events.outputs.name
+output appInsightsName string = monitoring.outputs.appInsightsName

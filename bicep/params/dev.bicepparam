@@ -1,0 +1,21 @@
+// Development: smallest sizes, scale to zero everywhere, free AKS control plane.
+using '../main.bicep'
+
+param environmentName = 'dev'
+param location = 'westeurope'
+param staticWebAppLocation = 'westeurope'
+param storageSku = 'Standard_ZRS'
+param blobSoftDeleteDays = 7
+param logRetentionDays = 30
+// 03:00 UTC = 04:00/05:00 in Central Europe (winter/summer): forecasts ready well before 09:00.
+param morningScheduleUtc = '0 0 3 * * *'
+param aksSkuTier = 'Free'
+param aksEntraAuth = true
+param aksSystemNodeCount = 1
+param aksTrainingMinNodes = 0
+param aksTrainingMaxNodes = 3
+param registrySku = 'Basic'
+param functionsAlwaysReadyHttp = 0
+param functionsZoneRedundant = false
+param deployerPrincipalId = readEnvironmentVariable('FOREACT_DEPLOYER_OBJECT_ID', '')
+param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')

@@ -1,0 +1,20 @@
+// Production: geo-redundant storage, AKS uptime SLA, a warm HTTP instance, zone-redundant plan.
+using '../main.bicep'
+
+param environmentName = 'prod'
+param location = 'westeurope'
+param staticWebAppLocation = 'westeurope'
+param storageSku = 'Standard_GZRS'
+param blobSoftDeleteDays = 30
+param logRetentionDays = 90
+param morningScheduleUtc = '0 0 3 * * *'
+param aksSkuTier = 'Standard'
+param aksEntraAuth = true
+param aksSystemNodeCount = 2
+param aksTrainingMinNodes = 0
+param aksTrainingMaxNodes = 20
+param registrySku = 'Standard'
+param functionsAlwaysReadyHttp = 1
+param functionsZoneRedundant = true
+param deployerPrincipalId = readEnvironmentVariable('FOREACT_DEPLOYER_OBJECT_ID', '')
+param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')
