@@ -56,12 +56,27 @@ async function build(): Promise<OrchestrationDeps> {
       serviceAccount: config.aks.serviceAccount,
       pool: config.aks.pool,
       requestTimeoutMs: config.aks.requestTimeoutMs,
+      env: trainerEnv(process.env),
       ...(config.aks.workloadClientId ? { workloadClientId: config.aks.workloadClientId } : {}),
     });
     if (!('scaler' in overrides)) scaler = new AksPoolScaler({ ...cluster, pool: config.aks.pool, minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
   }
   dispatcher ??= new LocalDispatcher({ workers: config.local.workers, ...(config.local.trainerModule ? { trainerModule: config.local.trainerModule } : {}) });
   return { config, dispatcher, scaler, storage, clock: overrides.clock ?? systemClock };
+}
+
+/**
+ * The settings a trainer pod needs, copied from the app's: storage endpoints (identity-based — a
+ * connection string with a key is never copied into a Job spec) and the forecast/table/container names,
+ * so the pod and the app agree on where things are.
+ */
+export function trainerEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (/^AzureWebJobsStorage__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
+  }
+  return out;
 }
 
 /** Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured. */
