@@ -5,7 +5,7 @@
  *
  * Ports: FOREACT_API_PORT (7071), FOREACT_WEB_PORT (4280); Azurite on its default 10000–10002.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -36,58 +36,88 @@ function isoToday(offsetDays = 0): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-async function main(): Promise<void> {
-  const root = findRepoRoot(__dirname);
-  const apiPort = port('FOREACT_API_PORT', 7071);
-  const webPort = port('FOREACT_WEB_PORT', 4280);
-  await assertFree(apiPort, 'Functions host', 'FOREACT_API_PORT');
-  await assertFree(webPort, 'dashboard', 'FOREACT_WEB_PORT');
-  for (const p of [10000, 10001, 10002]) await assertFree(p, 'Azurite', '');
+export interface ForeactStack {
+  apiUrl: string;
+  webUrl: string;
+  host: LocalHost;
+  azurite: AzuriteInstance;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  root?: string;
+  apiPort?: number;
+  webPort?: number;
+  /** Azurite ports; 0 picks free ones (tests). Default: Azurite's own 10000–10002, so CLIs find it. */
+  azuritePorts?: { blob: number; queue: number; table: number };
+  /** Folder for Azurite's data; undefined keeps it in memory. */
+  azuriteLocation?: string;
+  log?: (message: string) => void;
+}
+
+/** Starts the whole local stack; used by `npm start` and by the end-to-end tests (on free ports). */
+export async function startForeact(options: StartOptions = {}): Promise<ForeactStack> {
+  const root = options.root ?? findRepoRoot(__dirname);
+  const log = options.log ?? ((message: string) => console.log(`foreact: ${message}`));
+  const apiPort = options.apiPort ?? 7071;
+  const webPort = options.webPort ?? 4280;
+  const azuritePorts = options.azuritePorts ?? { blob: 10000, queue: 10001, table: 10002 };
+  if (apiPort !== 0) await assertFree(apiPort, 'Functions host', 'FOREACT_API_PORT');
+  if (webPort !== 0) await assertFree(webPort, 'dashboard', 'FOREACT_WEB_PORT');
+  for (const p of Object.values(azuritePorts)) if (p !== 0) await assertFree(p, 'Azurite', '');
 
   const webRoot = join(root, 'static-web/dist');
   if (!existsSync(join(webRoot, 'index.html'))) {
-    console.log('foreact: building the dashboard (first start)…');
+    log('building the dashboard (first start)…');
     const build = spawnSync('npm', ['run', 'web:build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('the dashboard build failed (npm run web:build)');
   }
 
   const stops: (() => Promise<unknown>)[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  const stop = async (): Promise<void> => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+    stops.length = 0;
   };
-  process.once('SIGINT', () => {
-    console.log('\nforeact: stopping…');
-    void stopAll().then(() => process.exit(0));
-  });
-  process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
-
   try {
-    const azurite: AzuriteInstance = await startAzurite({ location: join(root, '.azurite'), blobPort: 10000, queuePort: 10001, tablePort: 10002 });
+    const azurite = await startAzurite({ ...(options.azuriteLocation === undefined ? {} : { location: options.azuriteLocation }), blobPort: azuritePorts.blob, queuePort: azuritePorts.queue, tablePort: azuritePorts.table });
     stops.push(() => azurite.stop());
     process.env.AzureWebJobsStorage = azurite.connectionString;
     process.env.FOREACT_DISPATCH ??= 'local';
     // In Azure this is an app setting (bicep); locally the morning run is at 05:00 machine time.
     process.env.FOREACT_MORNING_SCHEDULE ??= '0 0 5 * * *';
-    console.log(`foreact: Azurite on ${azurite.blobEndpoint} (data in .azurite/)`);
+    log(`Azurite on ${azurite.blobEndpoint}${options.azuriteLocation === undefined ? ' (in memory)' : ` (data in ${options.azuriteLocation})`}`);
 
-    const host: LocalHost = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort });
+    const host = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort });
     stops.push(() => host.stop());
-    console.log(`foreact: API on ${host.url}/api (${host.functions.length} functions)`);
+    log(`API on ${host.url}/api (${host.functions.length} functions)`);
 
-    await seedIfEmpty(host);
+    await seedIfEmpty(host, log);
 
     const web = await startDevWebServer({ root: webRoot, port: webPort, apiUrl: host.url });
     stops.push(() => new Promise((resolve) => web.close(resolve)));
-    const url = `http://127.0.0.1:${webPort}`;
-    console.log(`\nforeact: dashboard on ${url}  (sign in as a north or south planner, or as admin)\nPress Ctrl-C to stop.`);
-    if (process.env.CI === undefined && process.env.FOREACT_NO_OPEN === undefined) openBrowser(url);
+    const address = web.address();
+    const webUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : webPort}`;
+    return { apiUrl: host.url, webUrl, host, azurite, stop };
   } catch (error) {
-    await stopAll();
+    await stop();
     throw error;
   }
 }
 
-async function seedIfEmpty(host: LocalHost): Promise<void> {
+async function main(): Promise<void> {
+  const root = findRepoRoot(__dirname);
+  const stack = await startForeact({ root, apiPort: port('FOREACT_API_PORT', 7071), webPort: port('FOREACT_WEB_PORT', 4280), azuriteLocation: join(root, '.azurite') });
+  const shutdown = (): void => {
+    console.log('\nforeact: stopping…');
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  console.log(`\nforeact: dashboard on ${stack.webUrl}  (sign in as a north or south planner, or as admin)\nPress Ctrl-C to stop.`);
+  if (process.env.CI === undefined && process.env.FOREACT_NO_OPEN === undefined) openBrowser(stack.webUrl);
+}
+
+async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Promise<void> {
   // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
   const { loadConfig } = await import('../core/config.js');
   const { openStorage } = await import('../core/adapters/azure/index.js');
@@ -97,36 +127,36 @@ async function seedIfEmpty(host: LocalHost): Promise<void> {
   const config = loadConfig();
   const storage = await openStorage(config);
   if ((await storage.stores.list()).length > 0) {
-    console.log('foreact: storage already has stores; keeping them');
+    log('storage already has stores; keeping them');
     return;
   }
-  console.log(`foreact: seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
+  log(`seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
   const csv = sampleSalesCsv(isoToday(-1));
   const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock: systemClock });
-  console.log(`foreact: ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
+  log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
   const access = new TableAccessRepository(storage.clients.table(process.env.FOREACT_TABLE_ACCESS?.trim() || 'access'));
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
   await access.setUserRegions('pat.north@contoso.example', ['north']);
   await access.setUserRegions('sam.south@contoso.example', ['south']);
-  console.log('foreact: running the first morning forecast…');
+  log('running the first morning forecast…');
   const started = performance.now();
   const instanceId = morningInstanceId(isoToday());
   await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId, input: { date: isoToday() } }).catch(() => undefined);
   const status = await host.durable.waitForInstance(instanceId, 300_000);
-  console.log(`foreact: morning run ${String(status.runtimeStatus)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`morning run ${String(status.runtimeStatus)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 function openBrowser(url: string): void {
   for (const opener of ['xdg-open', 'open']) {
-    const probe = spawnSync('which', [opener]);
-    if (probe.status === 0) {
-      spawnSync(opener, [url], { stdio: 'ignore', timeout: 5000 });
+    if (spawnSync('which', [opener]).status === 0) {
+      // Detached: a browser that cannot start (no display) must not hold up or kill the stack.
+      spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
       return;
     }
   }
 }
 
-main().catch((error: unknown) => {
+if (require.main === module) main().catch((error: unknown) => {
   console.error(`foreact start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
