@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   console.log(`seeded ${STORES} stores × ${ITEMS} items × ${DAYS} days in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   const dispatcher = new LocalDispatcher({ workers: WORKERS });
+  // As deps.ts does for the local backend: the trainer is loaded before the first request.
+  dispatcher.warm();
   configureOrchestrationDeps({ config: loadDispatchConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2) }), dispatcher, scaler: undefined, storage });
   const modules = ['functions/refresh-store.js', 'orchestrations/store-training.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {

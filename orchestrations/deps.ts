@@ -61,7 +61,11 @@ async function build(): Promise<OrchestrationDeps> {
     });
     if (!('scaler' in overrides)) scaler = new AksPoolScaler({ ...cluster, pool: config.aks.pool, minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
   }
-  dispatcher ??= new LocalDispatcher({ workers: config.local.workers, ...(config.local.trainerModule ? { trainerModule: config.local.trainerModule } : {}) });
+  if (!dispatcher) {
+    const local = new LocalDispatcher({ workers: config.local.workers, ...(config.local.trainerModule ? { trainerModule: config.local.trainerModule } : {}) });
+    local.warm();
+    dispatcher = local;
+  }
   return { config, dispatcher, scaler, storage, clock: overrides.clock ?? systemClock };
 }
 

@@ -19,6 +19,7 @@ let trainer;
 parentPort.on('message', async (msg) => {
   try {
     trainer ??= await import(msg.moduleUrl);
+    if (msg.warm) return;
     const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
     if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
     const result = await fn({ store: msg.store, runId: msg.runId, trigger: msg.trigger });
@@ -119,6 +120,14 @@ export class LocalDispatcher implements TrainingDispatcher {
       for (const entry of this.pending.values()) if (entry.job === job) void entry.slot.worker.terminate();
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Starts every worker and loads the trainer (Azure SDKs, engine) in it now, so the first refresh does
+   * not pay the cold start (~1–2 s) on the user's clock.
+   */
+  warm(): void {
+    while (this.slots.length < this.size) this.spawn().worker.postMessage({ id: -1, warm: true, moduleUrl: this.moduleUrl });
   }
 
   async close(): Promise<void> {
