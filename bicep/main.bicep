@@ -75,6 +75,10 @@ param functionsExtraAppSettings object = {}
 @description('Object id of the deploy workflow\'s principal; gets AKS RBAC Cluster Admin to apply bicep/k8s/. Empty = none.')
 param deployerPrincipalId string = ''
 
+@description('Principal type of deployerPrincipalId: ServicePrincipal (the workflow) or User (a person deploying by hand).')
+@allowed(['ServicePrincipal', 'User', 'Group'])
+param deployerPrincipalType string = 'ServicePrincipal'
+
 param tags object = {}
 
 var suffix = uniqueString(subscription().id, resourceGroup().id, baseName, environmentName)
@@ -216,6 +220,7 @@ module roles 'modules/roles.bicep' = {
     trainingNamespace: trainingNamespace
     aksEntraAuth: aksEntraAuth
     deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
   }
 }
 

@@ -9,7 +9,7 @@ param location string
 param tags object = {}
 param storageAccountId string
 
-resource topic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: name
   location: location
   tags: tags

@@ -17,4 +17,5 @@ param registrySku = 'Standard'
 param functionsAlwaysReadyHttp = 0
 param functionsZoneRedundant = false
 param deployerPrincipalId = readEnvironmentVariable('FOREACT_DEPLOYER_OBJECT_ID', '')
+param deployerPrincipalType = readEnvironmentVariable('FOREACT_DEPLOYER_TYPE', 'ServicePrincipal')
 param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')
