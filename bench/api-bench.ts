@@ -4,6 +4,7 @@
  * as a markdown table; figures, not assertions.
  *
  *   npm run build && node dist/bench/api-bench.js [--duration 10] [--connections 50] [--items 50] [--horizon 90]
+ *   node dist/bench/api-bench.js --serve      # seed and serve until SIGTERM (bench/fuzz-api.sh)
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -80,9 +81,19 @@ async function main(): Promise<void> {
     await access.setStoreRegion(store, Number(store) <= 5 ? 'north' : 'south');
   }
   await access.setUserRegions('ann@contoso.com', ['north', 'south']);
-  const modules = ['get-forecasts', 'get-health'].map((f) => join(ROOT, 'dist/functions', `${f}.js`));
+  const serve = process.argv.includes('--serve');
+  const api = serve ? ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'get-run', 'get-health', 'get-me'] : ['get-forecasts', 'get-health'];
+  const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/store-training.js')] : [])];
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
   const principal = encodePrincipal({ identityProvider: 'aad', userId: 'u-ann', userDetails: 'ann@contoso.com', userRoles: ['authenticated', 'planner'] });
+  if (serve) {
+    // For bench/fuzz-api.sh: keep serving until killed; print what the fuzzer needs on one line.
+    console.log(JSON.stringify({ url: host.url, principal }));
+    await new Promise<void>((done) => process.once('SIGTERM', done));
+    await host.stop();
+    await azurite.stop();
+    return;
+  }
   const cases = [
     { name: `1 store × ${items} items × ${horizon} days`, path: '/api/forecasts?stores=1&historyDays=0' },
     { name: `10 stores × ${items} items × ${horizon} days`, path: `/api/forecasts?stores=${stores.join(',')}&historyDays=0` },
