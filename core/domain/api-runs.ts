@@ -85,7 +85,9 @@ export function runFromInstance(runId: string, store: string, s: InstanceSnapsho
     const startedAt = at(name) ?? (name === 'queued' ? createdAt : undefined);
     const next = API_STAGES.slice(i + 1).map(at).find((v) => v !== undefined) ?? (finished ? (finishedAt ?? undefined) : undefined);
     let st: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
-    if (i < currentIndex) st = startedAt === undefined ? 'skipped' : 'done';
+    // A stage before the current one was passed through even when no mark was recorded for it: a job that
+    // finishes between two status polls never shows `running`, yet it trained (publishing needs a model).
+    if (i < currentIndex) st = 'done';
     else if (i === currentIndex) st = status === 'failed' ? 'failed' : status === 'done' ? 'done' : 'running';
     else st = 'pending';
     const done = st === 'done' || st === 'failed';
