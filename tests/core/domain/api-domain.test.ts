@@ -108,6 +108,20 @@ describe('runs and limits', () => {
     expect(run.stages[0]!.durationMs).toBe(1000);
   });
 
+  test('run view: a training job that finished between two polls shows training done, not skipped', () => {
+    const run = runFromInstance('refresh-x.2', '1', {
+      runtimeStatus: 'Completed',
+      createdTime: '2017-07-06T05:00:00Z',
+      lastUpdatedTime: '2017-07-06T05:00:03Z',
+      input: { runId: 'refresh-x.2' },
+      customStatus: { stage: 'done', runId: 'refresh-x.2', startedAt: '2017-07-06T05:00:00Z', stages: [{ stage: 'queued', at: '2017-07-06T05:00:00Z' }, { stage: 'dispatched', at: '2017-07-06T05:00:01Z' }, { stage: 'publishing', at: '2017-07-06T05:00:02Z' }, { stage: 'done', at: '2017-07-06T05:00:03Z' }] },
+      output: null,
+    });
+    expect(run.status).toBe('done');
+    expect(run.stages.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(run.stages[2]!.durationMs).toBeNull();
+  });
+
   test('token bucket refills over time', () => {
     let t = 0;
     const l = new TokenBucketLimiter(2, 6, () => t);
