@@ -1,0 +1,121 @@
+/**
+ * `npm run screenshots`: starts the local stack (as `npm start` does, on free ports, Azurite in memory),
+ * signs in as a planner in headless Chromium and saves PNGs of the dashboard's main views at laptop and
+ * tablet sizes into docs/screenshots/ (linked from docs/dashboard.md).
+ *
+ * Chromium: Debian's /usr/bin/chromium, or CHROMIUM_PATH.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { findRepoRoot } from './local-host/app-files.js';
+import { startForeact } from './start.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'];
+
+export const SIZES = [
+  { name: 'laptop', width: 1366, height: 900 },
+  { name: 'tablet', width: 820, height: 1180 },
+] as const;
+
+/** Rebuilds static-web/dist when it is missing or older than any dashboard source (pictures of today's code). */
+function ensureDashboardBuilt(root: string): void {
+  const index = join(root, 'static-web/dist/index.html');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  const sources = Math.max(newest(join(root, 'static-web/src')), statSync(join(root, 'static-web/index.html')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const build = spawnSync('npm', ['run', '--silent', 'web:build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run web:build failed');
+}
+
+/** Waits until every selected store card has drawn its chart and table. */
+async function cardsReady(page: Page, stores: readonly string[]): Promise<void> {
+  for (const id of stores) {
+    const card = page.getByTestId(`store-card-${id}`);
+    await card.getByTestId('items-table').waitFor();
+    await card.locator('[data-testid="store-chart"] canvas').first().waitFor();
+  }
+  await page.waitForTimeout(300); // let the chart's resize settle
+}
+
+async function shoot(browser: Browser, web: string, out: string, size: (typeof SIZES)[number], refreshStore: string, log: (m: string) => void): Promise<string[]> {
+  const context = await browser.newContext({ viewport: { width: size.width, height: size.height }, locale: 'en-US', timezoneId: 'UTC', deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const saved: string[] = [];
+  const file = (view: string): string => {
+    const path = join(out, `${view}-${size.name}.png`);
+    saved.push(path);
+    return path;
+  };
+  try {
+    // Signed out: what a planner sees before signing in.
+    await page.goto(`${web}/`);
+    await page.getByTestId('signed-out').waitFor();
+    await page.screenshot({ path: file('sign-in') });
+
+    await page.goto(`${web}/.auth/login/aad?user=pat`);
+    await page.goto(`${web}/?stores=101,102&view=stores`);
+    await cardsReady(page, ['101', '102']);
+    await page.screenshot({ path: file('overview') });
+
+    // One store card in full: header, freshness, accuracy, chart and items table.
+    await page.getByTestId('store-card-101').screenshot({ path: file('store-card') });
+
+    // The store picker open, with its search.
+    await page.getByTestId('store-picker-toggle').click();
+    await page.getByTestId('store-option-101').waitFor();
+    await page.screenshot({ path: file('store-picker') });
+    await page.keyboard.press('Escape');
+
+    await page.goto(`${web}/?stores=101,102,103&view=transport`);
+    await page.getByTestId('transport-table').waitFor();
+    await page.screenshot({ path: file('transport') });
+
+    // A refresh on its way: caught while a stage is current.
+    await page.goto(`${web}/?stores=${refreshStore}&view=stores`);
+    await cardsReady(page, [refreshStore]);
+    const card = page.getByTestId(`store-card-${refreshStore}`);
+    await card.getByTestId('refresh-button').click();
+    await card.locator('[data-testid="refresh-progress"] li[data-state="current"]').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: file('refresh-in-progress') });
+    await card.getByTestId('refresh-summary').filter({ hasText: /^Refresh (finished|failed)/ }).waitFor({ timeout: 120_000 });
+    log(`${size.name}: refresh of ${refreshStore}: ${(await card.getByTestId('refresh-summary').textContent()) ?? ''}`);
+  } finally {
+    await context.close();
+  }
+  return saved;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  const root = findRepoRoot(__dirname);
+  const out = join(root, 'docs/screenshots');
+  mkdirSync(out, { recursive: true });
+  ensureDashboardBuilt(root);
+  const log = (m: string): void => console.log(`screenshots: ${m}`);
+  const stack = await startForeact({ root, apiPort: 0, webPort: 0, azuritePorts: { blob: 0, queue: 0, table: 0 }, log });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const saved: string[] = [];
+    // A different store per size: a refresh per store is followed to its end before the next.
+    for (const [i, size] of SIZES.entries()) saved.push(...(await shoot(browser, stack.webUrl, out, size, ['101', '102'][i] ?? '103', log)));
+    for (const path of saved) log(`saved ${path.slice(root.length + 1)}`);
+  } finally {
+    await browser?.close();
+    await stack.stop();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`screenshots: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
