@@ -62,7 +62,7 @@ async function uploadSalesDay(store: string, date: string, unitsPerItem: number)
   return result.changedStores;
 }
 
-const isoDay = (offsetDays: number): string => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+const addDays = (iso: string, days: number): string => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 const shortDay = (iso: string): string => new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
 
 /** Units as the dashboard writes them (en-US): whole units from 10 up, one decimal below. */
@@ -211,9 +211,12 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
       otherGeneratedAt: await other.getByTestId('freshness').locator('time').getAttribute('datetime'),
     };
     expect(before.generatedAt).not.toBeNull();
-    // The sample history ends yesterday, so the forecast starts today; today's sales arrive for store 101.
-    expect(before.firstDay).toContain(shortDay(isoDay(0)));
-    expect(await uploadSalesDay('101', isoDay(0), 25)).toEqual(['101']);
+    // The forecast starts the day after the newest sales; that day's sales now arrive for store 101.
+    const listed = (await (await page.request.get(`${web}/api/stores`)).json()) as { stores: { store: string; freshness: { forecastFrom: string | null } }[] };
+    const newDay = listed.stores.find((s) => s.store === '101')?.freshness.forecastFrom ?? '';
+    expect(newDay).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(before.firstDay).toContain(shortDay(newDay));
+    expect(await uploadSalesDay('101', newDay, 25)).toEqual(['101']);
     await page.evaluate('window.__sameDocument = true');
 
     const pressed = Date.now();
@@ -243,7 +246,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     const generatedAt = (await card.getByTestId('freshness').locator('time').getAttribute('datetime')) ?? '';
     expect(Date.parse(generatedAt)).toBeGreaterThanOrEqual(pressed - 1000);
     // The new forecast starts the day after the new sales, and the window on screen moves with it.
-    await expect.poll(firstDayColumn).toContain(shortDay(isoDay(1)));
+    await expect.poll(firstDayColumn).toContain(shortDay(addDays(newDay, 1)));
     expect(await card.getByTestId('chart-summary').textContent()).not.toBe(before.summary);
     expect(await page.evaluate<unknown>('window.__sameDocument')).toBe(true);
     expect(await card.getByTestId('refresh-button').isEnabled()).toBe(true);
@@ -254,7 +257,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     await other.getByTestId('items-table').waitFor();
     // The finished indicator steps aside after a few seconds.
     await expect.poll(() => card.getByTestId('refresh-progress').isHidden(), { timeout: 10_000 }).toBe(true);
-  });
+  }, 150_000);
 
   test('transport demand: the heat map covers the selected stores and the CSV export is exactly what is on screen', async () => {
     await page.goto(`${web}/?stores=101,102&view=stores`);
@@ -289,7 +292,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     // forecast for a day shows "–" there and has no line in the file (store 102 was not refreshed after
     // store 101 moved the window on by a day, so its forecast ends a day before the window does).
     const from = /^transport_(\d{4}-\d{2}-\d{2})_/.exec(download.suggestedFilename())?.[1] ?? '';
-    const columnDate = (j: number): string => new Date(Date.parse(`${from}T00:00:00Z`) + j * 86_400_000).toISOString().slice(0, 10);
+    const columnDate = (j: number): string => addDays(from, j);
     let cellsWithValue = 0;
     for (const id of ['101', '102']) {
       const screen = onScreen.get(id);
