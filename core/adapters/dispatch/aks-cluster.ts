@@ -2,7 +2,7 @@ import { ContainerServiceClient, type AgentPool, type ContainerServiceClientOpti
 import type { TokenCredential } from '@azure/identity';
 import { nodesFor, type PoolScaler, type PoolSize } from '../../ports/training-dispatcher.js';
 import { kubeConfigFromYaml } from './aks.js';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 
 /**
  * The ARM side of the aks backend: cluster credentials (listClusterUserCredentials) and proactive sizing
@@ -22,11 +22,41 @@ export function armClient(options: AksClusterOptions): ContainerServiceClient {
   return new ContainerServiceClient(options.credential, options.subscriptionId, { ...options.clientOptions, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
 }
 
+/** The AKS AAD server application: the audience of Entra tokens for any AKS API server. */
+const AKS_API_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
+
+/**
+ * With Entra ID auth on the cluster (our default), the kubeconfig ARM returns tells the client to run
+ * `kubelogin`, which a Functions host does not have. The app's own identity gets the token instead, fresh
+ * for every request (the credential caches it), so a worker that lives for days never holds an expired one.
+ */
+class EntraKubeConfig extends KubeConfig {
+  constructor(private readonly credential: TokenCredential) {
+    super();
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const token = await this.credential.getToken(AKS_API_SCOPE);
+    if (!token) throw new Error('no Entra ID token for the AKS API server');
+    context.setHeaderParam('Authorization', `Bearer ${token.token}`);
+  }
+}
+
 export async function clusterKubeConfig(options: AksClusterOptions): Promise<KubeConfig> {
   const result = await armClient(options).managedClusters.listClusterUserCredentials(options.resourceGroup, options.cluster);
   const value = result.kubeconfigs?.[0]?.value;
   if (!value) throw new Error(`listClusterUserCredentials for ${options.cluster} returned no kubeconfig`);
-  return kubeConfigFromYaml(Buffer.from(value).toString('utf8'));
+  const loaded = kubeConfigFromYaml(Buffer.from(value).toString('utf8'));
+  if (!loaded.users.some((user) => user.exec !== undefined)) return loaded;
+  const entra = new EntraKubeConfig(options.credential);
+  entra.loadFromOptions({
+    clusters: loaded.clusters,
+    contexts: loaded.contexts,
+    currentContext: loaded.currentContext,
+    users: loaded.users.map((user) => ({ name: user.name })),
+  });
+  return entra;
 }
 
 export interface PoolScalerOptions extends AksClusterOptions {
