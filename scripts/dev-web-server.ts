@@ -22,8 +22,22 @@ function swaPrincipal(user: (typeof DEMO_USERS)[number]): string {
   return Buffer.from(JSON.stringify({ identityProvider: 'aad', userId, userDetails, userRoles })).toString('base64');
 }
 
-function loginPage(): string {
-  const options = DEMO_USERS.map((u) => `<li><a href="/.auth/login/aad?user=${u.userId}">${u.label}</a></li>`).join('');
+/** Where to go after sign-in: a path, or a full address on this same host (as SWA accepts); never elsewhere. */
+function sameOriginPath(redirect: string | null, host: string | undefined): string {
+  if (redirect === null || redirect === '') return '/';
+  if (redirect.startsWith('/') && !redirect.startsWith('//')) return redirect;
+  try {
+    const target = new URL(redirect);
+    if (host !== undefined && target.host === host) return `${target.pathname}${target.search}${target.hash}`;
+  } catch {
+    // not a URL: fall through to the home page
+  }
+  return '/';
+}
+
+function loginPage(redirect: string | null): string {
+  const back = redirect === null ? '' : `&amp;post_login_redirect_uri=${encodeURIComponent(redirect)}`;
+  const options = DEMO_USERS.map((u) => `<li><a href="/.auth/login/aad?user=${u.userId}${back}">${u.label}</a></li>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in — Foreact (local)</title></head>
 <body style="font-family:system-ui;max-width:40rem;margin:4rem auto"><h1>Sign in (local emulation of Entra ID)</h1>
 <p>Foreact runs locally; pick who you are. In Azure this page is Entra ID through Static Web Apps.</p><ul>${options}</ul></body></html>`;
@@ -42,12 +56,12 @@ export function startDevWebServer(opts: { root: string; port: number; apiUrl: st
     const user = principalOf(req);
     if (url.pathname === '/.auth/login/aad') {
       const chosen = DEMO_USERS.find((u) => u.userId === url.searchParams.get('user'));
+      const redirect = url.searchParams.get('post_login_redirect_uri');
       if (chosen === undefined) {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(loginPage());
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(loginPage(redirect));
         return;
       }
-      const target = url.searchParams.get('post_login_redirect_uri') ?? '/';
-      res.writeHead(302, { 'set-cookie': `${COOKIE}=${chosen.userId}; Path=/; HttpOnly; SameSite=Lax`, location: target.startsWith('/') ? target : '/' }).end();
+      res.writeHead(302, { 'set-cookie': `${COOKIE}=${chosen.userId}; Path=/; HttpOnly; SameSite=Lax`, location: sameOriginPath(redirect, req.headers.host) }).end();
       return;
     }
     if (url.pathname === '/.auth/logout') {

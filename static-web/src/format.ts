@@ -72,13 +72,14 @@ export function formatElapsed(ms: number): string {
 export type AccuracyGrade = 'good' | 'fair' | 'poor' | 'unknown';
 
 /**
- * A small verdict on backtest accuracy a planner can read at a glance. SMAPE (percent) is used when
- * present (smooth, high-volume demand), otherwise RMSSE (intermittent demand; < 1 beats a naive forecast).
+ * A small verdict on backtest accuracy a planner can read at a glance. RMSSE comes first: it is scale-free
+ * and fair to slow sellers (< 1 beats a naive forecast), whereas a store's SMAPE is dominated by its few
+ * intermittent items, where any non-zero forecast of a zero day scores 200 %. SMAPE is the fallback.
  */
 export function accuracyGrade(a: Accuracy | null | undefined): AccuracyGrade {
   if (!a) return 'unknown';
-  if (a.smape !== null) return a.smape <= 15 ? 'good' : a.smape <= 30 ? 'fair' : 'poor';
   if (a.rmsse !== null) return a.rmsse <= 0.8 ? 'good' : a.rmsse <= 1.1 ? 'fair' : 'poor';
+  if (a.smape !== null) return a.smape <= 15 ? 'good' : a.smape <= 30 ? 'fair' : 'poor';
   return 'unknown';
 }
 

@@ -132,10 +132,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     await page.getByTestId('store-card-101').getByTestId('items-table').waitFor();
   });
 
-  // KNOWN BUG (scripts/dev-web-server.ts, reported): the local sign-in page drops `post_login_redirect_uri`
-  // (its user links do not carry it) and refuses the absolute same-origin address the dashboard sends, so
-  // signing in from a shared link lands on `/`. Static Web Apps itself honours it. Remove `.fails` once fixed.
-  test.fails('signing in from a shared link comes back to that link', async () => {
+  // Static Web Apps returns to `post_login_redirect_uri` (a same-origin address) after sign-in; the local
+  // emulation must too, or a shared link would lose its filter at sign-in.
+  test('signing in from a shared link comes back to that link', async () => {
     const fresh = await browser!.newContext({ locale: 'en-US', timezoneId: 'UTC' });
     try {
       const p = await fresh.newPage();

@@ -51,7 +51,9 @@ describe('formatting', () => {
   });
   it('grades accuracy by SMAPE, else RMSSE', () => {
     expect(accuracyGrade(null)).toBe('unknown');
-    expect(accuracyGrade({ smape: 12.2, rmsse: 2, horizon: 90, folds: 3 })).toBe('good');
+    expect(accuracyGrade({ smape: 12.2, rmsse: 2, horizon: 90, folds: 3 })).toBe('poor');
+    // A store with a few slow sellers: SMAPE looks bad, RMSSE (scale-free) says the model is good.
+    expect(accuracyGrade({ smape: 34.8, rmsse: 0.66, horizon: 28, folds: 3 })).toBe('good');
     expect(accuracyGrade({ smape: 22, rmsse: null, horizon: 90, folds: 3 })).toBe('fair');
     expect(accuracyGrade({ smape: 45, rmsse: null, horizon: 90, folds: 3 })).toBe('poor');
     expect(accuracyGrade({ smape: null, rmsse: 0.7, horizon: 28, folds: 3 })).toBe('good');
