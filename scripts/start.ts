@@ -3,7 +3,8 @@
  * project's local Functions host for every function and orchestration, the dashboard behind a server that
  * emulates Static Web Apps sign-in, sample sales on first start, and a first morning run.
  *
- * Ports: FOREACT_API_PORT (7071), FOREACT_WEB_PORT (4280); Azurite on its default 10000–10002.
+ * Ports: FOREACT_API_PORT (7071), FOREACT_WEB_PORT (4280); Azurite on its default 10000–10002 with its data
+ * in FOREACT_AZURITE_DIR (default .azurite/, git-ignored).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -106,7 +107,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
 
 async function main(): Promise<void> {
   const root = findRepoRoot(__dirname);
-  const stack = await startForeact({ root, apiPort: port('FOREACT_API_PORT', 7071), webPort: port('FOREACT_WEB_PORT', 4280), azuriteLocation: join(root, '.azurite') });
+  const stack = await startForeact({ root, apiPort: port('FOREACT_API_PORT', 7071), webPort: port('FOREACT_WEB_PORT', 4280), azuriteLocation: process.env.FOREACT_AZURITE_DIR ?? join(root, '.azurite') });
   const shutdown = (): void => {
     console.log('\nforeact: stopping…');
     void stack.stop().then(() => process.exit(0));
