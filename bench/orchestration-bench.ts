@@ -14,7 +14,6 @@ import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
 import { emptyStore } from '../core/domain/stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
-import { loadDispatchConfig } from '../core/dispatch-config.js';
 import { formatIsoDay, type SeriesHistory } from '../k8s-training/engine/index.js';
 import { configureOrchestrationDeps } from '../orchestrations/deps.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
@@ -67,7 +66,7 @@ async function main(): Promise<void> {
   const dispatcher = new LocalDispatcher({ workers: WORKERS });
   // As deps.ts does for the local backend: the trainer is loaded before the first request.
   dispatcher.warm();
-  configureOrchestrationDeps({ config: loadDispatchConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2) }), dispatcher, scaler: undefined, storage });
+  configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2) }).dispatch, dispatcher, scaler: undefined, storage });
   const modules = ['functions/refresh-store.js', 'orchestrations/store-training.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The one place the app reads its settings. Everything else receives a typed `AppConfig`, so a missing or
- * malformed setting fails at start-up with the setting's name instead of deep inside a run.
+ * The one place the app reads its settings: storage, forecasting, table/container names, the API, the
+ * orchestrations' training dispatch and test hooks. Everything else receives a typed `AppConfig` (from
+ * `getConfig()` at runtime, `loadConfig(env)` in tests), so a missing or malformed setting fails at
+ * start-up with the setting's name instead of deep inside a run.
  */
 
 /** Azurite's public development account (documented by Microsoft; not a secret). */
@@ -51,6 +53,50 @@ export interface ContainerNames {
   rejected: string;
 }
 
+export interface ApiConfig {
+  /** Table of the region assignments (`foreact admin`); not created at start-up, the repository creates it on first use. */
+  accessTable: string;
+  /** Refresh rate limit per user (token bucket, per instance). */
+  refreshBurst: number;
+  refreshPerMinute: number;
+  /** How long a store's pointer row is cached per instance; 0 disables. */
+  pointerCacheMs: number;
+}
+
+export interface DispatchConfig {
+  backend: 'local' | 'aks';
+  /** Sub-orchestrations (and so Jobs) running at once in the morning run. */
+  morningConcurrency: number;
+  refreshDeadlineSeconds: number;
+  /** A morning-run store whose job has not finished after this is failed (kept stale). */
+  trainingTimeoutSeconds: number;
+  pollSeconds: number;
+  local: { workers: number; trainerModule: string | undefined };
+  aks: {
+    /** Required (checked at load) when `backend` is `aks`. */
+    subscriptionId: string | undefined;
+    resourceGroup: string | undefined;
+    cluster: string | undefined;
+    pool: string;
+    namespace: string;
+    image: string | undefined;
+    serviceAccount: string;
+    workloadClientId: string | undefined;
+    poolMin: number;
+    poolMax: number;
+    podsPerNode: number;
+    /** Seconds the morning run may take on the training pool; sizes the pool with the seconds per store. */
+    windowSeconds: number;
+    requestTimeoutMs: number;
+    /** Optional ARM endpoint override (sovereign clouds; a fake ARM server in tests). */
+    armEndpoint: string | undefined;
+    /** The app's settings a trainer pod needs (see `trainerEnv`), copied into every Job spec. */
+    trainerEnv: Record<string, string>;
+  };
+  /** Used until a morning run has measured it. */
+  secondsPerStore: number;
+}
+
 export interface AppConfig {
   storage: StorageConfig;
   forecast: {
@@ -65,6 +111,13 @@ export interface AppConfig {
   runs: { retentionDays: number };
   tables: TableNames;
   containers: ContainerNames;
+  api: ApiConfig;
+  dispatch: DispatchConfig;
+  /** Test/drill hooks; never set in production. */
+  testHooks: {
+    /** Fault injection: the trainer pauses this long between writing forecasts and the pointer switch (0 = off). */
+    trainerHoldBeforeSwitchMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -102,32 +155,88 @@ function numberSetting(fallback: number, min: number, max: number) {
     .pipe(z.number().min(min).max(max));
 }
 
-function named(schema: z.ZodString, fallback: string) {
+/** Trimmed text; empty counts as unset. */
+function text(fallback?: string) {
   return z
     .string()
     .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
-    .pipe(schema);
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()));
 }
 
+function named(schema: z.ZodString, fallback: string) {
+  return text(fallback).pipe(schema);
+}
+
+/** Lenient number for test hooks: anything not a positive number means "off" (0). */
+const hookMs = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const ms = Number(v ?? '');
+    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+  });
+
+const AKS_REQUIRED = ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP', 'FOREACT_AKS_CLUSTER', 'FOREACT_AKS_IMAGE'] as const;
+
 /**
- * Settings other than storage, keyed by the app-setting name. Colleagues add their sections here (or
- * `.extend()` it) so the whole app is validated in one pass.
+ * Every setting other than storage, keyed by the app-setting name, validated in one pass. Add a setting
+ * here and map it into `AppConfig` in `loadConfig`; nothing else reads the environment.
  */
-export const settingsSchema = z.object({
-  FOREACT_HORIZON_DAYS: intSetting(28, 1, 730),
-  FOREACT_BACKTEST_FOLDS: intSetting(3, 0, 10),
-  FOREACT_CHAMPION_TOLERANCE: numberSetting(0, 0, 1),
-  FOREACT_RUN_RETENTION_DAYS: intSetting(14, 1, 3650),
-  FOREACT_TABLE_FORECASTS: named(tableName, 'forecasts'),
-  FOREACT_TABLE_RUNS: named(tableName, 'runs'),
-  FOREACT_TABLE_MODELS: named(tableName, 'models'),
-  FOREACT_TABLE_STORES: named(tableName, 'stores'),
-  FOREACT_TABLE_INGESTIONS: named(tableName, 'ingestions'),
-  FOREACT_CONTAINER_SALES: named(containerName, 'sales'),
-  FOREACT_CONTAINER_MODELS: named(containerName, 'models'),
-  FOREACT_CONTAINER_REJECTED: named(containerName, 'rejected'),
-});
+export const settingsSchema = z
+  .object({
+    // Forecasting and runs.
+    FOREACT_HORIZON_DAYS: intSetting(28, 1, 730),
+    FOREACT_BACKTEST_FOLDS: intSetting(3, 0, 10),
+    FOREACT_CHAMPION_TOLERANCE: numberSetting(0, 0, 1),
+    FOREACT_RUN_RETENTION_DAYS: intSetting(14, 1, 3650),
+    // Storage names.
+    FOREACT_TABLE_FORECASTS: named(tableName, 'forecasts'),
+    FOREACT_TABLE_RUNS: named(tableName, 'runs'),
+    FOREACT_TABLE_MODELS: named(tableName, 'models'),
+    FOREACT_TABLE_STORES: named(tableName, 'stores'),
+    FOREACT_TABLE_INGESTIONS: named(tableName, 'ingestions'),
+    FOREACT_CONTAINER_SALES: named(containerName, 'sales'),
+    FOREACT_CONTAINER_MODELS: named(containerName, 'models'),
+    FOREACT_CONTAINER_REJECTED: named(containerName, 'rejected'),
+    // API.
+    FOREACT_TABLE_ACCESS: named(tableName, 'access'),
+    FOREACT_REFRESH_BURST: intSetting(5, 1, 1000),
+    FOREACT_REFRESH_PER_MINUTE: numberSetting(5, 0.01, 10_000),
+    FOREACT_API_POINTER_CACHE_MS: intSetting(2_000, 0, 60_000),
+    // Orchestrations and training dispatch.
+    FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
+    FOREACT_MORNING_CONCURRENCY: intSetting(50, 1, 10_000),
+    FOREACT_REFRESH_DEADLINE_SECONDS: intSetting(240, 10, 3600),
+    FOREACT_TRAINING_TIMEOUT_SECONDS: intSetting(1800, 10, 86_400),
+    FOREACT_POLL_SECONDS: numberSetting(5, 0.05, 600),
+    FOREACT_LOCAL_WORKERS: intSetting(0, 0, 256),
+    FOREACT_LOCAL_TRAINER_MODULE: text(),
+    FOREACT_AKS_SUBSCRIPTION_ID: text(),
+    FOREACT_AKS_RESOURCE_GROUP: text(),
+    FOREACT_AKS_CLUSTER: text(),
+    FOREACT_AKS_POOL: named(z.string(), 'training'),
+    FOREACT_AKS_NAMESPACE: named(z.string(), 'foreact'),
+    FOREACT_AKS_IMAGE: text(),
+    FOREACT_AKS_SERVICE_ACCOUNT: named(z.string(), 'foreact-trainer'),
+    FOREACT_AKS_WORKLOAD_CLIENT_ID: text(),
+    FOREACT_AKS_POOL_MIN: intSetting(0, 0, 1000),
+    FOREACT_AKS_POOL_MAX: intSetting(20, 1, 1000),
+    FOREACT_AKS_PODS_PER_NODE: intSetting(4, 1, 250),
+    FOREACT_AKS_WINDOW_SECONDS: intSetting(1800, 60, 86_400),
+    FOREACT_SECONDS_PER_STORE: numberSetting(5, 0.01, 3600),
+    FOREACT_K8S_REQUEST_TIMEOUT_MS: intSetting(15_000, 100, 600_000),
+    FOREACT_ARM_ENDPOINT: text(),
+    // Test/drill hooks.
+    FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: hookMs,
+  })
+  .superRefine((s, ctx) => {
+    if (s.FOREACT_DISPATCH === 'aks') {
+      for (const name of AKS_REQUIRED) {
+        if (s[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FOREACT_DISPATCH=aks' });
+      }
+    }
+    if (s.FOREACT_AKS_POOL_MIN > s.FOREACT_AKS_POOL_MAX) ctx.addIssue({ code: 'custom', path: ['FOREACT_AKS_POOL_MIN'], message: 'must not exceed FOREACT_AKS_POOL_MAX' });
+  });
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -159,14 +268,32 @@ function storageFrom(env: Env): StorageConfig {
   return { kind: 'connectionString', connectionString: LOCAL_AZURITE_CONNECTION_STRING, source: 'local-azurite-default' };
 }
 
-/** Reads and validates the settings; throws a `ConfigError` naming the first bad setting. */
+/**
+ * The settings a trainer pod needs, copied from the app's: storage endpoints (identity-based — a
+ * connection string with a key is never copied into a Job spec) and the forecast/table/container names,
+ * so the pod and the app agree on where things are.
+ */
+export function trainerEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (/^AzureWebJobsStorage__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Reads and validates the settings from `env` (pure: tests pass plain objects); throws a `ConfigError`
+ * naming the first bad setting. Runtime code calls `getConfig()`, which reads `process.env` once.
+ */
 export function loadConfig(env: Env = process.env): AppConfig {
   const storage = storageFrom(env);
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const setting = String(issue.path[0] ?? '(unknown)');
-    throw new ConfigError(setting, `${issue.message} (got "${env[setting] ?? ''}")`);
+    // Cross-field rules name what is missing or in conflict; a bad value is quoted.
+    throw new ConfigError(setting, issue.code === 'custom' ? issue.message : `${issue.message} (got "${env[setting] ?? ''}")`);
   }
   const s = parsed.data;
   return {
@@ -181,12 +308,45 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ingestions: s.FOREACT_TABLE_INGESTIONS,
     },
     containers: { sales: s.FOREACT_CONTAINER_SALES, models: s.FOREACT_CONTAINER_MODELS, uploads: 'uploads', rejected: s.FOREACT_CONTAINER_REJECTED },
+    api: {
+      accessTable: s.FOREACT_TABLE_ACCESS,
+      refreshBurst: s.FOREACT_REFRESH_BURST,
+      refreshPerMinute: s.FOREACT_REFRESH_PER_MINUTE,
+      pointerCacheMs: s.FOREACT_API_POINTER_CACHE_MS,
+    },
+    dispatch: {
+      backend: s.FOREACT_DISPATCH,
+      morningConcurrency: s.FOREACT_MORNING_CONCURRENCY,
+      refreshDeadlineSeconds: s.FOREACT_REFRESH_DEADLINE_SECONDS,
+      trainingTimeoutSeconds: s.FOREACT_TRAINING_TIMEOUT_SECONDS,
+      pollSeconds: s.FOREACT_POLL_SECONDS,
+      local: { workers: s.FOREACT_LOCAL_WORKERS, trainerModule: s.FOREACT_LOCAL_TRAINER_MODULE },
+      aks: {
+        subscriptionId: s.FOREACT_AKS_SUBSCRIPTION_ID,
+        resourceGroup: s.FOREACT_AKS_RESOURCE_GROUP,
+        cluster: s.FOREACT_AKS_CLUSTER,
+        pool: s.FOREACT_AKS_POOL,
+        namespace: s.FOREACT_AKS_NAMESPACE,
+        image: s.FOREACT_AKS_IMAGE,
+        serviceAccount: s.FOREACT_AKS_SERVICE_ACCOUNT,
+        workloadClientId: s.FOREACT_AKS_WORKLOAD_CLIENT_ID,
+        poolMin: s.FOREACT_AKS_POOL_MIN,
+        poolMax: s.FOREACT_AKS_POOL_MAX,
+        podsPerNode: s.FOREACT_AKS_PODS_PER_NODE,
+        windowSeconds: s.FOREACT_AKS_WINDOW_SECONDS,
+        requestTimeoutMs: s.FOREACT_K8S_REQUEST_TIMEOUT_MS,
+        armEndpoint: s.FOREACT_ARM_ENDPOINT,
+        trainerEnv: trainerEnv(env),
+      },
+      secondsPerStore: s.FOREACT_SECONDS_PER_STORE,
+    },
+    testHooks: { trainerHoldBeforeSwitchMs: s.FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS },
   };
 }
 
 let cached: AppConfig | undefined;
 
-/** The process's config, read once: function handlers call this on every invocation. */
+/** The process's config, read from `process.env` once (memoised): runtime code calls this, never `process.env`. */
 export function getConfig(): AppConfig {
   cached ??= loadConfig();
   return cached;

@@ -15,12 +15,10 @@ import { systemClock } from '../core/ports/index.js';
 
 const USAGE = 'usage: node dist/k8s-training/trainer.js --store <id> --run <runId> [--trigger morning|refresh|ingest|manual]';
 
-/** Fault injection for tests and drills: pause after writing forecasts, before the pointer switch. */
-const HOLD_SETTING = 'FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS';
-
-function holdBeforeSwitch(env: NodeJS.ProcessEnv): (() => Promise<void>) | undefined {
-  const ms = Number(env[HOLD_SETTING] ?? '');
-  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+/** Fault injection for tests and drills (`FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS`): pause after writing forecasts, before the pointer switch. */
+function holdBeforeSwitch(config: AppConfig): (() => Promise<void>) | undefined {
+  const ms = config.testHooks.trainerHoldBeforeSwitchMs;
+  if (ms <= 0) return undefined;
   return () => new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -28,9 +26,9 @@ function holdBeforeSwitch(env: NodeJS.ProcessEnv): (() => Promise<void>) | undef
  * In-process entry point (worker-thread backend): trains and publishes one store with the process's
  * configuration. Throws on failure, after recording it.
  */
-export async function trainAndPublishStore(request: TrainStoreRequest, config: AppConfig = getConfig(), env: NodeJS.ProcessEnv = process.env): Promise<TrainStoreOutcome> {
+export async function trainAndPublishStore(request: TrainStoreRequest, config: AppConfig = getConfig()): Promise<TrainStoreOutcome> {
   const storage = await openStorage(config);
-  const beforeSwitch = holdBeforeSwitch(env);
+  const beforeSwitch = holdBeforeSwitch(config);
   return trainAndPublish(
     { ...storage, clock: systemClock },
     { horizonDays: config.forecast.horizonDays, backtestFolds: config.forecast.backtestFolds, championTolerance: config.forecast.championTolerance },
@@ -39,10 +37,11 @@ export async function trainAndPublishStore(request: TrainStoreRequest, config: A
   );
 }
 
-function parse(argv: readonly string[]): TrainStoreRequest {
+/** The request comes from the command line; the Job spec also sets the trigger as `FOREACT_RUN_TRIGGER` (a per-Job value, not an app setting). */
+function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainStoreRequest {
   const { values } = parseArgs({ args: [...argv], options: { store: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' } }, strict: true });
   if (!values.store || !values.run) throw new TypeError(`--store and --run are required\n${USAGE}`);
-  const trigger = (values.trigger ?? process.env.FOREACT_RUN_TRIGGER ?? 'manual') as RunTrigger;
+  const trigger = (values.trigger ?? env.FOREACT_RUN_TRIGGER ?? 'manual') as RunTrigger;
   if (!RUN_TRIGGERS.includes(trigger)) throw new TypeError(`--trigger must be one of ${RUN_TRIGGERS.join(', ')}`);
   return { store: values.store, runId: values.run, trigger };
 }
@@ -51,7 +50,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let request: TrainStoreRequest;
   let config: AppConfig;
   try {
-    request = parse(argv);
+    request = parse(argv, env);
     config = loadConfig(env);
   } catch (error) {
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
@@ -70,7 +69,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   process.once('SIGTERM', onTerm);
   try {
-    const outcome = await trainAndPublishStore(request, config, env);
+    const outcome = await trainAndPublishStore(request, config);
     log(`published ${outcome.items} item forecasts from model ${outcome.servedVersion} (${outcome.decision.reason}) in ${outcome.durationMs} ms${outcome.switched ? '' : '; a run on newer history was already current'}`);
     return 0;
   } catch (error) {

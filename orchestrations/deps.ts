@@ -2,12 +2,11 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { Clock, StoragePorts } from '../core/ports/index.js';
 import { systemClock } from '../core/ports/index.js';
 import type { PoolScaler, TrainingDispatcher } from '../core/ports/training-dispatcher.js';
-import { getDispatchConfig, type DispatchConfig } from '../core/dispatch-config.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { AksDispatcher } from '../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-cluster.js';
 import { openStorage } from '../core/adapters/azure/index.js';
-import { getConfig } from '../core/config.js';
+import { getConfig, type DispatchConfig } from '../core/config.js';
 
 /**
  * What the activities need, built once per worker process. Tests, the benchmark and `npm start` replace
@@ -42,7 +41,7 @@ export function orchestrationDeps(): Promise<OrchestrationDeps> {
 }
 
 async function build(): Promise<OrchestrationDeps> {
-  const config = overrides.config ?? getDispatchConfig();
+  const config = overrides.config ?? getConfig().dispatch;
   const storage = overrides.storage ?? (await defaultStorage());
   let dispatcher = overrides.dispatcher;
   let scaler = 'scaler' in overrides ? overrides.scaler : undefined;
@@ -56,7 +55,7 @@ async function build(): Promise<OrchestrationDeps> {
       serviceAccount: config.aks.serviceAccount,
       pool: config.aks.pool,
       requestTimeoutMs: config.aks.requestTimeoutMs,
-      env: trainerEnv(process.env),
+      env: config.aks.trainerEnv,
       ...(config.aks.workloadClientId ? { workloadClientId: config.aks.workloadClientId } : {}),
     });
     if (!('scaler' in overrides)) scaler = new AksPoolScaler({ ...cluster, pool: config.aks.pool, minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
@@ -67,20 +66,6 @@ async function build(): Promise<OrchestrationDeps> {
     dispatcher = local;
   }
   return { config, dispatcher, scaler, storage, clock: overrides.clock ?? systemClock };
-}
-
-/**
- * The settings a trainer pod needs, copied from the app's: storage endpoints (identity-based — a
- * connection string with a key is never copied into a Job spec) and the forecast/table/container names,
- * so the pod and the app agree on where things are.
- */
-export function trainerEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) continue;
-    if (/^AzureWebJobsStorage__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
-  }
-  return out;
 }
 
 /** Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured. */

@@ -18,8 +18,7 @@ function regionList(text: string): string[] {
 
 function openAccess(): AccessRepository {
   const config = loadConfig();
-  const table = process.env.FOREACT_TABLE_ACCESS?.trim() || 'access';
-  return new TableAccessRepository(createStorageClients(config.storage).table(table));
+  return new TableAccessRepository(createStorageClients(config.storage).table(config.api.accessTable));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createStorageClients } from '../../core/adapters/azure/index.js';
-import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, loadConfig } from '../../core/config.js';
+import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, getConfig, loadConfig, resetConfigCache, trainerEnv } from '../../core/config.js';
 
 describe('loadConfig', () => {
   test('defaults: local Azurite on its classic ports, 28-day horizon, standard names', () => {
@@ -48,5 +48,104 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(message);
     }
     expect(loadConfig({ FOREACT_HORIZON_DAYS: ' 90 ', FOREACT_TABLE_RUNS: 'runs2' })).toMatchObject({ forecast: { horizonDays: 90 }, tables: { runs: 'runs2' } });
+  });
+
+  const AKS = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1' };
+
+  test('api section: defaults, overrides, a bad value names the setting', () => {
+    expect(loadConfig({}).api).toEqual({ accessTable: 'access', refreshBurst: 5, refreshPerMinute: 5, pointerCacheMs: 2000 });
+    expect(loadConfig({ FOREACT_TABLE_ACCESS: ' access2 ', FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '0.5', FOREACT_API_POINTER_CACHE_MS: '0' }).api).toEqual({ accessTable: 'access2', refreshBurst: 4, refreshPerMinute: 0.5, pointerCacheMs: 0 });
+    // The access table is the API's own: not among the tables created at start-up.
+    expect(Object.values(loadConfig({}).tables)).not.toContain('access');
+    for (const [env, message] of [
+      [{ FOREACT_TABLE_ACCESS: 'acc-ess' }, /^configuration: FOREACT_TABLE_ACCESS: .*\(got "acc-ess"\)/],
+      [{ FOREACT_REFRESH_BURST: '0' }, /FOREACT_REFRESH_BURST/],
+      [{ FOREACT_REFRESH_PER_MINUTE: 'fast' }, /FOREACT_REFRESH_PER_MINUTE.*non-negative number/],
+      [{ FOREACT_API_POINTER_CACHE_MS: '60001' }, /FOREACT_API_POINTER_CACHE_MS/],
+    ] as const) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    }
+  });
+
+  test('dispatch section: defaults are the local backend; a bad value names the setting', () => {
+    const { dispatch } = loadConfig({});
+    expect(dispatch).toEqual({
+      backend: 'local',
+      morningConcurrency: 50,
+      refreshDeadlineSeconds: 240,
+      trainingTimeoutSeconds: 1800,
+      pollSeconds: 5,
+      local: { workers: 0, trainerModule: undefined },
+      aks: {
+        subscriptionId: undefined,
+        resourceGroup: undefined,
+        cluster: undefined,
+        pool: 'training',
+        namespace: 'foreact',
+        image: undefined,
+        serviceAccount: 'foreact-trainer',
+        workloadClientId: undefined,
+        poolMin: 0,
+        poolMax: 20,
+        podsPerNode: 4,
+        windowSeconds: 1800,
+        requestTimeoutMs: 15_000,
+        armEndpoint: undefined,
+        trainerEnv: {},
+      },
+      secondsPerStore: 5,
+    });
+    expect(loadConfig({ FOREACT_POLL_SECONDS: '0.2', FOREACT_MORNING_CONCURRENCY: ' 8 ', FOREACT_AKS_POOL: '' }).dispatch).toMatchObject({ pollSeconds: 0.2, morningConcurrency: 8, aks: { pool: 'training' } });
+    for (const [env, message] of [
+      [{ FOREACT_DISPATCH: 'k8s' }, /FOREACT_DISPATCH/],
+      [{ FOREACT_MORNING_CONCURRENCY: 'many' }, /FOREACT_MORNING_CONCURRENCY.*whole number/],
+      [{ FOREACT_REFRESH_DEADLINE_SECONDS: '5' }, /FOREACT_REFRESH_DEADLINE_SECONDS/],
+      [{ FOREACT_POLL_SECONDS: '0.01' }, /FOREACT_POLL_SECONDS/],
+      [{ FOREACT_AKS_POOL_MIN: '5', FOREACT_AKS_POOL_MAX: '2' }, /^configuration: FOREACT_AKS_POOL_MIN: must not exceed FOREACT_AKS_POOL_MAX$/],
+    ] as const) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    }
+  });
+
+  test('dispatch section: FOREACT_DISPATCH=aks requires the cluster settings, and only then', () => {
+    expect(loadConfig(AKS).dispatch).toMatchObject({ backend: 'aks', aks: { subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', image: 'acr.example/trainer:1', pool: 'training' } });
+    for (const missing of ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP', 'FOREACT_AKS_CLUSTER', 'FOREACT_AKS_IMAGE'] as const) {
+      const env: Record<string, string> = { ...AKS, [missing]: ' ' };
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^configuration: ${missing}: is required when FOREACT_DISPATCH=aks$`));
+    }
+    // The local backend ignores them.
+    expect(loadConfig({ FOREACT_DISPATCH: 'local' }).dispatch.aks.image).toBeUndefined();
+  });
+
+  test('trainer pods get the storage endpoints and names, never a connection string', () => {
+    const env = { ...AKS, AzureWebJobsStorage__accountName: 'foreactprod', AzureWebJobsStorage__clientId: 'abc', FOREACT_HORIZON_DAYS: '14', FOREACT_TABLE_RUNS: 'runs2', FOREACT_TABLE_ACCESS: 'access2', FOREACT_CONTAINER_SALES: 'sales2', FOREACT_POLL_SECONDS: '1' };
+    const expected = { AzureWebJobsStorage__accountName: 'foreactprod', FOREACT_HORIZON_DAYS: '14', FOREACT_TABLE_RUNS: 'runs2', FOREACT_TABLE_ACCESS: 'access2', FOREACT_CONTAINER_SALES: 'sales2' };
+    expect(loadConfig(env).dispatch.aks.trainerEnv).toEqual(expected);
+    expect(trainerEnv({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...expected })).toEqual(expected);
+  });
+
+  test('test hooks: the trainer hold is off unless a positive number of milliseconds', () => {
+    expect(loadConfig({}).testHooks).toEqual({ trainerHoldBeforeSwitchMs: 0 });
+    expect(loadConfig({ FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '30000' }).testHooks.trainerHoldBeforeSwitchMs).toBe(30_000);
+    for (const off of ['', '-5', 'soon']) expect(loadConfig({ FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: off }).testHooks.trainerHoldBeforeSwitchMs).toBe(0);
+  });
+
+  test('getConfig reads process.env once per process', () => {
+    const saved = process.env.FOREACT_HORIZON_DAYS;
+    try {
+      process.env.FOREACT_HORIZON_DAYS = '21';
+      resetConfigCache();
+      const first = getConfig();
+      expect(first.forecast.horizonDays).toBe(21);
+      process.env.FOREACT_HORIZON_DAYS = '35';
+      expect(getConfig()).toBe(first);
+    } finally {
+      if (saved === undefined) delete process.env.FOREACT_HORIZON_DAYS;
+      else process.env.FOREACT_HORIZON_DAYS = saved;
+      resetConfigCache();
+    }
   });
 });

@@ -6,7 +6,6 @@ import { fakeCredential, startFakeArm, type FakeArm } from '../support/fake-arm.
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, jobName } from '../../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
-import { loadDispatchConfig } from '../../core/dispatch-config.js';
 import { trainAndPublishStore } from '../../k8s-training/trainer.js';
 import { loadConfig } from '../../core/config.js';
 import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
@@ -32,7 +31,7 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     k8s.failStore('bad');
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
-    const config = loadDispatchConfig(env);
+    const config = loadConfig(env).dispatch;
     const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
     const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: config.aks.namespace, image: config.aks.image!, serviceAccount: config.aks.serviceAccount, pool: config.aks.pool, requestTimeoutMs: config.aks.requestTimeoutMs, env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } });
     const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });

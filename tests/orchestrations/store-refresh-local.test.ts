@@ -4,7 +4,7 @@ import { startLocalHost, type LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
-import { loadDispatchConfig } from '../../core/dispatch-config.js';
+import { loadConfig } from '../../core/config.js';
 import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import { refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
@@ -40,7 +40,7 @@ describe('store refresh through the local (worker-thread) backend', () => {
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['r1', 'r2']);
     dispatcher = new LocalDispatcher({ workers: 2, trainerModule: TRAINER });
-    configureOrchestrationDeps({ config: loadDispatchConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }), dispatcher, scaler: undefined, storage });
+    configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }).dispatch, dispatcher, scaler: undefined, storage });
     host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: APP_MODULES, enableTimers: false });
   });
 
@@ -77,7 +77,7 @@ describe('store refresh through the local (worker-thread) backend', () => {
     expect((await watch(host, refreshInstanceId('r2'), 'refresh-r2-1', 60_000)).final?.runtimeStatus).toBe('Completed');
 
     const slow = new LocalDispatcher({ workers: 1, trainerModule: TRAINER, env: { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '30000' } });
-    configureOrchestrationDeps({ config: loadDispatchConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }), dispatcher: slow, scaler: undefined, storage });
+    configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }).dispatch, dispatcher: slow, scaler: undefined, storage });
     try {
       await host.durable.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId('r2'), input: { store: 'r2', runId: 'refresh-r2-2' } });
       const { final } = await watch(host, refreshInstanceId('r2'), 'refresh-r2-2', 60_000);

@@ -1,12 +1,14 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { getConfig, type AppConfig } from '../../config.js';
 import { requirePrincipal, type Principal } from '../../domain/api-access.js';
 import { ApiError, errorBody } from '../../domain/api-errors.js';
 import { TokenBucketLimiter } from '../../domain/api-rate-limit.js';
 import { historyTotals, type ApiDeps } from '../../domain/api-service.js';
+import { parseQuery } from '../../domain/api-queries.js';
 import type { InstanceSnapshot } from '../../domain/api-runs.js';
+import { negotiate } from '../../domain/api-views.js';
 import type { ForecastRow, StoreState } from '../../domain/model.js';
 import { systemClock, type ForecastRepository, type StoreCatalog } from '../../ports/index.js';
 import { TableAccessRepository } from './api-access-table.js';
@@ -16,17 +18,6 @@ import { openStorage, type AzureStorage } from './index.js';
 /** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
 
 export const API_VERSION = '1.0.0';
-
-const apiSettings = z.object({
-  FOREACT_TABLE_ACCESS: z
-    .string()
-    .optional()
-    .transform((v) => (v === undefined || v.trim() === '' ? 'access' : v.trim()))
-    .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3–63 letters/digits, starting with a letter')),
-  FOREACT_REFRESH_BURST: z.coerce.number().int().min(1).max(1000).default(5),
-  FOREACT_REFRESH_PER_MINUTE: z.coerce.number().min(0.01).max(10_000).default(5),
-  FOREACT_API_POINTER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
-});
 
 /**
  * Store rows (the current-run pointers) cached for a short time per instance, one read in flight per store.
@@ -106,13 +97,11 @@ let opened: { config: AppConfig; ctx: Promise<ApiContext> } | undefined;
 export function apiContext(): Promise<ApiContext> {
   const config = getConfig();
   if (opened?.config === config) return opened.ctx;
-  const settings = apiSettings.safeParse(process.env);
-  if (!settings.success) throw new Error(`configuration: ${String(settings.error.issues[0]?.path[0])}: ${settings.error.issues[0]?.message}`);
   const ctx = openStorage(config).then((storage): ApiContext => {
-    const access = new TableAccessRepository(storage.clients.table(settings.data.FOREACT_TABLE_ACCESS));
+    const access = new TableAccessRepository(storage.clients.table(config.api.accessTable));
     const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
     const deps: ApiDeps = {
-      stores: new CachedStoreReads(storage.stores, settings.data.FOREACT_API_POINTER_CACHE_MS),
+      stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
       forecasts: new CachedRunReads(storage.forecasts),
       access,
       historyTotals: (blob) => {
@@ -128,7 +117,7 @@ export function apiContext(): Promise<ApiContext> {
       backtestFolds: config.forecast.backtestFolds,
       clock: systemClock,
     };
-    return { deps, storage, access, config, limiter: new TokenBucketLimiter(settings.data.FOREACT_REFRESH_BURST, settings.data.FOREACT_REFRESH_PER_MINUTE) };
+    return { deps, storage, access, config, limiter: new TokenBucketLimiter(config.api.refreshBurst, config.api.refreshPerMinute) };
   });
   ctx.catch(() => {
     if (opened?.ctx === ctx) opened = undefined;
@@ -143,6 +132,29 @@ export function principalOf(request: HttpRequest): Principal {
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
   return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
+}
+
+/**
+ * The start every JSON-or-CSV read endpoint shares, in this order: the caller (401), the format from
+ * `Accept` (406), the query (400), then the API's deps.
+ */
+export async function readRequest<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<{ principal: Principal; format: 'json' | 'csv'; query: z.output<S>; deps: ApiDeps }> {
+  const principal = principalOf(request);
+  const format = negotiate(request.headers.get('accept'));
+  if (format === undefined) throw new ApiError(406, 'not_acceptable', 'This endpoint answers application/json or text/csv.');
+  const query = parseQuery(schema, new URL(request.url).searchParams.entries());
+  const { deps } = await apiContext();
+  return { principal, format, query, deps };
+}
+
+/** The `X-Foreact-Runs` header: the run each store's answer came from (`store=runId`, comma-separated). */
+export function runsHeader(stores: readonly { store: string; runId: string | null }[]): string {
+  return stores.map((s) => `${s.store}=${s.runId ?? ''}`).join(',');
+}
+
+/** A CSV answer (never cached), with the runs header and, when given, a download file name. */
+export function csv(body: string, runs: string, filename?: string): HttpResponseInit {
+  return { status: 200, body, headers: { 'content-type': 'text/csv; charset=utf-8', 'x-foreact-runs': runs, 'cache-control': 'no-store', ...(filename ? { 'content-disposition': `attachment; filename="${filename}"` } : {}) } };
 }
 
 function isUnavailable(error: unknown): boolean {
