@@ -135,7 +135,7 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   const csv = sampleSalesCsv(isoToday(-1));
   const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock: systemClock });
   log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
-  const access = new TableAccessRepository(storage.clients.table(process.env.FOREACT_TABLE_ACCESS?.trim() || 'access'));
+  const access = new TableAccessRepository(storage.clients.table(config.api.accessTable));
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
   await access.setUserRegions('pat.north@contoso.example', ['north']);
   await access.setUserRegions('sam.south@contoso.example', ['south']);
