@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { csv, json, readRequest, runsHeader, withErrors } from '../core/adapters/azure/api-http.js';
+import { csv, jsonText, readRequest, runsHeader, withErrors } from '../core/adapters/azure/api-http.js';
 import { forecastQuery } from '../core/domain/api-queries.js';
-import { getForecasts as readForecasts } from '../core/domain/api-service.js';
+import { forecastsJson, getForecasts as readForecasts } from '../core/domain/api-service.js';
 import { forecastsCsv } from '../core/domain/api-views.js';
 
 /** GET /api/forecasts?stores=&items=&from=&to=&historyDays= — JSON, or CSV with `Accept: text/csv`. */
@@ -10,7 +10,7 @@ export async function getForecasts(request: HttpRequest): Promise<HttpResponseIn
   const result = await readForecasts(deps, principal, format === 'csv' ? { ...query, historyDays: 0 } : query);
   const runs = runsHeader(result.stores);
   if (format === 'csv') return csv(forecastsCsv(result.stores), runs, 'forecasts.csv');
-  return json(200, { from: result.from, to: result.to, stores: result.stores.map(({ runId: _runId, ...rest }) => rest) }, { 'x-foreact-runs': runs });
+  return jsonText(200, forecastsJson(result), { 'x-foreact-runs': runs });
 }
 
 app.http('get-forecasts', { route: 'forecasts', methods: ['GET'], authLevel: 'anonymous', handler: withErrors(getForecasts) });

@@ -134,6 +134,11 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
 }
 
+/** A JSON answer already serialised (hot read paths reuse cached fragments instead of re-stringifying). */
+export function jsonText(status: number, body: string | Uint8Array, headers: Record<string, string> = {}): HttpResponseInit {
+  return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
+}
+
 /**
  * The start every JSON-or-CSV read endpoint shares, in this order: the caller (401), the format from
  * `Accept` (406), the query (400), then the API's deps.
