@@ -27,5 +27,8 @@ export async function ingestSales(blob: unknown, context: InvocationContext): Pr
 app.storageBlob('ingest-sales', {
   path: 'uploads/{name}',
   connection: 'AzureWebJobsStorage',
+  // Flex Consumption has no polling blob trigger: uploads arrive as Event Grid notifications (bicep creates
+  // the system topic and subscription). The local host watches the container itself either way.
+  source: 'EventGrid',
   handler: ingestSales,
 });
