@@ -17,11 +17,11 @@ export interface OrchestrationDeps {
   dispatcher: TrainingDispatcher;
   /** Undefined: nothing to scale (local backend). */
   scaler: PoolScaler | undefined;
-  storage: Pick<StoragePorts, 'runs' | 'stores'>;
+  storage: Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'>;
   clock: Clock;
 }
 
-type Overrides = Partial<Omit<OrchestrationDeps, 'storage'>> & { storage?: Pick<StoragePorts, 'runs' | 'stores'> };
+type Overrides = Partial<Omit<OrchestrationDeps, 'storage'>> & { storage?: Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'> };
 
 let overrides: Overrides = {};
 let built: Promise<OrchestrationDeps> | undefined;
@@ -69,6 +69,6 @@ async function build(): Promise<OrchestrationDeps> {
 }
 
 /** Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured. */
-async function defaultStorage(): Promise<Pick<StoragePorts, 'runs' | 'stores'>> {
+async function defaultStorage(): Promise<Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'>> {
   return openStorage(getConfig());
 }

@@ -1,6 +1,8 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
+import { cleanupExpiredRuns, type CleanupResult } from '../core/domain/runs.js';
+import { getConfig } from '../core/config.js';
 import type { PoolSize } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
 import { MORNING_RUN_ORCHESTRATION, morningRunId, STORE_TRAINING_ORCHESTRATION } from './names.js';
@@ -10,6 +12,7 @@ export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
 export const MORNING_SCALE_DOWN_ACTIVITY = 'morning-scale-down';
 export const MORNING_SUMMARY_ACTIVITY = 'morning-summary';
+export const MORNING_CLEANUP_ACTIVITY = 'morning-cleanup';
 
 export interface MorningRunInput {
   /** ISO day the run is for (also in the instance id, so a day runs once). */
@@ -112,6 +115,12 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   };
   context.df.setCustomStatus({ stage: 'summarising', runId });
   yield context.df.callActivityWithRetry(MORNING_SUMMARY_ACTIVITY, retry, summary);
+  try {
+    // Once a day is enough, and the morning run is the one job that runs daily over every store.
+    yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString() });
+  } catch {
+    // Old runs cost storage, not correctness: tomorrow's run tries again.
+  }
   if (scaling && 'previous' in scaling) {
     try {
       yield context.df.callActivityWithRetry(MORNING_SCALE_DOWN_ACTIVITY, retry, scaling.previous);
@@ -156,6 +165,12 @@ export async function scaleDownActivity(previous: PoolSize): Promise<void> {
   await deps.scaler?.restore(previous);
 }
 
+/** Deletes runs older than the retention (never a store's current or previous run). */
+export async function cleanupActivity(input: { now: string }): Promise<CleanupResult> {
+  const deps = await orchestrationDeps();
+  return cleanupExpiredRuns(deps.storage, new Date(input.now), getConfig().runs.retentionDays);
+}
+
 export async function summaryActivity(summary: MorningSummary): Promise<void> {
   const deps = await orchestrationDeps();
   const record: RunRecord = {
@@ -178,4 +193,5 @@ df.app.activity(MORNING_PLAN_ACTIVITY, { handler: planActivity });
 df.app.activity(MORNING_SCALE_UP_ACTIVITY, { handler: scaleUpActivity });
 df.app.activity(MORNING_SCALE_DOWN_ACTIVITY, { handler: scaleDownActivity });
 df.app.activity(MORNING_SUMMARY_ACTIVITY, { handler: summaryActivity });
+df.app.activity(MORNING_CLEANUP_ACTIVITY, { handler: cleanupActivity });
 df.app.orchestration(MORNING_RUN_ORCHESTRATION, morningRunOrchestrator);

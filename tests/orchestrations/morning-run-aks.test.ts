@@ -55,6 +55,11 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     k8s.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 1 });
     k8s.fault({ method: 'GET', path: /\/jobs\/train-/, hangMs: 1500, times: 1 });
 
+    // A run past the retention (14 days) that no store points at any more: the morning run cleans it up.
+    const longAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await storage.runs.put({ runId: 'ancient-1', store: 's1', trigger: 'manual', status: 'succeeded', stage: 'done', progress: 1, stages: [], createdAt: longAgo });
+    await storage.forecasts.writeRun('s1', 'ancient-1', (await storage.forecasts.readRun('bad', 'yesterday-1')).map((row) => ({ ...row, store: 's1', runId: 'ancient-1' })));
+
     await host.fireTimer('morning-timer');
     await host.fireTimer('morning-timer'); // same day: no second instance
     const done = await host.durable.waitForInstance(morningInstanceId(date), 240_000);
@@ -71,6 +76,8 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
       expect(state.stale, s).toBe(false);
       expect((await storage.forecasts.readRun(s, runId)).length, s).toBe(4);
     }
+    expect(await storage.runs.get('ancient-1', 's1')).toBeUndefined();
+    expect(await storage.forecasts.readRun('s1', 'ancient-1')).toEqual([]);
     const bad = (await storage.stores.get('bad'))!.value;
     expect(bad.current?.runId).toBe('yesterday-1');
     expect(bad.stale).toBe(true);
