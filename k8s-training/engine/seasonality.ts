@@ -1,10 +1,15 @@
 import type { CalendarTable } from './calendar.js';
 import type { EpochDay } from './dates.js';
 
-/** Multiplicative weekday (Sunday first) and month-of-year factors, each averaging 1. */
+/**
+ * Multiplicative weekday (Sunday first), month-of-year and day-of-month factors, each averaging 1. The
+ * day-of-month shape is the store's pay-cycle (benefit days early in the month, thin days before payday);
+ * it is optional so artifacts written before it existed still load.
+ */
 export interface SeasonalFactors {
   weekday: number[];
   month: number[];
+  dayOfMonth?: number[];
 }
 
 export const FLAT_FACTORS: SeasonalFactors = { weekday: new Array<number>(7).fill(1), month: new Array<number>(12).fill(1) };
@@ -19,11 +24,13 @@ export interface SeasonalSums {
   weekdayBase: Float64Array;
   monthSales: Float64Array;
   monthBase: Float64Array;
+  domSales: Float64Array;
+  domBase: Float64Array;
   units: number;
 }
 
 export function emptySums(): SeasonalSums {
-  return { weekdaySales: new Float64Array(7), weekdayBase: new Float64Array(7), monthSales: new Float64Array(12), monthBase: new Float64Array(12), units: 0 };
+  return { weekdaySales: new Float64Array(7), weekdayBase: new Float64Array(7), monthSales: new Float64Array(12), monthBase: new Float64Array(12), domSales: new Float64Array(31), domBase: new Float64Array(31), units: 0 };
 }
 
 export function addSums(target: SeasonalSums, source: SeasonalSums): void {
@@ -35,10 +42,16 @@ export function addSums(target: SeasonalSums, source: SeasonalSums): void {
     target.monthSales[m]! += source.monthSales[m]!;
     target.monthBase[m]! += source.monthBase[m]!;
   }
+  for (let d = 0; d < 31; d++) {
+    target.domSales[d]! += source.domSales[d]!;
+    target.domBase[d]! += source.domBase[d]!;
+  }
   target.units += source.units;
 }
 
 const WEEK_HALF = 3;
+// Five whole weeks around a day: long enough to average out a pay cycle's peak, short enough to follow the year.
+const MONTH_HALF = 17;
 // 53 whole weeks, so the yearly moving average carries no weekday imbalance.
 const YEAR_HALF = 185;
 const YEAR_MIN_VALID = 335;
@@ -66,6 +79,16 @@ export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, 
     sums.weekdaySales[d]! += v;
     sums.weekdayBase[d]! += base;
     sums.units += v;
+  }
+  const weekdayShapeForDom = ratios(sums.weekdaySales, sums.weekdayBase, undefined);
+  for (let i = MONTH_HALF; i < length - MONTH_HALF; i++) {
+    const v = y[from + i]!;
+    if (v !== v) continue;
+    if (count[i + MONTH_HALF + 1]! - count[i - MONTH_HALF]! !== 2 * MONTH_HALF + 1) continue;
+    const base = (prefix[i + MONTH_HALF + 1]! - prefix[i - MONTH_HALF]!) / (2 * MONTH_HALF + 1);
+    const d = cal.dayOfMonth[calOffset + i]! - 1;
+    sums.domSales[d]! += v / weekdayShapeForDom[cal.weekday[calOffset + i]!]!;
+    sums.domBase[d]! += base;
   }
   // Months hold different mixes of weekdays (five Saturdays or four), so the month ratio is taken on
   // weekday-adjusted sales; otherwise a pure weekly pattern would leak into the month profile.
@@ -105,6 +128,7 @@ export function factorsFromSums(sums: SeasonalSums, fallback?: SeasonalFactors):
   return {
     weekday: ratios(sums.weekdaySales, sums.weekdayBase, fallback?.weekday),
     month: ratios(sums.monthSales, sums.monthBase, fallback?.month),
+    dayOfMonth: ratios(sums.domSales, sums.domBase, fallback?.dayOfMonth),
   };
 }
 
@@ -112,19 +136,31 @@ export function factorsFromSums(sums: SeasonalSums, fallback?: SeasonalFactors):
  * Blends an item's own factors toward its store's: an item with `units` sold keeps weight
  * units / (units + prior). Thin and new items end up with the store's shape, big items with their own.
  */
-export function shrinkFactors(own: SeasonalSums, pooled: SeasonalFactors, weekdayPrior: number, monthPrior: number): SeasonalFactors {
+export function shrinkFactors(own: SeasonalSums, pooled: SeasonalFactors, weekdayPrior: number, monthPrior: number, dayOfMonthPrior?: number): SeasonalFactors {
   const ownFactors = factorsFromSums(own, pooled);
   const monthUnits = own.monthSales.reduce((a, b) => a + b, 0);
   const wWeight = own.units / (own.units + weekdayPrior);
   const mWeight = monthUnits / (monthUnits + monthPrior);
-  return {
+  const shrunk: SeasonalFactors = {
     weekday: ownFactors.weekday.map((v, d) => wWeight * v + (1 - wWeight) * pooled.weekday[d]!),
     month: ownFactors.month.map((v, m) => mWeight * v + (1 - mWeight) * pooled.month[m]!),
   };
+  if (dayOfMonthPrior !== undefined) {
+    // Only the store as a whole has enough sales per day-of-month; an item takes its store's shape.
+    const domUnits = own.domSales.reduce((a, b) => a + b, 0);
+    const dWeight = domUnits / (domUnits + dayOfMonthPrior);
+    shrunk.dayOfMonth = ownFactors.dayOfMonth!.map((v, d) => dWeight * v + (1 - dWeight) * (pooled.dayOfMonth?.[d] ?? 1));
+  } else if (pooled.dayOfMonth !== undefined) shrunk.dayOfMonth = pooled.dayOfMonth;
+  return shrunk;
 }
 
-/** Multiplicative seasonal index of day `day`. */
-export function seasonalIndex(factors: SeasonalFactors, cal: CalendarTable, day: EpochDay): number {
-  const i = day - cal.firstDay;
-  return factors.weekday[cal.weekday[i]!]! * factors.month[cal.month[i]!]!;
+/** Month-of-year × day-of-month factor at calendar index `c` (everything but the weekday). */
+export function yearShape(factors: Pick<SeasonalFactors, 'month' | 'dayOfMonth'>, cal: CalendarTable, c: number): number {
+  const dom = factors.dayOfMonth;
+  return factors.month[cal.month[c]!]! * (dom === undefined ? 1 : dom[cal.dayOfMonth[c]! - 1]!);
+}
+
+/** Weekday × month × day-of-month factor at calendar index `c`. */
+export function shapeAt(factors: SeasonalFactors, cal: CalendarTable, c: number): number {
+  return factors.weekday[cal.weekday[c]!]! * yearShape(factors, cal, c);
 }

@@ -6,7 +6,7 @@ import { compareKeys, lastDay, type SeriesHistory } from './history.js';
 import { emptyAccuracy, naiveScale, quantileSorted, smapePoint, type AccuracyAccumulator } from './metrics.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName, type FitInput, type StoreSignals } from './models/index.js';
 import { calendarModel } from './models/calendar.js';
-import { FLAT_FACTORS, addSums, emptySums, seasonalSums, shrinkFactors, type SeasonalFactors, type SeasonalSums } from './seasonality.js';
+import { FLAT_FACTORS, addSums, emptySums, seasonalSums, shapeAt, shrinkFactors, type SeasonalFactors, type SeasonalSums } from './seasonality.js';
 
 export interface TrainOptions {
   horizon: number;
@@ -38,6 +38,8 @@ const MAX_BACKTEST_HORIZON = 182;
 const FACTOR_WINDOW = 3 * 365;
 const WEEKDAY_PRIOR_UNITS = 500;
 const MONTH_PRIOR_UNITS = 5000;
+/** A pay-cycle shape needs a store's worth of sales per day of month before it is believed. */
+const DAY_OF_MONTH_PRIOR_UNITS = 20000;
 const LEVEL_WINDOWS = [28, 91, 182, 365];
 const MAX_LOG_GROWTH_PER_DAY = Math.log(1.5) / 365;
 const BUCKET_EDGES = [7, 28, 91, 182];
@@ -121,7 +123,7 @@ function prepareOrigin(data: StoreData, cutoff: EpochDay): Origin {
     addSums(pooledSums, sums);
   });
   // A store of only thin items has no reliable shape either: its shape leans toward flat in the same way.
-  const pooled = shrinkFactors(pooledSums, FLAT_FACTORS, WEEKDAY_PRIOR_UNITS, MONTH_PRIOR_UNITS);
+  const pooled = shrinkFactors(pooledSums, FLAT_FACTORS, WEEKDAY_PRIOR_UNITS, MONTH_PRIOR_UNITS, DAY_OF_MONTH_PRIOR_UNITS);
   const series = trimmed.map((t, k): OriginSeries | undefined => (t === undefined ? undefined : { ...t, shrunk: shrinkFactors(own[k]!, pooled, WEEKDAY_PRIOR_UNITS, MONTH_PRIOR_UNITS) }));
   return {
     cutoff,
@@ -148,7 +150,7 @@ function storeSignals(series: readonly (OriginSeries | undefined)[], cutoff: Epo
           if (v !== v) continue;
           const c = startDay + i - cal.firstDay;
           sales[w]! += v;
-          shape[w]! += pooled.weekday[cal.weekday[c]!]! * pooled.month[cal.month[c]!]!;
+          shape[w]! += shapeAt(pooled, cal, c);
         }
       }
     }

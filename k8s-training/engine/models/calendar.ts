@@ -1,4 +1,4 @@
-import type { SeasonalFactors } from '../seasonality.js';
+import { shapeAt, type SeasonalFactors } from '../seasonality.js';
 import type { FitInput, ModelFamily } from './types.js';
 
 export interface CalendarState {
@@ -22,7 +22,7 @@ export function deseasonalisedLevel(input: FitInput, window: number): { level: n
     if (v !== v) continue;
     const c = startDay + i - cal.firstDay;
     sales += v;
-    shape += factors.weekday[cal.weekday[c]!]! * factors.month[cal.month[c]!]!;
+    shape += shapeAt(factors, cal, c);
     ageSum += y.length - 1 - i;
     n++;
   }
@@ -52,11 +52,10 @@ export const calendarModel: ModelFamily<CalendarState> = {
   },
   predict(state, originDay, horizon, cal) {
     const out = new Float64Array(horizon);
-    const { weekday, month } = state.factors;
     for (let s = 1; s <= horizon; s++) {
       const c = originDay + s - cal.firstDay;
       const growth = Math.exp(state.logGrowthPerDay * (state.levelCentreAge + s));
-      out[s - 1] = state.level * weekday[cal.weekday[c]!]! * month[cal.month[c]!]! * growth;
+      out[s - 1] = state.level * shapeAt(state.factors, cal, c) * growth;
     }
     return out;
   },

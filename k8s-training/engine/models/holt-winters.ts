@@ -1,3 +1,4 @@
+import { shapeAt, yearShape } from '../seasonality.js';
 import type { FitInput, ModelFamily } from './types.js';
 
 export interface HoltWintersState {
@@ -9,8 +10,9 @@ export interface HoltWintersState {
   trend: number;
   /** Weekly seasonal indices by weekday (Sunday first), multiplicative. */
   weekly: number[];
-  /** Month-of-year factors the series was adjusted by before smoothing. */
+  /** Month-of-year (and day-of-month) factors the series was adjusted by before smoothing. */
   month: number[];
+  dayOfMonth?: number[];
 }
 
 const ALPHAS = [0.02, 0.06, 0.15, 0.35];
@@ -45,7 +47,7 @@ function run(input: FitInput, from: number, alpha: number, beta: number, gamma: 
       trend *= phi;
       continue;
     }
-    const x = v / factors.month[cal.month[c]!]!;
+    const x = v / yearShape(factors, cal, c);
     const s = weekly[d]!;
     const err = x - expected * s;
     sse += err * err;
@@ -66,7 +68,7 @@ function initialLevel(input: FitInput, from: number): number {
     if (v !== v) continue;
     const c = startDay + i - cal.firstDay;
     sum += v;
-    shape += factors.weekday[cal.weekday[c]!]! * factors.month[cal.month[c]!]!;
+    shape += shapeAt(factors, cal, c);
   }
   return shape > 0 ? sum / shape : 0;
 }
@@ -89,7 +91,9 @@ export const holtWinters: ModelFamily<HoltWintersState> = {
             if (best === undefined || result.sse < best.sse) best = { ...result, alpha, beta, gamma, phi };
           }
     const b = best!;
-    return { alpha: b.alpha, beta: b.beta, gamma: b.gamma, phi: b.phi, level: b.level, trend: b.trend, weekly: b.weekly, month: input.factors.month.slice() };
+    const state: HoltWintersState = { alpha: b.alpha, beta: b.beta, gamma: b.gamma, phi: b.phi, level: b.level, trend: b.trend, weekly: b.weekly, month: input.factors.month.slice() };
+    if (input.factors.dayOfMonth !== undefined) state.dayOfMonth = input.factors.dayOfMonth.slice();
+    return state;
   },
   predict(state, originDay, horizon, cal) {
     const out = new Float64Array(horizon);
@@ -99,7 +103,7 @@ export const holtWinters: ModelFamily<HoltWintersState> = {
       phiPower *= state.phi;
       damped += phiPower;
       const c = originDay + s - cal.firstDay;
-      const value = (state.level + damped * state.trend) * state.weekly[cal.weekday[c]!]! * state.month[cal.month[c]!]!;
+      const value = (state.level + damped * state.trend) * state.weekly[cal.weekday[c]!]! * yearShape(state, cal, c);
       out[s - 1] = Math.max(0, value);
     }
     return out;

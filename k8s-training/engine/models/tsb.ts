@@ -1,4 +1,4 @@
-import type { SeasonalFactors } from '../seasonality.js';
+import { shapeAt, type SeasonalFactors } from '../seasonality.js';
 import type { ModelFamily } from './types.js';
 
 export interface TsbState {
@@ -35,7 +35,7 @@ export const tsb: ModelFamily<TsbState> = {
       if (v > 0) {
         nonZero++;
         const c = calOffset + i;
-        firstSize += v / (factors.weekday[cal.weekday[c]!]! * factors.month[cal.month[c]!]!);
+        firstSize += v / shapeAt(factors, cal, c);
       }
     }
     const firstProbability = valid > 0 ? nonZero / valid : 0;
@@ -51,7 +51,7 @@ export const tsb: ModelFamily<TsbState> = {
           const v = y[i]!;
           if (v !== v) continue;
           const c = calOffset + i;
-          const shape = factors.weekday[cal.weekday[c]!]! * factors.month[cal.month[c]!]!;
+          const shape = shapeAt(factors, cal, c);
           const err = v - probability * size * shape;
           sse += err * err;
           if (v > 0) {
@@ -71,7 +71,7 @@ export const tsb: ModelFamily<TsbState> = {
     const rate = state.probability * state.size;
     for (let s = 1; s <= horizon; s++) {
       const c = originDay + s - cal.firstDay;
-      out[s - 1] = rate * state.factors.weekday[cal.weekday[c]!]! * state.factors.month[cal.month[c]!]!;
+      out[s - 1] = rate * shapeAt(state.factors, cal, c);
     }
     return out;
   },
