@@ -1,6 +1,6 @@
 /**
  * Orchestration benchmark on the local backend (worker threads), Azurite and the local Functions host:
- *   npm run build && node dist/bench/orchestration-bench.js [--stores 100] [--items 50] [--days 730] [--workers <cores>]
+ *   npm run build && node dist/bench/orchestration-bench.js [--stores 100] [--items 50] [--days 730] [--workers <cores>] [--batch <stores per job>]
  * Prints (1) one store's refresh, POST /api/stores/{store}/refresh → the new forecast readable, and
  * (2) a morning run over the generated stores: wall time against the sum of per-store training time.
  * Figures are printed, not asserted.
@@ -19,12 +19,14 @@ import { configureOrchestrationDeps } from '../orchestrations/deps.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 
-const { values } = parseArgs({ options: { stores: { type: 'string' }, items: { type: 'string' }, days: { type: 'string' }, workers: { type: 'string' }, poll: { type: 'string' } } });
+const { values } = parseArgs({ options: { stores: { type: 'string' }, items: { type: 'string' }, days: { type: 'string' }, workers: { type: 'string' }, poll: { type: 'string' }, batch: { type: 'string' } } });
 const STORES = Number(values.stores ?? 100);
 const ITEMS = Number(values.items ?? 50);
 const DAYS = Number(values.days ?? 730);
 const WORKERS = Number(values.workers ?? availableParallelism());
 const POLL = values.poll ?? '0.25';
+/** Stores per job; unset = the app's rule (from the seconds per store: the setting's 5 s on a first run). */
+const BATCH = values.batch;
 const REPO = resolve(__dirname, '../..');
 
 /** Deterministic store history: weekly and yearly shape, noise, a few intermittent items. */
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
   const dispatcher = new LocalDispatcher({ workers: WORKERS });
   // As deps.ts does for the local backend: the trainer is loaded before the first request.
   dispatcher.warm();
-  configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2) }).dispatch, dispatcher, scaler: undefined, storage });
+  configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2), ...(BATCH !== undefined ? { FOREACT_MORNING_BATCH_SIZE: BATCH } : {}) }).dispatch, dispatcher, scaler: undefined, storage });
   const modules = ['functions/refresh-store.js', 'orchestrations/store-training.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     const summary = done.output as MorningSummary;
     const workerBusyMs = dispatcher.trainingMs - trainingBefore;
     const ideal = summary.sumTrainingMs / WORKERS;
-    console.log(JSON.stringify({ stores: STORES, items: ITEMS, days: DAYS, workers: WORKERS, pollSeconds: Number(POLL), succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped }));
+    console.log(JSON.stringify({ stores: STORES, items: ITEMS, days: DAYS, workers: WORKERS, pollSeconds: Number(POLL), succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped, batchSize: summary.batchSize, batches: summary.batches }));
     console.log(`morning run: wall ${(wallMs / 1000).toFixed(1)} s; orchestration total ${(summary.totalMs / 1000).toFixed(1)} s`);
     console.log(`  sum of trainer-reported training time ${(summary.sumTrainingMs / 1000).toFixed(1)} s (${(summary.sumTrainingMs / Math.max(1, summary.succeeded)).toFixed(0)} ms/store); worker busy time ${(workerBusyMs / 1000).toFixed(1)} s`);
     console.log(`  ideal on ${WORKERS} workers = sum / workers = ${(ideal / 1000).toFixed(1)} s → orchestration overhead ${((wallMs / ideal - 1) * 100).toFixed(1)} % of ideal; per store ${((wallMs - ideal) / Math.max(1, STORES)).toFixed(0)} ms`);

@@ -67,6 +67,11 @@ export interface DispatchConfig {
   backend: 'local' | 'aks';
   /** Sub-orchestrations (and so Jobs) running at once in the morning run. */
   morningConcurrency: number;
+  /**
+   * Stores per dispatched job (worker task / Job) in the morning run; undefined = derived from the
+   * measured seconds per store (`morningBatchSize()` in orchestrations/morning-run.ts).
+   */
+  morningBatchSize: number | undefined;
   refreshDeadlineSeconds: number;
   /** A morning-run store whose job has not finished after this is failed (kept stale). */
   trainingTimeoutSeconds: number;
@@ -155,6 +160,15 @@ function numberSetting(fallback: number, min: number, max: number) {
     .pipe(z.number().min(min).max(max));
 }
 
+/** A whole number when set; empty counts as unset (the code derives a value). */
+function optionalIntSetting(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max)).optional());
+}
+
 /** Trimmed text; empty counts as unset. */
 function text(fallback?: string) {
   return z
@@ -206,6 +220,7 @@ export const settingsSchema = z
     // Orchestrations and training dispatch.
     FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
     FOREACT_MORNING_CONCURRENCY: intSetting(50, 1, 10_000),
+    FOREACT_MORNING_BATCH_SIZE: optionalIntSetting(1, 1000),
     FOREACT_REFRESH_DEADLINE_SECONDS: intSetting(240, 10, 3600),
     FOREACT_TRAINING_TIMEOUT_SECONDS: intSetting(1800, 10, 86_400),
     FOREACT_POLL_SECONDS: numberSetting(5, 0.05, 600),
@@ -317,6 +332,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dispatch: {
       backend: s.FOREACT_DISPATCH,
       morningConcurrency: s.FOREACT_MORNING_CONCURRENCY,
+      morningBatchSize: s.FOREACT_MORNING_BATCH_SIZE,
       refreshDeadlineSeconds: s.FOREACT_REFRESH_DEADLINE_SECONDS,
       trainingTimeoutSeconds: s.FOREACT_TRAINING_TIMEOUT_SECONDS,
       pollSeconds: s.FOREACT_POLL_SECONDS,

@@ -7,13 +7,17 @@ import { trainAndPublishStore as trainAndPublish, type TrainStoreOutcome, type T
 import { systemClock } from '../core/ports/index.js';
 
 /**
- * The trainer a job pod (or a local worker thread) runs for one store:
- *   node dist/k8s-training/trainer.js --store <id> --run <runId> [--trigger morning|refresh|ingest|manual]
- * Storage and forecast settings come from the environment (see core/config.ts). Exit 0 only when the
- * forecasts are published; otherwise the run is marked failed and the store's previous forecasts stay.
+ * The trainer a job pod (or a local worker thread) runs for one store or a batch of stores:
+ *   node dist/k8s-training/trainer.js --store <id> [--store <id> …] --run <runId> [--trigger morning|refresh|ingest|manual]
+ *   node dist/k8s-training/trainer.js --stores <id>,<id>,… --run <runId> …
+ * Storage and forecast settings come from the environment (see core/config.ts). Stores are trained one
+ * after another; each store's outcome is its run record (a failing store is marked failed and keeps its
+ * previous forecasts; the next store still trains). Exit 0 when at least one store published (one store:
+ * exactly "published"), 1 when none did, so Kubernetes retries a pod that achieved nothing; a retried
+ * pod skips the stores that already succeeded in this run.
  */
 
-const USAGE = 'usage: node dist/k8s-training/trainer.js --store <id> --run <runId> [--trigger morning|refresh|ingest|manual]';
+const USAGE = 'usage: node dist/k8s-training/trainer.js --store <id> [--store <id> …] | --stores <id>,<id>,… --run <runId> [--trigger morning|refresh|ingest|manual]';
 
 /** Fault injection for tests and drills (`FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS`): pause after writing forecasts, before the pointer switch. */
 function holdBeforeSwitch(config: AppConfig): (() => Promise<void>) | undefined {
@@ -37,17 +41,66 @@ export async function trainAndPublishStore(request: TrainStoreRequest, config: A
   );
 }
 
+export interface TrainBatchRequest {
+  stores: readonly string[];
+  runId: string;
+  trigger: RunTrigger;
+}
+
+export interface BatchStoreOutcome {
+  store: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  /** Trainer time for this store (succeeded) or why it failed. */
+  durationMs?: number;
+  error?: string;
+  /** The trainer's outcome for a store it published. */
+  outcome?: TrainStoreOutcome;
+}
+
+/**
+ * Trains the stores of a batch one after another in this process. A store that fails is recorded failed
+ * by `trainAndPublishStore` (previous forecast kept, stale) and the next store goes on. Stores whose run
+ * record already says `succeeded` (a retried pod, a re-dispatched lost job) are skipped.
+ */
+export async function trainAndPublishBatch(request: TrainBatchRequest, config: AppConfig = getConfig(), onStore?: (store: string) => void): Promise<BatchStoreOutcome[]> {
+  const storage = await openStorage(config);
+  const outcomes: BatchStoreOutcome[] = [];
+  for (const store of request.stores) {
+    onStore?.(store);
+    const existing = await storage.runs.get(request.runId, store).catch(() => undefined);
+    if (existing?.status === 'succeeded') {
+      outcomes.push({ store, status: 'skipped' });
+      continue;
+    }
+    try {
+      const outcome = await trainAndPublishStore({ store, runId: request.runId, trigger: request.trigger }, config);
+      outcomes.push({ store, status: 'succeeded', durationMs: outcome.durationMs, outcome });
+    } catch (error) {
+      outcomes.push({ store, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return outcomes;
+}
+
 /** The request comes from the command line; the Job spec also sets the trigger as `FOREACT_RUN_TRIGGER` (a per-Job value, not an app setting). */
-function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainStoreRequest {
-  const { values } = parseArgs({ args: [...argv], options: { store: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' } }, strict: true });
-  if (!values.store || !values.run) throw new TypeError(`--store and --run are required\n${USAGE}`);
+export function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainBatchRequest {
+  const { values } = parseArgs({ args: [...argv], options: { store: { type: 'string', multiple: true }, stores: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' } }, strict: true });
+  const stores = [...(values.store ?? []), ...(values.stores ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')];
+  if (stores.length === 0 || !values.run) throw new TypeError(`--store (or --stores) and --run are required\n${USAGE}`);
+  if (new Set(stores).size !== stores.length) throw new TypeError(`a store is listed twice\n${USAGE}`);
   const trigger = (values.trigger ?? env.FOREACT_RUN_TRIGGER ?? 'manual') as RunTrigger;
   if (!RUN_TRIGGERS.includes(trigger)) throw new TypeError(`--trigger must be one of ${RUN_TRIGGERS.join(', ')}`);
-  return { store: values.store, runId: values.run, trigger };
+  return { stores, runId: values.run, trigger };
+}
+
+function published(o: BatchStoreOutcome): string {
+  const outcome = o.outcome;
+  if (!outcome) return `published in ${o.durationMs ?? '?'} ms`;
+  return `published ${outcome.items} item forecasts from model ${outcome.servedVersion} (${outcome.decision.reason}) in ${outcome.durationMs} ms${outcome.switched ? '' : '; a run on newer history was already current'}`;
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let request: TrainStoreRequest;
+  let request: TrainBatchRequest;
   let config: AppConfig;
   try {
     request = parse(argv, env);
@@ -56,24 +109,29 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
     return error instanceof ConfigError ? 78 : 2;
   }
-  const log = (message: string): void => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), store: request.store, runId: request.runId, message })}\n`);
+  const log = (store: string, message: string): void => {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), store, runId: request.runId, message })}\n`);
   };
-  // Kubernetes sends SIGTERM before killing a pod (deadline, eviction): record why the run ended, so the
-  // dashboard says "terminated" instead of a run that stays "running" forever.
+  let current: string | undefined;
+  // Kubernetes sends SIGTERM before killing a pod (deadline, eviction): record why the store's run ended,
+  // so the dashboard says "terminated" instead of a run that stays "running" forever. Stores of the batch
+  // that had not started are failed by the orchestration (they have no succeeded run record).
   const onTerm = (): void => {
-    log('SIGTERM: marking the run failed');
+    const store = current ?? request.stores[0]!;
+    log(store, 'SIGTERM: marking the run failed');
     void openStorage(config)
-      .then((storage) => failStoreRun(storage, systemClock, { ...request, reason: 'trainer terminated (SIGTERM) before publishing' }))
+      .then((storage) => failStoreRun(storage, systemClock, { store, runId: request.runId, trigger: request.trigger, reason: 'trainer terminated (SIGTERM) before publishing' }))
       .finally(() => process.exit(143));
   };
   process.once('SIGTERM', onTerm);
   try {
-    const outcome = await trainAndPublishStore(request, config);
-    log(`published ${outcome.items} item forecasts from model ${outcome.servedVersion} (${outcome.decision.reason}) in ${outcome.durationMs} ms${outcome.switched ? '' : '; a run on newer history was already current'}`);
-    return 0;
+    const outcomes = await trainAndPublishBatch(request, config, (store) => {
+      current = store;
+    });
+    for (const o of outcomes) log(o.store, o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status === 'skipped' ? 'already succeeded in this run: skipped' : published(o));
+    return outcomes.some((o) => o.status !== 'failed') ? 0 : 1;
   } catch (error) {
-    log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(current ?? request.stores.join(','), `failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
     process.off('SIGTERM', onTerm);

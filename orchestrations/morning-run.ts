@@ -3,10 +3,10 @@ import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-f
 import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, type CleanupResult } from '../core/domain/runs.js';
 import { getConfig } from '../core/config.js';
-import type { PoolSize } from '../core/ports/training-dispatcher.js';
+import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
 import { MORNING_RUN_ORCHESTRATION, morningRunId, STORE_TRAINING_ORCHESTRATION } from './names.js';
-import { transientRetry, type StoreTrainingInput, type StoreTrainingResult } from './store-training.js';
+import { transientRetry, type BatchTrainingInput, type StoreTrainingResult } from './store-training.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
@@ -22,7 +22,11 @@ export interface MorningRunInput {
 export interface MorningPlan {
   stores: string[];
   skipped: { store: string; reason: string }[];
+  /** Jobs (batches) in flight. */
   concurrency: number;
+  /** Stores per job: the setting, else derived from `secondsPerStore` (`morningBatchSize` in core/ports/training-dispatcher.ts). */
+  batchSize: number;
+  /** Per job (batch). */
   timeoutSeconds: number;
   pollSeconds: number;
   /** Measured by yesterday's run when there was one, else the setting. */
@@ -41,7 +45,11 @@ export interface MorningSummary {
   /** Sum of per-store durations (trainer-reported where available). */
   sumTrainingMs: number;
   secondsPerStore: number | null;
+  /** Longest store (trainer-reported where available, else its job's time). */
   maxStoreMs: number;
+  /** Stores per job and the number of jobs dispatched. */
+  batchSize: number;
+  batches: number;
   failures: { store: string; error: string }[];
   skippedStores: { store: string; reason: string }[];
   scaling?: { previous: PoolSize; target: PoolSize } | { error: string };
@@ -52,8 +60,8 @@ function previousDay(date: string): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-function subInstanceId(parent: string, store: string): string {
-  return `${parent}:${encodeURIComponent(store)}`;
+function subInstanceId(parent: string, batch: number): string {
+  return `${parent}:b${batch}`;
 }
 
 export const morningRunOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -72,15 +80,20 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     scaling = { error: error instanceof Error ? error.message : String(error) };
   }
 
+  // Batches in plan order (the plan's store list is sorted), so batch i is the same stores on a replay.
+  const batchSize = plan.batchSize >= 1 ? plan.batchSize : 1;
+  const batches: string[][] = [];
+  for (let i = 0; i < plan.stores.length; i += batchSize) batches.push(plan.stores.slice(i, i + batchSize));
   const results: StoreTrainingResult[] = [];
-  // Sliding window: at most `concurrency` stores in flight; a slow store does not hold back a batch.
-  const active: { task: Task; store: string }[] = [];
+  // Sliding window: at most `concurrency` jobs (batches) in flight; a slow batch does not hold back others.
+  const active: { task: Task; stores: string[] }[] = [];
   let next = 0;
-  while (next < plan.stores.length || active.length > 0) {
-    while (next < plan.stores.length && active.length < plan.concurrency) {
-      const store = plan.stores[next++]!;
-      const sub: StoreTrainingInput = { runId, store, trigger: 'morning', timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds };
-      active.push({ task: context.df.callSubOrchestrator(STORE_TRAINING_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, store)), store });
+  while (next < batches.length || active.length > 0) {
+    while (next < batches.length && active.length < plan.concurrency) {
+      const batch = next++;
+      const stores = batches[batch]!;
+      const sub: BatchTrainingInput = { runId, stores, trigger: 'morning', ...(stores.length > 1 ? { batch } : {}), timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds };
+      active.push({ task: context.df.callSubOrchestrator(STORE_TRAINING_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, batch)), stores });
     }
     context.df.setCustomStatus({ stage: 'training', runId, done: results.length, total: plan.stores.length });
     const winner = (yield context.df.Task.any(active.map((a) => a.task))) as Task;
@@ -88,9 +101,10 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     const entry = active.splice(index, 1)[0]!;
     if (winner.isFaulted) {
       // The sub-orchestration handles its own failures; reaching here means it crashed outright.
-      results.push({ store: entry.store, runId, status: 'failed', durationMs: 0, error: `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}` });
+      const error = `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}`;
+      for (const store of entry.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
     } else {
-      results.push(winner.result as StoreTrainingResult);
+      results.push(...(winner.result as StoreTrainingResult[]));
     }
   }
 
@@ -108,7 +122,9 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     skipped: plan.skipped.length,
     sumTrainingMs,
     secondsPerStore: succeeded.length > 0 ? sumTrainingMs / succeeded.length / 1000 : null,
-    maxStoreMs: results.reduce((m, r) => Math.max(m, r.durationMs), 0),
+    maxStoreMs: results.reduce((m, r) => Math.max(m, r.trainingMs ?? r.durationMs), 0),
+    batchSize,
+    batches: batches.length,
     failures: results.filter((r) => r.status === 'failed').map((r) => ({ store: r.store, error: r.error ?? 'failed' })),
     skippedStores: plan.skipped,
     ...(scaling ? { scaling } : {}),
@@ -144,13 +160,15 @@ export async function planActivity(input: { previousRunId: string }): Promise<Mo
   stores.sort();
   const previous = await deps.storage.runs.get(input.previousRunId, undefined).catch(() => undefined);
   const measured = previous?.details?.secondsPerStore;
+  const secondsPerStore = typeof measured === 'number' && measured > 0 ? measured : deps.config.secondsPerStore;
   return {
     stores,
     skipped,
     concurrency: deps.config.morningConcurrency,
+    batchSize: morningBatchSize(deps.config.morningBatchSize, secondsPerStore),
     timeoutSeconds: deps.config.trainingTimeoutSeconds,
     pollSeconds: deps.config.pollSeconds,
-    secondsPerStore: typeof measured === 'number' && measured > 0 ? measured : deps.config.secondsPerStore,
+    secondsPerStore,
   };
 }
 

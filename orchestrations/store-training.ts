@@ -7,13 +7,23 @@ import { STORE_TRAINING_ORCHESTRATION } from './names.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
 export const TRAINING_STATUS_ACTIVITY = 'training-status';
-export const TRAINING_FAIL_ACTIVITY = 'training-fail';
 export const TRAINING_RESULT_ACTIVITY = 'training-result';
 
 export type TrainingStage = 'queued' | 'dispatched' | 'training' | 'publishing' | 'done' | 'failed';
 
-export interface StoreTrainingInput extends TrainingRequest {
+/** One store (the refresh, run inline). */
+export interface StoreTrainingInput {
+  runId: string;
+  store: string;
+  trigger: TrainingRequest['trigger'];
   /** Seconds from the start after which the store is failed (kept stale) and its job cancelled. */
+  timeoutSeconds: number;
+  pollSeconds: number;
+}
+
+/** A batch of stores dispatched as one job (the morning run's `store-training` sub-orchestration). */
+export interface BatchTrainingInput extends TrainingRequest {
+  /** Seconds from the start after which the job is cancelled and its stores without a published run fail. */
   timeoutSeconds: number;
   pollSeconds: number;
 }
@@ -22,12 +32,27 @@ export interface StoreTrainingResult {
   store: string;
   runId: string;
   status: 'succeeded' | 'failed';
-  /** Orchestration time from dispatch to the end (what the store cost the run). */
+  /** Orchestration time from dispatch to the end of the store's job (what the store's batch cost the run). */
   durationMs: number;
   /** Training time reported by the trainer's run record, when it wrote one. */
   trainingMs?: number;
   error?: string;
   alreadyRunning?: boolean;
+}
+
+/** What the result activity reads for each store of a finished (or abandoned) job. */
+export interface StoreOutcome {
+  store: string;
+  status: 'succeeded' | 'failed';
+  trainingMs?: number;
+  error?: string;
+}
+
+export interface TrainingResultInput extends TrainingRequest {
+  /** The job's handle, cancelled first when `jobError` is set (deadline, job failed or lost). */
+  handle: string | null;
+  /** Why the job as a whole did not succeed; null when it ran to the end. */
+  jobError: string | null;
 }
 
 /** Transient failures (API 5xx, timeouts, throttling): a few quick retries, then the store fails. */
@@ -42,14 +67,14 @@ export function transientRetry(): df.RetryOptions {
 const MAX_REDISPATCH = 2;
 
 /**
- * Dispatch → poll with durable timers until the job finishes or the deadline passes → record the outcome.
- * A generator so the refresh orchestration can run it inline (`yield*`) and mirror each stage in its own
- * custom status, while the morning run runs it as a sub-orchestration per store.
+ * Dispatch one job for the stores → poll with durable timers until it finishes or the deadline passes →
+ * read each store's outcome from the runs table (failing, and so keeping stale, the stores that did not
+ * publish). The durable work (dispatch, polls, result) is paid once per job, whatever the number of stores.
  */
-export function* trainStore(context: OrchestrationContext, input: StoreTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreTrainingResult, unknown> {
+export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreTrainingResult[], unknown> {
   const started = context.df.currentUtcDateTime.getTime();
   const deadline = started + input.timeoutSeconds * 1000;
-  const request: TrainingRequest = { runId: input.runId, store: input.store, trigger: input.trigger };
+  const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}) };
   const retry = transientRetry();
   let dispatch: DispatchResult | undefined;
   let failure: string | undefined;
@@ -77,33 +102,47 @@ export function* trainStore(context: OrchestrationContext, input: StoreTrainingI
       break;
     }
   } catch (error) {
-    // Activities exhausted their retries (API server down): the store fails, the others go on.
+    // Activities exhausted their retries (API server down): the job's stores fail, the others go on.
     failure = `dispatch failed: ${describeError(error)}`;
   }
-  if (failure === undefined) {
-    onStage('publishing');
-    const trainingMs = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, request)) as number | null;
-    onStage('done');
-    return { store: input.store, runId: input.runId, status: 'succeeded', durationMs: context.df.currentUtcDateTime.getTime() - started, ...(trainingMs !== null ? { trainingMs } : {}), ...(dispatch?.alreadyRunning ? { alreadyRunning: true } : {}) };
-  }
-  yield context.df.callActivityWithRetry(TRAINING_FAIL_ACTIVITY, retry, { ...request, reason: failure, handle: dispatch?.handle ?? null });
-  onStage('failed');
-  return { store: input.store, runId: input.runId, status: 'failed', durationMs: context.df.currentUtcDateTime.getTime() - started, error: failure };
+  if (failure === undefined) onStage('publishing');
+  const resultInput: TrainingResultInput = { ...request, handle: dispatch?.handle ?? null, jobError: failure ?? null };
+  const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, resultInput)) as StoreOutcome[];
+  onStage(outcomes.some((o) => o.status === 'succeeded') ? 'done' : 'failed');
+  const durationMs = context.df.currentUtcDateTime.getTime() - started;
+  return outcomes.map((o) => ({
+    store: o.store,
+    runId: input.runId,
+    status: o.status,
+    durationMs,
+    ...(o.trainingMs !== undefined ? { trainingMs: o.trainingMs } : {}),
+    ...(o.error !== undefined ? { error: o.error } : {}),
+    ...(dispatch?.alreadyRunning && o.status === 'succeeded' ? { alreadyRunning: true } : {}),
+  }));
 }
 
+/** One store: the refresh runs this inline (`yield*`) and mirrors each stage in its own custom status. */
+export function* trainStore(context: OrchestrationContext, input: StoreTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreTrainingResult, unknown> {
+  const [result] = yield* trainBatch(context, { runId: input.runId, stores: [input.store], trigger: input.trigger, timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds }, onStage);
+  return result ?? { store: input.store, runId: input.runId, status: 'failed', durationMs: 0, error: 'no outcome' };
+}
+
+/** The morning run's sub-orchestration: one job for a batch of stores; the output has one result per store. */
 export const storeTrainingOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
-  const input = context.df.getInput<StoreTrainingInput>();
-  return yield* trainStore(context, input, (stage) => context.df.setCustomStatus({ stage, store: input.store, runId: input.runId }));
+  const input = context.df.getInput<BatchTrainingInput>();
+  return yield* trainBatch(context, input, (stage) => context.df.setCustomStatus({ stage, stores: input.stores.length, batch: input.batch ?? null, runId: input.runId }));
 };
 
 export async function dispatchActivity(request: TrainingRequest): Promise<DispatchResult> {
   const deps = await orchestrationDeps();
-  const existing = await deps.storage.runs.get(request.runId, request.store);
-  if (!existing) {
-    // The trainer's RunTracker keeps this record's createdAt, so queueing time shows in the run's timings.
-    const now = deps.clock.now().toISOString();
-    await deps.storage.runs.put({ runId: request.runId, store: request.store, trigger: request.trigger, status: 'queued', stage: 'queued', progress: 0, stages: [{ stage: 'queued', startedAt: now }], createdAt: now });
-  }
+  // The trainer's RunTracker keeps these records' createdAt, so queueing time shows in the run's timings.
+  const now = deps.clock.now().toISOString();
+  await Promise.all(
+    request.stores.map(async (store) => {
+      if (await deps.storage.runs.get(request.runId, store)) return;
+      await deps.storage.runs.put({ runId: request.runId, store, trigger: request.trigger, status: 'queued', stage: 'queued', progress: 0, stages: [{ stage: 'queued', startedAt: now }], createdAt: now });
+    }),
+  );
   return deps.dispatcher.dispatch(request);
 }
 
@@ -111,21 +150,31 @@ export async function statusActivity(handle: string): Promise<TrainingStatus> {
   return (await orchestrationDeps()).dispatcher.status(handle);
 }
 
-export async function failActivity(input: TrainingRequest & { reason: string; handle: string | null }): Promise<void> {
+/**
+ * Each store's outcome, from its run record (the trainer's own measure of its work for a published store).
+ * A job that did not run to the end is cancelled first, so no store can publish behind the orchestration's
+ * back. Every store without a succeeded record is failed with `failStoreRun` (previous forecast kept,
+ * stale with the reason): the trainer's own error for a store that failed inside a batch that went on,
+ * else the job's. A one-store job that succeeded is the store's success (as the trainer exits 0 only then).
+ */
+export async function resultActivity(input: TrainingResultInput): Promise<StoreOutcome[]> {
   const deps = await orchestrationDeps();
-  if (input.handle !== null) await deps.dispatcher.cancel(input.handle);
-  await failStoreRun(deps.storage, deps.clock, { runId: input.runId, store: input.store, trigger: input.trigger, reason: input.reason });
-}
-
-/** The trainer's own measure of its work, for the run summary (null when it kept no record). */
-export async function resultActivity(request: TrainingRequest): Promise<number | null> {
-  const deps = await orchestrationDeps();
-  const record = await deps.storage.runs.get(request.runId, request.store);
-  return record?.status === 'succeeded' && record.durationMs !== undefined ? record.durationMs : null;
+  if (input.jobError !== null && input.handle !== null) await deps.dispatcher.cancel(input.handle);
+  const single = input.stores.length === 1;
+  return Promise.all(
+    input.stores.map(async (store): Promise<StoreOutcome> => {
+      const record = await deps.storage.runs.get(input.runId, store);
+      if (record?.status === 'succeeded') return { store, status: 'succeeded', ...(record.durationMs !== undefined ? { trainingMs: record.durationMs } : {}) };
+      if (input.jobError === null && single) return { store, status: 'succeeded' };
+      const own = record?.status === 'failed' ? record.error : undefined;
+      const reason = (single ? (input.jobError ?? own) : (own ?? input.jobError)) ?? 'the job ended without a run record for this store';
+      await failStoreRun(deps.storage, deps.clock, { runId: input.runId, store, trigger: input.trigger, reason });
+      return { store, status: 'failed', error: reason };
+    }),
+  );
 }
 
 df.app.activity(TRAINING_DISPATCH_ACTIVITY, { handler: dispatchActivity });
 df.app.activity(TRAINING_STATUS_ACTIVITY, { handler: statusActivity });
-df.app.activity(TRAINING_FAIL_ACTIVITY, { handler: failActivity });
 df.app.activity(TRAINING_RESULT_ACTIVITY, { handler: resultActivity });
 df.app.orchestration(STORE_TRAINING_ORCHESTRATION, storeTrainingOrchestrator);

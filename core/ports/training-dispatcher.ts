@@ -5,11 +5,18 @@
  * Handles are plain strings because they travel through durable history (activity inputs/outputs) and
  * must survive a host restart; an implementation that cannot find a handle any more answers `unknown`
  * and the orchestration dispatches again.
+ *
+ * A request carries one store (a refresh) or a batch of stores (the morning run: durable work is paid per
+ * batch, not per store). One handle per request; its status is the batch's. Per-store outcomes are not in
+ * the status: the trainer writes each store's run record, and the orchestration reads those.
  */
 export interface TrainingRequest {
   runId: string;
-  store: string;
+  /** Non-empty; trained one after another by the same worker/pod; one failing store does not stop the others. */
+  stores: string[];
   trigger: 'morning' | 'refresh' | 'manual';
+  /** Index of the batch in the morning run (part of a multi-store Job's name, so a re-dispatch joins it). */
+  batch?: number;
 }
 
 export interface DispatchResult {
@@ -20,6 +27,10 @@ export interface DispatchResult {
 
 export type TrainingState = 'pending' | 'running' | 'succeeded' | 'failed' | 'unknown';
 
+/**
+ * `succeeded`: the job ran to the end (a multi-store job also when some of its stores failed: see their run
+ * records); `failed`: it crashed, was cancelled or exceeded its deadline, or none of its stores succeeded.
+ */
 export interface TrainingStatus {
   state: TrainingState;
   /** Why it failed, or what it is waiting for. */
@@ -55,4 +66,20 @@ export function nodesFor(input: { stores: number; secondsPerStore: number; windo
   const podSeconds = input.stores * input.secondsPerStore;
   const nodes = Math.ceil(podSeconds / Math.max(1, input.windowSeconds) / Math.max(1, input.podsPerNode));
   return Math.min(input.maxNodes, Math.max(input.minNodes, nodes));
+}
+
+/** Seconds of training a morning job (batch) aims at: long enough that ~0.1 s of durable work per job is noise. */
+export const BATCH_TARGET_SECONDS = 45;
+/** Upper bound on stores per job: a crash or a lost job re-runs at most this many stores. */
+export const MAX_BATCH_SIZE = 50;
+
+/**
+ * Stores per morning job: `FOREACT_MORNING_BATCH_SIZE` when set, else
+ * `max(1, min(50, round(45 / secondsPerStore)))` with the measured seconds per store (0.4 s → 50 stores,
+ * 2.5 s → 18, 5 s → 9, ≥ 90 s → 1, i.e. a Job per store as before).
+ */
+export function morningBatchSize(setting: number | undefined, secondsPerStore: number): number {
+  if (setting !== undefined) return Math.max(1, Math.floor(setting));
+  if (!(secondsPerStore > 0)) return 1;
+  return Math.max(1, Math.min(MAX_BATCH_SIZE, Math.round(BATCH_TARGET_SECONDS / secondsPerStore)));
 }

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
     expect(dispatch).toEqual({
       backend: 'local',
       morningConcurrency: 50,
+      morningBatchSize: undefined,
       refreshDeadlineSeconds: 240,
       trainingTimeoutSeconds: 1800,
       pollSeconds: 5,
@@ -97,6 +98,9 @@ describe('loadConfig', () => {
       secondsPerStore: 5,
     });
     expect(loadConfig({ FOREACT_POLL_SECONDS: '0.2', FOREACT_MORNING_CONCURRENCY: ' 8 ', FOREACT_AKS_POOL: '' }).dispatch).toMatchObject({ pollSeconds: 0.2, morningConcurrency: 8, aks: { pool: 'training' } });
+    expect(loadConfig({ FOREACT_MORNING_BATCH_SIZE: ' 20 ' }).dispatch.morningBatchSize).toBe(20);
+    expect(loadConfig({ FOREACT_MORNING_BATCH_SIZE: '' }).dispatch.morningBatchSize).toBeUndefined();
+    expect(() => loadConfig({ FOREACT_MORNING_BATCH_SIZE: '0' })).toThrow(/FOREACT_MORNING_BATCH_SIZE/);
     for (const [env, message] of [
       [{ FOREACT_DISPATCH: 'k8s' }, /FOREACT_DISPATCH/],
       [{ FOREACT_MORNING_CONCURRENCY: 'many' }, /FOREACT_MORNING_CONCURRENCY.*whole number/],

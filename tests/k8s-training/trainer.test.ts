@@ -7,7 +7,7 @@ import { ingestUpload } from '../../core/domain/ingestion.js';
 import { readCurrentForecasts } from '../../core/domain/publish.js';
 import { failStoreRun } from '../../core/domain/runs.js';
 import type { RunRecord } from '../../core/domain/model.js';
-import { trainAndPublishStore } from '../../k8s-training/trainer.js';
+import { parse, trainAndPublishStore } from '../../k8s-training/trainer.js';
 import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../k8s-training/engine/index.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
@@ -128,6 +128,24 @@ describe('trainer process', () => {
     expect(await t.storage.stores.get('nowhere')).toBeUndefined();
     const child = spawn(process.execPath, [TRAINER, '--store', 'T1'], { env: t.env, stdio: 'ignore' });
     expect(await new Promise((r) => child.once('exit', r))).toBe(2);
+  });
+
+  test('a batch: stores one after another, a failing store does not stop the next; a re-run skips the published ones', async () => {
+    expect(parse(['--store', 'a', '--run', 'r'], {})).toEqual({ stores: ['a'], runId: 'r', trigger: 'manual' });
+    expect(parse(['--store', 'a', '--store', 'b', '--run', 'r', '--trigger', 'morning'], {})).toEqual({ stores: ['a', 'b'], runId: 'r', trigger: 'morning' });
+    expect(parse(['--stores', 'a, b,c', '--run', 'r'], { FOREACT_RUN_TRIGGER: 'morning' })).toEqual({ stores: ['a', 'b', 'c'], runId: 'r', trigger: 'morning' });
+    expect(() => parse(['--stores', 'a,a', '--run', 'r'], {})).toThrow(/twice/);
+    const batch = () => {
+      const child = spawn(process.execPath, [TRAINER, '--stores', 'nowhere2,T1', '--run', 'run-batch-1', '--trigger', 'morning'], { env: t.env, stdio: 'ignore' });
+      return new Promise((r) => child.once('exit', r));
+    };
+    expect(await batch()).toBe(0);
+    expect(await run('run-batch-1', 'nowhere2')).toMatchObject({ status: 'failed', error: expect.stringMatching(/no sales history/) as unknown });
+    const published = await run('run-batch-1', 'T1');
+    expect(published?.status).toBe('succeeded');
+    expect((await t.storage.stores.get('T1'))?.value.current?.runId).toBe('run-batch-1');
+    expect(await batch()).toBe(0); // the retried pod: T1 is not trained again
+    expect((await run('run-batch-1', 'T1'))?.finishedAt).toBe(published?.finishedAt);
   });
 });
 

@@ -50,7 +50,7 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     const date = new Date().toLocaleDateString('sv-SE');
     const runId = morningRunId(date);
     // A Job for s3 already exists (an earlier attempt's create whose answer was lost): the run must join it.
-    await new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'x', serviceAccount: 'foreact-trainer', pool: 'training', env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } }).dispatch({ runId, store: 's3', trigger: 'morning' });
+    await new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'x', serviceAccount: 'foreact-trainer', pool: 'training', env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } }).dispatch({ runId, stores: ['s3'], trigger: 'morning' });
     // Transient API faults: a 500 on a create and a hung status read; RetryOptions must absorb both.
     k8s.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 1 });
     k8s.fault({ method: 'GET', path: /\/jobs\/train-/, hangMs: 1500, times: 1 });

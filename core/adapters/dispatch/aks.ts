@@ -5,9 +5,10 @@ import { ApiException, BatchV1Api, KubeConfig, loadYaml, type V1EnvVar, type V1J
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
- * One batch/v1 Job per store and run (see docs/orchestration.md for why not per batch of stores). The Job
- * name is derived from (run, store), so dispatching again after a lost answer or a retried activity
- * meets a 409 and joins the Job that is already there.
+ * One batch/v1 Job per training request: one store (a refresh) or a batch of stores (the morning run; see
+ * docs/orchestration.md "Batches"). The Job name is derived from (run, store) for one store and from
+ * (run, batch index, its stores) for a batch, so dispatching again after a lost answer or a retried
+ * activity meets a 409 and joins the Job that is already there.
  */
 
 export interface AksDispatcherOptions {
@@ -48,6 +49,20 @@ export function jobName(runId: string, store: string): string {
   return `train-${readable.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
 }
 
+/** DNS-1123 Job name of a batch, deterministic in (run, batch index, stores). */
+export function batchJobName(runId: string, batch: number, stores: readonly string[]): string {
+  const hash = createHash('sha256').update(`${runId}\u0000${batch}\u0000${stores.join('\u0000')}`).digest('hex').slice(0, 10);
+  const readable = `${runId}-b${batch}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
+  return `train-${readable.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
+}
+
+/** The Job name of a request: per store when it has one store, per batch otherwise. */
+export function requestJobName(request: TrainingRequest): string {
+  const [only] = request.stores;
+  if (only === undefined) throw new Error('a training request needs at least one store');
+  return request.stores.length === 1 ? jobName(request.runId, only) : batchJobName(request.runId, request.batch ?? 0, request.stores);
+}
+
 export class AksDispatcher implements TrainingDispatcher {
   readonly kind = 'aks' as const;
   private readonly api: BatchV1Api;
@@ -60,15 +75,23 @@ export class AksDispatcher implements TrainingDispatcher {
     this.timeoutMs = options.requestTimeoutMs ?? 15_000;
   }
 
-  /** The manifest for one store's run: the template with names, labels, image and arguments filled. */
+  /**
+   * The manifest for a request: the template with names, labels, image and arguments filled. One store:
+   * `--store <id>` and the `foreact/store` label; a batch: `--store a --store b …`, the `foreact/batch`
+   * label, and the store list in the `foreact/stores` annotation and `FOREACT_STORES`.
+   */
   manifest(request: TrainingRequest): V1Job {
     const job = structuredClone(this.template);
-    const name = jobName(request.runId, request.store);
-    const labels = { 'foreact/run': labelValue(request.runId), 'foreact/store': labelValue(request.store) };
-    job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: { ...job.metadata?.labels, ...labels }, annotations: { ...job.metadata?.annotations, 'foreact/store': request.store, 'foreact/run': request.runId, 'foreact/trigger': request.trigger } };
+    const name = requestJobName(request);
+    const single = request.stores.length === 1 ? request.stores[0] : undefined;
+    const labels: Record<string, string> = { 'foreact/run': labelValue(request.runId), ...(single !== undefined ? { 'foreact/store': labelValue(single) } : { 'foreact/batch': String(request.batch ?? 0) }) };
+    const annotations: Record<string, string> = { ...(single !== undefined ? { 'foreact/store': single } : { 'foreact/stores': request.stores.join(',') }), 'foreact/run': request.runId, 'foreact/trigger': request.trigger };
+    const templateLabels = Object.fromEntries(Object.entries(job.metadata?.labels ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store'));
+    job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: { ...templateLabels, ...labels }, annotations: { ...job.metadata?.annotations, ...annotations } };
     const spec = job.spec;
     if (!spec) throw new Error('job template has no spec');
-    spec.template.metadata = { ...spec.template.metadata, labels: { ...spec.template.metadata?.labels, ...labels } };
+    const podTemplateLabels = Object.fromEntries(Object.entries(spec.template.metadata?.labels ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store'));
+    spec.template.metadata = { ...spec.template.metadata, labels: { ...podTemplateLabels, ...labels } };
     const pod = spec.template.spec;
     if (!pod) throw new Error('job template has no pod spec');
     pod.serviceAccountName = this.options.serviceAccount;
@@ -76,10 +99,10 @@ export class AksDispatcher implements TrainingDispatcher {
     const container = pod.containers[0];
     if (!container) throw new Error('job template has no container');
     container.image = this.options.image;
-    container.args = ['--store', request.store, '--run', request.runId, '--trigger', request.trigger];
+    container.args = [...request.stores.flatMap((store) => ['--store', store]), '--run', request.runId, '--trigger', request.trigger];
     const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
     for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
-    env.push({ name: 'FOREACT_STORE', value: request.store }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
+    env.push(single !== undefined ? { name: 'FOREACT_STORE', value: single } : { name: 'FOREACT_STORES', value: request.stores.join(',') }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
     if (this.options.workloadClientId) env.push({ name: 'AZURE_CLIENT_ID', value: this.options.workloadClientId });
     container.env = env;
     return job;

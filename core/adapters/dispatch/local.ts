@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -5,8 +6,10 @@ import { Worker } from 'node:worker_threads';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
- * Runs the trainer's in-process entry point (`trainAndPublishStore({ store, runId, trigger })`, exported
- * by the compiled trainer module) in a pool of worker threads, one store per worker at a time.
+ * Runs the trainer's in-process entry points (exported by the compiled trainer module) in a pool of worker
+ * threads, one request per worker at a time: `trainAndPublishStore({ store, runId, trigger })` for a
+ * one-store request, `trainAndPublishBatch({ stores, runId, trigger })` for a batch (one worker task per
+ * batch; the stores run one after another, and a failing store does not stop the others).
  *
  * The worker's code is evaluated from a string so the pool works the same from compiled JS and from
  * vitest's TypeScript sources; the trainer itself must be compiled JS, because workers do not inherit a
@@ -20,10 +23,19 @@ parentPort.on('message', async (msg) => {
   try {
     trainer ??= await import(msg.moduleUrl);
     if (msg.warm) return;
-    const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
-    if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
-    const result = await fn({ store: msg.store, runId: msg.runId, trigger: msg.trigger });
-    parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+    if (msg.stores.length === 1) {
+      const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
+      if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
+      const result = await fn({ store: msg.stores[0], runId: msg.runId, trigger: msg.trigger });
+      parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+      return;
+    }
+    // A batch: the stores one after another; each store's outcome is its run record.
+    const batch = trainer.trainAndPublishBatch ?? trainer.default?.trainAndPublishBatch;
+    if (typeof batch !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishBatch');
+    const outcomes = await batch({ stores: msg.stores, runId: msg.runId, trigger: msg.trigger });
+    const ok = outcomes.some((o) => o.status !== 'failed');
+    parentPort.postMessage({ id: msg.id, ok, error: ok ? undefined : 'every store of the batch failed: ' + outcomes.map((o) => o.store + ': ' + o.error).join('; ') });
   } catch (error) {
     parentPort.postMessage({ id: msg.id, ok: false, error: error && error.message ? error.message : String(error) });
   }
@@ -84,11 +96,16 @@ export class LocalDispatcher implements TrainingDispatcher {
     this.env = options.env;
   }
 
+  /** One store: (run, store), as before batches; a batch: (run, batch index, its stores). */
   static handleOf(request: TrainingRequest): string {
-    return `local/${request.runId}/${encodeURIComponent(request.store)}`;
+    const [only] = request.stores;
+    if (request.stores.length === 1 && only !== undefined) return `local/${request.runId}/${encodeURIComponent(only)}`;
+    const hash = createHash('sha256').update(request.stores.join('\u0000')).digest('hex').slice(0, 10);
+    return `local/${request.runId}/batch-${request.batch ?? 0}-${hash}`;
   }
 
   dispatch(request: TrainingRequest): Promise<DispatchResult> {
+    if (request.stores.length === 0) return Promise.reject(new Error('a training request needs at least one store'));
     const handle = LocalDispatcher.handleOf(request);
     const existing = this.jobs.get(handle);
     if (existing && existing.state !== 'failed') return Promise.resolve({ handle, alreadyRunning: true });
@@ -197,7 +214,7 @@ export class LocalDispatcher implements TrainingDispatcher {
       const id = this.nextMessage++;
       this.pending.set(id, { job, slot });
       slot.worker.ref();
-      slot.worker.postMessage({ id, moduleUrl: this.moduleUrl, store: job.request.store, runId: job.request.runId, trigger: job.request.trigger });
+      slot.worker.postMessage({ id, moduleUrl: this.moduleUrl, stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger });
     }
     for (const s of this.slots) if (!s.busy) s.worker.unref();
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AksDispatcher, jobName, labelValue } from '../../../../core/adapters/dispatch/aks.js';
+import { AksDispatcher, batchJobName, jobName, labelValue } from '../../../../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../../../../core/adapters/dispatch/aks-cluster.js';
-import { nodesFor, type TrainingDispatcher, type TrainingStatus } from '../../../../core/ports/training-dispatcher.js';
+import { morningBatchSize, nodesFor, type TrainingDispatcher, type TrainingStatus } from '../../../../core/ports/training-dispatcher.js';
 import { fakeCredential, startFakeArm, type FakeArm } from '../../../support/fake-arm.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../../../support/fake-kubernetes.js';
 
@@ -38,7 +38,7 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
   });
 
   it('fills the template: names, labels, workload identity, image, arguments, limits', () => {
-    const job = dispatcher.manifest({ runId: 'morning-2026-11-24', store: 'Store 7/Ä', trigger: 'morning' });
+    const job = dispatcher.manifest({ runId: 'morning-2026-11-24', stores: ['Store 7/Ä'], trigger: 'morning' });
     expect(job.metadata?.name).toBe(jobName('morning-2026-11-24', 'Store 7/Ä'));
     expect(job.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     expect(job.metadata!.name!.length).toBeLessThanOrEqual(63);
@@ -56,8 +56,37 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
     expect(c.env).toContainEqual({ name: 'AZURE_CLIENT_ID', value: '00000000-0000-0000-0000-000000000001' });
   });
 
+  it('a batch of stores is one Job: --store per store, a batch label, a name stable per (run, batch index)', async () => {
+    const request = { runId: 'morning-2026-11-24', stores: ['a', 'b', 'c'], trigger: 'morning' as const, batch: 3 };
+    const job = dispatcher.manifest(request);
+    expect(job.metadata?.name).toBe(batchJobName('morning-2026-11-24', 3, ['a', 'b', 'c']));
+    expect(job.metadata?.name).toMatch(/^train-morning-2026-11-24-b3-[0-9a-f]{10}$/);
+    expect(dispatcher.manifest(request).metadata?.name).toBe(job.metadata?.name);
+    expect(dispatcher.manifest({ ...request, batch: 4 }).metadata?.name).not.toBe(job.metadata?.name);
+    expect(job.metadata?.labels).toMatchObject({ 'foreact/batch': '3', 'foreact/run': 'morning-2026-11-24' });
+    expect(job.metadata?.labels?.['foreact/store']).toBeUndefined();
+    expect(job.spec?.template.metadata?.labels?.['foreact/store']).toBeUndefined();
+    expect(job.metadata?.annotations?.['foreact/stores']).toBe('a,b,c');
+    const c = job.spec!.template.spec!.containers[0]!;
+    expect(c.args).toEqual(['--store', 'a', '--store', 'b', '--store', 'c', '--run', 'morning-2026-11-24', '--trigger', 'morning']);
+    expect(c.env).toContainEqual({ name: 'FOREACT_STORES', value: 'a,b,c' });
+    const first = await dispatcher.dispatch({ ...request, runId: 'run-b' });
+    expect(await dispatcher.dispatch({ ...request, runId: 'run-b' })).toEqual({ handle: first.handle, alreadyRunning: true });
+    expect((await until(dispatcher, first.handle, (s) => s.state === 'succeeded' || s.state === 'failed')).state).toBe('succeeded');
+    expect(k8s.pods.filter((p) => p.job === batchJobName('run-b', 3, ['a', 'b', 'c']))).toHaveLength(1);
+  });
+
+  it('morning batch size: the setting, else ~45 s of training per job at the measured seconds per store, 1..50', () => {
+    expect(morningBatchSize(undefined, 0.4)).toBe(50);
+    expect(morningBatchSize(undefined, 2.5)).toBe(18);
+    expect(morningBatchSize(undefined, 5)).toBe(9);
+    expect(morningBatchSize(undefined, 600)).toBe(1);
+    expect(morningBatchSize(undefined, 0)).toBe(1);
+    expect(morningBatchSize(7, 0.4)).toBe(7);
+  });
+
   it('creates a Job, watches it complete, and treats a duplicate create as already running', async () => {
-    const request = { runId: 'run-1', store: 's1', trigger: 'refresh' as const };
+    const request = { runId: 'run-1', stores: ['s1'], trigger: 'refresh' as const };
     const first = await dispatcher.dispatch(request);
     expect(first.alreadyRunning).toBe(false);
     const again = await dispatcher.dispatch(request);
@@ -74,7 +103,7 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
 
   it('a failing pod is retried up to backoffLimit, then the Job reports Failed', async () => {
     k8s.failStore('bad');
-    const { handle } = await dispatcher.dispatch({ runId: 'run-2', store: 'bad', trigger: 'morning' });
+    const { handle } = await dispatcher.dispatch({ runId: 'run-2', stores: ['bad'], trigger: 'morning' });
     const done = await until(dispatcher, handle, (s) => s.state === 'failed' || s.state === 'succeeded');
     expect(done.state).toBe('failed');
     expect(done.reason).toMatch(/BackoffLimitExceeded/);
@@ -84,15 +113,15 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
 
   it('surfaces a 500 and a hung API call as errors (the activity retries), and a retry after a lost create joins the Job', async () => {
     k8s.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 1 });
-    await expect(dispatcher.dispatch({ runId: 'run-3', store: 's3', trigger: 'morning' })).rejects.toThrow();
-    const retried = await dispatcher.dispatch({ runId: 'run-3', store: 's3', trigger: 'morning' });
+    await expect(dispatcher.dispatch({ runId: 'run-3', stores: ['s3'], trigger: 'morning' })).rejects.toThrow();
+    const retried = await dispatcher.dispatch({ runId: 'run-3', stores: ['s3'], trigger: 'morning' });
     expect(retried.alreadyRunning).toBe(false);
 
     // The create hangs past the client timeout but the server still creates the Job afterwards.
     k8s.fault({ method: 'POST', path: /\/jobs$/, hangMs: 800, times: 1 });
-    await expect(dispatcher.dispatch({ runId: 'run-4', store: 's4', trigger: 'morning' })).rejects.toThrow(/timed out/);
+    await expect(dispatcher.dispatch({ runId: 'run-4', stores: ['s4'], trigger: 'morning' })).rejects.toThrow(/timed out/);
     await new Promise((r) => setTimeout(r, 600));
-    const joined = await dispatcher.dispatch({ runId: 'run-4', store: 's4', trigger: 'morning' });
+    const joined = await dispatcher.dispatch({ runId: 'run-4', stores: ['s4'], trigger: 'morning' });
     expect(joined.alreadyRunning).toBe(true);
     expect((await until(dispatcher, joined.handle, (s) => s.state === 'succeeded')).state).toBe('succeeded');
   });
