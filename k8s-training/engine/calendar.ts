@@ -1,4 +1,4 @@
-import { civilFromEpochDay, dayOfWeek, type EpochDay } from './dates.js';
+import { civilFromEpochDay, dayOfWeek, daysInMonth, type EpochDay } from './dates.js';
 
 /**
  * Weekday, month and month-day of every day in a range, computed once: models look these up in inner
@@ -26,7 +26,7 @@ export class CalendarTable {
       this.dayOfMonth[i] = day;
       weekday = weekday === 6 ? 0 : weekday + 1;
       day++;
-      if (day > monthLength(year, month)) {
+      if (day > daysInMonth(year, month)) {
         day = 1;
         month++;
         if (month > 12) {
@@ -40,9 +40,4 @@ export class CalendarTable {
   covers(day: EpochDay): boolean {
     return day >= this.firstDay && day <= this.lastDay;
   }
-}
-
-function monthLength(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

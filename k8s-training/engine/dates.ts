@@ -29,7 +29,7 @@ export function civilFromEpochDay(epochDay: EpochDay): CivilDate {
   return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
-function daysInMonth(year: number, month: number): number {
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
@@ -62,15 +62,4 @@ export function formatIsoDay(epochDay: EpochDay): string {
 /** 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday). */
 export function dayOfWeek(epochDay: EpochDay): number {
   return (((epochDay + 4) % 7) + 7) % 7;
-}
-
-/** 0 = January … 11 = December. */
-export function monthIndex(epochDay: EpochDay): number {
-  return civilFromEpochDay(epochDay).month - 1;
-}
-
-/** Month-and-day key (e.g. 1225 for 25 December), for closures that recur on the same date every year. */
-export function monthDayKey(epochDay: EpochDay): number {
-  const { month, day } = civilFromEpochDay(epochDay);
-  return month * 100 + day;
 }

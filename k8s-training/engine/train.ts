@@ -32,7 +32,7 @@ export interface StoreTrainingResult {
   report?: StoreBacktestReport;
 }
 
-export const DEFAULT_FOLDS = 3;
+const DEFAULT_FOLDS = 3;
 /** Backtests longer than half a year cost history without telling more about model choice. */
 const MAX_BACKTEST_HORIZON = 182;
 const FACTOR_WINDOW = 3 * 365;
@@ -139,18 +139,21 @@ function storeSignals(series: readonly (OriginSeries | undefined)[], cutoff: Epo
   const windows = [...LEVEL_WINDOWS, 730];
   const sales = new Float64Array(windows.length);
   const shape = new Float64Array(windows.length);
+  // One ascending pass over the longest window feeds every shorter one, in the same summation order.
   const longest = (minimum: number): void => {
+    const widest = windows[windows.length - 1]!;
     for (const s of series) {
       if (s === undefined || s.startDay + s.y.length - 1 !== cutoff || s.y.length < minimum) continue;
       const { y, startDay } = s;
-      for (let w = 0; w < windows.length; w++) {
-        const from = Math.max(0, y.length - windows[w]!);
-        for (let i = from; i < y.length; i++) {
-          const v = y[i]!;
-          if (v !== v) continue;
-          const c = startDay + i - cal.firstDay;
+      for (let i = Math.max(0, y.length - widest); i < y.length; i++) {
+        const v = y[i]!;
+        if (v !== v) continue;
+        const shapeHere = shapeAt(pooled, cal, startDay + i - cal.firstDay);
+        const age = y.length - i;
+        for (let w = 0; w < windows.length; w++) {
+          if (age > windows[w]!) continue;
           sales[w]! += v;
-          shape[w]! += shapeAt(pooled, cal, c);
+          shape[w]! += shapeHere;
         }
       }
     }
@@ -273,7 +276,7 @@ function storeWideMixes(families: readonly FamilyName[]): Mix[] {
   return mixes;
 }
 
-export type StoreStrategy = { kind: 'per-series' } | { kind: 'store-wide'; mix: Mix };
+type StoreStrategy = { kind: 'per-series' } | { kind: 'store-wide'; mix: Mix };
 
 /**
  * Per-series choice pays off when series differ and the backtest has enough points to tell them apart;
