@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { readSalesHistory, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { readSalesHistory, seriesByStore, type SeriesHistory } from '../../k8s-training/engine/index.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;
@@ -24,11 +24,5 @@ export async function loadSalesFile(path: string): Promise<{ series: SeriesHisto
 }
 
 export function groupByStore(series: readonly SeriesHistory[]): SeriesHistory[][] {
-  const stores = new Map<string, SeriesHistory[]>();
-  for (const s of series) {
-    const list = stores.get(s.store);
-    if (list === undefined) stores.set(s.store, [s]);
-    else list.push(s);
-  }
-  return [...stores.values()];
+  return [...seriesByStore(series).values()];
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeMaybeGzip, formatIsoDay, readSalesHistory, type RowError, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { decodeMaybeGzip, formatIsoDay, readSalesHistory, seriesByStore, type RowError, type SeriesHistory } from '../../k8s-training/engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { countObservations, historyBounds, mergeHistory } from './history-merge.js';
 import type { IngestionRecord, StoreState } from './model.js';
@@ -160,12 +160,7 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
   let rejectedBlob: string | undefined;
   if (parsed.errors.length > 0) rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, parsed.errors));
 
-  const byStore = new Map<string, SeriesHistory[]>();
-  for (const s of parsed.series) {
-    const list = byStore.get(s.store);
-    if (list === undefined) byStore.set(s.store, [s]);
-    else list.push(s);
-  }
+  const byStore = seriesByStore(parsed.series);
   const stores = [...byStore.keys()];
   const changed = await mapLimit(stores, options.concurrency ?? 4, (store) => applyToStore(deps, store, byStore.get(store)!, source.name, receivedAt));
   const changedStores = stores.filter((_, i) => changed[i]);

@@ -93,6 +93,17 @@ export class HistoryBuilder {
   }
 }
 
+/** Series grouped by store, in first-seen order: a store is the unit of training and of history storage. */
+export function seriesByStore(series: readonly SeriesHistory[]): Map<string, SeriesHistory[]> {
+  const stores = new Map<string, SeriesHistory[]>();
+  for (const s of series) {
+    const list = stores.get(s.store);
+    if (list === undefined) stores.set(s.store, [s]);
+    else list.push(s);
+  }
+  return stores;
+}
+
 /** Numeric-aware ordering so that store "10" sorts after store "9". */
 export function compareKeys(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
