@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseIsoDay } from '../../k8s-training/engine/index.js';
 import { badRequest, type ApiIssue } from './api-errors.js';
 
 /** Query validation for the HTTP API; every parameter named in the OpenAPI document, nothing else. */
@@ -8,23 +9,6 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const MAX_STORES = 50;
 export const MAX_ITEMS = 500;
 export const MAX_RANGE_DAYS = 366;
-
-const DAY_MS = 86_400_000;
-
-/** Days since 1970-01-01 for a real calendar date, else undefined (2017-02-30 is refused). */
-export function isoDay(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = Date.UTC(y, mo - 1, d);
-  const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
-  return Math.round(t / DAY_MS);
-}
-
-export function dayIso(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
 
 const show = (v: string): string => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
 
@@ -53,7 +37,7 @@ function idList(name: string, what: string, max: number) {
 
 const isoDate = (name: string) =>
   z.string().superRefine((v, ctx) => {
-    if (isoDay(v) === undefined) ctx.addIssue({ code: 'custom', message: `"${name}" must be a date like 2017-07-01, got ${show(v)}` });
+    if (parseIsoDay(v) === undefined) ctx.addIssue({ code: 'custom', message: `"${name}" must be a date like 2017-07-01, got ${show(v)}` });
   });
 
 const historyDays = z
@@ -63,8 +47,8 @@ const historyDays = z
   .pipe(z.number().int().min(0, 'must be at least 0').max(364, 'must be at most 364'));
 
 function checkRange(q: { from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx): void {
-  const from = q.from === undefined ? undefined : isoDay(q.from);
-  const to = q.to === undefined ? undefined : isoDay(q.to);
+  const from = q.from === undefined ? undefined : parseIsoDay(q.from);
+  const to = q.to === undefined ? undefined : parseIsoDay(q.to);
   if (from === undefined || to === undefined) return;
   if (from > to) ctx.addIssue({ code: 'custom', path: ['from'], message: `"from" (${q.from}) is after "to" (${q.to})` });
   else if (to - from + 1 > MAX_RANGE_DAYS) ctx.addIssue({ code: 'custom', path: ['to'], message: `the range ${q.from}…${q.to} is ${to - from + 1} days; at most ${MAX_RANGE_DAYS}` });
@@ -85,7 +69,6 @@ export const transportQuery = z
   .object({ stores: idList('stores', 'store', MAX_STORES), from: isoDate('from').optional(), to: isoDate('to').optional() })
   .strict()
   .superRefine(checkRange);
-
 
 export type ForecastQuery = z.output<typeof forecastQuery>;
 export type TransportQuery = z.output<typeof transportQuery>;

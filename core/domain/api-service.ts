@@ -1,7 +1,7 @@
-import type { SeriesHistory } from '../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
 import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
-import { dayIso, isoDay, type ForecastQuery, type TransportQuery } from './api-queries.js';
+import type { ForecastQuery, TransportQuery } from './api-queries.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
 
@@ -72,13 +72,13 @@ export interface StoreForecastView {
 }
 
 function clip(item: ItemForecastView, from: number | undefined, to: number | undefined): ItemForecastView | undefined {
-  const first = isoDay(item.firstDate);
+  const first = parseIsoDay(item.firstDate);
   if (first === undefined) return undefined;
   const start = from === undefined ? 0 : Math.max(0, from - first);
   const end = to === undefined ? item.forecast.length : Math.min(item.forecast.length, to - first + 1);
   if (end <= start) return undefined;
   if (start === 0 && end === item.forecast.length) return item;
-  return { item: item.item, firstDate: dayIso(first + start), forecast: item.forecast.slice(start, end), p10: item.p10.slice(start, end), p90: item.p90.slice(start, end) };
+  return { item: item.item, firstDate: formatIsoDay(first + start), forecast: item.forecast.slice(start, end), p10: item.p10.slice(start, end), p90: item.p90.slice(start, end) };
 }
 
 interface RunBlock {
@@ -140,8 +140,8 @@ async function currentItems(deps: ApiDeps, principal: Principal, stores: readonl
   const { scope, states } = await scopeFor(deps, principal, stores);
   checkStores(scope, stores);
   const now = deps.clock.now();
-  const f = from === undefined ? undefined : isoDay(from);
-  const t = to === undefined ? undefined : isoDay(to);
+  const f = from === undefined ? undefined : parseIsoDay(from);
+  const t = to === undefined ? undefined : parseIsoDay(to);
   return Promise.all(
     stores.map(async (store) => {
       const state = states.get(store);
@@ -159,13 +159,13 @@ export async function getForecasts(deps: ApiDeps, principal: Principal, q: Forec
     read.map(async (r): Promise<StoreForecastView> => {
       let history: StoreForecastView['history'] = null;
       const blob = r.state?.history?.blob;
-      const firstForecast = r.state?.current ? isoDay(r.state.current.firstDay) : undefined;
+      const firstForecast = r.state?.current ? parseIsoDay(r.state.current.firstDay) : undefined;
       if (historyDays > 0 && blob !== undefined && firstForecast !== undefined && deps.historyTotals) {
         const totals = await deps.historyTotals(blob).catch(() => undefined);
         if (totals !== undefined) {
           const start = Math.max(totals.startDay, firstForecast - historyDays);
           const end = Math.min(totals.startDay + totals.sales.length, firstForecast);
-          if (end > start) history = { firstDate: dayIso(start), sales: totals.sales.slice(start - totals.startDay, end - totals.startDay) };
+          if (end > start) history = { firstDate: formatIsoDay(start), sales: totals.sales.slice(start - totals.startDay, end - totals.startDay) };
         }
       }
       return {

@@ -1,5 +1,5 @@
 import type { ForecastRow, StoreState } from './model.js';
-import { dayIso, isoDay } from './api-queries.js';
+import { formatIsoDay, parseIsoDay } from '../../k8s-training/engine/index.js';
 
 /** Response bodies of the HTTP API, built from storage records (shapes: docs/openapi.yaml). */
 
@@ -28,7 +28,7 @@ export function freshnessView(state: StoreState | undefined, now: Date): Freshne
   if (c === undefined) {
     return { currentRunId: null, generatedAt: null, origin: null, forecastFrom: null, forecastTo: null, stale: true, staleReason: state?.staleReason ?? 'This store has no forecast yet.' };
   }
-  const first = isoDay(c.firstDay);
+  const first = parseIsoDay(c.firstDay);
   let reason: string | null = null;
   if (state?.stale === true) reason = state.staleReason ?? 'The latest refresh did not complete; this is the previous forecast.';
   else if (state?.lastRun?.status === 'failed') reason = `The latest refresh failed${state.lastRun.error ? `: ${state.lastRun.error}` : ''}; this is the previous forecast.`;
@@ -36,9 +36,9 @@ export function freshnessView(state: StoreState | undefined, now: Date): Freshne
   return {
     currentRunId: c.runId,
     generatedAt: c.generatedAt,
-    origin: first === undefined ? null : dayIso(first - 1),
+    origin: first === undefined ? null : formatIsoDay(first - 1),
     forecastFrom: first === undefined ? null : c.firstDay,
-    forecastTo: first === undefined ? null : dayIso(first + Math.max(1, c.horizon) - 1),
+    forecastTo: first === undefined ? null : formatIsoDay(first + Math.max(1, c.horizon) - 1),
     stale: reason !== null,
     staleReason: reason === null ? null : reason.slice(0, 500),
   };
@@ -78,7 +78,7 @@ export function sumBands(bands: readonly Band[]): Band | null {
   let first = Infinity;
   let last = -Infinity;
   for (const b of bands) {
-    const d = isoDay(b.firstDate);
+    const d = parseIsoDay(b.firstDate);
     if (d === undefined || b.forecast.length === 0) continue;
     first = Math.min(first, d);
     last = Math.max(last, d + b.forecast.length - 1);
@@ -89,7 +89,7 @@ export function sumBands(bands: readonly Band[]): Band | null {
   const lo = new Float64Array(n);
   const hi = new Float64Array(n);
   for (const b of bands) {
-    const d = isoDay(b.firstDate);
+    const d = parseIsoDay(b.firstDate);
     if (d === undefined) continue;
     for (let i = 0; i < b.forecast.length; i++) {
       const k = d - first + i;
@@ -108,7 +108,7 @@ export function sumBands(bands: readonly Band[]): Band | null {
     p10.push(Math.min(u, Math.max(0, round(units[k]! - Math.sqrt(lo[k]!)))));
     p90.push(Math.max(u, round(units[k]! + Math.sqrt(hi[k]!))));
   }
-  return { firstDate: dayIso(first), forecast, p10, p90 };
+  return { firstDate: formatIsoDay(first), forecast, p10, p90 };
 }
 
 export interface ItemForecastView {
@@ -132,9 +132,9 @@ export function forecastsCsv(stores: readonly { store: string; items: readonly I
   const lines = ['date,store,item,forecast,p10,p90'];
   for (const s of stores) {
     for (const it of s.items) {
-      const d = isoDay(it.firstDate);
+      const d = parseIsoDay(it.firstDate);
       if (d === undefined) continue;
-      for (let i = 0; i < it.forecast.length; i++) lines.push(`${dayIso(d + i)},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)}`);
+      for (let i = 0; i < it.forecast.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -144,9 +144,9 @@ export function forecastsCsv(stores: readonly { store: string; items: readonly I
 export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[] }[]): string {
   const lines = ['date,store,units,p10,p90'];
   for (const s of stores) {
-    const d = s.firstDate === null ? undefined : isoDay(s.firstDate);
+    const d = s.firstDate === null ? undefined : parseIsoDay(s.firstDate);
     if (d === undefined) continue;
-    for (let i = 0; i < s.units.length; i++) lines.push(`${dayIso(d + i)},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)}`);
+    for (let i = 0; i < s.units.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)}`);
   }
   return `${lines.join('\n')}\n`;
 }
