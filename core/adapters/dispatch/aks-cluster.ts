@@ -18,7 +18,7 @@ export interface AksClusterOptions {
   clientOptions?: ContainerServiceClientOptionalParams;
 }
 
-export function armClient(options: AksClusterOptions): ContainerServiceClient {
+function armClient(options: AksClusterOptions): ContainerServiceClient {
   return new ContainerServiceClient(options.credential, options.subscriptionId, { ...options.clientOptions, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
 }
 
@@ -81,30 +81,32 @@ function sizeOf(pool: AgentPool): PoolSize {
  * autoscaler alone only reacts to pending pods, minutes late); without it, `count` is set directly.
  */
 export class AksPoolScaler implements PoolScaler {
-  constructor(private readonly options: PoolScalerOptions) {}
+  private readonly client: ContainerServiceClient;
+
+  constructor(private readonly options: PoolScalerOptions) {
+    this.client = armClient(options);
+  }
 
   async scaleUp(stores: number, secondsPerStore: number): Promise<{ previous: PoolSize; target: PoolSize }> {
-    const client = armClient(this.options);
-    const pool = await client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
+    const pool = await this.client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
     const previous = sizeOf(pool);
     const nodes = nodesFor({ stores, secondsPerStore, windowSeconds: this.options.windowSeconds, podsPerNode: this.options.podsPerNode, minNodes: this.options.minNodes, maxNodes: this.options.maxNodes });
     const target: PoolSize = previous.autoscaling
       ? { count: Math.max(previous.count, nodes), autoscaling: true, minCount: nodes, maxCount: Math.max(previous.maxCount ?? nodes, nodes) }
       : { count: nodes, autoscaling: false };
-    await this.apply(client, pool, target);
+    await this.apply(pool, target);
     return { previous, target };
   }
 
   async restore(previous: PoolSize): Promise<void> {
-    const client = armClient(this.options);
-    const pool = await client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
-    await this.apply(client, pool, previous);
+    const pool = await this.client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
+    await this.apply(pool, previous);
   }
 
-  private async apply(client: ContainerServiceClient, pool: AgentPool, size: PoolSize): Promise<void> {
+  private async apply(pool: AgentPool, size: PoolSize): Promise<void> {
     const body: AgentPool = size.autoscaling
       ? { ...pool, enableAutoScaling: true, minCount: size.minCount, maxCount: size.maxCount, count: size.count }
       : { ...pool, enableAutoScaling: false, count: size.count };
-    await client.agentPools.beginCreateOrUpdateAndWait(this.options.resourceGroup, this.options.cluster, this.options.pool, body, { updateIntervalInMs: 500 });
+    await this.client.agentPools.beginCreateOrUpdateAndWait(this.options.resourceGroup, this.options.cluster, this.options.pool, body, { updateIntervalInMs: 500 });
   }
 }
