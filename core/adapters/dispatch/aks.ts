@@ -42,18 +42,21 @@ export function labelValue(text: string): string {
   return `${cleaned.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`.replace(/^-/, 'x');
 }
 
+/** DNS-1123 Job name: `train-` + a readable prefix + a hash of the parts that make it unique. */
+function dnsJobName(readable: string, parts: readonly (string | number)[]): string {
+  const hash = createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 10);
+  const cleaned = readable.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
+  return `train-${cleaned.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
+}
+
 /** DNS-1123 Job name, deterministic in (run, store). */
 export function jobName(runId: string, store: string): string {
-  const hash = createHash('sha256').update(`${runId}\u0000${store}`).digest('hex').slice(0, 10);
-  const readable = `${runId}-${store}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
-  return `train-${readable.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
+  return dnsJobName(`${runId}-${store}`, [runId, store]);
 }
 
 /** DNS-1123 Job name of a batch, deterministic in (run, batch index, stores). */
 export function batchJobName(runId: string, batch: number, stores: readonly string[]): string {
-  const hash = createHash('sha256').update(`${runId}\u0000${batch}\u0000${stores.join('\u0000')}`).digest('hex').slice(0, 10);
-  const readable = `${runId}-b${batch}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
-  return `train-${readable.slice(0, 40).replace(/-+$/, '')}-${hash}`.replace(/--+/g, '-');
+  return dnsJobName(`${runId}-b${batch}`, [runId, batch, ...stores]);
 }
 
 /** The Job name of a request: per store when it has one store, per batch otherwise. */
@@ -86,12 +89,12 @@ export class AksDispatcher implements TrainingDispatcher {
     const single = request.stores.length === 1 ? request.stores[0] : undefined;
     const labels: Record<string, string> = { 'foreact/run': labelValue(request.runId), ...(single !== undefined ? { 'foreact/store': labelValue(single) } : { 'foreact/batch': String(request.batch ?? 0) }) };
     const annotations: Record<string, string> = { ...(single !== undefined ? { 'foreact/store': single } : { 'foreact/stores': request.stores.join(',') }), 'foreact/run': request.runId, 'foreact/trigger': request.trigger };
-    const templateLabels = Object.fromEntries(Object.entries(job.metadata?.labels ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store'));
-    job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: { ...templateLabels, ...labels }, annotations: { ...job.metadata?.annotations, ...annotations } };
+    // A batch has no `foreact/store` label: drop the template's placeholder.
+    const withLabels = (template: Record<string, string> | undefined): Record<string, string> => ({ ...Object.fromEntries(Object.entries(template ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store')), ...labels });
+    job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: withLabels(job.metadata?.labels), annotations: { ...job.metadata?.annotations, ...annotations } };
     const spec = job.spec;
     if (!spec) throw new Error('job template has no spec');
-    const podTemplateLabels = Object.fromEntries(Object.entries(spec.template.metadata?.labels ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store'));
-    spec.template.metadata = { ...spec.template.metadata, labels: { ...podTemplateLabels, ...labels } };
+    spec.template.metadata = { ...spec.template.metadata, labels: withLabels(spec.template.metadata?.labels) };
     const pod = spec.template.spec;
     if (!pod) throw new Error('job template has no pod spec');
     pod.serviceAccountName = this.options.serviceAccount;

@@ -17,7 +17,6 @@ import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatu
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { pathToFileURL } = require('node:url');
 let trainer;
 parentPort.on('message', async (msg) => {
   try {
@@ -26,8 +25,8 @@ parentPort.on('message', async (msg) => {
     if (msg.stores.length === 1) {
       const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
       if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
-      const result = await fn({ store: msg.stores[0], runId: msg.runId, trigger: msg.trigger });
-      parentPort.postMessage({ id: msg.id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+      await fn({ store: msg.stores[0], runId: msg.runId, trigger: msg.trigger });
+      parentPort.postMessage({ id: msg.id, ok: true });
       return;
     }
     // A batch: the stores one after another; each store's outcome is its run record.
@@ -40,7 +39,6 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({ id: msg.id, ok: false, error: error && error.message ? error.message : String(error) });
   }
 });
-void pathToFileURL;
 `;
 
 interface Job {
