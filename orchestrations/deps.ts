@@ -21,7 +21,7 @@ export interface OrchestrationDeps {
   clock: Clock;
 }
 
-type Overrides = Partial<Omit<OrchestrationDeps, 'storage'>> & { storage?: Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'> };
+type Overrides = Partial<OrchestrationDeps>;
 
 let overrides: Overrides = {};
 let built: Promise<OrchestrationDeps> | undefined;
@@ -42,7 +42,8 @@ export function orchestrationDeps(): Promise<OrchestrationDeps> {
 
 async function build(): Promise<OrchestrationDeps> {
   const config = overrides.config ?? getConfig().dispatch;
-  const storage = overrides.storage ?? (await defaultStorage());
+  // Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured.
+  const storage = overrides.storage ?? (await openStorage(getConfig()));
   let dispatcher = overrides.dispatcher;
   let scaler = 'scaler' in overrides ? overrides.scaler : undefined;
   if (config.backend === 'aks' && (!dispatcher || !('scaler' in overrides))) {
@@ -66,9 +67,4 @@ async function build(): Promise<OrchestrationDeps> {
     dispatcher = local;
   }
   return { config, dispatcher, scaler, storage, clock: overrides.clock ?? systemClock };
-}
-
-/** Storage over Tables/Blobs (Azurite locally), opened once per process with tables ensured. */
-async function defaultStorage(): Promise<Pick<StoragePorts, 'runs' | 'stores' | 'forecasts'>> {
-  return openStorage(getConfig());
 }

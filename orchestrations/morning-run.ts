@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
-import { cleanupExpiredRuns, type CleanupResult } from '../core/domain/runs.js';
+import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { getConfig } from '../core/config.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
@@ -77,7 +77,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     scaling = (yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore })) as MorningSummary['scaling'];
   } catch (error) {
     // Training on the pool as it is beats not training: the autoscaler still reacts to pending pods.
-    scaling = { error: error instanceof Error ? error.message : String(error) };
+    scaling = { error: describeError(error) };
   }
 
   // Batches in plan order (the plan's store list is sorted), so batch i is the same stores on a replay.
