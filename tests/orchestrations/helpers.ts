@@ -4,19 +4,31 @@ import { loadConfig, resetConfigCache } from '../../core/config.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { emptyStore } from '../../core/domain/stores.js';
 import { systemClock } from '../../core/ports/index.js';
+import { startLocalHost, type LocalHost } from '../support/local-host.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 
 export const REPO = resolve(__dirname, '../..');
 
 /** Small and fast: the orchestration is under test here, not the models. */
-export const TRAINER_ENV = { FOREACT_HORIZON_DAYS: '14', FOREACT_BACKTEST_FOLDS: '1' };
+const TRAINER_ENV = { FOREACT_HORIZON_DAYS: '14', FOREACT_BACKTEST_FOLDS: '1' };
 
-export const APP_MODULES = ['orchestrations/store-training.ts', 'orchestrations/store-refresh.ts', 'orchestrations/morning-run.ts', 'functions/morning-timer.ts'].map((m) => resolve(REPO, m));
+const APP_MODULES = ['orchestrations/store-training.ts', 'orchestrations/store-refresh.ts', 'orchestrations/morning-run.ts', 'functions/morning-timer.ts'].map((m) => resolve(REPO, m));
+
+/** The environment a trainer (pod or in-process call) needs against the test's Azurite. */
+export function trainerEnv(connectionString: string): Record<string, string> {
+  return { AzureWebJobsStorage: connectionString, ...TRAINER_ENV };
+}
 
 export async function openTestStorage(connectionString: string): Promise<AzureStorage> {
-  Object.assign(process.env, { AzureWebJobsStorage: connectionString, ...TRAINER_ENV });
+  Object.assign(process.env, trainerEnv(connectionString));
   resetConfigCache();
-  return openStorage(loadConfig({ AzureWebJobsStorage: connectionString, ...TRAINER_ENV }));
+  return openStorage(loadConfig(trainerEnv(connectionString)));
+}
+
+/** The local Functions host with the app's orchestrations and the morning timer (fired by hand, never by the clock). */
+export function startAppHost(connectionString: string): Promise<LocalHost> {
+  process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
+  return startLocalHost({ port: 0, storageConnectionString: connectionString, modules: APP_MODULES, enableTimers: false });
 }
 
 /** Ingests generated history for the stores (the way uploads arrive), plus stores without history. */

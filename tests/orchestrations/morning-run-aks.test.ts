@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
 import { fakeCredential, startFakeArm, type FakeArm } from '../support/fake-arm.js';
@@ -11,7 +11,7 @@ import { loadConfig } from '../../core/config.js';
 import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { APP_MODULES, openTestStorage, seedStores, TRAINER_ENV } from './helpers.js';
+import { openTestStorage, seedStores, startAppHost, trainerEnv } from './helpers.js';
 
 describe('morning run through the aks backend (fake Kubernetes API + fake ARM on loopback)', () => {
   let azurite: AzuriteInstance;
@@ -21,22 +21,21 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
   let host: LocalHost;
 
   beforeAll(async () => {
-    process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['s1', 's2', 's3', 'bad'], { withoutHistory: ['empty'] });
     // 'bad' has yesterday's forecast; today its pods crash.
-    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig({ AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV }));
+    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig(trainerEnv(azurite.connectionString)));
     k8s = await startFakeKubernetes();
     k8s.failStore('bad');
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
     const config = loadConfig(env).dispatch;
     const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
-    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: config.aks.namespace, image: config.aks.image!, serviceAccount: config.aks.serviceAccount, pool: config.aks.pool, requestTimeoutMs: config.aks.requestTimeoutMs, env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } });
+    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: config.aks.namespace, image: config.aks.image!, serviceAccount: config.aks.serviceAccount, pool: config.aks.pool, requestTimeoutMs: config.aks.requestTimeoutMs, env: trainerEnv(azurite.connectionString) });
     const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
     configureOrchestrationDeps({ config, dispatcher, scaler, storage });
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: APP_MODULES, enableTimers: false });
+    host = await startAppHost(azurite.connectionString);
   });
 
   afterAll(async () => {
@@ -50,7 +49,7 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     const date = new Date().toLocaleDateString('sv-SE');
     const runId = morningRunId(date);
     // A Job for s3 already exists (an earlier attempt's create whose answer was lost): the run must join it.
-    await new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'x', serviceAccount: 'foreact-trainer', pool: 'training', env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } }).dispatch({ runId, stores: ['s3'], trigger: 'morning' });
+    await new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'x', serviceAccount: 'foreact-trainer', pool: 'training', env: trainerEnv(azurite.connectionString) }).dispatch({ runId, stores: ['s3'], trigger: 'morning' });
     // Transient API faults: a 500 on a create and a hung status read; RetryOptions must absorb both.
     k8s.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 1 });
     k8s.fault({ method: 'GET', path: /\/jobs\/train-/, hangMs: 1500, times: 1 });

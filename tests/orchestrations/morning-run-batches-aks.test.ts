@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
@@ -9,7 +9,7 @@ import { loadConfig } from '../../core/config.js';
 import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { APP_MODULES, openTestStorage, seedStores, TRAINER_ENV } from './helpers.js';
+import { openTestStorage, seedStores, startAppHost, trainerEnv } from './helpers.js';
 
 describe('morning run in batches through the aks backend (a Job per batch of stores)', () => {
   let azurite: AzuriteInstance;
@@ -18,20 +18,19 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
   let host: LocalHost;
 
   beforeAll(async () => {
-    process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['bad', 's1', 's2', 's3', 's4']);
     // 'bad' has yesterday's forecast; today its history blob is gone, so the trainer fails on it (inside
     // the pod, which goes on with the next store of its batch).
-    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig({ AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV }));
+    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig(trainerEnv(azurite.connectionString)));
     const bad = (await storage.stores.get('bad'))!;
     await storage.stores.save({ ...bad.value, history: { ...bad.value.history!, blob: 'bad/missing-history.bin' } }, bad.etag);
     k8s = await startFakeKubernetes();
     const config = loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_MORNING_BATCH_SIZE: '2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2' }).dispatch;
-    const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', requestTimeoutMs: 2000, env: { AzureWebJobsStorage: azurite.connectionString, ...TRAINER_ENV } });
+    const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', requestTimeoutMs: 2000, env: trainerEnv(azurite.connectionString) });
     configureOrchestrationDeps({ config, dispatcher, scaler: undefined, storage });
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: APP_MODULES, enableTimers: false });
+    host = await startAppHost(azurite.connectionString);
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
@@ -8,7 +8,7 @@ import { loadConfig } from '../../core/config.js';
 import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import { refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
-import { APP_MODULES, openTestStorage, REPO, seedStores } from './helpers.js';
+import { openTestStorage, REPO, seedStores, startAppHost } from './helpers.js';
 
 const TRAINER = resolve(REPO, 'dist/k8s-training/trainer.js');
 
@@ -35,13 +35,12 @@ describe('store refresh through the local (worker-thread) backend', () => {
   let dispatcher: LocalDispatcher;
 
   beforeAll(async () => {
-    process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['r1', 'r2']);
     dispatcher = new LocalDispatcher({ workers: 2, trainerModule: TRAINER });
     configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }).dispatch, dispatcher, scaler: undefined, storage });
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: APP_MODULES, enableTimers: false });
+    host = await startAppHost(azurite.connectionString);
   });
 
   afterAll(async () => {
