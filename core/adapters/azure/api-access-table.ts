@@ -20,7 +20,7 @@ interface AccessEntity {
  */
 export class TableAccessRepository implements AccessRepository {
   private ready: Promise<void> | undefined;
-  private storeCache: { at: number; value: Map<string, string> } | undefined;
+  private storeCache: { at: number; value: Promise<Map<string, string>> } | undefined;
   private readonly userCache = new Map<string, { at: number; value: Promise<string[]> }>();
 
   constructor(
@@ -52,10 +52,11 @@ export class TableAccessRepository implements AccessRepository {
     return value;
   }
 
+  /** `user` is already trimmed and lower-cased. */
   private async readUserRegions(user: string): Promise<string[]> {
     await this.ensure();
     try {
-      const e = await this.table.getEntity<AccessEntity>(USERS, encodeKey(user.trim().toLowerCase()));
+      const e = await this.table.getEntity<AccessEntity>(USERS, encodeKey(user));
       return (e.regions ?? '').split(',').map(normaliseRegion).filter((r) => r.length > 0);
     } catch (error) {
       if (isStatus(error, 404)) return [];
@@ -70,15 +71,25 @@ export class TableAccessRepository implements AccessRepository {
     await this.table.upsertEntity<AccessEntity>({ partitionKey: USERS, rowKey: encodeKey(user.trim().toLowerCase()), regions: list.join(','), updatedAt: new Date().toISOString() }, 'Replace');
   }
 
-  async storeRegions(): Promise<Map<string, string>> {
+  /** Cached like userRegions; concurrent requests after expiry share one listing of the partition. */
+  storeRegions(): Promise<Map<string, string>> {
     const now = Date.now();
     if (this.storeCache !== undefined && now - this.storeCache.at < this.cacheMs) return this.storeCache.value;
+    const value = this.readStoreRegions();
+    const entry = { at: now, value };
+    value.catch(() => {
+      if (this.storeCache === entry) this.storeCache = undefined;
+    });
+    this.storeCache = entry;
+    return value;
+  }
+
+  private async readStoreRegions(): Promise<Map<string, string>> {
     await this.ensure();
     const out = new Map<string, string>();
     for await (const e of this.table.listEntities<AccessEntity>({ queryOptions: { filter: odata`PartitionKey eq ${STORES}`, select: ['RowKey', 'region'] } })) {
       if (typeof e.region === 'string' && e.region.length > 0) out.set(decodeKey(e.rowKey ?? ''), e.region);
     }
-    this.storeCache = { at: now, value: out };
     return out;
   }
 
