@@ -5,31 +5,17 @@
  *
  * Chromium: Debian's /usr/bin/chromium, or CHROMIUM_PATH.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, ensureDashboardBuilt, launchChromium } from './chromium.js';
 import { findRepoRoot } from './local-host/app-files.js';
 import { startForeact } from './start.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'];
-
-export const SIZES = [
+const SIZES = [
   { name: 'laptop', width: 1366, height: 900 },
   { name: 'tablet', width: 820, height: 1180 },
 ] as const;
-
-/** Rebuilds static-web/dist when it is missing or older than any dashboard source (pictures of today's code). */
-function ensureDashboardBuilt(root: string): void {
-  const index = join(root, 'static-web/dist/index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  const sources = Math.max(newest(join(root, 'static-web/src')), statSync(join(root, 'static-web/index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const build = spawnSync('npm', ['run', '--silent', 'web:build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run web:build failed');
-}
 
 /** Waits until every selected store card has drawn its chart and table. */
 async function cardsReady(page: Page, stores: readonly string[]): Promise<void> {
@@ -99,7 +85,7 @@ async function main(): Promise<void> {
   const stack = await startForeact({ root, apiPort: 0, webPort: 0, azuritePorts: { blob: 0, queue: 0, table: 0 }, log });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const saved: string[] = [];
     // A different store per size: a refresh per store is followed to its end before the next.
     for (const [i, size] of SIZES.entries()) saved.push(...(await shoot(browser, stack.webUrl, out, size, ['101', '102'][i] ?? '103', log)));

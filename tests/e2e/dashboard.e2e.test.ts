@@ -7,12 +7,12 @@
  * than its sources. Chromium: Debian's `/usr/bin/chromium` (CHROMIUM_PATH overrides); without it the suite
  * is skipped locally and fails in CI.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CHROMIUM, ensureDashboardBuilt, launchChromium } from '../../scripts/chromium.js';
 import type * as StartModule from '../../scripts/start.js';
 import type * as ConfigModule from '../../core/config.js';
 import type * as AzureModule from '../../core/adapters/azure/index.js';
@@ -20,14 +20,12 @@ import type * as IngestionModule from '../../core/domain/ingestion.js';
 import type * as PortsModule from '../../core/ports/index.js';
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM && process.env.CI !== undefined) {
   throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard end-to-end test must run in CI (install the Debian "chromium" package).`);
 }
 if (!HAVE_CHROMIUM) console.warn(`dashboard e2e: skipped — no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'];
 const NORTH = ['101', '102', '103'];
 const SOUTH = ['201', '202', '203'];
 const ITEMS = 20;
@@ -36,17 +34,6 @@ const DAYS = 28;
 // The compiled app, as `npm start` runs it (the host loads dist/ natively; the test drives the same code).
 const load = createRequire(__filename);
 const dist = (path: string): string => join(ROOT, 'dist', path);
-
-/** Rebuilds static-web/dist when it is missing or older than any dashboard source. */
-function ensureDashboardBuilt(): void {
-  const index = join(ROOT, 'static-web/dist/index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  const sources = Math.max(newest(join(ROOT, 'static-web/src')), statSync(join(ROOT, 'static-web/index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const build = spawnSync('npm', ['run', '--silent', 'web:build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run web:build failed:\n${build.stdout}\n${build.stderr}`);
-}
 
 /** Uploads one more day of sales (`date,store,item,sales`) for one store, through the app's own ingestion. */
 async function uploadSalesDay(store: string, date: string, unitsPerItem: number): Promise<string[]> {
@@ -101,12 +88,12 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
 
   beforeAll(async () => {
     if (!existsSync(dist('scripts/start.js')) || !existsSync(dist('functions'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
-    ensureDashboardBuilt();
+    ensureDashboardBuilt(ROOT, 'capture');
     const { startForeact } = load(dist('scripts/start.js')) as typeof StartModule;
     const quiet = process.env.FOREACT_E2E_VERBOSE ? undefined : (): void => undefined;
     stack = await startForeact({ root: ROOT, apiPort: 0, webPort: 0, azuritePorts: { blob: 0, queue: 0, table: 0 }, ...(quiet ? { log: quiet } : {}) });
     web = stack.webUrl;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     context.setDefaultTimeout(20_000);
     page = await context.newPage();
