@@ -1,23 +1,5 @@
 import { epochDayFromCivil, formatIsoDay } from '../k8s-training/engine/index.js';
-
-/** Deterministic PRNG so every fresh start shows the same sample. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function poisson(next: () => number, mean: number): number {
-  if (mean > 40) return Math.max(0, Math.round(mean + Math.sqrt(mean) * Math.sqrt(-2 * Math.log(Math.max(next(), 1e-12))) * Math.cos(2 * Math.PI * next())));
-  const limit = Math.exp(-mean);
-  let k = 0;
-  for (let p = next(); p > limit; p *= next()) k++;
-  return k;
-}
+import { poisson, seededRandom } from './random.js';
 
 export interface SampleStore {
   store: string;
@@ -44,7 +26,7 @@ export function sampleSalesCsv(lastDay: string, items = 20): string {
   const weekly = [1.3, 0.8, 0.85, 0.9, 0.95, 1.1, 1.25];
   const lines = ['date,store,item,sales'];
   SAMPLE_STORES.forEach(({ store }, s) => {
-    const next = random(1000 + s);
+    const next = seededRandom(1000 + s);
     const size = 0.6 + 0.25 * s;
     for (let item = 1; item <= items; item++) {
       const base = item % 7 === 0 ? 0.3 : size * (4 + 30 * next());
@@ -58,7 +40,7 @@ export function sampleSalesCsv(lastDay: string, items = 20): string {
         const t = day - start;
         const season = 1 + 0.2 * Math.sin((2 * Math.PI * (t + 60)) / 365.25);
         const mean = base * weekly[(((day + 4) % 7) + 7) % 7]! * season * (1 + 0.0003 * t);
-        lines.push(`${date},${store},${sku},${poisson(next, mean)}`);
+        lines.push(`${date},${store},${sku},${poisson(next, mean, 40)}`);
       }
     }
   });

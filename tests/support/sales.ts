@@ -1,34 +1,8 @@
 import { epochDayFromCivil, formatIsoDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { poisson, seededRandom } from '../../scripts/random.js';
 
-/** Deterministic PRNG (mulberry32) so generated test data is identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function poisson(random: () => number, mean: number): number {
-  if (mean <= 0) return 0;
-  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
-
-export function gaussian(random: () => number): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
+// One PRNG for sample and test data: `npm start`'s sample data uses it too.
+export { gaussian, poisson, seededRandom } from '../../scripts/random.js';
 
 export interface GeneratedSeriesSpec {
   store: string;
