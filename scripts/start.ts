@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { startAzurite, type AzuriteInstance } from './azurite.js';
+import { defaultAzuriteLocation, startAzurite, type AzuriteInstance } from './azurite.js';
 import { appModules, findRepoRoot } from './local-host/app-files.js';
 import { startLocalHost, type LocalHost } from './local-host/host.js';
 import { startDevWebServer } from './dev-web-server.js';
@@ -107,7 +107,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
 
 async function main(): Promise<void> {
   const root = findRepoRoot(__dirname);
-  const stack = await startForeact({ root, apiPort: port('FOREACT_API_PORT', 7071), webPort: port('FOREACT_WEB_PORT', 4280), azuriteLocation: process.env.FOREACT_AZURITE_DIR ?? join(root, '.azurite') });
+  const stack = await startForeact({ root, apiPort: port('FOREACT_API_PORT', 7071), webPort: port('FOREACT_WEB_PORT', 4280), azuriteLocation: process.env.FOREACT_AZURITE_DIR ?? defaultAzuriteLocation(root) });
   const shutdown = (): void => {
     console.log('\nforeact: stopping…');
     void stack.stop().then(() => process.exit(0));

@@ -6,9 +6,6 @@ import { compareIds } from './series';
 export const DAY_OPTIONS = [7, 14, 28, 56, 90] as const;
 export const DEFAULT_DAYS = 28;
 export type View = 'stores' | 'transport';
-/** How many stores are shown when nothing was chosen yet and the caller sees more than that. */
-export const DEFAULT_STORE_LIMIT = 12;
-
 /** `all` = every store the viewer may see (a link that works for every planner). */
 export type Selection = StoreId[] | 'all';
 
