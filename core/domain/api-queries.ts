@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseIsoDay } from '../../k8s-training/engine/index.js';
 import { badRequest, type ApiIssue } from './api-errors.js';
+import { RUN_ID_PATTERN } from './ids.js';
 
 /** Query validation for the HTTP API; every parameter named in the OpenAPI document, nothing else. */
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const MAX_STORES = 50;
 export const MAX_ITEMS = 500;
 export const MAX_RANGE_DAYS = 366;

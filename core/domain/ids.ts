@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Run ids reach table keys, blob names and URLs; a narrow alphabet keeps all three safe. */
 export function assertRunId(runId: string): void {
-  if (!RUN_ID.test(runId)) throw new Error(`run id "${runId.slice(0, 60)}" is invalid: use 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
+  if (!RUN_ID_PATTERN.test(runId)) throw new Error(`run id "${runId.slice(0, 60)}" is invalid: use 1–128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`);
 }
 
 export function assertStoreId(store: string): void {
