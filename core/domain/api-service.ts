@@ -92,7 +92,8 @@ interface RunBlock {
  * and a re-serialisation of thousands of numbers. Bounded, oldest entry out first.
  */
 const RUN_BLOCK_CACHE_SIZE = 1000;
-const runBlocks = new Map<string, Promise<RunBlock>>();
+// Keyed by the forecast reader first: two storage accounts (tests, or a host with several) never share blocks.
+const runBlocksByReader = new WeakMap<object, Map<string, Promise<RunBlock>>>();
 const serialised = new WeakMap<ItemForecastView[], { items: Buffer; total: Buffer }>();
 
 function emptyBlock(): RunBlock {
@@ -101,6 +102,8 @@ function emptyBlock(): RunBlock {
 
 function runBlock(deps: ApiDeps, store: string, runId: string, items: readonly string[] | undefined, from: number | undefined, to: number | undefined): Promise<RunBlock> {
   const key = [store, runId, items?.join(',') ?? '*', from ?? '', to ?? ''].join('\u0000');
+  let runBlocks = runBlocksByReader.get(deps.forecasts);
+  if (runBlocks === undefined) runBlocksByReader.set(deps.forecasts, (runBlocks = new Map<string, Promise<RunBlock>>()));
   let block = runBlocks.get(key);
   if (block === undefined) {
     block = deps.forecasts.readRun(store, runId, items ? { items } : {}).then((rows) => {

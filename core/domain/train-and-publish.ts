@@ -1,4 +1,4 @@
-import { forecastFromArtifact, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../k8s-training/engine/index.js';
 import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
 import { summariseArtifacts, decideChampion } from './champion.js';
 import { assertRunId, assertStoreId, newVersion } from './ids.js';
@@ -66,8 +66,8 @@ function championForecasts(candidate: readonly SeriesForecast[], champion: reado
   return candidate.map((c) => {
     const artifact = byItem.get(c.item);
     if (artifact === undefined) return c;
-    const reissued = forecastFromArtifact(artifact, 1);
-    const gap = c.firstDay - reissued.firstDay;
+    // The champion's forecasts start the day after the history it saw.
+    const gap = c.firstDay - (parseIsoDay(artifact.origin)! + 1);
     if (gap < 0) return c;
     const full = forecastFromArtifact(artifact, gap + c.forecast.length);
     return { store: c.store, item: c.item, firstDay: c.firstDay, forecast: full.forecast.slice(gap), p10: full.p10.slice(gap), p90: full.p90.slice(gap) };
