@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // Domain code and the training engine stay free of Azure SDKs: they speak to ports.
-    files: ['k8s-training/engine/**/*.ts', 'core/domain/**/*.ts', 'core/ports/**/*.ts'],
+    files: ['engine/**/*.ts', 'core/domain/**/*.ts', 'core/ports/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/*', 'durable-functions'], message: 'Domain code must not import Azure SDKs; add a port in core/ports and an adapter in core/adapters.' }] }],
     },

@@ -16,7 +16,7 @@ import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
 import { encodePrincipal } from '../core/domain/api-access.js';
 import { publishRun } from '../core/domain/publish.js';
-import { epochDayFromCivil, type SeriesForecast } from '../k8s-training/engine/index.js';
+import { epochDayFromCivil, type SeriesForecast } from '../engine/index.js';
 
 const ROOT = resolve(__dirname, '../..');
 

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
-import { parseIsoDay } from '../k8s-training/engine/index.js';
+import { parseIsoDay } from '../engine/index.js';
 import { readPanel, score, type Panel, type Score } from './score.js';
 
 const ROOT = resolve(__dirname, '../..');

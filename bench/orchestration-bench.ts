@@ -14,7 +14,7 @@ import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
 import { emptyStore } from '../core/domain/stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
-import { formatIsoDay, type SeriesHistory } from '../k8s-training/engine/index.js';
+import { formatIsoDay, type SeriesHistory } from '../engine/index.js';
 import { configureOrchestrationDeps } from '../orchestrations/deps.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { naiveScale, parseIsoDay, smapePoint } from '../k8s-training/engine/index.js';
+import { naiveScale, parseIsoDay, smapePoint } from '../engine/index.js';
 
 /** Long-format table keyed by store/item → day → value; small enough for the benchmark data in memory. */
 export type Panel = Map<string, Map<number, number>>;

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../k8s-training/engine/index.js';
+import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../engine/index.js';
 
 export interface TrainRequest {
   id: number;

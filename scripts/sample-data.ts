@@ -1,4 +1,4 @@
-import { epochDayFromCivil, formatIsoDay } from '../k8s-training/engine/index.js';
+import { epochDayFromCivil, formatIsoDay } from '../engine/index.js';
 import { poisson, seededRandom } from './random.js';
 
 export interface SampleStore {

@@ -1,4 +1,4 @@
-import { FAMILY_NAMES, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type FamilyName, type AccuracyAccumulator } from '../../k8s-training/engine/index.js';
+import { FAMILY_NAMES, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type FamilyName, type AccuracyAccumulator } from '../../engine/index.js';
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
 import { groupByStore, loadSalesFile } from './load.js';
 

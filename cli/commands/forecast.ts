@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
-import { FAMILY_NAMES, formatIsoDay, type FamilyName, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import { FAMILY_NAMES, formatIsoDay, type FamilyName, type SeriesForecast } from '../../engine/index.js';
 import { trainStores } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadSalesFile } from './load.js';

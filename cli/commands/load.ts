@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { readSalesHistory, seriesByStore, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { readSalesHistory, seriesByStore, type SeriesHistory } from '../../engine/index.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../k8s-training/engine/index.js';
+import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import type { TrainReply, TrainRequest } from '../train-worker.js';
 
 /**

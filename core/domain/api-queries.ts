@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseIsoDay } from '../../k8s-training/engine/index.js';
+import { parseIsoDay } from '../../engine/index.js';
 import { badRequest, type ApiIssue } from './api-errors.js';
 import { RUN_ID_PATTERN } from './ids.js';
 

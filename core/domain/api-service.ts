@@ -1,4 +1,4 @@
-import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../engine/index.js';
 import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
 import type { ForecastQuery, TransportQuery } from './api-queries.js';

@@ -1,5 +1,5 @@
 import type { ForecastRow, StoreState } from './model.js';
-import { formatIsoDay, parseIsoDay } from '../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 
 /** Response bodies of the HTTP API, built from storage records (shapes: docs/openapi.yaml). */
 

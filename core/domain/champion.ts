@@ -1,4 +1,4 @@
-import type { ModelArtifact } from '../../k8s-training/engine/index.js';
+import type { ModelArtifact } from '../../engine/index.js';
 import type { Accuracy, ChampionDecision } from './model.js';
 
 export interface ArtifactSummary {

@@ -1,4 +1,4 @@
-import { compareKeys, lastDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { compareKeys, lastDay, type SeriesHistory } from '../../engine/index.js';
 
 export interface MergeResult {
   series: SeriesHistory[];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeMaybeGzip, formatIsoDay, readSalesHistory, seriesByStore, type RowError, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { decodeMaybeGzip, formatIsoDay, readSalesHistory, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { countObservations, historyBounds, mergeHistory } from './history-merge.js';
 import type { IngestionRecord, StoreState } from './model.js';

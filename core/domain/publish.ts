@@ -1,4 +1,4 @@
-import { formatIsoDay, parseIsoDay, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay, type SeriesForecast } from '../../engine/index.js';
 import type { StoragePorts } from '../ports/index.js';
 import type { Accuracy, ForecastRow, StoreState } from './model.js';
 import { assertRunId } from './ids.js';

@@ -1,4 +1,4 @@
-import { forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../engine/index.js';
 import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
 import { summariseArtifacts, decideChampion } from './champion.js';
 import { assertRunId, assertStoreId, newVersion } from './ids.js';

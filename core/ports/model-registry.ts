@@ -1,4 +1,4 @@
-import type { ModelArtifact } from '../../k8s-training/engine/index.js';
+import type { ModelArtifact } from '../../engine/index.js';
 import type { ChampionDecision, ModelVersion } from '../domain/model.js';
 
 /** Model versions per store: artifacts as blobs, one registry row per version. */

@@ -1,4 +1,4 @@
-import type { SeriesHistory } from '../../k8s-training/engine/index.js';
+import type { SeriesHistory } from '../../engine/index.js';
 
 /** Per-store sales history, stored as immutable versions; the store's row points at the current one. */
 export interface SalesHistoryRepository {

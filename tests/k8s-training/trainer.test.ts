@@ -8,7 +8,7 @@ import { readCurrentForecasts } from '../../core/domain/publish.js';
 import { failStoreRun } from '../../core/domain/runs.js';
 import type { RunRecord } from '../../core/domain/model.js';
 import { parse, trainAndPublishStore } from '../../k8s-training/trainer.js';
-import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../engine/index.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 

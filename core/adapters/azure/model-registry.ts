@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
-import { parseModelArtifact, type ModelArtifact } from '../../../k8s-training/engine/index.js';
+import { parseModelArtifact, type ModelArtifact } from '../../../engine/index.js';
 import type { ChampionDecision, ModelVersion } from '../../domain/model.js';
 import { ConcurrencyConflict, type ModelRegistry } from '../../ports/index.js';
 import { isStatus } from './clients.js';

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../../k8s-training/engine/index.js';
+import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../../engine/index.js';
 import { newVersion } from '../../domain/ids.js';
 import type { SalesHistoryRepository } from '../../ports/index.js';
 import { deleteBlob, getBlob, gunzipJson, gzipJson, putNew } from './blobs.js';

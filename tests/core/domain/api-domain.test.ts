@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { checkStores, decodePrincipal, encodePrincipal, resolveScope, type AccessRepository } from '../../../core/domain/api-access.js';
 import type { ApiError } from '../../../core/domain/api-errors.js';
-import { parseIsoDay as isoDay } from '../../../k8s-training/engine/index.js';
+import { parseIsoDay as isoDay } from '../../../engine/index.js';
 import { forecastQuery, parseQuery } from '../../../core/domain/api-queries.js';
 import { TokenBucketLimiter } from '../../../core/domain/api-rate-limit.js';
 import { refreshRunId, runFromInstance, storeOfRunId } from '../../../core/domain/api-runs.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { decideChampion, summariseArtifacts } from '../../../core/domain/champion.js';
-import { trainStore, type ModelArtifact } from '../../../k8s-training/engine/index.js';
+import { trainStore, type ModelArtifact } from '../../../engine/index.js';
 import { sampleStore } from '../../support/sales.js';
 
 const now = new Date('2026-01-01T00:00:00Z');

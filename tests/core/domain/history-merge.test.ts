@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { mergeHistory } from '../../../core/domain/history-merge.js';
-import type { SeriesHistory } from '../../../k8s-training/engine/index.js';
+import type { SeriesHistory } from '../../../engine/index.js';
 
 const s = (item: string, startDay: number, values: number[]): SeriesHistory => ({ store: '1', item, startDay, values: Float64Array.from(values) });
 const plain = (series: SeriesHistory[]): [string, number, number[]][] => series.map((x) => [x.item, x.startDay, Array.from(x.values)]);

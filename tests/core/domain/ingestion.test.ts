@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../../core/domain/ingestion.js';
 import type { StoragePorts, UploadSource } from '../../../core/ports/index.js';
-import { formatIsoDay, type SeriesHistory } from '../../../k8s-training/engine/index.js';
+import { formatIsoDay, type SeriesHistory } from '../../../engine/index.js';
 import { sampleStore, toCsv } from '../../support/sales.js';
 import { startTestStorage, type TestStorage } from '../../support/storage.js';
 

@@ -3,7 +3,7 @@ import { publishRun, readCurrentForecasts } from '../../../core/domain/publish.j
 import { cleanupExpiredRuns, failStoreRun, queueStoreRun, RunTracker } from '../../../core/domain/runs.js';
 import { listStoreFreshness, updateStore, emptyStore } from '../../../core/domain/stores.js';
 import type { RunRecord } from '../../../core/domain/model.js';
-import { parseIsoDay, type SeriesForecast } from '../../../k8s-training/engine/index.js';
+import { parseIsoDay, type SeriesForecast } from '../../../engine/index.js';
 import { startTestStorage, type TestStorage } from '../../support/storage.js';
 
 let t: TestStorage;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeKey, encodeKey } from '../../../../core/adapters/azure/index.js';
 import type { ChampionDecision, ForecastRow, ModelVersion, RunRecord, StoreState } from '../../../../core/domain/model.js';
 import { ConcurrencyConflict, NotFound } from '../../../../core/ports/index.js';
-import { trainStore } from '../../../../k8s-training/engine/index.js';
+import { trainStore } from '../../../../engine/index.js';
 import { sampleStore } from '../../../support/sales.js';
 import { startTestStorage, type TestStorage } from '../../../support/storage.js';
 

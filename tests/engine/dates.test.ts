@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { civilFromEpochDay, dayOfWeek, epochDayFromCivil, formatIsoDay, parseIsoDay } from '../../../k8s-training/engine/dates.js';
+import { civilFromEpochDay, dayOfWeek, epochDayFromCivil, formatIsoDay, parseIsoDay } from '../../engine/dates.js';
 
 describe('dates', () => {
   it('round-trips every day across leap years', () => {

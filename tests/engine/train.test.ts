@@ -7,8 +7,8 @@ import {
   parseModelArtifact,
   trainStore,
   type SeriesHistory,
-} from '../../../k8s-training/engine/index.js';
-import { gaussian, generateSeries, sampleStore, seededRandom } from '../../support/sales.js';
+} from '../../engine/index.js';
+import { gaussian, generateSeries, sampleStore, seededRandom } from '../support/sales.js';
 
 const WEEK = [30, 12, 14, 15, 18, 24, 40];
 const weekly = (_: number, day: number): number => WEEK[(((day + 4) % 7) + 7) % 7]!;

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { formatIsoDay, readSalesHistory } from '../../../k8s-training/engine/index.js';
+import { formatIsoDay, readSalesHistory } from '../../engine/index.js';
 
 function read(text: string | Buffer) {
   return readSalesHistory([typeof text === 'string' ? Buffer.from(text) : text]);
