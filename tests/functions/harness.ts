@@ -7,7 +7,7 @@ import { TableAccessRepository } from '../../core/adapters/azure/api-access-tabl
 import { encodePrincipal, type Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
 import { updateStore, emptyStore } from '../../core/domain/stores.js';
-import { epochDayFromCivil, trainStore, type SeriesForecast } from '../../k8s-training/engine/index.js';
+import { epochDayFromCivil, trainStore, type SeriesForecast } from '../../engine/index.js';
 import { generateSeries } from '../support/sales.js';
 
 const root = path.resolve(__dirname, '../..');

@@ -2,7 +2,7 @@ import { startLocalHost, type LocalHost } from '../support/local-host.js';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { formatIsoDay } from '../../k8s-training/engine/index.js';
+import { formatIsoDay } from '../../engine/index.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 

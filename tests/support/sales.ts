@@ -1,4 +1,4 @@
-import { epochDayFromCivil, formatIsoDay, type SeriesHistory } from '../../k8s-training/engine/index.js';
+import { epochDayFromCivil, formatIsoDay, type SeriesHistory } from '../../engine/index.js';
 import { poisson, seededRandom } from '../../scripts/random.js';
 
 // One PRNG for sample and test data: `npm start`'s sample data uses it too.
