@@ -2,9 +2,10 @@
 //
 //   az deployment group create -g <rg> -f bicep/main.bicep -p bicep/params/<env>.bicepparam
 //
-// Modules: monitoring (Log Analytics + App Insights), storage, registry (training image), aks (cluster,
-// training pool, workload identity), functions (Flex Consumption, Node 20), events (blob trigger
-// source), static-web-app (dashboard + linked backend), roles (all role assignments).
+// Modules: monitoring (Log Analytics + App Insights), storage twice (the host's account and the data
+// account), registry (training image), aks (cluster, training pool, workload identity), functions (Flex
+// Consumption, Node 22), events (uploads → ingestion queue), static-web-app (dashboard, linked backend
+// and the backend's authentication), roles (role assignments, each scoped to what it needs).
 
 targetScope = 'resourceGroup'
 
@@ -79,6 +80,12 @@ param deployerPrincipalId string = ''
 @allowed(['ServicePrincipal', 'User', 'Group'])
 param deployerPrincipalType string = 'ServicePrincipal'
 
+@description('Client id of the app registration representing the API (docs/deployment.md, one-time setup). Empty = only the Static Web App may call the Function App.')
+param apiAppClientId string = ''
+
+@description('Client id of the deploy identity: its app-only tokens for apiAppClientId are accepted (smoke test, deploy-window gate). Empty = none.')
+param smokeClientId string = ''
+
 param tags object = {}
 
 var suffix = uniqueString(subscription().id, resourceGroup().id, baseName, environmentName)
@@ -87,6 +94,7 @@ var names = {
   logAnalytics: 'log-${baseName}-${environmentName}'
   appInsights: 'appi-${baseName}-${environmentName}'
   storage: take('st${baseName}${environmentName}${suffix}', 24)
+  dataStorage: take('stdata${baseName}${environmentName}${suffix}', 24)
   registry: take('cr${baseName}${environmentName}${suffix}', 50)
   aks: 'aks-${baseName}-${environmentName}'
   plan: 'asp-${baseName}-${environmentName}'
@@ -94,6 +102,21 @@ var names = {
   staticWebApp: 'stapp-${baseName}-${environmentName}'
   eventTopic: 'evgt-${baseName}-${environmentName}-storage'
 }
+
+// The data account's contents (core/config.ts names) and who gets which of them (roles.bicep).
+var data = {
+  containers: ['sales', 'models', 'uploads', 'rejected', 'drivers']
+  tables: ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access']
+  ingestQueue: 'ingest-events'
+  // Where the queue trigger moves a message after maxDequeueCount failures (the Functions convention).
+  ingestPoisonQueue: 'ingest-events-poison'
+}
+var trainerReadContainers = ['sales']
+var trainerWriteContainers = ['models']
+var trainerTables = ['forecasts', 'runs', 'models', 'stores']
+
+// Flex Consumption deployment packages (functionAppConfig.deployment.storage), in the host account.
+var deploymentContainerName = 'app-package'
 
 var trainingNamespace = 'foreact'
 var trainingServiceAccount = 'foreact-training'
@@ -110,6 +133,7 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// The host creates its own task hub queues, tables and blobs here; nothing of the app's data lives here.
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
@@ -119,6 +143,22 @@ module storage 'modules/storage.bicep' = {
     skuName: storageSku
     softDeleteDays: blobSoftDeleteDays
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    containerNames: [deploymentContainerName]
+  }
+}
+
+module dataStorage 'modules/storage.bicep' = {
+  name: 'data-storage'
+  params: {
+    name: names.dataStorage
+    location: location
+    tags: allTags
+    skuName: storageSku
+    softDeleteDays: blobSoftDeleteDays
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
+    containerNames: data.containers
+    tableNames: data.tables
+    queueNames: [data.ingestQueue, data.ingestPoisonQueue]
   }
 }
 
@@ -164,7 +204,13 @@ module functions 'modules/functions.bicep' = {
     location: location
     tags: allTags
     storageAccountName: storage.outputs.name
-    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    dataStorage: {
+      blobServiceUri: dataStorage.outputs.blobEndpoint
+      tableServiceUri: dataStorage.outputs.tableEndpoint
+      queueServiceUri: dataStorage.outputs.queueEndpoint
+      ingestQueue: data.ingestQueue
+    }
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     morningSchedule: morningScheduleUtc
@@ -192,7 +238,8 @@ module events 'modules/events.bicep' = {
     name: names.eventTopic
     location: location
     tags: allTags
-    storageAccountId: storage.outputs.id
+    storageAccountName: dataStorage.outputs.name
+    queueName: data.ingestQueue
   }
 }
 
@@ -202,15 +249,26 @@ module staticWebApp 'modules/static-web-app.bicep' = {
     name: names.staticWebApp
     location: staticWebAppLocation
     tags: allTags
-    backendResourceId: functions.outputs.id
+    functionAppName: functions.outputs.name
     backendLocation: functions.outputs.location
+    apiAppClientId: apiAppClientId
+    trustedClientAppIds: empty(smokeClientId) ? [] : [smokeClientId]
   }
 }
 
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
-    storageAccountName: storage.outputs.name
+    hostStorageAccountName: storage.outputs.name
+    dataStorageAccountName: dataStorage.outputs.name
+    functionContainers: data.containers
+    functionTables: data.tables
+    functionQueues: [data.ingestQueue, data.ingestPoisonQueue]
+    trainerReadContainers: trainerReadContainers
+    trainerWriteContainers: trainerWriteContainers
+    trainerTables: trainerTables
+    deployerUploadContainer: 'uploads'
+    deployerReadTable: 'ingestions'
     appInsightsName: monitoring.outputs.appInsightsName
     aksName: aks.outputs.name
     registryName: registry.outputs.name
@@ -227,6 +285,11 @@ module roles 'modules/roles.bicep' = {
 // --- for the deploy workflow ----------------------------------------------------------------------
 output resourceGroupName string = resourceGroup().name
 output storageAccountName string = storage.outputs.name
+output dataStorageAccountName string = dataStorage.outputs.name
+output dataBlobEndpoint string = dataStorage.outputs.blobEndpoint
+output dataTableEndpoint string = dataStorage.outputs.tableEndpoint
+output apiAppClientId string = apiAppClientId
+output morningScheduleUtc string = morningScheduleUtc
 output functionAppName string = functions.outputs.name
 output functionAppHostName string = functions.outputs.defaultHostName
 output staticWebAppName string = staticWebApp.outputs.name
@@ -240,4 +303,5 @@ output registryName string = registry.outputs.name
 output registryLoginServer string = registry.outputs.loginServer
 output trainingImage string = '${registry.outputs.loginServer}/foreact-trainer:${trainingImageTag}'
 output eventGridTopicName string = events.outputs.name
+output ingestSubscriptionName string = events.outputs.subscriptionName
 output appInsightsName string = monitoring.outputs.appInsightsName

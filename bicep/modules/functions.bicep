@@ -1,20 +1,25 @@
-// Function App (Node 20, programming model v4, Durable Functions) on the Flex Consumption plan.
-// Identity only: the host storage (AzureWebJobsStorage__accountName), the deployment container and
-// App Insights are all reached with the app's system-assigned identity; roles.bicep grants the roles.
+// Function App (Node 22, programming model v4, Durable Functions) on the Flex Consumption plan.
+// Identity only: the host storage (AzureWebJobsStorage__accountName), the data storage
+// (FOREACT_STORAGE__*), the deployment container and App Insights are all reached with the app's
+// system-assigned identity; roles.bicep grants the roles. Who may call it is declared in
+// static-web-app.bicep (authsettingsV2, next to the link that needs it).
 //
 // Flex Consumption constraints that shape this file (see docs/deployment.md):
 // - FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are not app settings here: the runtime is
 //   functionAppConfig.runtime.
 // - WEBSITE_TIME_ZONE is not supported: FOREACT_MORNING_SCHEDULE is evaluated in UTC.
-// - Blob triggers must use the Event Grid source (events.bicep + the deploy workflow's subscription).
+// - No polling blob trigger: uploads arrive as Event Grid events in a Storage queue (events.bicep).
 
 param name string
 param planName string
 param location string
 param tags object = {}
 
-@description('Storage account used as AzureWebJobsStorage (and by the app: tables, blobs).')
+@description('Host storage account (AzureWebJobsStorage): deployment package, Durable task hub. Never the app\'s data.')
 param storageAccountName string
+
+@description('Data storage account endpoints (FOREACT_STORAGE): tables, containers, the ingestion queue.')
+param dataStorage object
 
 @description('Blob container URL for Flex Consumption deployment packages.')
 param deploymentContainerUrl string
@@ -51,6 +56,12 @@ var baseSettings = {
   // Host storage with the system-assigned identity (no key, no connection string).
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
+  // The app's data, in its own account. No __clientId: the credential is the system-assigned identity.
+  FOREACT_STORAGE__blobServiceUri: dataStorage.blobServiceUri
+  FOREACT_STORAGE__tableServiceUri: dataStorage.tableServiceUri
+  FOREACT_STORAGE__queueServiceUri: dataStorage.queueServiceUri
+  FOREACT_STORAGE__credential: 'managedidentity'
+  FOREACT_INGEST_QUEUE: dataStorage.ingestQueue
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   // Telemetry is sent with an Entra token (the component has local auth off).
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
@@ -91,8 +102,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   location: location
   tags: tags
   kind: 'functionapp,linux'
-  //checkov:skip=CKV_AZURE_222: The Static Web App's linked backend and the Event Grid blob webhook call the app over its public endpoint; the linked backend restricts /api callers to the Static Web App.
-  //checkov:skip=CKV_AZURE_17: Callers are the Static Web App proxy and Event Grid, neither of which presents a client certificate.
+  //checkov:skip=CKV_AZURE_222: The Static Web App's linked backend reaches the app over its public endpoint (SWA has no private link to a backend); authsettingsV2 below answers 401 to every request that lacks the Static Web App's (or a trusted app's) Entra token.
+  //checkov:skip=CKV_AZURE_17: The only caller is the Static Web App proxy (and the smoke test with an Entra token), neither of which presents a client certificate; authentication is authsettingsV2.
   //checkov:skip=CKV_AZURE_212: Flex Consumption scales instances by itself (no fixed instance count); alwaysReady keeps warm HTTP instances where wanted.
   //checkov:skip=CKV_AZURE_213: App Service health check is not available on Flex Consumption; the deploy workflow's smoke test calls /api/health.
   identity: { type: 'SystemAssigned' }
@@ -116,7 +127,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
     siteConfig: {

@@ -1,6 +1,8 @@
-// Storage account of Foreact: Tables and Blobs for the app, the Durable Functions task hub (queues,
-// tables, blobs) and the Flex Consumption deployment container. Reached with Microsoft Entra ID only:
-// shared keys are switched off, so no connection string with a key can exist anywhere.
+// One StorageV2 account, reached with Microsoft Entra ID only: shared keys are off, so no connection
+// string with a key can exist anywhere. main.bicep uses it twice, so that a compromised trainer pod
+// (which holds roles on the data account only) can never touch the host account:
+//   - host: the Function App's own storage (Flex deployment package, Durable task hub, host locks);
+//   - data: Foreact's tables, containers and the ingestion queue (FOREACT_STORAGE__* settings).
 
 @description('Storage account name: 3-24 lowercase letters and digits, globally unique.')
 @minLength(3)
@@ -19,17 +21,17 @@ param skuName string = 'Standard_ZRS'
 @maxValue(365)
 param softDeleteDays int = 7
 
-@description('Log Analytics workspace receiving the blob and table resource logs.')
+@description('Log Analytics workspace receiving the blob, table and queue resource logs.')
 param logAnalyticsWorkspaceId string
 
-// Tables the app reads and writes (core/config.ts, and the API's `access` table).
-var tableNames = ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access']
+@description('Blob containers to create (private).')
+param containerNames array = []
 
-// Containers: sales history, model artefacts, uploads (the blob trigger's path), rejected rows.
-var containerNames = ['sales', 'models', 'uploads', 'rejected']
+@description('Tables to create. Created here, not by the app, so identities scoped to single tables need no account-wide right.')
+param tableNames array = []
 
-// Flex Consumption deployment packages (functionAppConfig.deployment.storage).
-var deploymentContainerName = 'app-package'
+@description('Queues to create.')
+param queueNames array = []
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   //checkov:skip=CKV_AZURE_35: Flex Consumption instances without VNet integration, GitHub-hosted runners and AKS pods reach storage over its public endpoint; every request still needs an Entra token and a data role (shared keys are off). Private endpoints + VNet integration are the follow-up in docs/deployment.md.
@@ -79,7 +81,7 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for c in concat(containerNames, [deploymentContainerName]): {
+  for c in containerNames: {
     parent: blobService
     name: c
     properties: { publicAccess: 'None' }
@@ -102,6 +104,13 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   parent: account
   name: 'default'
 }
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for q in queueNames: {
+    parent: queueService
+    name: q
+  }
+]
 
 // Storage logging (read/write/delete) for blobs, tables and queues, sent to Log Analytics.
 resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
@@ -151,6 +160,3 @@ output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output queueEndpoint string = account.properties.primaryEndpoints.queue
-output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainerName}'
-output tableNames array = tableNames
-output containerNames array = containerNames

@@ -20,3 +20,5 @@ param functionsZoneRedundant = false
 param deployerPrincipalId = readEnvironmentVariable('FOREACT_DEPLOYER_OBJECT_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('FOREACT_DEPLOYER_TYPE', 'ServicePrincipal')
 param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')
+param apiAppClientId = readEnvironmentVariable('FOREACT_API_APP_ID', '')
+param smokeClientId = readEnvironmentVariable('FOREACT_SMOKE_CLIENT_ID', '')
