@@ -21,12 +21,18 @@ export const LOCAL_AZURITE_CONNECTION_STRING = [
   `TableEndpoint=http://127.0.0.1:10002/${AZURITE_ACCOUNT}`,
 ].join(';');
 
+/** The connection (app setting, or prefix of identity-based settings) that holds the app's data. */
+export const DATA_CONNECTION = 'FOREACT_STORAGE';
+/** The Functions host's own storage; the data's fallback when FOREACT_STORAGE is not set (local runs). */
+export const HOST_CONNECTION = 'AzureWebJobsStorage';
+export type StorageSource = typeof DATA_CONNECTION | typeof HOST_CONNECTION;
+
 export type StorageConfig =
   | {
       kind: 'connectionString';
       connectionString: string;
       /** Where it came from, for messages: the app setting, or the local default. */
-      source: 'AzureWebJobsStorage' | 'local-azurite-default';
+      source: StorageSource | 'local-azurite-default';
     }
   | {
       /** Managed identity (DefaultAzureCredential): no keys anywhere, as in production. */
@@ -255,32 +261,46 @@ export const settingsSchema = z
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The app's data (tables and containers) lives in the account named by the connection `FOREACT_STORAGE`,
+ * apart from the host's own `AzureWebJobsStorage` (deployment package, task hub) so that a trainer pod
+ * can be given rights on the data without any on the app's code. One account for both is fine locally:
+ * without `FOREACT_STORAGE*` the data falls back to `AzureWebJobsStorage`, and with neither, on a
+ * developer's machine only, to the local Azurite.
+ */
 function storageFrom(env: Env): StorageConfig {
-  const connectionString = env.AzureWebJobsStorage?.trim();
+  const hasPrefix = (prefix: string): boolean => Object.keys(env).some((k) => (k === prefix || k.startsWith(`${prefix}__`)) && env[k]?.trim());
+  const prefix = hasPrefix(DATA_CONNECTION) ? DATA_CONNECTION : hasPrefix(HOST_CONNECTION) ? HOST_CONNECTION : undefined;
+  if (prefix !== undefined) return connectionFrom(env, prefix);
+  // In Azure (App Service sets WEBSITE_SITE_NAME; Kubernetes sets KUBERNETES_SERVICE_HOST in every pod) a
+  // missing setting is a deployment error, never a reason to talk to a loopback emulator.
+  if (env.WEBSITE_SITE_NAME?.trim() || env.KUBERNETES_SERVICE_HOST?.trim()) throw new ConfigError(DATA_CONNECTION, 'is not set (FOREACT_STORAGE__blobServiceUri and FOREACT_STORAGE__tableServiceUri, or a connection string); the local Azurite default applies only outside Azure');
+  return { kind: 'connectionString', connectionString: LOCAL_AZURITE_CONNECTION_STRING, source: 'local-azurite-default' };
+}
+
+function connectionFrom(env: Env, prefix: StorageSource): StorageConfig {
+  const connectionString = env[prefix]?.trim();
   if (connectionString) {
     if (!/(^|;)\s*(UseDevelopmentStorage\s*=\s*true|AccountName\s*=|BlobEndpoint\s*=|TableEndpoint\s*=)/i.test(connectionString)) {
-      throw new ConfigError('AzureWebJobsStorage', 'is not a storage connection string (expected "UseDevelopmentStorage=true" or "AccountName=…;AccountKey=…" / endpoints)');
+      throw new ConfigError(prefix, 'is not a storage connection string (expected "UseDevelopmentStorage=true" or "AccountName=…;AccountKey=…" / endpoints)');
     }
-    return { kind: 'connectionString', connectionString, source: 'AzureWebJobsStorage' };
+    return { kind: 'connectionString', connectionString, source: prefix };
   }
-  const accountName = env.AzureWebJobsStorage__accountName?.trim();
-  const blobUri = env.AzureWebJobsStorage__blobServiceUri?.trim();
-  const tableUri = env.AzureWebJobsStorage__tableServiceUri?.trim();
-  if (accountName || blobUri || tableUri) {
-    if (accountName && !/^[a-z0-9]{3,24}$/.test(accountName)) throw new ConfigError('AzureWebJobsStorage__accountName', 'must be 3–24 lowercase letters and digits');
-    const check = (setting: string, value: string | undefined): string | undefined => {
-      if (value === undefined) return undefined;
-      if (!httpUrl.safeParse(value).success) throw new ConfigError(setting, `"${value}" is not an http(s) URL`);
-      return value.replace(/\/+$/, '');
-    };
-    const blobServiceUri = check('AzureWebJobsStorage__blobServiceUri', blobUri) ?? (accountName ? `https://${accountName}.blob.core.windows.net` : undefined);
-    const tableServiceUri = check('AzureWebJobsStorage__tableServiceUri', tableUri) ?? (accountName ? `https://${accountName}.table.core.windows.net` : undefined);
-    if (blobServiceUri === undefined) throw new ConfigError('AzureWebJobsStorage__blobServiceUri', 'is required when AzureWebJobsStorage__accountName is not set');
-    if (tableServiceUri === undefined) throw new ConfigError('AzureWebJobsStorage__tableServiceUri', 'is required when AzureWebJobsStorage__accountName is not set (Tables hold forecasts, runs and models)');
-    const clientId = env.AzureWebJobsStorage__clientId?.trim();
-    return { kind: 'identity', blobServiceUri, tableServiceUri, ...(clientId ? { managedIdentityClientId: clientId } : {}) };
-  }
-  return { kind: 'connectionString', connectionString: LOCAL_AZURITE_CONNECTION_STRING, source: 'local-azurite-default' };
+  const accountName = env[`${prefix}__accountName`]?.trim();
+  const blobUri = env[`${prefix}__blobServiceUri`]?.trim();
+  const tableUri = env[`${prefix}__tableServiceUri`]?.trim();
+  if (accountName && !/^[a-z0-9]{3,24}$/.test(accountName)) throw new ConfigError(`${prefix}__accountName`, 'must be 3–24 lowercase letters and digits');
+  const check = (setting: string, value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    if (!httpUrl.safeParse(value).success) throw new ConfigError(setting, `"${value}" is not an http(s) URL`);
+    return value.replace(/\/+$/, '');
+  };
+  const blobServiceUri = check(`${prefix}__blobServiceUri`, blobUri) ?? (accountName ? `https://${accountName}.blob.core.windows.net` : undefined);
+  const tableServiceUri = check(`${prefix}__tableServiceUri`, tableUri) ?? (accountName ? `https://${accountName}.table.core.windows.net` : undefined);
+  if (blobServiceUri === undefined) throw new ConfigError(`${prefix}__blobServiceUri`, `is required when ${prefix}__accountName is not set`);
+  if (tableServiceUri === undefined) throw new ConfigError(`${prefix}__tableServiceUri`, `is required when ${prefix}__accountName is not set (Tables hold forecasts, runs and models)`);
+  const clientId = env[`${prefix}__clientId`]?.trim();
+  return { kind: 'identity', blobServiceUri, tableServiceUri, ...(clientId ? { managedIdentityClientId: clientId } : {}) };
 }
 
 /**
@@ -292,7 +312,7 @@ export function trainerEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) continue;
-    if (/^AzureWebJobsStorage__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
+    if (/^(FOREACT_STORAGE|AzureWebJobsStorage)__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { getConfig } from '../core/config.js';
+import { DATA_CONNECTION, getConfig } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
 import { systemClock } from '../core/ports/index.js';
@@ -26,7 +26,8 @@ export async function ingestSales(blob: unknown, context: InvocationContext): Pr
 
 app.storageBlob('ingest-sales', {
   path: 'uploads/{name}',
-  connection: 'AzureWebJobsStorage',
+  // The data account (uploads live beside sales and models), not the host's own storage.
+  connection: DATA_CONNECTION,
   // Flex Consumption has no polling blob trigger: uploads arrive as Event Grid notifications (bicep creates
   // the system topic and subscription). The local host watches the container itself either way.
   source: 'EventGrid',

@@ -371,6 +371,10 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     const key = req.headers['x-functions-key'] as string | undefined;
     if (!safeEqual(key, masterKey)) return sendJson(res, 401, { error: 'Unauthorized' });
     if (parts[0] === 'host' && parts[1] === 'status') return sendJson(res, 200, { state: 'Running', version: 'foreact-local-host' });
+    // As the real host's admin API: what was registered, with the bindings (name + config.bindings).
+    if (parts[0] === 'functions' && parts.length === 1 && req.method === 'GET') {
+      return sendJson(res, 200, [...byName.values()].map((reg) => ({ name: reg.name, config: { bindings: Object.entries(reg.bindings).map(([name, b]) => ({ ...b, name })) } })));
+    }
     if (parts[0] === 'functions' && parts[1] && req.method === 'POST') {
       const reg = byName.get(decodeURIComponent(parts[1]).toLowerCase());
       if (!reg || reg.trigger.type === 'httpTrigger') return sendJson(res, 404, { error: 'No such non-HTTP function' });

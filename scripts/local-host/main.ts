@@ -11,7 +11,7 @@ const USAGE = `Usage: node dist/scripts/local-host/main.js [options]
   --azurite-location <d> Folder for the Azurite started here (default <repo>/.azurite)
   --no-timers            Do not run timers on their schedules (fire them via POST /admin/functions/<name>)
   --root <dir>           Repository root (default: nearest package.json above the working directory)
-  --module <file>        Load this module instead of package.json main + dist/orchestrations (repeatable)`;
+  --module <file>        Load this module instead of what package.json main names (repeatable)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

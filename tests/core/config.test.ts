@@ -18,6 +18,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AzureWebJobsStorage: 'hello' })).toThrow(/AzureWebJobsStorage/);
   });
 
+  test('the data account (FOREACT_STORAGE) is separate from the host storage, which is only its local fallback', () => {
+    const split = loadConfig({ AzureWebJobsStorage__accountName: 'foreacthost', FOREACT_STORAGE__blobServiceUri: 'https://data.blob.example', FOREACT_STORAGE__tableServiceUri: 'https://data.table.example', FOREACT_STORAGE__clientId: 'app-id' });
+    expect(split.storage).toEqual({ kind: 'identity', blobServiceUri: 'https://data.blob.example', tableServiceUri: 'https://data.table.example', managedIdentityClientId: 'app-id' });
+    expect(loadConfig({ FOREACT_STORAGE: 'UseDevelopmentStorage=true', AzureWebJobsStorage: 'hello' }).storage).toMatchObject({ kind: 'connectionString', source: 'FOREACT_STORAGE' });
+    expect(() => loadConfig({ FOREACT_STORAGE__blobServiceUri: 'https://data.blob.example' })).toThrow(/FOREACT_STORAGE__tableServiceUri/);
+    // The trainer pod gets the data account's endpoints, never the host account's key.
+    expect(trainerEnv({ FOREACT_STORAGE__blobServiceUri: 'https://data.blob.example', FOREACT_STORAGE: 'AccountName=a;AccountKey=k' })).toEqual({ FOREACT_STORAGE__blobServiceUri: 'https://data.blob.example' });
+  });
+
+  test('in Azure a missing storage setting fails at start-up instead of falling back to the local Azurite', () => {
+    expect(() => loadConfig({ WEBSITE_SITE_NAME: 'foreact-func' })).toThrow(/FOREACT_STORAGE: is not set/);
+    expect(() => loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' })).toThrow(/FOREACT_STORAGE: is not set/);
+    expect(loadConfig({ WEBSITE_SITE_NAME: 'foreact-func', AzureWebJobsStorage__accountName: 'foreacthost' }).storage).toMatchObject({ kind: 'identity' });
+  });
+
   test('identity-based storage: account name, or explicit service URIs; no keys', () => {
     expect(loadConfig({ AzureWebJobsStorage__accountName: 'foreactprod' }).storage).toEqual({
       kind: 'identity',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ApiException, BatchV1Api, KubeConfig, loadYaml, type V1EnvVar, type V1Job } from '@kubernetes/client-node';
+import { entryPoints } from '../entry-points.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
@@ -21,16 +21,10 @@ export interface AksDispatcherOptions {
   env?: Record<string, string>;
   /** Client id of the trainer's user-assigned identity (annotation for workload identity). */
   workloadClientId?: string;
-  /** The Job template; default k8s-training/job.yaml of this repository. */
+  /** The Job template; default the package's k8s-training/job.yaml (`entryPoints()`). */
   templatePath?: string;
   /** Per API call: a hung API server must fail the activity (which is retried), not block it forever. */
   requestTimeoutMs?: number;
-}
-
-export function defaultJobTemplatePath(): string {
-  // Same relative spot from core/adapters/dispatch and from dist/core/adapters/dispatch.
-  const fromSource = resolve(__dirname, '../../../k8s-training/job.yaml');
-  return /[\\/]dist[\\/]/.test(__dirname) ? resolve(__dirname, '../../../../k8s-training/job.yaml') : fromSource;
 }
 
 /** A Kubernetes label value: ≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -74,7 +68,7 @@ export class AksDispatcher implements TrainingDispatcher {
 
   constructor(private readonly options: AksDispatcherOptions) {
     this.api = options.kubeConfig.makeApiClient(BatchV1Api);
-    this.template = loadYaml<V1Job>(readFileSync(options.templatePath ?? defaultJobTemplatePath(), 'utf8'));
+    this.template = loadYaml<V1Job>(readFileSync(options.templatePath ?? entryPoints().jobTemplate, 'utf8'));
     this.timeoutMs = options.requestTimeoutMs ?? 15_000;
   }
 

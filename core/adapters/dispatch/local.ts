@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { entryPoints } from '../entry-points.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
@@ -59,7 +59,7 @@ interface Slot {
 export interface LocalDispatcherOptions {
   /** Worker threads; default = available cores. */
   workers?: number;
-  /** Compiled trainer module; default `dist/k8s-training/trainer.js` next to this compiled file. */
+  /** Compiled trainer module; default the package's compiled trainer (`entryPoints()`). */
   trainerModule?: string;
   /** Finished jobs are forgotten after this many (bounded memory over a long-lived host). */
   keepFinished?: number;
@@ -67,11 +67,6 @@ export interface LocalDispatcherOptions {
   env?: Record<string, string | undefined>;
 }
 
-export function defaultTrainerModule(): string {
-  // Compiled: dist/core/adapters/dispatch → dist/k8s-training. Under vitest: core/… → dist/k8s-training.
-  const fromDist = resolve(__dirname, '../../../k8s-training/trainer.js');
-  return /[\\/]dist[\\/]/.test(__dirname) ? fromDist : resolve(__dirname, '../../../dist/k8s-training/trainer.js');
-}
 
 export class LocalDispatcher implements TrainingDispatcher {
   readonly kind = 'local' as const;
@@ -89,7 +84,7 @@ export class LocalDispatcher implements TrainingDispatcher {
 
   constructor(options: LocalDispatcherOptions = {}) {
     this.size = options.workers && options.workers > 0 ? options.workers : availableParallelism();
-    this.moduleUrl = pathToFileURL(options.trainerModule ?? defaultTrainerModule()).href;
+    this.moduleUrl = pathToFileURL(options.trainerModule ?? entryPoints().trainerModule).href;
     this.keepFinished = options.keepFinished ?? 10_000;
     this.env = options.env;
   }

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { appModules, expandPattern } from '../../../scripts/local-host/app-files.js';
+import { appModules, expandBraces, expandPattern } from '../../../scripts/local-host/app-files.js';
 import { startAzurite, type AzuriteInstance } from '../../support/azurite.js';
 
 const repo = path.resolve(__dirname, '../../..');
@@ -17,11 +18,25 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-test('app module discovery follows package.json main plus dist/orchestrations', () => {
+test('app module discovery is exactly package.json main, with the worker\'s {a,b} alternatives', () => {
   const fixtures = path.resolve(__dirname, '../../fixtures/local-host');
   expect(expandPattern(fixtures, '*-app.ts').map((f) => path.basename(f))).toEqual(['durable-app.ts', 'http-app.ts']);
+  expect(expandPattern(fixtures, '{durable,http}-app.ts').map((f) => path.basename(f))).toEqual(['durable-app.ts', 'http-app.ts']);
   expect(expandPattern(fixtures, 'missing/*.js')).toEqual([]);
-  for (const f of appModules(repo)) expect(f).toMatch(/dist[\\/](functions|orchestrations)[\\/][^\\/]+\.js$/);
+  expect(expandBraces('dist/{functions,orchestrations}/*.js')).toEqual(['dist/functions/*.js', 'dist/orchestrations/*.js']);
+  const modules = appModules(repo);
+  for (const f of modules) expect(f).toMatch(/dist[\\/](functions|orchestrations)[\\/][^\\/]+\.js$/);
+  // A package whose main names only the triggers gets only the triggers: nothing is added on the side.
+  const onlyFunctions = mkdtempSync(path.join(tmpdir(), 'main-'));
+  writeFileSync(path.join(onlyFunctions, 'package.json'), JSON.stringify({ name: 'x', main: 'dist/functions/*.js' }));
+  mkdirSync(path.join(onlyFunctions, 'dist/functions'), { recursive: true });
+  mkdirSync(path.join(onlyFunctions, 'dist/orchestrations'), { recursive: true });
+  writeFileSync(path.join(onlyFunctions, 'dist/functions/a.js'), '');
+  writeFileSync(path.join(onlyFunctions, 'dist/orchestrations/b.js'), '');
+  expect(appModules(onlyFunctions).map((f) => path.relative(onlyFunctions, f))).toEqual([path.join('dist', 'functions', 'a.js')]);
+  writeFileSync(path.join(onlyFunctions, 'package.json'), JSON.stringify({ name: 'x' }));
+  expect(() => appModules(onlyFunctions)).toThrow(/has no "main"/);
+  rmSync(onlyFunctions, { recursive: true, force: true });
 });
 
 test.skipIf(!existsSync(mainJs))('the compiled CLI serves HTTP and Durable functions from plain JS modules', async () => {
