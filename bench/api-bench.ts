@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   await access.setUserRegions('ann@contoso.com', ['north', 'south']);
   const serve = process.argv.includes('--serve');
   const api = serve ? ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'get-run', 'get-health', 'get-me'] : ['get-forecasts', 'get-health'];
-  const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/store-training.js')] : [])];
+  const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/training-batch.js')] : [])];
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
   const principal = encodePrincipal({ identityProvider: 'aad', userId: 'u-ann', userDetails: 'ann@contoso.com', userRoles: ['authenticated', 'planner'] });
   if (serve) {

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   // As deps.ts does for the local backend: the trainer is loaded before the first request.
   dispatcher.warm();
   configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2), ...(BATCH !== undefined ? { FOREACT_MORNING_BATCH_SIZE: BATCH } : {}) }).dispatch, dispatcher, scaler: undefined, storage });
-  const modules = ['functions/refresh-store.js', 'orchestrations/store-training.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
+  const modules = ['functions/refresh-store.js', 'orchestrations/training-batch.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);
     } });

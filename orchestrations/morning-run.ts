@@ -5,8 +5,8 @@ import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/d
 import { getConfig } from '../core/config.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
-import { MORNING_RUN_ORCHESTRATION, morningRunId, STORE_TRAINING_ORCHESTRATION } from './names.js';
-import { transientRetry, type BatchTrainingInput, type StoreTrainingResult } from './store-training.js';
+import { MORNING_RUN_ORCHESTRATION, morningRunId, TRAINING_BATCH_ORCHESTRATION } from './names.js';
+import { transientRetry, type BatchTrainingInput, type StoreRunResult } from './training-batch.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
@@ -84,7 +84,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   const batchSize = plan.batchSize >= 1 ? plan.batchSize : 1;
   const batches: string[][] = [];
   for (let i = 0; i < plan.stores.length; i += batchSize) batches.push(plan.stores.slice(i, i + batchSize));
-  const results: StoreTrainingResult[] = [];
+  const results: StoreRunResult[] = [];
   // Sliding window: at most `concurrency` jobs (batches) in flight; a slow batch does not hold back others.
   const active: { task: Task; stores: string[] }[] = [];
   let next = 0;
@@ -93,7 +93,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
       const batch = next++;
       const stores = batches[batch]!;
       const sub: BatchTrainingInput = { runId, stores, trigger: 'morning', ...(stores.length > 1 ? { batch } : {}), timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds };
-      active.push({ task: context.df.callSubOrchestrator(STORE_TRAINING_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, batch)), stores });
+      active.push({ task: context.df.callSubOrchestrator(TRAINING_BATCH_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, batch)), stores });
     }
     context.df.setCustomStatus({ stage: 'training', runId, done: results.length, total: plan.stores.length });
     const winner = (yield context.df.Task.any(active.map((a) => a.task))) as Task;
@@ -104,7 +104,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
       const error = `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}`;
       for (const store of entry.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
     } else {
-      results.push(...(winner.result as StoreTrainingResult[]));
+      results.push(...(winner.result as StoreRunResult[]));
     }
   }
 

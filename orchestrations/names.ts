@@ -5,7 +5,7 @@
  */
 export const MORNING_RUN_ORCHESTRATION = 'morning-run';
 export const STORE_REFRESH_ORCHESTRATION = 'store-refresh';
-export const STORE_TRAINING_ORCHESTRATION = 'store-training';
+export const TRAINING_BATCH_ORCHESTRATION = 'training-batch';
 
 export function refreshInstanceId(store: string): string {
   return `refresh-${encodeURIComponent(store)}`;

@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { orchestrationDeps } from './deps.js';
 import { STORE_REFRESH_ORCHESTRATION } from './names.js';
-import { trainStore, type StoreTrainingResult, type TrainingStage } from './store-training.js';
+import { trainSingleStore, type StoreRunResult, type TrainingStage } from './training-batch.js';
 
 export const REFRESH_SETTINGS_ACTIVITY = 'refresh-settings';
 
@@ -38,7 +38,7 @@ export const storeRefreshOrchestrator: OrchestrationHandler = function* (context
   // Settings come through an activity: orchestrator code must not read the environment (replays could
   // see a changed value and diverge).
   const settings = (yield context.df.callActivity(REFRESH_SETTINGS_ACTIVITY, null)) as RefreshSettings;
-  const result: StoreTrainingResult = yield* trainStore(context, { runId: input.runId, store: input.store, trigger: 'refresh', timeoutSeconds: settings.deadlineSeconds, pollSeconds: settings.pollSeconds }, (stage) => {
+  const result: StoreRunResult = yield* trainSingleStore(context, { runId: input.runId, store: input.store, trigger: 'refresh', timeoutSeconds: settings.deadlineSeconds, pollSeconds: settings.pollSeconds }, (stage) => {
     status.stage = stage;
     status.stages.push({ stage, at: context.df.currentUtcDateTime.toISOString() });
     context.df.setCustomStatus(status);

@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { describeError, failStoreRun } from '../core/domain/runs.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
 import { orchestrationDeps } from './deps.js';
-import { STORE_TRAINING_ORCHESTRATION } from './names.js';
+import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
 export const TRAINING_STATUS_ACTIVITY = 'training-status';
@@ -21,14 +21,14 @@ export interface StoreTrainingInput {
   pollSeconds: number;
 }
 
-/** A batch of stores dispatched as one job (the morning run's `store-training` sub-orchestration). */
+/** A batch of stores dispatched as one job (the morning run's `training-batch` sub-orchestration). */
 export interface BatchTrainingInput extends TrainingRequest {
   /** Seconds from the start after which the job is cancelled and its stores without a published run fail. */
   timeoutSeconds: number;
   pollSeconds: number;
 }
 
-export interface StoreTrainingResult {
+export interface StoreRunResult {
   store: string;
   runId: string;
   status: 'succeeded' | 'failed';
@@ -71,7 +71,7 @@ const MAX_REDISPATCH = 2;
  * read each store's outcome from the runs table (failing, and so keeping stale, the stores that did not
  * publish). The durable work (dispatch, polls, result) is paid once per job, whatever the number of stores.
  */
-export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreTrainingResult[], unknown> {
+export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult[], unknown> {
   const started = context.df.currentUtcDateTime.getTime();
   const deadline = started + input.timeoutSeconds * 1000;
   const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}) };
@@ -122,13 +122,13 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
 }
 
 /** One store: the refresh runs this inline (`yield*`) and mirrors each stage in its own custom status. */
-export function* trainStore(context: OrchestrationContext, input: StoreTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreTrainingResult, unknown> {
+export function* trainSingleStore(context: OrchestrationContext, input: StoreTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult, unknown> {
   const [result] = yield* trainBatch(context, { runId: input.runId, stores: [input.store], trigger: input.trigger, timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds }, onStage);
   return result ?? { store: input.store, runId: input.runId, status: 'failed', durationMs: 0, error: 'no outcome' };
 }
 
 /** The morning run's sub-orchestration: one job for a batch of stores; the output has one result per store. */
-export const storeTrainingOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+export const trainingBatchOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<BatchTrainingInput>();
   return yield* trainBatch(context, input, (stage) => context.df.setCustomStatus({ stage, stores: input.stores.length, batch: input.batch ?? null, runId: input.runId }));
 };
@@ -177,4 +177,4 @@ export async function resultActivity(input: TrainingResultInput): Promise<StoreO
 df.app.activity(TRAINING_DISPATCH_ACTIVITY, { handler: dispatchActivity });
 df.app.activity(TRAINING_STATUS_ACTIVITY, { handler: statusActivity });
 df.app.activity(TRAINING_RESULT_ACTIVITY, { handler: resultActivity });
-df.app.orchestration(STORE_TRAINING_ORCHESTRATION, storeTrainingOrchestrator);
+df.app.orchestration(TRAINING_BATCH_ORCHESTRATION, trainingBatchOrchestrator);

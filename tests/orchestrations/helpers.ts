@@ -12,7 +12,7 @@ export const REPO = resolve(__dirname, '../..');
 /** Small and fast: the orchestration is under test here, not the models. */
 const TRAINER_ENV = { FOREACT_HORIZON_DAYS: '14', FOREACT_BACKTEST_FOLDS: '1' };
 
-const APP_MODULES = ['orchestrations/store-training.ts', 'orchestrations/store-refresh.ts', 'orchestrations/morning-run.ts', 'functions/morning-timer.ts'].map((m) => resolve(REPO, m));
+const APP_MODULES = ['orchestrations/training-batch.ts', 'orchestrations/store-refresh.ts', 'orchestrations/morning-run.ts', 'functions/morning-timer.ts'].map((m) => resolve(REPO, m));
 
 /** The environment a trainer (pod or in-process call) needs against the test's Azurite. */
 export function trainerEnv(connectionString: string): Record<string, string> {
