@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { csv, jsonText, readRequest, runsHeader, withErrors } from '../core/adapters/azure/api-http.js';
-import { forecastQuery } from '../core/domain/api-queries.js';
+import { csv, jsonText, readRequest, runsHeader, withErrors } from './http/context.js';
+import { forecastQuery } from './http/queries.js';
 import { forecastsJson, getForecasts as readForecasts } from '../core/domain/api-service.js';
-import { forecastsCsv } from '../core/domain/api-views.js';
+import { forecastsCsv } from './http/views.js';
 
 /** GET /api/forecasts?stores=&items=&from=&to=&historyDays= — JSON, or CSV with `Accept: text/csv`. */
 export async function getForecasts(request: HttpRequest): Promise<HttpResponseInit> {

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getConfig } from '../core/config.js';
-import { API_VERSION, apiContext, json, withErrors } from '../core/adapters/azure/api-http.js';
+import { API_VERSION, apiContext, json, withErrors } from './http/context.js';
 
 const TIMEOUT_MS = 3_000;
 

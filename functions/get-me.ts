@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { apiContext, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
+import { apiContext, json, principalOf, withErrors } from './http/context.js';
 import { me } from '../core/domain/api-service.js';
 
 /** GET /api/me — the caller, their role, regions and visible stores. */

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
-import { forbidden, notFound } from '../core/domain/api-errors.js';
-import { parseRunIdParam } from '../core/domain/api-queries.js';
+import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
+import { forbidden, notFound } from './http/errors.js';
+import { parseRunIdParam } from './http/queries.js';
 import { runFromInstance, runFromRecords, runIdOfInstance, storeOfRunId } from '../core/domain/api-runs.js';
 import { authoriseStore, scopeFor } from '../core/domain/api-service.js';
 import { refreshInstanceId } from '../orchestrations/names.js';

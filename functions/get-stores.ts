@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
+import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
 import { isActive, runIdOfInstance, statusOfInstance } from '../core/domain/api-runs.js';
 import { listStores } from '../core/domain/api-service.js';
 import { refreshInstanceId } from '../orchestrations/names.js';

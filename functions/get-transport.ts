@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { csv, json, readRequest, runsHeader, withErrors } from '../core/adapters/azure/api-http.js';
-import { transportQuery } from '../core/domain/api-queries.js';
+import { csv, json, readRequest, runsHeader, withErrors } from './http/context.js';
+import { transportQuery } from './http/queries.js';
 import { getTransport as readTransport } from '../core/domain/api-service.js';
-import { transportCsv } from '../core/domain/api-views.js';
+import { transportCsv } from './http/views.js';
 
 /** GET /api/transport?stores=&from=&to= — forecast units per store and day (summed over items). */
 export async function getTransport(request: HttpRequest): Promise<HttpResponseInit> {

@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from '../core/adapters/azure/api-http.js';
-import { ApiError, notFound } from '../core/domain/api-errors.js';
-import { parseStoreParam } from '../core/domain/api-queries.js';
+import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
+import { ApiError, notFound } from './http/errors.js';
+import { parseStoreParam } from './http/queries.js';
 import { isActive, refreshRunId, runIdOfInstance, statusOfInstance } from '../core/domain/api-runs.js';
 import { authoriseStore } from '../core/domain/api-service.js';
 import { newRunId } from '../core/domain/ids.js';

@@ -2,7 +2,7 @@ import { loadConfig } from '../../core/config.js';
 import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
 import { createStorageClients } from '../../core/adapters/azure/clients.js';
 import { normaliseRegion, type AccessRepository } from '../../core/domain/api-access.js';
-import { ID_PATTERN } from '../../core/domain/api-queries.js';
+import { ID_PATTERN } from '../../core/domain/ids.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
 export const ADMIN_USAGE = 'admin assign --user <email> --regions north,south | admin store-region --stores 1,2 --region north | admin list';

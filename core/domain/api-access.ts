@@ -1,4 +1,4 @@
-import { forbidden, unauthenticated, ApiError } from './api-errors.js';
+import { DomainError } from './errors.js';
 
 /** The signed-in user as Static Web Apps forwards it (`x-ms-client-principal`, base64 JSON). */
 export interface Principal {
@@ -68,7 +68,7 @@ export interface AccessScope {
 
 export function requirePrincipal(header: string | null | undefined): Principal {
   const p = decodePrincipal(header);
-  if (p === undefined) throw unauthenticated();
+  if (p === undefined) throw new DomainError('unauthenticated', 'Sign in first: the request has no valid x-ms-client-principal.');
   return p;
 }
 
@@ -92,16 +92,16 @@ export async function resolveScope(access: AccessRepository, principal: Principa
 }
 
 export function requireRole(scope: AccessScope): void {
-  if (scope.role === null) throw forbidden('Your account has neither the planner nor the admin role.');
+  if (scope.role === null) throw new DomainError('forbidden', 'Your account has neither the planner nor the admin role.');
 }
 
 /** 400 for stores that do not exist, then 403 for stores outside the caller's regions. */
 export function checkStores(scope: AccessScope, stores: readonly string[]): void {
   requireRole(scope);
   const unknown = stores.filter((s) => !scope.storeRegion.has(s));
-  if (unknown.length > 0) throw new ApiError(400, 'unknown_store', `Unknown store${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 20).join(', ')}.`, { stores: unknown.slice(0, 50) });
+  if (unknown.length > 0) throw new DomainError('unknown_store', `Unknown store${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 20).join(', ')}.`, unknown.slice(0, 50));
   const denied = stores.filter((s) => !scope.canSee(s));
-  if (denied.length > 0) throw forbidden(`You may not see store${denied.length > 1 ? 's' : ''} ${denied.slice(0, 20).join(', ')} (outside your regions).`, denied.slice(0, 50));
+  if (denied.length > 0) throw new DomainError('forbidden', `You may not see store${denied.length > 1 ? 's' : ''} ${denied.slice(0, 20).join(', ')} (outside your regions).`, denied.slice(0, 50));
 }
 
 export function normaliseRegion(region: string): string {

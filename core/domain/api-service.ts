@@ -1,11 +1,21 @@
 import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../engine/index.js';
 import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
-import type { ForecastQuery, TransportQuery } from './api-queries.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
 
 /** The reads behind the HTTP API. No SDKs: storage comes in through ports. */
+/** What a planner asks for (validated by the HTTP layer): stores, optionally items, and an ISO date range. */
+export interface ForecastQuery {
+  stores: string[];
+  items?: string[] | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  historyDays?: number | undefined;
+}
+
+export type TransportQuery = Pick<ForecastQuery, 'stores' | 'from' | 'to'>;
+
 export interface ApiDeps {
   stores: Pick<StoreCatalog, 'getMany' | 'list'>;
   forecasts: Pick<ForecastRepository, 'readRun'>;

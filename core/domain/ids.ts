@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+/** Store and item ids the API accepts (and so every id a planner can address). */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Run ids reach table keys, blob names and URLs; a narrow alphabet keeps all three safe. */

@@ -1,19 +1,19 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { z } from 'zod';
-import { getConfig, type AppConfig } from '../../config.js';
-import { requirePrincipal, type Principal } from '../../domain/api-access.js';
-import { ApiError, errorBody } from '../../domain/api-errors.js';
-import { TokenBucketLimiter } from '../../domain/api-rate-limit.js';
-import { historyTotals, type ApiDeps } from '../../domain/api-service.js';
-import { parseQuery } from '../../domain/api-queries.js';
-import type { InstanceSnapshot } from '../../domain/api-runs.js';
-import { negotiate } from '../../domain/api-views.js';
-import type { ForecastRow, StoreState } from '../../domain/model.js';
-import { systemClock, type ForecastRepository, type StoreCatalog } from '../../ports/index.js';
-import { TableAccessRepository } from './api-access-table.js';
-import { statusOf } from './clients.js';
-import { openStorage, type AzureStorage } from './index.js';
+import { getConfig, type AppConfig } from '../../core/config.js';
+import { requirePrincipal, type Principal } from '../../core/domain/api-access.js';
+import { ApiError, apiErrorOf, errorBody } from './errors.js';
+import { TokenBucketLimiter } from './rate-limit.js';
+import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
+import { parseQuery } from './queries.js';
+import type { InstanceSnapshot } from '../../core/domain/api-runs.js';
+import { negotiate } from './views.js';
+import type { ForecastRow, StoreState } from '../../core/domain/model.js';
+import { systemClock, type ForecastRepository, type StoreCatalog } from '../../core/ports/index.js';
+import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
+import { statusOf } from '../../core/adapters/azure/clients.js';
+import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
 
 /** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
 
@@ -169,9 +169,10 @@ function isUnavailable(error: unknown): boolean {
   return status === 503 || status === 502 || status === 504;
 }
 
-/** The one error mapper: ApiError as is; storage outages 503; anything else 500 with a trace id and no stack. */
+/** The one error mapper: ApiError as is, domain refusals by kind; storage outages 503; anything else 500 with a trace id and no stack. */
 export function toErrorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
-  if (error instanceof ApiError) return json(error.status, errorBody(error.code, error.message, error.details), error.headers);
+  const refusal = apiErrorOf(error);
+  if (refusal !== undefined) return json(refusal.status, errorBody(refusal.code, refusal.message, refusal.details), refusal.headers);
   const traceId = context.invocationId;
   context.error(`request failed (trace ${traceId})`, error);
   if (isUnavailable(error)) return json(503, errorBody('unavailable', 'Storage is unreachable right now; try again in a minute.', { traceId }), { 'retry-after': '30' });

@@ -1,3 +1,5 @@
+import { DomainError, type DomainErrorKind } from '../../core/domain/errors.js';
+
 /** The one error shape of the HTTP API: `{ error: { code, message, details? } }`. */
 export interface ApiIssue {
   path: string;
@@ -36,4 +38,20 @@ export const notFound = (message: string): ApiError => new ApiError(404, 'not_fo
 export function errorBody(code: ApiErrorCode, message: string, details?: ApiErrorDetails): { error: { code: string; message: string; details?: ApiErrorDetails } } {
   const text = message.length === 0 ? code : message.slice(0, 2000);
   return { error: details === undefined ? { code, message: text } : { code, message: text, details } };
+}
+
+const STATUS_OF: Readonly<Record<DomainErrorKind, { status: number; code: ApiErrorCode }>> = {
+  invalid: { status: 400, code: 'bad_request' },
+  unknown_store: { status: 400, code: 'unknown_store' },
+  unauthenticated: { status: 401, code: 'unauthenticated' },
+  forbidden: { status: 403, code: 'forbidden' },
+  not_found: { status: 404, code: 'not_found' },
+};
+
+/** The caller-facing form of a domain refusal; undefined for anything else (a 500 without details). */
+export function apiErrorOf(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof DomainError)) return undefined;
+  const { status, code } = STATUS_OF[error.kind];
+  return new ApiError(status, code, error.message, error.stores ? { stores: [...error.stores] } : undefined);
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { parseIsoDay } from '../../engine/index.js';
-import { badRequest, type ApiIssue } from './api-errors.js';
-import { RUN_ID_PATTERN } from './ids.js';
+import { badRequest, type ApiIssue } from './errors.js';
+import type { ForecastQuery, TransportQuery } from '../../core/domain/api-service.js';
+import { ID_PATTERN, RUN_ID_PATTERN } from '../../core/domain/ids.js';
 
 /** Query validation for the HTTP API; every parameter named in the OpenAPI document, nothing else. */
 
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const MAX_STORES = 50;
 export const MAX_ITEMS = 500;
 export const MAX_RANGE_DAYS = 366;
@@ -70,8 +70,9 @@ export const transportQuery = z
   .strict()
   .superRefine(checkRange);
 
-export type ForecastQuery = z.output<typeof forecastQuery>;
-export type TransportQuery = z.output<typeof transportQuery>;
+// The domain's query types are what these schemas produce; the compiler holds them together.
+const _forecastQueryFits: ForecastQuery = {} as z.output<typeof forecastQuery>;
+const _transportQueryFits: TransportQuery = {} as z.output<typeof transportQuery>;
 
 /** Query string → object; a parameter given twice is an error (which one would win is a guess). */
 export function parseQuery<S extends z.ZodType>(schema: S, params: Iterable<[string, string]>): z.output<S> {

@@ -1,11 +1,23 @@
 import { describe, expect, test } from 'vitest';
 import { checkStores, decodePrincipal, encodePrincipal, resolveScope, type AccessRepository } from '../../../core/domain/api-access.js';
-import type { ApiError } from '../../../core/domain/api-errors.js';
+import { apiErrorOf, type ApiError } from '../../../functions/http/errors.js';
 import { parseIsoDay as isoDay } from '../../../engine/index.js';
-import { forecastQuery, parseQuery } from '../../../core/domain/api-queries.js';
-import { TokenBucketLimiter } from '../../../core/domain/api-rate-limit.js';
+import { forecastQuery, parseQuery } from '../../../functions/http/queries.js';
+import { TokenBucketLimiter } from '../../../functions/http/rate-limit.js';
 import { refreshRunId, runFromInstance, storeOfRunId } from '../../../core/domain/api-runs.js';
-import { compareIds, freshnessView, negotiate, sumBands } from '../../../core/domain/api-views.js';
+import { compareIds, freshnessView, sumBands } from '../../../core/domain/api-views.js';
+import { negotiate } from '../../../functions/http/views.js';
+
+/** Runs `fn`, rethrowing a domain refusal in the form the HTTP layer answers with. */
+function asHttp(fn: () => unknown): () => unknown {
+  return () => {
+    try {
+      return fn();
+    } catch (error) {
+      throw apiErrorOf(error) ?? error;
+    }
+  };
+}
 
 const access = (users: Record<string, string[]>, stores: Record<string, string>): AccessRepository => ({
   userRegions: (u) => Promise.resolve(users[u] ?? []),
@@ -28,8 +40,8 @@ describe('principal and scope', () => {
     const repo = access({ 'a@b.c': ['north'] }, { '1': 'north', '2': 'south' });
     const planner = await resolveScope(repo, { identityProvider: 'aad', userId: 'u', userDetails: 'A@b.c', userRoles: ['planner'] }, ['1', '2', '3']);
     expect(() => checkStores(planner, ['1'])).not.toThrow();
-    expect(() => checkStores(planner, ['9'])).toThrow(expect.objectContaining({ status: 400, code: 'unknown_store' }) as ApiError);
-    expect(() => checkStores(planner, ['2'])).toThrow(expect.objectContaining({ status: 403 }) as ApiError);
+    expect(asHttp(() => checkStores(planner, ['9']))).toThrow(expect.objectContaining({ status: 400, code: 'unknown_store' }) as ApiError);
+    expect(asHttp(() => checkStores(planner, ['2']))).toThrow(expect.objectContaining({ status: 403 }) as ApiError);
     expect(planner.canSee('3')).toBe(false);
     const admin = await resolveScope(repo, { identityProvider: 'aad', userId: 'v', userDetails: 'x@y', userRoles: ['admin', 'planner'] }, ['1', '2', '3']);
     expect(admin.role).toBe('admin');

@@ -1,0 +1,70 @@
+import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
+import type { ItemForecastView } from '../../core/domain/api-views.js';
+
+/** Representations of the API's read models: CSV bodies and content negotiation. */
+
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+const num = (v: number): string => (Number.isInteger(v) ? String(v) : String(round(v)));
+
+/** `date,store,item,forecast,p10,p90`, one line per store, item and day. */
+export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[] }[]): string {
+  const lines = ['date,store,item,forecast,p10,p90'];
+  for (const s of stores) {
+    for (const it of s.items) {
+      const d = parseIsoDay(it.firstDate);
+      if (d === undefined) continue;
+      for (let i = 0; i < it.forecast.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `date,store,units,p10,p90`, one line per store and day. */
+export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[] }[]): string {
+  const lines = ['date,store,units,p10,p90'];
+  for (const s of stores) {
+    const d = s.firstDate === null ? undefined : parseIsoDay(s.firstDate);
+    if (d === undefined) continue;
+    for (let i = 0; i < s.units.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Ids are restricted to [A-Za-z0-9_.-], so this only guards against formula injection if that ever changes. */
+function csvField(v: string): string {
+  return /^[=+\-@]/.test(v) || /[",\n]/.test(v) ? `"'${v.replace(/"/g, '""')}"` : v;
+}
+
+/** Which representation the `Accept` header asks for; undefined → 406. */
+export function negotiate(accept: string | null | undefined): 'json' | 'csv' | undefined {
+  if (accept === null || accept === undefined || accept.trim() === '') return 'json';
+  let json = -1;
+  let csv = -1;
+  let jsonSpecific = false;
+  let csvSpecific = false;
+  for (const part of accept.split(',')) {
+    const [typeRaw, ...params] = part.split(';');
+    const type = (typeRaw ?? '').trim().toLowerCase();
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!Number.isFinite(q)) q = 0;
+    if (type === 'application/json') {
+      json = Math.max(json, q);
+      jsonSpecific = true;
+    } else if (type === 'text/csv') {
+      csv = Math.max(csv, q);
+      csvSpecific = true;
+    } else if (type === '*/*') {
+      if (!jsonSpecific) json = Math.max(json, q);
+      if (!csvSpecific) csv = Math.max(csv, q);
+    } else if (type === 'application/*' && !jsonSpecific) json = Math.max(json, q);
+    else if (type === 'text/*' && !csvSpecific) csv = Math.max(csv, q);
+  }
+  if (json <= 0 && csv <= 0) return undefined;
+  if (csv > json) return 'csv';
+  if (csv === json && csvSpecific && !jsonSpecific) return 'csv';
+  return 'json';
+}
