@@ -2,10 +2,14 @@
  * A stand-in for the Foreact API inside the Vite dev server, for working on the dashboard without the
  * local Functions host: `FOREACT_MOCK_API=1 npm run web:dev`. Answers follow docs/openapi.yaml.
  * `FOREACT_MOCK_ROLE=admin` signs in as an admin; a refresh of store 4 always fails (to see that path).
+ * Drivers: the South stores are closed on Sundays and on Independence Day (4 July, an event everywhere
+ * else); items 1–6 of every store are on promotion on Thursdays and Fridays of every other week; the
+ * North stores have a store-wide "Summer sale" on 14–16 July. Forecasts follow them (0 when closed,
+ * +40 % on promotion).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
-import type { ItemForecast, Run, RunStatus, Store, StoreForecast } from '../src/api';
+import type { DriverMarker, ItemForecast, Run, RunStatus, Store, StoreForecast } from '../src/api';
 import { addDays, daysBetween } from '../src/dates';
 import { sliceBand, sumBands } from '../src/series';
 
@@ -13,6 +17,27 @@ const ORIGIN = '2017-06-30';
 const HORIZON = 90;
 const REGIONS: Record<string, string> = { '1': 'North', '2': 'North', '3': 'North', '4': 'South', '5': 'South', '6': 'South', '7': 'East', '8': 'East' };
 const NAMES: Record<string, string | null> = { '1': 'Harbour', '2': null, '3': 'Old Town', '4': 'Riverside', '5': null, '6': 'Airport', '7': null, '8': 'Mall' };
+
+const PROMO_ITEMS = ['1', '2', '3', '4', '5', '6'];
+const HOLIDAY = { date: '2017-07-04', label: 'Independence Day' };
+
+/** The drivers of one store on one day (days after ORIGIN: 1 = first forecast day), sorted by kind. */
+function driversOn(s: string, date: string): DriverMarker[] {
+  const d = daysBetween(ORIGIN, date);
+  const weekday = (d + 5) % 7; // 0 = Sunday (ORIGIN, 2017-06-30, is a Friday)
+  const south = REGIONS[s] === 'South';
+  const out: DriverMarker[] = [];
+  if (south && weekday === 0) out.push({ date, kind: 'closed', label: 'Closed' });
+  else if (south && date === HOLIDAY.date) out.push({ date, kind: 'closed', label: HOLIDAY.label });
+  if (date === HOLIDAY.date && !south) out.push({ date, kind: 'event', label: HOLIDAY.label });
+  if (out.some((m) => m.kind === 'closed')) return out;
+  if (REGIONS[s] === 'North' && date >= '2017-07-14' && date <= '2017-07-16') out.push({ date, kind: 'promotion', label: 'Summer sale' });
+  else if ((weekday === 4 || weekday === 5) && Math.floor(d / 7) % 2 === 0) out.push({ date, kind: 'promotion', label: 'Promotion', items: PROMO_ITEMS });
+  return out;
+}
+
+const isClosed = (s: string, date: string): boolean => driversOn(s, date).some((m) => m.kind === 'closed');
+const onPromotion = (s: string, date: string, item: string): boolean => driversOn(s, date).some((m) => m.kind === 'promotion' && (m.items === undefined || m.items.includes(item)));
 
 interface MockRun {
   run: Run;
@@ -43,8 +68,11 @@ export function mockApi(): Plugin {
     const start = daysBetween(ORIGIN, from);
     const forecast = Array.from({ length: days }, (_, k) => {
       const d = start + k;
+      const date = addDays(from, k);
+      if (isClosed(s, date)) return 0;
       const weekly = [0.8, 0.85, 0.9, 0.95, 1.1, 1.3, 1.2][(d + 5) % 7]!;
-      return Math.round(level * weekly * (1 + 0.002 * d) * 10) / 10;
+      const promo = onPromotion(s, date, String(i)) ? 1.4 : 1;
+      return Math.round(level * weekly * promo * (1 + 0.002 * d) * 10) / 10;
     });
     return { item: String(i), firstDate: from, forecast, p10: forecast.map((v) => Math.round(v * 0.78 * 10) / 10), p90: forecast.map((v) => Math.round(v * 1.24 * 10) / 10) };
   };
@@ -57,6 +85,7 @@ export function mockApi(): Plugin {
     const items = days > 0 ? Array.from({ length: 20 }, (_, i) => item(s, i + 1, start, days)) : [];
     const hist = Array.from({ length: historyDays }, (_, k) => {
       const d = k - historyDays;
+      if (REGIONS[s] === 'South' && (((daysBetween(ORIGIN, addDays(first, d)) + 5) % 7) + 7) % 7 === 0) return 0; // closed on Sundays
       return Math.round(20 * 17 * (1 + Number(s) / 10) * [0.8, 0.85, 0.9, 0.95, 1.1, 1.3, 1.2][(((d + 5) % 7) + 7) % 7]! * (0.9 + 0.2 * Math.abs(Math.sin(k))));
     });
     return {
@@ -66,6 +95,7 @@ export function mockApi(): Plugin {
       history: historyDays > 0 ? { firstDate: addDays(first, -historyDays), sales: hist } : null,
       total: sumBands(items),
       items,
+      markers: Array.from({ length: days }, (_, k) => driversOn(s, addDays(start, k))).flat(),
     };
   };
 
@@ -151,7 +181,8 @@ export function mockApi(): Plugin {
       const stores = ids.map((s) => {
         const sf = storeForecast(s, q.get('from') ?? undefined, q.get('to') ?? undefined, 0);
         const t = sf.total ? sliceBand(sf.total) : null;
-        return { store: s, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [] };
+        const closed = (sf.markers ?? []).filter((m) => m.kind === 'closed').map((m) => m.date);
+        return { store: s, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [], closed };
       });
       const totals = sumBands(stores.filter((s) => s.firstDate).map((s) => ({ firstDate: s.firstDate!, forecast: s.units, p10: s.p10, p90: s.p90 })));
       return send(res, 200, { from: q.get('from'), to: q.get('to'), stores, totals: totals ? { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } : null });

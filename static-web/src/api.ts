@@ -94,6 +94,20 @@ export interface History {
   sales: number[];
 }
 
+export const DRIVER_KINDS = ['closed', 'promotion', 'event'] as const;
+export type DriverKind = (typeof DRIVER_KINDS)[number];
+
+/**
+ * A driver known in advance, on one day of the returned range: the store is closed (forecast exactly 0),
+ * items are on promotion (`items` absent = every item of the store), or a named event/holiday.
+ */
+export interface DriverMarker {
+  date: IsoDate;
+  kind: DriverKind;
+  label: string;
+  items?: ItemId[];
+}
+
 export interface StoreForecast {
   store: StoreId;
   freshness: Freshness;
@@ -101,6 +115,8 @@ export interface StoreForecast {
   history: History | null;
   total: DailyBand | null;
   items: ItemForecast[];
+  /** Drivers on the days of the returned range, sorted by date then kind (absent from older backends). */
+  markers?: DriverMarker[];
 }
 
 export interface ForecastResponse {
@@ -119,6 +135,8 @@ export interface TransportSeries {
 export interface TransportStore extends TransportSeries {
   store: StoreId;
   freshness: Freshness;
+  /** The store's closed days within the range (absent from older backends). */
+  closed?: IsoDate[];
 }
 
 export interface TransportResponse {

@@ -1,5 +1,6 @@
 import type { DailyBand, History, IsoDate, ItemForecast, StoreForecast } from './api';
 import { addDays, daysBetween, maxDate, minDate } from './dates';
+import type { DayMarkers } from './markers';
 
 /** A daily band cut to [from, to] (inclusive); either bound may be absent. Empty arrays when disjoint. */
 export function sliceBand(band: DailyBand, from?: IsoDate, to?: IsoDate): DailyBand {
@@ -64,6 +65,8 @@ export interface ChartData {
   forecast: (number | null)[];
   p10: (number | null)[];
   p90: (number | null)[];
+  /** Promotions, events/holidays and closures to mark on the chart, one entry per marked day. */
+  markers?: DayMarkers[];
 }
 
 /** Aligns store history and forecast on one date axis for the chart. */

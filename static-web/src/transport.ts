@@ -6,6 +6,8 @@ export interface TransportCell {
   units: number;
   p10: number;
   p90: number;
+  /** The store is closed that day (`closed` of `/api/transport`): shown as "Closed", not as 0 units. */
+  closed?: boolean;
 }
 
 export interface TransportRow {
@@ -39,10 +41,12 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
     let total = 0;
     if (series?.firstDate) {
       const offset = daysBetween(from, series.firstDate);
+      const closed = new Set(Array.isArray(series.closed) ? series.closed : []);
       series.units.forEach((units, i) => {
         const j = offset + i;
         if (j < 0 || j >= dates.length || !Number.isFinite(units)) return;
-        const cell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units };
+        const cell: TransportCell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units };
+        if (closed.has(dates[j]!)) cell.closed = true;
         cells[j] = cell;
         total += units;
         dayTotals[j]! += units;
@@ -54,7 +58,10 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
   return { dates, rows, dayTotals, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max };
 }
 
-/** CSV of exactly the grid on screen: `date,store,units,p10,p90`, one line per store and day with a value. */
+/**
+ * CSV of exactly the grid on screen: `date,store,units,p10,p90`, one line per store and day with a value
+ * (a closed day is a line with 0 units: nothing to carry; the API's own CSV adds a `closed` column).
+ */
 export function transportCsv(grid: TransportGrid): string {
   const lines: (string | number)[][] = [];
   for (const row of grid.rows) {

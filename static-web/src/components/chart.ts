@@ -3,12 +3,84 @@ import 'uplot/dist/uPlot.min.css';
 import type { ChartData } from '../series';
 import { unixSeconds } from '../dates';
 import { formatUnits } from '../format';
+import type { DayMarkers } from '../markers';
+import { MARKER_GLYPH } from '../markers';
 
 export interface ChartHandle {
   destroy(): void;
 }
 
 const COLORS = { actual: '#4b5563', forecast: '#1d4ed8', band: 'rgba(29, 78, 216, 0.16)', bandEdge: 'rgba(29, 78, 216, 0.35)' };
+/** Day shading behind the series: closures grey, promotions amber; events a dashed purple line. */
+const MARKER_COLORS = { closed: 'rgba(75, 85, 99, 0.16)', promotion: 'rgba(217, 119, 6, 0.16)', event: 'rgba(109, 40, 217, 0.75)' };
+const HALF_DAY = 43_200;
+
+/**
+ * Marks promotions, events/holidays and closures on the days they fall: a shaded band per day behind the
+ * series (drawn on the canvas) and a glyph on the x axis with the day's text as its tooltip (HTML in the
+ * plot's overlay, so it follows resizes). The canvas and its overlay are hidden from assistive technology;
+ * the card lists the same days in text.
+ */
+function markersPlugin(markers: readonly DayMarkers[]): uPlot.Plugin {
+  let strip: HTMLDivElement | undefined;
+  return {
+    hooks: {
+      drawClear: (u) => {
+        const { ctx, bbox } = u;
+        ctx.save();
+        for (const day of markers) {
+          const x = unixSeconds(day.date);
+          const left = u.valToPos(x - HALF_DAY, 'x', true);
+          const right = u.valToPos(x + HALF_DAY, 'x', true);
+          if (right < bbox.left || left > bbox.left + bbox.width) continue;
+          const l = Math.max(bbox.left, left);
+          const w = Math.min(bbox.left + bbox.width, right) - l;
+          for (const kind of day.kinds) {
+            if (kind === 'event') continue;
+            ctx.fillStyle = MARKER_COLORS[kind];
+            ctx.fillRect(l, bbox.top, w, bbox.height);
+          }
+          if (day.kinds.includes('event')) {
+            const mid = u.valToPos(x, 'x', true);
+            ctx.strokeStyle = MARKER_COLORS.event;
+            ctx.lineWidth = Math.max(1, devicePixelRatio || 1);
+            ctx.setLineDash([3 * (devicePixelRatio || 1), 3 * (devicePixelRatio || 1)]);
+            ctx.beginPath();
+            ctx.moveTo(mid, bbox.top);
+            ctx.lineTo(mid, bbox.top + bbox.height);
+            ctx.stroke();
+          }
+        }
+        ctx.restore();
+      },
+      draw: (u) => {
+        if (!strip) {
+          strip = document.createElement('div');
+          strip.className = 'chart-markers-strip';
+          u.over.appendChild(strip);
+        }
+        strip.replaceChildren();
+        const width = u.over.clientWidth || u.bbox.width / (devicePixelRatio || 1);
+        for (const day of markers) {
+          const left = u.valToPos(unixSeconds(day.date), 'x');
+          if (left < 0 || left > width) continue;
+          const glyph = document.createElement('span');
+          glyph.className = 'chart-marker';
+          glyph.title = day.text;
+          glyph.dataset.date = day.date;
+          for (const kind of day.kinds) {
+            const g = document.createElement('span');
+            g.className = `marker-glyph marker-${kind}`;
+            g.textContent = MARKER_GLYPH[kind];
+            glyph.appendChild(g);
+          }
+          glyph.style.left = `${left}px`; // CSSOM, allowed by the CSP
+          strip.appendChild(glyph);
+        }
+      },
+    },
+  };
+}
 
 /**
  * Store-total chart: actual sales (grey), forecast (blue) and the p10–p90 band. The canvas is hidden
@@ -35,6 +107,7 @@ export function renderForecastChart(container: HTMLElement, data: ChartData, hei
       { label: 'p10', stroke: COLORS.bandEdge, width: 1, dash: [4, 4], points: { show: false } },
     ],
     bands: [{ series: [2, 4], fill: COLORS.band }],
+    plugins: data.markers && data.markers.length > 0 ? [markersPlugin(data.markers)] : [],
   };
   const plot = new uPlot(opts, [xs, data.actual, data.p90, data.forecast, data.p10] as uPlot.AlignedData, container);
   plot.root.setAttribute('aria-hidden', 'true');

@@ -1,9 +1,10 @@
-import type { IsoDate, ItemForecast } from '../api';
+import type { DriverMarker, IsoDate, ItemForecast } from '../api';
 import { addDays } from '../dates';
 import { h, replace, svg, uid } from '../dom';
 import { formatDay, formatShortDay, formatUnits } from '../format';
 import type { ItemRow, SortKey, SortState } from '../series';
 import { itemRows, sortRows, sparklinePoints } from '../series';
+import { closedDays, eventsOn, MARKER_GLYPH, promotionDays } from '../markers';
 
 /** Day columns shown in the table (the total covers the whole window). */
 export const DAY_COLUMNS = 7;
@@ -26,6 +27,7 @@ export class ItemsTable {
   private days = DAY_COLUMNS;
   private sort: SortState = { key: 'total', direction: 'descending' };
   private showAll = false;
+  private markers: DriverMarker[] = [];
 
   constructor(private readonly options: ItemsTableOptions) {
     const filterId = uid('item-filter');
@@ -48,8 +50,10 @@ export class ItemsTable {
     );
   }
 
-  update(items: ItemForecast[], from: IsoDate, days: number): void {
+  /** `markers`: the store's promotions, events and closures within the window (closed days and promotion days are marked). */
+  update(items: ItemForecast[], from: IsoDate, days: number, markers: DriverMarker[] = []): void {
     this.items = items;
+    this.markers = markers;
     this.from = from;
     this.days = days;
     this.rows = itemRows(items, from, days);
@@ -83,6 +87,19 @@ export class ItemsTable {
     );
   }
 
+  /** A day column's header: the date, plus "Closed" or the day's events/holidays when there are any. */
+  private dayHeader(i: number, date: IsoDate, closed: boolean, events: string[]): HTMLTableCellElement {
+    const notes = [closed ? 'Closed' : null, ...events].filter((n): n is string => n !== null);
+    const th = this.header(`day${i}`, formatShortDay(date), notes.length > 0 ? `${formatDay(date)}: ${notes.join('; ')}` : formatDay(date));
+    if (notes.length > 0) {
+      th.classList.add(closed ? 'day-closed' : 'day-event');
+      th.querySelector('button')?.append(
+        h('span', { className: 'day-flag' }, closed ? h('span', { className: 'marker-glyph marker-closed', 'aria-hidden': 'true' }, `${MARKER_GLYPH.closed} `) : h('span', { className: 'marker-glyph marker-event', 'aria-hidden': 'true' }, `${MARKER_GLYPH.event} `), notes.join('; ')),
+      );
+    }
+    return th;
+  }
+
   private renderTable(): void {
     if (this.items.length === 0) {
       replace(this.wrap, h('p', { className: 'empty' }, 'No item forecasts for these days.'));
@@ -93,20 +110,37 @@ export class ItemsTable {
     const dates = Array.from({ length: shownDays }, (_, i) => addDays(this.from, i));
     const rows = sortRows(this.filtered(), this.sort);
     const limit = this.showAll ? rows.length : INITIAL_ROWS;
+    const closed = closedDays(this.markers);
+    const hasPromotions = this.markers.some((m) => m.kind === 'promotion');
     const body = h(
       'tbody',
       {},
-      rows.slice(0, limit).map((r) =>
-        h(
+      rows.slice(0, limit).map((r) => {
+        const promo = hasPromotions ? promotionDays(this.markers, r.item) : new Set<IsoDate>();
+        const promoDays = [...promo].sort();
+        return h(
           'tr',
-          { 'data-item': r.item },
-          h('th', { scope: 'row' }, r.item),
+          { 'data-item': r.item, 'data-promotion': promoDays.length > 0 ? promoDays.join(' ') : undefined },
+          h('th', { scope: 'row' }, r.item, promoDays.length > 0 ? promotionBadge(promoDays) : null),
           h('td', { className: 'spark' }, sparkline(r.values)),
-          dates.map((_, i) => h('td', { className: 'num' }, formatUnits(r.values[i]))),
+          dates.map((d, i) => {
+            if (closed.has(d)) return h('td', { className: 'num closed', 'data-date': d }, 'Closed');
+            if (promo.has(d)) {
+              return h(
+                'td',
+                { className: 'num promo', 'data-date': d, title: `${formatDay(d)}: on promotion` },
+                h('span', { className: 'marker-glyph marker-promotion', 'aria-hidden': 'true' }, MARKER_GLYPH.promotion),
+                ' ',
+                formatUnits(r.values[i]),
+                h('span', { className: 'visually-hidden' }, ' (on promotion)'),
+              );
+            }
+            return h('td', { className: 'num' }, formatUnits(r.values[i]));
+          }),
           h('td', { className: 'num total' }, formatUnits(r.total)),
           h('td', { className: 'num band' }, `${formatUnits(r.p10Total)}–${formatUnits(r.p90Total)}`),
-        ),
-      ),
+        );
+      }),
     );
     const table = h(
       'table',
@@ -120,7 +154,7 @@ export class ItemsTable {
           {},
           this.header('item', 'Item'),
           h('th', { scope: 'col' }, 'Trend'),
-          dates.map((d, i) => this.header(`day${i}`, formatShortDay(d), formatDay(d))),
+          dates.map((d, i) => this.dayHeader(i, d, closed.has(d), eventsOn(this.markers, d))),
           this.header('total', `Total ${this.days} d`),
           h('th', { scope: 'col', className: 'num' }, 'p10–p90'),
         ),
@@ -137,4 +171,16 @@ function sparkline(values: readonly (number | null)[]): SVGElement {
   const el = svg('svg', { width: 80, height: 22, viewBox: '0 0 80 22', 'aria-hidden': 'true', focusable: 'false', class: 'sparkline' });
   el.append(svg('polyline', { points: sparklinePoints(values, 80, 22, 2), fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 }));
   return el;
+}
+
+/** Small badge on an item's row: on promotion on some of the window's days (listed in words for screen readers and as a tooltip). */
+function promotionBadge(days: readonly IsoDate[]): HTMLElement {
+  const list = days.map((d) => formatDay(d)).join(', ');
+  return h(
+    'span',
+    { className: 'badge badge-promo', 'data-testid': 'promotion-badge', title: `On promotion: ${list}` },
+    h('span', { 'aria-hidden': 'true' }, `${MARKER_GLYPH.promotion} `),
+    'Promo',
+    h('span', { className: 'visually-hidden' }, `: on promotion on ${list}`),
+  );
 }

@@ -5,6 +5,10 @@ import { accuracyDescription, accuracyGrade, accuracyLabel, formatAge, formatBan
 import { progressView } from '../progress';
 import type { FollowOptions } from '../refresh';
 import { followRun, refreshStore } from '../refresh';
+import type { DriverKind } from '../api';
+import { DRIVER_KINDS } from '../api';
+import type { DayMarkers } from '../markers';
+import { MARKER_GLYPH, MARKER_NAME, markersByDay, markersInWindow } from '../markers';
 import { chartData, sliceBand, storeTotal, sum } from '../series';
 import { forecastCsv } from '../transport';
 import { downloadText } from '../csv';
@@ -128,7 +132,10 @@ export class StoreCard {
     const hi = sum(window.p90);
     const text = `Forecast for ${storeLabel(this.store)}: ${formatBand(units, lo, hi)} units in total over ${window.forecast.length} days from ${formatDay(window.firstDate)} (p10–p90 range in brackets; the daily range is shown as a band).`;
     this.summary.textContent = `Next ${window.forecast.length} days: ${formatBand(units, lo, hi)} units`;
-    this.chartBox.setAttribute('aria-label', text);
+    const markers = markersInWindow(sf, from, to);
+    const days = markersByDay(markers, sf.items.length);
+    const kinds = DRIVER_KINDS.filter((k) => days.some((d) => d.kinds.includes(k)));
+    this.chartBox.setAttribute('aria-label', days.length > 0 ? `${text} ${markerSummary(days)}` : text);
     replace(this.chartBox);
     const legend = h(
       'ul',
@@ -136,11 +143,12 @@ export class StoreCard {
       h('li', { className: 'legend-actual' }, 'Actual sales'),
       h('li', { className: 'legend-forecast' }, 'Forecast'),
       h('li', { className: 'legend-band' }, 'p10–p90'),
+      kinds.map((k) => h('li', { className: `legend-marker legend-${k}` }, h('span', { className: `marker-glyph marker-${k}` }, MARKER_GLYPH[k]), ' ', MARKER_NAME[k])),
     );
-    replace(this.body, h('figure', { className: 'chart-figure' }, h('figcaption', {}, this.summary, legend), this.chartBox), this.table.el);
+    replace(this.body, h('figure', { className: 'chart-figure' }, h('figcaption', {}, this.summary, legend), this.chartBox, days.length > 0 ? markerList(days, storeLabel(this.store)) : null), this.table.el);
     const history = sf.history;
-    this.chart = this.deps.renderChart(this.chartBox, chartData(history, window));
-    this.table.update(sf.items, from, this.days);
+    this.chart = this.deps.renderChart(this.chartBox, { ...chartData(history, window), markers: days });
+    this.table.update(sf.items, from, this.days, markers);
   }
 
   private renderMeta(): void {
@@ -267,4 +275,31 @@ export class StoreCard {
     this.chart?.destroy();
     this.el.remove();
   }
+}
+
+const KIND_WORDS: Record<DriverKind, [string, string]> = { promotion: ['promotion day', 'promotion days'], event: ['event or holiday', 'events or holidays'], closed: ['closed day', 'closed days'] };
+
+/** "Marked days: 2 promotion days, 1 event or holiday, 4 closed days (listed below the chart)." */
+function markerSummary(days: readonly DayMarkers[]): string {
+  const parts = DRIVER_KINDS.map((k) => [k, days.filter((d) => d.kinds.includes(k)).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${KIND_WORDS[k][n === 1 ? 0 : 1]}`);
+  return `Marked days: ${parts.join(', ')} (listed below the chart).`;
+}
+
+/** The marked days in words, one per day: what the chart's glyphs and shading say, for everyone. */
+function markerList(days: readonly DayMarkers[], label: string): HTMLElement {
+  return h(
+    'ul',
+    { className: 'day-markers', 'data-testid': 'chart-markers', 'aria-label': `Promotions, events and closures at ${label}` },
+    days.map((d) =>
+      h(
+        'li',
+        { className: `day-marker ${d.kinds.map((k) => `day-marker-${k}`).join(' ')}`, 'data-date': d.date, 'data-kinds': d.kinds.join(' ') },
+        h('span', { 'aria-hidden': 'true' }, d.kinds.map((k) => h('span', { className: `marker-glyph marker-${k}` }, MARKER_GLYPH[k]))),
+        ' ',
+        d.text,
+      ),
+    ),
+  );
 }

@@ -24,7 +24,7 @@ export class TransportView {
       h(
         'div',
         { className: 'transport-head' },
-        h('p', { className: 'hint' }, 'Forecast units per store and day, summed over all items. Darker cells mean more units; hover a cell for its p10–p90 range (the CSV export has both).'),
+        h('p', { className: 'hint' }, 'Forecast units per store and day, summed over all items. Darker cells mean more units; hover a cell for its p10–p90 range (the CSV export has both). “Closed” marks a day the store does not open.'),
         this.exportButton,
       ),
       this.body,
@@ -85,8 +85,9 @@ export class TransportView {
             h('th', { scope: 'row' }, label),
             row.cells.map((cell, j) => {
               if (!cell) return h('td', { className: 'num none' }, h('span', { 'aria-label': 'no forecast' }, '–'));
-              const colors = heatColor(cell.units, grid.max);
               const date = grid.dates[j] ?? '';
+              if (cell.closed) return h('td', { className: 'num closed', 'data-date': date, title: `${label}, ${formatDay(date)}: closed, nothing to carry` }, 'Closed');
+              const colors = heatColor(cell.units, grid.max);
               const td = h(
                 'td',
                 { className: 'num heat', title: `${label}, ${formatDay(date)}: ${formatUnits(cell.units)} units (p10 ${formatUnits(cell.p10)}, p90 ${formatUnits(cell.p90)})` },
