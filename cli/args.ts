@@ -4,12 +4,15 @@ export class UsageError extends Error {}
 export interface ParsedArgs {
   flags: Map<string, string>;
   switches: Set<string>;
+  /** Every value of a flag that may be given more than once (`--drivers a.csv --drivers b.csv`). */
+  lists: Map<string, string[]>;
 }
 
-/** `--name value` flags and `--switch` booleans; anything else is a usage error. */
-export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+/** `--name value` flags and `--switch` booleans; anything else is a usage error. Flags in `repeatable` may recur. */
+export function parseArgs(argv: readonly string[], valued: readonly string[], booleans: readonly string[] = [], repeatable: readonly string[] = []): ParsedArgs {
   const flags = new Map<string, string>();
   const switches = new Set<string>();
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
@@ -18,12 +21,13 @@ export function parseArgs(argv: readonly string[], valued: readonly string[], bo
       switches.add(name);
       continue;
     }
-    if (!valued.includes(name)) throw new UsageError(`unknown option --${name} (expected one of ${[...valued, ...booleans].map((v) => `--${v}`).join(', ')})`);
+    if (!valued.includes(name) && !repeatable.includes(name)) throw new UsageError(`unknown option --${name} (expected one of ${[...valued, ...repeatable, ...booleans].map((v) => `--${v}`).join(', ')})`);
     const value = inline ?? argv[++i];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-    flags.set(name, value);
+    if (repeatable.includes(name)) lists.set(name, [...(lists.get(name) ?? []), value]);
+    else flags.set(name, value);
   }
-  return { flags, switches };
+  return { flags, switches, lists };
 }
 
 export function requireFlag(args: ParsedArgs, name: string): string {

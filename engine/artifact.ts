@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { CalendarTable } from './calendar.js';
 import { parseIsoDay, type EpochDay } from './dates.js';
+import type { StoreDrivers } from './drivers.js';
+import { DriverView, effectMultipliers, type EffectConfig, type ItemEffects } from './effects.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName } from './models/index.js';
 
-export const ARTIFACT_SCHEMA = 'foreact.model/v1';
+/** v2 adds driver effects, `drivers` on components and closed weekdays; v1 artifacts still load (no drivers). */
+export const ARTIFACT_SCHEMA = 'foreact.model/v2';
+const SUPPORTED_SCHEMAS = ['foreact.model/v1', ARTIFACT_SCHEMA] as const;
 
 /** Residual quantiles, in units of sqrt(forecast + 1), for forecast steps up to `upToStep`. */
 export interface IntervalBucket {
@@ -16,6 +20,8 @@ export interface ModelComponent {
   family: FamilyName;
   weight: number;
   state: unknown;
+  /** Fitted to sales with the driver effects taken out: its forecast is multiplied by the future effects. */
+  drivers?: boolean;
 }
 
 export interface BacktestSummary {
@@ -41,22 +47,36 @@ export interface ModelArtifact {
   selected: string;
   components: ModelComponent[];
   closedMonthDays: number[];
+  /** Weekdays (0 = Sunday) forecast as 0 because the store was closed on them every week recently. */
+  closedWeekdays?: number[];
   intervals: { scale: 'sqrt-forecast-plus-one'; buckets: IntervalBucket[] };
   calendarConfig: CalendarConfig;
   backtest: BacktestSummary;
+  /** The item's driver effects, present when the store was trained with drivers. */
+  drivers?: { effectConfig: EffectConfig; effects: ItemEffects };
 }
 
 const isoDay = z.string().refine((s) => parseIsoDay(s) !== undefined, 'must be an ISO date (YYYY-MM-DD)');
 
+const factorTable = z.record(z.string(), z.number().positive());
+
+const itemEffectsSchema = z.object({
+  flags: z.array(z.object({ column: z.string(), threshold: z.number(), factor: z.number().positive() })),
+  dips: z.array(z.object({ column: z.string(), days: z.number().int().positive(), factor: z.number().positive() })),
+  levels: z.array(z.object({ column: z.string(), scale: z.enum(['log', 'linear']), reference: z.number(), beta: z.number() })),
+  events: z.array(z.object({ column: z.string(), factors: factorTable, before: factorTable, after: factorTable })),
+});
+
 export const modelArtifactSchema = z.object({
-  schema: z.literal(ARTIFACT_SCHEMA),
+  schema: z.enum(SUPPORTED_SCHEMAS).transform((): typeof ARTIFACT_SCHEMA => ARTIFACT_SCHEMA),
   store: z.string().min(1),
   item: z.string().min(1),
   origin: isoDay,
   window: z.object({ from: isoDay, to: isoDay, observations: z.number().int().nonnegative() }),
   selected: z.string(),
-  components: z.array(z.object({ family: z.enum(FAMILY_NAMES), weight: z.number().positive(), state: z.unknown() })).min(1),
+  components: z.array(z.object({ family: z.enum(FAMILY_NAMES), weight: z.number().positive(), state: z.unknown(), drivers: z.boolean().optional() })).min(1),
   closedMonthDays: z.array(z.number().int()),
+  closedWeekdays: z.array(z.number().int().min(0).max(6)).optional(),
   intervals: z.object({
     scale: z.literal('sqrt-forecast-plus-one'),
     buckets: z.array(z.object({ upToStep: z.number().int().positive(), q10: z.number(), q90: z.number() })).min(1),
@@ -69,10 +89,15 @@ export const modelArtifactSchema = z.object({
     rmsse: z.number().nullable(),
     smape: z.number().nullable(),
   }),
+  drivers: z.object({ effectConfig: z.object({ dip: z.boolean(), neighbours: z.boolean(), recentDays: z.number().int().positive().optional() }), effects: itemEffectsSchema }).optional(),
 });
 
 /** Parses and validates an artifact read from storage; throws with the offending field named. */
 export function parseModelArtifact(json: unknown): ModelArtifact {
+  const schema = (json as { schema?: unknown } | null)?.schema;
+  if (typeof json === 'object' && json !== null && !(SUPPORTED_SCHEMAS as readonly unknown[]).includes(schema)) {
+    throw new Error(`invalid model artifact: schema ${JSON.stringify(schema)} is not one this engine reads (${SUPPORTED_SCHEMAS.join(', ')}): retrain the store`);
+  }
   const result = modelArtifactSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -91,13 +116,23 @@ export interface SeriesForecast {
   p90: Float64Array;
 }
 
+export interface ForecastAdjustments {
+  /** Driver effect per step, applied to components fitted with drivers. */
+  multiplier?: Float64Array | undefined;
+  /** 1 = the day is known to be closed: forecast exactly 0. */
+  zero?: Uint8Array | undefined;
+}
+
 /** Point forecast of a mix, without intervals; `cal` must cover origin+1 … origin+horizon. */
-export function mixForecast(components: readonly ModelComponent[], closedMonthDays: readonly number[], origin: EpochDay, horizon: number, cal: CalendarTable): Float64Array {
+export function mixForecast(components: readonly ModelComponent[], closedMonthDays: readonly number[], origin: EpochDay, horizon: number, cal: CalendarTable, adjustments: ForecastAdjustments = {}): Float64Array {
   const out = new Float64Array(horizon);
+  const { multiplier, zero } = adjustments;
   for (const component of components) {
     const values = FAMILIES[component.family].predict(component.state, origin, horizon, cal);
-    for (let s = 0; s < horizon; s++) out[s]! += component.weight * values[s]!;
+    const effect = component.drivers === true ? multiplier : undefined;
+    for (let s = 0; s < horizon; s++) out[s]! += component.weight * values[s]! * (effect === undefined ? 1 : effect[s]!);
   }
+  if (zero !== undefined) for (let s = 0; s < horizon; s++) if (zero[s] === 1) out[s] = 0;
   if (closedMonthDays.length > 0) {
     const closed = new Set(closedMonthDays);
     for (let s = 0; s < horizon; s++) if (closed.has(cal.monthDay[origin + 1 + s - cal.firstDay]!)) out[s] = 0;
@@ -106,7 +141,7 @@ export function mixForecast(components: readonly ModelComponent[], closedMonthDa
   return out;
 }
 
-export function applyIntervals(forecast: Float64Array, buckets: readonly IntervalBucket[]): { p10: Float64Array; p90: Float64Array } {
+export function applyIntervals(forecast: Float64Array, buckets: readonly IntervalBucket[], zero?: Uint8Array): { p10: Float64Array; p90: Float64Array } {
   const p10 = new Float64Array(forecast.length);
   const p90 = new Float64Array(forecast.length);
   let b = 0;
@@ -118,17 +153,37 @@ export function applyIntervals(forecast: Float64Array, buckets: readonly Interva
     // A planner reads p10 ≤ forecast ≤ p90; skewed residuals must not invert that.
     p10[s] = Math.max(0, Math.min(f, f + bucket.q10 * scale));
     p90[s] = Math.max(f, f + bucket.q90 * scale);
+    // A known closure is certain: nothing sells, so the interval is the point 0 as well.
+    if (zero?.[s] === 1) p10[s] = p90[s] = 0;
   }
   return { p10, p90 };
 }
 
-/** Forecast `horizon` days after the artifact's origin, from the stored state alone (no refit). */
-export function forecastFromArtifact(artifact: ModelArtifact, horizon: number): SeriesForecast {
+/**
+ * Forecast `horizon` days after the artifact's origin, from the stored state alone (no refit). `drivers` are
+ * the store's drivers for the days to forecast (from `driversForStore`): they give the promotion and event
+ * effects and the known closures. Without them, a component fitted with drivers forecasts "no promotion,
+ * no event" and only the closed weekdays are zeroed.
+ */
+export function forecastFromArtifact(artifact: ModelArtifact, horizon: number, drivers?: StoreDrivers): SeriesForecast {
   if (!Number.isInteger(horizon) || horizon < 1) throw new Error(`horizon must be a positive integer, got ${horizon}`);
   const origin = parseIsoDay(artifact.origin);
   if (origin === undefined) throw new Error(`artifact origin "${artifact.origin}" is not an ISO date`);
   const cal = new CalendarTable(origin + 1, origin + horizon);
-  const forecast = mixForecast(artifact.components, artifact.closedMonthDays, origin, horizon, cal);
-  const { p10, p90 } = applyIntervals(forecast, artifact.intervals.buckets);
+  const view = drivers === undefined ? undefined : new DriverView(drivers);
+  const closedWeekdays = artifact.closedWeekdays ?? [];
+  let zero: Uint8Array | undefined;
+  if (closedWeekdays.length > 0 || view !== undefined) {
+    zero = new Uint8Array(horizon);
+    for (let s = 0; s < horizon; s++) {
+      const day = origin + 1 + s;
+      const weekdayClosed = closedWeekdays.includes(cal.weekday[s]!);
+      if (view?.closed(artifact.item, day) === true || (weekdayClosed && view?.explicitlyOpen(artifact.item, day) !== true)) zero[s] = 1;
+    }
+  }
+  const effects = artifact.drivers?.effects;
+  const multiplier = view === undefined || effects === undefined ? undefined : effectMultipliers(effects, view, artifact.item, origin + 1, horizon);
+  const forecast = mixForecast(artifact.components, artifact.closedMonthDays, origin, horizon, cal, { multiplier, zero });
+  const { p10, p90 } = applyIntervals(forecast, artifact.intervals.buckets, zero);
   return { store: artifact.store, item: artifact.item, firstDay: origin + 1, forecast, p10, p90 };
 }

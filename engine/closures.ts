@@ -67,3 +67,30 @@ export function recurringClosures(closedDays: readonly EpochDay[], storeFirstDay
   }
   return recurring.sort((a, b) => a - b);
 }
+
+/** Recent occurrences of a weekday looked at, and how many must be known closures, to call it closed. */
+const WEEKDAY_LOOKBACK_WEEKS = 8;
+const MIN_CLOSED_WEEKS = 4;
+
+/**
+ * Weekdays (0 = Sunday) on which the store was closed every week recently: of the last eight such days up to
+ * `cutoff`, none sold anything and at least four were known closures (a day absent from the data is neither).
+ * Sundays in much of Europe: forecast as 0 even without a drivers file saying so.
+ */
+export function closedWeekdays(closedDays: readonly EpochDay[], sellingDays: ReadonlySet<EpochDay>, storeFirstDay: EpochDay, cutoff: EpochDay): number[] {
+  const closed = new Set(closedDays);
+  const weekdays: number[] = [];
+  for (let back = 0; back < 7; back++) {
+    const latest = cutoff - back;
+    let closedCount = 0;
+    let selling = false;
+    for (let week = 0; week < WEEKDAY_LOOKBACK_WEEKS; week++) {
+      const day = latest - 7 * week;
+      if (day < storeFirstDay) break;
+      if (sellingDays.has(day)) selling = true;
+      else if (closed.has(day)) closedCount++;
+    }
+    if (!selling && closedCount >= MIN_CLOSED_WEEKS) weekdays.push((((latest + 4) % 7) + 7) % 7);
+  }
+  return weekdays.sort((a, b) => a - b);
+}

@@ -109,11 +109,12 @@ export class SalesCsvParser {
   }
 }
 
-function truncate(text: string): string {
+export function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function splitQuoted(raw: string): string[] | undefined {
+/** Splits one CSV line with RFC 4180 quoting; undefined when a quote is left open. */
+export function splitQuoted(raw: string): string[] | undefined {
   const fields: string[] = [];
   let current = '';
   let quoted = false;

@@ -1,6 +1,22 @@
+/**
+ * The forecasting engine's public API (pure TypeScript: no app, no Azure).
+ *
+ * Sales: `readSalesHistory(bytes)` → per-series histories + row errors; `seriesByStore` groups them.
+ * Drivers (promotions, prices, events, holidays, closures known in advance):
+ *   - `readDrivers(bytes, sourceName)` → `{ table, errors: RowError[], rows }`, one file;
+ *     `mergeDriverTables([{ table, source }])` → `{ table, errors: MergeError[] }` joins several files;
+ *   - `driversForStore(table, store, items?)` → `StoreDrivers` (history and future, dense per day), the
+ *     unit the trainer, `forecastFromArtifact` and storage work with;
+ *   - `driverCoverage(storeDrivers, fromDay, toDay)` → `{ store, missingDays }` when drivers stop short;
+ *   - `driverMarkers(storeDrivers, fromDay, toDay)` → closed days, promotions (with items) and events per day.
+ * Training: `trainStore(series, { horizon, drivers? })` → artifacts (JSON, `parseModelArtifact`) and
+ * forecasts; `forecastFromArtifact(artifact, horizon, drivers?)` forecasts again without refitting.
+ */
 export * from './artifact.js';
 export * from './csv.js';
 export * from './dates.js';
+export * from './drivers.js';
+export { EFFECT_CONFIGS, type EffectConfig, type ItemEffects } from './effects.js';
 export * from './history.js';
 export * from './metrics.js';
 export * from './train.js';

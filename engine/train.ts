@@ -1,7 +1,9 @@
 import { ARTIFACT_SCHEMA, applyIntervals, mixForecast, type IntervalBucket, type ModelArtifact, type ModelComponent, type SeriesForecast, forecastFromArtifact } from './artifact.js';
 import { CalendarTable } from './calendar.js';
-import { detectClosedDays, recurringClosures } from './closures.js';
+import { closedWeekdays, detectClosedDays, recurringClosures } from './closures.js';
 import { formatIsoDay, type EpochDay } from './dates.js';
+import { storeClosedDays, type StoreDrivers } from './drivers.js';
+import { DriverView, EFFECT_CONFIGS, NO_EFFECTS, RECENT_EFFECT_DAYS, effectMultipliers, estimateEffects, hasEffects, itemEffects, type EffectConfig, type ItemEffects, type StoreEffects } from './effects.js';
 import { compareKeys, lastDay, type SeriesHistory } from './history.js';
 import { emptyAccuracy, naiveScale, quantileSorted, smapePoint, type AccuracyAccumulator } from './metrics.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName, type FitInput, type StoreSignals } from './models/index.js';
@@ -16,13 +18,22 @@ export interface TrainOptions {
   families?: readonly FamilyName[];
   /** Also compute an honest backtest report (selection and intervals judged on folds they did not see). */
   evaluate?: boolean;
+  /**
+   * The store's drivers (history and the days to forecast), from `driversForStore`. With them every family
+   * also runs "+drivers" (fitted to sales with the driver effects taken out, times the future effects) and
+   * the backtest chooses; known closures (`open = 0`) are forecast as 0 either way.
+   */
+  drivers?: StoreDrivers;
 }
 
 export interface StoreBacktestReport {
-  families: Partial<Record<FamilyName, AccuracyAccumulator>>;
+  /** Keyed by candidate: a family name, or `family+drivers`. */
+  families: Partial<Record<string, AccuracyAccumulator>>;
   selected: AccuracyAccumulator;
   choices: Record<string, number>;
   calendarConfig: CalendarConfig;
+  /** The optional driver effects the store's backtest chose (absent without drivers). */
+  effectConfig?: EffectConfig;
 }
 
 export interface StoreTrainingResult {
@@ -30,6 +41,8 @@ export interface StoreTrainingResult {
   artifacts: ModelArtifact[];
   forecasts: SeriesForecast[];
   report?: StoreBacktestReport;
+  /** Things a planner should know, e.g. a driver that never varies and was ignored. */
+  notes: string[];
 }
 
 const DEFAULT_FOLDS = 3;
@@ -70,7 +83,16 @@ interface Origin {
   pooled: SeasonalFactors;
   signals: StoreSignals;
   closedMonthDays: number[];
+  /** Weekdays (0 = Sunday) the store has been closed on every week recently. */
+  closedWeekdays: number[];
   series: (OriginSeries | undefined)[];
+}
+
+/** The same cut with the driver effects (estimated up to the cut) taken out of the history. */
+interface DriverOrigin {
+  origin: Origin;
+  effects: StoreEffects;
+  items: ItemEffects[];
 }
 
 interface StoreData {
@@ -78,36 +100,48 @@ interface StoreData {
   series: SeriesHistory[];
   masked: Float64Array[];
   closedDays: EpochDay[];
+  /** Days with store sales > 0: a weekday is closed only if none of its recent days sold. */
+  sellingDays: Set<EpochDay>;
   firstDay: EpochDay;
   lastDay: EpochDay;
   cal: CalendarTable;
+  view: DriverView | undefined;
 }
 
-function prepareStore(series: SeriesHistory[], horizon: number): StoreData {
+function prepareStore(series: SeriesHistory[], horizon: number, drivers?: StoreDrivers): StoreData {
   let firstDay = Infinity;
   let storeLast = -Infinity;
   for (const s of series) {
     firstDay = Math.min(firstDay, s.startDay);
     storeLast = Math.max(storeLast, lastDay(s));
   }
-  const closedDays = detectClosedDays(series, firstDay, storeLast);
+  const view = drivers === undefined ? undefined : new DriverView(drivers);
+  const closedByDrivers = drivers === undefined ? new Set<EpochDay>() : storeClosedDays(drivers);
+  const closedDays = [...new Set([...detectClosedDays(series, firstDay, storeLast), ...[...closedByDrivers].filter((d) => d >= firstDay && d <= storeLast)])].sort((a, b) => a - b);
   const closed = new Set(closedDays);
+  const sellingDays = new Set<EpochDay>();
   const masked = series.map((s) => {
-    if (closed.size === 0) return s.values;
+    for (let i = 0; i < s.values.length; i++) if (s.values[i]! > 0) sellingDays.add(s.startDay + i);
+    const itemClosed = view !== undefined && view.drivers.items.get(s.item) !== undefined;
+    if (closed.size === 0 && !itemClosed) return s.values;
     const copy = Float64Array.from(s.values);
-    for (let i = 0; i < copy.length; i++) if (closed.has(s.startDay + i)) copy[i] = Number.NaN;
+    for (let i = 0; i < copy.length; i++) {
+      const day = s.startDay + i;
+      // A day known to be closed says nothing about demand: it must not pull down levels or shapes.
+      if (closed.has(day) || (itemClosed && view.closed(s.item, day))) copy[i] = Number.NaN;
+    }
     return copy;
   });
-  return { store: series[0]!.store, series, masked, closedDays, firstDay, lastDay: storeLast, cal: new CalendarTable(firstDay, storeLast + horizon + 7) };
+  return { store: series[0]!.store, series, masked, closedDays, sellingDays, firstDay, lastDay: storeLast, cal: new CalendarTable(firstDay, storeLast + horizon + 7), view };
 }
 
-function prepareOrigin(data: StoreData, cutoff: EpochDay): Origin {
+function prepareOrigin(data: StoreData, cutoff: EpochDay, maskedValues: readonly Float64Array[] = data.masked): Origin {
   const pooledSums = emptySums();
   const own: (SeasonalSums | undefined)[] = [];
   const trimmed: ({ y: Float64Array; startDay: EpochDay } | undefined)[] = [];
   data.series.forEach((s, k) => {
     const end = Math.min(s.values.length - 1, cutoff - s.startDay);
-    const values = data.masked[k]!;
+    const values = maskedValues[k]!;
     let first = 0;
     while (first <= end && !(values[first]! > 0)) first++;
     if (end < 0) {
@@ -130,8 +164,40 @@ function prepareOrigin(data: StoreData, cutoff: EpochDay): Origin {
     pooled,
     signals: storeSignals(series, cutoff, pooled, data.cal),
     closedMonthDays: recurringClosures(data.closedDays, data.firstDay, cutoff, data.cal),
+    closedWeekdays: closedWeekdays(data.closedDays, data.sellingDays, data.firstDay, cutoff),
     series,
   };
+}
+
+/**
+ * Driver effects estimated from the history up to `cutoff` only, then taken out of that history so the
+ * families fit what sales would have been without promotions and events.
+ */
+function prepareDriverOrigin(data: StoreData, view: DriverView, cutoff: EpochDay, config: EffectConfig): DriverOrigin {
+  const effects = estimateEffects(view, data.series.map((s, k) => ({ item: s.item, values: data.masked[k]!, startDay: s.startDay })), cutoff, config);
+  const items = data.series.map((s) => itemEffects(effects, s.item));
+  const deflated = data.series.map((s, k) => {
+    const masked = data.masked[k]!;
+    const length = Math.max(0, Math.min(masked.length, cutoff - s.startDay + 1));
+    if (!hasEffects(items[k]!) || length === 0) return masked;
+    const multiplier = effectMultipliers(items[k]!, view, s.item, s.startDay, length);
+    const copy = Float64Array.from(masked);
+    for (let i = 0; i < length; i++) copy[i]! /= multiplier[i]!;
+    return copy;
+  });
+  return { origin: prepareOrigin(data, cutoff, deflated), effects, items };
+}
+
+/** Days after `origin` forecast as exactly 0: known closures (open = 0) and weekdays the store keeps closed. */
+function zeroDays(data: StoreData, origin: Origin, item: string, horizon: number): Uint8Array | undefined {
+  if (origin.closedWeekdays.length === 0 && data.view === undefined) return undefined;
+  const zero = new Uint8Array(horizon);
+  for (let s = 0; s < horizon; s++) {
+    const day = origin.cutoff + 1 + s;
+    const weekdayClosed = origin.closedWeekdays.includes(data.cal.weekday[day - data.cal.firstDay]!);
+    if (data.view?.closed(item, day) === true || (weekdayClosed && data.view?.explicitlyOpen(item, day) !== true)) zero[s] = 1;
+  }
+  return zero;
 }
 
 /** Store-wide recent movement and year-over-year growth, from items with a full history in the window. */
@@ -185,26 +251,73 @@ function fitInput(data: StoreData, origin: Origin, s: OriginSeries, config: Cale
   return { y: s.y, startDay: s.startDay, cal: data.cal, factors: config.pooledFactors ? origin.pooled : s.shrunk, store: origin.signals, calendarConfig: config };
 }
 
-function familyForecasts(data: StoreData, origin: Origin, k: number, families: readonly FamilyName[], config: CalendarConfig, horizon: number): Float64Array[] {
-  const input = fitInput(data, origin, origin.series[k]!, config);
-  return families.map((name) => mixForecast([{ family: name, weight: 1, state: FAMILIES[name].fit(input) }], origin.closedMonthDays, origin.cutoff, horizon, data.cal));
+/** A model the backtest can choose: a family on plain sales, or on driver-free sales times the driver effects. */
+export interface Candidate {
+  family: FamilyName;
+  drivers: boolean;
+}
+
+export function candidateLabel(c: Candidate): string {
+  return c.drivers ? `${c.family}+drivers` : c.family;
+}
+
+interface CutState {
+  origin: Origin;
+  driverOrigin: DriverOrigin | undefined;
+}
+
+function candidateForecasts(data: StoreData, cut: CutState, k: number, candidates: readonly Candidate[], config: CalendarConfig, horizon: number): Float64Array[] {
+  const { origin, driverOrigin } = cut;
+  const item = data.series[k]!.item;
+  const zero = zeroDays(data, origin, item, horizon);
+  const plainInput = fitInput(data, origin, origin.series[k]!, config);
+  let driverInput: FitInput | undefined;
+  let multiplier: Float64Array | undefined;
+  return candidates.map(({ family, drivers }) => {
+    if (!drivers || driverOrigin === undefined || data.view === undefined) {
+      return mixForecast([{ family, weight: 1, state: FAMILIES[family].fit(plainInput) }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero });
+    }
+    driverInput ??= fitInput(data, driverOrigin.origin, driverOrigin.origin.series[k]!, config);
+    multiplier ??= effectMultipliers(driverOrigin.items[k]!, data.view, item, origin.cutoff + 1, horizon);
+    return mixForecast([{ family, weight: 1, state: FAMILIES[family].fit(driverInput), drivers: true }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero, multiplier });
+  });
+}
+
+function candidatesOf(families: readonly FamilyName[], withDrivers: boolean): Candidate[] {
+  const plain = families.map((family) => ({ family, drivers: false }));
+  return withDrivers ? [...plain, ...families.map((family) => ({ family, drivers: true }))] : plain;
 }
 
 /**
- * Every family's forecast for the `horizon` days after `cutoff`, as the backtest computes it for a fold.
- * Exposed so tests can prove that nothing after the cut influences a fold.
+ * Every candidate's forecast for the `horizon` days after `cutoff`, as the backtest computes it for a fold
+ * (keyed by candidate label: `calendar`, `calendar+drivers`, …). Exposed so tests can prove that nothing
+ * after the cut, sales or driver-effect estimates, influences a fold.
  */
-export function forecastsAtCutoff(series: readonly SeriesHistory[], cutoff: EpochDay, horizon: number, config: CalendarConfig = CALENDAR_CONFIGS[0]!): Map<string, Record<FamilyName, Float64Array>> {
-  const data = prepareStore([...series], horizon);
-  const origin = prepareOrigin(data, cutoff);
-  const out = new Map<string, Record<FamilyName, Float64Array>>();
+export function forecastsAtCutoff(
+  series: readonly SeriesHistory[],
+  cutoff: EpochDay,
+  horizon: number,
+  config: CalendarConfig = CALENDAR_CONFIGS[0]!,
+  drivers?: StoreDrivers,
+  effectConfig: EffectConfig = EFFECT_CONFIGS[0]!,
+): Map<string, Record<string, Float64Array>> {
+  const data = prepareStore([...series], horizon, drivers);
+  const cut = cutState(data, cutoff, effectConfig);
+  const candidates = candidatesOf(FAMILY_NAMES, data.view !== undefined);
+  const out = new Map<string, Record<string, Float64Array>>();
   data.series.forEach((s, k) => {
-    const o = origin.series[k];
+    const o = cut.origin.series[k];
     if (o === undefined || o.y.length === 0) return;
-    const forecasts = familyForecasts(data, origin, k, FAMILY_NAMES, config, horizon);
-    out.set(s.item, Object.fromEntries(FAMILY_NAMES.map((f, i) => [f, forecasts[i]!])) as Record<FamilyName, Float64Array>);
+    const forecasts = candidateForecasts(data, cut, k, candidates, config, horizon);
+    out.set(s.item, Object.fromEntries(candidates.map((c, i) => [candidateLabel(c), forecasts[i]!])));
   });
   return out;
+}
+
+function cutState(data: StoreData, cutoff: EpochDay, effectConfig: EffectConfig | undefined): CutState {
+  const origin = prepareOrigin(data, cutoff);
+  const driverOrigin = data.view === undefined || effectConfig === undefined ? undefined : prepareDriverOrigin(data, data.view, cutoff, effectConfig);
+  return { origin, driverOrigin };
 }
 
 interface FoldRecord {
@@ -268,11 +381,13 @@ function cellError(record: FoldRecord | undefined, mix: Mix): number {
   return n > 0 ? sse / n / record.scale : Number.NaN;
 }
 
-/** Mixes a whole store may share: each family alone, and the mean of all smoothing families. */
-function storeWideMixes(families: readonly FamilyName[]): Mix[] {
-  const mixes: Mix[] = families.map((_, f) => [f]);
-  const smoothing = families.map((name, f) => (name === 'seasonal_naive' ? -1 : f)).filter((f) => f >= 0);
-  if (smoothing.length > 1) mixes.push(smoothing);
+/** Mixes a whole store may share: each candidate alone, and the mean of all smoothing families (with drivers and without). */
+function storeWideMixes(candidates: readonly Candidate[]): Mix[] {
+  const mixes: Mix[] = candidates.map((_, f) => [f]);
+  for (const drivers of [false, true]) {
+    const smoothing = candidates.map((c, f) => (c.family === 'seasonal_naive' || c.drivers !== drivers ? -1 : f)).filter((f) => f >= 0);
+    if (smoothing.length > 1) mixes.push(smoothing);
+  }
   return mixes;
 }
 
@@ -283,7 +398,7 @@ type StoreStrategy = { kind: 'per-series' } | { kind: 'store-wide'; mix: Mix };
  * with short folds on noisy intermittent items it mostly chases noise. So each store compares, on folds
  * the choice did not see, per-series choice against one mix shared by all its items, and keeps the better.
  */
-function chooseStrategy(records: readonly (readonly (FoldRecord | undefined)[])[], families: readonly FamilyName[], excludeFold: number): StoreStrategy {
+function chooseStrategy(records: readonly (readonly (FoldRecord | undefined)[])[], families: readonly Candidate[], excludeFold: number): StoreStrategy {
   const foldCount = records[0]?.length ?? 0;
   const folds = Array.from({ length: foldCount }, (_, k) => k).filter((k) => k !== excludeFold);
   if (folds.length < 2) return { kind: 'per-series' };
@@ -407,7 +522,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const horizon = options.horizon;
   const families = [...(options.families ?? FAMILY_NAMES)];
   const sorted = [...series].sort((a, b) => compareKeys(a.item, b.item));
-  const data = prepareStore(sorted, horizon);
+  const data = prepareStore(sorted, horizon, options.drivers);
   const btHorizon = Math.min(horizon, MAX_BACKTEST_HORIZON);
   const folds = Math.max(0, options.folds ?? DEFAULT_FOLDS);
   const edges = bucketEdges(btHorizon);
@@ -438,16 +553,18 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   // Pass 1: the calendar model's settings, chosen once per store on all its items' folds.
   const configScores = new Float64Array(CALENDAR_CONFIGS.length);
   const scales: (number | undefined)[][] = origins.map(() => []);
+  const actuals: (Float64Array | undefined)[][] = origins.map((origin) => data.series.map((_, k) => actualsOf(k, origin)));
   origins.forEach((origin, fold) => {
-    data.series.forEach((_, k) => {
-      const actual = actualsOf(k, origin);
+    data.series.forEach((s, k) => {
+      const actual = actuals[fold]![k];
       if (actual === undefined) return;
       const o = origin.series[k]!;
       const scale = naiveScale(o.y);
       scales[fold]![k] = Number.isFinite(scale) && scale > 0 ? scale : 1;
+      const zero = zeroDays(data, origin, s.item, btHorizon);
       CALENDAR_CONFIGS.forEach((config, c) => {
         const state = calendarModel.fit(fitInput(data, origin, o, config));
-        const forecast = mixForecast([{ family: 'calendar', weight: 1, state }], origin.closedMonthDays, origin.cutoff, btHorizon, data.cal);
+        const forecast = mixForecast([{ family: 'calendar', weight: 1, state }], origin.closedMonthDays, origin.cutoff, btHorizon, data.cal, { zero });
         const { sse, n } = scaledSse(forecast, actual);
         if (n > 0) configScores[c]! += sse / n / scales[fold]![k]!;
       });
@@ -459,13 +576,52 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   });
   const calendarConfig = CALENDAR_CONFIGS[bestConfig]!;
 
-  // Pass 2: every family on every fold, with the chosen calendar settings.
+  // Pass 1b: which optional driver effects (post-promotion dip, days around events) the store's backtest
+  // supports, judged with the calendar family; options that change nothing are not tried.
+  let effectConfig: EffectConfig | undefined;
+  let cuts: CutState[] = origins.map((origin) => ({ origin, driverOrigin: undefined }));
+  if (data.view !== undefined) {
+    const view = data.view;
+    let best = Infinity;
+    let hasFlags = true;
+    let hasEvents = true;
+    const tryConfig = (config: EffectConfig): void => {
+      const trial = origins.map((origin) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, config) }));
+      if (effectConfig === undefined) {
+        hasFlags = trial.some((t) => t.driverOrigin.effects.flags.length + t.driverOrigin.effects.levels.length > 0);
+        hasEvents = trial.some((t) => t.driverOrigin.effects.events.length > 0);
+      }
+      let score = 0;
+      trial.forEach((cut, fold) => {
+        data.series.forEach((_, k) => {
+          const actual = actuals[fold]![k];
+          if (actual === undefined) return;
+          const forecast = candidateForecasts(data, cut, k, [{ family: 'calendar', drivers: true }], calendarConfig, btHorizon)[0]!;
+          const { sse, n } = scaledSse(forecast, actual);
+          if (n > 0) score += sse / n / scales[fold]![k]!;
+        });
+      });
+      if (effectConfig === undefined || score < best) {
+        best = score;
+        effectConfig = config;
+        cuts = trial;
+      }
+    };
+    // Greedy: each option is kept only if it improves on the best so far (4 trials, not every combination).
+    tryConfig({ dip: false, neighbours: false });
+    if (hasFlags) tryConfig({ dip: false, neighbours: false, recentDays: RECENT_EFFECT_DAYS });
+    if (hasFlags) tryConfig({ ...effectConfig!, dip: true });
+    if (hasEvents) tryConfig({ ...effectConfig!, neighbours: true });
+  }
+  const candidates = candidatesOf(families, effectConfig !== undefined);
+
+  // Pass 2: every candidate on every fold, with the chosen settings.
   const records: (FoldRecord | undefined)[][] = data.series.map(() => origins.map(() => undefined));
-  origins.forEach((origin, fold) => {
+  cuts.forEach((cut, fold) => {
     data.series.forEach((_, k) => {
-      const actual = actualsOf(k, origin);
+      const actual = actuals[fold]![k];
       if (actual === undefined) return;
-      records[k]![fold] = { actual, scale: scales[fold]![k]!, forecasts: familyForecasts(data, origin, k, families, calendarConfig, btHorizon) };
+      records[k]![fold] = { actual, scale: scales[fold]![k]!, forecasts: candidateForecasts(data, cut, k, candidates, calendarConfig, btHorizon) };
     });
   });
 
@@ -480,11 +636,11 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       if (v === 0) zeros++;
     }
     const preferred: FamilyName = valid > 0 && zeros / valid > 0.5 ? 'tsb' : 'calendar';
-    const index = families.indexOf(preferred);
+    const index = candidates.findIndex((c) => c.family === preferred && !c.drivers);
     return [index >= 0 ? index : 0];
   };
-  const choices = data.series.map((_, k) => chooseMix(records[k]!, families.length, -1));
-  const strategy = chooseStrategy(records, families, -1);
+  const choices = data.series.map((_, k) => chooseMix(records[k]!, candidates.length, -1));
+  const strategy = chooseStrategy(records, candidates, -1);
   const mixes = choices.map((choice, k) => (choice === undefined ? defaultMix(k) : strategy.kind === 'store-wide' ? strategy.mix : choice.mix));
 
   const pool: BucketedResiduals = edges.map(() => []);
@@ -502,21 +658,28 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const storeQuantiles = poolQuantiles(pool);
 
   // Final fit on all history, each series from its own last day.
-  const finalOrigin = prepareOrigin(data, data.lastDay);
+  const final = cutState(data, data.lastDay, effectConfig);
+  const notes = final.driverOrigin?.effects.notes ?? [];
   const artifacts: ModelArtifact[] = [];
   const forecasts: SeriesForecast[] = [];
   data.series.forEach((s, k) => {
-    const o = finalOrigin.series[k]!;
+    const o = final.origin.series[k]!;
     const seriesLast = lastDay(s);
     const mix = o.y.length === 0 ? [] : mixes[k]!;
-    const input = fitInput(data, finalOrigin, o, calendarConfig);
+    const input = fitInput(data, final.origin, o, calendarConfig);
+    const driverSeries = final.driverOrigin?.origin.series[k];
+    const driverInput = driverSeries === undefined ? undefined : fitInput(data, final.driverOrigin!.origin, driverSeries, calendarConfig);
     const components: ModelComponent[] = mix.length === 0
       ? [{ family: 'ses', weight: 1, state: { alpha: 0, level: 0 } }]
-      : mix.map((f) => ({ family: families[f]!, weight: 1 / mix.length, state: FAMILIES[families[f]!].fit(input) }));
+      : mix.map((f) => {
+          const { family, drivers } = candidates[f]!;
+          if (drivers && driverInput !== undefined) return { family, weight: 1 / mix.length, state: FAMILIES[family].fit(driverInput), drivers: true };
+          return { family, weight: 1 / mix.length, state: FAMILIES[family].fit(input) };
+        });
     const choice = choices[k];
     const scoreEntries: [string, number][] = [];
     choice?.scores.forEach((score, f) => {
-      if (Number.isFinite(score)) scoreEntries.push([families[f]!, score]);
+      if (Number.isFinite(score)) scoreEntries.push([candidateLabel(candidates[f]!), score]);
     });
     const seriesAccuracy = emptyAccuracy();
     for (const record of records[k]!) if (record !== undefined) accumulate(seriesAccuracy, record, mean(mix.map((f) => record.forecasts[f]!)), undefined);
@@ -528,9 +691,10 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       item: s.item,
       origin: formatIsoDay(seriesLast),
       window: { from: formatIsoDay(s.startDay), to: formatIsoDay(seriesLast), observations },
-      selected: components.map((c) => c.family).join('+'),
+      selected: components.map((c) => (c.drivers === true ? `${c.family}+drivers` : c.family)).join('+'),
       components,
-      closedMonthDays: finalOrigin.closedMonthDays,
+      closedMonthDays: final.origin.closedMonthDays,
+      closedWeekdays: final.origin.closedWeekdays,
       intervals: { scale: 'sqrt-forecast-plus-one', buckets: calibrate(ownResiduals[k]!, storeQuantiles, edges) },
       calendarConfig,
       backtest: {
@@ -541,12 +705,18 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
         smape: seriesAccuracy.points > 0 ? seriesAccuracy.smapeSum / seriesAccuracy.points : null,
       },
     };
+    if (effectConfig !== undefined && final.driverOrigin !== undefined) {
+      artifact.drivers = { effectConfig, effects: components.some((c) => c.drivers === true) ? final.driverOrigin.items[k]! : NO_EFFECTS };
+    }
     artifacts.push(artifact);
-    forecasts.push(forecastFromArtifact(artifact, horizon));
+    forecasts.push(forecastFromArtifact(artifact, horizon, options.drivers));
   });
 
-  const result: StoreTrainingResult = { store: data.store, artifacts, forecasts };
-  if (options.evaluate === true) result.report = evaluate(data, records, families, edges, calendarConfig);
+  const result: StoreTrainingResult = { store: data.store, artifacts, forecasts, notes };
+  if (options.evaluate === true) {
+    result.report = evaluate(data, records, candidates, edges, calendarConfig);
+    if (effectConfig !== undefined) result.report.effectConfig = effectConfig;
+  }
   return result;
 }
 
@@ -554,7 +724,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
  * Honest backtest figures: for each fold, model choice and interval quantiles come from the other folds
  * only, so the reported accuracy and coverage are what a planner would have seen.
  */
-function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], families: FamilyName[], edges: number[], calendarConfig: CalendarConfig): StoreBacktestReport {
+function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], families: Candidate[], edges: number[], calendarConfig: CalendarConfig): StoreBacktestReport {
   const foldCount = records[0]?.length ?? 0;
   const familyAcc = families.map(() => emptyAccuracy());
   const selected = emptyAccuracy();
@@ -589,11 +759,12 @@ function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], famili
         return own;
       };
       families.forEach((_, f) => accumulate(familyAcc[f]!, record, record.forecasts[f]!, calibrate(ownOf([f]), familyQuantiles[f]!, edges)));
-      const mix = mixes[k] ?? [families.indexOf('calendar') >= 0 ? families.indexOf('calendar') : 0];
-      const label = mix.map((f) => families[f]!).join('+');
+      const calendarIndex = families.findIndex((c) => c.family === 'calendar' && !c.drivers);
+      const mix = mixes[k] ?? [Math.max(0, calendarIndex)];
+      const label = mix.map((f) => candidateLabel(families[f]!)).join(' + ');
       choices[label] = (choices[label] ?? 0) + 1;
       accumulate(selected, record, mean(mix.map((f) => record.forecasts[f]!)), calibrate(ownOf(mix), selectedQuantiles, edges));
     });
   }
-  return { families: Object.fromEntries(families.map((f, i) => [f, familyAcc[i]!])), selected, choices, calendarConfig };
+  return { families: Object.fromEntries(families.map((f, i) => [candidateLabel(f), familyAcc[i]!])), selected, choices, calendarConfig };
 }

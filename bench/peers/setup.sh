@@ -24,7 +24,7 @@ fi
 want="$(cat "$lock" "$0" | sha256sum | cut -d' ' -f1) $("$base" -c 'import sys; print(sys.version.split()[0])')"
 
 if [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
-   && "$py" -c 'import prophet, statsforecast, pandas, numpy' >/dev/null 2>&1; then
+   && "$py" -c 'import prophet, statsforecast, pandas, numpy, lightgbm' >/dev/null 2>&1; then
   echo "peers venv up to date: $venv" >&2
   echo "$py"
   exit 0

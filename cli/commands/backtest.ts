@@ -1,15 +1,19 @@
-import { FAMILY_NAMES, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type FamilyName, type AccuracyAccumulator } from '../../engine/index.js';
+import { driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreBacktestReport } from '../../engine/index.js';
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
-import { groupByStore, loadSalesFile } from './load.js';
+import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
 
 export interface BacktestSummaryReport {
   horizon: number;
   folds: number;
   series: number;
+  /** Every candidate: a family on its own (`calendar`) and, with drivers, on driver-free sales (`calendar+drivers`). */
   families: Record<string, Accuracy>;
   selected: Accuracy;
+  /** With --drivers: what the store's choice gives when drivers are not offered at all. */
+  selectedWithoutDrivers?: Accuracy;
   choices: Record<string, number>;
   calendarConfigs: Record<string, number>;
+  effectConfigs?: Record<string, number>;
 }
 
 function fmt(value: number, digits: number): string {
@@ -17,20 +21,42 @@ function fmt(value: number, digits: number): string {
 }
 
 export async function backtestCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'horizon', 'folds'], ['json']);
+  const args = parseArgs(argv, ['input', 'horizon', 'folds'], ['json'], ['drivers']);
   const input = requireFlag(args, 'input');
   const horizon = integerFlag(args, 'horizon', undefined, 1, 3660);
   const folds = integerFlag(args, 'folds', 3, 1, 10);
   const { series } = await loadSalesFile(input);
-  const families = new Map<FamilyName, AccuracyAccumulator>(FAMILY_NAMES.map((f) => [f, emptyAccuracy()]));
+  const table = await loadDriversFiles(args.lists.get('drivers') ?? []);
+  const families = new Map<string, AccuracyAccumulator>();
   const selected = emptyAccuracy();
+  const selectedPlain = emptyAccuracy();
   const choices: Record<string, number> = {};
   const calendarConfigs: Record<string, number> = {};
+  const effectConfigs: Record<string, number> = {};
+  const notes = new Set<string>();
+  const add = (report: StoreBacktestReport): void => {
+    for (const [name, acc] of Object.entries(report.families)) {
+      if (acc === undefined) continue;
+      if (!families.has(name)) families.set(name, emptyAccuracy());
+      mergeAccuracy(families.get(name)!, acc);
+    }
+  };
   for (const store of groupByStore(series)) {
-    const { report } = trainStore(store, { horizon, folds, evaluate: true });
+    const drivers = table === undefined ? undefined : driversForStore(table, store[0]!.store, store.map((s) => s.item));
+    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? { horizon, folds, evaluate: true } : { horizon, folds, evaluate: true, drivers });
     if (report === undefined) continue;
-    for (const [name, acc] of Object.entries(report.families)) mergeAccuracy(families.get(name as FamilyName)!, acc);
+    storeNotes.forEach((n) => notes.add(n));
+    add(report);
     mergeAccuracy(selected, report.selected);
+    if (report.effectConfig !== undefined) {
+      const e = report.effectConfig;
+      const key = `post-promotion dip ${e.dip ? 'on' : 'off'}, days around events ${e.neighbours ? 'on' : 'off'}`;
+      effectConfigs[key] = (effectConfigs[key] ?? 0) + 1;
+    }
+    if (table !== undefined) {
+      const plain = trainStore(store, { horizon, folds, evaluate: true }).report;
+      if (plain !== undefined) mergeAccuracy(selectedPlain, plain.selected);
+    }
     for (const [label, count] of Object.entries(report.choices)) choices[label] = (choices[label] ?? 0) + count;
     const c = report.calendarConfig;
     const key = `window ${c.levelWindow}${c.shareOfStore ? ' (store share)' : ''}, growth ×${c.growthDamping}, ${c.pooledFactors ? 'store' : 'item'} shape`;
@@ -45,21 +71,38 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     choices,
     calendarConfigs,
   };
+  if (table !== undefined) {
+    summary.selectedWithoutDrivers = summarise(selectedPlain);
+    summary.effectConfigs = effectConfigs;
+  }
+  for (const note of notes) process.stderr.write(`foreact: note: ${note}\n`);
   if (args.switches.has('json')) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
+  const row = (name: string, acc: Accuracy): string => `${name.padEnd(28)} ${fmt(acc.smape, 2).padStart(7)} ${fmt(acc.rmsse, 4).padStart(8)} ${fmt(acc.coverage * 100, 1).padStart(9)} %`;
   const lines = [
     `Rolling-origin backtest: ${series.length} series, ${folds} fold(s) of ${Math.min(horizon, 182)} days (choice and intervals judged on folds they did not see)`,
     '',
-    'model                      SMAPE    RMSSE   p10–p90 coverage',
+    'model                          SMAPE    RMSSE   p10–p90 coverage',
   ];
-  for (const [name, acc] of Object.entries(summary.families)) lines.push(`${name.padEnd(24)} ${fmt(acc.smape, 2).padStart(7)} ${fmt(acc.rmsse, 4).padStart(8)} ${fmt(acc.coverage * 100, 1).padStart(9)} %`);
-  lines.push(`${'selected mix'.padEnd(24)} ${fmt(summary.selected.smape, 2).padStart(7)} ${fmt(summary.selected.rmsse, 4).padStart(8)} ${fmt(summary.selected.coverage * 100, 1).padStart(9)} %`);
+  const names = Object.keys(summary.families);
+  const plainNames = names.filter((n) => !n.endsWith('+drivers'));
+  for (const name of plainNames) {
+    lines.push(row(name, summary.families[name]!));
+    const withDrivers = summary.families[`${name}+drivers`];
+    if (withDrivers !== undefined) lines.push(row(`${name}+drivers`, withDrivers));
+  }
+  lines.push(row('selected mix', summary.selected));
+  if (summary.selectedWithoutDrivers !== undefined) lines.push(row('selected mix, no drivers', summary.selectedWithoutDrivers));
   lines.push('', 'selected mix (series × folds):');
-  for (const [label, count] of Object.entries(choices).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(30)} ${count}`);
+  for (const [label, count] of Object.entries(choices).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(40)} ${count}`);
   lines.push('', 'calendar model settings chosen per store:');
   for (const [label, count] of Object.entries(calendarConfigs).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(50)} ${count}`);
+  if (summary.effectConfigs !== undefined) {
+    lines.push('', 'driver effects chosen per store:');
+    for (const [label, count] of Object.entries(summary.effectConfigs).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(50)} ${count}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

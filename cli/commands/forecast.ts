@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
-import { FAMILY_NAMES, formatIsoDay, type FamilyName, type SeriesForecast } from '../../engine/index.js';
+import { FAMILY_NAMES, driverCoverage, driversForStore, formatIsoDay, lastDay, parseIsoDay, trainStore, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import { trainStores } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
-import { groupByStore, loadSalesFile } from './load.js';
+import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
 
 export const FORECAST_HEADER = 'date,store,item,forecast,p10,p90';
 
@@ -56,8 +56,50 @@ export function familiesFlag(args: ParsedArgs): FamilyName[] | undefined {
   return names as FamilyName[];
 }
 
+/** "2018-12-29 … 2018-12-31, 2019-01-05": consecutive days shown as one range. */
+export function describeDays(days: readonly string[]): string {
+  const parts: string[] = [];
+  let runStart = 0;
+  for (let i = 1; i <= days.length; i++) {
+    const previous = parseIsoDay(days[i - 1]!)!;
+    if (i < days.length && parseIsoDay(days[i]!) === previous + 1) continue;
+    parts.push(i - 1 === runStart ? days[runStart]! : `${days[runStart]!} … ${days[i - 1]!}`);
+    runStart = i;
+  }
+  return parts.join(', ');
+}
+
+export interface DriverRunMessages {
+  warnings: string[];
+  notes: string[];
+}
+
+/**
+ * Trains each store with its own drivers, in this process: stores are independent, and the drivers must
+ * reach each store's horizon, which is checked (and warned about) per store before training.
+ */
+export function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, onStore?: (forecasts: SeriesForecast[]) => void): DriverRunMessages {
+  const warnings: string[] = [];
+  const notes = new Set<string>();
+  for (const store of stores) {
+    const id = store[0]!.store;
+    const drivers = driversForStore(table, id, store.map((s) => s.item));
+    const last = Math.max(...store.map((s) => lastDay(s)));
+    if (drivers === undefined) {
+      warnings.push(`no drivers apply to store ${id}: forecast without them`);
+    } else {
+      const gap = driverCoverage(drivers, last + 1, last + options.horizon);
+      if (gap !== undefined) warnings.push(`drivers for store ${id} do not cover ${gap.missingDays.length} day(s) of the horizon (${describeDays(gap.missingDays)}): those days are forecast without driver effects`);
+    }
+    const result = trainStore(store, drivers === undefined ? options : { ...options, drivers });
+    for (const note of result.notes) notes.add(note);
+    onStore?.(result.forecasts);
+  }
+  return { warnings, notes: [...notes] };
+}
+
 export async function forecastCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'horizon', 'output', 'folds', 'families']);
+  const args = parseArgs(argv, ['input', 'horizon', 'output', 'folds', 'families'], [], ['drivers']);
   const input = requireFlag(args, 'input');
   const output = requireFlag(args, 'output');
   const horizon = integerFlag(args, 'horizon', undefined, 1, 3660);
@@ -65,8 +107,18 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
   const families = familiesFlag(args);
   const started = performance.now();
   const { series, rows } = await loadSalesFile(input);
+  const table = await loadDriversFiles(args.lists.get('drivers') ?? []);
   const loaded = performance.now();
-  const forecasts = await trainStores(groupByStore(series), families === undefined ? { horizon, folds } : { horizon, folds, families });
+  const options: TrainOptions = families === undefined ? { horizon, folds } : { horizon, folds, families };
+  let forecasts: SeriesForecast[];
+  if (table === undefined) {
+    forecasts = await trainStores(groupByStore(series), options);
+  } else {
+    forecasts = [];
+    const messages = trainStoresWithDrivers(groupByStore(series), table, options, (f) => forecasts.push(...f));
+    for (const warning of messages.warnings) process.stderr.write(`foreact: warning: ${warning}\n`);
+    for (const note of messages.notes) process.stderr.write(`foreact: note: ${note}\n`);
+  }
   const trained = performance.now();
   const written = await writeForecastCsv(output, forecasts);
   process.stderr.write(

@@ -1,19 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { readSalesHistory, seriesByStore, type SeriesHistory } from '../../engine/index.js';
+import { mergeDriverTables, readDrivers, readSalesHistory, seriesByStore, type DriverTable, type SeriesHistory } from '../../engine/index.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;
 
 /** Reads a sales file, refusing it as a whole (with every bad line named) if any row is bad. */
-export async function loadSalesFile(path: string): Promise<{ series: SeriesHistory[]; rows: number }> {
+async function assertReadable(path: string, flag: string): Promise<void> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new UsageError(`--input ${path} is not a file`);
+    if (!info.isFile()) throw new UsageError(`${flag} ${path} is not a file`);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read --input ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
+}
+
+export async function loadSalesFile(path: string): Promise<{ series: SeriesHistory[]; rows: number }> {
+  await assertReadable(path, '--input');
   const result = await readSalesHistory(createReadStream(path));
   if (result.errors.length > 0) {
     const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
@@ -25,4 +29,31 @@ export async function loadSalesFile(path: string): Promise<{ series: SeriesHisto
 
 export function groupByStore(series: readonly SeriesHistory[]): SeriesHistory[][] {
   return [...seriesByStore(series).values()];
+}
+
+/**
+ * Reads and joins the `--drivers` files, refusing them as a whole (every bad line named, per file) if any
+ * row is bad or two files give the same column for the same date/store/item.
+ */
+export async function loadDriversFiles(paths: readonly string[]): Promise<DriverTable | undefined> {
+  if (paths.length === 0) return undefined;
+  const tables: { table: DriverTable; source: string }[] = [];
+  const problems: string[] = [];
+  let count = 0;
+  for (const path of paths) {
+    await assertReadable(path, '--drivers');
+    const result = await readDrivers(createReadStream(path), path);
+    count += result.errors.length;
+    problems.push(...result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`));
+    if (result.errors.length > SHOWN_ERRORS) problems.push(`  … and ${result.errors.length - SHOWN_ERRORS} more in ${path}`);
+    tables.push({ table: result.table, source: path });
+  }
+  if (count === 0) {
+    const merged = mergeDriverTables(tables);
+    count += merged.errors.length;
+    problems.push(...merged.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${e.source}:${e.line}: ${e.reason}`));
+    if (merged.errors.length > SHOWN_ERRORS) problems.push(`  … and ${merged.errors.length - SHOWN_ERRORS} more`);
+    if (count === 0) return merged.table;
+  }
+  throw new UsageError([`drivers: ${count} bad row(s), nothing was written:`, ...problems].join('\n'));
 }

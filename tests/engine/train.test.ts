@@ -89,7 +89,7 @@ describe('backtest', () => {
     const afterTampering = forecastsAtCutoff(tampered, cutoff, 30);
     expect(honest.size).toBe(6);
     for (const [item, byFamily] of honest) {
-      for (const family of FAMILY_NAMES) expect(Array.from(afterTampering.get(item)![family])).toEqual(Array.from(byFamily[family]));
+      for (const family of FAMILY_NAMES) expect(Array.from(afterTampering.get(item)![family]!)).toEqual(Array.from(byFamily[family]!));
     }
   });
 

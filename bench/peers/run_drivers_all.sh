@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the driver-aware peers (run_drivers_peer.py) once on the three shared splits, one after the other,
+# and caches their forecasts under bench/out/peers/ (git-ignored): a forecast already there is not redone
+# (delete it to rerun). Appends one JSON line per run to bench/out/peers/drivers-log.jsonl.
+#   bench/peers/run_drivers_all.sh [model ...]      (default: lightgbm mstl autoets prophet_x)
+#   DATASETS=pasta-promo bench/peers/run_drivers_all.sh lightgbm
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+data="${FOREACT_DATA:-$repo/../shared/data}"
+out="$repo/bench/out/peers"
+mkdir -p "$out"
+py="$("$here/setup.sh")"
+models=("$@")
+[[ ${#models[@]} -gt 0 ]] || models=(lightgbm mstl autoets prophet_x)
+
+run() {  # name model cutoff horizon input [drivers...]
+  local name=$1 model=$2 cutoff=$3 horizon=$4 input=$5
+  shift 5
+  local f="$out/${name}_${model}.csv"
+  if [[ -s "$f" ]]; then echo "== $name $model: cached ($f)" >&2; return; fi
+  local args=()
+  for d in "$@"; do args+=(--drivers "$d"); done
+  echo "== $name $model" >&2
+  local t0 t1 line
+  t0=$(date +%s.%N)
+  line=$(/usr/bin/time -f 'PEAK_KB=%M' -o "$out/${name}_${model}.time" "$py" "$here/run_drivers_peer.py" --model "$model" --input "$input" \
+    --cutoff "$cutoff" --horizon "$horizon" --output "$f.tmp" --jobs 2 "${args[@]}")
+  t1=$(date +%s.%N)
+  mv "$f.tmp" "$f"
+  echo "{\"data\": \"$name\", \"wall_seconds\": $(python3 -c "print(round($t1 - $t0, 1))"), \"run\": $line}" | tee -a "$out/drivers-log.jsonl"
+}
+
+for ds in ${DATASETS:-pasta-promo m5-tx3-foods3 store-item}; do
+  for m in "${models[@]}"; do
+    case $ds in
+      pasta-promo) run pasta-promo "$m" 2018-06-30 92 "$data/pasta-promo/sales.csv.gz" "$data/pasta-promo/promotions.csv.gz" "$data/pasta-promo/calendar.csv" ;;
+      m5-tx3-foods3) run m5-tx3-foods3 "$m" 2016-03-03 28 "$data/m5-tx3-foods3/sales.csv.gz" "$data/m5-tx3-foods3/drivers.csv" ;;
+      store-item) run store-item "$m" 2017-03-31 90 "$data/store-item/train.csv" ;;
+      *) echo "unknown data set $ds" >&2; exit 2 ;;
+    esac
+  done
+done

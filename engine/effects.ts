@@ -1,0 +1,540 @@
+import { dayOfWeek, type EpochDay } from './dates.js';
+import { OPEN_COLUMN, type StoreDrivers } from './drivers.js';
+
+/**
+ * Driver effects as multiplicative factors on top of a model fitted to driver-free sales: the history is
+ * divided by the effects before the families are fitted, and their forecast is multiplied by the effects of
+ * the future drivers. Every effect is a ratio of sums against a local baseline (the Poisson estimate of one
+ * factor), shrunk toward "no effect" for thin evidence, so small stores and rare events stay sane.
+ */
+
+/** Which optional effects a store uses: chosen per store by backtest, like the calendar settings. */
+export interface EffectConfig {
+  /** The dip in the days after a promotion ends. */
+  dip: boolean;
+  /** Effects on the day before and the day after each event. */
+  neighbours: boolean;
+  /**
+   * Promotion, price and dip effects from the last year only (effects drift as a range and its promotions
+   * change); undefined = the whole history. Events always use the whole history: each recurs once a year.
+   */
+  recentDays?: number;
+}
+
+export const RECENT_EFFECT_DAYS = 365;
+
+/** Tried greedily in this order (trainStore): the window first, then the dip, then the days around events. */
+export const EFFECT_CONFIGS: readonly EffectConfig[] = [
+  { dip: false, neighbours: false },
+  { dip: false, neighbours: false, recentDays: RECENT_EFFECT_DAYS },
+  { dip: true, neighbours: false },
+  { dip: false, neighbours: true },
+];
+
+/** What one item's forecast needs: the artifact stores this, so a forecast needs no refit. */
+export interface ItemEffects {
+  /** Numeric drivers with two values: active above `threshold`. */
+  flags: { column: string; threshold: number; factor: number }[];
+  /** Days 1…days after an active flag (while the flag is off). */
+  dips: { column: string; days: number; factor: number }[];
+  /** Continuous numeric drivers: factor = exp(beta·z), z = log(value/reference) for prices, value − reference otherwise. */
+  levels: { column: string; scale: 'log' | 'linear'; reference: number; beta: number }[];
+  /** Categorical drivers: a factor per label, and for the day before / after it. */
+  events: { column: string; factors: Record<string, number>; before: Record<string, number>; after: Record<string, number> }[];
+}
+
+export const NO_EFFECTS: ItemEffects = { flags: [], dips: [], levels: [], events: [] };
+
+/** Store-level estimates with per-item refinements; `forItem` turns them into one item's effects. */
+export interface StoreEffects {
+  config: EffectConfig;
+  flags: { column: string; threshold: number; storeFactor: number; itemFactors: Map<string, number> }[];
+  dips: { column: string; days: number; factor: number }[];
+  levels: { column: string; scale: 'log' | 'linear'; references: Map<string, number>; storeReference: number; beta: number }[];
+  events: { column: string; factors: Map<string, number>; before: Map<string, number>; after: Map<string, number> }[];
+  notes: string[];
+}
+
+export function itemEffects(store: StoreEffects, item: string): ItemEffects {
+  return {
+    flags: store.flags.map((f) => ({ column: f.column, threshold: f.threshold, factor: f.itemFactors.get(item) ?? f.storeFactor })),
+    dips: store.dips.map((d) => ({ ...d })),
+    levels: store.levels.map((l) => ({ column: l.column, scale: l.scale, reference: l.references.get(item) ?? l.storeReference, beta: l.beta })),
+    events: store.events.map((e) => ({ column: e.column, factors: Object.fromEntries(e.factors), before: Object.fromEntries(e.before), after: Object.fromEntries(e.after) })),
+  };
+}
+
+export function hasEffects(effects: ItemEffects): boolean {
+  return effects.flags.length + effects.dips.length + effects.levels.length + effects.events.length > 0;
+}
+
+/**
+ * Dense per-item views of a store's drivers, resolved once (item-level values over the store's). Items
+ * without values of their own share the store's array.
+ */
+export class DriverView {
+  private readonly cache = new Map<string, Float64Array[]>();
+  readonly columnIndex: Map<string, number>;
+
+  constructor(readonly drivers: StoreDrivers) {
+    this.columnIndex = new Map(drivers.columns.map((c, i) => [c.name, i]));
+  }
+
+  columns(item: string): Float64Array[] {
+    let resolved = this.cache.get(item);
+    if (resolved !== undefined) return resolved;
+    const own = this.drivers.items.get(item);
+    resolved = this.drivers.storeValues.map((storeValues, c) => {
+      const values = own?.[c];
+      if (values === undefined) return storeValues;
+      const merged = Float64Array.from(values);
+      for (let i = 0; i < merged.length; i++) if (merged[i] !== merged[i]) merged[i] = storeValues[i]!;
+      return merged;
+    });
+    this.cache.set(item, resolved);
+    return resolved;
+  }
+
+  /** Value of `column` for `item` on `day`; NaN when not given or unknown column. */
+  value(item: string, column: string, day: EpochDay): number {
+    const c = this.columnIndex.get(column);
+    if (c === undefined) return Number.NaN;
+    const i = day - this.drivers.firstDay;
+    if (i < 0 || day > this.drivers.lastDay) return Number.NaN;
+    return this.columns(item)[c]![i]!;
+  }
+
+  label(column: string, code: number): string | undefined {
+    const c = this.columnIndex.get(column);
+    return c === undefined || !(code >= 0) ? undefined : this.drivers.labels[c]![code];
+  }
+
+  /** open = 0 for the item (its own or the store's) on `day`. */
+  closed(item: string, day: EpochDay): boolean {
+    return this.value(item, OPEN_COLUMN, day) === 0;
+  }
+
+  /** open = 1 given explicitly: a planned opening overrides a weekday that was closed until now. */
+  explicitlyOpen(item: string, day: EpochDay): boolean {
+    return this.value(item, OPEN_COLUMN, day) === 1;
+  }
+}
+
+/** Multiplicative driver effect for each day of [fromDay, fromDay + length). Days without drivers get 1. */
+export function effectMultipliers(effects: ItemEffects, view: DriverView, item: string, fromDay: EpochDay, length: number): Float64Array {
+  const out = new Float64Array(length).fill(1);
+  const first = view.drivers.firstDay;
+  const columns = view.columns(item);
+  const at = (column: string): Float64Array | undefined => {
+    const c = view.columnIndex.get(column);
+    return c === undefined ? undefined : columns[c];
+  };
+  const get = (values: Float64Array, day: EpochDay): number => {
+    const i = day - first;
+    return i >= 0 && i < values.length ? values[i]! : Number.NaN;
+  };
+  for (const flag of effects.flags) {
+    const values = at(flag.column);
+    if (values === undefined) continue;
+    for (let s = 0; s < length; s++) if (get(values, fromDay + s) > flag.threshold) out[s]! *= flag.factor;
+  }
+  for (const dip of effects.dips) {
+    const values = at(dip.column);
+    const threshold = effects.flags.find((f) => f.column === dip.column)?.threshold;
+    if (values === undefined || threshold === undefined) continue;
+    for (let s = 0; s < length; s++) {
+      const day = fromDay + s;
+      if (get(values, day) > threshold) continue;
+      for (let back = 1; back <= dip.days; back++) {
+        if (get(values, day - back) > threshold) {
+          out[s]! *= dip.factor;
+          break;
+        }
+      }
+    }
+  }
+  for (const level of effects.levels) {
+    const values = at(level.column);
+    if (values === undefined) continue;
+    for (let s = 0; s < length; s++) {
+      const z = levelZ(level.scale, get(values, fromDay + s), level.reference);
+      if (z === z) out[s]! *= Math.exp(level.beta * z);
+    }
+  }
+  for (const event of effects.events) {
+    const c = view.columnIndex.get(event.column);
+    const values = at(event.column);
+    if (values === undefined || c === undefined) continue;
+    const labels = view.drivers.labels[c]!;
+    const factorOf = (table: Record<string, number>, code: number): number | undefined => (code >= 0 ? table[labels[code]!] : undefined);
+    for (let s = 0; s < length; s++) {
+      const day = fromDay + s;
+      const code = get(values, day);
+      const onDay = factorOf(event.factors, code);
+      if (onDay !== undefined) {
+        out[s]! *= onDay;
+        continue;
+      }
+      if (code >= 0) continue;
+      const before = factorOf(event.before, get(values, day + 1));
+      const after = factorOf(event.after, get(values, day - 1));
+      if (before !== undefined) out[s]! *= before;
+      else if (after !== undefined) out[s]! *= after;
+    }
+  }
+  return out;
+}
+
+function levelZ(scale: 'log' | 'linear', value: number, reference: number): number {
+  if (value !== value) return Number.NaN;
+  if (scale === 'log') return value > 0 && reference > 0 ? Math.log(value / reference) : Number.NaN;
+  return value - reference;
+}
+
+/** Baseline units before a store-wide factor is believed (it is shrunk toward 1 below that). */
+const STORE_PRIOR_UNITS = 20;
+/** Baseline units before an item's own promotion uplift outweighs its store's. */
+const ITEM_PRIOR_UNITS = 30;
+const EVENT_PRIOR_UNITS = 20;
+const MIN_FACTOR = 0.02;
+const MAX_FACTOR = 50;
+const DIP_DAYS = 7;
+const BASELINE_HALF_WINDOWS = [14, 42];
+const MIN_BASELINE_DAYS = 4;
+const BACKFIT_ROUNDS = 3;
+const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
+
+export interface EffectSeries {
+  item: string;
+  /** Sales from `startDay`, NaN = unknown or closed; only indexes ≤ cutoff are read. */
+  values: Float64Array;
+  startDay: EpochDay;
+}
+
+interface ColumnPlan {
+  flags: { column: string; c: number; threshold: number }[];
+  levels: { column: string; c: number; scale: 'log' | 'linear' }[];
+  events: { column: string; c: number }[];
+}
+
+/** Which columns carry information before the cut; a driver that never varies there is ignored, with a note. */
+function planColumns(view: DriverView, series: readonly EffectSeries[], cutoff: EpochDay, notes: string[]): ColumnPlan {
+  const plan: ColumnPlan = { flags: [], levels: [], events: [] };
+  const { drivers } = view;
+  const historyEnd = Math.min(cutoff, drivers.lastDay) - drivers.firstDay;
+  drivers.columns.forEach((column, c) => {
+    if (column.name === OPEN_COLUMN) return;
+    const distinct = new Set<number>();
+    let positive = true;
+    const scan = (values: Float64Array): void => {
+      for (let i = 0; i <= historyEnd && distinct.size < 3; i++) {
+        const v = values[i]!;
+        if (v !== v) continue;
+        if (column.kind === 'categorical' && v < 0) {
+          distinct.add(-1);
+          continue;
+        }
+        distinct.add(v);
+        if (!(v > 0)) positive = false;
+      }
+      if (column.kind === 'numeric' && !positive) return;
+      for (let i = 0; i <= historyEnd; i++) if (values[i]! <= 0) positive = false;
+    };
+    scan(drivers.storeValues[c]!);
+    for (const s of series) {
+      const own = drivers.items.get(s.item)?.[c];
+      if (own !== undefined) scan(own);
+      if (distinct.size >= 3) break;
+    }
+    if (distinct.size < 2) {
+      notes.push(`driver "${column.name}" never varies in the history of store ${drivers.store}: ignored`);
+      return;
+    }
+    if (column.kind === 'categorical') plan.events.push({ column: column.name, c });
+    else if (distinct.size === 2) plan.flags.push({ column: column.name, c, threshold: Math.min(...distinct) });
+    else plan.levels.push({ column: column.name, c, scale: PRICE_NAME.test(column.name) && positive ? 'log' : 'linear' });
+  });
+  return plan;
+}
+
+interface ItemWork {
+  item: string;
+  /** Day of `y[0]`. */
+  first: EpochDay;
+  /** First index that promotion, price and dip effects are estimated from. */
+  recent: number;
+  y: Float64Array;
+  baseline: Float64Array;
+  /** Product of every current effect on each day. */
+  multiplier: Float64Array;
+  columns: Float64Array[];
+  /** Per flag: 1 on active days. */
+  flagOn: Uint8Array[];
+  /** Per flag (when dips are on): 1 in the days after a promotion. */
+  dipOn: Uint8Array[];
+  /** Per event column: label code on the day, the day after (before) it, the day before (after) it; -1 = none. */
+  eventOn: Int32Array[];
+  eventBefore: Int32Array[];
+  eventAfter: Int32Array[];
+  /** Per continuous driver: z (NaN = not given). */
+  levelZ: Float64Array[];
+}
+
+/**
+ * Estimates a store's driver effects from the history up to `cutoff` only (sales and drivers after it are
+ * never read), so a backtest fold sees exactly what a forecast made at its cut would have seen.
+ */
+export function estimateEffects(view: DriverView, series: readonly EffectSeries[], cutoff: EpochDay, config: EffectConfig): StoreEffects {
+  const notes: string[] = [];
+  const plan = planColumns(view, series, cutoff, notes);
+  const { drivers } = view;
+  const valueAt = (values: Float64Array, day: EpochDay): number => {
+    const i = day - drivers.firstDay;
+    return i >= 0 && i < values.length ? values[i]! : Number.NaN;
+  };
+
+  const flags = plan.flags.map((f) => ({ column: f.column, threshold: f.threshold, storeFactor: 1, itemFactors: new Map<string, number>() }));
+  const dips = config.dip ? plan.flags.map((f) => ({ column: f.column, days: DIP_DAYS, factor: 1 })) : [];
+  const levels = plan.levels.map((l) => ({ column: l.column, scale: l.scale, references: new Map<string, number>(), storeReference: 0, beta: 0 }));
+  const events = plan.events.map((e) => ({ column: e.column, factors: new Map<string, number>(), before: new Map<string, number>(), after: new Map<string, number>() }));
+  const effects: StoreEffects = { config, flags, dips, levels, events, notes };
+
+  const work: ItemWork[] = [];
+  for (const s of series) {
+    const end = Math.min(s.values.length - 1, cutoff - s.startDay);
+    let start = 0;
+    while (start <= end && !(s.values[start]! > 0)) start++;
+    if (end - start < 28) continue;
+    const y = s.values.subarray(start, end + 1);
+    const first = s.startDay + start;
+    const n = y.length;
+    const columns = view.columns(s.item);
+    const flagOn = plan.flags.map((f) => {
+      const on = new Uint8Array(n);
+      for (let i = 0; i < n; i++) if (valueAt(columns[f.c]!, first + i) > f.threshold) on[i] = 1;
+      return on;
+    });
+    const dipOn = dips.map((dip, j) => {
+      const on = new Uint8Array(n);
+      const c = plan.flags[j]!.c;
+      const threshold = plan.flags[j]!.threshold;
+      for (let i = 0; i < n; i++) {
+        if (flagOn[j]![i] === 1) continue;
+        for (let back = 1; back <= dip.days; back++) {
+          if (valueAt(columns[c]!, first + i - back) > threshold) {
+            on[i] = 1;
+            break;
+          }
+        }
+      }
+      return on;
+    });
+    const codes = (shift: number, e: { c: number }): Int32Array => {
+      const out = new Int32Array(n).fill(-1);
+      for (let i = 0; i < n; i++) {
+        const v = valueAt(columns[e.c]!, first + i + shift);
+        if (v >= 0) out[i] = v;
+      }
+      return out;
+    };
+    const eventOn = plan.events.map((e) => codes(0, e));
+    const eventBefore = plan.events.map((e, j) => {
+      const next = config.neighbours ? codes(1, e) : new Int32Array(n).fill(-1);
+      for (let i = 0; i < n; i++) if (eventOn[j]![i]! >= 0) next[i] = -1;
+      return next;
+    });
+    const eventAfter = plan.events.map((e, j) => {
+      const previous = config.neighbours ? codes(-1, e) : new Int32Array(n).fill(-1);
+      for (let i = 0; i < n; i++) if (eventOn[j]![i]! >= 0 || eventBefore[j]![i]! >= 0) previous[i] = -1;
+      return previous;
+    });
+    const levelZ = plan.levels.map(() => new Float64Array(n).fill(Number.NaN));
+    const recent = config.recentDays === undefined ? 0 : Math.max(0, n - config.recentDays);
+    work.push({ item: s.item, first, recent, y, baseline: new Float64Array(n), multiplier: new Float64Array(n).fill(1), columns, flagOn, dipOn, eventOn, eventBefore, eventAfter, levelZ });
+  }
+
+  // A store-wide weekday shape from clean days, so a baseline built from neighbouring days fits each weekday.
+  const weekdaySum = new Float64Array(7);
+  const weekdayCount = new Float64Array(7);
+  const clean = work.map((w) => {
+    const mask = new Uint8Array(w.y.length);
+    for (let i = 0; i < w.y.length; i++) {
+      const v = w.y[i]!;
+      if (v !== v || w.flagOn.some((on) => on[i] === 1) || w.eventOn.some((on) => on[i]! >= 0)) continue;
+      mask[i] = 1;
+      const d = dayOfWeek(w.first + i);
+      weekdaySum[d]! += v;
+      weekdayCount[d]!++;
+    }
+    return mask;
+  });
+  const weekdayMeans = Array.from(weekdaySum, (sum, d) => (weekdayCount[d]! > 0 ? sum / weekdayCount[d]! : Number.NaN));
+  const known = weekdayMeans.filter((m) => m > 0);
+  const overall = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const weekday = weekdayMeans.map((m) => (m > 0 ? m / overall : 1));
+  work.forEach((w, k) => computeBaseline(w, clean[k]!, weekday));
+
+  plan.levels.forEach((l, j) => {
+    const recent: number[] = [];
+    for (const w of work) {
+      const own: number[] = [];
+      for (let i = 0; i < w.y.length; i++) {
+        const v = valueAt(w.columns[l.c]!, w.first + i);
+        if (v === v) own.push(v);
+      }
+      if (own.length > 0) levels[j]!.references.set(w.item, median(own));
+      recent.push(...own.slice(-365));
+    }
+    levels[j]!.storeReference = recent.length > 0 ? median(recent) : 0;
+    for (const w of work) {
+      const reference = levels[j]!.references.get(w.item) ?? levels[j]!.storeReference;
+      const z = w.levelZ[j]!;
+      for (let i = 0; i < w.y.length; i++) z[i] = levelZ(l.scale, valueAt(w.columns[l.c]!, w.first + i), reference);
+    }
+  });
+
+  /** Σ sales and Σ expected-without-this-effect over the days `select` picks; `current` is the effect's factor there. */
+  const ratioSums = (w: ItemWork, select: (i: number) => boolean, current: (i: number) => number): [number, number] => {
+    let n = 0;
+    let d = 0;
+    for (let i = w.recent; i < w.y.length; i++) {
+      const v = w.y[i]!;
+      const b = w.baseline[i]!;
+      if (v !== v || !(b > 0) || !select(i)) continue;
+      n += v;
+      d += (b * w.multiplier[i]!) / current(i);
+    }
+    return [n, d];
+  };
+  const rescale = (w: ItemWork, select: (i: number) => boolean, ratio: (i: number) => number): void => {
+    for (let i = 0; i < w.y.length; i++) if (select(i)) w.multiplier[i]! *= ratio(i);
+  };
+
+  for (let round = 0; round < BACKFIT_ROUNDS; round++) {
+    flags.forEach((flag, j) => {
+      const sums = work.map((w) => ratioSums(w, (i) => w.flagOn[j]![i] === 1, () => flag.itemFactors.get(w.item) ?? flag.storeFactor));
+      let num = 0;
+      let den = 0;
+      for (const [n, d] of sums) {
+        num += n;
+        den += d;
+      }
+      flag.storeFactor = clampFactor((num + STORE_PRIOR_UNITS) / (den + STORE_PRIOR_UNITS));
+      work.forEach((w, k) => {
+        const [n, d] = sums[k]!;
+        const old = flag.itemFactors.get(w.item) ?? 1;
+        const factor = clampFactor((n + ITEM_PRIOR_UNITS * flag.storeFactor) / (d + ITEM_PRIOR_UNITS));
+        flag.itemFactors.set(w.item, factor);
+        rescale(w, (i) => w.flagOn[j]![i] === 1, () => factor / old);
+      });
+    });
+    dips.forEach((dip, j) => {
+      let num = 0;
+      let den = 0;
+      for (const w of work) {
+        const [n, d] = ratioSums(w, (i) => w.dipOn[j]![i] === 1, () => dip.factor);
+        num += n;
+        den += d;
+      }
+      const old = dip.factor;
+      dip.factor = clampFactor((num + STORE_PRIOR_UNITS) / (den + STORE_PRIOR_UNITS));
+      for (const w of work) rescale(w, (i) => w.dipOn[j]![i] === 1, () => dip.factor / old);
+    });
+    levels.forEach((level, j) => {
+      for (let iteration = 0; iteration < 3; iteration++) {
+        let gradient = 0;
+        let curvature = 0;
+        for (const w of work) {
+          const z = w.levelZ[j]!;
+          for (let i = w.recent; i < w.y.length; i++) {
+            const v = w.y[i]!;
+            const b = w.baseline[i]!;
+            const zi = z[i]!;
+            if (v !== v || !(b > 0) || zi !== zi || zi === 0) continue;
+            const mu = b * w.multiplier[i]!;
+            gradient += zi * (v - mu);
+            curvature += zi * zi * mu;
+          }
+        }
+        // A ridge of a few units keeps a driver that barely moves from getting a wild slope.
+        const old = level.beta;
+        level.beta = Math.max(-5, Math.min(5, level.beta + gradient / (curvature + STORE_PRIOR_UNITS)));
+        for (const w of work) {
+          const z = w.levelZ[j]!;
+          rescale(w, (i) => z[i]! === z[i]!, (i) => Math.exp((level.beta - old) * z[i]!));
+        }
+      }
+    });
+    events.forEach((event, j) => {
+      const labels = drivers.labels[plan.events[j]!.c]!;
+      const tables = [event.factors, event.before, event.after];
+      const current = tables.map((table) => Float64Array.from(labels, (label) => table.get(label) ?? 1));
+      const num = current.map(() => new Float64Array(labels.length));
+      const den = current.map(() => new Float64Array(labels.length));
+      for (const w of work) {
+        const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
+        for (let i = 0; i < w.y.length; i++) {
+          const v = w.y[i]!;
+          const b = w.baseline[i]!;
+          if (v !== v || !(b > 0)) continue;
+          for (let kind = 0; kind < 3; kind++) {
+            const code = codesOf[kind]![i]!;
+            if (code < 0) continue;
+            num[kind]![code]! += v;
+            den[kind]![code]! += (b * w.multiplier[i]!) / current[kind]![code]!;
+          }
+        }
+      }
+      const updated = current.map((old, kind) =>
+        Float64Array.from(old, (_, code) => (den[kind]![code]! > 0 ? clampFactor((num[kind]![code]! + EVENT_PRIOR_UNITS) / (den[kind]![code]! + EVENT_PRIOR_UNITS)) : 1)),
+      );
+      updated.forEach((factors, kind) => factors.forEach((factor, code) => {
+        if (den[kind]![code]! > 0) tables[kind]!.set(labels[code]!, factor);
+      }));
+      for (const w of work) {
+        const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
+        for (let kind = 0; kind < 3; kind++) {
+          const codes = codesOf[kind]!;
+          rescale(w, (i) => codes[i]! >= 0, (i) => updated[kind]![codes[i]!]! / current[kind]![codes[i]!]!);
+        }
+      }
+    });
+  }
+  return effects;
+}
+
+/**
+ * The sales an item would have had without drivers around each day: the mean of nearby clean days (no
+ * promotion, no event), weekday-adjusted. Only days up to the cut are in `w.y`, so it never looks ahead.
+ */
+function computeBaseline(w: ItemWork, clean: Uint8Array, weekday: readonly number[]): void {
+  const n = w.y.length;
+  const prefix = new Float64Array(n + 1);
+  const count = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const ok = clean[i] === 1;
+    prefix[i + 1] = prefix[i]! + (ok ? w.y[i]! / weekday[dayOfWeek(w.first + i)]! : 0);
+    count[i + 1] = count[i]! + (ok ? 1 : 0);
+  }
+  for (let i = 0; i < n; i++) {
+    w.baseline[i] = Number.NaN;
+    for (const half of BASELINE_HALF_WINDOWS) {
+      const from = Math.max(0, i - half);
+      const to = Math.min(n, i + half + 1);
+      const days = count[to]! - count[from]!;
+      if (days < MIN_BASELINE_DAYS) continue;
+      w.baseline[i] = ((prefix[to]! - prefix[from]!) / days) * weekday[dayOfWeek(w.first + i)]!;
+      break;
+    }
+  }
+}
+
+function clampFactor(value: number): number {
+  return Number.isFinite(value) ? Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, value)) : 1;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
