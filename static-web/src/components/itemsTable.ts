@@ -93,7 +93,7 @@ export class ItemsTable {
     const th = this.header(`day${i}`, formatShortDay(date), notes.length > 0 ? `${formatDay(date)}: ${notes.join('; ')}` : formatDay(date));
     if (notes.length > 0) {
       th.classList.add(closed ? 'day-closed' : 'day-event');
-      th.querySelector('button')?.append(
+      th.append(
         h('span', { className: 'day-flag' }, closed ? h('span', { className: 'marker-glyph marker-closed', 'aria-hidden': 'true' }, `${MARKER_GLYPH.closed} `) : h('span', { className: 'marker-glyph marker-event', 'aria-hidden': 'true' }, `${MARKER_GLYPH.event} `), notes.join('; ')),
       );
     }
