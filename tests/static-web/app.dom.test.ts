@@ -10,7 +10,7 @@ import { ApiError } from '../../static-web/src/api';
 import { App } from '../../static-web/src/app';
 import type { ChartData } from '../../static-web/src/series';
 import { STORAGE_KEY } from '../../static-web/src/state';
-import { FakeApi, freshness, run, store } from './fixtures';
+import { FakeApi, freshness, run, SAMPLE_MARKERS, store } from './fixtures';
 
 const swaMe: FetchLike = () =>
   Promise.resolve(new Response(JSON.stringify({ clientPrincipal: { identityProvider: 'aad', userId: 'u1', userDetails: 'ann@contoso.com', userRoles: ['anonymous', 'authenticated', 'planner'] } }), { headers: { 'Content-Type': 'application/json' } }));
@@ -249,6 +249,59 @@ describe('dashboard', () => {
   it('offers sign-in when nobody is signed in', async () => {
     const { root } = await mount({ fetch: () => Promise.resolve(new Response(JSON.stringify({ clientPrincipal: null }), { headers: { 'Content-Type': 'application/json' } })) });
     expect(byTestId(root, 'signed-out').querySelector('a')?.getAttribute('href')).toMatch(/^\/\.auth\/login\/aad\?post_login_redirect_uri=/);
+  });
+
+  it('marks promotions, events and closed days on the card, in the items table and in the transport view', async () => {
+    const api = new FakeApi({ stores: [store('1'), store('2', { name: 'Harbour' })], markers: { '1': SAMPLE_MARKERS } });
+    const { root, charts } = await mount({ api, search: '?stores=1,2&days=7' });
+    const card = byTestId(root, 'store-card-1');
+    // The chart is given the marked days (it draws bands and glyphs with these texts as tooltips)…
+    const chart = charts[charts.length - 2]!;
+    expect(chart.markers?.map((d) => `${d.date} ${d.kinds.join('+')}`)).toEqual(['2017-07-02 closed', '2017-07-04 event', '2017-07-06 promotion', '2017-07-07 promotion']);
+    // …and the card lists them in words, for everyone.
+    const list = byTestId(card, 'chart-markers');
+    const texts = [...list.querySelectorAll('li')].map((li) => li.textContent?.replace(/^\W+/, '').trim());
+    expect(texts).toEqual(['Sun, Jul 2: Closed', 'Tue, Jul 4: Independence Day', 'Thu, Jul 6: Promotion (1 item)', 'Fri, Jul 7: Summer sale (all items)']);
+    expect(list.querySelector('li[data-date="2017-07-06"]')?.getAttribute('data-kinds')).toBe('promotion');
+    expect(byTestId(card, 'store-chart').getAttribute('aria-label')).toContain('Marked days: 1 closed day, 2 promotion days, 1 event or holiday (listed below the chart).');
+    expect(card.querySelector('.legend')?.textContent).toContain('Promotion');
+    expect(card.querySelector('.legend')?.textContent).toContain('Closed');
+
+    // Items table: the closed day says Closed in every row and in its header; promotion days are marked.
+    const table = byTestId(card, 'items-table');
+    const closedHeader = [...table.querySelectorAll('thead th')].find((th) => th.textContent?.includes('Jul 2'));
+    expect(closedHeader?.textContent).toContain('Closed');
+    expect([...table.querySelectorAll('td[data-date="2017-07-02"]')].map((td) => td.textContent)).toEqual(['Closed', 'Closed', 'Closed']);
+    const row2 = table.querySelector('tr[data-item="2"]')!;
+    expect(row2.getAttribute('data-promotion')).toBe('2017-07-06 2017-07-07');
+    expect(byTestId(row2 as HTMLElement, 'promotion-badge').textContent).toContain('on promotion on Thu, Jul 6, Fri, Jul 7');
+    expect(row2.querySelector('td.promo[data-date="2017-07-06"]')?.textContent).toMatch(/on promotion/);
+    expect(table.querySelector('tr[data-item="1"]')?.getAttribute('data-promotion')).toBe('2017-07-07');
+    expect(table.querySelector('tr[data-item="1"] td[data-date="2017-07-06"]')).toBeNull(); // not on promotion that day
+    const eventHeader = [...table.querySelectorAll('thead th')].find((th) => th.textContent?.includes('Jul 4'));
+    expect(eventHeader?.textContent).toContain('Independence Day');
+
+    // A store without drivers looks as before.
+    const plain = byTestId(root, 'store-card-2');
+    expect(plain.querySelector('[data-testid="chart-markers"]')).toBeNull();
+    expect(plain.querySelector('[data-testid="promotion-badge"], td.closed')).toBeNull();
+
+    // Transport: the closed day is "Closed", not 0 units; the other store's day is a number.
+    byTestId(root, 'tab-transport').click();
+    const transport = byTestId(root, 'transport-table');
+    const cells = (id: string): string[] => [...transport.querySelectorAll(`tr[data-store="${id}"] td`)].map((td) => td.textContent ?? '');
+    expect(cells('1')[1]).toBe('Closed');
+    expect(transport.querySelector('tr[data-store="1"] td.closed')?.getAttribute('title')).toContain('closed');
+    expect(cells('2')[1]).toMatch(/^\d+$/);
+    expect(cells('1').filter((t) => t === 'Closed')).toHaveLength(1);
+
+    // Still clean for axe with all of it on screen.
+    const options = { runOnly: { type: 'tag' as const, values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, rules: { 'color-contrast': { enabled: false } } };
+    const transportAudit = await axe.run(document.body, options);
+    expect(transportAudit.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    byTestId(root, 'tab-stores').click();
+    const storesAudit = await axe.run(document.body, options);
+    expect(storesAudit.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 
   it('passes an axe check of the stores and transport views', async () => {

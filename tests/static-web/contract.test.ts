@@ -9,7 +9,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { FIRST_DAY, run, store, storeForecast, transportFrom } from './fixtures';
+import { FIRST_DAY, run, SAMPLE_MARKERS, store, storeForecast, transportFrom } from './fixtures';
 
 type Doc = {
   openapi: string;
@@ -73,6 +73,29 @@ describe('docs/openapi.yaml', () => {
     expect(check('TransportResponse', transportFrom(forecasts))).toEqual([]);
     expect(check('ItemForecast', { item: '1', firstDate: '2017-13-01', forecast: [], p10: [], p90: [] })).not.toEqual([]);
     expect(check('ItemForecast', { item: '1', firstDate: FIRST_DAY, forecast: [-1], p10: [0], p90: [0] })).not.toEqual([]);
+  });
+
+  it('matches forecasts with drivers (markers) and transport with closed days, both optional', () => {
+    const forecasts = [storeForecast('1', { markers: SAMPLE_MARKERS }), storeForecast('2')];
+    expect(forecasts[0]!.markers).toHaveLength(SAMPLE_MARKERS.length);
+    expect(forecasts[1]!.markers).toBeUndefined(); // today's backend: no markers at all
+    expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: forecasts })).toEqual([]);
+    const transport = transportFrom(forecasts);
+    expect(transport.stores[0]!.closed).toEqual(['2017-07-02']);
+    expect(check('TransportResponse', transport)).toEqual([]);
+    expect(check('StoreForecast', { ...forecasts[1], markers: [] })).toEqual([]);
+    for (const m of SAMPLE_MARKERS) expect(check('DriverMarker', m), JSON.stringify(m)).toEqual([]);
+    expect(check('DriverMarker', { date: FIRST_DAY, kind: 'holiday', label: 'X' })).not.toEqual([]);
+    expect(check('DriverMarker', { date: FIRST_DAY, kind: 'event', label: '' })).not.toEqual([]);
+    expect(check('DriverMarker', { date: FIRST_DAY, kind: 'promotion', label: 'Promotion', items: [] })).not.toEqual([]);
+    expect(check('DriverMarker', { date: FIRST_DAY, kind: 'closed', label: 'Closed', open: 0 })).not.toEqual([]);
+    expect(check('TransportStore', { ...transport.stores[0], closed: ['2017-02-30x'] })).not.toEqual([]);
+  });
+
+  it('documents the drivers columns of the CSV answers', () => {
+    const csv = (path: string): string => JSON.stringify(doc.paths[path]!.get!.responses['200']!.content!['text/csv']);
+    expect(csv('/forecasts')).toContain('date,store,item,forecast,p10,p90,closed,promotion,events');
+    expect(csv('/transport')).toContain('date,store,units,p10,p90,closed');
   });
 
   it('matches runs in every status, and refresh answers', () => {

@@ -2,7 +2,7 @@
  * Test data shaped exactly like the API's answers in docs/openapi.yaml (contract.test.ts checks that),
  * and an in-memory ApiClient for component tests.
  */
-import type { ApiClient, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse } from '../../static-web/src/api';
+import type { ApiClient, DriverMarker, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse } from '../../static-web/src/api';
 import { ApiError } from '../../static-web/src/api';
 import { addDays, daysBetween } from '../../static-web/src/dates';
 import { sumBands } from '../../static-web/src/series';
@@ -41,11 +41,30 @@ export function itemForecast(item: string, firstDate: string, days: number, leve
   return { item, firstDate, forecast, p10: forecast.map((v) => Math.round(v * 0.8 * 10) / 10), p90: forecast.map((v) => Math.round(v * 1.2 * 10) / 10) };
 }
 
-export function storeForecast(id: string, opts: { firstDate?: string; days?: number; items?: number; level?: number; fresh?: Partial<Freshness> } = {}): StoreForecast {
+/**
+ * Drivers of the sample store (FIRST_DAY 2017-07-01 is a Saturday): closed on Sunday 2 July, Independence
+ * Day on Tuesday 4 July, item 2 on promotion on Thursday 6 July, every item on promotion on Friday 7 July.
+ */
+export const SAMPLE_MARKERS: DriverMarker[] = [
+  { date: '2017-07-02', kind: 'closed', label: 'Closed' },
+  { date: '2017-07-04', kind: 'event', label: 'Independence Day' },
+  { date: '2017-07-06', kind: 'promotion', label: 'Promotion', items: ['2'] },
+  { date: '2017-07-07', kind: 'promotion', label: 'Summer sale' },
+];
+
+export function storeForecast(id: string, opts: { firstDate?: string; days?: number; items?: number; level?: number; fresh?: Partial<Freshness>; markers?: DriverMarker[] } = {}): StoreForecast {
   const firstDate = opts.firstDate ?? FIRST_DAY;
   const days = opts.days ?? 28;
   const level = opts.level ?? 10;
   const items = Array.from({ length: opts.items ?? 3 }, (_, i) => itemForecast(String(i + 1), firstDate, days, level * (i + 1)));
+  // As the API does: the forecast of a closed day is exactly 0; markers only for the returned days.
+  const last = addDays(firstDate, days - 1);
+  const markers = opts.markers?.filter((m) => m.date >= firstDate && m.date <= last);
+  for (const m of markers ?? []) {
+    if (m.kind !== 'closed') continue;
+    const i = daysBetween(firstDate, m.date);
+    for (const it of items) it.forecast[i] = it.p10[i] = it.p90[i] = 0;
+  }
   const total = sumBands(items);
   return {
     store: id,
@@ -54,13 +73,15 @@ export function storeForecast(id: string, opts: { firstDate?: string; days?: num
     history: { firstDate: addDays(firstDate, -56), sales: Array.from({ length: 56 }, (_, i) => 50 + (i % 7) * 3) },
     total,
     items,
+    ...(markers ? { markers } : {}),
   };
 }
 
 export function transportFrom(forecasts: StoreForecast[]): TransportResponse {
   const stores = forecasts.map((sf) => {
     const t = sf.total;
-    return { store: sf.store, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [] };
+    const closed = sf.markers?.filter((m) => m.kind === 'closed').map((m) => m.date);
+    return { store: sf.store, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [], ...(closed ? { closed } : {}) };
   });
   const totals = sumBands(forecasts.map((sf) => sf.total).filter((t): t is NonNullable<typeof t> => t !== null));
   return { from: null, to: null, stores, totals: totals ? { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } : null };
@@ -100,6 +121,8 @@ export interface FakeApiOptions {
   stores: Store[];
   me?: Partial<Me>;
   level?: number;
+  /** Drivers per store (as `/api/forecasts` sends `markers` and `/api/transport` `closed`); none by default. */
+  markers?: Record<string, DriverMarker[]>;
 }
 
 /**
@@ -137,7 +160,8 @@ export class FakeApi implements ApiClient {
     const first = s.freshness.forecastFrom ?? FIRST_DAY;
     const from = q.from && q.from > first ? q.from : first;
     const days = q.to ? daysBetween(from, q.to) + 1 : 28;
-    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: s.freshness });
+    const markers = this.options.markers?.[id];
+    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: s.freshness, ...(markers ? { markers } : {}) });
   }
 
   forecasts(q: ForecastQuery): Promise<ForecastResponse> {

@@ -27,6 +27,15 @@ describe('transport grid', () => {
     expect(grid.max).toBe(21);
   });
 
+  it('marks the closed days the API names, and still exports them as lines of 0 units', () => {
+    const closedResponse = { ...response, stores: [{ ...series('1', '2017-07-01', [10, 0, 12]), closed: ['2017-07-02', '2017-08-01'] }, series('2', '2017-07-02', [20, 21, 22])] };
+    const grid = transportGrid(closedResponse, ['1', '2'], '2017-07-01', 3);
+    expect(grid.rows[0]!.cells.map((c) => c?.closed ?? false)).toEqual([false, true, false]);
+    expect(grid.rows[1]!.cells.map((c) => c?.closed ?? false)).toEqual([false, false, false]);
+    expect(grid.dayTotals).toEqual([10, 20, 33]);
+    expect(transportCsv(grid).split('\r\n')).toContain('2017-07-02,1,0,0,0');
+  });
+
   it('exports exactly the cells on screen as CSV', () => {
     const grid = transportGrid(response, ['1', '2'], '2017-07-01', 2);
     expect(transportCsv(grid)).toBe(['date,store,units,p10,p90', '2017-07-01,1,10,9,11', '2017-07-02,1,11,9.9,12.1', '2017-07-02,2,20,18,22', ''].join('\r\n'));
