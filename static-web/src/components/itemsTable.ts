@@ -179,8 +179,8 @@ function promotionBadge(days: readonly IsoDate[]): HTMLElement {
   return h(
     'span',
     { className: 'badge badge-promo', 'data-testid': 'promotion-badge', title: `On promotion: ${list}` },
-    h('span', { 'aria-hidden': 'true' }, `${MARKER_GLYPH.promotion} `),
-    'Promo',
+    h('span', { 'aria-hidden': 'true' }, MARKER_GLYPH.promotion),
+    h('span', { className: 'badge-word' }, ' Promo'),
     h('span', { className: 'visually-hidden' }, `: on promotion on ${list}`),
   );
 }
