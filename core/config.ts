@@ -23,6 +23,12 @@ export const LOCAL_AZURITE_CONNECTION_STRING = [
 
 /** The connection (app setting, or prefix of identity-based settings) that holds the app's data. */
 export const DATA_CONNECTION = 'FOREACT_STORAGE';
+/**
+ * Uploads reach the app as Event Grid `BlobCreated` events on a queue of the data account (the Function App
+ * accepts no anonymous webhook): bicep subscribes the uploads container to this queue.
+ */
+export const INGEST_EVENTS = { container: 'uploads', queue: 'ingest-events' } as const;
+
 /** The Functions host's own storage; the data's fallback when FOREACT_STORAGE is not set (local runs). */
 export const HOST_CONNECTION = 'AzureWebJobsStorage';
 export type StorageSource = typeof DATA_CONNECTION | typeof HOST_CONNECTION;

@@ -1,21 +1,34 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { DATA_CONNECTION, getConfig } from '../core/config.js';
-import { openStorage } from '../core/adapters/azure/index.js';
+import { z } from 'zod';
+import { DATA_CONNECTION, getConfig, INGEST_EVENTS } from '../core/config.js';
+import { blobUpload, openStorage } from '../core/adapters/azure/index.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
 import { systemClock } from '../core/ports/index.js';
 
 /**
- * A sales file dropped into `uploads/` is merged into the stores' histories. Bad rows are not a failure
- * (they go to `rejected/`); only storage errors throw, so the host retries and the idempotent ingestion
- * finishes the job.
+ * A sales file dropped into `uploads/` is merged into the stores' histories. It arrives as Event Grid's
+ * BlobCreated event on a storage queue (the Function App takes no anonymous webhook). Bad rows are not a
+ * failure (they go to `rejected/`); only storage errors throw, so the queue redelivers and the idempotent
+ * ingestion finishes the job; after the host's retries the event lands in `ingest-events-poison`.
  */
-export async function ingestSales(blob: unknown, context: InvocationContext): Promise<void> {
-  const name = context.triggerMetadata?.name;
-  if (typeof name !== 'string' || name.length === 0) throw new Error('blob trigger metadata has no blob name');
-  if (!Buffer.isBuffer(blob) && !(blob instanceof Uint8Array)) throw new Error(`upload ${name}: expected the blob's bytes, got ${typeof blob}`);
-  const bytes: Uint8Array = blob;
+const blobCreated = z.object({
+  eventType: z.string(),
+  subject: z.string(),
+});
+
+const SUBJECT = new RegExp(`^/blobServices/default/containers/${INGEST_EVENTS.container}/blobs/(.+)$`);
+
+export async function ingestSales(message: unknown, context: InvocationContext): Promise<void> {
+  const event = blobCreated.safeParse(message);
+  if (!event.success) throw new Error(`ingest-events message is not an Event Grid event: ${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (event.data.eventType !== 'Microsoft.Storage.BlobCreated') {
+    context.log(`ignoring ${event.data.eventType} for ${event.data.subject}`);
+    return;
+  }
+  const name = SUBJECT.exec(event.data.subject)?.[1];
+  if (name === undefined) throw new Error(`BlobCreated for ${event.data.subject}, which is not in ${INGEST_EVENTS.container}/`);
   const storage = await openStorage(getConfig());
-  const result = await ingestUpload(storage, { name, open: () => [bytes] }, { clock: systemClock });
+  const result = await ingestUpload(storage, blobUpload(storage.clients.container(INGEST_EVENTS.container), name), { clock: systemClock });
   if (result.duplicate) {
     context.log(`upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed`);
     return;
@@ -24,12 +37,9 @@ export async function ingestSales(blob: unknown, context: InvocationContext): Pr
   if (result.status === 'rejected') context.warn(`upload ${name} is unusable: ${result.reason ?? 'no usable rows'}`);
 }
 
-app.storageBlob('ingest-sales', {
-  path: 'uploads/{name}',
+app.storageQueue('ingest-sales', {
+  queueName: INGEST_EVENTS.queue,
   // The data account (uploads live beside sales and models), not the host's own storage.
   connection: DATA_CONNECTION,
-  // Flex Consumption has no polling blob trigger: uploads arrive as Event Grid notifications (bicep creates
-  // the system topic and subscription). The local host watches the container itself either way.
-  source: 'EventGrid',
   handler: ingestSales,
 });

@@ -16,6 +16,7 @@ import { startLocalHost, type LocalHost } from './local-host/host.js';
 import { startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
+import { INGEST_EVENTS } from '../core/config.js';
 
 function port(name: string, fallback: number): number {
   const text = process.env[name];
@@ -88,7 +89,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
     process.env.FOREACT_MORNING_SCHEDULE ??= '0 0 5 * * *';
     log(`Azurite on ${azurite.blobEndpoint}${options.azuriteLocation === undefined ? ' (in memory)' : ` (data in ${options.azuriteLocation})`}`);
 
-    const host = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort });
+    const host = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort, blobEvents: [INGEST_EVENTS] });
     stops.push(() => host.stop());
     log(`API on ${host.url}/api (${host.functions.length} functions)`);
 

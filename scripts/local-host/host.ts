@@ -10,6 +10,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { DurableEngine, NotFoundError, type InstanceStatus } from './durable.js';
 import { parseSchedule, resolveSetting } from './ncrontab.js';
+import { createQueueRuntime, type BlobEventRoute } from './queues.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string, err?: unknown) => void;
@@ -34,6 +35,8 @@ export interface LocalHostOptions {
   maxConcurrentActivities?: number;
   /** How often blob-trigger containers are listed. Default 2000 ms. */
   blobPollIntervalMs?: number;
+  /** Containers whose new blobs become Event Grid BlobCreated events on a queue (what the deployment subscribes). */
+  blobEvents?: BlobEventRoute[];
   /** Run timers on their schedules (tests usually fire them by hand instead). Default true. */
   enableTimers?: boolean;
   log?: Logger;
@@ -48,7 +51,10 @@ export interface LocalHost {
   /** Fires a timer (or any non-HTTP function with `input`) now and resolves when its handler returns. */
   fireTimer(name: string): Promise<void>;
   invoke(name: string, input?: unknown): Promise<unknown>;
-  /** Lists every blob-trigger container once and resolves when the triggered handlers return. */
+  /**
+   * Lists every blob-trigger container, announces new blobs of `blobEvents` on their queues, and drains
+   * the trigger queues once; resolves when the triggered handlers return.
+   */
   pollBlobs(): Promise<void>;
   durable: {
     startNew(name: string, opts?: { instanceId?: string; input?: unknown }): Promise<{ id: string; created: boolean }>;
@@ -62,7 +68,7 @@ export interface LocalHost {
 }
 
 interface HostJson {
-  extensions?: { http?: { routePrefix?: string }; durableTask?: { hubName?: string; maxConcurrentActivityFunctions?: number } };
+  extensions?: { http?: { routePrefix?: string }; durableTask?: { hubName?: string; maxConcurrentActivityFunctions?: number }; queues?: { messageEncoding?: string; maxDequeueCount?: number } };
 }
 
 interface RouteSegment {
@@ -445,6 +451,20 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   };
 
   const blobRegs = registrations.filter((r) => r.trigger.type === 'blobTrigger');
+  const connectionOf = (setting: unknown): string => {
+    const name = typeof setting === 'string' && setting ? setting : 'AzureWebJobsStorage';
+    return process.env[name] ?? process.env[`AzureWebJobs${name}`] ?? opts.storageConnectionString;
+  };
+  const queueRegs = registrations.filter((r) => r.trigger.type === 'queueTrigger');
+  const queues = createQueueRuntime(queueRegs, opts.blobEvents ?? [], {
+    connectionString: opts.storageConnectionString,
+    messageEncoding: hostJson.extensions?.queues?.messageEncoding === 'none' ? 'none' : 'base64',
+    maxDequeueCount: hostJson.extensions?.queues?.maxDequeueCount ?? 5,
+    connectionOf,
+    invoke: invokeNonHttp,
+    log,
+    taskHub,
+  });
   const receipts = TableClient.fromConnectionString(opts.storageConnectionString, `${taskHub}BlobReceipts`, { allowInsecureConnection: true });
   const receiptCache = new Map<string, { etag: string; attempts: number }>();
   let receiptsLoaded = false;
@@ -514,7 +534,10 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   let blobLoop: NodeJS.Timeout | undefined;
   let blobPolling: Promise<void> = Promise.resolve();
   const pollOnce = (): Promise<void> => {
-    blobPolling = blobPolling.then(pollBlobs).catch((err: unknown) => log('error', 'Blob polling failed', err));
+    blobPolling = blobPolling
+      .then(pollBlobs)
+      .then(() => queues.poll())
+      .catch((err: unknown) => log('error', 'Blob/queue polling failed', err));
     return blobPolling;
   };
 
@@ -537,7 +560,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     if (opts.enableTimers !== false) armTimer(reg);
     if (reg.trigger.runOnStartup === true) void fire(reg).catch(() => undefined);
   }
-  if (blobRegs.length > 0) {
+  if (blobRegs.length > 0 || queueRegs.length > 0 || (opts.blobEvents?.length ?? 0) > 0) {
     const interval = opts.blobPollIntervalMs ?? 2000;
     const loop = (): void => {
       blobLoop = setTimeout(() => {

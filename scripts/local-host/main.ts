@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { startAzurite, type AzuriteInstance } from '../azurite.js';
 import { appModules, findRepoRoot } from './app-files.js';
 import { startLocalHost } from './host.js';
+import { INGEST_EVENTS } from '../../core/config.js';
 
 const USAGE = `Usage: node dist/scripts/local-host/main.js [options]
   --port <n>             HTTP port (default FOREACT_API_PORT or 7071)
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     modules,
     hostJsonPath: path.join(root, 'host.json'),
     enableTimers: !values['no-timers'],
+    // What the deployment's Event Grid subscription does: uploads become BlobCreated events on a queue.
+    blobEvents: [INGEST_EVENTS],
   });
   console.log(`[local-host] ready: ${host.url}/api (function key: ${host.keys.functionKey}; master key: ${host.keys.masterKey})`);
 

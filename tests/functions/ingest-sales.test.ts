@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatIsoDay } from '../../engine/index.js';
+import { INGEST_EVENTS } from '../../core/config.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 
@@ -12,16 +13,16 @@ let host: LocalHost;
 
 beforeAll(async () => {
   t = await startTestStorage();
-  host = await startLocalHost({ port: 0, storageConnectionString: t.azurite.connectionString, modules: [FUNCTION], taskHub: 'IngestHub', blobPollIntervalMs: 60_000, log: () => undefined });
+  host = await startLocalHost({ port: 0, storageConnectionString: t.azurite.connectionString, modules: [FUNCTION], taskHub: 'IngestHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
 });
 afterAll(async () => {
   await host?.stop();
   await t?.stop();
 });
 
-describe('ingest-sales (blob trigger on uploads/{name})', () => {
+describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest-events queue)', () => {
   test('is registered under its file name', () => {
-    expect(host.functions).toContainEqual({ name: 'ingest-sales', trigger: 'blobTrigger' });
+    expect(host.functions).toContainEqual({ name: 'ingest-sales', trigger: 'queueTrigger' });
   });
 
   test('a dropped gzip CSV is merged into the store histories; bad rows land in rejected/; stores go stale', async () => {

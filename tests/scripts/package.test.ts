@@ -171,7 +171,7 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
       expect(registered.get(name), `${constant} = "${name}"`).toBe(constant.endsWith('_ACTIVITY') ? 'activityTrigger' : 'orchestrationTrigger');
     }
     expect(registered.get('morning-timer')).toBe('timerTrigger');
-    expect(registered.get('ingest-sales')).toBe('blobTrigger');
+    expect(registered.get('ingest-sales')).toBe('queueTrigger');
   });
 
   it('ingests an upload, then refreshes a store through the aks backend to done', async () => {

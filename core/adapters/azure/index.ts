@@ -3,6 +3,8 @@ import type { StoragePorts } from '../../ports/index.js';
 import { createStorageClients, type StorageClients } from './clients.js';
 import { TableForecastRepository } from './forecast-repository.js';
 import { BlobRejectedRows, TableIngestionLedger } from './ingestion.js';
+
+export { blobUpload } from './ingestion.js';
 import { AzureModelRegistry } from './model-registry.js';
 import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
@@ -41,12 +43,17 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
 
 const opened = new Map<AppConfig, Promise<AzureStorage>>();
 
-/** Storage for a process: created once per config, with tables and containers ensured on first use. */
+/**
+ * Storage for a process: created once per config. Against a connection string (Azurite, a developer's
+ * account) the tables and containers are ensured on first use; with a managed identity they are the
+ * deployment's (bicep creates them), and each identity holds rights only on the ones it uses, so
+ * creating the rest would be refused.
+ */
 export function openStorage(config: AppConfig): Promise<AzureStorage> {
   let storage = opened.get(config);
   if (storage === undefined) {
     const created = createAzureStorage(config);
-    storage = ensureStorage(config, created.clients).then(() => created);
+    storage = config.storage.kind === 'identity' ? Promise.resolve(created) : ensureStorage(config, created.clients).then(() => created);
     // A failed start-up (storage unreachable) must not be cached for the life of the process.
     storage.catch(() => opened.delete(config));
     opened.set(config, storage);

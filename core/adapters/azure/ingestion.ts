@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { IngestionRecord } from '../../domain/model.js';
-import type { IngestionLedger, RejectedRowsSink } from '../../ports/index.js';
+import type { IngestionLedger, RejectedRowsSink, UploadSource } from '../../ports/index.js';
 import { isStatus } from './clients.js';
 
 const ROW = 'upload';
@@ -73,4 +73,20 @@ export class BlobRejectedRows implements RejectedRowsSink {
     await this.container.getBlockBlobClient(name).uploadData(data, { blobHTTPHeaders: { blobContentType: 'text/csv; charset=utf-8' } });
     return `${this.container.containerName}/${name}`;
   }
+}
+
+/**
+ * An upload read as a stream of the blob's chunks, opened afresh for each pass, so a large file never
+ * sits in memory whole.
+ */
+export function blobUpload(container: ContainerClient, name: string): UploadSource {
+  return {
+    name,
+    open: async function* () {
+      const response = await container.getBlobClient(name).download();
+      const body = response.readableStreamBody;
+      if (!body) throw new Error(`upload ${name}: the blob has no body`);
+      for await (const chunk of body) yield chunk as Uint8Array;
+    },
+  };
 }
