@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import type { QueueClient} from '@azure/storage-queue';
+import { QueueServiceClient } from '@azure/storage-queue';
 import type { Registration } from './registry.js';
 
 /**
