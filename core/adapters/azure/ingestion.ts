@@ -86,7 +86,7 @@ export function blobUpload(container: ContainerClient, name: string): UploadSour
       const response = await container.getBlobClient(name).download();
       const body = response.readableStreamBody;
       if (!body) throw new Error(`upload ${name}: the blob has no body`);
-      for await (const chunk of body) yield chunk as Uint8Array;
+      for await (const chunk of body) yield chunk;
     },
   };
 }
