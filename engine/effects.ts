@@ -76,8 +76,19 @@ export class DriverView {
   private readonly cache = new Map<string, Float64Array[]>();
   readonly columnIndex: Map<string, number>;
 
+  readonly masks = new MaskCache();
+  private readonly baselineCache = new Map<string, Map<string, Float64Array>>();
+
   constructor(readonly drivers: StoreDrivers) {
     this.columnIndex = new Map(drivers.columns.map((c, i) => [c.name, i]));
+  }
+
+  /** Clean-day baselines at a cut: the same whichever optional effects are tried, so computed once per cut. */
+  baselines(cutoff: EpochDay, plan: ColumnPlan, work: Parameters<typeof cleanBaselines>[0]): Map<string, Float64Array> {
+    const key = `${cutoff} ${plan.flags.map((f) => `${f.column}>${f.threshold}`).join(',')} ${plan.events.map((e) => e.column).join(',')}`;
+    let cached = this.baselineCache.get(key);
+    if (cached === undefined) this.baselineCache.set(key, (cached = cleanBaselines(work)));
+    return cached;
   }
 
   columns(item: string): Float64Array[] {
@@ -261,14 +272,15 @@ interface ItemWork {
   item: string;
   /** Day of `y[0]`. */
   first: EpochDay;
+  /** Index into the drivers' day arrays of `y[0]` (may be negative: no drivers there). */
+  offset: number;
   /** First index that promotion, price and dip effects are estimated from. */
   recent: number;
   y: Float64Array;
   baseline: Float64Array;
   /** Product of every current effect on each day. */
   multiplier: Float64Array;
-  columns: Float64Array[];
-  /** Per flag: 1 on active days. */
+  /** Per flag: 1 on active days (over the drivers' days, shared by items without values of their own). */
   flagOn: Uint8Array[];
   /** Per flag (when dips are on): 1 in the days after a promotion. */
   dipOn: Uint8Array[];
@@ -276,9 +288,76 @@ interface ItemWork {
   eventOn: Int32Array[];
   eventBefore: Int32Array[];
   eventAfter: Int32Array[];
-  /** Per continuous driver: z (NaN = not given). */
+  /** Indexes (into the drivers' days) where eventOn / eventBefore / eventAfter have a label. */
+  eventAt: Int32Array[][];
+  /** Per continuous driver: z for each index of `y` (NaN = not given). */
   levelZ: Float64Array[];
 }
+
+/** Day masks derived from a driver column, computed once per distinct column array (store-wide ones are shared). */
+class MaskCache {
+  private readonly cache = new Map<Float64Array, Map<string, Uint8Array | Int32Array>>();
+
+  private get<T extends Uint8Array | Int32Array>(values: Float64Array, key: string, make: () => T): T {
+    let byKey = this.cache.get(values);
+    if (byKey === undefined) this.cache.set(values, (byKey = new Map<string, Uint8Array | Int32Array>()));
+    let mask = byKey.get(key) as T | undefined;
+    if (mask === undefined) byKey.set(key, (mask = make()));
+    return mask;
+  }
+
+  flag(values: Float64Array, threshold: number): Uint8Array {
+    return this.get(values, `flag ${threshold}`, () => Uint8Array.from(values, (v) => (v > threshold ? 1 : 0)));
+  }
+
+  dip(values: Float64Array, threshold: number, days: number): Uint8Array {
+    return this.get(values, `dip ${threshold} ${days}`, () => {
+      const on = this.flag(values, threshold);
+      const out = new Uint8Array(values.length);
+      let sinceActive = Infinity;
+      for (let i = 0; i < values.length; i++) {
+        if (on[i] === 1) {
+          sinceActive = 0;
+          continue;
+        }
+        sinceActive++;
+        if (sinceActive <= days) out[i] = 1;
+      }
+      return out;
+    });
+  }
+
+  /** Indexes where `codes(values, shift)` has a label: events are rare, so loops visit only these. */
+  positions(values: Float64Array, shift: number): Int32Array {
+    return this.get(values, `positions ${shift}`, () => {
+      const codes = this.codes(values, shift);
+      const out: number[] = [];
+      for (let i = 0; i < codes.length; i++) if (codes[i]! >= 0) out.push(i);
+      return Int32Array.from(out);
+    });
+  }
+
+  /** shift 0: the label on the day; +1: the label of the next day (days before an event); -1: of the previous day. */
+  codes(values: Float64Array, shift: number): Int32Array {
+    return this.get(values, `codes ${shift}`, () => {
+      const out = new Int32Array(values.length).fill(-1);
+      for (let i = 0; i < values.length; i++) {
+        const own = values[i]!;
+        if (shift !== 0 && own >= 0) continue;
+        const v = values[i + shift];
+        if (v !== undefined && v >= 0) out[i] = v;
+      }
+      if (shift === -1) {
+        // A day both after one event and before another counts as "before" only.
+        const before = this.codes(values, 1);
+        for (let i = 0; i < out.length; i++) if (before[i]! >= 0) out[i] = -1;
+      }
+      return out;
+    });
+  }
+}
+
+const NONE_CODES = new Int32Array(0);
 
 /**
  * Estimates a store's driver effects from the history up to `cutoff` only (sales and drivers after it are
@@ -288,10 +367,7 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
   const notes: string[] = [];
   const plan = planColumns(view, series, cutoff, notes);
   const { drivers } = view;
-  const valueAt = (values: Float64Array, day: EpochDay): number => {
-    const i = day - drivers.firstDay;
-    return i >= 0 && i < values.length ? values[i]! : Number.NaN;
-  };
+  const masks = view.masks;
 
   const flags = plan.flags.map((f) => ({ column: f.column, threshold: f.threshold, storeFactor: 1, itemFactors: new Map<string, number>() }));
   const dips = config.dip ? plan.flags.map((f) => ({ column: f.column, days: DIP_DAYS, factor: 1 })) : [];
@@ -309,110 +385,70 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
     const first = s.startDay + start;
     const n = y.length;
     const columns = view.columns(s.item);
-    const flagOn = plan.flags.map((f) => {
-      const on = new Uint8Array(n);
-      for (let i = 0; i < n; i++) if (valueAt(columns[f.c]!, first + i) > f.threshold) on[i] = 1;
-      return on;
+    work.push({
+      item: s.item,
+      first,
+      offset: first - drivers.firstDay,
+      recent: config.recentDays === undefined ? 0 : Math.max(0, n - config.recentDays),
+      y,
+      baseline: new Float64Array(0),
+      multiplier: new Float64Array(n).fill(1),
+      flagOn: plan.flags.map((f) => masks.flag(columns[f.c]!, f.threshold)),
+      dipOn: dips.map((dip, j) => masks.dip(columns[plan.flags[j]!.c]!, plan.flags[j]!.threshold, dip.days)),
+      eventOn: plan.events.map((e) => masks.codes(columns[e.c]!, 0)),
+      eventBefore: plan.events.map((e) => (config.neighbours ? masks.codes(columns[e.c]!, 1) : NONE_CODES)),
+      eventAfter: plan.events.map((e) => (config.neighbours ? masks.codes(columns[e.c]!, -1) : NONE_CODES)),
+      eventAt: plan.events.map((e) => [0, 1, -1].map((shift) => (shift === 0 || config.neighbours ? masks.positions(columns[e.c]!, shift) : NONE_CODES))),
+      levelZ: plan.levels.map(() => new Float64Array(n).fill(Number.NaN)),
     });
-    const dipOn = dips.map((dip, j) => {
-      const on = new Uint8Array(n);
-      const c = plan.flags[j]!.c;
-      const threshold = plan.flags[j]!.threshold;
-      for (let i = 0; i < n; i++) {
-        if (flagOn[j]![i] === 1) continue;
-        for (let back = 1; back <= dip.days; back++) {
-          if (valueAt(columns[c]!, first + i - back) > threshold) {
-            on[i] = 1;
-            break;
-          }
-        }
-      }
-      return on;
-    });
-    const codes = (shift: number, e: { c: number }): Int32Array => {
-      const out = new Int32Array(n).fill(-1);
-      for (let i = 0; i < n; i++) {
-        const v = valueAt(columns[e.c]!, first + i + shift);
-        if (v >= 0) out[i] = v;
-      }
-      return out;
-    };
-    const eventOn = plan.events.map((e) => codes(0, e));
-    const eventBefore = plan.events.map((e, j) => {
-      const next = config.neighbours ? codes(1, e) : new Int32Array(n).fill(-1);
-      for (let i = 0; i < n; i++) if (eventOn[j]![i]! >= 0) next[i] = -1;
-      return next;
-    });
-    const eventAfter = plan.events.map((e, j) => {
-      const previous = config.neighbours ? codes(-1, e) : new Int32Array(n).fill(-1);
-      for (let i = 0; i < n; i++) if (eventOn[j]![i]! >= 0 || eventBefore[j]![i]! >= 0) previous[i] = -1;
-      return previous;
-    });
-    const levelZ = plan.levels.map(() => new Float64Array(n).fill(Number.NaN));
-    const recent = config.recentDays === undefined ? 0 : Math.max(0, n - config.recentDays);
-    work.push({ item: s.item, first, recent, y, baseline: new Float64Array(n), multiplier: new Float64Array(n).fill(1), columns, flagOn, dipOn, eventOn, eventBefore, eventAfter, levelZ });
   }
-
-  // A store-wide weekday shape from clean days, so a baseline built from neighbouring days fits each weekday.
-  const weekdaySum = new Float64Array(7);
-  const weekdayCount = new Float64Array(7);
-  const clean = work.map((w) => {
-    const mask = new Uint8Array(w.y.length);
-    for (let i = 0; i < w.y.length; i++) {
-      const v = w.y[i]!;
-      if (v !== v || w.flagOn.some((on) => on[i] === 1) || w.eventOn.some((on) => on[i]! >= 0)) continue;
-      mask[i] = 1;
-      const d = dayOfWeek(w.first + i);
-      weekdaySum[d]! += v;
-      weekdayCount[d]!++;
-    }
-    return mask;
-  });
-  const weekdayMeans = Array.from(weekdaySum, (sum, d) => (weekdayCount[d]! > 0 ? sum / weekdayCount[d]! : Number.NaN));
-  const known = weekdayMeans.filter((m) => m > 0);
-  const overall = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
-  const weekday = weekdayMeans.map((m) => (m > 0 ? m / overall : 1));
-  work.forEach((w, k) => computeBaseline(w, clean[k]!, weekday));
+  const baselines = view.baselines(cutoff, plan, work);
+  for (const w of work) w.baseline = baselines.get(w.item)!;
 
   plan.levels.forEach((l, j) => {
     const recent: number[] = [];
     for (const w of work) {
+      const values = view.columns(w.item)[l.c]!;
       const own: number[] = [];
       for (let i = 0; i < w.y.length; i++) {
-        const v = valueAt(w.columns[l.c]!, w.first + i);
-        if (v === v) own.push(v);
+        const v = values[i + w.offset];
+        if (v !== undefined && v === v) own.push(v);
       }
       if (own.length > 0) levels[j]!.references.set(w.item, median(own));
       recent.push(...own.slice(-365));
     }
     levels[j]!.storeReference = recent.length > 0 ? median(recent) : 0;
     for (const w of work) {
+      const values = view.columns(w.item)[l.c]!;
       const reference = levels[j]!.references.get(w.item) ?? levels[j]!.storeReference;
       const z = w.levelZ[j]!;
-      for (let i = 0; i < w.y.length; i++) z[i] = levelZ(l.scale, valueAt(w.columns[l.c]!, w.first + i), reference);
+      for (let i = 0; i < w.y.length; i++) z[i] = levelZ(l.scale, values[i + w.offset] ?? Number.NaN, reference);
     }
   });
 
-  /** Σ sales and Σ expected-without-this-effect over the days `select` picks; `current` is the effect's factor there. */
-  const ratioSums = (w: ItemWork, select: (i: number) => boolean, current: (i: number) => number): [number, number] => {
+  /** Σ sales and Σ expected-without-this-effect over the days where `mask` is 1; `current` is the effect's factor. */
+  const maskSums = (w: ItemWork, mask: Uint8Array, current: number): [number, number] => {
     let n = 0;
     let d = 0;
-    for (let i = w.recent; i < w.y.length; i++) {
-      const v = w.y[i]!;
-      const b = w.baseline[i]!;
-      if (v !== v || !(b > 0) || !select(i)) continue;
+    const { y, baseline, multiplier, offset } = w;
+    for (let i = w.recent; i < y.length; i++) {
+      if (mask[i + offset] !== 1) continue;
+      const v = y[i]!;
+      const b = baseline[i]!;
+      if (v !== v || !(b > 0)) continue;
       n += v;
-      d += (b * w.multiplier[i]!) / current(i);
+      d += b * multiplier[i]!;
     }
-    return [n, d];
+    return [n, d / current];
   };
-  const rescale = (w: ItemWork, select: (i: number) => boolean, ratio: (i: number) => number): void => {
-    for (let i = 0; i < w.y.length; i++) if (select(i)) w.multiplier[i]! *= ratio(i);
+  const rescaleMask = (w: ItemWork, mask: Uint8Array, ratio: number): void => {
+    if (ratio === 1) return;
+    for (let i = 0; i < w.y.length; i++) if (mask[i + w.offset] === 1) w.multiplier[i]! *= ratio;
   };
 
   for (let round = 0; round < BACKFIT_ROUNDS; round++) {
     flags.forEach((flag, j) => {
-      const sums = work.map((w) => ratioSums(w, (i) => w.flagOn[j]![i] === 1, () => flag.itemFactors.get(w.item) ?? flag.storeFactor));
+      const sums = work.map((w) => maskSums(w, w.flagOn[j]!, flag.itemFactors.get(w.item) ?? 1));
       let num = 0;
       let den = 0;
       for (const [n, d] of sums) {
@@ -425,20 +461,20 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
         const old = flag.itemFactors.get(w.item) ?? 1;
         const factor = clampFactor((n + ITEM_PRIOR_UNITS * flag.storeFactor) / (d + ITEM_PRIOR_UNITS));
         flag.itemFactors.set(w.item, factor);
-        rescale(w, (i) => w.flagOn[j]![i] === 1, () => factor / old);
+        rescaleMask(w, w.flagOn[j]!, factor / old);
       });
     });
     dips.forEach((dip, j) => {
       let num = 0;
       let den = 0;
       for (const w of work) {
-        const [n, d] = ratioSums(w, (i) => w.dipOn[j]![i] === 1, () => dip.factor);
+        const [n, d] = maskSums(w, w.dipOn[j]!, dip.factor);
         num += n;
         den += d;
       }
       const old = dip.factor;
       dip.factor = clampFactor((num + STORE_PRIOR_UNITS) / (den + STORE_PRIOR_UNITS));
-      for (const w of work) rescale(w, (i) => w.dipOn[j]![i] === 1, () => dip.factor / old);
+      for (const w of work) rescaleMask(w, w.dipOn[j]!, dip.factor / old);
     });
     levels.forEach((level, j) => {
       for (let iteration = 0; iteration < 3; iteration++) {
@@ -461,7 +497,7 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
         level.beta = Math.max(-5, Math.min(5, level.beta + gradient / (curvature + STORE_PRIOR_UNITS)));
         for (const w of work) {
           const z = w.levelZ[j]!;
-          rescale(w, (i) => z[i]! === z[i]!, (i) => Math.exp((level.beta - old) * z[i]!));
+          for (let i = 0; i < w.y.length; i++) if (z[i] === z[i]) w.multiplier[i]! *= Math.exp((level.beta - old) * z[i]!);
         }
       }
     });
@@ -473,29 +509,43 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
       const den = current.map(() => new Float64Array(labels.length));
       for (const w of work) {
         const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
-        for (let i = 0; i < w.y.length; i++) {
-          const v = w.y[i]!;
-          const b = w.baseline[i]!;
-          if (v !== v || !(b > 0)) continue;
-          for (let kind = 0; kind < 3; kind++) {
-            const code = codesOf[kind]![i]!;
-            if (code < 0) continue;
-            num[kind]![code]! += v;
-            den[kind]![code]! += (b * w.multiplier[i]!) / current[kind]![code]!;
+        for (let kind = 0; kind < 3; kind++) {
+          const codes = codesOf[kind]!;
+          const n = num[kind]!;
+          const d = den[kind]!;
+          for (const at of w.eventAt[j]![kind]!) {
+            const i = at - w.offset;
+            if (i < 0 || i >= w.y.length) continue;
+            const code = codes[at]!;
+            const v = w.y[i]!;
+            const b = w.baseline[i]!;
+            if (v !== v || !(b > 0)) continue;
+            n[code]! += v;
+            d[code]! += b * w.multiplier[i]!;
           }
         }
       }
       const updated = current.map((old, kind) =>
-        Float64Array.from(old, (_, code) => (den[kind]![code]! > 0 ? clampFactor((num[kind]![code]! + EVENT_PRIOR_UNITS) / (den[kind]![code]! + EVENT_PRIOR_UNITS)) : 1)),
+        Float64Array.from(old, (factor, code) => {
+          const d = den[kind]![code]! / factor;
+          return d > 0 ? clampFactor((num[kind]![code]! + EVENT_PRIOR_UNITS) / (d + EVENT_PRIOR_UNITS)) : 1;
+        }),
       );
-      updated.forEach((factors, kind) => factors.forEach((factor, code) => {
-        if (den[kind]![code]! > 0) tables[kind]!.set(labels[code]!, factor);
-      }));
+      updated.forEach((factors, kind) =>
+        factors.forEach((factor, code) => {
+          if (den[kind]![code]! > 0) tables[kind]!.set(labels[code]!, factor);
+        }),
+      );
       for (const w of work) {
         const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
         for (let kind = 0; kind < 3; kind++) {
           const codes = codesOf[kind]!;
-          rescale(w, (i) => codes[i]! >= 0, (i) => updated[kind]![codes[i]!]! / current[kind]![codes[i]!]!);
+          for (const at of w.eventAt[j]![kind]!) {
+            const i = at - w.offset;
+            if (i < 0 || i >= w.y.length) continue;
+            const code = codes[at]!;
+            w.multiplier[i]! *= updated[kind]![code]! / current[kind]![code]!;
+          }
         }
       }
     });
@@ -504,29 +554,62 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
 }
 
 /**
- * The sales an item would have had without drivers around each day: the mean of nearby clean days (no
- * promotion, no event), weekday-adjusted. Only days up to the cut are in `w.y`, so it never looks ahead.
+ * The sales each item would have had without drivers around each day: the mean of nearby clean days (no
+ * promotion, no event), weekday-adjusted by the store's clean-day weekday shape. Only days up to the cut are
+ * in `y`, so it never looks ahead.
  */
-function computeBaseline(w: ItemWork, clean: Uint8Array, weekday: readonly number[]): void {
-  const n = w.y.length;
-  const prefix = new Float64Array(n + 1);
-  const count = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const ok = clean[i] === 1;
-    prefix[i + 1] = prefix[i]! + (ok ? w.y[i]! / weekday[dayOfWeek(w.first + i)]! : 0);
-    count[i + 1] = count[i]! + (ok ? 1 : 0);
-  }
-  for (let i = 0; i < n; i++) {
-    w.baseline[i] = Number.NaN;
-    for (const half of BASELINE_HALF_WINDOWS) {
-      const from = Math.max(0, i - half);
-      const to = Math.min(n, i + half + 1);
-      const days = count[to]! - count[from]!;
-      if (days < MIN_BASELINE_DAYS) continue;
-      w.baseline[i] = ((prefix[to]! - prefix[from]!) / days) * weekday[dayOfWeek(w.first + i)]!;
-      break;
+export function cleanBaselines(work: readonly { item: string; offset: number; first: EpochDay; y: Float64Array; flagOn: Uint8Array[]; eventOn: Int32Array[] }[]): Map<string, Float64Array> {
+  const weekdaySum = new Float64Array(7);
+  const weekdayCount = new Float64Array(7);
+  const cleanOf = (w: (typeof work)[number], i: number): boolean => {
+    for (const on of w.flagOn) if (on[i + w.offset] === 1) return false;
+    for (const on of w.eventOn) {
+      const code = on[i + w.offset];
+      if (code !== undefined && code >= 0) return false;
     }
-  }
+    return w.y[i] === w.y[i];
+  };
+  const clean = work.map((w) => {
+    const mask = new Uint8Array(w.y.length);
+    for (let i = 0; i < w.y.length; i++) {
+      if (!cleanOf(w, i)) continue;
+      mask[i] = 1;
+      const d = dayOfWeek(w.first + i);
+      weekdaySum[d]! += w.y[i]!;
+      weekdayCount[d]!++;
+    }
+    return mask;
+  });
+  const weekdayMeans = Array.from(weekdaySum, (sum, d) => (weekdayCount[d]! > 0 ? sum / weekdayCount[d]! : Number.NaN));
+  const known = weekdayMeans.filter((m) => m > 0);
+  const overall = known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const weekday = weekdayMeans.map((m) => (m > 0 ? m / overall : 1));
+  const out = new Map<string, Float64Array>();
+  work.forEach((w, k) => {
+    const n = w.y.length;
+    const ok = clean[k]!;
+    const prefix = new Float64Array(n + 1);
+    const count = new Float64Array(n + 1);
+    const firstWeekday = dayOfWeek(w.first);
+    for (let i = 0; i < n; i++) {
+      const good = ok[i] === 1;
+      prefix[i + 1] = prefix[i]! + (good ? w.y[i]! / weekday[(firstWeekday + i) % 7]! : 0);
+      count[i + 1] = count[i]! + (good ? 1 : 0);
+    }
+    const baseline = new Float64Array(n).fill(Number.NaN);
+    for (let i = 0; i < n; i++) {
+      for (const half of BASELINE_HALF_WINDOWS) {
+        const from = Math.max(0, i - half);
+        const to = Math.min(n, i + half + 1);
+        const days = count[to]! - count[from]!;
+        if (days < MIN_BASELINE_DAYS) continue;
+        baseline[i] = ((prefix[to]! - prefix[from]!) / days) * weekday[(firstWeekday + i) % 7]!;
+        break;
+      }
+    }
+    out.set(w.item, baseline);
+  });
+  return out;
 }
 
 function clampFactor(value: number): number {

@@ -50,11 +50,18 @@ export function addSums(target: SeasonalSums, source: SeasonalSums): void {
 }
 
 const WEEK_HALF = 3;
+/**
+ * Moving averages accept windows with a few unknown or closed days, averaging the known ones: a store closed
+ * every Sunday still gets its weekday and yearly shapes for the days it is open (the base is then the mean
+ * of the open days, so open days' factors are not inflated by the closed day).
+ */
+const WEEK_MIN_VALID = 6;
+const MONTH_MIN_VALID = 29;
 // Five whole weeks around a day: long enough to average out a pay cycle's peak, short enough to follow the year.
 const MONTH_HALF = 17;
 // 53 whole weeks, so the yearly moving average carries no weekday imbalance.
 const YEAR_HALF = 185;
-const YEAR_MIN_VALID = 335;
+const YEAR_MIN_VALID = 300;
 
 /** Seasonal sums of `y[from..to]` (inclusive indices; NaN = missing). */
 export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, to: number, cal: CalendarTable): SeasonalSums {
@@ -73,8 +80,9 @@ export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, 
   for (let i = WEEK_HALF; i < length - WEEK_HALF; i++) {
     const v = y[from + i]!;
     if (v !== v) continue;
-    if (count[i + WEEK_HALF + 1]! - count[i - WEEK_HALF]! !== 2 * WEEK_HALF + 1) continue;
-    const base = (prefix[i + WEEK_HALF + 1]! - prefix[i - WEEK_HALF]!) / (2 * WEEK_HALF + 1);
+    const valid = count[i + WEEK_HALF + 1]! - count[i - WEEK_HALF]!;
+    if (valid < WEEK_MIN_VALID) continue;
+    const base = (prefix[i + WEEK_HALF + 1]! - prefix[i - WEEK_HALF]!) / valid;
     const d = cal.weekday[calOffset + i]!;
     sums.weekdaySales[d]! += v;
     sums.weekdayBase[d]! += base;
@@ -84,8 +92,9 @@ export function seasonalSums(y: Float64Array, startDay: EpochDay, from: number, 
   for (let i = MONTH_HALF; i < length - MONTH_HALF; i++) {
     const v = y[from + i]!;
     if (v !== v) continue;
-    if (count[i + MONTH_HALF + 1]! - count[i - MONTH_HALF]! !== 2 * MONTH_HALF + 1) continue;
-    const base = (prefix[i + MONTH_HALF + 1]! - prefix[i - MONTH_HALF]!) / (2 * MONTH_HALF + 1);
+    const valid = count[i + MONTH_HALF + 1]! - count[i - MONTH_HALF]!;
+    if (valid < MONTH_MIN_VALID) continue;
+    const base = (prefix[i + MONTH_HALF + 1]! - prefix[i - MONTH_HALF]!) / valid;
     const d = cal.dayOfMonth[calOffset + i]! - 1;
     sums.domSales[d]! += v / weekdayShapeForDom[cal.weekday[calOffset + i]!]!;
     sums.domBase[d]! += base;

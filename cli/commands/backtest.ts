@@ -50,7 +50,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     mergeAccuracy(selected, report.selected);
     if (report.effectConfig !== undefined) {
       const e = report.effectConfig;
-      const key = `post-promotion dip ${e.dip ? 'on' : 'off'}, days around events ${e.neighbours ? 'on' : 'off'}`;
+      const key = `promotion/price effects from ${e.recentDays === undefined ? 'all history' : `the last ${e.recentDays} days`}, post-promotion dip ${e.dip ? 'on' : 'off'}, days around events ${e.neighbours ? 'on' : 'off'}`;
       effectConfigs[key] = (effectConfigs[key] ?? 0) + 1;
     }
     if (table !== undefined) {
@@ -101,7 +101,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
   for (const [label, count] of Object.entries(calendarConfigs).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(50)} ${count}`);
   if (summary.effectConfigs !== undefined) {
     lines.push('', 'driver effects chosen per store:');
-    for (const [label, count] of Object.entries(summary.effectConfigs).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(50)} ${count}`);
+    for (const [label, count] of Object.entries(summary.effectConfigs).sort((a, b) => b[1] - a[1])) lines.push(`  ${label.padEnd(90)} ${count}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -1,0 +1,105 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, readDrivers, type DriverTable } from '../../engine/index.js';
+
+async function read(csv: string | Buffer, source = 'd.csv'): Promise<Awaited<ReturnType<typeof readDrivers>>> {
+  return readDrivers([typeof csv === 'string' ? Buffer.from(csv) : csv], source);
+}
+
+const day = (iso: string): number => parseIsoDay(iso)!;
+
+describe('readDrivers', () => {
+  it('reads numeric and text columns, store/item scopes, CRLF and gzip alike', async () => {
+    const csv = 'date,store,item,promo,event\r\n2024-01-01,1,a,1,\r\n2024-01-02,,,0,New Year after\r\n2024-01-03,1,,0.5,\r\n';
+    for (const input of [csv, gzipSync(csv)]) {
+      const { table, errors, rows } = await read(input);
+      expect(errors).toEqual([]);
+      expect(rows).toBe(3);
+      expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric' }, { name: 'event', kind: 'categorical' }]);
+      const drivers = driversForStore(table, '1', ['a', 'b'])!;
+      expect(driverValue(drivers, 0, 'a', day('2024-01-01'))).toBe(1);
+      expect(driverValue(drivers, 0, 'b', day('2024-01-01'))).toBeNaN();
+      expect(driverValue(drivers, 0, 'b', day('2024-01-03'))).toBe(0.5);
+      expect(drivers.labels[1]![driverValue(drivers, 1, 'b', day('2024-01-02'))]).toBe('New Year after');
+    }
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['no date column', 'day,promo\n2024-01-01,1\n', /^1: header has no "date" column/],
+    ['no driver column', 'date,store\n2024-01-01,1\n', /^1: header has no driver column/],
+    ['an empty file', '', /^1: the file is empty/],
+    ['a header only', 'date,promo\n', /^2: the file has a header but no data rows/],
+    ['an unparsable date', 'date,promo\n2024-01-01,1\n2024-02-30,1\n', /^3: date "2024-02-30" is not an ISO date/],
+    ['an unparsable number', 'date,promo\n2024-01-01,1\n2024-01-02,0\n2024-01-03,0\n2024-01-04,0\n2024-01-05,0\n2024-01-06,0\n2024-01-07,0\n2024-01-08,0\n2024-01-09,0\n2024-01-10,0\n2024-01-11,yes\n', /^12: promo "yes" is not a number/],
+    ['open other than 0 or 1', 'date,open\n2024-01-01,1\n2024-01-02,2\n', /^3: open must be 0 or 1, got "2"/],
+    ['open as text', 'date,open\n2024-01-01,closed\n', /^2: open "closed" is not a number/],
+    ['a duplicate key', 'date,store,item,promo\n2024-01-01,1,a,1\n2024-01-01,1,a,0\n', /^3: duplicate row for 2024-01-01, store 1, item a \(first seen on line 2\)/],
+    ['a wrong field count', 'date,promo\n2024-01-01,1,2\n', /^2: expected 2 fields, found 3/],
+    ['unbalanced quotes', 'date,event\n2024-01-01,"Easter\n', /^2: unbalanced quotes/],
+  ];
+  it.each(bad)('rejects %s, naming the line', async (_, csv, message) => {
+    const { errors } = await read(csv);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.map((e) => `${e.line}: ${e.reason}`).join('\n')).toMatch(message);
+  });
+
+  it('reports every bad line, not just the first', async () => {
+    const { errors } = await read('date,open\n2024-01-01,3\n2024-01-02,1\n2024-13-01,1\n2024-01-04,5\n');
+    expect(errors.map((e) => e.line)).toEqual([2, 4, 5]);
+  });
+});
+
+describe('joining several drivers files', () => {
+  async function tables(...files: [string, string][]): Promise<{ table: DriverTable; source: string }[]> {
+    return Promise.all(files.map(async ([source, csv]) => ({ table: (await read(csv, source)).table, source })));
+  }
+
+  it('joins different columns on date/store/item', async () => {
+    const { table, errors } = mergeDriverTables(await tables(['promo.csv', 'date,store,item,promo\n2024-01-01,1,a,1\n'], ['calendar.csv', 'date,open,holiday\n2024-01-01,0,New Year\n']));
+    expect(errors).toEqual([]);
+    const drivers = driversForStore(table, '1', ['a'])!;
+    expect(drivers.columns.map((c) => c.name)).toEqual(['promo', 'open', 'holiday']);
+    expect(driverValue(drivers, 1, 'a', day('2024-01-01'))).toBe(0);
+  });
+
+  it('refuses the same column for the same key in two files, naming both', async () => {
+    const { errors } = mergeDriverTables(await tables(['a.csv', 'date,store,promo\n2024-01-01,1,1\n'], ['b.csv', 'date,store,promo\n2024-01-02,1,0\n2024-01-01,1,0\n']));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ source: 'b.csv', line: 3 });
+    expect(errors[0]!.reason).toMatch(/column promo for 2024-01-01, store 1, every item is also given by a\.csv \(line 2\)/);
+  });
+
+  it('does not mind stores or items the sales do not have', async () => {
+    const { table } = mergeDriverTables(await tables(['p.csv', 'date,store,item,promo\n2024-01-01,9,new,1\n2024-01-01,1,a,1\n']));
+    expect(driversForStore(table, '1', ['a'])!.items.has('new')).toBe(false);
+    expect(driversForStore(table, '2', ['a'])).toBeUndefined();
+  });
+});
+
+describe('coverage and markers', () => {
+  const csv = [
+    'date,store,item,promo,open,holiday',
+    '2024-01-01,1,,0,0,New Year',
+    '2024-01-02,1,a,1,1,',
+    '2024-01-02,1,b,1,1,',
+    '2024-01-03,1,a,0,1,',
+    '2024-01-03,1,b,0,1,',
+    '2024-01-04,1,a,0,1,Epiphany',
+  ].join('\n');
+
+  it('lists closed days, promotions with their items and events by name', async () => {
+    const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
+    expect(driverMarkers(drivers, day('2024-01-01'), day('2024-01-04'))).toEqual([
+      { date: '2024-01-01', kind: 'closed', label: 'closed' },
+      { date: '2024-01-01', kind: 'event', label: 'New Year' },
+      { date: '2024-01-02', kind: 'promotion', label: 'promo', items: ['a', 'b'] },
+      { date: '2024-01-04', kind: 'event', label: 'Epiphany', items: ['a'] },
+    ]);
+  });
+
+  it('names the days drivers do not reach (a closed day needs nothing else)', async () => {
+    const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
+    expect(driverCoverage(drivers, day('2024-01-01'), day('2024-01-04'))).toBeUndefined();
+    expect(driverCoverage(drivers, day('2024-01-03'), day('2024-01-06'))).toEqual({ store: '1', missingDays: ['2024-01-05', '2024-01-06'] });
+  });
+});
