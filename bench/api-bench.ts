@@ -14,7 +14,7 @@ import { startLocalHost } from '../scripts/local-host/host.js';
 import { getConfig, resetConfigCache } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
-import { encodePrincipal } from '../core/domain/api-access.js';
+import { encodePrincipal } from '../functions/http/principal.js';
 import { publishRun } from '../core/domain/publish.js';
 import { epochDayFromCivil, type SeriesForecast } from '../engine/index.js';
 

@@ -24,31 +24,6 @@ export interface AccessRepository {
 /** Stores without a region are visible to admins only. */
 export const UNASSIGNED_REGION = 'unassigned';
 
-const MAX_HEADER = 16_000;
-
-/** Decodes the header; undefined when absent or undecodable (the caller answers 401). */
-export function decodePrincipal(header: string | null | undefined): Principal | undefined {
-  if (header === null || header === undefined || header.length === 0 || header.length > MAX_HEADER) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(header, 'base64').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const p = parsed as Record<string, unknown>;
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-  const userId = str(p.userId);
-  const userDetails = str(p.userDetails);
-  if (userId === undefined || userId.length === 0 || userDetails === undefined || userDetails.length === 0) return undefined;
-  const roles = Array.isArray(p.userRoles) ? p.userRoles.filter((r): r is string => typeof r === 'string') : [];
-  return { identityProvider: str(p.identityProvider) ?? 'unknown', userId, userDetails, userRoles: roles };
-}
-
-export function encodePrincipal(p: Principal): string {
-  return Buffer.from(JSON.stringify(p), 'utf8').toString('base64');
-}
-
 export function roleOf(p: Principal): Role | null {
   if (p.userRoles.includes('admin')) return 'admin';
   if (p.userRoles.includes('planner')) return 'planner';
@@ -64,12 +39,6 @@ export interface AccessScope {
   /** Region of each known store. */
   storeRegion: Map<string, string>;
   canSee(store: string): boolean;
-}
-
-export function requirePrincipal(header: string | null | undefined): Principal {
-  const p = decodePrincipal(header);
-  if (p === undefined) throw new DomainError('unauthenticated', 'Sign in first: the request has no valid x-ms-client-principal.');
-  return p;
 }
 
 export async function resolveScope(access: AccessRepository, principal: Principal, knownStores: readonly string[]): Promise<AccessScope> {

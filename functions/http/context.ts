@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import type { z } from 'zod';
 import { getConfig, type AppConfig } from '../../core/config.js';
-import { requirePrincipal, type Principal } from '../../core/domain/api-access.js';
+import type { Principal } from '../../core/domain/api-access.js';
+import { requirePrincipal } from './principal.js';
 import { ApiError, apiErrorOf, errorBody } from './errors.js';
 import { TokenBucketLimiter } from './rate-limit.js';
 import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
@@ -127,7 +128,7 @@ export function apiContext(): Promise<ApiContext> {
 }
 
 export function principalOf(request: HttpRequest): Principal {
-  return requirePrincipal(request.headers.get('x-ms-client-principal'));
+  return requirePrincipal(request.headers.get('x-ms-client-principal'), request.headers.get('x-ms-client-principal-idp'));
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAzureStorage, ensureStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
 import { loadConfig } from '../../core/config.js';
-import { encodePrincipal } from '../../core/domain/api-access.js';
+import { encodePrincipal } from '../../functions/http/principal.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeArm, type FakeArm } from '../support/fake-arm.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkStores, decodePrincipal, encodePrincipal, resolveScope, type AccessRepository } from '../../../core/domain/api-access.js';
+import { checkStores, resolveScope, type AccessRepository } from '../../../core/domain/api-access.js';
+import { decodePrincipal, encodePrincipal } from '../../../functions/http/principal.js';
 import { apiErrorOf, type ApiError } from '../../../functions/http/errors.js';
 import { parseIsoDay as isoDay } from '../../../engine/index.js';
 import { forecastQuery, parseQuery } from '../../../functions/http/queries.js';
