@@ -1,20 +1,21 @@
 /**
- * Engine benchmark on the real data sets (../shared/data, never copied into the repo): our CLI per model
- * family and for the selected mix, beside PyPI peers (Prophet, statsforecast AutoETS and SES) on the same
- * split, all scored by the same code. Prints a markdown table; figures, not assertions.
+ * Engine benchmark on the real data sets (../shared/data, never copied into the repo): our CLI with and
+ * without drivers, beside PyPI peers on the same splits (Prophet with the drivers as regressors, LightGBM
+ * global model with the drivers and lags ≥ horizon, statsforecast AutoETS and MSTL), all scored by the same
+ * code. Prints a markdown table; figures, not assertions.
  *
- *   npm run bench                       # everything, peers included (installs them into bench/.venv)
+ *   npm run bench                       # everything; peers are run once and cached in bench/out/peers
  *   npm run bench -- --no-peers         # ours only
- *   npm run bench -- --peers autoets,ses --data store-item
+ *   npm run bench -- --data pasta-promo --peers lightgbm,prophet_x
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { parseIsoDay } from '../engine/index.js';
-import { readPanel, score, type Panel, type Score } from './score.js';
+import { readMarkedDays, readPanel, score, type Panel, type Score } from './score.js';
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'bench/out');
@@ -22,20 +23,25 @@ const OUT = join(ROOT, 'bench/out');
 interface DataSet {
   name: string;
   file: string;
+  drivers: string[];
   cutoff: string;
   horizon: number;
 }
 
+/** Test = the last `horizon` days of each sales file; training = everything before. */
 const DATA_SETS: DataSet[] = [
-  { name: 'store-item', file: 'store-item/train.csv', cutoff: '2017-03-31', horizon: 90 },
-  { name: 'm5-tx3-foods3', file: 'm5-tx3-foods3/sales.csv.gz', cutoff: '2016-03-03', horizon: 28 },
+  { name: 'store-item', file: 'store-item/train.csv', drivers: [], cutoff: '2017-03-31', horizon: 90 },
+  { name: 'm5-tx3-foods3', file: 'm5-tx3-foods3/sales.csv.gz', drivers: ['m5-tx3-foods3/drivers.csv'], cutoff: '2016-03-03', horizon: 28 },
+  { name: 'pasta-promo', file: 'pasta-promo/sales.csv.gz', drivers: ['pasta-promo/promotions.csv.gz', 'pasta-promo/calendar.csv'], cutoff: '2018-06-30', horizon: 92 },
 ];
+
+const PEERS = ['lightgbm', 'prophet_x', 'autoets', 'mstl'];
 
 interface Row {
   data: string;
   model: string;
   score: Score;
-  seconds: number;
+  seconds: number | undefined;
   fitSeconds: number | undefined;
   peakMb: number | undefined;
   note: string;
@@ -84,63 +90,87 @@ function fmt(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
 }
 
+interface PeerLog {
+  data: string;
+  wall_seconds: number;
+  run: { model: string; fit_forecast_seconds?: number; peak_rss_mb?: number; failures?: number };
+}
+
+/** The latest logged run of each (data, peer) by bench/peers/run_drivers_all.sh. */
+function peerLogs(): Map<string, PeerLog> {
+  const path = join(OUT, 'peers/drivers-log.jsonl');
+  const logs = new Map<string, PeerLog>();
+  if (!existsSync(path)) return logs;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    const log = JSON.parse(line) as PeerLog;
+    logs.set(`${log.data} ${log.run.model}`, log);
+  }
+  return logs;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const dataDir = resolve(ROOT, argv.includes('--data-dir') ? argv[argv.indexOf('--data-dir') + 1]! : process.env.FOREACT_DATA ?? '../shared/data');
   const only = argv.includes('--data') ? argv[argv.indexOf('--data') + 1]!.split(',') : undefined;
-  const peers = argv.includes('--no-peers') ? [] : argv.includes('--peers') ? argv[argv.indexOf('--peers') + 1]!.split(',') : ['ses', 'autoets', 'prophet'];
-  const families = ['selected mix', 'seasonal_naive', 'calendar', 'holt_winters', 'tsb', 'ses'];
+  const peers = argv.includes('--no-peers') ? [] : argv.includes('--peers') ? argv[argv.indexOf('--peers') + 1]!.split(',') : PEERS;
   mkdirSync(OUT, { recursive: true });
-  let python: string | undefined;
-  if (peers.length > 0) {
-    const setup = spawnSync('bash', [join(ROOT, 'bench/peers/setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (setup.status !== 0) throw new Error('bench/peers/setup.sh failed');
-    python = setup.stdout.trim().split('\n').pop();
-  }
   const rows: Row[] = [];
   const timings: string[] = [];
   for (const data of DATA_SETS) {
     if (only !== undefined && !only.includes(data.name)) continue;
     const source = join(dataDir, data.file);
     if (!existsSync(source)) throw new Error(`${source} not found: pass --data-dir or set FOREACT_DATA`);
+    const drivers = data.drivers.map((d) => join(dataDir, d));
     const train = join(OUT, `${data.name}-train.csv`);
     await writeTrainSplit(source, data.cutoff, train);
     const { panel: history } = readPanel(train, 'sales');
     const cutoffDay = parseIsoDay(data.cutoff)!;
     const actuals = actualsAfter(readPanel(source, 'sales').panel, cutoffDay, data.horizon);
-    for (const family of families) {
-      const output = join(OUT, `${data.name}-foreact-${family.replace(' ', '-')}.csv`);
+    const marked = drivers.length > 0 ? readMarkedDays(drivers) : undefined;
+    for (const withDrivers of drivers.length > 0 ? [false, true] : [false]) {
+      const label = withDrivers ? 'foreact with drivers' : 'foreact without drivers';
+      const output = join(OUT, `${data.name}-foreact${withDrivers ? '-drivers' : ''}.csv`);
       const args = [join(ROOT, 'bin/foreact.js'), 'forecast', '--input', train, '--horizon', String(data.horizon), '--output', output];
-      if (family !== 'selected mix') args.push('--families', family);
+      if (withDrivers) for (const d of drivers) args.push('--drivers', d);
       const run = timed(process.execPath, args);
       const phases = /read ([\d.]+) s, train ([\d.]+) s, write ([\d.]+) s/.exec(run.stderr);
       const [read, fit, write] = phases ? phases.slice(1).map(Number) : [];
-      if (family === 'selected mix' && read !== undefined && write !== undefined) {
-        timings.push(`${data.name}: whole CLI run ${run.seconds.toFixed(2)} s = parse ${read.toFixed(2)} s + train ${fit!.toFixed(2)} s + write ${write.toFixed(2)} s (+ Node start-up); ${(run.seconds / (read + write)).toFixed(2)}× the time of parsing and writing alone`);
+      if (read !== undefined && write !== undefined) {
+        timings.push(`${data.name}, ${label}: whole CLI run ${run.seconds.toFixed(2)} s = read ${read.toFixed(2)} s + train ${fit!.toFixed(2)} s + write ${write.toFixed(2)} s (+ Node start-up); ${(run.seconds / (read + write)).toFixed(2)}× reading and writing alone`);
       }
-      rows.push({ data: data.name, model: `foreact ${family}`, score: score(history, actuals, output), seconds: run.seconds, fitSeconds: fit, peakMb: run.peakMb, note: '' });
-      process.stderr.write(`bench: ${data.name} foreact ${family} done\n`);
+      rows.push({ data: data.name, model: `**${label}**`, score: score(history, actuals, output, marked), seconds: run.seconds, fitSeconds: fit, peakMb: run.peakMb, note: '' });
+      process.stderr.write(`bench: ${data.name} ${label} done\n`);
     }
-    for (const peer of peers) {
-      const output = join(OUT, `${data.name}-peer-${peer}.csv`);
-      const run = timed(python!, [join(ROOT, 'bench/peers/run_peer.py'), '--model', peer, '--input', source, '--cutoff', data.cutoff, '--horizon', String(data.horizon), '--output', output, '--jobs', '2']);
-      const report = JSON.parse(run.stdout.trim().split('\n').pop()!) as { fit_forecast_seconds?: number; peak_rss_mb?: number; failures?: number };
-      rows.push({
-        data: data.name,
-        model: `peer ${peer}`,
-        score: score(history, actuals, output),
-        seconds: run.seconds,
-        fitSeconds: report.fit_forecast_seconds,
-        peakMb: report.peak_rss_mb ?? run.peakMb,
-        note: report.failures ? `${report.failures} series fell back to seasonal naive` : '',
-      });
-      process.stderr.write(`bench: ${data.name} peer ${peer} done\n`);
+    if (peers.length > 0) {
+      // Heavy peers run once and are cached: run_drivers_all.sh skips every forecast already in bench/out/peers.
+      const missing = peers.filter((peer) => !existsSync(join(OUT, 'peers', `${data.name}_${peer}.csv`)));
+      if (missing.length > 0) {
+        const run = spawnSync('bash', [join(ROOT, 'bench/peers/run_drivers_all.sh'), ...missing], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATASETS: data.name, FOREACT_DATA: dataDir } });
+        if (run.status !== 0) throw new Error('bench/peers/run_drivers_all.sh failed');
+      }
+      const logs = peerLogs();
+      for (const peer of peers) {
+        const output = join(OUT, 'peers', `${data.name}_${peer}.csv`);
+        const log = logs.get(`${data.name} ${peer}`);
+        const usesDrivers = (peer === 'lightgbm' || peer === 'prophet_x') && drivers.length > 0;
+        rows.push({
+          data: data.name,
+          model: `peer ${peer}${usesDrivers ? ' (with drivers)' : ''}`,
+          score: score(history, actuals, output, marked),
+          seconds: log?.wall_seconds,
+          fitSeconds: log?.run.fit_forecast_seconds,
+          peakMb: log?.run.peak_rss_mb,
+          note: log?.run.failures ? `${log.run.failures} series fell back to seasonal naive` : '',
+        });
+      }
     }
   }
+  const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : '—');
   const lines = [
-    '| data | model | SMAPE | RMSSE | p10–p90 coverage | wall s | fit s | peak MB | note |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.data} | ${r.model} | ${fmt(r.score.smape, 2)} | ${fmt(r.score.rmsse, 4)} | ${Number.isFinite(r.score.coverage) ? `${(r.score.coverage * 100).toFixed(1)} %` : '—'} | ${fmt(r.seconds, 2)} | ${fmt(r.fitSeconds, 2)} | ${fmt(r.peakMb, 0)} | ${r.note} |`),
+    '| data | model | SMAPE | RMSSE | WAPE % | p10–p90 coverage | coverage on promotion/event days | wall s | fit s | peak MB | note |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.data} | ${r.model} | ${fmt(r.score.smape, 2)} | ${fmt(r.score.rmsse, 4)} | ${fmt(r.score.wape, 2)} | ${pct(r.score.coverage)} | ${pct(r.score.markedCoverage)} | ${fmt(r.seconds, 1)} | ${fmt(r.fitSeconds, 2)} | ${fmt(r.peakMb, 0)} | ${r.note} |`),
     '',
     ...timings.map((t) => `- ${t}`),
   ];

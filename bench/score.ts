@@ -38,13 +38,57 @@ export function readPanel(path: string, valueColumn: string, extra: string[] = [
 export interface Score {
   smape: number;
   rmsse: number;
+  /** Σ|F − A| / ΣA over all points, in %. */
+  wape: number;
   coverage: number;
+  /** Coverage on the days `marked` picks (promotion or event days); NaN without. */
+  markedCoverage: number;
   series: number;
   missing: number;
 }
 
-/** SMAPE over all points, RMSSE averaged over series (design §4), share of actuals inside p10–p90. */
-export function score(history: Panel, actuals: Panel, forecastPath: string): Score {
+/** Days on which some driver is active for a series: `all` for every series, `byKey` for one `store,item`. */
+export interface MarkedDays {
+  all: Set<number>;
+  byKey: Map<string, Set<number>>;
+}
+
+/**
+ * Promotion and event days from drivers files: a row marks its day when any driver other than `open` is
+ * active (a number above 0, or a non-empty text). Rows without store/item mark every series (per store).
+ */
+export function readMarkedDays(paths: readonly string[]): MarkedDays {
+  const marked: MarkedDays = { all: new Set(), byKey: new Map() };
+  for (const path of paths) {
+    const bytes = readFileSync(path);
+    const lines = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8').split('\n');
+    const header = lines[0]!.trim().split(',');
+    const di = header.indexOf('date');
+    const si = header.indexOf('store');
+    const ii = header.indexOf('item');
+    const drivers = header.map((_, i) => i).filter((i) => i !== di && i !== si && i !== ii && header[i] !== 'open');
+    for (let l = 1; l < lines.length; l++) {
+      const f = lines[l]!.trim().split(',');
+      if (f.length < header.length) continue;
+      const active = drivers.some((i) => {
+        const v = f[i]!.trim();
+        return v !== '' && (Number.isNaN(Number(v)) || Number(v) > 0);
+      });
+      if (!active) continue;
+      const day = parseIsoDay(f[di]!)!;
+      if (ii >= 0 && f[ii] !== '') {
+        const key = `${si >= 0 ? f[si] : ''},${f[ii]}`;
+        let set = marked.byKey.get(key);
+        if (set === undefined) marked.byKey.set(key, (set = new Set()));
+        set.add(day);
+      } else marked.all.add(day);
+    }
+  }
+  return marked;
+}
+
+/** SMAPE over all points, RMSSE averaged over series (design §4), WAPE, share of actuals inside p10–p90. */
+export function score(history: Panel, actuals: Panel, forecastPath: string, marked?: MarkedDays): Score {
   const { panel: forecasts, extras } = readPanel(forecastPath, 'forecast', ['p10', 'p90']);
   let smapeSum = 0;
   let points = 0;
@@ -52,6 +96,10 @@ export function score(history: Panel, actuals: Panel, forecastPath: string): Sco
   let series = 0;
   let covered = 0;
   let intervalPoints = 0;
+  let markedCovered = 0;
+  let markedPoints = 0;
+  let absError = 0;
+  let actualSum = 0;
   let missing = 0;
   for (const [key, actual] of actuals) {
     const f = forecasts.get(key);
@@ -72,13 +120,20 @@ export function score(history: Panel, actuals: Panel, forecastPath: string): Sco
         continue;
       }
       smapeSum += smapePoint(v, a);
+      absError += Math.abs(v - a);
+      actualSum += a;
       points++;
       sse += (v - a) * (v - a);
       n++;
       const band = bands?.get(day);
       if (band !== undefined && Number.isFinite(band[0]) && Number.isFinite(band[1]) && band[0] !== band[1]) {
         intervalPoints++;
-        if (a >= band[0]! && a <= band[1]!) covered++;
+        const inside = a >= band[0]! && a <= band[1]!;
+        if (inside) covered++;
+        if (marked !== undefined && (marked.all.has(day) || marked.byKey.get(key)?.has(day) === true)) {
+          markedPoints++;
+          if (inside) markedCovered++;
+        }
       }
     }
     if (n > 0 && scale > 0) {
@@ -86,5 +141,13 @@ export function score(history: Panel, actuals: Panel, forecastPath: string): Sco
       series++;
     }
   }
-  return { smape: smapeSum / points, rmsse: rmsseSum / series, coverage: intervalPoints > 0 ? covered / intervalPoints : Number.NaN, series, missing };
+  return {
+    smape: smapeSum / points,
+    rmsse: rmsseSum / series,
+    wape: (100 * absError) / actualSum,
+    coverage: intervalPoints > 0 ? covered / intervalPoints : Number.NaN,
+    markedCoverage: markedPoints > 0 ? markedCovered / markedPoints : Number.NaN,
+    series,
+    missing,
+  };
 }

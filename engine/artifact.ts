@@ -49,7 +49,8 @@ export interface ModelArtifact {
   closedMonthDays: number[];
   /** Weekdays (0 = Sunday) forecast as 0 because the store was closed on them every week recently. */
   closedWeekdays?: number[];
-  intervals: { scale: 'sqrt-forecast-plus-one'; buckets: IntervalBucket[] };
+  /** `driverBuckets`: for days a driver moves the item (see `markedDays`); absent = the same as `buckets`. */
+  intervals: { scale: 'sqrt-forecast-plus-one'; buckets: IntervalBucket[]; driverBuckets?: IntervalBucket[] };
   calendarConfig: CalendarConfig;
   backtest: BacktestSummary;
   /** The item's driver effects, present when the store was trained with drivers. */
@@ -80,6 +81,7 @@ export const modelArtifactSchema = z.object({
   intervals: z.object({
     scale: z.literal('sqrt-forecast-plus-one'),
     buckets: z.array(z.object({ upToStep: z.number().int().positive(), q10: z.number(), q90: z.number() })).min(1),
+    driverBuckets: z.array(z.object({ upToStep: z.number().int().positive(), q10: z.number(), q90: z.number() })).min(1).optional(),
   }),
   calendarConfig: z.object({ levelWindow: z.number().int().positive(), shareOfStore: z.boolean(), growthDamping: z.number(), pooledFactors: z.boolean() }),
   backtest: z.object({
@@ -141,13 +143,23 @@ export function mixForecast(components: readonly ModelComponent[], closedMonthDa
   return out;
 }
 
-export function applyIntervals(forecast: Float64Array, buckets: readonly IntervalBucket[], zero?: Uint8Array): { p10: Float64Array; p90: Float64Array } {
+/** Days whose driver effect moves sales by more than this share get the driver-day intervals. */
+const MARKED_EFFECT = 0.1;
+
+export function markedDays(multiplier: Float64Array): Uint8Array {
+  return Uint8Array.from(multiplier, (m) => (Math.abs(m - 1) > MARKED_EFFECT ? 1 : 0));
+}
+
+function bucketAt(buckets: readonly IntervalBucket[], step: number): IntervalBucket {
+  for (const bucket of buckets) if (step <= bucket.upToStep) return bucket;
+  return buckets[buckets.length - 1]!;
+}
+
+export function applyIntervals(forecast: Float64Array, buckets: readonly IntervalBucket[], zero?: Uint8Array, driverBuckets?: readonly IntervalBucket[], marked?: Uint8Array): { p10: Float64Array; p90: Float64Array } {
   const p10 = new Float64Array(forecast.length);
   const p90 = new Float64Array(forecast.length);
-  let b = 0;
   for (let s = 0; s < forecast.length; s++) {
-    while (b < buckets.length - 1 && s + 1 > buckets[b]!.upToStep) b++;
-    const bucket = buckets[b]!;
+    const bucket = bucketAt(driverBuckets !== undefined && marked?.[s] === 1 ? driverBuckets : buckets, s + 1);
     const f = forecast[s]!;
     const scale = Math.sqrt(f + 1);
     // A planner reads p10 ≤ forecast ≤ p90; skewed residuals must not invert that.
@@ -184,6 +196,7 @@ export function forecastFromArtifact(artifact: ModelArtifact, horizon: number, d
   const effects = artifact.drivers?.effects;
   const multiplier = view === undefined || effects === undefined ? undefined : effectMultipliers(effects, view, artifact.item, origin + 1, horizon);
   const forecast = mixForecast(artifact.components, artifact.closedMonthDays, origin, horizon, cal, { multiplier, zero });
-  const { p10, p90 } = applyIntervals(forecast, artifact.intervals.buckets, zero);
+  const marked = multiplier === undefined ? undefined : markedDays(multiplier);
+  const { p10, p90 } = applyIntervals(forecast, artifact.intervals.buckets, zero, artifact.intervals.driverBuckets, marked);
   return { store: artifact.store, item: artifact.item, firstDay: origin + 1, forecast, p10, p90 };
 }

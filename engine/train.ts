@@ -1,9 +1,9 @@
-import { ARTIFACT_SCHEMA, applyIntervals, mixForecast, type IntervalBucket, type ModelArtifact, type ModelComponent, type SeriesForecast, forecastFromArtifact } from './artifact.js';
+import { ARTIFACT_SCHEMA, applyIntervals, markedDays, mixForecast, type IntervalBucket, type ModelArtifact, type ModelComponent, type SeriesForecast, forecastFromArtifact } from './artifact.js';
 import { CalendarTable } from './calendar.js';
 import { closedWeekdays, detectClosedDays, recurringClosures } from './closures.js';
 import { formatIsoDay, type EpochDay } from './dates.js';
 import { storeClosedDays, type StoreDrivers } from './drivers.js';
-import { DriverView, EFFECT_CONFIGS, NO_EFFECTS, RECENT_EFFECT_DAYS, effectMultipliers, estimateEffects, hasEffects, itemEffects, type EffectConfig, type ItemEffects, type StoreEffects } from './effects.js';
+import { DriverView, EFFECT_CONFIGS, RECENT_EFFECT_DAYS, effectMultipliers, estimateEffects, hasEffects, itemEffects, type EffectConfig, type ItemEffects, type StoreEffects } from './effects.js';
 import { compareKeys, lastDay, type SeriesHistory } from './history.js';
 import { emptyAccuracy, naiveScale, quantileSorted, smapePoint, type AccuracyAccumulator } from './metrics.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName, type FitInput, type StoreSignals } from './models/index.js';
@@ -325,6 +325,8 @@ interface FoldRecord {
   scale: number;
   /** One forecast per candidate family, in `families` order. */
   forecasts: Float64Array[];
+  /** 1 on days a driver moves the item's sales (promotion, event): their intervals are calibrated apart. */
+  marked?: Uint8Array;
 }
 
 function scaledSse(forecast: Float64Array, actual: Float64Array): { sse: number; n: number } {
@@ -426,13 +428,19 @@ function chooseStrategy(records: readonly (readonly (FoldRecord | undefined)[])[
   return fixed[best]! < perSeries ? { kind: 'store-wide', mix: mixes[best]! } : { kind: 'per-series' };
 }
 
-function residuals(record: FoldRecord, mix: Mix): { step: number; r: number }[] {
+interface Residual {
+  step: number;
+  r: number;
+  marked: boolean;
+}
+
+function residuals(record: FoldRecord, mix: Mix): Residual[] {
   const f = mean(mix.map((m) => record.forecasts[m]!));
-  const out: { step: number; r: number }[] = [];
+  const out: Residual[] = [];
   for (let s = 0; s < record.actual.length; s++) {
     const a = record.actual[s]!;
     if (a !== a) continue;
-    out.push({ step: s + 1, r: (a - f[s]!) / Math.sqrt(f[s]! + 1) });
+    out.push({ step: s + 1, r: (a - f[s]!) / Math.sqrt(f[s]! + 1), marked: record.marked?.[s] === 1 });
   }
   return out;
 }
@@ -448,34 +456,60 @@ function bucketOf(step: number, edges: readonly number[]): number {
   return edges.length - 1;
 }
 
+/** Horizon buckets for ordinary days, then the same buckets again for days a driver moves. */
 type BucketedResiduals = number[][];
 
-function bucketResiduals(items: readonly { step: number; r: number }[], edges: readonly number[], into?: BucketedResiduals): BucketedResiduals {
-  const out = into ?? edges.map(() => []);
-  for (const { step, r } of items) out[bucketOf(step, edges)]!.push(r);
+function emptyBuckets(edges: readonly number[]): BucketedResiduals {
+  return [...edges, ...edges].map(() => []);
+}
+
+function bucketResiduals(items: readonly Residual[], edges: readonly number[], into?: BucketedResiduals): BucketedResiduals {
+  const out = into ?? emptyBuckets(edges);
+  for (const { step, r, marked } of items) out[bucketOf(step, edges) + (marked ? edges.length : 0)]!.push(r);
   return out;
 }
 
 interface PoolQuantiles {
   q10: number[];
   q90: number[];
+  count: number[];
 }
 
 /** Store-wide residual quantiles per bucket, computed once and shared by all the store's items. */
 function poolQuantiles(pool: BucketedResiduals): PoolQuantiles {
   const q10: number[] = [];
   const q90: number[] = [];
+  const count: number[] = [];
   for (const residualsOfBucket of pool) {
     const sorted = Float64Array.from(residualsOfBucket).sort();
     q10.push(sorted.length > 0 ? quantileSorted(sorted, 0.1) : -Z80);
     q90.push(sorted.length > 0 ? quantileSorted(sorted, 0.9) : Z80);
+    count.push(sorted.length);
   }
-  return { q10, q90 };
+  return { q10, q90, count };
 }
 
-/** Interval quantiles: the item's own residuals blended with its store's, so thin histories stay sane. */
-function calibrate(own: BucketedResiduals, pool: PoolQuantiles, edges: readonly number[]): IntervalBucket[] {
-  return edges.map((upToStep, b) => {
+interface Intervals {
+  buckets: IntervalBucket[];
+  driverBuckets?: IntervalBucket[];
+}
+
+/**
+ * Interval quantiles, for ordinary days and for days a driver moves: promotion days are larger and less
+ * predictable than √forecast scaling alone says. The item's own residuals are blended with its store's, so
+ * thin histories stay sane; too few driver-day residuals in the store fall back to the ordinary quantiles.
+ */
+function calibrate(own: BucketedResiduals, pool: PoolQuantiles, edges: readonly number[]): Intervals {
+  const buckets = calibrateHalf(own, pool, edges, 0, undefined);
+  const markedResiduals = pool.count.slice(edges.length).reduce((a, b) => a + b, 0);
+  if (markedResiduals === 0) return { buckets };
+  return { buckets, driverBuckets: calibrateHalf(own, pool, edges, edges.length, buckets) };
+}
+
+function calibrateHalf(own: BucketedResiduals, pool: PoolQuantiles, edges: readonly number[], offset: number, fallback: IntervalBucket[] | undefined): IntervalBucket[] {
+  return edges.map((upToStep, edge) => {
+    const b = edge + offset;
+    if (fallback !== undefined && pool.count[b]! < MIN_OWN_RESIDUALS) return fallback[edge]!;
     let q10 = pool.q10[b]!;
     let q90 = pool.q90[b]!;
     const ownResiduals = own[b] ?? [];
@@ -489,8 +523,8 @@ function calibrate(own: BucketedResiduals, pool: PoolQuantiles, edges: readonly 
   });
 }
 
-function accumulate(acc: AccuracyAccumulator, record: FoldRecord, forecast: Float64Array, buckets: IntervalBucket[] | undefined): void {
-  const { p10, p90 } = buckets === undefined ? { p10: undefined, p90: undefined } : applyIntervals(forecast, buckets);
+function accumulate(acc: AccuracyAccumulator, record: FoldRecord, forecast: Float64Array, intervals: Intervals | undefined): void {
+  const { p10, p90 } = intervals === undefined ? { p10: undefined, p90: undefined } : applyIntervals(forecast, intervals.buckets, undefined, intervals.driverBuckets, record.marked);
   let sse = 0;
   let n = 0;
   for (let s = 0; s < record.actual.length; s++) {
@@ -621,7 +655,11 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     data.series.forEach((_, k) => {
       const actual = actuals[fold]![k];
       if (actual === undefined) return;
-      records[k]![fold] = { actual, scale: scales[fold]![k]!, forecasts: candidateForecasts(data, cut, k, candidates, calendarConfig, btHorizon) };
+      const record: FoldRecord = { actual, scale: scales[fold]![k]!, forecasts: candidateForecasts(data, cut, k, candidates, calendarConfig, btHorizon) };
+      if (cut.driverOrigin !== undefined && data.view !== undefined) {
+        record.marked = markedDays(effectMultipliers(cut.driverOrigin.items[k]!, data.view, data.series[k]!.item, cut.origin.cutoff + 1, btHorizon));
+      }
+      records[k]![fold] = record;
     });
   });
 
@@ -643,9 +681,9 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const strategy = chooseStrategy(records, candidates, -1);
   const mixes = choices.map((choice, k) => (choice === undefined ? defaultMix(k) : strategy.kind === 'store-wide' ? strategy.mix : choice.mix));
 
-  const pool: BucketedResiduals = edges.map(() => []);
+  const pool = emptyBuckets(edges);
   const ownResiduals = data.series.map((_, k) => {
-    const own: BucketedResiduals = edges.map(() => []);
+    const own = emptyBuckets(edges);
     for (const record of records[k]!) {
       if (record === undefined) continue;
       const r = residuals(record, mixes[k]!);
@@ -695,7 +733,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       components,
       closedMonthDays: final.origin.closedMonthDays,
       closedWeekdays: final.origin.closedWeekdays,
-      intervals: { scale: 'sqrt-forecast-plus-one', buckets: calibrate(ownResiduals[k]!, storeQuantiles, edges) },
+      intervals: { scale: 'sqrt-forecast-plus-one', ...calibrate(ownResiduals[k]!, storeQuantiles, edges) },
       calendarConfig,
       backtest: {
         horizon: btHorizon,
@@ -706,7 +744,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       },
     };
     if (effectConfig !== undefined && final.driverOrigin !== undefined) {
-      artifact.drivers = { effectConfig, effects: components.some((c) => c.drivers === true) ? final.driverOrigin.items[k]! : NO_EFFECTS };
+      // The effects are kept even when no component uses them: they also say which days get driver intervals.
+      artifact.drivers = { effectConfig, effects: final.driverOrigin.items[k]! };
     }
     artifacts.push(artifact);
     forecasts.push(forecastFromArtifact(artifact, horizon, options.drivers));
@@ -731,8 +770,8 @@ function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], famili
   const choices: Record<string, number> = {};
   for (let fold = 0; fold < foldCount; fold++) {
     const exclude = foldCount > 1 ? fold : -1;
-    const pools = families.map(() => edges.map((): number[] => []));
-    const selectedPool: BucketedResiduals = edges.map(() => []);
+    const pools = families.map(() => emptyBuckets(edges));
+    const selectedPool = emptyBuckets(edges);
     const strategy = chooseStrategy(records, families, exclude);
     const mixes = data.series.map((_, k) => {
       const choice = chooseMix(records[k]!, families.length, exclude);
@@ -752,7 +791,7 @@ function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], famili
       const record = records[k]![fold];
       if (record === undefined) return;
       const ownOf = (mix: Mix): BucketedResiduals => {
-        const own: BucketedResiduals = edges.map(() => []);
+        const own = emptyBuckets(edges);
         records[k]!.forEach((r, other) => {
           if (r !== undefined && other !== exclude) bucketResiduals(residuals(r, mix), edges, own);
         });

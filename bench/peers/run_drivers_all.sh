@@ -25,7 +25,7 @@ run() {  # name model cutoff horizon input [drivers...]
   local t0 t1 line
   t0=$(date +%s.%N)
   line=$(/usr/bin/time -f 'PEAK_KB=%M' -o "$out/${name}_${model}.time" "$py" "$here/run_drivers_peer.py" --model "$model" --input "$input" \
-    --cutoff "$cutoff" --horizon "$horizon" --output "$f.tmp" --jobs 2 "${args[@]}")
+    --cutoff "$cutoff" --horizon "$horizon" --output "$f.tmp" --jobs 2 "${args[@]}" | tail -n 1)
   t1=$(date +%s.%N)
   mv "$f.tmp" "$f"
   echo "{\"data\": \"$name\", \"wall_seconds\": $(python3 -c "print(round($t1 - $t0, 1))"), \"run\": $line}" | tee -a "$out/drivers-log.jsonl"

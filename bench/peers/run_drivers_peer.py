@@ -220,7 +220,8 @@ def run_lightgbm(keys, starts, ys, numeric, text, first, n_days, cutoff_i, h, jo
     for name, arr in numeric.items():
         feats[f"x_{name}"] = arr
     for name, (codes, _) in text.items():
-        feats[f"c_{name}"] = codes
+        # LightGBM reads negative categories as missing (with a warning): "no event" is its own category 0.
+        feats[f"c_{name}"] = codes + 1
     cat = ["store", "item"] + [f"c_{name}" for name in text]
     names = list(feats)
     train_mask = ~np.isnan(sales)
