@@ -469,3 +469,45 @@ function usualValue(drivers: StoreDrivers, c: number): number {
   for (const [value, n] of counts) if (n > bestCount || (n === bestCount && value < best)) [best, bestCount] = [value, n];
   return best;
 }
+
+/** `StoreDrivers` as plain JSON (for storage): ISO first day, `null` for "not given". */
+export interface StoreDriversJson {
+  schema: 'foreact.drivers/v1';
+  store: string;
+  firstDay: string;
+  columns: DriverColumn[];
+  labels: string[][];
+  storeValues: (number | null)[][];
+  items: Record<string, ((number | null)[] | null)[]>;
+}
+
+const toJsonValues = (values: Float64Array): (number | null)[] => Array.from(values, (v) => (v === v ? v : null));
+const fromJsonValues = (values: readonly (number | null)[]): Float64Array => Float64Array.from(values, (v) => (v === null ? Number.NaN : v));
+
+export function storeDriversToJson(drivers: StoreDrivers): StoreDriversJson {
+  const items: StoreDriversJson['items'] = {};
+  for (const [item, columns] of drivers.items) items[item] = columns.map((values) => (values === undefined ? null : toJsonValues(values)));
+  return {
+    schema: 'foreact.drivers/v1',
+    store: drivers.store,
+    firstDay: formatIsoDay(drivers.firstDay),
+    columns: drivers.columns,
+    labels: drivers.labels,
+    storeValues: drivers.storeValues.map(toJsonValues),
+    items,
+  };
+}
+
+/** Reads what `storeDriversToJson` wrote; throws naming the first problem. */
+export function storeDriversFromJson(json: unknown): StoreDrivers {
+  const j = json as Partial<StoreDriversJson> | null;
+  const firstDay = typeof j?.firstDay === 'string' ? parseIsoDay(j.firstDay) : undefined;
+  if (j === null || j.schema !== 'foreact.drivers/v1' || firstDay === undefined || typeof j.store !== 'string' || !Array.isArray(j.columns) || !Array.isArray(j.storeValues) || !Array.isArray(j.labels) || typeof j.items !== 'object') {
+    throw new Error('invalid store drivers: expected the JSON written by storeDriversToJson (schema foreact.drivers/v1)');
+  }
+  const length = j.storeValues[0]?.length ?? 0;
+  if (j.storeValues.length !== j.columns.length || j.storeValues.some((v) => v.length !== length)) throw new Error('invalid store drivers: one value array of the same length per column expected');
+  const items = new Map<string, (Float64Array | undefined)[]>();
+  for (const [item, columns] of Object.entries(j.items ?? {})) items.set(item, columns.map((values) => (values === null ? undefined : fromJsonValues(values))));
+  return { store: j.store, firstDay, lastDay: firstDay + length - 1, columns: j.columns, labels: j.labels, storeValues: j.storeValues.map(fromJsonValues), items };
+}

@@ -212,7 +212,7 @@ const MAX_FACTOR = 50;
 const DIP_DAYS = 7;
 const BASELINE_HALF_WINDOWS = [14, 42];
 const MIN_BASELINE_DAYS = 4;
-const BACKFIT_ROUNDS = 3;
+const BACKFIT_ROUNDS = 2;
 const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
 
 export interface EffectSeries {

@@ -8,9 +8,12 @@
  *   - `driversForStore(table, store, items?)` → `StoreDrivers` (history and future, dense per day), the
  *     unit the trainer, `forecastFromArtifact` and storage work with;
  *   - `driverCoverage(storeDrivers, fromDay, toDay)` → `{ store, missingDays }` when drivers stop short;
- *   - `driverMarkers(storeDrivers, fromDay, toDay)` → closed days, promotions (with items) and events per day.
- * Training: `trainStore(series, { horizon, drivers? })` → artifacts (JSON, `parseModelArtifact`) and
- * forecasts; `forecastFromArtifact(artifact, horizon, drivers?)` forecasts again without refitting.
+ *   - `driverMarkers(storeDrivers, fromDay, toDay)` → closed days, promotions (with items) and events per day;
+ *   - `storeDriversToJson` / `storeDriversFromJson` store one store's drivers as JSON.
+ * Training: `trainStore(series, { horizon, drivers? })` → artifacts (JSON, `parseModelArtifact`), forecasts
+ * and `notes` (e.g. a driver ignored because it never varies); `forecastFromArtifact(artifact, horizon,
+ * drivers?)` forecasts again without refitting (give it the store's drivers, future days included, or the
+ * promotions and known closures are not applied).
  */
 export * from './artifact.js';
 export * from './csv.js';

@@ -46,6 +46,8 @@ export interface StoreTrainingResult {
 }
 
 const DEFAULT_FOLDS = 3;
+/** The optional driver effects are chosen on the most recent folds only: each trial re-estimates every effect. */
+const EFFECT_TRIAL_FOLDS = 2;
 /** Backtests longer than half a year cost history without telling more about model choice. */
 const MAX_BACKTEST_HORIZON = 182;
 const FACTOR_WINDOW = 3 * 365;
@@ -620,7 +622,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     let hasFlags = true;
     let hasEvents = true;
     const tryConfig = (config: EffectConfig): void => {
-      const trial = origins.map((origin) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, config) }));
+      const trial = origins.slice(0, EFFECT_TRIAL_FOLDS).map((origin) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, config) }));
       if (effectConfig === undefined) {
         hasFlags = trial.some((t) => t.driverOrigin.effects.flags.length + t.driverOrigin.effects.levels.length > 0);
         hasEvents = trial.some((t) => t.driverOrigin.effects.events.length > 0);
@@ -646,6 +648,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     if (hasFlags) tryConfig({ dip: false, neighbours: false, recentDays: RECENT_EFFECT_DAYS });
     if (hasFlags) tryConfig({ ...effectConfig!, dip: true });
     if (hasEvents) tryConfig({ ...effectConfig!, neighbours: true });
+    const chosen = effectConfig!;
+    cuts = origins.map((origin, fold) => cuts[fold] ?? { origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, chosen) });
   }
   const candidates = candidatesOf(families, effectConfig !== undefined);
 

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, readDrivers, type DriverTable } from '../../engine/index.js';
+import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, readDrivers, storeDriversFromJson, storeDriversToJson, type DriverTable } from '../../engine/index.js';
 
 async function read(csv: string | Buffer, source = 'd.csv'): Promise<Awaited<ReturnType<typeof readDrivers>>> {
   return readDrivers([typeof csv === 'string' ? Buffer.from(csv) : csv], source);
@@ -101,5 +101,15 @@ describe('coverage and markers', () => {
     const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
     expect(driverCoverage(drivers, day('2024-01-01'), day('2024-01-04'))).toBeUndefined();
     expect(driverCoverage(drivers, day('2024-01-03'), day('2024-01-06'))).toEqual({ store: '1', missingDays: ['2024-01-05', '2024-01-06'] });
+  });
+});
+
+describe('store drivers as JSON (for storage)', () => {
+  it('round-trips', async () => {
+    const { table } = await read('date,store,item,promo,holiday\n2024-01-01,1,,0,Epiphany\n2024-01-02,1,a,1,\n2024-01-03,1,,,\n');
+    const drivers = driversForStore(table, '1', ['a'])!;
+    const restored = storeDriversFromJson(JSON.parse(JSON.stringify(storeDriversToJson(drivers))));
+    expect(restored).toEqual(drivers);
+    expect(() => storeDriversFromJson({ schema: 'x' })).toThrow(/invalid store drivers/);
   });
 });
