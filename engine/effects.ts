@@ -85,7 +85,7 @@ export class DriverView {
 
   /** Clean-day baselines at a cut: the same whichever optional effects are tried, so computed once per cut. */
   baselines(cutoff: EpochDay, plan: ColumnPlan, work: Parameters<typeof cleanBaselines>[0]): Map<string, Float64Array> {
-    const key = `${cutoff} ${plan.flags.map((f) => `${f.column}>${f.threshold}`).join(',')} ${plan.events.map((e) => e.column).join(',')}`;
+    const key = `${cutoff} ${plan.flags.map((f) => `${f.column}>${f.threshold}`).join(',')} ${plan.events.map((e) => e.column).join(',')} ${plan.levels.map((l) => l.column).join(',')}`;
     let cached = this.baselineCache.get(key);
     if (cached === undefined) this.baselineCache.set(key, (cached = cleanBaselines(work)));
     return cached;
@@ -213,6 +213,8 @@ const DIP_DAYS = 7;
 const BASELINE_HALF_WINDOWS = [14, 42];
 const MIN_BASELINE_DAYS = 4;
 const BACKFIT_ROUNDS = 2;
+/** |z| below this (about 1 % off the reference price) counts as the usual value. */
+const CLEAN_Z = 0.01;
 const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
 
 export interface EffectSeries {
@@ -402,8 +404,6 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
       levelZ: plan.levels.map(() => new Float64Array(n).fill(Number.NaN)),
     });
   }
-  const baselines = view.baselines(cutoff, plan, work);
-  for (const w of work) w.baseline = baselines.get(w.item)!;
 
   plan.levels.forEach((l, j) => {
     const recent: number[] = [];
@@ -425,6 +425,9 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
       for (let i = 0; i < w.y.length; i++) z[i] = levelZ(l.scale, values[i + w.offset] ?? Number.NaN, reference);
     }
   });
+
+  const baselines = view.baselines(cutoff, plan, work);
+  for (const w of work) w.baseline = baselines.get(w.item)!;
 
   /** Σ sales and Σ expected-without-this-effect over the days where `mask` is 1; `current` is the effect's factor. */
   const maskSums = (w: ItemWork, mask: Uint8Array, current: number): [number, number] => {
@@ -558,11 +561,13 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
  * promotion, no event), weekday-adjusted by the store's clean-day weekday shape. Only days up to the cut are
  * in `y`, so it never looks ahead.
  */
-export function cleanBaselines(work: readonly { item: string; offset: number; first: EpochDay; y: Float64Array; flagOn: Uint8Array[]; eventOn: Int32Array[] }[]): Map<string, Float64Array> {
+export function cleanBaselines(work: readonly { item: string; offset: number; first: EpochDay; y: Float64Array; flagOn: Uint8Array[]; eventOn: Int32Array[]; levelZ: Float64Array[] }[]): Map<string, Float64Array> {
   const weekdaySum = new Float64Array(7);
   const weekdayCount = new Float64Array(7);
   const cleanOf = (w: (typeof work)[number], i: number): boolean => {
     for (const on of w.flagOn) if (on[i + w.offset] === 1) return false;
+    // A day at a price away from the usual one is not a clean day either (it would bias the elasticity to 0).
+    for (const z of w.levelZ) if (Math.abs(z[i]!) > CLEAN_Z) return false;
     for (const on of w.eventOn) {
       const code = on[i + w.offset];
       if (code !== undefined && code >= 0) return false;

@@ -167,3 +167,40 @@ describe('the backtest with drivers', () => {
     }
   });
 });
+
+describe('price elasticity', () => {
+  it('is learnt where prices are given: a 20 % cut sells about (0.8)^-2 = 1.56 times as much', async () => {
+    const elasticity = -2;
+    const lines = ['date,store,item,price'];
+    const series = [1, 2, 3].map((k) => {
+      const prices: number[] = [];
+      const s = generateSeries({
+        store: 'p',
+        item: String(k),
+        days: 600,
+        noise: 'poisson',
+        seed: 60 + k,
+        mean: (i) => {
+          // Regular price 2.0, cut by 10–30 % for a week every month or so.
+          const price = i % 37 < 7 ? 2 * (0.7 + 0.1 * (i % 3)) : 2;
+          prices.push(price);
+          return 15 * Math.pow(price / 2, elasticity);
+        },
+      });
+      for (let i = 0; i < 600 + 35; i++) lines.push(`${formatIsoDay(START + i)},p,${k},${i < 600 ? prices[i] : i % 37 < 7 ? 1.6 : 2}`);
+      return s;
+    });
+    const drivers = await storeDrivers(`${lines.join('\n')}\n`, 'p', ['1', '2', '3']);
+    const result = trainStore(series, { horizon: 35, drivers });
+    const level = result.artifacts[0]!.drivers!.effects.levels[0]!;
+    expect(level).toMatchObject({ column: 'price', scale: 'log', reference: 2 });
+    expect(level.beta).toBeGreaterThan(-2.4);
+    expect(level.beta).toBeLessThan(-1.6);
+    for (const f of result.forecasts) {
+      const cut = Array.from(f.forecast).filter((_, s) => (f.firstDay + s - START) % 37 < 7);
+      const regular = Array.from(f.forecast).filter((_, s) => (f.firstDay + s - START) % 37 >= 7);
+      expect(mean(cut) / mean(regular)).toBeGreaterThan(1.3);
+      expect(mean(cut) / mean(regular)).toBeLessThan(1.8);
+    }
+  });
+});
