@@ -202,6 +202,13 @@ function levelZ(scale: 'log' | 'linear', value: number, reference: number): numb
   return value - reference;
 }
 
+/** What a planner should hear about the drivers of a store trained up to `lastDay` (e.g. a column ignored because it never varies). */
+export function driverNotes(drivers: StoreDrivers, series: readonly EffectSeries[], lastDay: EpochDay): string[] {
+  const notes: string[] = [];
+  planColumns(new DriverView(drivers), series, lastDay, notes);
+  return notes;
+}
+
 /** Baseline units before a store-wide factor is believed (it is shrunk toward 1 below that). */
 const STORE_PRIOR_UNITS = 20;
 /** Baseline units before an item's own promotion uplift outweighs its store's. */

@@ -19,7 +19,7 @@ export * from './artifact.js';
 export * from './csv.js';
 export * from './dates.js';
 export * from './drivers.js';
-export { EFFECT_CONFIGS, type EffectConfig, type ItemEffects } from './effects.js';
+export { EFFECT_CONFIGS, driverNotes, type EffectConfig, type ItemEffects } from './effects.js';
 export * from './history.js';
 export * from './metrics.js';
 export * from './train.js';

@@ -2,7 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
-import { FAMILY_NAMES, driverCoverage, driversForStore, formatIsoDay, lastDay, parseIsoDay, trainStore, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { TrainReply, TrainRequest } from '../train-worker.js';
+import { FAMILY_NAMES, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, trainStore, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import { trainStores } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
@@ -74,28 +77,74 @@ export interface DriverRunMessages {
   notes: string[];
 }
 
+interface StoreJob {
+  series: SeriesHistory[];
+  options: TrainOptions;
+}
+
 /**
- * Trains each store with its own drivers, in this process: stores are independent, and the drivers must
- * reach each store's horizon, which is checked (and warned about) per store before training.
+ * Each store with its own drivers: checks (and warns) that the drivers reach the store's horizon, then
+ * trains the stores on worker threads, one per core, like the run without drivers (in-process under a
+ * TypeScript loader or for a single store). Results come back in input order.
  */
-export function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, onStore?: (forecasts: SeriesForecast[]) => void): DriverRunMessages {
+export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism()): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
   const warnings: string[] = [];
   const notes = new Set<string>();
-  for (const store of stores) {
+  const jobs: StoreJob[] = stores.map((store) => {
     const id = store[0]!.store;
     const drivers = driversForStore(table, id, store.map((s) => s.item));
     const last = Math.max(...store.map((s) => lastDay(s)));
     if (drivers === undefined) {
       warnings.push(`no drivers apply to store ${id}: forecast without them`);
-    } else {
-      const gap = driverCoverage(drivers, last + 1, last + options.horizon);
-      if (gap !== undefined) warnings.push(`drivers for store ${id} do not cover ${gap.missingDays.length} day(s) of the horizon (${describeDays(gap.missingDays)}): those days are forecast without driver effects`);
+      return { series: store, options };
     }
-    const result = trainStore(store, drivers === undefined ? options : { ...options, drivers });
-    for (const note of result.notes) notes.add(note);
-    onStore?.(result.forecasts);
+    const gap = driverCoverage(drivers, last + 1, last + options.horizon);
+    if (gap !== undefined) warnings.push(`drivers for store ${id} do not cover ${gap.missingDays.length} day(s) of the horizon (${describeDays(gap.missingDays)}): those days are forecast without driver effects`);
+    for (const note of driverNotes(drivers, store.map((s) => ({ item: s.item, values: s.values, startDay: s.startDay })), last)) notes.add(note);
+    return { series: store, options: { ...options, drivers } };
+  });
+  const workerCount = Math.min(threads, jobs.length);
+  let forecasts: SeriesForecast[];
+  if (workerCount < 2 || !__filename.endsWith('.js')) forecasts = jobs.flatMap((job) => trainStore(job.series, job.options).forecasts);
+  else forecasts = await trainOnWorkers(jobs, workerCount);
+  return { forecasts, warnings, notes: [...notes] };
+}
+
+async function trainOnWorkers(jobs: readonly StoreJob[], workerCount: number): Promise<SeriesForecast[]> {
+  const results = new Array<SeriesForecast[]>(jobs.length);
+  let next = 0;
+  const workers = Array.from({ length: workerCount }, () => new Worker(join(__dirname, '../train-worker.js')));
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const send = (): void => {
+              if (next >= jobs.length) {
+                resolve();
+                return;
+              }
+              const id = next++;
+              const job = jobs[id]!;
+              worker.postMessage({ id, series: job.series, options: job.options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
+            };
+            worker.on('message', (reply: TrainReply) => {
+              if ('error' in reply) {
+                reject(new Error(`training store ${jobs[reply.id]?.series[0]?.store ?? reply.id} failed: ${reply.error}`));
+                return;
+              }
+              results[reply.id] = reply.forecasts;
+              send();
+            });
+            worker.on('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
   }
-  return { warnings, notes: [...notes] };
+  return results.flat();
 }
 
 export async function forecastCommand(argv: readonly string[]): Promise<number> {
@@ -114,8 +163,8 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
   if (table === undefined) {
     forecasts = await trainStores(groupByStore(series), options);
   } else {
-    forecasts = [];
-    const messages = trainStoresWithDrivers(groupByStore(series), table, options, (f) => forecasts.push(...f));
+    const messages = await trainStoresWithDrivers(groupByStore(series), table, options);
+    forecasts = messages.forecasts;
     for (const warning of messages.warnings) process.stderr.write(`foreact: warning: ${warning}\n`);
     for (const note of messages.notes) process.stderr.write(`foreact: note: ${note}\n`);
   }
