@@ -10,12 +10,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite } from '../scripts/azurite.js';
 import { startLocalHost } from '../scripts/local-host/host.js';
+import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
 import { emptyStore } from '../core/domain/stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { formatIsoDay, type SeriesHistory } from '../engine/index.js';
-import { configureOrchestrationDeps } from '../orchestrations/deps.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 
@@ -65,10 +65,11 @@ async function main(): Promise<void> {
   }
   console.log(`seeded ${STORES} stores × ${ITEMS} items × ${DAYS} days in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-  const dispatcher = new LocalDispatcher({ workers: WORKERS });
-  // As deps.ts does for the local backend: the trainer is loaded before the first request.
+  const benchConfig = loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2), ...(BATCH !== undefined ? { FOREACT_MORNING_BATCH_SIZE: BATCH } : {}) });
+  const dispatcher = new LocalDispatcher({ workers: WORKERS, config: benchConfig });
+  // As the composition root does for the local backend: the trainer is loaded before the first request.
   dispatcher.warm();
-  configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: POLL, FOREACT_MORNING_CONCURRENCY: String(WORKERS * 2), ...(BATCH !== undefined ? { FOREACT_MORNING_BATCH_SIZE: BATCH } : {}) }).dispatch, dispatcher, scaler: undefined, storage });
+  provideAppDeps(await buildDeps(benchConfig, { dispatcher }));
   const modules = ['functions/refresh-store.js', 'orchestrations/training-batch.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);
@@ -95,17 +96,15 @@ async function main(): Promise<void> {
 
     // (2) Morning run over all stores.
     const date = new Date().toLocaleDateString('sv-SE');
-    const trainingBefore = dispatcher.trainingMs;
     const t1 = Date.now();
     await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: morningInstanceId(date), input: { date } });
     const done = await host.durable.waitForInstance(morningInstanceId(date), 6 * 3600_000);
     const wallMs = Date.now() - t1;
     const summary = done.output as MorningSummary;
-    const workerBusyMs = dispatcher.trainingMs - trainingBefore;
     const ideal = summary.sumTrainingMs / WORKERS;
     console.log(JSON.stringify({ stores: STORES, items: ITEMS, days: DAYS, workers: WORKERS, pollSeconds: Number(POLL), succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped, batchSize: summary.batchSize, batches: summary.batches }));
     console.log(`morning run: wall ${(wallMs / 1000).toFixed(1)} s; orchestration total ${(summary.totalMs / 1000).toFixed(1)} s`);
-    console.log(`  sum of trainer-reported training time ${(summary.sumTrainingMs / 1000).toFixed(1)} s (${(summary.sumTrainingMs / Math.max(1, summary.succeeded)).toFixed(0)} ms/store); worker busy time ${(workerBusyMs / 1000).toFixed(1)} s`);
+    console.log(`  sum of trainer-reported training time ${(summary.sumTrainingMs / 1000).toFixed(1)} s (${(summary.sumTrainingMs / Math.max(1, summary.succeeded)).toFixed(0)} ms/store)`);
     console.log(`  ideal on ${WORKERS} workers = sum / workers = ${(ideal / 1000).toFixed(1)} s → orchestration overhead ${((wallMs / ideal - 1) * 100).toFixed(1)} % of ideal; per store ${((wallMs - ideal) / Math.max(1, STORES)).toFixed(0)} ms`);
   } finally {
     await host.stop();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The one place the app reads its settings: storage, forecasting, table/container names, the API, the
- * orchestrations' training dispatch and test hooks. Everything else receives a typed `AppConfig` (from
+ * orchestrations' training dispatch. Everything else receives a typed `AppConfig` (from
  * `getConfig()` at runtime, `loadConfig(env)` in tests), so a missing or malformed setting fails at
  * start-up with the setting's name instead of deep inside a run.
  */
@@ -88,7 +88,7 @@ export interface DispatchConfig {
   /** A morning-run store whose job has not finished after this is failed (kept stale). */
   trainingTimeoutSeconds: number;
   pollSeconds: number;
-  local: { workers: number; trainerModule: string | undefined };
+  local: { workers: number };
   aks: {
     /** Required (checked at load) when `backend` is `aks`. */
     subscriptionId: string | undefined;
@@ -130,11 +130,6 @@ export interface AppConfig {
   containers: ContainerNames;
   api: ApiConfig;
   dispatch: DispatchConfig;
-  /** Test/drill hooks; never set in production. */
-  testHooks: {
-    /** Fault injection: the trainer pauses this long between writing forecasts and the pointer switch (0 = off). */
-    trainerHoldBeforeSwitchMs: number;
-  };
 }
 
 export class ConfigError extends Error {
@@ -193,15 +188,6 @@ function named(schema: z.ZodString, fallback: string) {
   return text(fallback).pipe(schema);
 }
 
-/** Lenient number for test hooks: anything not a positive number means "off" (0). */
-const hookMs = z
-  .string()
-  .optional()
-  .transform((v) => {
-    const ms = Number(v ?? '');
-    return Number.isFinite(ms) && ms > 0 ? ms : 0;
-  });
-
 const AKS_REQUIRED = ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP', 'FOREACT_AKS_CLUSTER', 'FOREACT_AKS_IMAGE'] as const;
 
 /**
@@ -237,7 +223,6 @@ export const settingsSchema = z
     FOREACT_TRAINING_TIMEOUT_SECONDS: intSetting(1800, 10, 86_400),
     FOREACT_POLL_SECONDS: numberSetting(5, 0.05, 600),
     FOREACT_LOCAL_WORKERS: intSetting(0, 0, 256),
-    FOREACT_LOCAL_TRAINER_MODULE: text(),
     FOREACT_AKS_SUBSCRIPTION_ID: text(),
     FOREACT_AKS_RESOURCE_GROUP: text(),
     FOREACT_AKS_CLUSTER: text(),
@@ -254,7 +239,6 @@ export const settingsSchema = z
     FOREACT_K8S_REQUEST_TIMEOUT_MS: intSetting(15_000, 100, 600_000),
     FOREACT_ARM_ENDPOINT: text(),
     // Test/drill hooks.
-    FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: hookMs,
   })
   .superRefine((s, ctx) => {
     if (s.FOREACT_DISPATCH === 'aks') {
@@ -362,7 +346,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       refreshDeadlineSeconds: s.FOREACT_REFRESH_DEADLINE_SECONDS,
       trainingTimeoutSeconds: s.FOREACT_TRAINING_TIMEOUT_SECONDS,
       pollSeconds: s.FOREACT_POLL_SECONDS,
-      local: { workers: s.FOREACT_LOCAL_WORKERS, trainerModule: s.FOREACT_LOCAL_TRAINER_MODULE },
+      local: { workers: s.FOREACT_LOCAL_WORKERS },
       aks: {
         subscriptionId: s.FOREACT_AKS_SUBSCRIPTION_ID,
         resourceGroup: s.FOREACT_AKS_RESOURCE_GROUP,
@@ -382,7 +366,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
       secondsPerStore: s.FOREACT_SECONDS_PER_STORE,
     },
-    testHooks: { trainerHoldBeforeSwitchMs: s.FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS },
   };
 }
 

@@ -1,5 +1,4 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getConfig } from '../core/config.js';
 import { API_VERSION, apiContext, json, withErrors } from './http/context.js';
 
 const TIMEOUT_MS = 3_000;
@@ -10,7 +9,7 @@ export async function getHealth(_request: HttpRequest, context: InvocationContex
   let storage: { status: 'ok' | 'failing'; latencyMs: number; message?: string };
   try {
     const ctx = await apiContext();
-    const table = ctx.storage.clients.table(getConfig().tables.stores);
+    const table = ctx.storage.clients.table(ctx.config.tables.stores);
     const probe = table.listEntities({ queryOptions: { select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next();
     await Promise.race([probe, new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref())]);
     storage = { status: 'ok', latencyMs: Date.now() - started };

@@ -1,9 +1,9 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { DATA_CONNECTION, getConfig, INGEST_EVENTS } from '../core/config.js';
-import { blobUpload, openStorage } from '../core/adapters/azure/index.js';
+import { appDeps } from '../core/composition.js';
+import { DATA_CONNECTION, INGEST_EVENTS } from '../core/config.js';
+import { blobUpload } from '../core/adapters/azure/index.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
-import { systemClock } from '../core/ports/index.js';
 
 /**
  * A sales file dropped into `uploads/` is merged into the stores' histories. It arrives as Event Grid's
@@ -27,8 +27,8 @@ export async function ingestSales(message: unknown, context: InvocationContext):
   }
   const name = SUBJECT.exec(event.data.subject)?.[1];
   if (name === undefined) throw new Error(`BlobCreated for ${event.data.subject}, which is not in ${INGEST_EVENTS.container}/`);
-  const storage = await openStorage(getConfig());
-  const result = await ingestUpload(storage, blobUpload(storage.clients.container(INGEST_EVENTS.container), name), { clock: systemClock });
+  const { storage, clock } = await appDeps();
+  const result = await ingestUpload(storage, blobUpload(storage.clients.container(INGEST_EVENTS.container), name), { clock });
   if (result.duplicate) {
     context.log(`upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed`);
     return;

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, getConfig, loadConfig, type AppConfig } from '../core/config.js';
-import { openStorage } from '../core/adapters/azure/index.js';
+import { buildDeps, type AppDeps } from '../core/composition.js';
+import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
 import { RUN_TRIGGERS, type RunTrigger } from '../core/domain/model.js';
 import { failStoreRun } from '../core/domain/runs.js';
-import { trainAndPublishStore as trainAndPublish, type TrainStoreOutcome, type TrainStoreRequest } from '../core/domain/train-and-publish.js';
-import { systemClock } from '../core/ports/index.js';
+import type { StoreTrainingOutcome, TrainStoresRequest } from '../core/domain/train-and-publish.js';
 
 /**
- * The trainer a job pod (or a local worker thread) runs for one store or a batch of stores:
+ * The trainer a training Job's pod runs for one store or a batch of stores (k8s-training/worker.ts is its
+ * twin in a worker thread, for the local backend):
  *   node dist/k8s-training/trainer.js --store <id> [--store <id> …] --run <runId> [--trigger morning|refresh|ingest|manual]
  *   node dist/k8s-training/trainer.js --stores <id>,<id>,… --run <runId> …
  * Storage and forecast settings come from the environment (see core/config.ts). Stores are trained one
@@ -19,71 +19,8 @@ import { systemClock } from '../core/ports/index.js';
 
 const USAGE = 'usage: node dist/k8s-training/trainer.js --store <id> [--store <id> …] | --stores <id>,<id>,… --run <runId> [--trigger morning|refresh|ingest|manual]';
 
-/** Fault injection for tests and drills (`FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS`): pause after writing forecasts, before the pointer switch. */
-function holdBeforeSwitch(config: AppConfig): (() => Promise<void>) | undefined {
-  const ms = config.testHooks.trainerHoldBeforeSwitchMs;
-  if (ms <= 0) return undefined;
-  return () => new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * In-process entry point (worker-thread backend): trains and publishes one store with the process's
- * configuration. Throws on failure, after recording it.
- */
-export async function trainAndPublishStore(request: TrainStoreRequest, config: AppConfig = getConfig()): Promise<TrainStoreOutcome> {
-  const storage = await openStorage(config);
-  const beforeSwitch = holdBeforeSwitch(config);
-  return trainAndPublish(
-    { ...storage, clock: systemClock },
-    { horizonDays: config.forecast.horizonDays, backtestFolds: config.forecast.backtestFolds, championTolerance: config.forecast.championTolerance },
-    request,
-    beforeSwitch ? { beforeSwitch } : {},
-  );
-}
-
-export interface TrainBatchRequest {
-  stores: readonly string[];
-  runId: string;
-  trigger: RunTrigger;
-}
-
-export interface BatchStoreOutcome {
-  store: string;
-  status: 'succeeded' | 'failed' | 'skipped';
-  /** Trainer time for this store (succeeded) or why it failed. */
-  durationMs?: number;
-  error?: string;
-  /** The trainer's outcome for a store it published. */
-  outcome?: TrainStoreOutcome;
-}
-
-/**
- * Trains the stores of a batch one after another in this process. A store that fails is recorded failed
- * by `trainAndPublishStore` (previous forecast kept, stale) and the next store goes on. Stores whose run
- * record already says `succeeded` (a retried pod, a re-dispatched lost job) are skipped.
- */
-export async function trainAndPublishBatch(request: TrainBatchRequest, config: AppConfig = getConfig(), onStore?: (store: string) => void): Promise<BatchStoreOutcome[]> {
-  const storage = await openStorage(config);
-  const outcomes: BatchStoreOutcome[] = [];
-  for (const store of request.stores) {
-    onStore?.(store);
-    const existing = await storage.runs.get(request.runId, store).catch(() => undefined);
-    if (existing?.status === 'succeeded') {
-      outcomes.push({ store, status: 'skipped' });
-      continue;
-    }
-    try {
-      const outcome = await trainAndPublishStore({ store, runId: request.runId, trigger: request.trigger }, config);
-      outcomes.push({ store, status: 'succeeded', durationMs: outcome.durationMs, outcome });
-    } catch (error) {
-      outcomes.push({ store, status: 'failed', error: error instanceof Error ? error.message : String(error) });
-    }
-  }
-  return outcomes;
-}
-
 /** The request comes from the command line; the Job spec also sets the trigger as `FOREACT_RUN_TRIGGER` (a per-Job value, not an app setting). */
-export function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainBatchRequest {
+export function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainStoresRequest {
   const { values } = parseArgs({ args: [...argv], options: { store: { type: 'string', multiple: true }, stores: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' } }, strict: true });
   const stores = [...(values.store ?? []), ...(values.stores ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')];
   if (stores.length === 0 || !values.run) throw new TypeError(`--store (or --stores) and --run are required\n${USAGE}`);
@@ -93,14 +30,14 @@ export function parse(argv: readonly string[], env: Readonly<Record<string, stri
   return { stores, runId: values.run, trigger };
 }
 
-function published(o: BatchStoreOutcome): string {
+function published(o: StoreTrainingOutcome): string {
   const outcome = o.outcome;
   if (!outcome) return `published in ${o.durationMs ?? '?'} ms`;
   return `published ${outcome.items} item forecasts from model ${outcome.servedVersion} (${outcome.decision.reason}) in ${outcome.durationMs} ms${outcome.switched ? '' : '; a run on newer history was already current'}`;
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let request: TrainBatchRequest;
+  let request: TrainStoresRequest;
   let config: AppConfig;
   try {
     request = parse(argv, env);
@@ -113,19 +50,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), store, runId: request.runId, message })}\n`);
   };
   let current: string | undefined;
+  let deps: Promise<AppDeps> | undefined;
   // Kubernetes sends SIGTERM before killing a pod (deadline, eviction): record why the store's run ended,
   // so the dashboard says "terminated" instead of a run that stays "running" forever. Stores of the batch
   // that had not started are failed by the orchestration (they have no succeeded run record).
   const onTerm = (): void => {
     const store = current ?? request.stores[0]!;
     log(store, 'SIGTERM: marking the run failed');
-    void openStorage(config)
-      .then((storage) => failStoreRun(storage, systemClock, { store, runId: request.runId, trigger: request.trigger, reason: 'trainer terminated (SIGTERM) before publishing' }))
+    void (deps ?? buildDeps(config))
+      .then(({ storage, clock }) => failStoreRun(storage, clock, { store, runId: request.runId, trigger: request.trigger, reason: 'trainer terminated (SIGTERM) before publishing' }))
       .finally(() => process.exit(143));
   };
   process.once('SIGTERM', onTerm);
   try {
-    const outcomes = await trainAndPublishBatch(request, config, (store) => {
+    deps = buildDeps(config);
+    const outcomes = await (await deps).trainStores(request, (store) => {
       current = store;
     });
     for (const o of outcomes) log(o.store, o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status === 'skipped' ? 'already succeeded in this run: skipped' : published(o));

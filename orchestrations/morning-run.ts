@@ -2,9 +2,8 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
-import { getConfig } from '../core/config.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
-import { orchestrationDeps } from './deps.js';
+import { appDeps } from '../core/composition.js';
 import { MORNING_RUN_ORCHESTRATION, morningRunId, TRAINING_BATCH_ORCHESTRATION } from './names.js';
 import { transientRetry, type BatchTrainingInput, type StoreRunResult } from './training-batch.js';
 
@@ -149,7 +148,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
 };
 
 export async function planActivity(input: { previousRunId: string }): Promise<MorningPlan> {
-  const deps = await orchestrationDeps();
+  const deps = await appDeps();
   const states = await deps.storage.stores.list();
   const stores: string[] = [];
   const skipped: MorningPlan['skipped'] = [];
@@ -160,37 +159,38 @@ export async function planActivity(input: { previousRunId: string }): Promise<Mo
   stores.sort();
   const previous = await deps.storage.runs.get(input.previousRunId, undefined).catch(() => undefined);
   const measured = previous?.details?.secondsPerStore;
-  const secondsPerStore = typeof measured === 'number' && measured > 0 ? measured : deps.config.secondsPerStore;
+  const secondsPerStore = typeof measured === 'number' && measured > 0 ? measured : deps.config.dispatch.secondsPerStore;
   return {
     stores,
     skipped,
-    concurrency: deps.config.morningConcurrency,
-    batchSize: morningBatchSize(deps.config.morningBatchSize, secondsPerStore),
-    timeoutSeconds: deps.config.trainingTimeoutSeconds,
-    pollSeconds: deps.config.pollSeconds,
+    concurrency: deps.config.dispatch.morningConcurrency,
+    batchSize: morningBatchSize(deps.config.dispatch.morningBatchSize, secondsPerStore),
+    timeoutSeconds: deps.config.dispatch.trainingTimeoutSeconds,
+    pollSeconds: deps.config.dispatch.pollSeconds,
     secondsPerStore,
   };
 }
 
 export async function scaleUpActivity(input: { stores: number; secondsPerStore: number }): Promise<MorningSummary['scaling'] | null> {
-  const deps = await orchestrationDeps();
-  if (!deps.scaler || input.stores === 0) return null;
-  return deps.scaler.scaleUp(input.stores, input.secondsPerStore);
+  const deps = await appDeps();
+  const { scaler } = await deps.dispatch();
+  if (!scaler || input.stores === 0) return null;
+  return scaler.scaleUp(input.stores, input.secondsPerStore);
 }
 
 export async function scaleDownActivity(previous: PoolSize): Promise<void> {
-  const deps = await orchestrationDeps();
-  await deps.scaler?.restore(previous);
+  const deps = await appDeps();
+  await (await deps.dispatch()).scaler?.restore(previous);
 }
 
 /** Deletes runs older than the retention (never a store's current or previous run). */
 export async function cleanupActivity(input: { now: string }): Promise<CleanupResult> {
-  const deps = await orchestrationDeps();
-  return cleanupExpiredRuns(deps.storage, new Date(input.now), getConfig().runs.retentionDays);
+  const deps = await appDeps();
+  return cleanupExpiredRuns(deps.storage, new Date(input.now), deps.config.runs.retentionDays);
 }
 
 export async function summaryActivity(summary: MorningSummary): Promise<void> {
-  const deps = await orchestrationDeps();
+  const deps = await appDeps();
   const record: RunRecord = {
     runId: summary.runId,
     trigger: 'morning',

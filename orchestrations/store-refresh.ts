@@ -1,6 +1,6 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { orchestrationDeps } from './deps.js';
+import { appDeps } from '../core/composition.js';
 import { STORE_REFRESH_ORCHESTRATION } from './names.js';
 import { trainSingleStore, type StoreRunResult, type TrainingStage } from './training-batch.js';
 
@@ -51,7 +51,7 @@ export const storeRefreshOrchestrator: OrchestrationHandler = function* (context
 };
 
 export async function refreshSettingsActivity(): Promise<RefreshSettings> {
-  const { config } = await orchestrationDeps();
+  const config = (await appDeps()).config.dispatch;
   return { deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) };
 }
 

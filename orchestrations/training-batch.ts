@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { describeError, failStoreRun } from '../core/domain/runs.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
-import { orchestrationDeps } from './deps.js';
+import { appDeps } from '../core/composition.js';
 import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
@@ -134,7 +134,7 @@ export const trainingBatchOrchestrator: OrchestrationHandler = function* (contex
 };
 
 export async function dispatchActivity(request: TrainingRequest): Promise<DispatchResult> {
-  const deps = await orchestrationDeps();
+  const deps = await appDeps();
   // The trainer's RunTracker keeps these records' createdAt, so queueing time shows in the run's timings.
   const now = deps.clock.now().toISOString();
   await Promise.all(
@@ -143,11 +143,11 @@ export async function dispatchActivity(request: TrainingRequest): Promise<Dispat
       await deps.storage.runs.put({ runId: request.runId, store, trigger: request.trigger, status: 'queued', stage: 'queued', progress: 0, stages: [{ stage: 'queued', startedAt: now }], createdAt: now });
     }),
   );
-  return deps.dispatcher.dispatch(request);
+  return (await deps.dispatch()).dispatcher.dispatch(request);
 }
 
 export async function statusActivity(handle: string): Promise<TrainingStatus> {
-  return (await orchestrationDeps()).dispatcher.status(handle);
+  return (await (await appDeps()).dispatch()).dispatcher.status(handle);
 }
 
 /**
@@ -158,8 +158,8 @@ export async function statusActivity(handle: string): Promise<TrainingStatus> {
  * else the job's. A one-store job that succeeded is the store's success (as the trainer exits 0 only then).
  */
 export async function resultActivity(input: TrainingResultInput): Promise<StoreOutcome[]> {
-  const deps = await orchestrationDeps();
-  if (input.jobError !== null && input.handle !== null) await deps.dispatcher.cancel(input.handle);
+  const deps = await appDeps();
+  if (input.jobError !== null && input.handle !== null) await (await deps.dispatch()).dispatcher.cancel(input.handle);
   const single = input.stores.length === 1;
   return Promise.all(
     input.stores.map(async (store): Promise<StoreOutcome> => {

@@ -121,22 +121,17 @@ async function main(): Promise<void> {
 
 async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Promise<void> {
   // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
-  const { loadConfig } = await import('../core/config.js');
-  const { openStorage } = await import('../core/adapters/azure/index.js');
+  const { appDeps } = await import('../core/composition.js');
   const { ingestUpload } = await import('../core/domain/ingestion.js');
-  const { systemClock } = await import('../core/ports/index.js');
-  const { TableAccessRepository } = await import('../core/adapters/azure/api-access-table.js');
-  const config = loadConfig();
-  const storage = await openStorage(config);
+  const { storage, access, clock } = await appDeps();
   if ((await storage.stores.list()).length > 0) {
     log('storage already has stores; keeping them');
     return;
   }
   log(`seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
   const csv = sampleSalesCsv(isoToday(-1));
-  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock: systemClock });
+  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock });
   log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
-  const access = new TableAccessRepository(storage.clients.table(config.api.accessTable));
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
   await access.setUserRegions('pat.north@contoso.example', ['north']);
   await access.setUserRegions('sam.south@contoso.example', ['south']);

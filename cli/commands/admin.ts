@@ -1,6 +1,5 @@
+import { buildDeps } from '../../core/composition.js';
 import { loadConfig } from '../../core/config.js';
-import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
-import { createStorageClients } from '../../core/adapters/azure/clients.js';
 import { normaliseRegion, type AccessRepository } from '../../core/domain/api-access.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
@@ -16,17 +15,18 @@ function regionList(text: string): string[] {
   return regions;
 }
 
-function openAccess(): AccessRepository {
-  const config = loadConfig();
-  return new TableAccessRepository(createStorageClients(config.storage).table(config.api.accessTable));
+async function openAccess(env: NodeJS.ProcessEnv): Promise<AccessRepository> {
+  return (await buildDeps(loadConfig(env))).access;
 }
 
 /**
  * `foreact admin`: who may see which stores. Planners see the stores of their regions; the assignment and
  * each store's region live in the `access` table of the configured storage (AzureWebJobsStorage).
  */
-export async function adminCommand(argv: readonly string[], access: AccessRepository = openAccess()): Promise<number> {
+export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub !== 'assign' && sub !== 'store-region' && sub !== 'list') throw new UsageError(`expected one of: ${ADMIN_USAGE}`);
+  const access = await openAccess(env);
   if (sub === 'assign') {
     const args = parseArgs(rest, ['user', 'regions']);
     const user = requireFlag(args, 'user').trim().toLowerCase();

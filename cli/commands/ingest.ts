@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../core/config.js';
-import { openStorage } from '../../core/adapters/azure/index.js';
+import { buildDeps } from '../../core/composition.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { systemClock } from '../../core/ports/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
@@ -31,7 +31,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
   const name = args.flags.get('name') ?? `cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
   let storage;
   try {
-    storage = await openStorage(config);
+    ({ storage } = await buildDeps(config));
   } catch (error) {
     const where = config.storage.kind === 'connectionString' && config.storage.source === 'local-azurite-default' ? 'the local Azurite (127.0.0.1:10000/10002; set AzureWebJobsStorage to use another account)' : 'the configured storage account';
     process.stderr.write(`foreact ingest: cannot reach ${where}: ${(error as Error).message}\n`);

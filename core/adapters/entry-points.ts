@@ -10,8 +10,10 @@ import { dirname, join, resolve } from 'node:path';
 export interface EntryPoints {
   /** The package root (holds package.json). */
   root: string;
-  /** Compiled trainer module: the `local` backend's workers import it, the training image runs it. */
+  /** Compiled trainer: what a training Job's pod runs. */
   trainerModule: string;
+  /** Compiled worker-thread entry of the `local` backend (the same contract as the trainer, in a thread). */
+  trainingWorker: string;
   /** The Job template the `aks` backend fills (shipped in the zip beside `dist/`). */
   jobTemplate: string;
 }
@@ -33,6 +35,7 @@ export function entryPoints(root: string = packageRoot()): EntryPoints {
   return {
     root,
     trainerModule: join(root, 'dist', 'k8s-training', 'trainer.js'),
+    trainingWorker: join(root, 'dist', 'k8s-training', 'worker.js'),
     jobTemplate: join(root, 'k8s-training', 'job.yaml'),
   };
 }

@@ -1,8 +1,8 @@
-import { formatIsoDay, parseIsoDay, type SeriesForecast } from '../../engine/index.js';
+import { formatIsoDay, type SeriesForecast } from '../../engine/index.js';
 import type { StoragePorts } from '../ports/index.js';
 import type { Accuracy, ForecastRow, StoreState } from './model.js';
 import { assertRunId } from './ids.js';
-import { emptyStore, freshnessOf, updateStore, type StoreFreshness } from './stores.js';
+import { emptyStore, updateStore } from './stores.js';
 
 function round3(values: Float64Array): number[] {
   return Array.from(values, (v) => Math.round(v * 1000) / 1000);
@@ -31,8 +31,6 @@ export interface PublishInput {
   historyVersion: string;
   accuracy: Accuracy;
   generatedAt: Date;
-  /** Fault injection for tests: runs after the rows are written and before the pointer switch. */
-  beforeSwitch?: () => Promise<void>;
 }
 
 export interface PublishResult {
@@ -52,7 +50,6 @@ export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'
   if (input.forecasts.length === 0) throw new Error(`run ${input.runId} has no forecasts to publish for store ${input.store}`);
   const rows = toForecastRows(input.forecasts, input.runId, input.modelVersion);
   await deps.forecasts.writeRun(input.store, input.runId, rows);
-  await input.beforeSwitch?.();
   const now = input.generatedAt.toISOString();
   let firstDay = Infinity;
   let horizon = 0;
@@ -99,54 +96,4 @@ export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'
     return next;
   });
   return { switched, state };
-}
-
-export interface ForecastFilter {
-  items?: readonly string[];
-  /** ISO dates, inclusive. */
-  from?: string;
-  to?: string;
-}
-
-export interface StoreForecasts {
-  store: string;
-  freshness: StoreFreshness;
-  rows: ForecastRow[];
-}
-
-/** Trims a row's vectors to [from, to]; undefined when nothing is left. */
-export function clipRow(row: ForecastRow, from: number | undefined, to: number | undefined): ForecastRow | undefined {
-  const first = parseIsoDay(row.firstDay);
-  if (first === undefined) return undefined;
-  const start = from === undefined ? 0 : Math.max(0, from - first);
-  const end = to === undefined ? row.forecast.length : Math.min(row.forecast.length, to - first + 1);
-  if (end <= start) return undefined;
-  if (start === 0 && end === row.forecast.length) return row;
-  return { ...row, firstDay: formatIsoDay(first + start), forecast: row.forecast.slice(start, end), p10: row.p10.slice(start, end), p90: row.p90.slice(start, end) };
-}
-
-/**
- * The current forecasts of some stores: per store, resolve the pointer, then read that one run.
- * Unknown stores and stores without forecasts are returned with no rows (the API decides what that means).
- */
-export async function readCurrentForecasts(deps: Pick<StoragePorts, 'forecasts' | 'stores'>, stores: readonly string[], filter: ForecastFilter = {}): Promise<StoreForecasts[]> {
-  const from = filter.from === undefined ? undefined : parseIsoDay(filter.from);
-  const to = filter.to === undefined ? undefined : parseIsoDay(filter.to);
-  if (filter.from !== undefined && from === undefined) throw new Error(`from "${filter.from}" is not an ISO date`);
-  if (filter.to !== undefined && to === undefined) throw new Error(`to "${filter.to}" is not an ISO date`);
-  const states = await deps.stores.getMany(stores);
-  return Promise.all(
-    stores.map(async (store): Promise<StoreForecasts> => {
-      const state = states.get(store);
-      if (state === undefined) return { store, freshness: freshnessOf(emptyStore(store, new Date(0))), rows: [] };
-      const runId = state.current?.runId;
-      const raw = runId === undefined ? [] : await deps.forecasts.readRun(store, runId, filter.items ? { items: filter.items } : {});
-      const rows: ForecastRow[] = [];
-      for (const r of raw) {
-        const clipped = clipRow(r, from, to);
-        if (clipped !== undefined) rows.push(clipped);
-      }
-      return { store, freshness: freshnessOf(state), rows };
-    }),
-  );
 }

@@ -24,11 +24,6 @@ export interface TrainStoreRequest {
   trigger: RunTrigger;
 }
 
-export interface TrainStoreHooks {
-  /** Fault injection for tests: after the forecasts are written, before the pointer switch. */
-  beforeSwitch?: () => Promise<void>;
-}
-
 export interface TrainStoreOutcome {
   store: string;
   runId: string;
@@ -80,7 +75,7 @@ function championForecasts(candidate: readonly SeriesForecast[], champion: reado
  * Callable in-process (worker threads) and from the trainer CLI. On failure the run is marked failed with
  * the reason, the store keeps its current forecasts and is flagged stale, and the error is rethrown.
  */
-export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoreRequest, hooks: TrainStoreHooks = {}): Promise<TrainStoreOutcome> {
+export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoreRequest): Promise<TrainStoreOutcome> {
   assertStoreId(request.store);
   assertRunId(request.runId);
   const { store, runId } = request;
@@ -130,7 +125,6 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       historyVersion,
       accuracy,
       generatedAt: deps.clock.now(),
-      ...(hooks.beforeSwitch ? { beforeSwitch: hooks.beforeSwitch } : {}),
     });
     const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched } });
     return { store, runId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
@@ -140,4 +134,47 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     await markStale(deps.stores, store, `run ${runId} failed: ${reason}`, deps.clock.now(), { runId, status: 'failed', error: reason }).catch(() => undefined);
     throw error;
   }
+}
+
+/** "Train these stores": one store (a refresh) or a morning batch, the same request everywhere. */
+export interface TrainStoresRequest {
+  stores: readonly string[];
+  runId: string;
+  trigger: RunTrigger;
+}
+
+export interface StoreTrainingOutcome {
+  store: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  /** Trainer time for this store (succeeded). */
+  durationMs?: number;
+  /** Why it failed. */
+  error?: string;
+  /** The trainer's outcome for a store it published. */
+  outcome?: TrainStoreOutcome;
+}
+
+/**
+ * The one contract between the dispatch backends and the trainer: the job pod's process, the local
+ * backend's worker threads and tests call this. Stores train one after another; a store that fails is
+ * recorded failed (previous forecast kept, stale) and the next one goes on. Stores whose run record
+ * already says `succeeded` (a retried pod, a re-dispatched lost job) are skipped.
+ */
+export async function trainAndPublishStores(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoresRequest, onStore?: (store: string) => void): Promise<StoreTrainingOutcome[]> {
+  const outcomes: StoreTrainingOutcome[] = [];
+  for (const store of request.stores) {
+    onStore?.(store);
+    const existing = await deps.runs.get(request.runId, store).catch(() => undefined);
+    if (existing?.status === 'succeeded') {
+      outcomes.push({ store, status: 'skipped' });
+      continue;
+    }
+    try {
+      const outcome = await trainAndPublishStore(deps, settings, { store, runId: request.runId, trigger: request.trigger });
+      outcomes.push({ store, status: 'succeeded', durationMs: outcome.durationMs, outcome });
+    } catch (error) {
+      outcomes.push({ store, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return outcomes;
 }

@@ -1,8 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { z } from 'zod';
-import { getConfig, type AppConfig } from '../../core/config.js';
-import type { Principal } from '../../core/domain/api-access.js';
+import { appDeps, type AppDeps } from '../../core/composition.js';
+import type { AppConfig } from '../../core/config.js';
+import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { requirePrincipal } from './principal.js';
 import { ApiError, apiErrorOf, errorBody } from './errors.js';
 import { TokenBucketLimiter } from './rate-limit.js';
@@ -11,10 +12,9 @@ import { parseQuery } from './queries.js';
 import type { InstanceSnapshot } from '../../core/domain/api-runs.js';
 import { negotiate } from './views.js';
 import type { ForecastRow, StoreState } from '../../core/domain/model.js';
-import { systemClock, type ForecastRepository, type StoreCatalog } from '../../core/ports/index.js';
-import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
+import type { ForecastRepository, StoreCatalog } from '../../core/ports/index.js';
 import { statusOf } from '../../core/adapters/azure/clients.js';
-import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
+import type { AzureStorage } from '../../core/adapters/azure/index.js';
 
 /** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
 
@@ -88,18 +88,19 @@ class CachedRunReads implements Pick<ForecastRepository, 'readRun'> {
 export interface ApiContext {
   deps: ApiDeps;
   storage: AzureStorage;
-  access: TableAccessRepository;
+  access: AccessRepository;
   limiter: TokenBucketLimiter;
   config: AppConfig;
 }
 
-let opened: { config: AppConfig; ctx: Promise<ApiContext> } | undefined;
+/** The API's read-side wrappers (short-lived caches) over the process's deps; built once per deps. */
+const contexts = new WeakMap<AppDeps, ApiContext>();
 
-export function apiContext(): Promise<ApiContext> {
-  const config = getConfig();
-  if (opened?.config === config) return opened.ctx;
-  const ctx = openStorage(config).then((storage): ApiContext => {
-    const access = new TableAccessRepository(storage.clients.table(config.api.accessTable));
+export async function apiContext(): Promise<ApiContext> {
+  const app = await appDeps();
+  let ctx = contexts.get(app);
+  if (ctx === undefined) {
+    const { storage, config, access } = app;
     const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
@@ -116,14 +117,11 @@ export function apiContext(): Promise<ApiContext> {
         return t;
       },
       backtestFolds: config.forecast.backtestFolds,
-      clock: systemClock,
+      clock: app.clock,
     };
-    return { deps, storage, access, config, limiter: new TokenBucketLimiter(config.api.refreshBurst, config.api.refreshPerMinute) };
-  });
-  ctx.catch(() => {
-    if (opened?.ctx === ctx) opened = undefined;
-  });
-  opened = { config, ctx };
+    ctx = { deps, storage, access, config, limiter: new TokenBucketLimiter(config.api.refreshBurst, config.api.refreshPerMinute) };
+    contexts.set(app, ctx);
+  }
   return ctx;
 }
 

@@ -92,7 +92,7 @@ describe('loadConfig', () => {
       refreshDeadlineSeconds: 240,
       trainingTimeoutSeconds: 1800,
       pollSeconds: 5,
-      local: { workers: 0, trainerModule: undefined },
+      local: { workers: 0 },
       aks: {
         subscriptionId: undefined,
         resourceGroup: undefined,
@@ -146,11 +146,6 @@ describe('loadConfig', () => {
     expect(trainerEnv({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...expected })).toEqual(expected);
   });
 
-  test('test hooks: the trainer hold is off unless a positive number of milliseconds', () => {
-    expect(loadConfig({}).testHooks).toEqual({ trainerHoldBeforeSwitchMs: 0 });
-    expect(loadConfig({ FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '30000' }).testHooks.trainerHoldBeforeSwitchMs).toBe(30_000);
-    for (const off of ['', '-5', 'soon']) expect(loadConfig({ FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: off }).testHooks.trainerHoldBeforeSwitchMs).toBe(0);
-  });
 
   test('getConfig reads process.env once per process', () => {
     const saved = process.env.FOREACT_HORIZON_DAYS;

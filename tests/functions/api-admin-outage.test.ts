@@ -12,11 +12,13 @@ afterAll(async () => {
 
 test('foreact admin assign / store-region change what a planner sees', async () => {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  // The CLI's environment: the same storage account the API reads.
+  const env = { AzureWebJobsStorage: fx.azurite.connectionString };
   try {
-    expect(await adminCommand(['assign', '--user', 'Dan@Contoso.com', '--regions', 'south'])).toBe(0);
-    expect(await adminCommand(['store-region', '--stores', '2', '--region', 'south'])).toBe(0);
-    await expect(adminCommand(['assign', '--user', 'dan@contoso.com', '--regions', 'bad region!'])).rejects.toThrow(/invalid/);
-    await expect(adminCommand(['nope'])).rejects.toThrow(/expected one of/);
+    expect(await adminCommand(['assign', '--user', 'Dan@Contoso.com', '--regions', 'south'], env)).toBe(0);
+    expect(await adminCommand(['store-region', '--stores', '2', '--region', 'south'], env)).toBe(0);
+    await expect(adminCommand(['assign', '--user', 'dan@contoso.com', '--regions', 'bad region!'], env)).rejects.toThrow(/invalid/);
+    await expect(adminCommand(['nope'], env)).rejects.toThrow(/expected one of/);
   } finally {
     out.mockRestore();
   }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startLocalHost, type LocalHost } from '../support/local-host.js';
-import { resetConfigCache, getConfig } from '../../core/config.js';
-import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
+import { loadConfig } from '../../core/config.js';
+import { buildDeps, provideAppDeps } from '../../core/composition.js';
+import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { encodePrincipal } from '../../functions/http/principal.js';
@@ -47,11 +48,11 @@ export function syntheticForecasts(store: string, items: number, firstDay: numbe
 /** Stores: 1 (north, trained by the engine, with history), 2 (north), 3 (south), 4 (north, no forecast), 5…14 (east). */
 export async function startApiFixture(options: { extraModules?: string[]; env?: Record<string, string>; benchStores?: number; benchItems?: number } = {}): Promise<ApiFixture> {
   const azurite = await startAzurite();
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
-  resetConfigCache();
-  const config = getConfig();
-  const storage = await openStorage(config);
+  // The test's own settings and deps, handed to the functions the host loads (no process.env edits).
+  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, ...options.env });
+  const deps = await buildDeps(config);
+  provideAppDeps(deps);
+  const { storage } = deps;
   const access = new TableAccessRepository(storage.clients.table('access'), 0);
   const now = new Date();
 

@@ -4,15 +4,19 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../core/domain/ingestion.js';
-import { readCurrentForecasts } from '../../core/domain/publish.js';
+import { readCurrentForecasts } from '../support/current-forecasts.js';
 import { failStoreRun } from '../../core/domain/runs.js';
 import type { RunRecord } from '../../core/domain/model.js';
-import { parse, trainAndPublishStore } from '../../k8s-training/trainer.js';
+import { parse } from '../../k8s-training/trainer.js';
+import { trainerSettings } from '../../core/composition.js';
+import { trainAndPublishStore as trainAndPublish, type TrainStoreRequest } from '../../core/domain/train-and-publish.js';
 import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../engine/index.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 
 const TRAINER = path.resolve(__dirname, '../../dist/k8s-training/trainer.js');
+// Fault injection from outside the app: the trainer pauses between writing its rows and the pointer switch.
+const HOLD_AFTER_WRITE = path.resolve(__dirname, '../fixtures/faults/hold-after-write.cjs');
 const clock = { now: () => new Date() };
 let t: TestStorage;
 
@@ -31,8 +35,9 @@ interface Spawned {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
 }
 
-function spawnTrainer(store: string, runId: string, extraEnv: Record<string, string> = {}): Spawned {
-  const child = spawn(process.execPath, [TRAINER, '--store', store, '--run', runId, '--trigger', 'refresh'], { env: { ...t.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnTrainer(store: string, runId: string, holdAfterWriteMs = 0): Spawned {
+  const hold = holdAfterWriteMs > 0 ? ['--require', HOLD_AFTER_WRITE] : [];
+  const child = spawn(process.execPath, [...hold, TRAINER, '--store', store, '--run', runId, '--trigger', 'refresh'], { env: { ...t.env, FOREACT_TEST_HOLD_AFTER_WRITE_MS: String(holdAfterWriteMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -49,6 +54,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** One store trained in this process, through the domain's entry (what the trainer and the workers run). */
+const trainAndPublishStore = (request: TrainStoreRequest, config: typeof t.config) => trainAndPublish({ ...t.storage, clock }, trainerSettings(config), request);
 
 const run = (runId: string, store: string): Promise<RunRecord | undefined> => t.storage.runs.get(runId, store);
 
@@ -75,7 +83,7 @@ describe('trainer process', () => {
   });
 
   test('killed after writing its forecasts but before the switch: the old forecasts stay current and whole', async () => {
-    const { child, exit } = spawnTrainer('T1', 'run-t1-killed', { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '60000' });
+    const { child, exit } = spawnTrainer('T1', 'run-t1-killed', 60_000);
     await waitFor('the new run to be written', async () => ((await t.storage.forecasts.readRun('T1', 'run-t1-killed')).length === 8 ? true : undefined));
     expect((await run('run-t1-killed', 'T1'))?.stage).toBe('publishing');
     child.kill('SIGKILL');
@@ -94,7 +102,7 @@ describe('trainer process', () => {
   });
 
   test('SIGTERM (pod deadline or eviction) records the failure before exiting', async () => {
-    const { child, exit } = spawnTrainer('T1', 'run-t1-term', { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '60000' });
+    const { child, exit } = spawnTrainer('T1', 'run-t1-term', 60_000);
     await waitFor('the run to reach publishing', async () => ((await run('run-t1-term', 'T1'))?.stage === 'publishing' ? true : undefined));
     child.kill('SIGTERM');
     expect((await exit).code).toBe(143);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
-import { loadConfig, resetConfigCache } from '../../core/config.js';
+import { buildDeps, provideAppDeps, type AppDeps, type DepsOverrides } from '../../core/composition.js';
+import { loadConfig, type AppConfig } from '../../core/config.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { emptyStore } from '../../core/domain/stores.js';
 import { systemClock } from '../../core/ports/index.js';
@@ -20,9 +21,19 @@ export function trainerEnv(connectionString: string): Record<string, string> {
 }
 
 export async function openTestStorage(connectionString: string): Promise<AzureStorage> {
-  Object.assign(process.env, trainerEnv(connectionString));
-  resetConfigCache();
   return openStorage(loadConfig(trainerEnv(connectionString)));
+}
+
+/** The test's own configuration against its Azurite (plus `settings`), as an app setting list would give it. */
+export function testConfig(connectionString: string, settings: Record<string, string> = {}): AppConfig {
+  return loadConfig({ ...trainerEnv(connectionString), ...settings });
+}
+
+/** Builds the app's deps for this test and hands them to the functions and activities the host runs. */
+export async function provideTestDeps(config: AppConfig, overrides: DepsOverrides = {}): Promise<AppDeps> {
+  const deps = await buildDeps(config, overrides);
+  provideAppDeps(deps);
+  return deps;
 }
 
 /** The local Functions host with the app's orchestrations and the morning timer (fired by hand, never by the clock). */
@@ -38,4 +49,11 @@ export async function seedStores(storage: AzureStorage, stores: readonly string[
   const result = await ingestUpload(storage, { name: `seed-${Date.now()}.csv`, open: async function* () { yield await Promise.resolve(csv); } }, { clock: systemClock });
   if (result.status !== 'applied') throw new Error(`seeding failed: ${result.reason ?? JSON.stringify(result.rejected.slice(0, 3))}`);
   for (const s of options.withoutHistory ?? []) await storage.stores.save(emptyStore(s, new Date()), (await storage.stores.get(s))?.etag);
+}
+
+/** One store trained and published in this process (a "yesterday's forecast" to start from); throws if it failed. */
+export async function trainNow(connectionString: string, store: string, runId: string): Promise<void> {
+  const deps = await buildDeps(testConfig(connectionString));
+  const [outcome] = await deps.trainStores({ stores: [store], runId, trigger: 'manual' });
+  if (outcome?.status !== 'succeeded') throw new Error(`training ${store} failed: ${outcome?.error ?? 'no outcome'}`);
 }

@@ -6,12 +6,9 @@ import { fakeCredential, startFakeArm, type FakeArm } from '../support/fake-arm.
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, jobName } from '../../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
-import { trainAndPublishStore } from '../../k8s-training/trainer.js';
-import { loadConfig } from '../../core/config.js';
-import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { openTestStorage, seedStores, startAppHost, trainerEnv } from './helpers.js';
+import { openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
 
 describe('morning run through the aks backend (fake Kubernetes API + fake ARM on loopback)', () => {
   let azurite: AzuriteInstance;
@@ -25,16 +22,17 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['s1', 's2', 's3', 'bad'], { withoutHistory: ['empty'] });
     // 'bad' has yesterday's forecast; today its pods crash.
-    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig(trainerEnv(azurite.connectionString)));
+    await trainNow(azurite.connectionString, 'bad', 'yesterday-1');
     k8s = await startFakeKubernetes();
     k8s.failStore('bad');
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
-    const config = loadConfig(env).dispatch;
+    const config = testConfig(azurite.connectionString, env);
+    const aks = config.dispatch.aks;
     const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
-    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: config.aks.namespace, image: config.aks.image!, serviceAccount: config.aks.serviceAccount, pool: config.aks.pool, requestTimeoutMs: config.aks.requestTimeoutMs, env: trainerEnv(azurite.connectionString) });
-    const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: config.aks.poolMin, maxNodes: config.aks.poolMax, podsPerNode: config.aks.podsPerNode, windowSeconds: config.aks.windowSeconds });
-    configureOrchestrationDeps({ config, dispatcher, scaler, storage });
+    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: aks.namespace, image: aks.image!, serviceAccount: aks.serviceAccount, pool: aks.pool, requestTimeoutMs: aks.requestTimeoutMs, env: trainerEnv(azurite.connectionString) });
+    const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: aks.poolMin, maxNodes: aks.poolMax, podsPerNode: aks.podsPerNode, windowSeconds: aks.windowSeconds });
+    await provideTestDeps(config, { dispatcher, scaler });
     host = await startAppHost(azurite.connectionString);
   });
 

@@ -4,12 +4,9 @@ import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, batchJobName, jobName } from '../../core/adapters/dispatch/aks.js';
-import { trainAndPublishStore } from '../../k8s-training/trainer.js';
-import { loadConfig } from '../../core/config.js';
-import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { openTestStorage, seedStores, startAppHost, trainerEnv } from './helpers.js';
+import { openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
 
 describe('morning run in batches through the aks backend (a Job per batch of stores)', () => {
   let azurite: AzuriteInstance;
@@ -23,13 +20,13 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
     await seedStores(storage, ['bad', 's1', 's2', 's3', 's4']);
     // 'bad' has yesterday's forecast; today its history blob is gone, so the trainer fails on it (inside
     // the pod, which goes on with the next store of its batch).
-    await trainAndPublishStore({ store: 'bad', runId: 'yesterday-1', trigger: 'manual' }, loadConfig(trainerEnv(azurite.connectionString)));
+    await trainNow(azurite.connectionString, 'bad', 'yesterday-1');
     const bad = (await storage.stores.get('bad'))!;
     await storage.stores.save({ ...bad.value, history: { ...bad.value.history!, blob: 'bad/missing-history.bin' } }, bad.etag);
     k8s = await startFakeKubernetes();
-    const config = loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_MORNING_BATCH_SIZE: '2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2' }).dispatch;
+    const config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_MORNING_BATCH_SIZE: '2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2' });
     const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', requestTimeoutMs: 2000, env: trainerEnv(azurite.connectionString) });
-    configureOrchestrationDeps({ config, dispatcher, scaler: undefined, storage });
+    await provideTestDeps(config, { dispatcher });
     host = await startAppHost(azurite.connectionString);
   });
 

@@ -4,13 +4,13 @@ import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
-import { loadConfig } from '../../core/config.js';
-import { configureOrchestrationDeps } from '../../orchestrations/deps.js';
+import type { AppConfig } from '../../core/config.js';
 import { refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
-import { openTestStorage, REPO, seedStores, startAppHost } from './helpers.js';
+import { openTestStorage, provideTestDeps, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
 
-const TRAINER = resolve(REPO, 'dist/k8s-training/trainer.js');
+// The worker with a trainer that hangs before its pointer switch (fault injection lives in the test fixture).
+const SLOW_WORKER = resolve(REPO, 'tests/fixtures/faults/slow-training-worker.cjs');
 
 async function watch(host: LocalHost, id: string, runId: string, timeoutMs: number): Promise<{ final: Awaited<ReturnType<LocalHost['durable']['getStatus']>>; seen: RefreshStatus[] }> {
   const seen: RefreshStatus[] = [];
@@ -33,13 +33,15 @@ describe('store refresh through the local (worker-thread) backend', () => {
   let storage: AzureStorage;
   let host: LocalHost;
   let dispatcher: LocalDispatcher;
+  let config: AppConfig;
 
   beforeAll(async () => {
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['r1', 'r2']);
-    dispatcher = new LocalDispatcher({ workers: 2, trainerModule: TRAINER });
-    configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }).dispatch, dispatcher, scaler: undefined, storage });
+    config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' });
+    dispatcher = new LocalDispatcher({ workers: 2, config });
+    await provideTestDeps(config, { dispatcher });
     host = await startAppHost(azurite.connectionString);
   });
 
@@ -75,8 +77,8 @@ describe('store refresh through the local (worker-thread) backend', () => {
     await host.durable.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId('r2'), input: { store: 'r2', runId: 'refresh-r2-1' } });
     expect((await watch(host, refreshInstanceId('r2'), 'refresh-r2-1', 60_000)).final?.runtimeStatus).toBe('Completed');
 
-    const slow = new LocalDispatcher({ workers: 1, trainerModule: TRAINER, env: { FOREACT_TRAINER_HOLD_BEFORE_SWITCH_MS: '30000' } });
-    configureOrchestrationDeps({ config: loadConfig({ FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' }).dispatch, dispatcher: slow, scaler: undefined, storage });
+    const slow = new LocalDispatcher({ workers: 1, config, workerModule: SLOW_WORKER });
+    await provideTestDeps(config, { dispatcher: slow });
     try {
       await host.durable.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId('r2'), input: { store: 'r2', runId: 'refresh-r2-2' } });
       const { final } = await watch(host, refreshInstanceId('r2'), 'refresh-r2-2', 60_000);

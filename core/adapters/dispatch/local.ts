@@ -1,45 +1,28 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { AppConfig } from '../../config.js';
+import type { StoreTrainingOutcome, TrainStoresRequest } from '../../domain/train-and-publish.js';
 import { entryPoints } from '../entry-points.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
- * Runs the trainer's in-process entry points (exported by the compiled trainer module) in a pool of worker
- * threads, one request per worker at a time: `trainAndPublishStore({ store, runId, trigger })` for a
- * one-store request, `trainAndPublishBatch({ stores, runId, trigger })` for a batch (one worker task per
- * batch; the stores run one after another, and a failing store does not stop the others).
- *
- * The worker's code is evaluated from a string so the pool works the same from compiled JS and from
- * vitest's TypeScript sources; the trainer itself must be compiled JS, because workers do not inherit a
- * TypeScript loader.
+ * Runs training requests in a pool of worker threads, one request per worker at a time. Each worker runs
+ * the compiled entry `k8s-training/worker.ts` (found through `entryPoints()`), which builds its own deps
+ * from the configuration passed here and calls the same "train these stores" contract as a Job's pod
+ * (`trainAndPublishStores`). Workers need compiled JS: they do not inherit a TypeScript loader.
  */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-let trainer;
-parentPort.on('message', async (msg) => {
-  try {
-    trainer ??= await import(msg.moduleUrl);
-    if (msg.warm) return;
-    if (msg.stores.length === 1) {
-      const fn = trainer.trainAndPublishStore ?? trainer.default?.trainAndPublishStore;
-      if (typeof fn !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishStore');
-      await fn({ store: msg.stores[0], runId: msg.runId, trigger: msg.trigger });
-      parentPort.postMessage({ id: msg.id, ok: true });
-      return;
-    }
-    // A batch: the stores one after another; each store's outcome is its run record.
-    const batch = trainer.trainAndPublishBatch ?? trainer.default?.trainAndPublishBatch;
-    if (typeof batch !== 'function') throw new Error('trainer module ' + msg.moduleUrl + ' exports no trainAndPublishBatch');
-    const outcomes = await batch({ stores: msg.stores, runId: msg.runId, trigger: msg.trigger });
-    const ok = outcomes.some((o) => o.status !== 'failed');
-    parentPort.postMessage({ id: msg.id, ok, error: ok ? undefined : 'every store of the batch failed: ' + outcomes.map((o) => o.store + ': ' + o.error).join('; ') });
-  } catch (error) {
-    parentPort.postMessage({ id: msg.id, ok: false, error: error && error.message ? error.message : String(error) });
-  }
-});
-`;
+
+/** What a training worker is started with (`workerData`). */
+export interface TrainingWorkerData {
+  config: AppConfig;
+}
+
+/** Parent → worker. `warm` loads the worker's modules and storage clients without training. */
+export type TrainingWorkerMessage = { id: number; warm: true } | { id: number; warm?: false; request: TrainStoresRequest };
+
+/** Worker → parent: each store's outcome, or why the request as a whole failed. */
+export type TrainingWorkerReply = { id: number; outcomes: StoreTrainingOutcome[] } | { id: number; error: string };
 
 interface Job {
   handle: string;
@@ -59,12 +42,22 @@ interface Slot {
 export interface LocalDispatcherOptions {
   /** Worker threads; default = available cores. */
   workers?: number;
-  /** Compiled trainer module; default the package's compiled trainer (`entryPoints()`). */
-  trainerModule?: string;
+  /** The configuration the workers build their deps from (storage, forecast settings). */
+  config: AppConfig;
+  /** Compiled worker entry; default the package's `k8s-training/worker.js` (`entryPoints()`). */
+  workerModule?: string;
   /** Finished jobs are forgotten after this many (bounded memory over a long-lived host). */
   keepFinished?: number;
-  /** Environment of the workers (default: the process's at spawn time). */
-  env?: Record<string, string | undefined>;
+}
+
+/** Whether a request's outcomes make its job a success, and if not, why (the orchestration's reason). */
+export function jobResult(stores: readonly string[], outcomes: readonly StoreTrainingOutcome[]): { ok: boolean; error?: string } {
+  if (stores.length === 1) {
+    const [only] = outcomes;
+    return only !== undefined && only.status !== 'failed' ? { ok: true } : { ok: false, error: only?.error ?? 'trainer failed' };
+  }
+  if (outcomes.some((o) => o.status !== 'failed')) return { ok: true };
+  return { ok: false, error: `every store of the batch failed: ${outcomes.map((o) => `${o.store}: ${o.error ?? ''}`).join('; ')}` };
 }
 
 
@@ -74,19 +67,17 @@ export class LocalDispatcher implements TrainingDispatcher {
   private readonly queue: Job[] = [];
   private readonly slots: Slot[] = [];
   private readonly size: number;
-  private readonly moduleUrl: string;
+  private readonly workerModule: string;
+  private readonly workerData: TrainingWorkerData;
   private readonly keepFinished: number;
-  private readonly env: Record<string, string | undefined> | undefined;
   private nextMessage = 0;
   private readonly pending = new Map<number, { job: Job; slot: Slot }>();
-  /** Sum of training time across finished jobs, for the benchmark's overhead figure. */
-  trainingMs = 0;
 
-  constructor(options: LocalDispatcherOptions = {}) {
+  constructor(options: LocalDispatcherOptions) {
     this.size = options.workers && options.workers > 0 ? options.workers : availableParallelism();
-    this.moduleUrl = pathToFileURL(options.trainerModule ?? entryPoints().trainerModule).href;
+    this.workerModule = options.workerModule ?? entryPoints().trainingWorker;
+    this.workerData = { config: options.config };
     this.keepFinished = options.keepFinished ?? 10_000;
-    this.env = options.env;
   }
 
   /** One store: (run, store), as before batches; a batch: (run, batch index, its stores). */
@@ -137,7 +128,7 @@ export class LocalDispatcher implements TrainingDispatcher {
    * not pay the cold start (~1–2 s) on the user's clock.
    */
   warm(): void {
-    while (this.slots.length < this.size) this.spawn().worker.postMessage({ id: -1, warm: true, moduleUrl: this.moduleUrl });
+    while (this.slots.length < this.size) this.spawn().worker.postMessage({ id: -1, warm: true } satisfies TrainingWorkerMessage);
   }
 
   async close(): Promise<void> {
@@ -146,13 +137,14 @@ export class LocalDispatcher implements TrainingDispatcher {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, ...(this.env ? { env: { ...process.env, ...this.env } } : {}) });
+    const worker = new Worker(this.workerModule, { workerData: this.workerData });
     const slot: Slot = { worker, busy: false };
-    worker.on('message', (msg: { id: number; ok: boolean; error?: string }) => {
-      const entry = this.pending.get(msg.id);
+    worker.on('message', (reply: TrainingWorkerReply) => {
+      const entry = this.pending.get(reply.id);
       if (!entry) return;
-      this.pending.delete(msg.id);
-      this.finish(entry.job, msg.ok, msg.error);
+      this.pending.delete(reply.id);
+      const result = 'error' in reply ? { ok: false, error: reply.error } : jobResult(entry.job.request.stores, reply.outcomes);
+      this.finish(entry.job, result.ok, result.error);
       slot.busy = false;
       this.pump();
     });
@@ -181,7 +173,6 @@ export class LocalDispatcher implements TrainingDispatcher {
     if (job.reason === 'cancelled') return;
     job.finishedAt = Date.now();
     job.durationMs = job.finishedAt - (job.startedAt ?? job.finishedAt);
-    this.trainingMs += job.durationMs;
     job.state = ok ? 'succeeded' : 'failed';
     if (!ok) job.reason = error ?? 'trainer failed';
     this.forgetOld();
@@ -207,7 +198,8 @@ export class LocalDispatcher implements TrainingDispatcher {
       const id = this.nextMessage++;
       this.pending.set(id, { job, slot });
       slot.worker.ref();
-      slot.worker.postMessage({ id, moduleUrl: this.moduleUrl, stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger });
+      const request: TrainStoresRequest = { stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger };
+      slot.worker.postMessage({ id, request } satisfies TrainingWorkerMessage);
     }
     for (const s of this.slots) if (!s.busy) s.worker.unref();
   }

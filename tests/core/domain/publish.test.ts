@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { publishRun, readCurrentForecasts } from '../../../core/domain/publish.js';
+import { publishRun } from '../../../core/domain/publish.js';
+import { readCurrentForecasts } from '../../support/current-forecasts.js';
 import { cleanupExpiredRuns, failStoreRun, queueStoreRun, RunTracker } from '../../../core/domain/runs.js';
 import { listStoreFreshness, updateStore, emptyStore } from '../../../core/domain/stores.js';
 import type { RunRecord } from '../../../core/domain/model.js';
