@@ -377,32 +377,30 @@ export interface CoverageWarning {
 }
 
 /**
- * Days in [fromDay, toDay] on which a driver column that the store's history uses has no value, neither for
- * the store nor for any of its items: the forecast for those days falls back to no driver effect.
+ * Days in [fromDay, toDay] past the end of a driver column that the store's history uses: the forecast for
+ * those days gets no effect from that driver. A column ends on the last day it gives a value for the store or
+ * any of its items; files that list only special days (closures, events) are sparse by design, so gaps inside
+ * a column are not counted.
  */
 export function driverCoverage(drivers: StoreDrivers, fromDay: EpochDay, toDay: EpochDay): CoverageWarning | undefined {
-  const used = drivers.columns.map((_, c) => {
-    const has = (values: Float64Array | undefined): boolean => values !== undefined && values.some((v, i) => v === v && drivers.firstDay + i < fromDay);
-    return has(drivers.storeValues[c]) || [...drivers.items.values()].some((columns) => has(columns[c]));
+  let coveredTo = Infinity;
+  drivers.columns.forEach((_, c) => {
+    let first = Infinity;
+    let last = -Infinity;
+    const scan = (values: Float64Array | undefined): void => {
+      if (values === undefined) return;
+      for (let i = 0; i < values.length; i++) {
+        if (values[i] !== values[i]) continue;
+        first = Math.min(first, drivers.firstDay + i);
+        last = Math.max(last, drivers.firstDay + i);
+      }
+    };
+    scan(drivers.storeValues[c]);
+    for (const columns of drivers.items.values()) scan(columns[c]);
+    if (first < fromDay) coveredTo = Math.min(coveredTo, last);
   });
   const missing: string[] = [];
-  const open = openColumn(drivers);
-  for (let day = fromDay; day <= toDay; day++) {
-    const i = day - drivers.firstDay;
-    // A known closure needs no other driver: nothing sells whatever the promotions say.
-    if (open >= 0 && drivers.storeValues[open]![i] === 0) continue;
-    const covered = drivers.columns.every((_, c) => {
-      if (!used[c]) return true;
-      if (i < 0 || i >= drivers.storeValues[c]!.length) return false;
-      if (drivers.storeValues[c]![i]! === drivers.storeValues[c]![i]!) return true;
-      for (const columns of drivers.items.values()) {
-        const v = columns[c]?.[i];
-        if (v !== undefined && v === v) return true;
-      }
-      return false;
-    });
-    if (!covered) missing.push(formatIsoDay(day));
-  }
+  for (let day = Math.max(fromDay, coveredTo + 1); day <= toDay; day++) missing.push(formatIsoDay(day));
   return missing.length > 0 ? { store: drivers.store, missingDays: missing } : undefined;
 }
 

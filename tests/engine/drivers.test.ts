@@ -97,10 +97,16 @@ describe('coverage and markers', () => {
     ]);
   });
 
-  it('names the days drivers do not reach (a closed day needs nothing else)', async () => {
+  it('names the days past the end of the drivers', async () => {
     const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
-    expect(driverCoverage(drivers, day('2024-01-01'), day('2024-01-04'))).toBeUndefined();
+    expect(driverCoverage(drivers, day('2024-01-02'), day('2024-01-04'))).toBeUndefined();
     expect(driverCoverage(drivers, day('2024-01-03'), day('2024-01-06'))).toEqual({ store: '1', missingDays: ['2024-01-05', '2024-01-06'] });
+  });
+
+  it('does not count the gaps of a file that lists only special days', async () => {
+    const sparse = driversForStore((await read('date,open\n2024-01-01,0\n2024-03-01,0\n2024-12-25,0\n')).table, '1', ['a'])!;
+    expect(driverCoverage(sparse, day('2024-03-02'), day('2024-03-31'))).toBeUndefined();
+    expect(driverCoverage(sparse, day('2024-12-24'), day('2024-12-27'))).toEqual({ store: '1', missingDays: ['2024-12-26', '2024-12-27'] });
   });
 });
 
