@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { describeError, failStoreRun } from '../core/domain/runs.js';
+import type { RunStatus } from '../core/domain/run-stages.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
@@ -9,7 +10,8 @@ export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
 export const TRAINING_STATUS_ACTIVITY = 'training-status';
 export const TRAINING_RESULT_ACTIVITY = 'training-result';
 
-export type TrainingStage = 'queued' | 'dispatched' | 'training' | 'publishing' | 'done' | 'failed';
+/** The orchestration reports progress in the shared run vocabulary. */
+export type TrainingStage = RunStatus;
 
 /** One store (the refresh, run inline). */
 export interface StoreTrainingInput {

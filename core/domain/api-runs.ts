@@ -1,3 +1,4 @@
+import { RUN_STAGES, RUN_STATUSES, STAGE_PROGRESS, TRAINER_STEP_STAGE, type RunStage, type RunStatus } from './run-stages.js';
 import type { RunRecord } from './model.js';
 
 /** Run ids the API hands out for refreshes: `refresh-<timestamp>-<hex>.<store>` (store ids have no ':' and the prefix no '.'). */
@@ -12,10 +13,10 @@ export function storeOfRunId(runId: string): string | undefined {
   return runId.slice(dot + 1);
 }
 
-export const API_STAGES = ['queued', 'dispatched', 'training', 'publishing'] as const;
-export type ApiStage = (typeof API_STAGES)[number];
-export type ApiRunStatus = ApiStage | 'done' | 'failed';
-const STATUSES: readonly string[] = [...API_STAGES, 'done', 'failed'];
+export const API_STAGES = RUN_STAGES;
+export type ApiStage = RunStage;
+export type ApiRunStatus = RunStatus;
+const STATUSES: readonly string[] = RUN_STATUSES;
 
 /** The refresh orchestration's custom status (set by orchestrations/…). */
 export interface RefreshCustomStatus {
@@ -37,7 +38,7 @@ export interface InstanceSnapshot {
   output: unknown;
 }
 
-const FRACTION: Record<ApiRunStatus, number> = { queued: 0, dispatched: 0.1, training: 0.25, publishing: 0.85, done: 1, failed: 1 };
+const FRACTION = STAGE_PROGRESS;
 
 function iso(v: unknown, fallback: string): string {
   return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : fallback;
@@ -114,7 +115,7 @@ export function runFromInstance(runId: string, store: string, s: InstanceSnapsho
   };
 }
 
-const RECORD_STAGE: Record<string, ApiStage> = { queued: 'queued', loading: 'dispatched', training: 'training', registering: 'training', gating: 'training', publishing: 'publishing' };
+const RECORD_STAGE: Readonly<Record<string, ApiStage>> = TRAINER_STEP_STAGE;
 
 /** The `Run` body from the run records storage keeps (finished runs whose instance has been reused). */
 export function runFromRecords(runId: string, records: readonly RunRecord[]) {

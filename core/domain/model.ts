@@ -1,3 +1,4 @@
+import type { TrainerStep } from './run-stages.js';
 /**
  * The records Foreact keeps about stores, runs, models and forecasts. Plain data: ports store them,
  * domain functions decide how they change.
@@ -50,7 +51,8 @@ export interface StoreState {
 
 export type RunTrigger = 'morning' | 'refresh' | 'ingest' | 'manual';
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-export type RunStage = 'queued' | 'loading' | 'training' | 'registering' | 'gating' | 'publishing' | 'done' | 'failed';
+/** A run record's stage: the trainer's step (see run-stages.ts for the stage each belongs to). */
+export type RunStage = TrainerStep;
 
 export const RUN_TRIGGERS: readonly RunTrigger[] = ['morning', 'refresh', 'ingest', 'manual'];
 

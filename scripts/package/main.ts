@@ -50,16 +50,17 @@ export function buildPackages(root: string, out: string, options: { web: boolean
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson;
   const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as Lockfile;
   const trainer = path.join(root, 'dist', 'k8s-training', 'trainer.js');
+  const trainingWorker = path.join(root, 'dist', 'k8s-training', 'worker.js');
   const jobTemplate = path.join(root, 'k8s-training', 'job.yaml');
-  for (const needed of [trainer, jobTemplate, path.join(root, 'host.json')]) if (!existsSync(needed)) throw new Error(`${needed} is missing (run npm run build)`);
+  for (const needed of [trainer, trainingWorker, jobTemplate, path.join(root, 'host.json')]) if (!existsSync(needed)) throw new Error(`${needed} is missing (run npm run build)`);
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
-  // The Function App: what `main` names, plus the trainer that the `local` backend's workers import.
+  // The Function App: what `main` names, plus the worker-thread entry the `local` backend starts by path.
   const entries = appModules(root);
   if (entries.length === 0) throw new Error(`package.json "main" (${String(pkg.main)}) matches no compiled file (run npm run build)`);
-  const app = moduleClosure([...entries, trainer]);
+  const app = moduleClosure([...entries, trainingWorker]);
   requireDependencies(pkg, app.packages, 'the Function App');
   const appLockPaths = installed(root, lock, lockClosure(lock, Object.keys(pkg.dependencies ?? {})));
   const sourceMaps = app.files.map((f) => `${f}.map`).filter((f) => existsSync(f));

@@ -142,7 +142,7 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
 
   it('holds what the host and the aks backend read at run time, and nothing of the dev tooling', () => {
     const files = readdirSync(appDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(appDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
-    for (const needed of ['package.json', 'host.json', 'k8s-training/job.yaml', 'dist/k8s-training/trainer.js', 'node_modules/durable-functions/package.json', 'node_modules/@azure/functions/package.json']) expect(files).toContain(needed);
+    for (const needed of ['package.json', 'host.json', 'k8s-training/job.yaml', 'dist/k8s-training/worker.js', 'node_modules/durable-functions/package.json', 'node_modules/@azure/functions/package.json']) expect(files).toContain(needed);
     const own = files.filter((f) => !f.startsWith('node_modules/'));
     expect(own.filter((f) => /^(dist\/(scripts|bench|cli)|tests|scripts|bench|static-web)\//.test(f))).toEqual([]);
     // Dev dependencies never ship: the host could otherwise load something Azure does not have.
