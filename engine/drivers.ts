@@ -509,3 +509,68 @@ export function storeDriversFromJson(json: unknown): StoreDrivers {
   for (const [item, columns] of Object.entries(j.items ?? {})) items.set(item, columns.map((values) => (values === null ? undefined : fromJsonValues(values))));
   return { store: j.store, firstDay, lastDay: firstDay + length - 1, columns: j.columns, labels: j.labels, storeValues: j.storeValues.map(fromJsonValues), items };
 }
+
+/** The days [fromDay, toDay] of a store's drivers (e.g. to keep a bounded history beside the future). */
+export function sliceStoreDrivers(drivers: StoreDrivers, fromDay: EpochDay, toDay: EpochDay): StoreDrivers {
+  const length = Math.max(0, toDay - fromDay + 1);
+  const cut = (values: Float64Array): Float64Array => {
+    const out = new Float64Array(length).fill(Number.NaN);
+    for (let i = 0; i < length; i++) {
+      const source = fromDay + i - drivers.firstDay;
+      if (source >= 0 && source < values.length) out[i] = values[source]!;
+    }
+    return out;
+  };
+  const items = new Map<string, (Float64Array | undefined)[]>();
+  for (const [item, columns] of drivers.items) items.set(item, columns.map((values) => (values === undefined ? undefined : cut(values))));
+  return { ...drivers, firstDay: fromDay, lastDay: fromDay + length - 1, storeValues: drivers.storeValues.map(cut), items };
+}
+
+/**
+ * A store's drivers updated by a newer upload: every value the update gives replaces the stored one (a new
+ * promotion calendar for next month), everything else is kept. Columns are matched by name; a column that
+ * changed kind (numbers ↔ text) takes the update's.
+ */
+export function overlayStoreDrivers(base: StoreDrivers, update: StoreDrivers): StoreDrivers {
+  const firstDay = Math.min(base.firstDay, update.firstDay);
+  const lastDay = Math.max(base.lastDay, update.lastDay);
+  const length = lastDay - firstDay + 1;
+  const columns: DriverColumn[] = base.columns.filter((c) => !update.columns.some((u) => u.name === c.name && u.kind !== c.kind));
+  for (const column of update.columns) if (!columns.some((c) => c.name === column.name)) columns.push(column);
+  const labels = columns.map((): string[] => []);
+  const codes = columns.map(() => new Map<string, number>());
+  const labelCode = (c: number, label: string): number => {
+    let code = codes[c]!.get(label);
+    if (code === undefined) {
+      code = labels[c]!.length;
+      labels[c]!.push(label);
+      codes[c]!.set(label, code);
+    }
+    return code;
+  };
+  const copyInto = (target: Float64Array, source: Float64Array | undefined, from: StoreDrivers, sourceColumn: number, c: number): void => {
+    if (source === undefined) return;
+    const categorical = columns[c]!.kind === 'categorical';
+    for (let i = 0; i < source.length; i++) {
+      const v = source[i]!;
+      if (v !== v) continue;
+      target[from.firstDay + i - firstDay] = categorical && v >= 0 ? labelCode(c, from.labels[sourceColumn]![v]!) : v;
+    }
+  };
+  const layer = (pick: (from: StoreDrivers, sourceColumn: number) => Float64Array | undefined, c: number): Float64Array | undefined => {
+    let out: Float64Array | undefined;
+    for (const from of [base, update]) {
+      const sourceColumn = from.columns.findIndex((col) => col.name === columns[c]!.name && col.kind === columns[c]!.kind);
+      if (sourceColumn < 0) continue;
+      const source = pick(from, sourceColumn);
+      if (source === undefined) continue;
+      out ??= new Float64Array(length).fill(Number.NaN);
+      copyInto(out, source, from, sourceColumn, c);
+    }
+    return out;
+  };
+  const storeValues = columns.map((_, c) => layer((from, sc) => from.storeValues[sc], c) ?? new Float64Array(length).fill(Number.NaN));
+  const items = new Map<string, (Float64Array | undefined)[]>();
+  for (const item of new Set([...base.items.keys(), ...update.items.keys()])) items.set(item, columns.map((_, c) => layer((from, sc) => from.items.get(item)?.[sc], c)));
+  return { store: update.store, firstDay, lastDay, columns, labels, storeValues, items };
+}

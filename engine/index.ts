@@ -9,7 +9,8 @@
  *     unit the trainer, `forecastFromArtifact` and storage work with;
  *   - `driverCoverage(storeDrivers, fromDay, toDay)` → `{ store, missingDays }` when drivers stop short;
  *   - `driverMarkers(storeDrivers, fromDay, toDay)` → closed days, promotions (with items) and events per day;
- *   - `storeDriversToJson` / `storeDriversFromJson` store one store's drivers as JSON.
+ *   - `storeDriversToJson` / `storeDriversFromJson` store one store's drivers as JSON;
+ *     `overlayStoreDrivers(stored, newer)` applies a newer upload, `sliceStoreDrivers` keeps a range.
  * Training: `trainStore(series, { horizon, drivers? })` → artifacts (JSON, `parseModelArtifact`), forecasts
  * and `notes` (e.g. a driver ignored because it never varies); `forecastFromArtifact(artifact, horizon,
  * drivers?)` forecasts again without refitting (give it the store's drivers, future days included, or the

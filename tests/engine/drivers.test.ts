@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, readDrivers, storeDriversFromJson, storeDriversToJson, type DriverTable } from '../../engine/index.js';
+import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversFromJson, storeDriversToJson, type DriverTable } from '../../engine/index.js';
 
 async function read(csv: string | Buffer, source = 'd.csv'): Promise<Awaited<ReturnType<typeof readDrivers>>> {
   return readDrivers([typeof csv === 'string' ? Buffer.from(csv) : csv], source);
@@ -117,5 +117,18 @@ describe('store drivers as JSON (for storage)', () => {
     const restored = storeDriversFromJson(JSON.parse(JSON.stringify(storeDriversToJson(drivers))));
     expect(restored).toEqual(drivers);
     expect(() => storeDriversFromJson({ schema: 'x' })).toThrow(/invalid store drivers/);
+  });
+});
+
+describe('keeping a store’s drivers up to date', () => {
+  it('overlays a newer upload on the stored drivers and slices a range', async () => {
+    const stored = driversForStore((await read('date,store,item,promo,event\n2024-01-01,1,a,0,\n2024-01-02,1,a,1,Fair\n2024-01-03,1,a,0,\n')).table, '1', ['a'])!;
+    const update = driversForStore((await read('date,store,item,promo,event\n2024-01-03,1,a,1,Sale\n2024-01-04,1,a,1,Fair\n')).table, '1', ['a'])!;
+    const merged = overlayStoreDrivers(stored, update);
+    expect([merged.firstDay, merged.lastDay]).toEqual([day('2024-01-01'), day('2024-01-04')]);
+    expect(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'].map((d) => driverValue(merged, 0, 'a', day(d)))).toEqual([0, 1, 1, 1]);
+    expect(driverMarkers(merged, day('2024-01-01'), day('2024-01-04')).filter((m) => m.kind === 'event').map((m) => `${m.date} ${m.label}`)).toEqual(['2024-01-02 Fair', '2024-01-03 Sale', '2024-01-04 Fair']);
+    const recent = sliceStoreDrivers(merged, day('2024-01-03'), day('2024-01-05'));
+    expect([0, 1, 2].map((i) => driverValue(recent, 0, 'a', day('2024-01-03') + i))).toEqual([1, 1, Number.NaN]);
   });
 });
