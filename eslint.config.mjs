@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'static-web/dist/**', 'bin/**', 'scripts/ensure-installed.js', '.azurite/**', 'bench/.venv/**', '**/*.mjs', '**/*.cjs'] },
@@ -16,11 +17,5 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
-  {
-    // Domain code and the training engine stay free of Azure SDKs: they speak to ports.
-    files: ['engine/**/*.ts', 'core/domain/**/*.ts', 'core/ports/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/*', 'durable-functions'], message: 'Domain code must not import Azure SDKs; add a port in core/ports and an adapter in core/adapters.' }] }],
-    },
-  },
+  ...layers,
 );
