@@ -15,7 +15,7 @@ let eslint: ESLint;
 
 beforeAll(async () => {
   const { layers } = (await import(pathToFileURL(path.join(REPO, 'eslint.layers.mjs')).href)) as { layers: Linter.Config[] };
-  eslint = new ESLint({ cwd: REPO, overrideConfigFile: true, overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser } }, ...layers] });
+  eslint = new ESLint({ cwd: REPO, overrideConfigFile: true, overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...layers] });
 });
 
 async function violations(file: string, source: string): Promise<string[]> {
