@@ -134,41 +134,31 @@ export class DriverView {
 /** Multiplicative driver effect for each day of [fromDay, fromDay + length). Days without drivers get 1. */
 export function effectMultipliers(effects: ItemEffects, view: DriverView, item: string, fromDay: EpochDay, length: number): Float64Array {
   const out = new Float64Array(length).fill(1);
-  const first = view.drivers.firstDay;
   const columns = view.columns(item);
+  // Index of day fromDay + s in the drivers' arrays is offset + s; outside them a typed array reads undefined.
+  const offset = fromDay - view.drivers.firstDay;
   const at = (column: string): Float64Array | undefined => {
     const c = view.columnIndex.get(column);
     return c === undefined ? undefined : columns[c];
   };
-  const get = (values: Float64Array, day: EpochDay): number => {
-    const i = day - first;
-    return i >= 0 && i < values.length ? values[i]! : Number.NaN;
-  };
   for (const flag of effects.flags) {
     const values = at(flag.column);
     if (values === undefined) continue;
-    for (let s = 0; s < length; s++) if (get(values, fromDay + s) > flag.threshold) out[s]! *= flag.factor;
+    const on = view.masks.flag(values, flag.threshold);
+    for (let s = 0; s < length; s++) if (on[offset + s] === 1) out[s]! *= flag.factor;
   }
   for (const dip of effects.dips) {
     const values = at(dip.column);
     const threshold = effects.flags.find((f) => f.column === dip.column)?.threshold;
     if (values === undefined || threshold === undefined) continue;
-    for (let s = 0; s < length; s++) {
-      const day = fromDay + s;
-      if (get(values, day) > threshold) continue;
-      for (let back = 1; back <= dip.days; back++) {
-        if (get(values, day - back) > threshold) {
-          out[s]! *= dip.factor;
-          break;
-        }
-      }
-    }
+    const on = view.masks.dip(values, threshold, dip.days);
+    for (let s = 0; s < length; s++) if (on[offset + s] === 1) out[s]! *= dip.factor;
   }
   for (const level of effects.levels) {
     const values = at(level.column);
     if (values === undefined) continue;
     for (let s = 0; s < length; s++) {
-      const z = levelZ(level.scale, get(values, fromDay + s), level.reference);
+      const z = levelZ(level.scale, values[offset + s] ?? Number.NaN, level.reference);
       if (z === z) out[s]! *= Math.exp(level.beta * z);
     }
   }
@@ -177,21 +167,18 @@ export function effectMultipliers(effects: ItemEffects, view: DriverView, item: 
     const values = at(event.column);
     if (values === undefined || c === undefined) continue;
     const labels = view.drivers.labels[c]!;
-    const factorOf = (table: Record<string, number>, code: number): number | undefined => (code >= 0 ? table[labels[code]!] : undefined);
-    for (let s = 0; s < length; s++) {
-      const day = fromDay + s;
-      const code = get(values, day);
-      const onDay = factorOf(event.factors, code);
-      if (onDay !== undefined) {
-        out[s]! *= onDay;
-        continue;
+    const factors = [event.factors, event.before, event.after].map((table) => Float64Array.from(labels, (label) => table[label] ?? Number.NaN));
+    [0, 1, -1].forEach((shift, kind) => {
+      const codes = view.masks.codes(values, shift);
+      const byCode = factors[kind]!;
+      for (const position of view.masks.positions(values, shift)) {
+        const s = position - offset;
+        if (s < 0 || s >= length) continue;
+        const factor = byCode[codes[position]!]!;
+        // A day before one event and after another takes the "before" effect only; one without an estimate none.
+        if (factor === factor) out[s]! *= factor;
       }
-      if (code >= 0) continue;
-      const before = factorOf(event.before, get(values, day + 1));
-      const after = factorOf(event.after, get(values, day - 1));
-      if (before !== undefined) out[s]! *= before;
-      else if (after !== undefined) out[s]! *= after;
-    }
+    });
   }
   return out;
 }
