@@ -73,6 +73,8 @@ export interface ApiConfig {
   refreshPerMinute: number;
   /** How long a store's pointer row is cached per instance; 0 disables. */
   pointerCacheMs: number;
+  /** Memory budget of the API's cache of immutable runs, per instance. */
+  runCacheBytes: number;
 }
 
 export interface DispatchConfig {
@@ -215,6 +217,7 @@ export const settingsSchema = z
     FOREACT_REFRESH_BURST: intSetting(5, 1, 1000),
     FOREACT_REFRESH_PER_MINUTE: numberSetting(5, 0.01, 10_000),
     FOREACT_API_POINTER_CACHE_MS: intSetting(2_000, 0, 60_000),
+    FOREACT_API_RUN_CACHE_MB: intSetting(64, 0, 4_096),
     // Orchestrations and training dispatch.
     FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
     FOREACT_MORNING_CONCURRENCY: intSetting(50, 1, 10_000),
@@ -338,6 +341,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       refreshBurst: s.FOREACT_REFRESH_BURST,
       refreshPerMinute: s.FOREACT_REFRESH_PER_MINUTE,
       pointerCacheMs: s.FOREACT_API_POINTER_CACHE_MS,
+      runCacheBytes: s.FOREACT_API_RUN_CACHE_MB * 1024 * 1024,
     },
     dispatch: {
       backend: s.FOREACT_DISPATCH,

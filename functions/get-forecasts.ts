@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { csv, jsonText, readRequest, runsHeader, withErrors } from './http/context.js';
+import { csv, json, readRequest, runsHeader, withErrors } from './http/context.js';
 import { forecastQuery } from './http/queries.js';
-import { forecastsJson, getForecasts as readForecasts } from '../core/domain/api-service.js';
+import { getForecasts as readForecasts } from '../core/domain/api-service.js';
 import { forecastsCsv } from './http/views.js';
 
 /** GET /api/forecasts?stores=&items=&from=&to=&historyDays= — JSON, or CSV with `Accept: text/csv`. */
@@ -10,7 +10,8 @@ export async function getForecasts(request: HttpRequest): Promise<HttpResponseIn
   const result = await readForecasts(deps, principal, format === 'csv' ? { ...query, historyDays: 0 } : query);
   const runs = runsHeader(result.stores);
   if (format === 'csv') return csv(forecastsCsv(result.stores), runs, 'forecasts.csv');
-  return jsonText(200, forecastsJson(result), { 'x-foreact-runs': runs });
+  // The run ids travel in the header; the body is the documented ForecastResponse.
+  return json(200, { from: result.from, to: result.to, stores: result.stores.map(({ runId: _runId, ...store }) => store) }, { 'x-foreact-runs': runs });
 }
 
 app.http('get-forecasts', { route: 'forecasts', methods: ['GET'], authLevel: 'anonymous', handler: withErrors(getForecasts) });

@@ -96,56 +96,19 @@ interface RunBlock {
   total: Band | null;
 }
 
-/**
- * A run's rows never change once published, so the clipped item views, their total and their JSON are
- * kept per (store, run, items, from, to): a dashboard polling the same view costs a lookup, not a rebuild
- * and a re-serialisation of thousands of numbers. Bounded, oldest entry out first.
- */
-const RUN_BLOCK_CACHE_SIZE = 1000;
-// Keyed by the forecast reader first: two storage accounts (tests, or a host with several) never share blocks.
-const runBlocksByReader = new WeakMap<object, Map<string, Promise<RunBlock>>>();
-const serialised = new WeakMap<ItemForecastView[], { items: Buffer; total: Buffer }>();
-
 function emptyBlock(): RunBlock {
   return { items: [], total: null };
 }
 
-function runBlock(deps: ApiDeps, store: string, runId: string, items: readonly string[] | undefined, from: number | undefined, to: number | undefined): Promise<RunBlock> {
-  const key = [store, runId, items?.join(',') ?? '*', from ?? '', to ?? ''].join('\u0000');
-  let runBlocks = runBlocksByReader.get(deps.forecasts);
-  if (runBlocks === undefined) runBlocksByReader.set(deps.forecasts, (runBlocks = new Map<string, Promise<RunBlock>>()));
-  let block = runBlocks.get(key);
-  if (block === undefined) {
-    block = deps.forecasts.readRun(store, runId, items ? { items } : {}).then((rows) => {
-      const clipped: ItemForecastView[] = [];
-      for (const view of itemViews(rows)) {
-        const c = clip(view, from, to);
-        if (c !== undefined) clipped.push(c);
-      }
-      const total = sumBands(clipped);
-      serialised.set(clipped, { items: Buffer.from(JSON.stringify(clipped)), total: Buffer.from(JSON.stringify(total)) });
-      return { items: clipped, total };
-    });
-    block.catch(() => runBlocks.delete(key));
-    runBlocks.set(key, block);
-    if (runBlocks.size > RUN_BLOCK_CACHE_SIZE) runBlocks.delete(runBlocks.keys().next().value!);
+/** A run's items clipped to the range, and their total. The rows themselves are cached by the reader. */
+async function runBlock(deps: ApiDeps, store: string, runId: string, items: readonly string[] | undefined, from: number | undefined, to: number | undefined): Promise<RunBlock> {
+  const rows = await deps.forecasts.readRun(store, runId, items ? { items } : {});
+  const clipped: ItemForecastView[] = [];
+  for (const view of itemViews(rows)) {
+    const c = clip(view, from, to);
+    if (c !== undefined) clipped.push(c);
   }
-  return block;
-}
-
-/**
- * The JSON of a forecasts answer as UTF-8 bytes, reusing each run's serialised items: the same document
- * JSON.stringify would give, without re-serialising or re-encoding the bulk of it on every request.
- */
-export function forecastsJson(result: { from: string | null; to: string | null; stores: readonly StoreForecastView[] }): Buffer {
-  const parts: Buffer[] = [Buffer.from(`{"from":${JSON.stringify(result.from)},"to":${JSON.stringify(result.to)},"stores":[`)];
-  result.stores.forEach((v, k) => {
-    const cached = serialised.get(v.items);
-    parts.push(Buffer.from(`${k > 0 ? ',' : ''}{"store":${JSON.stringify(v.store)},"freshness":${JSON.stringify(v.freshness)},"accuracy":${JSON.stringify(v.accuracy)},"history":${JSON.stringify(v.history)},"total":`));
-    parts.push(cached?.total ?? Buffer.from(JSON.stringify(v.total)), Buffer.from(',"items":'), cached?.items ?? Buffer.from(JSON.stringify(v.items)), Buffer.from('}'));
-  });
-  parts.push(Buffer.from(']}'));
-  return Buffer.concat(parts);
+  return { items: clipped, total: sumBands(clipped) };
 }
 
 /** Reads the current run of each store (each store's pointer read once: one whole run per store). */

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../core/config.js';
 import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { requirePrincipal } from './principal.js';
 import { ApiError, apiErrorOf, errorBody } from './errors.js';
+import { ByteBudgetCache } from './byte-cache.js';
 import { TokenBucketLimiter } from './rate-limit.js';
 import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
 import { parseQuery } from './queries.js';
@@ -61,24 +62,33 @@ class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
   }
 }
 
-/** Immutable runs: a store's current run is cached whole, keyed by (store, run id); a new pointer is a new key. */
-class CachedRunReads implements Pick<ForecastRepository, 'readRun'> {
-  private readonly cache = new Map<string, Promise<ForecastRow[]>>();
+/** Bytes a run's rows take in memory, roughly: three float arrays per item plus the strings around them. */
+export function runRowsBytes(rows: readonly ForecastRow[]): number {
+  let bytes = 64;
+  for (const r of rows) bytes += 3 * 8 * r.forecast.length + 2 * (r.item.length + r.store.length + r.runId.length + r.modelVersion.length + r.firstDay.length) + 200;
+  return bytes;
+}
+
+/**
+ * The API's one cache of immutable runs: a store's current run is cached whole, keyed by (store, run id)
+ * (a new pointer is a new key), within a byte budget, so a planner sweeping dates or stores cannot pin
+ * more memory than the budget.
+ */
+export class CachedRunReads implements Pick<ForecastRepository, 'readRun'> {
+  private readonly cache: ByteBudgetCache<ForecastRow[]>;
   constructor(
-    private readonly inner: ForecastRepository,
-    private readonly max = 500,
-  ) {}
+    private readonly inner: Pick<ForecastRepository, 'readRun'>,
+    budgetBytes: number,
+  ) {
+    this.cache = new ByteBudgetCache<ForecastRow[]>(budgetBytes, runRowsBytes);
+  }
+
+  get bytes(): number {
+    return this.cache.bytes;
+  }
 
   async readRun(store: string, runId: string, options: { items?: readonly string[] } = {}): Promise<ForecastRow[]> {
-    const key = `${store}\u0000${runId}`;
-    let rows = this.cache.get(key);
-    if (rows === undefined) {
-      rows = this.inner.readRun(store, runId);
-      rows.catch(() => this.cache.delete(key));
-      this.cache.set(key, rows);
-      if (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
-    }
-    const all = await rows;
+    const all = await this.cache.load(`${store}\u0000${runId}`, () => this.inner.readRun(store, runId));
     if (options.items === undefined) return all;
     const wanted = new Set(options.items);
     return all.filter((r) => wanted.has(r.item));
@@ -104,7 +114,7 @@ export async function apiContext(): Promise<ApiContext> {
     const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
-      forecasts: new CachedRunReads(storage.forecasts),
+      forecasts: new CachedRunReads(storage.forecasts, config.api.runCacheBytes),
       access,
       historyTotals: (blob) => {
         let t = totals.get(blob);
@@ -131,11 +141,6 @@ export function principalOf(request: HttpRequest): Principal {
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
   return { status, jsonBody: body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
-}
-
-/** A JSON answer already serialised (hot read paths reuse cached fragments instead of re-stringifying). */
-export function jsonText(status: number, body: string | Uint8Array, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } };
 }
 
 /**
