@@ -207,6 +207,8 @@ const DIP_DAYS = 7;
 const BASELINE_HALF_WINDOWS = [14, 42];
 const MIN_BASELINE_DAYS = 4;
 const BACKFIT_ROUNDS = 2;
+/** Three years, like the seasonal shapes: three of each yearly event, and effects from today's range. */
+const EFFECT_HISTORY_DAYS = 3 * 365;
 /** |z| below this (about 1 % off the reference price) counts as the usual value. */
 const CLEAN_Z = 0.01;
 const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
@@ -374,7 +376,7 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
   const work: ItemWork[] = [];
   for (const s of series) {
     const end = Math.min(s.values.length - 1, cutoff - s.startDay);
-    let start = 0;
+    let start = Math.max(0, end - EFFECT_HISTORY_DAYS + 1);
     while (start <= end && !(s.values[start]! > 0)) start++;
     if (end - start < 28) continue;
     const y = s.values.subarray(start, end + 1);

@@ -48,6 +48,8 @@ export interface StoreTrainingResult {
 const DEFAULT_FOLDS = 3;
 /** The optional driver effects are chosen on the most recent folds only: each trial re-estimates every effect. */
 const EFFECT_TRIAL_FOLDS = 2;
+/** The longest window the calendar level reads (365 days), with a margin. */
+const TRIAL_LEVEL_DAYS = 400;
 /** Backtests longer than half a year cost history without telling more about model choice. */
 const MAX_BACKTEST_HORIZON = 182;
 const FACTOR_WINDOW = 3 * 365;
@@ -175,19 +177,29 @@ function prepareOrigin(data: StoreData, cutoff: EpochDay, maskedValues: readonly
  * Driver effects estimated from the history up to `cutoff` only, then taken out of that history so the
  * families fit what sales would have been without promotions and events.
  */
-function prepareDriverOrigin(data: StoreData, view: DriverView, cutoff: EpochDay, config: EffectConfig): DriverOrigin {
-  const effects = estimateEffects(view, data.series.map((s, k) => ({ item: s.item, values: data.masked[k]!, startDay: s.startDay })), cutoff, config);
+function prepareDriverOrigin(data: StoreData, view: DriverView, cutoff: EpochDay, config: EffectConfig, options: { shapesOf?: Origin; effects?: StoreEffects } = {}): DriverOrigin {
+  const effects = options.effects ?? estimateEffects(view, data.series.map((s, k) => ({ item: s.item, values: data.masked[k]!, startDay: s.startDay })), cutoff, config);
   const items = data.series.map((s) => itemEffects(effects, s.item));
   const deflated = data.series.map((s, k) => {
     const masked = data.masked[k]!;
     const length = Math.max(0, Math.min(masked.length, cutoff - s.startDay + 1));
     if (!hasEffects(items[k]!) || length === 0) return masked;
-    const multiplier = effectMultipliers(items[k]!, view, s.item, s.startDay, length);
+    // A trial fits only the calendar level (a year at most), so only the last year needs the effects removed.
+    const start = options.shapesOf === undefined ? 0 : Math.max(0, length - TRIAL_LEVEL_DAYS);
+    const multiplier = effectMultipliers(items[k]!, view, s.item, s.startDay + start, length - start);
     const copy = Float64Array.from(masked);
-    for (let i = 0; i < length; i++) copy[i]! /= multiplier[i]!;
+    for (let i = start; i < length; i++) copy[i]! /= multiplier[i - start]!;
     return copy;
   });
-  return { origin: prepareOrigin(data, cutoff, deflated), effects, items };
+  const shapesOf = options.shapesOf;
+  if (shapesOf === undefined) return { origin: prepareOrigin(data, cutoff, deflated), effects, items };
+  // Trials of the optional effects only compare levels: they keep the cut's seasonal shapes and store signals.
+  const series = shapesOf.series.map((o, k) => {
+    if (o === undefined) return undefined;
+    const from = o.startDay - data.series[k]!.startDay;
+    return { ...o, y: deflated[k]!.subarray(from, from + o.y.length) };
+  });
+  return { origin: { ...shapesOf, series }, effects, items };
 }
 
 /** Days after `origin` forecast as exactly 0: known closures (open = 0) and weekdays the store keeps closed. */
@@ -622,7 +634,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     let hasFlags = true;
     let hasEvents = true;
     const tryConfig = (config: EffectConfig): void => {
-      const trial = origins.slice(0, EFFECT_TRIAL_FOLDS).map((origin) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, config) }));
+      const trial = origins.slice(0, EFFECT_TRIAL_FOLDS).map((origin) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, config, { shapesOf: origin }) }));
       if (effectConfig === undefined) {
         hasFlags = trial.some((t) => t.driverOrigin.effects.flags.length + t.driverOrigin.effects.levels.length > 0);
         hasEvents = trial.some((t) => t.driverOrigin.effects.events.length > 0);
@@ -649,7 +661,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     if (hasFlags) tryConfig({ ...effectConfig!, dip: true });
     if (hasEvents) tryConfig({ ...effectConfig!, neighbours: true });
     const chosen = effectConfig!;
-    cuts = origins.map((origin, fold) => cuts[fold] ?? { origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, chosen) });
+    cuts = origins.map((origin, fold) => ({ origin, driverOrigin: prepareDriverOrigin(data, view, origin.cutoff, chosen, { effects: cuts[fold]?.driverOrigin?.effects }) }));
   }
   const candidates = candidatesOf(families, effectConfig !== undefined);
 
