@@ -30,24 +30,42 @@ interface Run {
   weekly: number[];
 }
 
-function run(input: FitInput, from: number, alpha: number, beta: number, gamma: number, phi: number): Run {
+/** The month-adjusted series and its weekdays, computed once for all the smoothing weights tried. */
+interface Prepared {
+  x: Float64Array;
+  weekday: Uint8Array;
+  initialLevel: number;
+}
+
+function prepare(input: FitInput, from: number): Prepared {
   const { y, startDay, cal, factors } = input;
-  const weekly = factors.weekday.slice();
   const calOffset = startDay - cal.firstDay;
-  let level = initialLevel(input, from);
-  let trend = 0;
-  let sse = 0;
+  const x = new Float64Array(y.length - from);
+  const weekday = new Uint8Array(y.length - from);
   for (let i = from; i < y.length; i++) {
     const c = calOffset + i;
-    const d = cal.weekday[c]!;
-    const expected = level + phi * trend;
+    weekday[i - from] = cal.weekday[c]!;
     const v = y[i]!;
-    if (v !== v) {
+    x[i - from] = v !== v ? Number.NaN : v / yearShape(factors, cal, c);
+  }
+  return { x, weekday, initialLevel: initialLevel(input, from) };
+}
+
+function run(input: FitInput, prepared: Prepared, alpha: number, beta: number, gamma: number, phi: number): Run {
+  const weekly = input.factors.weekday.slice();
+  const { x: adjusted, weekday } = prepared;
+  let level = prepared.initialLevel;
+  let trend = 0;
+  let sse = 0;
+  for (let i = 0; i < adjusted.length; i++) {
+    const d = weekday[i]!;
+    const expected = level + phi * trend;
+    const x = adjusted[i]!;
+    if (x !== x) {
       level = Math.max(0, expected);
       trend *= phi;
       continue;
     }
-    const x = v / yearShape(factors, cal, c);
     const s = weekly[d]!;
     const err = x - expected * s;
     sse += err * err;
@@ -82,12 +100,13 @@ export const holtWinters: ModelFamily<HoltWintersState> = {
   name: 'holt_winters',
   fit(input) {
     const from = Math.max(0, input.y.length - FIT_WINDOW);
+    const prepared = prepare(input, from);
     let best: (Run & { alpha: number; beta: number; gamma: number; phi: number }) | undefined;
     for (const alpha of ALPHAS)
       for (const beta of BETAS)
         for (const gamma of GAMMAS)
           for (const phi of beta === 0 ? [1] : PHIS) {
-            const result = run(input, from, alpha, beta, gamma, phi);
+            const result = run(input, prepared, alpha, beta, gamma, phi);
             if (best === undefined || result.sse < best.sse) best = { ...result, alpha, beta, gamma, phi };
           }
     const b = best!;
