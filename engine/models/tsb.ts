@@ -40,6 +40,9 @@ export const tsb: ModelFamily<TsbState> = {
     }
     const firstProbability = valid > 0 ? nonZero / valid : 0;
     firstSize = nonZero > 0 ? firstSize / nonZero : 0;
+    // The shape of each day, computed once for the sixteen pairs of weights tried.
+    const shapes = new Float64Array(y.length - from);
+    for (let i = from; i < y.length; i++) shapes[i - from] = shapeAt(factors, cal, calOffset + i);
     let best: TsbState | undefined;
     let bestSse = Infinity;
     for (const alphaDemand of ALPHAS_DEMAND)
@@ -50,8 +53,7 @@ export const tsb: ModelFamily<TsbState> = {
         for (let i = from; i < y.length; i++) {
           const v = y[i]!;
           if (v !== v) continue;
-          const c = calOffset + i;
-          const shape = shapeAt(factors, cal, c);
+          const shape = shapes[i - from]!;
           const err = v - probability * size * shape;
           sse += err * err;
           if (v > 0) {
