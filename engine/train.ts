@@ -587,12 +587,15 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     const o = origin.series[k];
     if (o === undefined || o.y.length < MIN_TRAINING_DAYS || s.startDay + s.values.length - 1 <= origin.cutoff) return undefined;
     const actual = new Float64Array(btHorizon).fill(Number.NaN);
+    // Closed days are not demand: forecast as 0 when known, they would only narrow the intervals and flatter
+    // every model alike, so they are left out of the scores like missing days.
+    const values = data.masked[k]!;
     let any = false;
     for (let step = 1; step <= btHorizon; step++) {
       const i = origin.cutoff + step - s.startDay;
-      if (i < s.values.length) {
-        actual[step - 1] = s.values[i]!;
-        any ||= s.values[i]! === s.values[i]!;
+      if (i < values.length) {
+        actual[step - 1] = values[i]!;
+        any ||= values[i]! === values[i]!;
       }
     }
     return any ? actual : undefined;
