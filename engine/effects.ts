@@ -16,7 +16,7 @@ export interface EffectConfig {
   neighbours: boolean;
   /**
    * Promotion, price and dip effects from the last year only (effects drift as a range and its promotions
-   * change); undefined = the whole history. Events always use the whole history: each recurs once a year.
+   * change); undefined = the last three years, like the events (each recurs once a year).
    */
   recentDays?: number;
 }

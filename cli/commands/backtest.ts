@@ -50,7 +50,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     mergeAccuracy(selected, report.selected);
     if (report.effectConfig !== undefined) {
       const e = report.effectConfig;
-      const key = `promotion/price effects from ${e.recentDays === undefined ? 'all history' : `the last ${e.recentDays} days`}, post-promotion dip ${e.dip ? 'on' : 'off'}, days around events ${e.neighbours ? 'on' : 'off'}`;
+      const key = `promotion/price effects from ${e.recentDays === undefined ? 'the last three years' : `the last ${e.recentDays} days`}, post-promotion dip ${e.dip ? 'on' : 'off'}, days around events ${e.neighbours ? 'on' : 'off'}`;
       effectConfigs[key] = (effectConfigs[key] ?? 0) + 1;
     }
     if (table !== undefined) {
