@@ -9,7 +9,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   admin: { run: (argv) => adminCommand(argv), usage: ADMIN_USAGE },
   forecast: { run: forecastCommand, usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 --output forecasts.csv [--folds 3]' },
   backtest: { run: backtestCommand, usage: 'backtest --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 [--folds 3] [--json]' },
-  ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] [--name <upload name>]   (into AzureWebJobsStorage, default local Azurite)' },
+  ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] [--name <upload name>]   (into FOREACT_STORAGE, default local Azurite)' },
 };
 
 function usage(): string {

@@ -63,6 +63,8 @@ export interface ContainerNames {
   /** Fixed: the blob trigger's path (`uploads/{name}`) is part of the function's registration. */
   uploads: 'uploads';
   rejected: string;
+  /** Each store's drivers, as the app stores them (uploads arrive in `uploads/drivers/`). */
+  drivers: string;
 }
 
 export interface ApiConfig {
@@ -212,6 +214,7 @@ export const settingsSchema = z
     FOREACT_CONTAINER_SALES: named(containerName, 'sales'),
     FOREACT_CONTAINER_MODELS: named(containerName, 'models'),
     FOREACT_CONTAINER_REJECTED: named(containerName, 'rejected'),
+    FOREACT_CONTAINER_DRIVERS: named(containerName, 'drivers'),
     // API.
     FOREACT_TABLE_ACCESS: named(tableName, 'access'),
     FOREACT_REFRESH_BURST: intSetting(5, 1, 1000),
@@ -335,7 +338,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       stores: s.FOREACT_TABLE_STORES,
       ingestions: s.FOREACT_TABLE_INGESTIONS,
     },
-    containers: { sales: s.FOREACT_CONTAINER_SALES, models: s.FOREACT_CONTAINER_MODELS, uploads: 'uploads', rejected: s.FOREACT_CONTAINER_REJECTED },
+    containers: { sales: s.FOREACT_CONTAINER_SALES, models: s.FOREACT_CONTAINER_MODELS, uploads: 'uploads', rejected: s.FOREACT_CONTAINER_REJECTED, drivers: s.FOREACT_CONTAINER_DRIVERS },
     api: {
       accessTable: s.FOREACT_TABLE_ACCESS,
       refreshBurst: s.FOREACT_REFRESH_BURST,

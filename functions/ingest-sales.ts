@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { appDeps } from '../core/composition.js';
 import { DATA_CONNECTION, INGEST_EVENTS } from '../core/config.js';
 import { blobUpload } from '../core/adapters/azure/index.js';
+import { ingestDriversUpload, isDriversUpload } from '../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
 
 /**
- * A sales file dropped into `uploads/` is merged into the stores' histories. It arrives as Event Grid's
+ * A sales file dropped into `uploads/` is merged into the stores' histories; a drivers file dropped into
+ * `uploads/drivers/` (promotions, events, closures, prices) replaces the stores' planned drivers. It arrives as Event Grid's
  * BlobCreated event on a storage queue (the Function App takes no anonymous webhook). Bad rows are not a
  * failure (they go to `rejected/`); only storage errors throw, so the queue redelivers and the idempotent
  * ingestion finishes the job; after the host's retries the event lands in `ingest-events-poison`.
@@ -28,7 +30,9 @@ export async function ingestSales(message: unknown, context: InvocationContext):
   const name = SUBJECT.exec(event.data.subject)?.[1];
   if (name === undefined) throw new Error(`BlobCreated for ${event.data.subject}, which is not in ${INGEST_EVENTS.container}/`);
   const { storage, clock } = await appDeps();
-  const result = await ingestUpload(storage, blobUpload(storage.clients.container(INGEST_EVENTS.container), name), { clock });
+  const source = blobUpload(storage.clients.container(INGEST_EVENTS.container), name);
+  // uploads/drivers/… are promotion calendars, events and closures; everything else is sales.
+  const result = isDriversUpload(name) ? await ingestDriversUpload(storage, source, { clock }) : await ingestUpload(storage, source, { clock });
   if (result.duplicate) {
     context.log(`upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed`);
     return;

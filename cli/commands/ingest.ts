@@ -3,18 +3,22 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../core/config.js';
 import { buildDeps } from '../../core/composition.js';
+import { DRIVERS_UPLOAD_PREFIX, ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { systemClock } from '../../core/ports/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
 /**
- * `foreact ingest --input sales.csv[.gz] [--name <upload name>]`: what the `ingest-sales` blob trigger does,
+ * `foreact ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] [--name <upload name>]`: what the
+ * `ingest-sales` trigger does with an upload of sales (or of drivers: promotions, events, closures),
  * against the configured storage (AzureWebJobsStorage, else the local Azurite on its default ports).
  * Exit 0 when some rows were accepted (rejected rows are listed), 1 when the whole file is unusable.
  */
 export async function ingestCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'name']);
-  const input = requireFlag(args, 'input');
+  const args = parseArgs(argv, ['input', 'name', 'drivers']);
+  const drivers = args.flags.get('drivers');
+  if (drivers !== undefined && args.flags.has('input')) throw new UsageError('give --input (sales) or --drivers (drivers), not both');
+  const input = drivers ?? requireFlag(args, 'input');
   try {
     if (!(await stat(input)).isFile()) throw new UsageError(`--input ${input} is not a file`);
   } catch (error) {
@@ -28,7 +32,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
-  const name = args.flags.get('name') ?? `cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
+  const name = args.flags.get('name') ?? `${drivers !== undefined ? DRIVERS_UPLOAD_PREFIX : ''}cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
   let storage;
   try {
     ({ storage } = await buildDeps(config));
@@ -37,13 +41,15 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     process.stderr.write(`foreact ingest: cannot reach ${where}: ${(error as Error).message}\n`);
     return 1;
   }
-  const result = await ingestUpload(storage, { name, open: () => createReadStream(input) }, { clock: systemClock });
+  const source = { name, open: () => createReadStream(input) };
+  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock }) : await ingestUpload(storage, source, { clock: systemClock });
   const out = process.stdout;
   if (result.duplicate) {
     out.write(`${input}: already ingested (same content as upload "${result.upload}", key ${result.key.slice(0, 12)}…); nothing changed\n`);
     return result.status === 'rejected' ? 1 : 0;
   }
-  out.write(`${input}: ${result.accepted} row(s) accepted, ${result.rejectedCount} rejected; history changed for ${result.changedStores.length} store(s)${result.changedStores.length > 0 ? ` (${result.changedStores.slice(0, 20).join(', ')}${result.changedStores.length > 20 ? ', …' : ''}), now marked stale` : ''}\n`);
+  const what = drivers !== undefined ? 'drivers' : 'history';
+  out.write(`${input}: ${result.accepted} row(s) accepted, ${result.rejectedCount} rejected; ${what} changed for ${result.changedStores.length} store(s)${result.changedStores.length > 0 ? ` (${result.changedStores.slice(0, 20).join(', ')}${result.changedStores.length > 20 ? ', …' : ''})${drivers !== undefined ? '' : ', now marked stale'}` : ''}\n`);
   for (const e of result.rejected) out.write(`  ${input}:${e.line}: ${e.reason}\n`);
   if (result.rejectedBlob) out.write(`rejected rows written to ${result.rejectedBlob}\n`);
   if (result.status === 'rejected') {

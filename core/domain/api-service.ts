@@ -1,4 +1,4 @@
-import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../engine/index.js';
+import { driverMarkers, formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
@@ -22,6 +22,8 @@ export interface ApiDeps {
   access: AccessRepository;
   /** Store-total daily sales of a history blob (immutable, so callers may cache); absent → no history. */
   historyTotals?: (blob: string) => Promise<{ startDay: number; sales: number[] } | undefined>;
+  /** A store's drivers by blob (immutable, so callers may cache); absent → no markers. */
+  storeDrivers?: (blob: string) => Promise<StoreDrivers>;
   backtestFolds: number;
   clock: Clock;
 }
@@ -79,6 +81,57 @@ export interface StoreForecastView {
   history: { firstDate: string; sales: number[] } | null;
   total: Band | null;
   items: ItemForecastView[];
+  markers: MarkerView[];
+}
+
+/** What a planner sees on a day of the forecast: a closure, a promotion (with its items) or an event. */
+export interface MarkerView {
+  date: string;
+  kind: 'closed' | 'event' | 'promotion';
+  label: string;
+  /** Promotions: the returned items on promotion that day; absent means every item of the store. */
+  items?: string[];
+}
+
+const KIND_ORDER: Readonly<Record<MarkerView['kind'], number>> = { closed: 0, event: 1, promotion: 2 };
+const capitalised = (text: string): string => (text.length === 0 ? text : text[0]!.toUpperCase() + text.slice(1));
+
+/**
+ * The markers of a store's forecast days: closures, events, promotions, from its stored drivers. One closed
+ * and one promotion marker per day at most (several promotion columns are one promotion to a planner);
+ * promotions name only the returned items, and are left out when none of them is promoted.
+ */
+async function markersFor(deps: ApiDeps, state: StoreState | undefined, items: readonly ItemForecastView[], from: number | undefined, to: number | undefined): Promise<MarkerView[]> {
+  if (state?.drivers === undefined || state.current === undefined || deps.storeDrivers === undefined) return [];
+  const first = parseIsoDay(state.current.firstDay);
+  if (first === undefined) return [];
+  const start = Math.max(first, from ?? first);
+  const end = Math.min(first + state.current.horizon - 1, to ?? Infinity);
+  if (end < start) return [];
+  const drivers = await deps.storeDrivers(state.drivers.blob).catch(() => undefined);
+  if (drivers === undefined) return [];
+  const returned = new Set(items.map((i) => i.item));
+  const byDay = new Map<string, MarkerView[]>();
+  for (const m of driverMarkers(drivers, start, end)) {
+    const day = byDay.get(m.date) ?? [];
+    byDay.set(m.date, day);
+    if (m.kind === 'closed') {
+      if (!day.some((d) => d.kind === 'closed')) day.push({ date: m.date, kind: 'closed', label: 'Closed' });
+    } else if (m.kind === 'event') {
+      // An item-level event concerns only its items: shown when one of them is returned.
+      if (m.items === undefined || m.items.some((i) => returned.has(i))) day.push({ date: m.date, kind: 'event', label: capitalised(m.label) });
+    } else {
+      const promoted = (m.items ?? []).filter((i) => returned.has(i));
+      if (promoted.length === 0) continue;
+      const existing = day.find((d) => d.kind === 'promotion');
+      if (existing === undefined) day.push({ date: m.date, kind: 'promotion', label: capitalised(m.label), items: promoted });
+      else existing.items = [...new Set([...(existing.items ?? []), ...promoted])].sort(compareIds);
+    }
+  }
+  const markers = [...byDay.values()].flat();
+  // Every item of the store on promotion: a store-wide promotion, shown without a list.
+  for (const m of markers) if (m.kind === 'promotion' && m.items !== undefined && m.items.length >= state.current.items) delete m.items;
+  return markers.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : KIND_ORDER[a.kind] - KIND_ORDER[b.kind]));
 }
 
 function clip(item: ItemForecastView, from: number | undefined, to: number | undefined): ItemForecastView | undefined {
@@ -123,7 +176,7 @@ async function currentItems(deps: ApiDeps, principal: Principal, stores: readonl
       const state = states.get(store);
       const runId = state?.current?.runId;
       const block = runId === undefined ? emptyBlock() : await runBlock(deps, store, runId, items, f, t);
-      return { store, state, runId: runId ?? null, freshness: freshnessView(state, now), items: block.items, total: block.total };
+      return { store, state, runId: runId ?? null, freshness: freshnessView(state, now), items: block.items, total: block.total, from: f, to: t };
     }),
   );
 }
@@ -152,6 +205,7 @@ export async function getForecasts(deps: ApiDeps, principal: Principal, q: Forec
         history,
         total: r.total,
         items: r.items,
+        markers: await markersFor(deps, r.state, r.items, r.from, r.to),
       };
     }),
   );
@@ -166,14 +220,19 @@ export interface TransportStoreView {
   units: number[];
   p10: number[];
   p90: number[];
+  /** The store's closed days in the range: a planner books no truck, rather than a 0-unit one. */
+  closed: string[];
 }
 
 export async function getTransport(deps: ApiDeps, principal: Principal, q: TransportQuery) {
   const read = await currentItems(deps, principal, q.stores, undefined, q.from, q.to);
-  const stores: TransportStoreView[] = read.map((r) => {
-    const sum = sumBands(r.items);
-    return { store: r.store, runId: r.runId, freshness: r.freshness, firstDate: sum?.firstDate ?? null, units: sum?.forecast ?? [], p10: sum?.p10 ?? [], p90: sum?.p90 ?? [] };
-  });
+  const stores: TransportStoreView[] = await Promise.all(
+    read.map(async (r) => {
+      const sum = sumBands(r.items);
+      const closed = (await markersFor(deps, r.state, r.items, r.from, r.to)).filter((m) => m.kind === 'closed').map((m) => m.date);
+      return { store: r.store, runId: r.runId, freshness: r.freshness, firstDate: sum?.firstDate ?? null, units: sum?.forecast ?? [], p10: sum?.p10 ?? [], p90: sum?.p90 ?? [], closed };
+    }),
+  );
   const totals = sumBands(stores.filter((s) => s.firstDate !== null).map((s) => ({ firstDate: s.firstDate!, forecast: s.units, p10: s.p10, p90: s.p90 })));
   return { from: q.from ?? null, to: q.to ?? null, stores, totals: totals === null ? null : { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } };
 }

@@ -31,7 +31,7 @@ function asBuffer(chunk: Uint8Array | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-async function* buffers(source: UploadSource): AsyncGenerator<Buffer> {
+export async function* buffers(source: UploadSource): AsyncGenerator<Buffer> {
   for await (const chunk of source.open()) yield asBuffer(chunk);
 }
 
@@ -46,7 +46,7 @@ function csvField(text: string): string {
 }
 
 /** `line,reason,row`: the original text of each rejected line, so a planner can fix and resend it. */
-async function rejectedReport(source: UploadSource, errors: readonly RowError[]): Promise<string> {
+export async function rejectedReport(source: UploadSource, errors: readonly RowError[]): Promise<string> {
   const wanted = new Map<number, string>();
   for (const e of errors) wanted.set(e.line, '');
   let line = 0;
@@ -66,7 +66,7 @@ async function rejectedReport(source: UploadSource, errors: readonly RowError[])
   return `${out.join('\n')}\n`;
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {

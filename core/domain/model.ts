@@ -33,9 +33,21 @@ export interface CurrentForecast {
   accuracy: Accuracy;
 }
 
+/** Where a store's current drivers are (promotions, events, closures, prices; history and future). */
+export interface DriversPointer {
+  blob: string;
+  version: string;
+  /** ISO dates of the first and last day any driver is given for. */
+  firstDay: string;
+  lastDay: string;
+  columns: string[];
+  updatedAt: string;
+}
+
 export interface StoreState {
   store: string;
   history?: HistoryPointer;
+  drivers?: DriversPointer;
   /** Kept one version back so a trainer that just read the pointer can still load its blob. */
   previousHistoryBlob?: string;
   current?: CurrentForecast;

@@ -1,4 +1,4 @@
-import { forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory } from '../../engine/index.js';
+import { driverCoverage, forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
 import { summariseArtifacts, decideChampion } from './champion.js';
 import { assertRunId, assertStoreId, newVersion } from './ids.js';
@@ -38,13 +38,17 @@ export interface TrainStoreOutcome {
   durationMs: number;
 }
 
-/** Reads the history the store's pointer names; retries once if ingestion moved the pointer meanwhile. */
-async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: StoreState; series: SeriesHistory[] }> {
+/**
+ * Reads the history (and the drivers, when the store has any) its pointers name; retries if ingestion
+ * moved a pointer meanwhile.
+ */
+async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: StoreState; series: SeriesHistory[]; drivers: StoreDrivers | undefined }> {
   for (let attempt = 0; ; attempt++) {
     const state = (await deps.stores.get(store))?.value;
     if (state?.history === undefined) throw new Error(`store ${store} has no sales history (ingest its sales first)`);
     try {
-      return { state, series: await deps.history.read(state.history.blob) };
+      const [series, drivers] = await Promise.all([deps.history.read(state.history.blob), state.drivers ? deps.drivers.read(state.drivers.blob) : undefined]);
+      return { state, series, drivers };
     } catch (error) {
       if (!(error instanceof NotFound) || attempt >= 2) throw error;
     }
@@ -56,7 +60,7 @@ async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: S
  * candidate still yields a forecast starting the day after the newest history. Items the champion does not
  * know (new since it was trained) keep the candidate's forecast.
  */
-function championForecasts(candidate: readonly SeriesForecast[], champion: readonly ModelArtifact[]): SeriesForecast[] {
+function championForecasts(candidate: readonly SeriesForecast[], champion: readonly ModelArtifact[], drivers: StoreDrivers | undefined): SeriesForecast[] {
   const byItem = new Map(champion.map((a) => [a.item, a]));
   return candidate.map((c) => {
     const artifact = byItem.get(c.item);
@@ -64,7 +68,7 @@ function championForecasts(candidate: readonly SeriesForecast[], champion: reado
     // The champion's forecasts start the day after the history it saw.
     const gap = c.firstDay - (parseIsoDay(artifact.origin)! + 1);
     if (gap < 0) return c;
-    const full = forecastFromArtifact(artifact, gap + c.forecast.length);
+    const full = forecastFromArtifact(artifact, gap + c.forecast.length, drivers);
     return { store: c.store, item: c.item, firstDay: c.firstDay, forecast: full.forecast.slice(gap), p10: full.p10.slice(gap), p90: full.p90.slice(gap) };
   });
 }
@@ -82,14 +86,22 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
   const log = deps.log ?? (() => undefined);
   const tracker = await RunTracker.start(deps.runs, deps.clock, runId, store, request.trigger);
   try {
-    const { state, series } = await loadHistory(deps, store);
+    const { state, series, drivers } = await loadHistory(deps, store);
     const historyVersion = state.history!.version;
     log(`store ${store}: ${series.length} series, history ${historyVersion}`);
 
     await tracker.stage('training', { items: series.length });
     // Let the stage write leave the process before the synchronous training blocks the event loop.
     await new Promise((resolve) => setImmediate(resolve));
-    const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds });
+    const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds, ...(drivers ? { drivers } : {}) });
+    // What the planner should know about the drivers: ignored columns, planned days they do not reach.
+    const notes = [...trained.notes];
+    const firstDay = trained.forecasts.reduce((m, f) => Math.min(m, f.firstDay), Infinity);
+    if (drivers !== undefined && Number.isFinite(firstDay)) {
+      const short = driverCoverage(drivers, firstDay, firstDay + settings.horizonDays - 1);
+      if (short !== undefined) notes.push(`drivers do not cover ${short.missingDays.length} forecast day(s) (${short.missingDays[0]} … ${short.missingDays[short.missingDays.length - 1]}): those days get no driver effects`);
+    }
+    for (const note of notes) log(`store ${store}: ${note}`);
 
     await tracker.stage('registering');
     const createdAt = deps.clock.now();
@@ -110,7 +122,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     let servedVersion = version;
     let accuracy: Accuracy = summary.accuracy;
     if (!decision.promoted && champion !== undefined && championArtifacts !== undefined) {
-      forecasts = championForecasts(trained.forecasts, championArtifacts);
+      forecasts = championForecasts(trained.forecasts, championArtifacts, drivers);
       servedVersion = champion.version;
       accuracy = champion.accuracy;
     }
@@ -126,7 +138,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       accuracy,
       generatedAt: deps.clock.now(),
     });
-    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched } });
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, ...(drivers ? { drivers: state.drivers?.version } : {}), ...(notes.length > 0 ? { notes } : {}) } });
     return { store, runId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);

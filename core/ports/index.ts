@@ -4,6 +4,7 @@ import type { ModelRegistry } from './model-registry.js';
 import type { RunRepository } from './run-repository.js';
 import type { SalesHistoryRepository } from './sales-history.js';
 import type { StoreCatalog } from './store-catalog.js';
+import type { StoreDriversRepository } from './store-drivers.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
 export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
@@ -11,12 +12,14 @@ export type { ModelRegistry } from './model-registry.js';
 export type { RunRepository } from './run-repository.js';
 export type { SalesHistoryRepository } from './sales-history.js';
 export type { StoreCatalog, Versioned } from './store-catalog.js';
+export type { StoreDriversRepository } from './store-drivers.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
 /** Everything domain code needs from storage; one bundle so call sites pass a single `deps`. */
 export interface StoragePorts {
   stores: StoreCatalog;
   history: SalesHistoryRepository;
+  drivers: StoreDriversRepository;
   models: ModelRegistry;
   forecasts: ForecastRepository;
   runs: RunRepository;

@@ -1,3 +1,4 @@
+import type { StoreDrivers } from '../../engine/index.js';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { z } from 'zod';
@@ -62,6 +63,14 @@ class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
   }
 }
 
+/** Bytes a store's drivers take in memory: one float per column, day and scope. */
+function storeDriversBytes(d: StoreDrivers): number {
+  const days = d.lastDay - d.firstDay + 1;
+  let vectors = d.storeValues.length;
+  for (const columns of d.items.values()) vectors += columns.filter((v) => v !== undefined).length;
+  return 256 + vectors * days * 8;
+}
+
 /** Bytes a run's rows take in memory, roughly: three float arrays per item plus the strings around them. */
 export function runRowsBytes(rows: readonly ForecastRow[]): number {
   let bytes = 64;
@@ -112,6 +121,8 @@ export async function apiContext(): Promise<ApiContext> {
   if (ctx === undefined) {
     const { storage, config, access } = app;
     const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
+    // Drivers versions are immutable: cached by blob, within a small share of the run cache's budget.
+    const driverCache = new ByteBudgetCache<StoreDrivers>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), storeDriversBytes);
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
       forecasts: new CachedRunReads(storage.forecasts, config.api.runCacheBytes),
@@ -126,6 +137,7 @@ export async function apiContext(): Promise<ApiContext> {
         }
         return t;
       },
+      storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,
     };

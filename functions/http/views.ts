@@ -1,4 +1,5 @@
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
+import type { MarkerView } from '../../core/domain/api-service.js';
 import type { ItemForecastView } from '../../core/domain/api-views.js';
 
 /** Representations of the API's read models: CSV bodies and content negotiation. */
@@ -6,26 +7,42 @@ import type { ItemForecastView } from '../../core/domain/api-views.js';
 const round = (v: number): number => Math.round(v * 1000) / 1000;
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : String(round(v)));
 
-/** `date,store,item,forecast,p10,p90`, one line per store, item and day. */
-export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[] }[]): string {
-  const lines = ['date,store,item,forecast,p10,p90'];
+/**
+ * `date,store,item,forecast,p10,p90,closed,promotion,events`, one line per store, item and day: the batch
+ * CLI's columns, then what the planner knows about the day (closed 0/1, the item on promotion 0/1, event
+ * names joined with `+`).
+ */
+export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[]; markers: readonly MarkerView[] }[]): string {
+  const lines = ['date,store,item,forecast,p10,p90,closed,promotion,events'];
   for (const s of stores) {
+    const closed = new Set(s.markers.filter((m) => m.kind === 'closed').map((m) => m.date));
+    const events = new Map<string, string[]>();
+    for (const m of s.markers) if (m.kind === 'event') events.set(m.date, [...(events.get(m.date) ?? []), m.label]);
+    const promoted = new Map(s.markers.filter((m) => m.kind === 'promotion').map((m) => [m.date, m.items === undefined ? undefined : new Set(m.items)]));
     for (const it of s.items) {
       const d = parseIsoDay(it.firstDate);
       if (d === undefined) continue;
-      for (let i = 0; i < it.forecast.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)}`);
+      for (let i = 0; i < it.forecast.length; i++) {
+        const date = formatIsoDay(d + i);
+        const promotion = promoted.has(date) && (promoted.get(date) === undefined || promoted.get(date)!.has(it.item));
+        lines.push(`${date},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)},${closed.has(date) ? 1 : 0},${promotion ? 1 : 0},${csvField((events.get(date) ?? []).join('+'))}`);
+      }
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** `date,store,units,p10,p90`, one line per store and day. */
-export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[] }[]): string {
-  const lines = ['date,store,units,p10,p90'];
+export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[]; closed: readonly string[] }[]): string {
+  const lines = ['date,store,units,p10,p90,closed'];
   for (const s of stores) {
     const d = s.firstDate === null ? undefined : parseIsoDay(s.firstDate);
     if (d === undefined) continue;
-    for (let i = 0; i < s.units.length; i++) lines.push(`${formatIsoDay(d + i)},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)}`);
+    const closed = new Set(s.closed);
+    for (let i = 0; i < s.units.length; i++) {
+      const date = formatIsoDay(d + i);
+      lines.push(`${date},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)},${closed.has(date) ? 1 : 0}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(config.forecast).toEqual({ horizonDays: 28, backtestFolds: 3, championTolerance: 0 });
     expect(config.runs.retentionDays).toBe(14);
     expect(config.tables).toEqual({ forecasts: 'forecasts', runs: 'runs', models: 'models', stores: 'stores', ingestions: 'ingestions' });
-    expect(config.containers).toEqual({ sales: 'sales', models: 'models', uploads: 'uploads', rejected: 'rejected' });
+    expect(config.containers).toEqual({ sales: 'sales', models: 'models', uploads: 'uploads', rejected: 'rejected', drivers: 'drivers' });
   });
 
   test('AzureWebJobsStorage connection string, including UseDevelopmentStorage=true', () => {

@@ -161,7 +161,8 @@ describe('GET /forecasts', () => {
     expect(c.status).toBe(200);
     expect(c.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = c.text.trim().split('\n');
-    expect(lines[0]).toBe('date,store,item,forecast,p10,p90');
+    // The batch CLI's columns first, then what is known about the day (issue 12): closed, promotion, events.
+    expect(lines[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events');
     const fromCsv = new Map<string, number[]>();
     for (const line of lines.slice(1)) {
       const [date, store, item, f, lo, hi] = line.split(',');
@@ -198,7 +199,7 @@ describe('GET /transport', () => {
 
   test('CSV, auth and bad input', async () => {
     const c = await get('/transport', '/transport?stores=2&to=2017-07-07', USERS.planner, { accept: 'text/csv' });
-    expect(c.text).toBe('date,store,units,p10,p90\n2017-07-06,2,100,94.523,110.954\n2017-07-07,2,104,98.523,114.954\n');
+    expect(c.text).toBe('date,store,units,p10,p90,closed\n2017-07-06,2,100,94.523,110.954,0\n2017-07-07,2,104,98.523,114.954,0\n');
     expect((await get('/transport', '/transport?stores=3', USERS.planner)).status).toBe(403);
     expect((await get('/transport', '/transport?stores=3')).status).toBe(401);
     const b = await get('/transport', '/transport?stores=2&items=1', USERS.admin);

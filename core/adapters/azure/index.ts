@@ -8,6 +8,7 @@ export { blobUpload } from './ingestion.js';
 import { AzureModelRegistry } from './model-registry.js';
 import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
+import { BlobStoreDrivers } from './store-drivers.js';
 import { TableStoreCatalog } from './store-catalog.js';
 
 export { createStorageClients, type StorageClients } from './clients.js';
@@ -33,6 +34,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     clients,
     stores: new TableStoreCatalog(clients.table(tables.stores)),
     history: new BlobSalesHistory(clients.container(containers.sales)),
+    drivers: new BlobStoreDrivers(clients.container(containers.drivers)),
     models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),
     forecasts: new TableForecastRepository(clients.table(tables.forecasts)),
     runs: new TableRunRepository(clients.table(tables.runs)),

@@ -35,6 +35,14 @@ export function storeToEntity(s: StoreState): Entity & { partitionKey: string; r
     put('historyUpdatedAt', s.history.updatedAt);
   }
   put('previousHistoryBlob', s.previousHistoryBlob);
+  if (s.drivers) {
+    put('driversBlob', s.drivers.blob);
+    put('driversVersion', s.drivers.version);
+    put('driversFirstDay', s.drivers.firstDay);
+    put('driversLastDay', s.drivers.lastDay);
+    put('driversColumns', s.drivers.columns.join(','));
+    put('driversUpdatedAt', s.drivers.updatedAt);
+  }
   if (s.current) {
     put('currentRunId', s.current.runId);
     put('generatedAt', s.current.generatedAt);
@@ -73,6 +81,18 @@ export function entityToStore(e: Entity): StoreState {
       items: num(e, 'historyItems') ?? 0,
       observations: num(e, 'historyObservations') ?? 0,
       updatedAt: str(e, 'historyUpdatedAt') ?? '',
+    };
+  }
+  const driversBlob = str(e, 'driversBlob');
+  if (driversBlob !== undefined) {
+    const columns = str(e, 'driversColumns') ?? '';
+    s.drivers = {
+      blob: driversBlob,
+      version: str(e, 'driversVersion') ?? '',
+      firstDay: str(e, 'driversFirstDay') ?? '',
+      lastDay: str(e, 'driversLastDay') ?? '',
+      columns: columns === '' ? [] : columns.split(','),
+      updatedAt: str(e, 'driversUpdatedAt') ?? '',
     };
   }
   const previousHistoryBlob = str(e, 'previousHistoryBlob');

@@ -1,0 +1,113 @@
+import { driversForStore, formatIsoDay, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversToJson, type RowError, type StoreDrivers } from '../../engine/index.js';
+import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
+import { buffers, contentHash, mapLimit, rejectedReport, type IngestResult } from './ingestion.js';
+import type { IngestionRecord, StoreState } from './model.js';
+import { emptyStore, updateStore } from './stores.js';
+
+/** Uploads under this prefix of `uploads/` are drivers files (one Event Grid subscription serves both). */
+export const DRIVERS_UPLOAD_PREFIX = 'drivers/';
+
+export function isDriversUpload(name: string): boolean {
+  return name.startsWith(DRIVERS_UPLOAD_PREFIX);
+}
+
+export interface DriversIngestOptions {
+  clock: Clock;
+  concurrency?: number;
+}
+
+/** Whether the planned days (from `from` on) differ between two versions of a store's drivers. */
+function futureChanged(before: StoreDrivers | undefined, after: StoreDrivers, today: number): boolean {
+  const future = (d: StoreDrivers): string => JSON.stringify(storeDriversToJson(sliceStoreDrivers(d, today, Math.max(today, d.lastDay))));
+  if (after.lastDay < today) return false;
+  return before === undefined ? true : future(before) !== future(after);
+}
+
+/**
+ * One store's part of a drivers upload, laid over what it had: a new immutable version, then the store's
+ * pointer switched by a conditional write (a crash leaves the old drivers or the new ones). A change to
+ * planned days makes the store's forecast stale: it no longer reflects the plan.
+ */
+async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'drivers'>, store: string, incoming: StoreDrivers, upload: string, now: Date): Promise<boolean> {
+  let written: string | undefined;
+  let changed = false;
+  await updateStore(deps.stores, store, async (current): Promise<StoreState | undefined> => {
+    if (written !== undefined) await deps.drivers.delete(written);
+    written = undefined;
+    changed = false;
+    const existing = current?.drivers ? await deps.drivers.read(current.drivers.blob) : undefined;
+    const merged = existing === undefined ? incoming : overlayStoreDrivers(existing, incoming);
+    if (existing !== undefined && JSON.stringify(storeDriversToJson(existing)) === JSON.stringify(storeDriversToJson(merged))) return undefined;
+    const ref = await deps.drivers.write(store, merged);
+    written = ref.blob;
+    changed = true;
+    const base = current ?? emptyStore(store, now);
+    const next: StoreState = {
+      ...base,
+      drivers: { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(merged.firstDay), lastDay: formatIsoDay(merged.lastDay), columns: merged.columns.map((c) => c.name), updatedAt: now.toISOString() },
+      updatedAt: now.toISOString(),
+    };
+    // The plan that matters is the one for the days the store's forecast covers.
+    const planFrom = parseIsoDay(base.current?.firstDay ?? '') ?? Math.floor(now.getTime() / 86_400_000);
+    if (base.current !== undefined && futureChanged(existing, merged, planFrom)) {
+      next.stale = true;
+      next.staleReason = `planned drivers changed by upload "${upload}" since the forecast of ${base.current.generatedAt}`;
+      next.staleSince = base.stale && base.staleSince !== undefined ? base.staleSince : now.toISOString();
+    }
+    return next;
+  });
+  return changed;
+}
+
+/**
+ * Ingests one drivers file (`date[,store][,item],<driver>…`). Unlike sales, a drivers file is applied whole
+ * or not at all: a promotion calendar with a bad line would silently drop a promotion, so any bad line
+ * rejects the file, with every bad line named in the rejected-rows report. Rows without a store apply to
+ * every store the app knows; stores the sales do not have yet keep their drivers for when they arrive.
+ * The content hash makes a re-delivery a no-op, as for sales.
+ */
+export async function ingestDriversUpload(deps: StoragePorts, source: UploadSource, options: DriversIngestOptions): Promise<IngestResult> {
+  const receivedAt = options.clock.now();
+  const key = await contentHash(source);
+  const seen = await deps.ingestions.get(key);
+  if (seen !== undefined) {
+    return { upload: source.name, key, duplicate: true, status: seen.status, rows: seen.rows, accepted: seen.accepted, rejected: [], rejectedCount: seen.rejected, ...(seen.rejectedBlob ? { rejectedBlob: seen.rejectedBlob } : {}), changedStores: [], unchangedStores: seen.changedStores.length + seen.unchangedStores, ...(seen.reason ? { reason: seen.reason } : {}) };
+  }
+  const parsed = await readDrivers(buffers(source), source.name);
+  const errors: RowError[] = parsed.errors;
+  let changedStores: string[] = [];
+  let unchanged = 0;
+  let rejectedBlob: string | undefined;
+  if (errors.length > 0) {
+    rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors));
+  } else {
+    const named = [...parsed.table.scopes.values()].map((s) => s.store).filter((s) => s !== '');
+    const everyStore = [...parsed.table.scopes.values()].some((s) => s.store === '');
+    const known = everyStore ? (await deps.stores.list()).map((s) => s.store) : [];
+    const stores = [...new Set([...named, ...known])].sort();
+    const changed = await mapLimit(stores, options.concurrency ?? 4, async (store) => {
+      const incoming = driversForStore(parsed.table, store);
+      return incoming === undefined ? false : applyToStore(deps, store, incoming, source.name, receivedAt);
+    });
+    changedStores = stores.filter((_, i) => changed[i]);
+    unchanged = stores.length - changedStores.length;
+  }
+  const status: IngestionRecord['status'] = errors.length > 0 || parsed.rows === 0 ? 'rejected' : 'applied';
+  const reason = errors.length > 0 ? `${errors.length} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
+  const record: IngestionRecord = {
+    key,
+    upload: source.name,
+    status,
+    receivedAt: receivedAt.toISOString(),
+    completedAt: options.clock.now().toISOString(),
+    rows: parsed.rows,
+    accepted: status === 'applied' ? parsed.rows - errors.length : 0,
+    rejected: errors.length,
+    changedStores,
+    unchangedStores: unchanged,
+    ...(rejectedBlob ? { rejectedBlob } : {}),
+    ...(reason ? { reason } : {}),
+  };
+  await deps.ingestions.put(record);
+  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: errors.length, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
+}
