@@ -111,7 +111,7 @@ var data = {
   // Where the queue trigger moves a message after maxDequeueCount failures (the Functions convention).
   ingestPoisonQueue: 'ingest-events-poison'
 }
-var trainerReadContainers = ['sales']
+var trainerReadContainers = ['sales', 'drivers']
 var trainerWriteContainers = ['models']
 var trainerTables = ['forecasts', 'runs', 'models', 'stores']
 

@@ -179,14 +179,14 @@ describe('least privilege (data roles scoped below the account)', () => {
     }
   });
 
-  it('the trainer gets read on sales, write on models and four tables: never access, ingestions, uploads, rejected or the host account', () => {
+  it('the trainer gets read on sales and drivers, write on models and four tables: never access, ingestions, uploads, rejected or the host account', () => {
     const trainer = assignments.filter((a) => /principalId: trainingPrincipalId/.test(a.body));
     expect(trainer.map((a) => a.symbol).sort()).toEqual(['trainingReadBlob', 'trainingTable', 'trainingWriteBlob']);
     for (const a of trainer) {
       const scope = /\n\s*scope:\s*(\w+)\[i\]/.exec(a.body)?.[1];
       expect(scope, a.symbol).toMatch(/^trainer(Read|Write)ContainerScopes$|^trainerTableScopes$/);
     }
-    expect(arrayVar(main, 'trainerReadContainers')).toEqual(['sales']);
+    expect(arrayVar(main, 'trainerReadContainers')).toEqual(['sales', 'drivers']);
     expect(arrayVar(main, 'trainerWriteContainers')).toEqual(['models']);
     expect(arrayVar(main, 'trainerTables').sort()).toEqual(['forecasts', 'models', 'runs', 'stores']);
     expect(/trainingReadBlob[\s\S]*?roleDefinitionId: (\w+)/.exec(roles)?.[1]).toBe('storageBlobDataReader');
