@@ -55,13 +55,39 @@ export interface StoreEffects {
   notes: string[];
 }
 
+/** Event effects are the store's, the same for every item: built once and shared by the items' effects. */
+const sharedEvents = new WeakMap<StoreEffects, ItemEffects['events']>();
+
 export function itemEffects(store: StoreEffects, item: string): ItemEffects {
+  let events = sharedEvents.get(store);
+  if (events === undefined) {
+    events = store.events.map((e) => ({ column: e.column, factors: Object.fromEntries(e.factors), before: Object.fromEntries(e.before), after: Object.fromEntries(e.after) }));
+    sharedEvents.set(store, events);
+  }
   return {
     flags: store.flags.map((f) => ({ column: f.column, threshold: f.threshold, factor: f.itemFactors.get(item) ?? f.storeFactor })),
     dips: store.dips.map((d) => ({ ...d })),
     levels: store.levels.map((l) => ({ column: l.column, scale: l.scale, reference: l.references.get(item) ?? l.storeReference, beta: l.beta })),
-    events: store.events.map((e) => ({ column: e.column, factors: Object.fromEntries(e.factors), before: Object.fromEntries(e.before), after: Object.fromEntries(e.after) })),
+    events,
   };
+}
+
+/** Per event entry and label list: the on-day, before and after factors by label code (NaN = no estimate). */
+const factorsByCode = new WeakMap<ItemEffects['events'][number], { labels: string[]; factors: Float64Array[] }>();
+
+function eventFactors(event: ItemEffects['events'][number], labels: string[]): Float64Array[] {
+  const cached = factorsByCode.get(event);
+  if (cached !== undefined && cached.labels === labels) return cached.factors;
+  const factors = [event.factors, event.before, event.after].map((table) => {
+    const out = new Float64Array(labels.length).fill(Number.NaN);
+    labels.forEach((label, code) => {
+      const factor = table[label];
+      if (factor !== undefined) out[code] = factor;
+    });
+    return out;
+  });
+  factorsByCode.set(event, { labels, factors });
+  return factors;
 }
 
 export function hasEffects(effects: ItemEffects): boolean {
@@ -166,19 +192,21 @@ export function effectMultipliers(effects: ItemEffects, view: DriverView, item: 
     const c = view.columnIndex.get(event.column);
     const values = at(event.column);
     if (values === undefined || c === undefined) continue;
-    const labels = view.drivers.labels[c]!;
-    const factors = [event.factors, event.before, event.after].map((table) => Float64Array.from(labels, (label) => table[label] ?? Number.NaN));
-    [0, 1, -1].forEach((shift, kind) => {
+    const factors = eventFactors(event, view.drivers.labels[c]!);
+    for (let kind = 0; kind < 3; kind++) {
+      const shift = kind === 0 ? 0 : kind === 1 ? 1 : -1;
       const codes = view.masks.codes(values, shift);
       const byCode = factors[kind]!;
-      for (const position of view.masks.positions(values, shift)) {
+      const positions = view.masks.positions(values, shift);
+      for (let p = 0; p < positions.length; p++) {
+        const position = positions[p]!;
         const s = position - offset;
         if (s < 0 || s >= length) continue;
         const factor = byCode[codes[position]!]!;
         // A day before one event and after another takes the "before" effect only; one without an estimate none.
         if (factor === factor) out[s]! *= factor;
       }
-    });
+    }
   }
   return out;
 }

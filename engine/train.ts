@@ -180,24 +180,26 @@ function prepareOrigin(data: StoreData, cutoff: EpochDay, maskedValues: readonly
 function prepareDriverOrigin(data: StoreData, view: DriverView, cutoff: EpochDay, config: EffectConfig, options: { shapesOf?: Origin; effects?: StoreEffects } = {}): DriverOrigin {
   const effects = options.effects ?? estimateEffects(view, data.series.map((s, k) => ({ item: s.item, values: data.masked[k]!, startDay: s.startDay })), cutoff, config);
   const items = data.series.map((s) => itemEffects(effects, s.item));
-  const deflated = data.series.map((s, k) => {
+  /** Sales of series k from index `from` up to the cut, divided by the driver effects. */
+  const deflate = (k: number, from: number): Float64Array => {
+    const s = data.series[k]!;
     const masked = data.masked[k]!;
-    const length = Math.max(0, Math.min(masked.length, cutoff - s.startDay + 1));
-    if (!hasEffects(items[k]!) || length === 0) return masked;
-    // A trial fits only the calendar level (a year at most), so only the last year needs the effects removed.
-    const start = options.shapesOf === undefined ? 0 : Math.max(0, length - TRIAL_LEVEL_DAYS);
-    const multiplier = effectMultipliers(items[k]!, view, s.item, s.startDay + start, length - start);
-    const copy = Float64Array.from(masked);
-    for (let i = start; i < length; i++) copy[i]! /= multiplier[i - start]!;
-    return copy;
-  });
+    const end = Math.max(from, Math.min(masked.length, cutoff - s.startDay + 1));
+    if (!hasEffects(items[k]!)) return masked.subarray(from, end);
+    const multiplier = effectMultipliers(items[k]!, view, s.item, s.startDay + from, end - from);
+    const out = masked.slice(from, end);
+    for (let i = 0; i < out.length; i++) out[i]! /= multiplier[i]!;
+    return out;
+  };
   const shapesOf = options.shapesOf;
-  if (shapesOf === undefined) return { origin: prepareOrigin(data, cutoff, deflated), effects, items };
-  // Trials of the optional effects only compare levels: they keep the cut's seasonal shapes and store signals.
+  if (shapesOf === undefined) return { origin: prepareOrigin(data, cutoff, data.series.map((_, k) => deflate(k, 0))), effects, items };
+  // Trials of the optional effects only compare calendar levels (a year at most): they keep the cut's seasonal
+  // shapes and store signals, and take the effects out of the last TRIAL_LEVEL_DAYS only.
   const series = shapesOf.series.map((o, k) => {
     if (o === undefined) return undefined;
-    const from = o.startDay - data.series[k]!.startDay;
-    return { ...o, y: deflated[k]!.subarray(from, from + o.y.length) };
+    const tail = Math.min(o.y.length, TRIAL_LEVEL_DAYS);
+    const from = o.startDay - data.series[k]!.startDay + o.y.length - tail;
+    return { ...o, y: deflate(k, from), startDay: o.startDay + o.y.length - tail };
   });
   return { origin: { ...shapesOf, series }, effects, items };
 }
