@@ -15,13 +15,33 @@ export const SAMPLE_STORES: SampleStore[] = [
   { store: '203', region: 'south' },
 ];
 
+/** Days the drivers reach past the last sales day: the planners' calendar for the weeks ahead. */
+const PLANNED_DAYS = 60;
+/** The south region's stores close on Sundays (and their tills record nothing those days). */
+const closesOnSunday = (store: string): boolean => store.startsWith('2');
+const isSunday = (day: number): boolean => new Date(day * 86_400_000).getUTCDay() === 0;
+/** Items on promotion Thursday to Saturday, every other week (a planner's promotion calendar). */
+const PROMOTED_ITEMS = 6;
+const onPromotion = (item: number, day: number): boolean => item <= PROMOTED_ITEMS && Math.floor(day / 7) % 2 === 0 && [4, 5, 6].includes(new Date(day * 86_400_000).getUTCDay());
+const HOLIDAY_NAME = 'Harvest Festival';
+
+function dayOf(iso: string): number {
+  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
+  return epochDayFromCivil(y, m, d);
+}
+
+/** The holiday falls 10 days after the last sales day, on the same date every year, so history has it too. */
+function isHoliday(day: number, lastDay: number): boolean {
+  return formatIsoDay(day).slice(5) === formatIsoDay(lastDay + 10).slice(5);
+}
+
 /**
  * Two years of generated daily sales up to `lastDay` (yesterday): weekly and yearly seasonality, mild
- * growth, store sizes that differ, a few slow intermittent items, and Christmas closures.
+ * growth, store sizes that differ, a few slow intermittent items, Christmas closures, the south region
+ * closed on Sundays, promotions that sell 2.5 times as much, and a yearly holiday that sells 1.6 times.
  */
 export function sampleSalesCsv(lastDay: string, items = 20): string {
-  const [y, m, d] = lastDay.split('-').map(Number) as [number, number, number];
-  const end = epochDayFromCivil(y, m, d);
+  const end = dayOf(lastDay);
   const start = end - 2 * 365 + 1;
   const weekly = [1.3, 0.8, 0.85, 0.9, 0.95, 1.1, 1.25];
   const lines = ['date,store,item,sales'];
@@ -37,12 +57,40 @@ export function sampleSalesCsv(lastDay: string, items = 20): string {
           lines.push(`${date},${store},${sku},0`);
           continue;
         }
+        if (closesOnSunday(store) && isSunday(day)) continue;
         const t = day - start;
         const season = 1 + 0.2 * Math.sin((2 * Math.PI * (t + 60)) / 365.25);
-        const mean = base * weekly[(((day + 4) % 7) + 7) % 7]! * season * (1 + 0.0003 * t);
+        const uplift = (onPromotion(item, day) ? 2.5 : 1) * (isHoliday(day, end) ? 1.6 : 1);
+        const mean = base * weekly[(((day + 4) % 7) + 7) % 7]! * season * (1 + 0.0003 * t) * uplift;
         lines.push(`${date},${store},${sku},${poisson(next, mean, 40)}`);
       }
     }
   });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The planners' drivers for the sample stores, as three files in the drivers format: the promotion
+ * calendar (per store and item), the south region's Sunday closures, and the holiday (every store), each
+ * covering the sales history and the next weeks.
+ */
+export function sampleDriversCsvs(lastDay: string, items = 20): { name: string; csv: string }[] {
+  const end = dayOf(lastDay);
+  const start = end - 2 * 365 + 1;
+  const promotions = ['date,store,item,promo'];
+  const openings = ['date,store,open'];
+  const calendar = ['date,holiday'];
+  for (let day = start; day <= end + PLANNED_DAYS; day++) {
+    const date = formatIsoDay(day);
+    calendar.push(`${date},${isHoliday(day, end) ? HOLIDAY_NAME : ''}`);
+    for (const { store } of SAMPLE_STORES) {
+      if (closesOnSunday(store)) openings.push(`${date},${store},${isSunday(day) ? 0 : 1}`);
+      for (let item = 1; item <= Math.min(items, PROMOTED_ITEMS); item++) promotions.push(`${date},${store},SKU-${String(item).padStart(3, '0')},${onPromotion(item, day) ? 1 : 0}`);
+    }
+  }
+  return [
+    { name: 'drivers/sample-promotions.csv', csv: `${promotions.join('\n')}\n` },
+    { name: 'drivers/sample-openings.csv', csv: `${openings.join('\n')}\n` },
+    { name: 'drivers/sample-calendar.csv', csv: `${calendar.join('\n')}\n` },
+  ];
 }

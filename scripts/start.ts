@@ -14,7 +14,7 @@ import { defaultAzuriteLocation, startAzurite, type AzuriteInstance } from './az
 import { appModules, findRepoRoot } from './local-host/app-files.js';
 import { startLocalHost, type LocalHost } from './local-host/host.js';
 import { startDevWebServer } from './dev-web-server.js';
-import { SAMPLE_STORES, sampleSalesCsv } from './sample-data.js';
+import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 import { INGEST_EVENTS } from '../core/config.js';
 
@@ -123,6 +123,7 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
   const { appDeps } = await import('../core/composition.js');
   const { ingestUpload } = await import('../core/domain/ingestion.js');
+  const { ingestDriversUpload } = await import('../core/domain/drivers-ingestion.js');
   const { storage, access, clock } = await appDeps();
   if ((await storage.stores.list()).length > 0) {
     log('storage already has stores; keeping them');
@@ -132,6 +133,11 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   const csv = sampleSalesCsv(isoToday(-1));
   const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock });
   log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
+  for (const file of sampleDriversCsvs(isoToday(-1))) {
+    const drivers = await ingestDriversUpload(storage, { name: file.name, open: () => [file.csv] }, { clock });
+    if (drivers.status !== 'applied') throw new Error(`sample drivers ${file.name} were rejected: ${drivers.reason ?? ''}`);
+  }
+  log('ingested the sample drivers: a promotion calendar, Sunday closures in the south, a holiday');
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
   await access.setUserRegions('pat.north@contoso.example', ['north']);
   await access.setUserRegions('sam.south@contoso.example', ['south']);
