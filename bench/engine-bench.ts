@@ -17,8 +17,10 @@ import { createInterface } from 'node:readline';
 import { parseIsoDay } from '../engine/index.js';
 import { readMarkedDays, readPanel, score, type Panel, type Score } from './score.js';
 
-const ROOT = resolve(__dirname, '../..');
+// FOREACT_ROOT / FOREACT_BIN let a build kept elsewhere run against this checkout's bench/ folder.
+const ROOT = resolve(process.env.FOREACT_ROOT ?? resolve(__dirname, '../..'));
 const OUT = join(ROOT, 'bench/out');
+const BIN = process.env.FOREACT_BIN ?? join(ROOT, 'bin/foreact.js');
 
 interface DataSet {
   name: string;
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
     for (const withDrivers of drivers.length > 0 ? [false, true] : [false]) {
       const label = withDrivers ? 'foreact with drivers' : 'foreact without drivers';
       const output = join(OUT, `${data.name}-foreact${withDrivers ? '-drivers' : ''}.csv`);
-      const args = [join(ROOT, 'bin/foreact.js'), 'forecast', '--input', train, '--horizon', String(data.horizon), '--output', output];
+      const args = [BIN, 'forecast', '--input', train, '--horizon', String(data.horizon), '--output', output];
       if (withDrivers) for (const d of drivers) args.push('--drivers', d);
       const run = timed(process.execPath, args);
       const phases = /read ([\d.]+) s, train ([\d.]+) s, write ([\d.]+) s/.exec(run.stderr);
