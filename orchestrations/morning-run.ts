@@ -1,3 +1,4 @@
+import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
@@ -51,8 +52,15 @@ export interface MorningSummary {
   batches: number;
   failures: { store: string; error: string }[];
   skippedStores: { store: string; reason: string }[];
-  scaling?: { previous: PoolSize; target: PoolSize } | { error: string };
+  /**
+   * The pool sizing: what it was scaled to and what it was restored to (the configured resting size), with
+   * `error` when the scale-down failed (the pool may still be scaled up: an operator must look); or only
+   * `error` when the scale-up failed (the run trained on the pool as it was).
+   */
+  scaling?: ScalingOutcome;
 }
+
+export type ScalingOutcome = { previous: PoolSize; target: PoolSize; error?: string } | { error: string };
 
 function previousDay(date: string): string {
   const t = Date.parse(`${date}T00:00:00Z`) - 86_400_000;
@@ -71,9 +79,9 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   context.df.setCustomStatus({ stage: 'planning', runId });
   const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)) })) as MorningPlan;
 
-  let scaling: MorningSummary['scaling'];
+  let scaling: ScalingOutcome | undefined;
   try {
-    scaling = (yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore })) as MorningSummary['scaling'];
+    scaling = ((yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore })) as ScalingOutcome | null) ?? undefined;
   } catch (error) {
     // Training on the pool as it is beats not training: the autoscaler still reacts to pending pods.
     scaling = { error: describeError(error) };
@@ -108,6 +116,16 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   }
 
   const finishedAt = context.df.currentUtcDateTime;
+  // Restore the pool before the summary, so that a failed scale-down is in the summary (not swallowed):
+  // a pool left scaled up costs money every hour until someone looks.
+  if (scaling && 'previous' in scaling) {
+    try {
+      yield context.df.callActivityWithRetry(MORNING_SCALE_DOWN_ACTIVITY, retry, scaling.previous);
+    } catch (error) {
+      scaling = { ...scaling, error: `scale-down failed: ${describeError(error)}` };
+      if (!context.df.isReplaying) context.error(`morning run ${runId}: pool scale-down failed: ${describeError(error)}`);
+    }
+  }
   const succeeded = results.filter((r) => r.status === 'succeeded');
   const sumTrainingMs = succeeded.reduce((s, r) => s + (r.trainingMs ?? r.durationMs), 0);
   const summary: MorningSummary = {
@@ -135,13 +153,6 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString() });
   } catch {
     // Old runs cost storage, not correctness: tomorrow's run tries again.
-  }
-  if (scaling && 'previous' in scaling) {
-    try {
-      yield context.df.callActivityWithRetry(MORNING_SCALE_DOWN_ACTIVITY, retry, scaling.previous);
-    } catch {
-      // The summary is written; an oversized pool costs money but the autoscaler shrinks idle nodes.
-    }
   }
   context.df.setCustomStatus({ stage: 'done', runId, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped });
   return summary;
@@ -178,9 +189,15 @@ export async function scaleUpActivity(input: { stores: number; secondsPerStore: 
   return scaler.scaleUp(input.stores, input.secondsPerStore);
 }
 
-export async function scaleDownActivity(previous: PoolSize): Promise<void> {
+/** Restores the pool to its configured resting size; a failure is logged here and reported in the summary. */
+export async function scaleDownActivity(previous: PoolSize, context?: InvocationContext): Promise<void> {
   const deps = await appDeps();
-  await (await deps.dispatch()).scaler?.restore(previous);
+  try {
+    await (await deps.dispatch()).scaler?.restore(previous);
+  } catch (error) {
+    (context?.error.bind(context) ?? console.error)(`morning-scale-down: restoring the training pool failed: ${describeError(error)}`);
+    throw error;
+  }
 }
 
 /** Deletes runs older than the retention (never a store's current or previous run). */

@@ -88,9 +88,11 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     const record = await storage.runs.get(runId, undefined);
     expect(record?.details).toMatchObject({ succeeded: 3, failed: 1, skipped: 1 });
 
-    // 4 stores × 600 s / 600 s window / 1 pod per node = 4 nodes, then back to 1.
+    // 4 stores × 600 s / 600 s window / 1 pod per node = 4 nodes, then back to the configured minimum
+    // (FOREACT_AKS_POOL_MIN = 0), not to the 1 node the pool happened to have when the run began.
     const puts = arm.calls.filter((c) => c.method === 'PUT');
-    expect(puts.map((c) => (c.body as { properties: { count: number } }).properties.count)).toEqual([4, 1]);
-    expect(arm.pools.get('training')?.count).toBe(1);
+    expect(puts.map((c) => (c.body as { properties: { count: number } }).properties.count)).toEqual([4, 0]);
+    expect(arm.pools.get('training')?.count).toBe(0);
+    expect(record?.details?.scaling).toEqual({ previous: { count: 0, autoscaling: false }, target: { count: 4, autoscaling: false } });
   });
 });

@@ -79,6 +79,11 @@ function sizeOf(pool: AgentPool): PoolSize {
 /**
  * With the cluster autoscaler on, raising `minCount` makes nodes come up before the pods exist (the
  * autoscaler alone only reacts to pending pods, minutes late); without it, `count` is set directly.
+ *
+ * What the pool goes back to after a morning run is its **configured resting size**
+ * (`FOREACT_AKS_POOL_MIN`/`_MAX`), never the size it happened to have when the run started: a pool that
+ * was still scaled up when a run began (yesterday's scale-down failed, an overlapping run) would otherwise
+ * be "restored" to that size and stay there for good.
  */
 export class AksPoolScaler implements PoolScaler {
   private readonly client: ContainerServiceClient;
@@ -87,20 +92,37 @@ export class AksPoolScaler implements PoolScaler {
     this.client = armClient(options);
   }
 
-  async scaleUp(stores: number, secondsPerStore: number): Promise<{ previous: PoolSize; target: PoolSize }> {
-    const pool = await this.client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
-    const previous = sizeOf(pool);
-    const nodes = nodesFor({ stores, secondsPerStore, windowSeconds: this.options.windowSeconds, podsPerNode: this.options.podsPerNode, minNodes: this.options.minNodes, maxNodes: this.options.maxNodes });
-    const target: PoolSize = previous.autoscaling
-      ? { count: Math.max(previous.count, nodes), autoscaling: true, minCount: nodes, maxCount: Math.max(previous.maxCount ?? nodes, nodes) }
-      : { count: nodes, autoscaling: false };
-    await this.apply(pool, target);
-    return { previous, target };
+  /**
+   * The configured resting size of the pool: autoscaler bounds `[min, max]` (the live node count clamped
+   * into them, since the autoscaler owns the count), or `count = min` for a fixed-size pool.
+   */
+  resting(live: PoolSize): PoolSize {
+    const { minNodes, maxNodes } = this.options;
+    return live.autoscaling
+      ? { count: Math.min(maxNodes, Math.max(minNodes, live.count)), autoscaling: true, minCount: minNodes, maxCount: maxNodes }
+      : { count: minNodes, autoscaling: false };
   }
 
-  async restore(previous: PoolSize): Promise<void> {
+  /** `previous` is what `restore` will go back to: the configured resting size, not the live size. */
+  async scaleUp(stores: number, secondsPerStore: number): Promise<{ previous: PoolSize; target: PoolSize }> {
     const pool = await this.client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
-    await this.apply(pool, previous);
+    const live = sizeOf(pool);
+    const nodes = nodesFor({ stores, secondsPerStore, windowSeconds: this.options.windowSeconds, podsPerNode: this.options.podsPerNode, minNodes: this.options.minNodes, maxNodes: this.options.maxNodes });
+    const target: PoolSize = live.autoscaling
+      ? { count: Math.min(this.options.maxNodes, Math.max(live.count, nodes)), autoscaling: true, minCount: nodes, maxCount: this.options.maxNodes }
+      : { count: nodes, autoscaling: false };
+    await this.apply(pool, target);
+    return { previous: this.resting(live), target };
+  }
+
+  /**
+   * Back to the configured resting size, whatever `previous` says (a summary of an older version of the
+   * app may carry the live size it saw); returns what was applied. Throws when ARM refuses: the caller
+   * reports it (the morning summary's `scaling.error`).
+   */
+  async restore(_previous?: PoolSize): Promise<void> {
+    const pool = await this.client.agentPools.get(this.options.resourceGroup, this.options.cluster, this.options.pool);
+    await this.apply(pool, this.resting(sizeOf(pool)));
   }
 
   private async apply(pool: AgentPool, size: PoolSize): Promise<void> {

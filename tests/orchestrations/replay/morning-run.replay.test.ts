@@ -102,6 +102,11 @@ describe('morning run, replayed without a host', () => {
 
     h.episode(at(30)).subOrchestrationCompleted(b2, [ok('s5', 10_000, 1_680_000)]);
     r = await run(h);
+    // The pool goes back first, so that a failed scale-down lands in the summary.
+    expect(r.newActions).toEqual([activity(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous, retry)]);
+    const down = h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous);
+    h.episode(at(30)).activityCompleted(down, null);
+    r = await run(h);
     const error = 'sub-orchestration failed: Sub-orchestration morning-2024-05-01:b0 failed: out of memory \n at trainBatch';
     const summary: MorningSummary = {
       runId,
@@ -135,11 +140,6 @@ describe('morning run, replayed without a host', () => {
 
     const clean = h.activityScheduled(MORNING_CLEANUP_ACTIVITY, { now: at(30).toISOString() });
     h.episode(at(32)).activityCompleted(clean, { deleted: 4 });
-    r = await run(h);
-    expect(r.newActions).toEqual([activity(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous, retry)]);
-
-    const down = h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous);
-    h.episode(at(33)).activityCompleted(down, null);
     r = await run(h);
     expect(r.isDone).toBe(true);
     expect(r.newActions).toEqual([]);
@@ -176,7 +176,10 @@ describe('morning run, replayed without a host', () => {
       if (remaining > 0) expect(h.outstandingSubOrchestrations()).toHaveLength(3);
       const next = finishOrder.find((b) => ids.has(b) && h.outstandingSubOrchestrations().includes(`${instanceId}:${b}`));
       if (next === undefined) {
-        expect(r.newActions).toEqual([activity(MORNING_SUMMARY_ACTIVITY, expect.objectContaining({ succeeded: 6, failed: 1, batches: 7, batchSize: 1, failures: [{ store: 'e', error: 'training failed: exit code 137' }] }), retry)]);
+        expect(r.newActions).toEqual([activity(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous, retry)]);
+        h.episode(at(minute)).activityCompleted(h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous), null);
+        const after = await run(h);
+        expect(after.newActions).toEqual([activity(MORNING_SUMMARY_ACTIVITY, expect.objectContaining({ succeeded: 6, failed: 1, batches: 7, batchSize: 1, failures: [{ store: 'e', error: 'training failed: exit code 137' }] }), retry)]);
         break;
       }
       minute += 1;
@@ -186,6 +189,37 @@ describe('morning run, replayed without a host', () => {
     }
     // Batches start in plan order, whatever order earlier ones finished in.
     expect(startedOrder).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+  });
+
+  it('reports a failed scale-down in the summary (scaling.error) instead of swallowing it', async () => {
+    const p: MorningPlan = { ...plan, stores: ['s1'], skipped: [], batchSize: 4 };
+    const h = planned(p);
+    let r = await run(h);
+    const b0 = h.subOrchestrationCreated(TRAINING_BATCH_ORCHESTRATION, `${instanceId}:b0`, batchInput(0, ['s1']));
+    h.episode(at(10)).subOrchestrationCompleted(b0, [ok('s1', 5000, 400_000)]);
+    r = await run(h);
+    expect(r.newActions).toEqual([activity(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous, retry)]);
+    // Every attempt fails (ARM refuses the PUT).
+    let t = at(10).getTime();
+    for (const delay of [1, 2, 4, 8]) {
+      const attempt = h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous);
+      t += 1000;
+      h.episode(new Date(t)).activityFailed(attempt, 'OperationNotAllowed', '');
+      const wait = h.timerCreated(new Date(t + delay * 1000));
+      t += delay * 1000;
+      h.episode(new Date(t)).timerFired(wait);
+    }
+    r = await run(h);
+    expect(r.error).toBeUndefined();
+    const summary = leafActions(r.newActions)[0];
+    expect(summary).toMatchObject({ type: 'activity', name: MORNING_SUMMARY_ACTIVITY, input: { succeeded: 1, scaling: { ...scaling, error: expect.stringMatching(/^scale-down failed: OperationNotAllowed/) as unknown } } });
+    const sum = h.activityScheduled(MORNING_SUMMARY_ACTIVITY, summary?.type === 'activity' ? summary.input : null);
+    h.episode(at(12)).activityCompleted(sum, null);
+    const clean = h.activityScheduled(MORNING_CLEANUP_ACTIVITY, { now: at(10).toISOString() });
+    h.episode(at(13)).activityCompleted(clean, { deleted: 0 });
+    r = await run(h);
+    expect(r.isDone).toBe(true);
+    expect(r.output).toMatchObject({ scaling: { error: expect.stringMatching(/scale-down failed/) as unknown } });
   });
 
   it('trains on the pool as it is when scaling up fails, and then does not scale down', async () => {

@@ -131,19 +131,20 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
     const expected = nodesFor({ stores: 100, secondsPerStore: 30, windowSeconds: 600, podsPerNode: 4, minNodes: 0, maxNodes: 10 });
     expect(expected).toBe(2);
     const { previous, target } = await scaler.scaleUp(100, 30);
-    expect(previous).toMatchObject({ count: 1, autoscaling: false });
+    // What the pool goes back to is its configured resting size (min 0), not the 1 node it had.
+    expect(previous).toMatchObject({ count: 0, autoscaling: false });
     expect(target.count).toBe(2);
     const puts = arm.calls.filter((c) => c.method === 'PUT' && c.path.endsWith('/agentPools/training'));
     expect(puts.at(-1)?.body).toMatchObject({ properties: { count: 2, enableAutoScaling: false } });
     expect(puts.at(-1)?.authorization).toBe('Bearer fake-arm-token');
     await scaler.restore(previous);
-    expect(arm.pools.get('training')?.count).toBe(1);
+    expect(arm.pools.get('training')?.count).toBe(0);
 
     const auto = new AksPoolScaler({ ...cluster(), pool: 'auto', minNodes: 0, maxNodes: 50, podsPerNode: 4, windowSeconds: 600 });
     const scaled = await auto.scaleUp(1000, 6);
-    expect(scaled.target).toMatchObject({ autoscaling: true, minCount: 3, maxCount: 3 });
+    expect(scaled.target).toMatchObject({ autoscaling: true, minCount: 3, maxCount: 50 });
     expect(arm.pools.get('auto')).toMatchObject({ enableAutoScaling: true, minCount: 3 });
     await auto.restore(scaled.previous);
-    expect(arm.pools.get('auto')).toMatchObject({ minCount: 0, maxCount: 3 });
+    expect(arm.pools.get('auto')).toMatchObject({ minCount: 0, maxCount: 50 });
   });
 });
