@@ -287,15 +287,21 @@ function candidateForecasts(data: StoreData, cut: CutState, k: number, candidate
   const item = data.series[k]!.item;
   const zero = zeroDays(data, origin, item, horizon);
   const plainInput = fitInput(data, origin, origin.series[k]!, config);
+  const plainStates = new Map<FamilyName, unknown>();
+  const plainState = (family: FamilyName): unknown => {
+    if (!plainStates.has(family)) plainStates.set(family, FAMILIES[family].fit(plainInput));
+    return plainStates.get(family);
+  };
   let driverInput: FitInput | undefined;
   let multiplier: Float64Array | undefined;
   return candidates.map(({ family, drivers }) => {
     if (!drivers || driverOrigin === undefined || data.view === undefined) {
-      return mixForecast([{ family, weight: 1, state: FAMILIES[family].fit(plainInput) }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero });
+      return mixForecast([{ family, weight: 1, state: plainState(family) }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero });
     }
     driverInput ??= fitInput(data, driverOrigin.origin, driverOrigin.origin.series[k]!, config);
     multiplier ??= effectMultipliers(driverOrigin.items[k]!, data.view, item, origin.cutoff + 1, horizon);
-    return mixForecast([{ family, weight: 1, state: FAMILIES[family].fit(driverInput), drivers: true }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero, multiplier });
+    const state = FAMILIES[family].fit(family === 'calendar' ? driverInput : { ...driverInput, weightsFrom: plainState(family) });
+    return mixForecast([{ family, weight: 1, state, drivers: true }], origin.closedMonthDays, origin.cutoff, horizon, data.cal, { zero, multiplier });
   });
 }
 
@@ -732,7 +738,11 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       ? [{ family: 'ses', weight: 1, state: { alpha: 0, level: 0 } }]
       : mix.map((f) => {
           const { family, drivers } = candidates[f]!;
-          if (drivers && driverInput !== undefined) return { family, weight: 1 / mix.length, state: FAMILIES[family].fit(driverInput), drivers: true };
+          if (drivers && driverInput !== undefined) {
+            // As in the backtest: the twin fitted with drivers takes the smoothing weights of the plain fit.
+            const weightsFrom = family === 'calendar' ? undefined : FAMILIES[family].fit(input);
+            return { family, weight: 1 / mix.length, state: FAMILIES[family].fit({ ...driverInput, weightsFrom }), drivers: true };
+          }
           return { family, weight: 1 / mix.length, state: FAMILIES[family].fit(input) };
         });
     const choice = choices[k];

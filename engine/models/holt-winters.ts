@@ -102,7 +102,12 @@ export const holtWinters: ModelFamily<HoltWintersState> = {
     const from = Math.max(0, input.y.length - FIT_WINDOW);
     const prepared = prepare(input, from);
     let best: (Run & { alpha: number; beta: number; gamma: number; phi: number }) | undefined;
-    for (const alpha of ALPHAS)
+    const given = input.weightsFrom as Partial<HoltWintersState> | undefined;
+    if (given?.alpha !== undefined && given.beta !== undefined && given.gamma !== undefined && given.phi !== undefined) {
+      const { alpha, beta, gamma, phi } = given;
+      best = { ...run(input, prepared, alpha, beta, gamma, phi), alpha, beta, gamma, phi };
+    }
+    for (const alpha of best === undefined ? ALPHAS : [])
       for (const beta of BETAS)
         for (const gamma of GAMMAS)
           for (const phi of beta === 0 ? [1] : PHIS) {

@@ -22,7 +22,7 @@ const FIT_WINDOW = 728;
  */
 export const tsb: ModelFamily<TsbState> = {
   name: 'tsb',
-  fit({ y, startDay, cal, factors }) {
+  fit({ y, startDay, cal, factors, weightsFrom }) {
     const from = Math.max(0, y.length - FIT_WINDOW);
     const calOffset = startDay - cal.firstDay;
     let firstSize = 0;
@@ -45,8 +45,11 @@ export const tsb: ModelFamily<TsbState> = {
     for (let i = from; i < y.length; i++) shapes[i - from] = shapeAt(factors, cal, calOffset + i);
     let best: TsbState | undefined;
     let bestSse = Infinity;
-    for (const alphaDemand of ALPHAS_DEMAND)
-      for (const alphaSize of ALPHAS_SIZE) {
+    const given = weightsFrom as Partial<TsbState> | undefined;
+    const pairs = given?.alphaDemand !== undefined && given.alphaSize !== undefined
+      ? [[given.alphaDemand, given.alphaSize] as const]
+      : ALPHAS_DEMAND.flatMap((d) => ALPHAS_SIZE.map((s) => [d, s] as const));
+    for (const [alphaDemand, alphaSize] of pairs) {
         let probability = firstProbability;
         let size = firstSize;
         let sse = 0;

@@ -32,6 +32,11 @@ export interface FitInput {
   factors: SeasonalFactors;
   store: StoreSignals;
   calendarConfig: CalendarConfig;
+  /**
+   * The state this family fitted to the same series without driver effects: families that search smoothing
+   * weights take its weights instead of searching again (the "+drivers" twin differs only by the effects).
+   */
+  weightsFrom?: unknown;
 }
 
 export interface ModelFamily<State> {
