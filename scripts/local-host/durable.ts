@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { TableClient, TableTransaction, type TableEntity } from '@azure/data-tables';
 import type { Registration } from './registry.js';
+import { EventType } from './history-events.js';
+
+export { EventType } from './history-events.js';
 
 /**
  * A small Durable Task backend in the spirit of the Azure Storage provider: instance rows, history
@@ -15,25 +18,6 @@ import type { Registration } from './registry.js';
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Canceled' | 'Suspended';
 const TERMINAL: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
-// durable-functions' HistoryEventType numbering.
-export const EventType = {
-  ExecutionStarted: 0,
-  ExecutionCompleted: 1,
-  ExecutionFailed: 2,
-  ExecutionTerminated: 3,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  SubOrchestrationInstanceCreated: 7,
-  SubOrchestrationInstanceCompleted: 8,
-  SubOrchestrationInstanceFailed: 9,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventRaised: 15,
-  ContinueAsNew: 16,
-} as const;
 
 export interface HistoryEvent {
   EventType: number;

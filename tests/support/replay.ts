@@ -17,21 +17,8 @@ import { getRegistry, installCoreApiHook, type Handler } from '../../scripts/loc
 
 installCoreApiHook();
 
-// durable-functions' HistoryEventType numbering (the package does not export the enum in its types).
-export const HistoryEventType = {
-  ExecutionStarted: 0,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  SubOrchestrationInstanceCreated: 7,
-  SubOrchestrationInstanceCompleted: 8,
-  SubOrchestrationInstanceFailed: 9,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventRaised: 15,
-} as const;
+export { EventType as HistoryEventType } from '../../scripts/local-host/history-events.js';
+import { EventType as HistoryEventType } from '../../scripts/local-host/history-events.js';
 
 /** One history event in the extension's wire shape (PascalCase; payloads JSON-encoded). */
 export interface HistoryEvent {
