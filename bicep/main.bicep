@@ -5,7 +5,8 @@
 // Modules: monitoring (Log Analytics + App Insights), storage twice (the host's account and the data
 // account), registry (training image), aks (cluster, training pool, workload identity), functions (Flex
 // Consumption, Node 22), events (uploads → ingestion queue), static-web-app (dashboard, linked backend
-// and the backend's authentication), roles (role assignments, each scoped to what it needs).
+// and the backend's authentication), roles (role assignments, each scoped to what it needs), alerts
+// (action group and log search alerts; docs/operations.md).
 
 targetScope = 'resourceGroup'
 
@@ -86,6 +87,25 @@ param apiAppClientId string = ''
 @description('Client id of the deploy identity: its app-only tokens for apiAppClientId are accepted (smoke test, deploy-window gate). Empty = none.')
 param smokeClientId string = ''
 
+@description('Alerts: e-mail addresses of the on-call, comma-separated (the action group\'s receivers). Empty = alerts show in the portal only.')
+param alertEmails string = ''
+
+@description('Alerts: local time (HH:mm) by which the morning run must have finished and stores be fresh.')
+param morningDeadlineLocal string = '08:30'
+
+@description('Alerts: IANA time zone of morningDeadlineLocal (the stores\' zone).')
+param alertTimeZone string = 'Europe/Amsterdam'
+
+@description('Alerts: per cent of stores stale at the deadline above which the morning alert fires.')
+param alertMaxStaleSharePercent int = 10
+
+@description('Alerts: per cent of HTTP requests answered 5xx in 15 minutes, with at least alert5xxMinCount of them.')
+param alert5xxPercent int = 5
+param alert5xxMinCount int = 10
+
+@description('Alerts: a store\'s realised 7-day WAPE above this per cent of its backtest WAPE (200 = twice).')
+param alertAccuracyFactorPercent int = 200
+
 param tags object = {}
 
 var suffix = uniqueString(subscription().id, resourceGroup().id, baseName, environmentName)
@@ -102,6 +122,8 @@ var names = {
   staticWebApp: 'stapp-${baseName}-${environmentName}'
   eventTopic: 'evgt-${baseName}-${environmentName}-storage'
 }
+
+var alertEmailAddresses = filter(split(alertEmails, ','), address => !empty(trim(address)))
 
 // The data account's contents (core/config.ts names) and who gets which of them (roles.bicep).
 var data = {
@@ -256,6 +278,25 @@ module staticWebApp 'modules/static-web-app.bicep' = {
   }
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: '${baseName}-${environmentName}'
+    location: location
+    tags: allTags
+    workspaceId: monitoring.outputs.workspaceId
+    emailAddresses: alertEmailAddresses
+    morningDeadlineLocal: morningDeadlineLocal
+    timeZone: alertTimeZone
+    maxStaleSharePercent: alertMaxStaleSharePercent
+    max5xxPercent: alert5xxPercent
+    min5xxCount: alert5xxMinCount
+    accuracyFactorPercent: alertAccuracyFactorPercent
+    ingestFunctionName: 'ingest-sales'
+    ingestPoisonQueue: data.ingestPoisonQueue
+  }
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
@@ -270,6 +311,8 @@ module roles 'modules/roles.bicep' = {
     deployerUploadContainer: 'uploads'
     deployerReadTable: 'ingestions'
     appInsightsName: monitoring.outputs.appInsightsName
+    logAnalyticsWorkspaceName: monitoring.outputs.workspaceName
+    alertRulePrincipalIds: alerts.outputs.rulePrincipalIds
     aksName: aks.outputs.name
     registryName: registry.outputs.name
     functionPrincipalId: functions.outputs.principalId
@@ -305,3 +348,5 @@ output trainingImage string = '${registry.outputs.loginServer}/foreact-trainer:$
 output eventGridTopicName string = events.outputs.name
 output ingestSubscriptionName string = events.outputs.subscriptionName
 output appInsightsName string = monitoring.outputs.appInsightsName
+output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
+output alertActionGroupId string = alerts.outputs.actionGroupId

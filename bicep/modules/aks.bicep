@@ -178,6 +178,60 @@ resource federation 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedI
   }
 }
 
+// Container Insights with managed-identity auth (addon `omsagent`, useAADAuth) sends nothing until a data
+// collection rule is associated with the cluster. Collected: the training namespace only (the system
+// pool's add-ons are not Foreact's to debug and would dominate the cost), as ContainerLogV2 (pod stdout/
+// stderr: the trainer's JSON lines), KubePodInventory (pod labels such as foreact/run, phase, exit
+// reasons: the join from a run id to its pods) and KubeEvents (BackoffLimitExceeded, OOMKilled,
+// FailedScheduling; the API server keeps events for an hour only). Pod logs outlive the Job and its
+// node here, for the workspace's retention (docs/operations.md).
+var containerInsightsStreams = ['Microsoft-ContainerLogV2', 'Microsoft-KubePodInventory', 'Microsoft-KubeEvents']
+
+resource containerInsightsRule 'Microsoft.Insights/dataCollectionRules@2022-06-01' = {
+  name: take('MSCI-${location}-${name}', 64)
+  location: location
+  tags: tags
+  kind: 'Linux'
+  properties: {
+    description: 'Container Insights for ${name}: ContainerLogV2, pod inventory and events of namespace ${trainingNamespace}.'
+    dataSources: {
+      extensions: [
+        {
+          name: 'ContainerInsightsExtension'
+          extensionName: 'ContainerInsights'
+          streams: containerInsightsStreams
+          extensionSettings: {
+            dataCollectionSettings: {
+              interval: '1m'
+              namespaceFilteringMode: 'Include'
+              namespaces: [trainingNamespace]
+              enableContainerLogV2: true
+            }
+          }
+        }
+      ]
+    }
+    destinations: {
+      logAnalytics: [
+        { name: 'ciworkspace', workspaceResourceId: logAnalyticsWorkspaceId }
+      ]
+    }
+    dataFlows: [
+      { streams: containerInsightsStreams, destinations: ['ciworkspace'] }
+    ]
+  }
+}
+
+// The addon finds its rule through this association (the name is the one the addon expects).
+resource containerInsightsAssociation 'Microsoft.Insights/dataCollectionRuleAssociations@2022-06-01' = {
+  name: 'ContainerInsightsExtension'
+  scope: cluster
+  properties: {
+    description: 'Container Insights data collection for the training namespace. Deleting it stops pod logs reaching Log Analytics.'
+    dataCollectionRuleId: containerInsightsRule.id
+  }
+}
+
 resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: cluster
@@ -192,6 +246,7 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
 }
 
 output id string = cluster.id
+output containerInsightsRuleId string = containerInsightsRule.id
 output name string = cluster.name
 output oidcIssuerUrl string = cluster.properties.oidcIssuerProfile.issuerURL
 output kubeletObjectId string = cluster.properties.identityProfile.kubeletidentity.objectId

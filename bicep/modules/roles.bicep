@@ -57,6 +57,12 @@ param trainingNamespace string
 @description('Azure RBAC for Kubernetes authorization is on (aks.bicep entraAuth).')
 param aksEntraAuth bool
 
+@description('Log Analytics workspace the alert rules query.')
+param logAnalyticsWorkspaceName string
+
+@description('Object ids of the alert rules\' system-assigned identities (alerts.bicep): Log Analytics Reader on the workspace.')
+param alertRulePrincipalIds array = []
+
 @description('Object id of the deploy workflow\'s principal (optional): may apply the namespace and service account.')
 param deployerPrincipalId string = ''
 
@@ -76,6 +82,7 @@ var aksClusterUser = subscriptionResourceId('Microsoft.Authorization/roleDefinit
 var aksRbacWriter = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb') // Azure Kubernetes Service RBAC Writer
 var aksRbacClusterAdmin = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b') // Azure Kubernetes Service RBAC Cluster Admin
 var acrPull = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dda-4ed3-4680-a7ca-43fe172d538d') // AcrPull
+var logAnalyticsReader = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '73c42c96-874c-492b-b04d-ab87d138a893') // Log Analytics Reader
 
 // --- scopes ---------------------------------------------------------------------------------------
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -137,6 +144,10 @@ resource deployerTableScope 'Microsoft.Storage/storageAccounts/tableServices/tab
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  name: logAnalyticsWorkspaceName
 }
 
 resource aks 'Microsoft.ContainerService/managedClusters@2024-09-01' existing = {
@@ -353,6 +364,20 @@ resource kubeletPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     description: 'AKS kubelet: pull the training image.'
   }
 }
+
+// --- alert rules (system-assigned identities): read the workspace they query, nothing else -----------
+resource alertRuleReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (principalId, i) in alertRulePrincipalIds: {
+    name: guid(workspace.id, principalId, logAnalyticsReader)
+    scope: workspace
+    properties: {
+      roleDefinitionId: logAnalyticsReader
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      description: 'Foreact alert rule ${i}: run its log search query on the workspace.'
+    }
+  }
+]
 
 // --- deploy workflow (optional) -------------------------------------------------------------------
 resource deployerClusterAdmin 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (aksEntraAuth && !empty(deployerPrincipalId)) {

@@ -21,3 +21,5 @@ param deployerPrincipalType = readEnvironmentVariable('FOREACT_DEPLOYER_TYPE', '
 param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')
 param apiAppClientId = readEnvironmentVariable('FOREACT_API_APP_ID', '')
 param smokeClientId = readEnvironmentVariable('FOREACT_SMOKE_CLIENT_ID', '')
+// On-call e-mail addresses, comma-separated (GitHub environment variable FOREACT_ALERT_EMAILS); docs/operations.md.
+param alertEmails = readEnvironmentVariable('FOREACT_ALERT_EMAILS', '')

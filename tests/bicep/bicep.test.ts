@@ -66,11 +66,12 @@ const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb': 'Azure Kubernetes Service RBAC Writer',
   'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b': 'Azure Kubernetes Service RBAC Cluster Admin',
   '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
+  '73c42c96-874c-492b-b04d-ab87d138a893': 'Log Analytics Reader',
 };
 
 describe('bicep layout', () => {
   it('has main.bicep and one module per concern', () => {
-    for (const m of ['storage', 'monitoring', 'functions', 'aks', 'static-web-app', 'roles']) {
+    for (const m of ['storage', 'monitoring', 'functions', 'aks', 'static-web-app', 'roles', 'alerts']) {
       expect(bicepFiles, m).toContain(join('bicep', 'modules', `${m}.bicep`));
     }
     expect(bicepFiles).toContain(join('bicep', 'main.bicep'));
@@ -337,6 +338,160 @@ describe('aks', () => {
   });
 });
 
+describe('Container Insights: pod logs reach Log Analytics', () => {
+  const aks = read('bicep/modules/aks.bicep');
+  const [rule] = resourceBlocks(aks, 'Microsoft.Insights/dataCollectionRules');
+  const [association] = resourceBlocks(aks, 'Microsoft.Insights/dataCollectionRuleAssociations');
+
+  it('the monitoring add-on authenticates with its managed identity', () => {
+    expect(aks).toMatch(/omsagent: \{\s*enabled: true\s*config: \{\s*logAnalyticsWorkspaceResourceID: logAnalyticsWorkspaceId\s*useAADAuth: 'true'/);
+  });
+
+  it('a data collection rule with the ContainerInsights extension sends ContainerLogV2 of the training namespace to the workspace', () => {
+    expect(rule, 'dataCollectionRules in aks.bicep').toBeDefined();
+    const body = rule?.body ?? '';
+    expect(body).toMatch(/extensionName: 'ContainerInsights'/);
+    expect(body).toMatch(/streams: containerInsightsStreams/);
+    const streams = (/var containerInsightsStreams = \[([^\]]*)\]/.exec(aks)?.[1] ?? '').match(/'[^']+'/g)?.map((x) => x.slice(1, -1)) ?? [];
+    expect(streams).toContain('Microsoft-ContainerLogV2');
+    expect(streams, 'pod labels (foreact/run) for the run → pod join').toContain('Microsoft-KubePodInventory');
+    expect(streams).not.toContain('Microsoft-ContainerLog');
+    expect(body).toMatch(/enableContainerLogV2: true/);
+    expect(body).toMatch(/namespaceFilteringMode: 'Include'/);
+    expect(body).toMatch(/namespaces: \[trainingNamespace\]/);
+    expect(body).toMatch(/workspaceResourceId: logAnalyticsWorkspaceId/);
+    expect(body).toMatch(/dataFlows: \[\s*\{ streams: containerInsightsStreams, destinations: \['ciworkspace'\] \}/);
+    expect(body).toMatch(/name: 'ciworkspace'/);
+  });
+
+  it('is associated with the cluster', () => {
+    expect(association?.body).toMatch(/scope: cluster\n/);
+    expect(association?.body).toMatch(/dataCollectionRuleId: containerInsightsRule\.id/);
+    expect(association?.body).toMatch(/name: 'ContainerInsightsExtension'/);
+  });
+});
+
+describe('alerts', () => {
+  const alerts = read('bicep/modules/alerts.bicep');
+  const main = read('bicep/main.bicep');
+  const roles = read('bicep/modules/roles.bicep');
+  const rules = resourceBlocks(alerts, 'Microsoft.Insights/scheduledQueryRules');
+  const bySymbol = new Map(rules.map((r) => [r.symbol, r.body]));
+  /** The query text of a rule: the `let` lines alerts.bicep prepends, then the .kql file it loads. */
+  const query = (symbol: string): { lets: string[]; kql: string; file: string } => {
+    const varName = /query: (\w+) \}/.exec(bySymbol.get(symbol) ?? '')?.[1] ?? '';
+    const text = new RegExp(`^var ${varName} = '(.*)'$`, 'm').exec(alerts)?.[1] ?? '';
+    const file = /loadTextContent\('\.\.\/(alerts\/[\w-]+\.kql)'\)/.exec(text)?.[1] ?? '';
+    const lets = [...text.matchAll(/let (\w+) = /g)].map((m) => m[1] ?? '');
+    return { lets, kql: file ? read(join('bicep', file)) : '', file };
+  };
+
+  it('an action group e-mails the addresses of the alertEmails parameter', () => {
+    const [group] = resourceBlocks(alerts, 'Microsoft.Insights/actionGroups');
+    expect(group?.body).toMatch(/location: 'global'/);
+    expect(group?.body).toMatch(/emailReceivers: \[\s*for \(address, i\) in emailAddresses: \{[\s\S]*?emailAddress: trim\(address\)/);
+    expect(main).toMatch(/^param alertEmails string = ''$/m);
+    expect(main).toMatch(/var alertEmailAddresses = filter\(split\(alertEmails, ','\)/);
+    expect(main).toMatch(/module alerts 'modules\/alerts\.bicep' = \{[\s\S]*?emailAddresses: alertEmailAddresses\n/);
+  });
+
+  it('four log search rules, each wired to the action group, stateful, over the workspace, with their own identity', () => {
+    expect([...bySymbol.keys()].sort()).toEqual(['accuracyAlert', 'http5xxAlert', 'ingestionAlert', 'morningRunAlert']);
+    expect(alerts).toMatch(/var actions = \{\s*actionGroups: \[actionGroup\.id\]/);
+    for (const [symbol, body] of bySymbol) {
+      expect(body, symbol).toMatch(/\n {4}actions: actions\n/);
+      expect(body, symbol).toMatch(/kind: 'LogAlert'/);
+      expect(body, symbol).toMatch(/scopes: \[workspaceId\]/);
+      expect(body, symbol).toMatch(/identity: \{ type: 'SystemAssigned' \}/);
+      expect(body, symbol).toMatch(/autoMitigate: true/);
+      expect(body, symbol).toMatch(/enabled: enabled/);
+      const severity = Number(/severity: (\d)/.exec(body)?.[1]);
+      expect(severity, symbol).toBeGreaterThanOrEqual(0);
+      expect(severity, symbol).toBeLessThanOrEqual(3);
+      const frequency = /evaluationFrequency: '(\w+)'/.exec(body)?.[1];
+      const windowSize = /windowSize: '(\w+)'/.exec(body)?.[1];
+      expect(frequency, symbol).toMatch(/^PT(\d+)[MH]$/);
+      // A log search alert looks back at most two days.
+      expect(['PT5M', 'PT15M', 'PT1H', 'PT6H', 'P1D', 'P2D'], symbol).toContain(windowSize);
+    }
+    expect(alerts).toMatch(/var anyRow = \{\s*timeAggregation: 'Count'\s*operator: 'GreaterThan'\s*threshold: 0/);
+    expect(main).toMatch(/output alertActionGroupId string = alerts\.outputs\.actionGroupId/);
+  });
+
+  it('every parameter a query uses is prepended, and the .kql says which to paste when run by hand', () => {
+    for (const symbol of bySymbol.keys()) {
+      const { lets, kql, file } = query(symbol);
+      expect(file, symbol).not.toBe('');
+      expect(lets.length, symbol).toBeGreaterThan(0);
+      const pasteLine = /^\/\/\s+(let .*)$/m.exec(kql)?.[1] ?? '';
+      expect([...pasteLine.matchAll(/let (\w+) = /g)].map((m) => m[1]), `${file}: the paste-first line`).toEqual(lets);
+      const body = kql.replace(/^\/\/.*$/gm, '');
+      for (const name of lets) expect(body, `${file} uses ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+      expect(body.split('(').length, `${file}: parentheses balance`).toBe(body.split(')').length);
+    }
+  });
+
+  it('morning run: fires at the configured local deadline when MorningRunCompleted is missing or foreact.stores.stale_share is too high', () => {
+    const { kql } = query('morningRunAlert');
+    expect(kql).toMatch(/AppEvents[\s\S]*Name == "MorningRunCompleted"/);
+    expect(kql).toMatch(/AppMetrics[\s\S]*Name == "foreact\.stores\.stale_share"/);
+    for (const dimension of ['runId', 'stores', 'stale', 'failed', 'finishedAt']) expect(kql).toContain(`Properties.${dimension}`);
+    expect(kql).toMatch(/datetime_utc_to_local\(now\(\), timeZone\)/);
+    expect(kql).toMatch(/isPastDeadline and \(not\(finished\) or staleShare > maxStaleShare\)/);
+    expect(alerts).toMatch(/let timeZone = "\$\{timeZone\}";\\nlet deadlineLocal = totimespan\("\$\{morningDeadlineLocal\}"\);\\nlet maxStaleShare = \$\{maxStaleSharePercent\} \/ 100\.0;/);
+    expect(main).toMatch(/^param morningDeadlineLocal string = '08:30'$/m);
+    expect(main).toMatch(/^param alertTimeZone string = '[A-Za-z]+\/[A-Za-z_]+'$/m);
+    expect(bySymbol.get('morningRunAlert')).toMatch(/evaluationFrequency: 'PT5M'\s*windowSize: 'P1D'/);
+    expect(bySymbol.get('morningRunAlert')).toMatch(/severity: 1/);
+  });
+
+  it('5xx: requests with resultCode >= 500, as a rate over 15 minutes with a minimum count', () => {
+    const { kql } = query('http5xxAlert');
+    expect(kql).toMatch(/^AppRequests$/m);
+    expect(kql).toMatch(/countif\(toint\(ResultCode\) >= 500\)/);
+    expect(kql).toMatch(/failedPercent = round\(100\.0 \* failed \/ requests, 1\)/);
+    expect(kql).toMatch(/where failed >= minFailed and failedPercent >= maxFailedPercent/);
+    expect(bySymbol.get('http5xxAlert')).toMatch(/windowSize: 'PT15M'/);
+  });
+
+  it('ingestion: failures of ingest-sales and messages put on the poison queue', () => {
+    const { kql } = query('ingestionAlert');
+    for (const table of ['AppExceptions', 'AppTraces', 'AppRequests', 'StorageQueueLogs']) expect(kql).toContain(`(${table}`);
+    expect(kql.match(/OperationName == ingestFunction/g)).toHaveLength(3);
+    expect(kql).toMatch(/OperationName == "PutMessage" and ObjectKey contains strcat\("\/", poisonQueue\)/);
+    expect(kql).toMatch(/^union isfuzzy=true$/m);
+    expect(main).toMatch(/module alerts[\s\S]*?ingestFunctionName: 'ingest-sales'\n\s*ingestPoisonQueue: data\.ingestPoisonQueue\n/);
+    expect(read('functions/ingest-sales.ts')).toMatch(/app\.storageQueue\('ingest-sales'/);
+    // The poison queue's resource logs reach the workspace.
+    expect(read('bicep/modules/storage.bicep')).toMatch(/resource queueDiagnostics[\s\S]*?category: 'StorageWrite', enabled: true/);
+  });
+
+  it('accuracy: realised WAPE above k × backtest WAPE per store, k a parameter (default 2)', () => {
+    const { kql } = query('accuracyAlert');
+    expect(kql).toMatch(/Name == "foreact\.store\.realised_wape"/);
+    expect(kql).toContain('Properties.store');
+    expect(kql).toContain('Properties.backtest_wape');
+    expect(kql).toMatch(/summarize arg_max\(TimeGenerated, realisedWape, backtestWape\) by store/);
+    expect(kql).toMatch(/realisedWape > factor \* backtestWape/);
+    expect(alerts).toMatch(/let factor = \$\{accuracyFactorPercent\} \/ 100\.0;/);
+    expect(main).toMatch(/^param alertAccuracyFactorPercent int = 200$/m);
+  });
+
+  it('the rules\' identities get Log Analytics Reader on the workspace and nothing else; the alerts module assigns no roles', () => {
+    expect(resourceBlocks(alerts, 'Microsoft.Authorization/roleAssignments')).toHaveLength(0);
+    expect(alerts).not.toMatch(/UserAssigned/);
+    expect(alerts).toMatch(/output rulePrincipalIds array = \[\s*morningRunAlert\.identity\.principalId\s*http5xxAlert\.identity\.principalId\s*ingestionAlert\.identity\.principalId\s*accuracyAlert\.identity\.principalId\s*\]/);
+    expect(main).toMatch(/module roles[\s\S]*?alertRulePrincipalIds: alerts\.outputs\.rulePrincipalIds\n/);
+    const readers = resourceBlocks(roles, 'Microsoft.Authorization/roleAssignments').filter((a) => /alertRulePrincipalIds/.test(a.body));
+    expect(readers.map((a) => a.symbol)).toEqual(['alertRuleReader']);
+    expect(readers[0]?.body).toMatch(/scope: workspace\n/);
+    expect(readers[0]?.body).toMatch(/roleDefinitionId: logAnalyticsReader\n/);
+    expect(roles).toMatch(/resource workspace 'Microsoft\.OperationalInsights\/workspaces@[\w-]+' existing = \{\s*name: logAnalyticsWorkspaceName\s*\}/);
+    // Nobody else gets a Log Analytics role.
+    expect(resourceBlocks(roles, 'Microsoft.Authorization/roleAssignments').filter((a) => /logAnalyticsReader/.test(a.body))).toHaveLength(1);
+  });
+});
+
 describe('training Job and NetworkPolicy', () => {
   type Container = { name: string; image: string; securityContext?: Record<string, unknown>; volumeMounts?: { name: string; mountPath: string }[] };
   const job = parse(read('k8s-training/job.yaml')) as {
@@ -367,6 +522,10 @@ describe('training Job and NetworkPolicy', () => {
     expect(failJob?.onExitCodes).toMatchObject({ containerName: container.name, operator: 'In' });
     expect(failJob?.onExitCodes?.values).toContain(2);
     expect(rules.find((r) => r.action === 'Ignore')?.onPodConditions).toContainEqual({ type: 'DisruptionTarget' });
+  });
+
+  it('keeps finished Jobs a day (failed ones too: pod logs outlive them in ContainerLogV2)', () => {
+    expect((job.spec as { ttlSecondsAfterFinished?: number }).ttlSecondsAfterFinished).toBe(86400);
   });
 
   it('keeps the fields the dispatcher fills where core/adapters/dispatch/aks.ts expects them', () => {
