@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Store and item ids the API accepts (and so every id a planner can address). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -15,6 +15,26 @@ export function assertStoreId(store: string): void {
   // control characters (which no upstream system means) are refused here.
   // eslint-disable-next-line no-control-regex
   if (store.length === 0 || store.length > 200 || /[\u0000-\u001f\u007f]/.test(store)) throw new Error(`store id "${store.slice(0, 60)}" is invalid: 1–200 printable characters`);
+}
+
+/**
+ * The id one attempt of a store's run publishes its forecast rows under: the run id itself for the first
+ * attempt, `<runId>:a<n>` for attempt n ≥ 2 (a retried pod, a re-dispatched job). A run's rows are then
+ * written once per partition and never rewritten, so a retry can never touch the rows readers are on.
+ * `:` keeps it apart from the `.` that joins a refresh's base id to its store (store ids have no `:`).
+ */
+export function attemptRunId(runId: string, attempt: number): string {
+  assertRunId(runId);
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`attempt must be a whole number ≥ 1, got ${attempt}`);
+  if (attempt === 1) return runId;
+  const suffix = `:a${attempt}`;
+  return runId.length + suffix.length <= 128 ? `${runId}${suffix}` : `${runId.slice(0, 128 - suffix.length - 9)}-${createHash('sha256').update(runId).digest('hex').slice(0, 8)}${suffix}`;
+}
+
+/** The run an attempt id belongs to, and which attempt it is (attempt 1 = the run id itself). */
+export function runOfAttempt(id: string): { runId: string; attempt: number } {
+  const match = /^(.*):a(\d+)$/.exec(id);
+  return match ? { runId: match[1]!, attempt: Number(match[2]) } : { runId: id, attempt: 1 };
 }
 
 /** `20261124T050000123Z`: sorts in time order as a string, which table row keys and blob listings use. */

@@ -23,7 +23,10 @@ export function toForecastRows(forecasts: readonly SeriesForecast[], runId: stri
 
 export interface PublishInput {
   store: string;
+  /** The id the rows are written under and the pointer names: the run id, or an attempt's id (`attemptRunId`). */
   runId: string;
+  /** The run record's id when `runId` is a retry's attempt id (the store's `lastRun` names the run record). */
+  recordRunId?: string;
   modelVersion: string;
   championVersion?: string;
   forecasts: readonly SeriesForecast[];
@@ -34,7 +37,10 @@ export interface PublishInput {
 }
 
 export interface PublishResult {
-  /** False when a run trained on newer history had already been published (it stays current). */
+  /**
+   * False when a run trained on newer history had already been published (it stays current), or when the
+   * pointer already named this run id (nothing was written: a run's rows are never rewritten).
+   */
   switched: boolean;
   state: StoreState | undefined;
 }
@@ -48,6 +54,12 @@ export interface PublishResult {
 export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'>, input: PublishInput): Promise<PublishResult> {
   assertRunId(input.runId);
   if (input.forecasts.length === 0) throw new Error(`run ${input.runId} has no forecasts to publish for store ${input.store}`);
+  // Rows are written once, before any pointer names them. Writing under the run readers are on (a retry
+  // reusing an id) would rewrite the live forecasts in place; under the previous run, the forecasts a
+  // reader that resolved the pointer just before the last switch is still reading. Neither ever happens.
+  const before = (await deps.stores.get(input.store))?.value;
+  if (before?.current?.runId === input.runId) return { switched: false, state: before };
+  if (before?.previousRunId === input.runId) throw new Error(`run ${input.runId} was the current forecast of store ${input.store} until the last switch: its rows are never rewritten (publish under a new attempt id)`);
   const rows = toForecastRows(input.forecasts, input.runId, input.modelVersion);
   await deps.forecasts.writeRun(input.store, input.runId, rows);
   const now = input.generatedAt.toISOString();
@@ -80,7 +92,7 @@ export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'
         accuracy: input.accuracy,
       },
       stale: historyMoved,
-      lastRun: { runId: input.runId, status: 'succeeded', at: now },
+      lastRun: { runId: input.recordRunId ?? input.runId, status: 'succeeded', at: now },
       updatedAt: now,
     };
     if (base.current !== undefined) next.previousRunId = base.current.runId;

@@ -1,5 +1,5 @@
 import type { Clock, RunRepository, StoragePorts } from '../ports/index.js';
-import { assertRunId } from './ids.js';
+import { assertRunId, attemptRunId } from './ids.js';
 import type { RunRecord, RunStage, RunTrigger } from './model.js';
 import { markStale } from './stores.js';
 
@@ -15,11 +15,16 @@ export class RunTracker {
     private stageStarted: number,
   ) {}
 
-  /** Starts (or restarts, keeping `createdAt` of a record the orchestrator queued) a store's run. */
+  /**
+   * Starts (or restarts, keeping `createdAt` of a record the orchestrator queued) a store's run. Every start
+   * is a new **attempt** (`details.attempt`, counted across retried pods and re-dispatched jobs), which
+   * publishes its rows under its own id (`details.forecastRunId`, see `attemptRunId`).
+   */
   static async start(runs: RunRepository, clock: Clock, runId: string, store: string, trigger: RunTrigger): Promise<RunTracker> {
     assertRunId(runId);
     const now = clock.now();
     const queued = await runs.get(runId, store);
+    const attempt = previousAttempts(queued) + 1;
     const record: RunRecord = {
       runId,
       store,
@@ -34,7 +39,7 @@ export class RunTracker {
       ],
       createdAt: queued?.createdAt ?? now.toISOString(),
       startedAt: now.toISOString(),
-      ...(queued?.details ? { details: queued.details } : {}),
+      details: { ...queued?.details, attempt, forecastRunId: attemptRunId(runId, attempt) },
     };
     await runs.put(record);
     return new RunTracker(runs, clock, record, now.getTime());
@@ -42,6 +47,16 @@ export class RunTracker {
 
   get current(): RunRecord {
     return this.record;
+  }
+
+  /** This attempt's number (1 for the first start of the run for this store). */
+  get attempt(): number {
+    return attemptsOf(this.record);
+  }
+
+  /** The id this attempt writes its forecast rows under and switches the store's pointer to. */
+  get forecastRunId(): string {
+    return attemptRunId(this.record.runId, this.attempt);
   }
 
   private closeStage(now: Date): StageTimingList {
@@ -56,7 +71,7 @@ export class RunTracker {
     const stages = this.closeStage(now);
     stages.push({ stage, startedAt: now.toISOString() });
     this.stageStarted = now.getTime();
-    this.record = { ...this.record, ...extra, stage, progress: STAGE_PROGRESS[stage], stages };
+    this.record = { ...this.record, ...extra, ...mergedDetails(this.record, extra), stage, progress: STAGE_PROGRESS[stage], stages };
     await this.runs.put(this.record);
   }
 
@@ -72,13 +87,32 @@ export class RunTracker {
     const now = this.clock.now();
     const stages = this.closeStage(now);
     const started = Date.parse(this.record.startedAt ?? this.record.createdAt);
-    this.record = { ...this.record, ...extra, status, stage, progress: 1, stages, finishedAt: now.toISOString(), durationMs: now.getTime() - started };
+    this.record = { ...this.record, ...extra, ...mergedDetails(this.record, extra), status, stage, progress: 1, stages, finishedAt: now.toISOString(), durationMs: now.getTime() - started };
     await this.runs.put(this.record);
     return this.record;
   }
 }
 
 type StageTimingList = RunRecord['stages'];
+
+/** `details` given to a stage or the finish add to the record's (the attempt count must survive). */
+function mergedDetails(record: RunRecord, extra: Partial<RunRecord>): Pick<RunRecord, 'details'> {
+  return extra.details === undefined && record.details === undefined ? {} : { details: { ...record.details, ...extra.details } };
+}
+
+/** Attempts a store's run record says have started (0 for a record only queued, or none). */
+function previousAttempts(record: RunRecord | undefined): number {
+  if (record === undefined) return 0;
+  const counted = record.details?.attempt;
+  if (typeof counted === 'number' && Number.isInteger(counted) && counted >= 1) return counted;
+  // A record from before attempts were counted: it started once unless it is still only queued.
+  return record.status === 'queued' ? 0 : 1;
+}
+
+/** How many attempts a store's run record covers (at least 1): its rows are under `attemptRunId(runId, 1…n)`. */
+export function attemptsOf(record: RunRecord): number {
+  return Math.max(1, previousAttempts(record));
+}
 
 /**
  * Creates a store run's record in state `queued` (if it does not exist yet), so that a run id handed to a
@@ -132,6 +166,8 @@ export async function failStoreRun(deps: Pick<StoragePorts, 'runs' | 'stores'>, 
     finishedAt: now.toISOString(),
     durationMs: now.getTime() - started,
     error: input.reason,
+    // The attempt count: a later attempt (a retried pod) must not reuse an earlier attempt's id.
+    ...(existing?.details ? { details: existing.details } : {}),
   });
   await markStale(deps.stores, input.store, `run ${input.runId} failed: ${input.reason}`, now, { runId: input.runId, status: 'failed', error: input.reason });
 }
@@ -160,11 +196,13 @@ export async function cleanupExpiredRuns(deps: Pick<StoragePorts, 'runs' | 'stor
         keep = new Set([state?.current?.runId, state?.previousRunId].filter((r): r is string => r !== undefined));
         protectedRuns.set(run.store, keep);
       }
-      if (keep.has(run.runId)) {
+      // Every attempt of the run published (or began to publish) under its own id.
+      const ids = Array.from({ length: attemptsOf(run) }, (_, i) => attemptRunId(run.runId, i + 1));
+      if (ids.some((id) => keep!.has(id))) {
         result.kept++;
         continue;
       }
-      result.forecastRowsDeleted += await deps.forecasts.deleteRun(run.store, run.runId);
+      for (const id of ids) result.forecastRowsDeleted += await deps.forecasts.deleteRun(run.store, id);
     }
     await deps.runs.delete(run.runId, run.store);
     result.runsDeleted++;

@@ -29,6 +29,8 @@ export interface TrainStoreOutcome {
   runId: string;
   /** False when a run on newer history had already been published; this run's rows stay unreferenced. */
   switched: boolean;
+  /** The id this attempt published its rows under (the run id, or `<runId>:a<n>` for a retry). */
+  forecastRunId: string;
   /** The version trained by this run. */
   candidateVersion: string;
   /** The version whose forecasts were published (the champion's when the candidate was refused). */
@@ -128,9 +130,13 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     }
 
     await tracker.stage('publishing', { champion: { promoted: decision.promoted, reason: decision.reason } });
+    // This attempt's own id (the run id for a first attempt, `<runId>:a<n>` for a retry): a retry after a
+    // pointer switch never writes into the partition readers are on.
+    const forecastRunId = tracker.forecastRunId;
     const published = await publishRun(deps, {
       store,
-      runId,
+      runId: forecastRunId,
+      recordRunId: runId,
       modelVersion: servedVersion,
       championVersion: decision.promoted ? version : servedVersion,
       forecasts,
@@ -138,8 +144,8 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       accuracy,
       generatedAt: deps.clock.now(),
     });
-    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, ...(drivers ? { drivers: state.drivers?.version } : {}), ...(notes.length > 0 ? { notes } : {}) } });
-    return { store, runId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), ...(notes.length > 0 ? { notes } : {}) } });
+    return { store, runId, forecastRunId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);
     await tracker.fail(reason).catch(() => undefined);

@@ -95,6 +95,29 @@ describe('publishing', () => {
     expect((await t.storage.stores.get('B'))!.value.current?.runId).toBe('run-new-history');
   });
 
+  test('never writes rows under the current or the previous run (a retry reusing an id cannot touch what readers are on)', async () => {
+    await withHistory('R', 'v1');
+    await publish('R', 'run-r1', 1, 'v1', 3);
+    const again = await publish('R', 'run-r1', 9, 'v1', 3);
+    expect(again.switched).toBe(false);
+    expect((await t.storage.forecasts.readRun('R', 'run-r1')).every((r) => r.forecast[0] === 1)).toBe(true);
+    await publish('R', 'run-r2', 2, 'v1', 3);
+    await expect(publish('R', 'run-r1', 9, 'v1', 3)).rejects.toThrow(/never rewritten/);
+    expect((await t.storage.forecasts.readRun('R', 'run-r1')).every((r) => r.forecast[0] === 1)).toBe(true);
+  });
+
+  test('every start of a store run is a new attempt with its own forecast id, and the count survives a failure', async () => {
+    const clock = { now: () => new Date() };
+    await queueStoreRun(t.storage.runs, clock, { runId: 'run-att', store: 'R', trigger: 'morning' });
+    const first = await RunTracker.start(t.storage.runs, clock, 'run-att', 'R', 'morning');
+    expect([first.attempt, first.forecastRunId]).toEqual([1, 'run-att']);
+    await failStoreRun(t.storage, clock, { runId: 'run-att', store: 'R', trigger: 'morning', reason: 'SIGTERM' });
+    const second = await RunTracker.start(t.storage.runs, clock, 'run-att', 'R', 'morning');
+    expect([second.attempt, second.forecastRunId]).toEqual([2, 'run-att:a2']);
+    await second.succeed({ details: { note: 'kept with the attempt' } });
+    expect((await t.storage.runs.get('run-att', 'R'))?.details).toMatchObject({ attempt: 2, forecastRunId: 'run-att:a2', note: 'kept with the attempt' });
+  });
+
   test('a failed run keeps the forecasts current and flags the store stale with the reason', async () => {
     await failStoreRun(t.storage, { now: () => new Date() }, { runId: 'run-broken', store: 'A', trigger: 'refresh', reason: 'pod evicted' });
     const freshness = (await listStoreFreshness(t.storage.stores)).find((f) => f.store === 'A')!;
