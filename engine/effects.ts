@@ -23,7 +23,7 @@ export interface EffectConfig {
 
 export const RECENT_EFFECT_DAYS = 365;
 
-/** Tried greedily in this order (trainStore): the window first, then the dip, then the days around events. */
+/** Every option alone, as trainStore tries them greedily (window, then dip, then the days around events). */
 export const EFFECT_CONFIGS: readonly EffectConfig[] = [
   { dip: false, neighbours: false },
   { dip: false, neighbours: false, recentDays: RECENT_EFFECT_DAYS },
@@ -42,8 +42,6 @@ export interface ItemEffects {
   /** Categorical drivers: a factor per label, and for the day before / after it. */
   events: { column: string; factors: Record<string, number>; before: Record<string, number>; after: Record<string, number> }[];
 }
-
-export const NO_EFFECTS: ItemEffects = { flags: [], dips: [], levels: [], events: [] };
 
 /** Store-level estimates with per-item refinements; `forItem` turns them into one item's effects. */
 export interface StoreEffects {
