@@ -8,8 +8,8 @@ import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adap
 import { LocalDispatcher } from './adapters/dispatch/local.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
-import { systemClock, type Clock } from './ports/index.js';
-import type { PoolScaler, TrainingDispatcher } from './ports/training-dispatcher.js';
+import { systemClock, type Clock, type RunRepository } from './ports/index.js';
+import type { DispatchResult, PoolScaler, TrainingDispatcher, TrainingRequest, TrainingStatus } from './ports/training-dispatcher.js';
 
 /**
  * The one composition root: every entry point (functions, activities, the trainer, the CLI) gets its
@@ -52,15 +52,68 @@ export function trainerSettings(config: AppConfig): TrainerSettings {
   return { horizonDays: config.forecast.horizonDays, backtestFolds: config.forecast.backtestFolds, championTolerance: config.forecast.championTolerance };
 }
 
-async function buildDispatch(config: AppConfig, overrides: DepsOverrides): Promise<Dispatch> {
-  const settings = config.dispatch;
-  if (settings.backend === 'local' || overrides.dispatcher !== undefined) {
-    if (overrides.dispatcher !== undefined) return { dispatcher: overrides.dispatcher, scaler: overrides.scaler ?? undefined };
-    const local = new LocalDispatcher({ workers: settings.local.workers, config });
-    local.warm();
-    return { dispatcher: local, scaler: overrides.scaler ?? undefined };
+/**
+ * Sends a refresh (one store, on a planner's clock) to one backend and everything else (the morning run's
+ * batches) to another: `FOREACT_REFRESH_DISPATCH=local` with `FOREACT_DISPATCH=aks` trains refreshes in
+ * the Function App's worker threads and the morning fan-out on the AKS pool. Handles carry their backend
+ * (`local/…`, `aks/…`), so status and cancel go where the job went.
+ *
+ * A Function App scaled out to several instances may run a refresh's status activity on an instance that
+ * did not start the worker; that instance's worker pool does not know the handle. The store's run record
+ * (written by the worker wherever it runs) then answers, so the orchestration neither re-dispatches a job
+ * that is training elsewhere nor misses one that finished there.
+ */
+export class RoutingDispatcher implements TrainingDispatcher {
+  readonly kind: 'local' | 'aks';
+
+  constructor(
+    private readonly backends: { morning: TrainingDispatcher; refresh: TrainingDispatcher },
+    private readonly runs?: RunRepository,
+  ) {
+    this.kind = backends.morning.kind;
   }
-  const { aks } = settings;
+
+  private byHandle(handle: string): TrainingDispatcher {
+    const kind = handle.slice(0, handle.indexOf('/'));
+    const found = [this.backends.refresh, this.backends.morning].find((d) => d.kind === kind);
+    if (found === undefined) throw new Error(`no backend for job handle ${handle}`);
+    return found;
+  }
+
+  dispatch(request: TrainingRequest): Promise<DispatchResult> {
+    return (request.trigger === 'refresh' ? this.backends.refresh : this.backends.morning).dispatch(request);
+  }
+
+  async status(handle: string): Promise<TrainingStatus> {
+    const status = await this.byHandle(handle).status(handle);
+    if (status.state !== 'unknown' || this.runs === undefined) return status;
+    const job = /^local\/([^/]+)\/([^/]+)$/.exec(handle);
+    if (job === null || job[2]!.startsWith('batch-')) return status;
+    const record = await this.runs.get(job[1]!, decodeURIComponent(job[2]!));
+    if (record?.status === 'succeeded') return { state: 'succeeded' };
+    if (record?.status === 'failed') return { state: 'failed', reason: record.error ?? 'training failed' };
+    if (record?.status === 'running') return { state: 'running', reason: 'training on another instance' };
+    return status;
+  }
+
+  cancel(handle: string): Promise<void> {
+    return this.byHandle(handle).cancel(handle);
+  }
+
+  /** Stops the backends that hold resources (worker threads). */
+  async close(): Promise<void> {
+    for (const backend of new Set([this.backends.morning, this.backends.refresh])) if (backend instanceof LocalDispatcher) await backend.close();
+  }
+}
+
+function localDispatcher(config: AppConfig): LocalDispatcher {
+  const local = new LocalDispatcher({ workers: config.dispatch.local.workers, config });
+  local.warm();
+  return local;
+}
+
+async function aksDispatch(config: AppConfig, overrides: DepsOverrides): Promise<{ dispatcher: AksDispatcher; scaler: PoolScaler | undefined }> {
+  const { aks } = config.dispatch;
   const cluster: AksClusterOptions = {
     credential: overrides.credential ?? new DefaultAzureCredential(),
     subscriptionId: aks.subscriptionId!,
@@ -83,6 +136,25 @@ async function buildDispatch(config: AppConfig, overrides: DepsOverrides): Promi
   return { dispatcher, scaler };
 }
 
+/**
+ * The training backends: `FOREACT_DISPATCH` for the morning run, `FOREACT_REFRESH_DISPATCH` for a refresh
+ * (default `local`: the Function App trains a single store itself, in about a second, instead of waiting
+ * minutes for a node of a pool resting at zero). The pool scaler sizes the morning run's pool only.
+ */
+async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: RunRepository): Promise<Dispatch> {
+  const settings = config.dispatch;
+  if (overrides.dispatcher !== undefined) return { dispatcher: overrides.dispatcher, scaler: overrides.scaler ?? undefined };
+  const wanted = new Set([settings.backend, settings.refreshBackend]);
+  const aks = wanted.has('aks') ? await aksDispatch(config, overrides) : undefined;
+  const local = wanted.has('local') ? localDispatcher(config) : undefined;
+  const pick = (kind: 'local' | 'aks'): TrainingDispatcher => (kind === 'aks' ? aks!.dispatcher : local!);
+  const morning = pick(settings.backend);
+  const refresh = pick(settings.refreshBackend);
+  const dispatcher = morning === refresh ? morning : new RoutingDispatcher({ morning, refresh }, runs);
+  const scaler = settings.backend === 'aks' ? aks!.scaler : (overrides.scaler ?? undefined);
+  return { dispatcher, scaler };
+}
+
 export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}): Promise<AppDeps> {
   const storage = await openStorage(config);
   const clock = overrides.clock ?? systemClock;
@@ -94,7 +166,7 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     storage,
     access: new TableAccessRepository(storage.clients.table(config.api.accessTable)),
     dispatch: () => {
-      dispatch ??= buildDispatch(config, overrides).catch((error: unknown) => {
+      dispatch ??= buildDispatch(config, overrides, storage.runs).catch((error: unknown) => {
         // ARM unreachable now is no reason to fail every later activity of this worker.
         dispatch = undefined;
         throw error;

@@ -80,7 +80,14 @@ export interface ApiConfig {
 }
 
 export interface DispatchConfig {
+  /** Where the morning run's batches train. */
   backend: 'local' | 'aks';
+  /**
+   * Where a one-store refresh trains (`FOREACT_REFRESH_DISPATCH`, default `local`): in the Function App's
+   * own worker threads, so a planner's refresh never waits for a training node to boot (the pool rests at
+   * 0 nodes). See docs/reliability.md "Refresh when the training pool is at zero".
+   */
+  refreshBackend: 'local' | 'aks';
   /** Sub-orchestrations (and so Jobs) running at once in the morning run. */
   morningConcurrency: number;
   /**
@@ -223,6 +230,7 @@ export const settingsSchema = z
     FOREACT_API_RUN_CACHE_MB: intSetting(64, 0, 4_096),
     // Orchestrations and training dispatch.
     FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
+    FOREACT_REFRESH_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
     FOREACT_MORNING_CONCURRENCY: intSetting(50, 1, 10_000),
     FOREACT_MORNING_BATCH_SIZE: optionalIntSetting(1, 1000),
     FOREACT_REFRESH_DEADLINE_SECONDS: intSetting(240, 10, 3600),
@@ -247,9 +255,10 @@ export const settingsSchema = z
     // Test/drill hooks.
   })
   .superRefine((s, ctx) => {
-    if (s.FOREACT_DISPATCH === 'aks') {
+    const aksBy = s.FOREACT_DISPATCH === 'aks' ? 'FOREACT_DISPATCH' : s.FOREACT_REFRESH_DISPATCH === 'aks' ? 'FOREACT_REFRESH_DISPATCH' : undefined;
+    if (aksBy !== undefined) {
       for (const name of AKS_REQUIRED) {
-        if (s[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'is required when FOREACT_DISPATCH=aks' });
+        if (s[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is required when ${aksBy}=aks` });
       }
     }
     if (s.FOREACT_AKS_POOL_MIN > s.FOREACT_AKS_POOL_MAX) ctx.addIssue({ code: 'custom', path: ['FOREACT_AKS_POOL_MIN'], message: 'must not exceed FOREACT_AKS_POOL_MAX' });
@@ -348,6 +357,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     dispatch: {
       backend: s.FOREACT_DISPATCH,
+      refreshBackend: s.FOREACT_REFRESH_DISPATCH,
       morningConcurrency: s.FOREACT_MORNING_CONCURRENCY,
       morningBatchSize: s.FOREACT_MORNING_BATCH_SIZE,
       refreshDeadlineSeconds: s.FOREACT_REFRESH_DEADLINE_SECONDS,

@@ -87,6 +87,7 @@ describe('loadConfig', () => {
     const { dispatch } = loadConfig({});
     expect(dispatch).toEqual({
       backend: 'local',
+      refreshBackend: 'local',
       morningConcurrency: 50,
       morningBatchSize: undefined,
       refreshDeadlineSeconds: 240,
