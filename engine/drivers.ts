@@ -537,8 +537,9 @@ export function overlayStoreDrivers(base: StoreDrivers, update: StoreDrivers): S
   const length = lastDay - firstDay + 1;
   const columns: DriverColumn[] = base.columns.filter((c) => !update.columns.some((u) => u.name === c.name && u.kind !== c.kind));
   for (const column of update.columns) if (!columns.some((c) => c.name === column.name)) columns.push(column);
-  const labels = columns.map((): string[] => []);
-  const codes = columns.map(() => new Map<string, number>());
+  // The stored labels keep their codes, so overlaying an upload that changes nothing gives back the same drivers.
+  const labels = columns.map((column) => [...(base.labels[base.columns.findIndex((c) => c.name === column.name && c.kind === column.kind)] ?? [])]);
+  const codes = labels.map((list) => new Map(list.map((label, code) => [label, code])));
   const labelCode = (c: number, label: string): number => {
     let code = codes[c]!.get(label);
     if (code === undefined) {

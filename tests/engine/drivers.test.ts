@@ -128,6 +128,9 @@ describe('keeping a store’s drivers up to date', () => {
     expect([merged.firstDay, merged.lastDay]).toEqual([day('2024-01-01'), day('2024-01-04')]);
     expect(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'].map((d) => driverValue(merged, 0, 'a', day(d)))).toEqual([0, 1, 1, 1]);
     expect(driverMarkers(merged, day('2024-01-01'), day('2024-01-04')).filter((m) => m.kind === 'event').map((m) => `${m.date} ${m.label}`)).toEqual(['2024-01-02 Fair', '2024-01-03 Sale', '2024-01-04 Fair']);
+    // The same upload again changes nothing, down to the JSON (the app compares it to see a changed plan).
+    expect(JSON.stringify(storeDriversToJson(overlayStoreDrivers(merged, update)))).toBe(JSON.stringify(storeDriversToJson(merged)));
+    expect(JSON.stringify(storeDriversToJson(overlayStoreDrivers(stored, stored)))).toBe(JSON.stringify(storeDriversToJson(stored)));
     const recent = sliceStoreDrivers(merged, day('2024-01-03'), day('2024-01-05'));
     expect([0, 1, 2].map((i) => driverValue(recent, 0, 'a', day('2024-01-03') + i))).toEqual([1, 1, Number.NaN]);
   });
