@@ -41,6 +41,7 @@ export interface ReadDriversResult {
 }
 
 const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const BOOLEAN_VALUES = new Map([['true', 1], ['false', 0], ['yes', 1], ['no', 0], ['y', 1], ['n', 0]]);
 /** A column is numeric when nearly all its non-empty cells are numbers; the rest are then bad rows. */
 const NUMERIC_SHARE = 0.9;
 
@@ -144,17 +145,22 @@ export async function readDrivers(input: ByteSource, source = 'drivers'): Promis
     const reserved = name.toLowerCase() === OPEN_COLUMN;
     let filled = 0;
     let numeric = 0;
+    let boolean = 0;
     for (const cell of column) {
       if (cell.length === 0) continue;
       filled++;
       if (NUMBER_PATTERN.test(cell)) numeric++;
+      else if (BOOLEAN_VALUES.has(cell.toLowerCase())) boolean++;
     }
-    const isNumeric = reserved || (filled > 0 && numeric >= NUMERIC_SHARE * filled);
+    // A yes/no flag written as words is a promotion flag, not an event named "false" on every other day.
+    const isBoolean = !reserved && filled > 0 && boolean > 0 && boolean + numeric === filled && column.every((cell) => cell.length === 0 || BOOLEAN_VALUES.has(cell.toLowerCase()) || cell === '0' || cell === '1');
+    const isNumeric = reserved || isBoolean || (filled > 0 && numeric >= NUMERIC_SHARE * filled);
     table.columns.push({ name: reserved ? OPEN_COLUMN : name, kind: isNumeric ? 'numeric' : 'categorical' });
     table.sources.set(reserved ? OPEN_COLUMN : name, source);
     return column.map((cell, r): number | string => {
       if (!isNumeric) return cell;
       if (cell.length === 0) return Number.NaN;
+      if (isBoolean) return BOOLEAN_VALUES.get(cell.toLowerCase()) ?? Number(cell);
       if (!NUMBER_PATTERN.test(cell)) {
         errors.push({ line: lines[r]!, reason: `${name} "${truncate(cell)}" is not a number (the column is numeric)` });
         badRows.add(r);

@@ -24,13 +24,22 @@ describe('readDrivers', () => {
     }
   });
 
+  it('reads yes/no and true/false columns as 0/1 flags', async () => {
+    const { table, errors } = await read('date,promo,flyer\n2024-01-01,yes,TRUE\n2024-01-02,No,false\n2024-01-03,,1\n');
+    expect(errors).toEqual([]);
+    expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric' }, { name: 'flyer', kind: 'numeric' }]);
+    const drivers = driversForStore(table, '1')!;
+    expect([0, 1, 2].map((i) => driverValue(drivers, 0, undefined, day('2024-01-01') + i))).toEqual([1, 0, Number.NaN]);
+    expect([0, 1, 2].map((i) => driverValue(drivers, 1, undefined, day('2024-01-01') + i))).toEqual([1, 0, 1]);
+  });
+
   const bad: [string, string, RegExp][] = [
     ['no date column', 'day,promo\n2024-01-01,1\n', /^1: header has no "date" column/],
     ['no driver column', 'date,store\n2024-01-01,1\n', /^1: header has no driver column/],
     ['an empty file', '', /^1: the file is empty/],
     ['a header only', 'date,promo\n', /^2: the file has a header but no data rows/],
     ['an unparsable date', 'date,promo\n2024-01-01,1\n2024-02-30,1\n', /^3: date "2024-02-30" is not an ISO date/],
-    ['an unparsable number', 'date,promo\n2024-01-01,1\n2024-01-02,0\n2024-01-03,0\n2024-01-04,0\n2024-01-05,0\n2024-01-06,0\n2024-01-07,0\n2024-01-08,0\n2024-01-09,0\n2024-01-10,0\n2024-01-11,yes\n', /^12: promo "yes" is not a number/],
+    ['an unparsable number', 'date,promo\n2024-01-01,1\n2024-01-02,0\n2024-01-03,0\n2024-01-04,0\n2024-01-05,0\n2024-01-06,0\n2024-01-07,0\n2024-01-08,0\n2024-01-09,0\n2024-01-10,0\n2024-01-11,many\n', /^12: promo "many" is not a number/],
     ['open other than 0 or 1', 'date,open\n2024-01-01,1\n2024-01-02,2\n', /^3: open must be 0 or 1, got "2"/],
     ['open as text', 'date,open\n2024-01-01,closed\n', /^2: open "closed" is not a number/],
     ['a duplicate key', 'date,store,item,promo\n2024-01-01,1,a,1\n2024-01-01,1,a,0\n', /^3: duplicate row for 2024-01-01, store 1, item a \(first seen on line 2\)/],
