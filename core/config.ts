@@ -55,6 +55,8 @@ export interface TableNames {
   models: string;
   stores: string;
   ingestions: string;
+  /** Forecast against actual per store and day, recorded as sales arrive. */
+  realised: string;
 }
 
 export interface ContainerNames {
@@ -135,6 +137,8 @@ export interface AppConfig {
      * champion × (1 + tolerance). 0 = "not worse".
      */
     championTolerance: number;
+    /** A champion older than this (days since it was trained) is not re-issued: the candidate is promoted. */
+    championMaxAgeDays: number;
   };
   runs: { retentionDays: number };
   tables: TableNames;
@@ -211,6 +215,7 @@ export const settingsSchema = z
     FOREACT_HORIZON_DAYS: intSetting(28, 1, 730),
     FOREACT_BACKTEST_FOLDS: intSetting(3, 0, 10),
     FOREACT_CHAMPION_TOLERANCE: numberSetting(0, 0, 1),
+    FOREACT_CHAMPION_MAX_AGE_DAYS: intSetting(28, 1, 3650),
     FOREACT_RUN_RETENTION_DAYS: intSetting(14, 1, 3650),
     // Storage names.
     FOREACT_TABLE_FORECASTS: named(tableName, 'forecasts'),
@@ -218,6 +223,7 @@ export const settingsSchema = z
     FOREACT_TABLE_MODELS: named(tableName, 'models'),
     FOREACT_TABLE_STORES: named(tableName, 'stores'),
     FOREACT_TABLE_INGESTIONS: named(tableName, 'ingestions'),
+    FOREACT_TABLE_REALISED: named(tableName, 'realised'),
     FOREACT_CONTAINER_SALES: named(containerName, 'sales'),
     FOREACT_CONTAINER_MODELS: named(containerName, 'models'),
     FOREACT_CONTAINER_REJECTED: named(containerName, 'rejected'),
@@ -317,7 +323,7 @@ export function trainerEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) continue;
-    if (/^(FOREACT_STORAGE|AzureWebJobsStorage)__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
+    if (/^(FOREACT_STORAGE|AzureWebJobsStorage)__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|CHAMPION_MAX_AGE_DAYS|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
   }
   return out;
 }
@@ -338,7 +344,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const s = parsed.data;
   return {
     storage,
-    forecast: { horizonDays: s.FOREACT_HORIZON_DAYS, backtestFolds: s.FOREACT_BACKTEST_FOLDS, championTolerance: s.FOREACT_CHAMPION_TOLERANCE },
+    forecast: { horizonDays: s.FOREACT_HORIZON_DAYS, backtestFolds: s.FOREACT_BACKTEST_FOLDS, championTolerance: s.FOREACT_CHAMPION_TOLERANCE, championMaxAgeDays: s.FOREACT_CHAMPION_MAX_AGE_DAYS },
     runs: { retentionDays: s.FOREACT_RUN_RETENTION_DAYS },
     tables: {
       forecasts: s.FOREACT_TABLE_FORECASTS,
@@ -346,6 +352,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       models: s.FOREACT_TABLE_MODELS,
       stores: s.FOREACT_TABLE_STORES,
       ingestions: s.FOREACT_TABLE_INGESTIONS,
+      realised: s.FOREACT_TABLE_REALISED,
     },
     containers: { sales: s.FOREACT_CONTAINER_SALES, models: s.FOREACT_CONTAINER_MODELS, uploads: 'uploads', rejected: s.FOREACT_CONTAINER_REJECTED, drivers: s.FOREACT_CONTAINER_DRIVERS },
     api: {

@@ -1,5 +1,9 @@
 import { driverMarkers, formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
-import type { Clock, ForecastRepository, StoreCatalog } from '../ports/index.js';
+import type { Clock, ForecastRepository, RealisedAccuracyLedger, StoreCatalog } from '../ports/index.js';
+import { realisedSummary } from './realised.js';
+
+/** The window of the realised accuracy a planner sees on a store card. */
+const REALISED_DAYS = 7;
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
@@ -22,6 +26,8 @@ export interface ApiDeps {
   access: AccessRepository;
   /** Store-total daily sales of a history blob (immutable, so callers may cache); absent → no history. */
   historyTotals?: (blob: string) => Promise<{ startDay: number; sales: number[] } | undefined>;
+  /** Forecast against actual as sales arrive; absent → no realised accuracy. */
+  realised?: Pick<RealisedAccuracyLedger, 'recent'>;
   /** A store's drivers by blob (immutable, so callers may cache); absent → no markers. */
   storeDrivers?: (blob: string) => Promise<StoreDrivers>;
   backtestFolds: number;
@@ -60,6 +66,7 @@ export async function listStores(deps: ApiDeps, principal: Principal, activeRun:
   const now = deps.clock.now();
   const visible = [...states.values()].filter((s) => scope.canSee(s.store)).sort((a, b) => compareIds(a.store, b.store));
   const active = await Promise.all(visible.map((s) => activeRun(s.store).catch(() => null)));
+  const realised = await Promise.all(visible.map((s) => (deps.realised ? deps.realised.recent(s.store, REALISED_DAYS).then(realisedSummary).catch(() => null) : Promise.resolve(null))));
   return {
     stores: visible.map((s, i) => ({
       store: s.store,
@@ -69,6 +76,7 @@ export async function listStores(deps: ApiDeps, principal: Principal, activeRun:
       freshness: freshnessView(s, now),
       accuracy: accuracyView(s, deps.backtestFolds),
       activeRun: active[i] ?? null,
+      realised: realised[i] ?? null,
     })),
   };
 }

@@ -3,6 +3,7 @@ import { decodeMaybeGzip, formatIsoDay, readSalesHistory, seriesByStore, type Ro
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { countObservations, historyBounds, mergeHistory } from './history-merge.js';
 import type { IngestionRecord, StoreState } from './model.js';
+import { realisedDays } from './realised.js';
 import { emptyStore, updateStore } from './stores.js';
 
 export interface IngestOptions {
@@ -85,16 +86,18 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  * history or the new one — never part of the upload. A lost race with another writer is retried on the
  * other writer's result.
  */
-async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date): Promise<boolean> {
+async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date): Promise<boolean> {
   let written: string | undefined;
   let changed = false;
   let superseded: string | undefined;
+  let seen: { history: readonly SeriesHistory[]; current: StoreState['current'] } | undefined;
   await updateStore(deps.stores, store, async (current): Promise<StoreState | undefined> => {
     if (written !== undefined) await deps.history.delete(written);
     written = undefined;
     changed = false;
     const existing = current?.history ? await deps.history.read(current.history.blob) : [];
     const merged = mergeHistory(existing, incoming);
+    seen = { history: merged.series, current: current?.current };
     if (merged.added + merged.corrected === 0) return undefined;
     const ref = await deps.history.write(store, merged.series);
     written = ref.blob;
@@ -125,6 +128,12 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history'>, stor
   // Two versions back is no longer anyone's pointer: the store row names the current one and the previous
   // one (kept for a trainer that resolved the pointer just before the switch).
   if (changed && superseded !== undefined) await deps.history.delete(superseded).catch(() => undefined);
+  // Forecast against actual for the uploaded days the current forecast covered. Recorded whether or not the
+  // history changed, so a re-delivery after a crash here still records them (upserts by store and day).
+  if (seen?.current !== undefined) {
+    const rows = await deps.forecasts.readRun(store, seen.current.runId);
+    await deps.realised.record(realisedDays(store, seen.current.runId, rows, incoming, seen.history));
+  }
   return changed;
 }
 

@@ -5,6 +5,7 @@ import type { RunRepository } from './run-repository.js';
 import type { SalesHistoryRepository } from './sales-history.js';
 import type { StoreCatalog } from './store-catalog.js';
 import type { StoreDriversRepository } from './store-drivers.js';
+import type { RealisedAccuracyLedger } from './realised-accuracy.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
 export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
@@ -13,6 +14,7 @@ export type { RunRepository } from './run-repository.js';
 export type { SalesHistoryRepository } from './sales-history.js';
 export type { StoreCatalog, Versioned } from './store-catalog.js';
 export type { StoreDriversRepository } from './store-drivers.js';
+export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
 /** Everything domain code needs from storage; one bundle so call sites pass a single `deps`. */
@@ -25,6 +27,7 @@ export interface StoragePorts {
   runs: RunRepository;
   ingestions: IngestionLedger;
   rejected: RejectedRowsSink;
+  realised: RealisedAccuracyLedger;
 }
 
 export interface Clock {

@@ -138,6 +138,7 @@ export async function apiContext(): Promise<ApiContext> {
         return t;
       },
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
+      realised: storage.realised,
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,
     };

@@ -72,6 +72,17 @@ export interface Store {
   freshness: Freshness;
   accuracy: Accuracy | null;
   activeRun: ActiveRun | null;
+  /** Forecast against actual over the last days with sales (absent from an older API). */
+  realised?: RealisedAccuracy | null;
+}
+
+export interface RealisedAccuracy {
+  days: number;
+  wape: number | null;
+  bias: number | null;
+  inside: number;
+  from: string;
+  to: string;
 }
 
 export interface StoreList {

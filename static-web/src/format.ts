@@ -1,4 +1,4 @@
-import type { Accuracy, IsoDate } from './api';
+import type { Accuracy, IsoDate, RealisedAccuracy } from './api';
 import { parseIsoDay } from './dates';
 
 export const defaultLocale = (): string => (typeof navigator !== 'undefined' && navigator.language) || 'en-US';
@@ -100,4 +100,11 @@ export function accuracyDescription(a: Accuracy | null | undefined): string {
 
 export function storeLabel(store: { store: string; name: string | null }): string {
   return store.name ? `${store.name} (${store.store})` : `Store ${store.store}`;
+}
+
+/** "Last 7 days: WAPE 9 %, 6 of 7 days inside the band": how the forecast did against what sold. */
+export function realisedLabel(r: RealisedAccuracy | null | undefined, locale = defaultLocale()): string | null {
+  if (!r) return null;
+  const wape = r.wape === null ? 'nothing sold' : `WAPE ${numberFormat(locale, 0).format(r.wape * 100)} %`;
+  return `Last ${r.days} day${r.days === 1 ? '' : 's'}: ${wape}, ${r.inside} of ${r.days} inside the band`;
 }

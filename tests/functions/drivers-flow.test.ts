@@ -15,7 +15,7 @@ import { generateSeries, toCsv } from '../support/sales.js';
  */
 
 const REPO = path.resolve(__dirname, '../..');
-const MODULES = ['ingest-sales', 'get-forecasts', 'get-transport'].map((f) => path.join(REPO, 'functions', `${f}.ts`));
+const MODULES = ['ingest-sales', 'get-forecasts', 'get-transport', 'get-stores'].map((f) => path.join(REPO, 'functions', `${f}.ts`));
 const ADMIN = { 'x-ms-client-principal': encodePrincipal({ identityProvider: 'aad', userId: 'u-ops', userDetails: 'ops@contoso.com', userRoles: ['authenticated', 'admin'] }) };
 
 const START = epochDayFromCivil(2024, 1, 1);
@@ -137,5 +137,24 @@ describe('drivers from upload to the planner', () => {
     expect(after.drivers!.version).not.toBe(before.drivers!.version);
     expect(after.stale).toBe(true);
     expect(after.staleReason).toMatch(/planned drivers changed by upload "drivers\/extra-promotion.csv"/);
+  });
+
+  test('sales for forecast days record forecast against actual, shown with the store', async () => {
+    const week: string[] = ['date,store,item,sales'];
+    for (let day = LAST + 1; day <= LAST + 7; day++) {
+      if (isSunday(day)) continue;
+      for (const [item, mean] of [['1', 20], ['2', 30]] as const) week.push(`${formatIsoDay(day)},D1,${item},${item === '1' && onPromotion(day) ? 3 * mean : mean}`);
+    }
+    await upload('pos/d1-week.csv', `${week.join('\n')}\n`);
+    const recorded = await deps.storage.realised.recent('D1', 30);
+    expect(recorded.map((d) => d.date)).toEqual(week.slice(1).filter((_, i) => i % 2 === 0).map((line) => line.slice(0, 10)));
+    // Each day names the run whose forecast it is measured against (an attempt of run-d1-1).
+    expect(recorded.every((d) => d.runId.startsWith('run-d1-1'))).toBe(true);
+    const stores = await api<{ stores: { store: string; realised: { days: number; wape: number; inside: number } | null }[] }>('/stores');
+    const realised = stores.body.stores.find((s) => s.store === 'D1')!.realised!;
+    expect(realised.days).toBe(recorded.length);
+    // The forecast knew the promotions and the closures: it is close on this store's regular week.
+    expect(realised.wape).toBeLessThan(0.25);
+    expect(realised.inside).toBeGreaterThan(0);
   });
 });

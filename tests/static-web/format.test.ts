@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyDescription, accuracyGrade, accuracyLabel, formatAge, formatBand, formatDay, formatElapsed, formatUnits, storeLabel } from '../../static-web/src/format';
+import { accuracyDescription, accuracyGrade, accuracyLabel, formatAge, formatBand, formatDay, formatElapsed, formatUnits, realisedLabel, storeLabel } from '../../static-web/src/format';
 import { addDays, dateRange, daysBetween, isIsoDate, maxDate, minDate, parseIsoDay, unixSeconds } from '../../static-web/src/dates';
 
 describe('dates', () => {
@@ -66,5 +66,14 @@ describe('formatting', () => {
   it('labels stores by name when they have one', () => {
     expect(storeLabel({ store: '7', name: null })).toBe('Store 7');
     expect(storeLabel({ store: 'TX_3', name: 'Waco' })).toBe('Waco (TX_3)');
+  });
+});
+
+describe('realisedLabel', () => {
+  it('says how the forecast did against what sold, in a planner\'s words', () => {
+    expect(realisedLabel({ days: 7, wape: 0.0912, bias: 0.02, inside: 6, from: '2026-11-24', to: '2026-11-30' }, 'en-US')).toBe('Last 7 days: WAPE 9 %, 6 of 7 inside the band');
+    expect(realisedLabel({ days: 1, wape: null, bias: null, inside: 0, from: '2026-11-30', to: '2026-11-30' }, 'en-US')).toBe('Last 1 day: nothing sold, 0 of 1 inside the band');
+    expect(realisedLabel(null)).toBeNull();
+    expect(realisedLabel(undefined)).toBeNull();
   });
 });

@@ -9,6 +9,7 @@ import { AzureModelRegistry } from './model-registry.js';
 import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
 import { BlobStoreDrivers } from './store-drivers.js';
+import { TableRealisedAccuracy } from './realised-accuracy.js';
 import { TableStoreCatalog } from './store-catalog.js';
 
 export { createStorageClients, type StorageClients } from './clients.js';
@@ -40,6 +41,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     runs: new TableRunRepository(clients.table(tables.runs)),
     ingestions: new TableIngestionLedger(clients.table(tables.ingestions)),
     rejected: new BlobRejectedRows(clients.container(containers.rejected)),
+    realised: new TableRealisedAccuracy(clients.table(tables.realised)),
   };
 }
 

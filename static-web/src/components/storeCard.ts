@@ -1,7 +1,7 @@
 import type { ApiClient, IsoDate, ItemForecast, Run, Store, StoreForecast } from '../api';
 import { addDays } from '../dates';
 import { announce, h, replace, uid } from '../dom';
-import { accuracyDescription, accuracyGrade, accuracyLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, storeLabel } from '../format';
+import { accuracyDescription, accuracyGrade, accuracyLabel, realisedLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, storeLabel } from '../format';
 import { progressView } from '../progress';
 import type { FollowOptions } from '../refresh';
 import { followRun, refreshStore } from '../refresh';
@@ -160,7 +160,10 @@ export class StoreCard {
       ? h('span', { 'data-testid': 'freshness' }, 'Generated ', h('time', { datetime: f.generatedAt, title: formatDateTime(f.generatedAt) }, formatAge(f.generatedAt)), ` (${formatDateTime(f.generatedAt)})`)
       : h('span', { 'data-testid': 'freshness' }, 'Never forecast');
     const stale = f.stale ? h('span', { className: 'badge badge-stale', 'data-testid': 'stale-flag' }, 'Stale', h('span', { className: 'stale-reason' }, `: ${f.staleReason ?? 'the forecast is out of date'}`)) : null;
-    replace(this.meta, h('span', { className: 'region' }, s.region), ' · ', `${s.itemCount} items`, h('br'), generated, ' ', badge, ' ', stale);
+    const realisedText = realisedLabel(s.realised);
+    const bias = s.realised?.bias;
+    const realised = realisedText === null ? null : h('span', { className: 'realised', 'data-testid': 'realised-accuracy', title: bias === null || bias === undefined ? 'Forecast against actual store sales' : `Forecast against actual store sales; bias ${bias >= 0 ? '+' : ''}${Math.round(bias * 100)} % (positive: forecast above sales)` }, realisedText);
+    replace(this.meta, h('span', { className: 'region' }, s.region), ' · ', `${s.itemCount} items`, h('br'), generated, ' ', badge, ' ', stale, ...(realised ? [h('br'), realised] : []));
   }
 
   private exportItems(items: ItemForecast[]): void {
