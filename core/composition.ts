@@ -49,7 +49,7 @@ export interface DepsOverrides {
 }
 
 export function trainerSettings(config: AppConfig): TrainerSettings {
-  return { horizonDays: config.forecast.horizonDays, backtestFolds: config.forecast.backtestFolds, championTolerance: config.forecast.championTolerance };
+  return { horizonDays: config.forecast.horizonDays, backtestFolds: config.forecast.backtestFolds, championTolerance: config.forecast.championTolerance, championMaxAgeDays: config.forecast.championMaxAgeDays };
 }
 
 /**

@@ -105,6 +105,10 @@ export interface ChampionDecision {
   championVersion?: string;
   comparedItems: number;
   decidedAt: string;
+  /** Days since the champion was trained, when there is one (compared with `FOREACT_CHAMPION_MAX_AGE_DAYS`). */
+  championAgeDays?: number;
+  /** The folds both were scored on: the overlapping horizon and the cuts (ISO dates). */
+  basis?: { horizon: number; cuts: string[] };
 }
 
 export interface ModelVersion {

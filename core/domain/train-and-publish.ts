@@ -1,6 +1,6 @@
 import { driverCoverage, forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
-import { summariseArtifacts, decideChampion } from './champion.js';
+import { decideChampion, scoreOnSameFolds, summariseArtifacts } from './champion.js';
 import { assertRunId, assertStoreId, newVersion } from './ids.js';
 import type { Accuracy, ChampionDecision, RunTrigger, StoreState } from './model.js';
 import { publishRun } from './publish.js';
@@ -11,6 +11,8 @@ export interface TrainerSettings {
   horizonDays: number;
   backtestFolds: number;
   championTolerance: number;
+  /** A champion trained longer ago than this is not re-issued (default 28 days). */
+  championMaxAgeDays?: number;
 }
 
 export interface TrainerDeps extends StoragePorts {
@@ -116,7 +118,16 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     await tracker.stage('gating', { modelVersion: version });
     const champion = await deps.models.champion(store);
     const championArtifacts = champion === undefined ? undefined : await deps.models.loadArtifacts(champion.artifactBlob);
-    const decision = decideChampion(trained.artifacts, champion && championArtifacts ? { version: champion.version, artifacts: championArtifacts } : undefined, settings.championTolerance, deps.clock.now());
+    // Both scored on the same folds of this history (the champion's configuration refitted at the same cuts).
+    const scores = championArtifacts === undefined ? undefined : scoreOnSameFolds(series, drivers, trained.artifacts, championArtifacts, settings.backtestFolds);
+    const decision = decideChampion({
+      candidate: trained.artifacts,
+      champion: champion && championArtifacts ? { version: champion.version, createdAt: champion.createdAt, artifacts: championArtifacts } : undefined,
+      scores,
+      tolerance: settings.championTolerance,
+      maxAgeDays: settings.championMaxAgeDays ?? 28,
+      now: deps.clock.now(),
+    });
     await deps.models.decide(model, decision, champion);
     log(`store ${store}: ${decision.reason}`);
 
@@ -129,7 +140,8 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       accuracy = champion.accuracy;
     }
 
-    await tracker.stage('publishing', { champion: { promoted: decision.promoted, reason: decision.reason } });
+    // Every decision, refusals included, is in the run record (and on the candidate's registry row).
+    await tracker.stage('publishing', { champion: { promoted: decision.promoted, reason: decision.reason }, details: { championDecision: decision, ...(decision.promoted ? {} : { refusal: decision.reason }) } });
     // This attempt's own id (the run id for a first attempt, `<runId>:a<n>` for a retry): a retry after a
     // pointer switch never writes into the partition readers are on.
     const forecastRunId = tracker.forecastRunId;

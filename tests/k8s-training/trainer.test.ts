@@ -10,7 +10,8 @@ import type { RunRecord } from '../../core/domain/model.js';
 import { parse } from '../../k8s-training/trainer.js';
 import { trainerSettings } from '../../core/composition.js';
 import { trainAndPublishStore as trainAndPublish, type TrainStoreRequest } from '../../core/domain/train-and-publish.js';
-import { formatIsoDay, parseIsoDay, type ModelArtifact } from '../../engine/index.js';
+import { FAMILY_NAMES, formatIsoDay, parseIsoDay, trainStore, type ModelArtifact } from '../../engine/index.js';
+import { scoreOnSameFolds } from '../../core/domain/champion.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 
@@ -158,30 +159,65 @@ describe('trainer process', () => {
 });
 
 describe('champion gate', () => {
-  test('a candidate worse than the champion is refused: the champion keeps serving, the decision is recorded', async () => {
-    await trainAndPublishStore({ store: 'T3', runId: 'run-t3-1', trigger: 'manual' }, t.config);
-    const champion = (await t.storage.models.champion('T3'))!;
-    // Make the champion look far better than anything a retrain can reach on the same data.
-    const artifacts = await t.storage.models.loadArtifacts(champion.artifactBlob);
-    const excellent: ModelArtifact[] = artifacts.map((a) => ({ ...a, backtest: { ...a.backtest, rmsse: 0.001, smape: 0.01 } }));
-    await t.storage.clients.container(t.config.containers.models).getBlockBlobClient(champion.artifactBlob).uploadData(gzipSync(JSON.stringify(excellent)));
-    await ingestUpload(t.storage, { name: 'more.csv', open: () => ['date,store,item,sales\n' + ['1', '2', '3', '4'].map((i) => `${formatIsoDay(parseIsoDay('2021-01-04')! + 300)},T3,${i},20`).join('\n')] }, { clock });
+  /**
+   * A champion that really is better on the candidate's folds: per item, the best of the candidate's own mix
+   * and every single family, scored by the gate's own same-fold scoring on the history the trainer will see.
+   */
+  async function betterChampion(store: string): Promise<{ artifacts: ModelArtifact[]; score: number; candidateScore: number }> {
+    const state = (await t.storage.stores.get(store))!.value;
+    const series = await t.storage.history.read(state.history!.blob);
+    const candidate = trainStore(series, { horizon: 14, folds: 2 }).artifacts;
+    const self = scoreOnSameFolds(series, undefined, candidate, candidate, 2)!;
+    const best = new Map(candidate.map((a) => [a.item, { artifact: a, rmsse: self.candidate.get(a.item)!.rmsse! }]));
+    for (const family of FAMILY_NAMES) {
+      // Real single-family models (valid fitted state, so the champion can be re-issued).
+      const single = trainStore(series, { horizon: 14, folds: 2, families: [family] }).artifacts;
+      const scored = scoreOnSameFolds(series, undefined, candidate, single, 2)!;
+      for (const a of single) {
+        const r = scored.champion.get(a.item)?.rmsse ?? Infinity;
+        if (r < best.get(a.item)!.rmsse) best.set(a.item, { artifact: a, rmsse: r });
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    return { artifacts: candidate.map((a) => best.get(a.item)!.artifact), score: mean([...best.values()].map((b) => b.rmsse)), candidateScore: mean([...self.candidate.values()].map((c) => c.rmsse!)) };
+  }
 
-    const outcome = await trainAndPublishStore({ store: 'T3', runId: 'run-t3-2', trigger: 'manual' }, t.config);
-    expect(outcome.decision).toMatchObject({ promoted: false, metric: 'rmsse', championVersion: champion.version, comparedItems: 4 });
+  test('a candidate worse than the champion on the same folds is refused: the champion keeps serving, the refusal is recorded', async () => {
+    await ingestUpload(t.storage, { name: 't4.csv', open: () => [toCsv(sampleStore('T4', 8, 400, 14))] }, { clock });
+    await trainAndPublishStore({ store: 'T4', runId: 'run-t4-1', trigger: 'manual' }, t.config);
+    const champion = (await t.storage.models.champion('T4'))!;
+    await ingestUpload(t.storage, { name: 'more.csv', open: () => ['date,store,item,sales\n' + ['1', '2', '3', '4', '5', '6', '7', '8'].map((i) => `${formatIsoDay(parseIsoDay('2021-01-04')! + 400)},T4,${i},20`).join('\n')] }, { clock });
+    // Make the champion's configuration the best one on the folds the candidate will be scored on.
+    const better = await betterChampion('T4');
+    expect(better.score).toBeLessThan(better.candidateScore);
+    await t.storage.clients.container(t.config.containers.models).getBlockBlobClient(champion.artifactBlob).uploadData(gzipSync(JSON.stringify(better.artifacts)));
+
+    const outcome = await trainAndPublishStore({ store: 'T4', runId: 'run-t4-2', trigger: 'manual' }, t.config);
+    expect(outcome.decision).toMatchObject({ promoted: false, metric: 'rmsse', championVersion: champion.version, comparedItems: 8, basis: { horizon: 14 } });
+    expect(outcome.decision.championScore).toBeCloseTo(better.score, 10);
+    expect(outcome.decision.candidateScore).toBeCloseTo(better.candidateScore, 10);
     expect(outcome.servedVersion).toBe(champion.version);
     expect(outcome.candidateVersion).not.toBe(champion.version);
 
-    expect((await t.storage.models.champion('T3'))!.version).toBe(champion.version);
-    const candidate = await t.storage.models.get('T3', outcome.candidateVersion);
-    expect(candidate).toMatchObject({ champion: false, decision: { promoted: false } });
+    expect((await t.storage.models.champion('T4'))!.version).toBe(champion.version);
+    const candidate = await t.storage.models.get('T4', outcome.candidateVersion);
+    expect(candidate).toMatchObject({ champion: false, decision: { promoted: false, basis: { horizon: 14 } } });
     expect(candidate!.decision!.reason).toMatch(/refused/);
-    expect(await run('run-t3-2', 'T3')).toMatchObject({ status: 'succeeded', modelVersion: champion.version, champion: { promoted: false } });
+    const record = await run('run-t4-2', 'T4');
+    expect(record).toMatchObject({ status: 'succeeded', modelVersion: champion.version, champion: { promoted: false }, details: { refusal: expect.stringMatching(/^refused/) as unknown, championDecision: { promoted: false, championVersion: champion.version } } });
 
     // The champion's forecasts, re-issued from its stored state, start the day after the new history.
-    const state = (await t.storage.stores.get('T3'))!.value;
-    expect(state).toMatchObject({ stale: false, current: { runId: 'run-t3-2', modelVersion: champion.version, firstDay: formatIsoDay(parseIsoDay('2021-01-04')! + 301) } });
-    const [served] = await readCurrentForecasts(t.storage, ['T3']);
+    const state = (await t.storage.stores.get('T4'))!.value;
+    expect(state).toMatchObject({ stale: false, current: { runId: 'run-t4-2', modelVersion: champion.version, firstDay: formatIsoDay(parseIsoDay('2021-01-04')! + 401) } });
+    const [served] = await readCurrentForecasts(t.storage, ['T4']);
     expect(served!.rows.every((r) => r.modelVersion === champion.version && r.forecast.length === 14)).toBe(true);
+
+    // Forty days later the same champion is past FOREACT_CHAMPION_MAX_AGE_DAYS (28): not re-issued.
+    const later = { now: () => new Date(Date.now() + 40 * 86_400_000) };
+    const aged = await trainAndPublish({ ...t.storage, clock: later }, trainerSettings(t.config), { store: 'T4', runId: 'run-t4-3', trigger: 'manual' });
+    expect(aged.decision).toMatchObject({ promoted: true, metric: 'none', championVersion: champion.version });
+    expect(aged.decision.reason).toMatch(/days old, past the 28-day limit/);
+    expect(aged.servedVersion).toBe(aged.candidateVersion);
+    expect((await t.storage.models.champion('T4'))!.version).toBe(aged.candidateVersion);
   });
 });

@@ -195,6 +195,7 @@ describe('morning run, replayed without a host', () => {
     const p: MorningPlan = { ...plan, stores: ['s1'], skipped: [], batchSize: 4 };
     const h = planned(p);
     let r = await run(h);
+    expect(r.newActions).toEqual([whenAny(batch(0, ['s1']))]);
     const b0 = h.subOrchestrationCreated(TRAINING_BATCH_ORCHESTRATION, `${instanceId}:b0`, batchInput(0, ['s1']));
     h.episode(at(10)).subOrchestrationCompleted(b0, [ok('s1', 5000, 400_000)]);
     r = await run(h);
