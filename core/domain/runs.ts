@@ -198,7 +198,7 @@ export async function cleanupExpiredRuns(deps: Pick<StoragePorts, 'runs' | 'stor
       }
       // Every attempt of the run published (or began to publish) under its own id.
       const ids = Array.from({ length: attemptsOf(run) }, (_, i) => attemptRunId(run.runId, i + 1));
-      if (ids.some((id) => keep!.has(id))) {
+      if (ids.some((id) => keep.has(id))) {
         result.kept++;
         continue;
       }
