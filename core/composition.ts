@@ -3,6 +3,7 @@ import type { ContainerServiceClientOptionalParams } from '@azure/arm-containers
 import { getConfig, type AppConfig } from './config.js';
 import { openStorage, type AzureStorage } from './adapters/azure/index.js';
 import { TableAccessRepository } from './adapters/azure/api-access-table.js';
+import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
@@ -10,6 +11,7 @@ import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
 import { systemClock, type Clock, type RunRepository } from './ports/index.js';
 import type { DispatchResult, PoolScaler, TrainingDispatcher, TrainingRequest, TrainingStatus } from './ports/training-dispatcher.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
 
 /**
  * The one composition root: every entry point (functions, activities, the trainer, the CLI) gets its
@@ -30,6 +32,8 @@ export interface AppDeps {
   clock: Clock;
   storage: AzureStorage;
   access: AccessRepository;
+  /** Refreshes per user, one token bucket shared by every instance (table FOREACT_TABLE_RATE_LIMITS). */
+  refreshLimiter: RateLimiter;
   /** The training backend, built on first use (the aks backend asks ARM for the cluster's credentials). */
   dispatch(): Promise<Dispatch>;
   /** "Train these stores" in this process, with this configuration's storage and settings. */
@@ -165,6 +169,7 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     clock,
     storage,
     access: new TableAccessRepository(storage.clients.table(config.api.accessTable)),
+    refreshLimiter: new TableRateLimiter(storage.clients.table(config.api.rateLimitTable), config.api.refreshBurst, config.api.refreshPerMinute),
     dispatch: () => {
       dispatch ??= buildDispatch(config, overrides, storage.runs).catch((error: unknown) => {
         // ARM unreachable now is no reason to fail every later activity of this worker.

@@ -72,13 +72,17 @@ export interface ContainerNames {
 export interface ApiConfig {
   /** Table of the region assignments (`foreact admin`); not created at start-up, the repository creates it on first use. */
   accessTable: string;
-  /** Refresh rate limit per user (token bucket, per instance). */
+  /** Table of the refresh rate limit's token buckets, shared by every instance (FOREACT_TABLE_RATE_LIMITS). */
+  rateLimitTable: string;
+  /** Refresh rate limit per user (token bucket, shared by every instance through `rateLimitTable`). */
   refreshBurst: number;
   refreshPerMinute: number;
   /** How long a store's pointer row is cached per instance; 0 disables. */
   pointerCacheMs: number;
   /** Memory budget of the API's cache of immutable runs, per instance. */
   runCacheBytes: number;
+  /** Most store × item × day values one /forecasts or /transport answer may hold (FOREACT_API_MAX_CELLS). */
+  maxCells: number;
 }
 
 export interface DispatchConfig {
@@ -234,6 +238,8 @@ export const settingsSchema = z
     FOREACT_REFRESH_PER_MINUTE: numberSetting(5, 0.01, 10_000),
     FOREACT_API_POINTER_CACHE_MS: intSetting(2_000, 0, 60_000),
     FOREACT_API_RUN_CACHE_MB: intSetting(64, 0, 4_096),
+    FOREACT_API_MAX_CELLS: intSetting(1_000_000, 1_000, 50_000_000),
+    FOREACT_TABLE_RATE_LIMITS: named(tableName, 'ratelimits'),
     // Orchestrations and training dispatch.
     FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
     FOREACT_REFRESH_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
@@ -361,6 +367,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       refreshPerMinute: s.FOREACT_REFRESH_PER_MINUTE,
       pointerCacheMs: s.FOREACT_API_POINTER_CACHE_MS,
       runCacheBytes: s.FOREACT_API_RUN_CACHE_MB * 1024 * 1024,
+      maxCells: s.FOREACT_API_MAX_CELLS,
+      rateLimitTable: s.FOREACT_TABLE_RATE_LIMITS,
     },
     dispatch: {
       backend: s.FOREACT_DISPATCH,

@@ -1,6 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
-import { isActive, runIdOfInstance, statusOfInstance } from '../core/domain/api-runs.js';
+import { activeRefreshes, apiContext, durableClient, durableClientInput, json, principalOf, withErrors } from './http/context.js';
 import { listStores } from '../core/domain/api-service.js';
 import { refreshInstanceId } from '../orchestrations/names.js';
 
@@ -9,12 +8,8 @@ export async function getStores(request: HttpRequest, context: InvocationContext
   const principal = principalOf(request);
   const { deps } = await apiContext();
   const client = durableClient(context);
-  const body = await listStores(deps, principal, async (store) => {
-    const s = await instanceStatus(client, refreshInstanceId(store));
-    const runId = s === undefined ? undefined : runIdOfInstance(s);
-    if (s === undefined || runId === undefined || !isActive(s)) return null;
-    return { runId, status: statusOfInstance(s), statusUrl: `/api/runs/${encodeURIComponent(runId)}` };
-  });
+  // One instance query for every running refresh, not one status call per visible store.
+  const body = await listStores(deps, principal, (stores) => activeRefreshes(client, stores, refreshInstanceId));
   return json(200, body);
 }
 

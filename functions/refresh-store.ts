@@ -19,15 +19,24 @@ export async function refreshStore(request: HttpRequest, context: InvocationCont
   const { deps, limiter } = await apiContext();
   const { known } = await authoriseStore(deps, principal, store);
   if (!known) throw notFound(`There is no store "${store}".`);
-  const wait = limiter.take(principal.userId);
-  if (wait > 0) throw new ApiError(429, 'rate_limited', `Too many refreshes; try again in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
 
   const client = durableClient(context);
   const instanceId = refreshInstanceId(store);
+  // A token is taken only to start a refresh: joining a running one costs the caller nothing, and a token
+  // taken for a start that lost the race to another caller's is given back.
+  let holding = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await instanceStatus(client, instanceId);
     const existingRun = existing === undefined ? undefined : runIdOfInstance(existing);
-    if (existing !== undefined && isActive(existing) && existingRun !== undefined) return accepted(store, existingRun, statusOfInstance(existing), true);
+    if (existing !== undefined && isActive(existing) && existingRun !== undefined) {
+      if (holding) await limiter.giveBack(principal.userId).catch((error: unknown) => context.warn(`refresh ${store}: could not give back a rate-limit token`, error));
+      return accepted(store, existingRun, statusOfInstance(existing), true);
+    }
+    if (!holding) {
+      const wait = await limiter.take(principal.userId);
+      if (wait > 0) throw new ApiError(429, 'rate_limited', `Too many refreshes; try again in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });
+      holding = true;
+    }
     const runId = refreshRunId(newRunId('refresh', new Date()), store);
     try {
       await client.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId, input: { store, runId, requestedBy: principal.userDetails } });
@@ -38,6 +47,7 @@ export async function refreshStore(request: HttpRequest, context: InvocationCont
       await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
     }
   }
+  if (holding) await limiter.giveBack(principal.userId).catch(() => undefined);
   throw new ApiError(503, 'unavailable', `Could not start or join the refresh of store ${store}; try again.`);
 }
 

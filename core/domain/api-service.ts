@@ -7,6 +7,7 @@ const REALISED_DAYS = 7;
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
+import { DomainError } from './errors.js';
 
 /** The reads behind the HTTP API. No SDKs: storage comes in through ports. */
 /** What a planner asks for (validated by the HTTP layer): stores, optionally items, and an ISO date range. */
@@ -32,6 +33,27 @@ export interface ApiDeps {
   storeDrivers?: (blob: string) => Promise<StoreDrivers>;
   backtestFolds: number;
   clock: Clock;
+  /** Most store × item × day values one /forecasts or /transport answer may hold; absent → no cap. */
+  maxCells?: number;
+  /** Most storage reads one request runs at once (per-store reads of /stores); absent → 8. */
+  readConcurrency?: number;
+}
+
+/**
+ * `fn` over `items` with at most `limit` calls in flight, results in input order: a request for 500 stores
+ * does not open 500 storage connections at once.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 export interface ActiveRunView {
@@ -60,13 +82,18 @@ export async function me(deps: ApiDeps, principal: Principal) {
   };
 }
 
-export async function listStores(deps: ApiDeps, principal: Principal, activeRun: (store: string) => Promise<ActiveRunView | null>) {
+/**
+ * The stores a caller sees. `activeRuns` answers for all of them at once (one query for the running
+ * refreshes, not one per store); a failed lookup shows no running refresh rather than failing the list.
+ */
+export async function listStores(deps: ApiDeps, principal: Principal, activeRuns: (stores: readonly string[]) => Promise<ReadonlyMap<string, ActiveRunView>>) {
   const { scope, states } = await scopeFor(deps, principal);
   requireRole(scope);
   const now = deps.clock.now();
   const visible = [...states.values()].filter((s) => scope.canSee(s.store)).sort((a, b) => compareIds(a.store, b.store));
-  const active = await Promise.all(visible.map((s) => activeRun(s.store).catch(() => null)));
-  const realised = await Promise.all(visible.map((s) => (deps.realised ? deps.realised.recent(s.store, REALISED_DAYS).then(realisedSummary).catch(() => null) : Promise.resolve(null))));
+  const running = await activeRuns(visible.map((s) => s.store)).catch(() => new Map<string, ActiveRunView>());
+  const active = visible.map((s) => running.get(s.store) ?? null);
+  const realised = await mapLimit(visible, deps.readConcurrency ?? 8, (s) => (deps.realised ? deps.realised.recent(s.store, REALISED_DAYS).then(realisedSummary).catch(() => null) : Promise.resolve(null)));
   return {
     stores: visible.map((s, i) => ({
       store: s.store,
@@ -172,6 +199,31 @@ async function runBlock(deps: ApiDeps, store: string, runId: string, items: read
   return { items: clipped, total: sumBands(clipped) };
 }
 
+/**
+ * How many store × item × day values an answer would hold, from the stores' pointers alone (before any
+ * row is read): the items asked for (or every item of the run) times the run's days inside the range.
+ */
+export function answerCells(states: ReadonlyMap<string, StoreState>, stores: readonly string[], items: readonly string[] | undefined, from: number | undefined, to: number | undefined): number {
+  let cells = 0;
+  for (const store of stores) {
+    const current = states.get(store)?.current;
+    const first = current === undefined ? undefined : parseIsoDay(current.firstDay);
+    if (current === undefined || first === undefined) continue;
+    const days = Math.min(first + current.horizon - 1, to ?? Infinity) - Math.max(first, from ?? -Infinity) + 1;
+    if (days <= 0) continue;
+    cells += Math.min(items?.length ?? current.items, current.items) * days;
+  }
+  return cells;
+}
+
+function checkAnswerSize(deps: ApiDeps, cells: number): void {
+  if (deps.maxCells === undefined || cells <= deps.maxCells) return;
+  throw new DomainError(
+    'invalid',
+    `The answer would hold ${cells.toLocaleString('en-US')} store × item × day values; the limit is ${deps.maxCells.toLocaleString('en-US')} per request (FOREACT_API_MAX_CELLS). Narrow the query: fewer stores, an items= list, or a shorter from/to range, and page through the rest.`,
+  );
+}
+
 /** Reads the current run of each store (each store's pointer read once: one whole run per store). */
 async function currentItems(deps: ApiDeps, principal: Principal, stores: readonly string[], items: readonly string[] | undefined, from: string | undefined, to: string | undefined) {
   const { scope, states } = await scopeFor(deps, principal, stores);
@@ -179,6 +231,7 @@ async function currentItems(deps: ApiDeps, principal: Principal, stores: readonl
   const now = deps.clock.now();
   const f = from === undefined ? undefined : parseIsoDay(from);
   const t = to === undefined ? undefined : parseIsoDay(to);
+  checkAnswerSize(deps, answerCells(states, stores, items, f, t));
   return Promise.all(
     stores.map(async (store) => {
       const state = states.get(store);

@@ -1,5 +1,6 @@
 import type { StoreDrivers } from '../../engine/index.js';
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { Readable } from 'node:stream';
 import * as df from 'durable-functions';
 import type { z } from 'zod';
 import { appDeps, type AppDeps } from '../../core/composition.js';
@@ -8,10 +9,10 @@ import type { AccessRepository, Principal } from '../../core/domain/api-access.j
 import { requirePrincipal } from './principal.js';
 import { ApiError, apiErrorOf, errorBody } from './errors.js';
 import { ByteBudgetCache } from './byte-cache.js';
-import { TokenBucketLimiter } from './rate-limit.js';
-import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
+import { historyTotals, type ActiveRunView, type ApiDeps } from '../../core/domain/api-service.js';
+import type { RateLimiter } from '../../core/ports/rate-limiter.js';
 import { parseQuery } from './queries.js';
-import type { InstanceSnapshot } from '../../core/domain/api-runs.js';
+import { isActive, runIdOfInstance, statusOfInstance, type InstanceSnapshot } from '../../core/domain/api-runs.js';
 import { negotiate } from './views.js';
 import type { ForecastRow, StoreState } from '../../core/domain/model.js';
 import type { ForecastRepository, StoreCatalog } from '../../core/ports/index.js';
@@ -22,12 +23,25 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 
 export const API_VERSION = '1.0.0';
 
+// Response bodies (CSV) are streamed: in Azure the worker then sends them over its HTTP proxy as they are
+// produced instead of buffering them into one RPC message (needs Functions host 4.28+, which the
+// deployment runs). Request bodies are not read by the API. Harmless where unsupported: setup refuses
+// only once the app has started, and then nothing changes.
+try {
+  app.setup({ enableHttpStream: true });
+} catch {
+  // Already started (a module loaded late) or an older host: bodies are buffered, as before.
+}
+
+/** Entries the pointer cache may hold before expired ones are dropped (all of them, if none expired). */
+const POINTER_CACHE_ENTRIES = 10_000;
+
 /**
  * Store rows (the current-run pointers) cached for a short time per instance, one read in flight per store.
  * A newly published run shows up at most `ttlMs` later, always whole (the pointer names one complete run);
  * without it every request pays a storage round trip per store, which dominates latency under load.
  */
-class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
+export class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
   private readonly cache = new Map<string, { at: number; value: Promise<StoreState | undefined> }>();
   constructor(
     private readonly inner: StoreCatalog,
@@ -48,7 +62,7 @@ class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
         value.catch(() => this.cache.delete(s));
         this.cache.set(s, { at: now, value });
       }
-      if (this.cache.size > 50_000) this.cache.clear();
+      if (this.cache.size > POINTER_CACHE_ENTRIES) this.prune(now);
     }
     const out = new Map<string, StoreState>();
     for (const s of stores) {
@@ -61,6 +75,24 @@ class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> {
   list(): Promise<StoreState[]> {
     return this.inner.list();
   }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * Expired entries are worthless: dropping them bounds the cache by what `ttlMs` of requests can name
+   * (a sweep of unknown ids included); past the bound even fresh ones go (re-read on the next request).
+   */
+  private prune(now: number): void {
+    for (const [s, hit] of this.cache) if (now - hit.at >= this.ttlMs) this.cache.delete(s);
+    if (this.cache.size > POINTER_CACHE_ENTRIES) this.cache.clear();
+  }
+}
+
+/** Bytes a store's daily totals take in memory. */
+function totalsBytes(t: { sales: number[] } | undefined): number {
+  return 64 + 8 * (t?.sales.length ?? 0);
 }
 
 /** Bytes a store's drivers take in memory: one float per column, day and scope. */
@@ -108,7 +140,8 @@ export interface ApiContext {
   deps: ApiDeps;
   storage: AzureStorage;
   access: AccessRepository;
-  limiter: TokenBucketLimiter;
+  /** Refreshes per user, shared by every instance (a table of token buckets). */
+  limiter: RateLimiter;
   config: AppConfig;
 }
 
@@ -120,29 +153,22 @@ export async function apiContext(): Promise<ApiContext> {
   let ctx = contexts.get(app);
   if (ctx === undefined) {
     const { storage, config, access } = app;
-    const totals = new Map<string, Promise<{ startDay: number; sales: number[] } | undefined>>();
+    // History blobs are immutable: store totals cached by blob, within a small share of the run cache's budget.
+    const totals = new ByteBudgetCache<{ startDay: number; sales: number[] } | undefined>(Math.max(1, Math.floor(config.api.runCacheBytes / 16)), totalsBytes);
     // Drivers versions are immutable: cached by blob, within a small share of the run cache's budget.
     const driverCache = new ByteBudgetCache<StoreDrivers>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), storeDriversBytes);
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
       forecasts: new CachedRunReads(storage.forecasts, config.api.runCacheBytes),
       access,
-      historyTotals: (blob) => {
-        let t = totals.get(blob);
-        if (t === undefined) {
-          t = storage.history.read(blob).then(historyTotals);
-          t.catch(() => totals.delete(blob));
-          totals.set(blob, t);
-          if (totals.size > 500) totals.delete(totals.keys().next().value!);
-        }
-        return t;
-      },
+      historyTotals: (blob) => totals.load(blob, () => storage.history.read(blob).then(historyTotals)),
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
       realised: storage.realised,
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,
+      maxCells: config.api.maxCells,
     };
-    ctx = { deps, storage, access, config, limiter: new TokenBucketLimiter(config.api.refreshBurst, config.api.refreshPerMinute) };
+    ctx = { deps, storage, access, config, limiter: app.refreshLimiter };
     contexts.set(app, ctx);
   }
   return ctx;
@@ -174,8 +200,30 @@ export function runsHeader(stores: readonly { store: string; runId: string | nul
   return stores.map((s) => `${s.store}=${s.runId ?? ''}`).join(',');
 }
 
+/** Lines joined into chunks of about this many characters as a CSV body streams out. */
+const CSV_CHUNK_CHARS = 64 * 1024;
+
+/**
+ * A CSV body streamed from its lines: produced chunk by chunk as the client reads (back-pressure through
+ * the stream), so a large answer is never one string in memory.
+ */
+export function csvStream(lines: Iterable<string>): Readable {
+  function* chunks(): Generator<string> {
+    let chunk = '';
+    for (const line of lines) {
+      chunk += `${line}\n`;
+      if (chunk.length >= CSV_CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+  return Readable.from(chunks(), { objectMode: false, encoding: 'utf8' });
+}
+
 /** A CSV answer (never cached), with the runs header and, when given, a download file name. */
-export function csv(body: string, runs: string, filename?: string): HttpResponseInit {
+export function csv(body: string | Readable, runs: string, filename?: string): HttpResponseInit {
   return { status: 200, body, headers: { 'content-type': 'text/csv; charset=utf-8', 'x-foreact-runs': runs, 'cache-control': 'no-store', ...(filename ? { 'content-disposition': `attachment; filename="${filename}"` } : {}) } };
 }
 
@@ -217,6 +265,29 @@ export function durableClient(context: InvocationContext): df.DurableClient {
 export function snapshot(status: df.DurableOrchestrationStatus): InstanceSnapshot {
   const d = (v: unknown): string => (v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : new Date(0).toISOString());
   return { runtimeStatus: String(status.runtimeStatus), createdTime: d(status.createdTime), lastUpdatedTime: d(status.lastUpdatedTime), input: status.input, customStatus: status.customStatus, output: status.output };
+}
+
+/** Runtime statuses of an instance that is still going (a refresh to join). */
+const ACTIVE_STATUSES = [df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running, df.OrchestrationRuntimeStatus.ContinuedAsNew];
+
+/**
+ * The running refreshes of `stores`, found with one instance query by runtime status (the durable
+ * client follows its continuation tokens) instead of one status call per store; only instances whose id
+ * is a store's refresh instance id count.
+ */
+export async function activeRefreshes(client: Pick<df.DurableClient, 'getStatusBy'>, stores: readonly string[], instanceIdOf: (store: string) => string): Promise<Map<string, ActiveRunView>> {
+  const out = new Map<string, ActiveRunView>();
+  if (stores.length === 0) return out;
+  const wanted = new Map(stores.map((s) => [instanceIdOf(s), s]));
+  for (const status of await client.getStatusBy({ runtimeStatus: ACTIVE_STATUSES })) {
+    const store = wanted.get(status.instanceId);
+    if (store === undefined) continue;
+    const s = snapshot(status);
+    const runId = runIdOfInstance(s);
+    if (runId === undefined || !isActive(s)) continue;
+    out.set(store, { runId, status: statusOfInstance(s), statusUrl: `/api/runs/${encodeURIComponent(runId)}` });
+  }
+  return out;
 }
 
 /** Status of an instance, or undefined when there is none (the client throws/returns 404 for unknown ids). */

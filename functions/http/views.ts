@@ -13,7 +13,12 @@ const num = (v: number): string => (Number.isInteger(v) ? String(v) : String(rou
  * names joined with `+`).
  */
 export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[]; markers: readonly MarkerView[] }[]): string {
-  const lines = ['date,store,item,forecast,p10,p90,closed,promotion,events'];
+  return `${[...forecastsCsvLines(stores)].join('\n')}\n`;
+}
+
+/** The lines of `forecastsCsv`, one at a time (the HTTP answer streams them). */
+export function* forecastsCsvLines(stores: readonly { store: string; items: readonly ItemForecastView[]; markers: readonly MarkerView[] }[]): Generator<string> {
+  yield 'date,store,item,forecast,p10,p90,closed,promotion,events';
   for (const s of stores) {
     const closed = new Set(s.markers.filter((m) => m.kind === 'closed').map((m) => m.date));
     const events = new Map<string, string[]>();
@@ -25,26 +30,38 @@ export function forecastsCsv(stores: readonly { store: string; items: readonly I
       for (let i = 0; i < it.forecast.length; i++) {
         const date = formatIsoDay(d + i);
         const promotion = promoted.has(date) && (promoted.get(date) === undefined || promoted.get(date)!.has(it.item));
-        lines.push(`${date},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)},${closed.has(date) ? 1 : 0},${promotion ? 1 : 0},${csvField((events.get(date) ?? []).join('+'))}`);
+        yield `${date},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)},${closed.has(date) ? 1 : 0},${promotion ? 1 : 0},${csvField((events.get(date) ?? []).join('+'))}`;
       }
     }
   }
-  return `${lines.join('\n')}\n`;
 }
 
 /** `date,store,units,p10,p90`, one line per store and day. */
-export function transportCsv(stores: readonly { store: string; firstDate: string | null; units: readonly number[]; p10: readonly number[]; p90: readonly number[]; closed: readonly string[] }[]): string {
-  const lines = ['date,store,units,p10,p90,closed'];
+export function transportCsv(stores: readonly TransportCsvStore[]): string {
+  return `${[...transportCsvLines(stores)].join('\n')}\n`;
+}
+
+interface TransportCsvStore {
+  store: string;
+  firstDate: string | null;
+  units: readonly number[];
+  p10: readonly number[];
+  p90: readonly number[];
+  closed: readonly string[];
+}
+
+/** The lines of `transportCsv`, one at a time. */
+export function* transportCsvLines(stores: readonly TransportCsvStore[]): Generator<string> {
+  yield 'date,store,units,p10,p90,closed';
   for (const s of stores) {
     const d = s.firstDate === null ? undefined : parseIsoDay(s.firstDate);
     if (d === undefined) continue;
     const closed = new Set(s.closed);
     for (let i = 0; i < s.units.length; i++) {
       const date = formatIsoDay(d + i);
-      lines.push(`${date},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)},${closed.has(date) ? 1 : 0}`);
+      yield `${date},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)},${closed.has(date) ? 1 : 0}`;
     }
   }
-  return `${lines.join('\n')}\n`;
 }
 
 /** Ids are restricted to [A-Za-z0-9_.-], so this only guards against formula injection if that ever changes. */

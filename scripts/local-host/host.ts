@@ -4,6 +4,9 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -291,9 +294,16 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         return s;
       });
       if (cookies.length > 0) outHeaders['set-cookie'] = cookies;
-      const payload = Buffer.from(await response.arrayBuffer());
+      // Streamed as the function produces it (a CSV answer is a stream), as the real host does with
+      // `app.setup({ enableHttpStream: true })`; a client that goes away stops the stream.
       res.writeHead(response.status, outHeaders);
-      res.end(payload);
+      if (response.body === null) {
+        res.end();
+        return;
+      }
+      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res).catch((err: unknown) => {
+        if (!res.destroyed) throw err;
+      });
       return;
     }
     sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? 'Method Not Allowed' : 'Not Found' });

@@ -265,14 +265,22 @@ describe('refresh and runs', () => {
     expect(run.body.error.message).toBe('training job ran out of memory');
   });
 
-  test('refreshes are rate-limited per user (429 with Retry-After)', async () => {
-    // The planner spent 3 of 4 tokens above; the fourth is allowed, the fifth is refused.
-    expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner)).status).toBe(202);
-    const r = await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner);
+  test('refreshes are rate-limited per user (429 with Retry-After); joining a running refresh is free', async () => {
+    // The planner started one refresh above (store 2); the joins cost nothing. Burst 4: three more starts.
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner)).body.joined).toBe(false);
+    for (let i = 0; i < 3; i++) expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner)).body.joined).toBe(true);
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/4/refresh', USERS.planner)).body.joined).toBe(false);
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner)).body.joined).toBe(false);
+    await fx.host.durable.raiseEvent(refreshInstanceId('2'), 'finish', {});
+    await fx.host.durable.waitForInstance(refreshInstanceId('2'), 10_000);
+    // A fifth start is refused; joining store 1's running refresh still works.
+    const r = await call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner);
     expect(r.status).toBe(429);
     expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(r.body.error.code).toBe('rate_limited');
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh', USERS.planner)).status).toBe(202);
     await fx.host.durable.raiseEvent(refreshInstanceId('1'), 'finish', {});
+    await fx.host.durable.raiseEvent(refreshInstanceId('4'), 'finish', {});
   });
 });
 
