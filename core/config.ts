@@ -149,6 +149,19 @@ export interface AppConfig {
   containers: ContainerNames;
   api: ApiConfig;
   dispatch: DispatchConfig;
+  /** What an upload may hold (dates, reading limits): `IngestRules` of core/domain/ingestion.ts. */
+  ingest: IngestConfig;
+}
+
+export interface IngestConfig {
+  /** No sales or drivers day before 1 January of this year. */
+  firstYear: number;
+  /** Drivers may plan this many days ahead of today (sales: tomorrow at most). */
+  driversAheadDays: number;
+  /** An upload's size once decompressed (a gzip bomb stops here). */
+  maxBytes: number;
+  /** Rejected lines listed per upload (the rest are counted). */
+  maxErrors: number;
 }
 
 export class ConfigError extends Error {
@@ -264,6 +277,11 @@ export const settingsSchema = z
     FOREACT_SECONDS_PER_STORE: numberSetting(5, 0.01, 3600),
     FOREACT_K8S_REQUEST_TIMEOUT_MS: intSetting(15_000, 100, 600_000),
     FOREACT_ARM_ENDPOINT: text(),
+    // Ingestion.
+    FOREACT_INGEST_FIRST_YEAR: intSetting(2000, 1900, 2100),
+    FOREACT_INGEST_DRIVERS_AHEAD_DAYS: intSetting(400, 1, 3650),
+    FOREACT_INGEST_MAX_MB: intSetting(2048, 1, 65_536),
+    FOREACT_INGEST_MAX_ERRORS: intSetting(1000, 1, 1_000_000),
     // Test/drill hooks.
   })
   .superRefine((s, ctx) => {
@@ -397,6 +415,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
         trainerEnv: trainerEnv(env),
       },
       secondsPerStore: s.FOREACT_SECONDS_PER_STORE,
+    },
+    ingest: {
+      firstYear: s.FOREACT_INGEST_FIRST_YEAR,
+      driversAheadDays: s.FOREACT_INGEST_DRIVERS_AHEAD_DAYS,
+      maxBytes: s.FOREACT_INGEST_MAX_MB * 1024 * 1024,
+      maxErrors: s.FOREACT_INGEST_MAX_ERRORS,
     },
   };
 }

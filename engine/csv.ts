@@ -54,6 +54,12 @@ export class SalesCsvParser {
     let raw = text.slice(start, end);
     if (this.lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     if (raw.trim().length === 0) return;
+    const unreadable = unreadableLine(raw);
+    if (unreadable !== undefined) {
+      this.sink.error({ line: this.lineNumber, reason: unreadable });
+      if (this.columnIndex === undefined) this.columnIndex = [];
+      return;
+    }
     const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
     if (fields === undefined) {
       this.sink.error({ line: this.lineNumber, reason: 'unbalanced quotes' });
@@ -109,6 +115,18 @@ export class SalesCsvParser {
   }
 }
 
+/**
+ * Why a line cannot be read faithfully, if it cannot: bytes that are not UTF-8 (the decoder turns them into
+ * U+FFFD, so two distinct ids could collapse into one), NUL characters (UTF-16 without a byte-order mark),
+ * or a carriage return inside the line (a CR-only line break, or a CR inside a quoted field).
+ */
+export function unreadableLine(raw: string): string | undefined {
+  if (raw.includes('\uFFFD')) return 'the line has bytes that are not valid UTF-8 (save the file as UTF-8)';
+  if (raw.includes('\u0000')) return 'the line has NUL characters (is the file UTF-16? save it as UTF-8)';
+  if (raw.includes('\r')) return 'the line has a carriage return inside it (a CR-only line break or a CR inside a field)';
+  return undefined;
+}
+
 export function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
@@ -141,7 +159,45 @@ export function splitQuoted(raw: string): string[] | undefined {
 /** Decompresses when the bytes start with the gzip magic number, whatever the file is called. */
 export type ByteSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
 
-export async function* decodeMaybeGzip(input: ByteSource): AsyncGenerator<string> {
+/** Bounds on what one file may make a reader hold or do. */
+export interface ReadLimits {
+  /** Bytes after decompression; a gzip bomb stops here. Default 2 GiB. */
+  maxBytes?: number;
+  /** Characters in one line; a file without line breaks stops here. Default 64 Ki. */
+  maxLineChars?: number;
+  /** Row errors kept (the rest are only counted). Default: all. */
+  maxErrors?: number;
+}
+
+export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * The file cannot be read on: too large once decompressed, a line over the length cap, UTF-16. The reader
+ * stops; `line` is where it stopped. Nothing of such a file should be applied (only a prefix was read).
+ */
+export class InputLimitError extends Error {
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`line ${line}: ${reason}`);
+  }
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 ** 3 && n % 1024 ** 3 === 0 ? `${n / 1024 ** 3} GiB` : n >= 1024 ** 2 && n % 1024 ** 2 === 0 ? `${n / 1024 ** 2} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+/**
+ * Decodes a plain or gzip byte stream to UTF-8 text chunks, streaming: nothing holds the whole file.
+ * Throws `InputLimitError` for a UTF-16 file (byte-order mark), past `maxBytes` decompressed bytes and
+ * on a line longer than `maxLineChars`. Bytes that are not UTF-8 become U+FFFD; line parsers reject lines
+ * holding one (`unreadableLine`).
+ */
+export async function* decodeMaybeGzip(input: ByteSource, limits: ReadLimits = {}): AsyncGenerator<string> {
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxLine = limits.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   const iterator = Symbol.asyncIterator in input ? input[Symbol.asyncIterator]() : Readable.from(input)[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const first = await iterator.next();
   if (first.done === true) return;
@@ -152,33 +208,93 @@ export async function* decodeMaybeGzip(input: ByteSource): AsyncGenerator<string
       yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
     }
   }
-  const bytes: AsyncIterable<Buffer> = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b ? Readable.from(rest()).pipe(createGunzip()) : rest();
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const bytes: AsyncIterable<Buffer> = gzip ? Readable.from(rest()).pipe(createGunzip({ chunkSize: 64 * 1024 })) : rest();
   const decoder = new TextDecoder('utf-8', { fatal: false });
-  for await (const chunk of bytes) yield decoder.decode(chunk, { stream: true });
+  let total = 0;
+  let line = 1;
+  let lineChars = 0;
+  let checkedBom = false;
+  const scan = (text: string): void => {
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+      if (lineChars + newline - start > maxLine) break;
+      line++;
+      lineChars = 0;
+      start = newline + 1;
+    }
+    lineChars += text.length - start;
+    if (lineChars > maxLine) throw new InputLimitError(line, `line ${line} is longer than ${maxLine} characters (the cap): the file has no line breaks where a CSV has them; nothing applied`);
+  };
+  for await (const chunk of bytes) {
+    if (!checkedBom && chunk.length > 0) {
+      checkedBom = true;
+      if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
+        throw new InputLimitError(1, `the file is UTF-16 (it starts with the byte-order mark ${chunk[0] === 0xff ? 'FF FE' : 'FE FF'}): save it as UTF-8 (CSV UTF-8); nothing applied`);
+      }
+    }
+    total += chunk.length;
+    if (total > maxBytes) throw new InputLimitError(line, `the file is larger than ${formatBytes(maxBytes)}${gzip ? ' once decompressed' : ''} (the cap): nothing applied`);
+    const text = decoder.decode(chunk, { stream: true });
+    scan(text);
+    yield text;
+  }
   const tail = decoder.decode();
-  if (tail.length > 0) yield tail;
+  if (tail.length > 0) {
+    scan(tail);
+    yield tail;
+  }
 }
 
 export interface ReadSalesResult {
   series: SeriesHistory[];
+  /** Row errors in line order, the first `maxErrors` of them. */
   errors: RowError[];
+  /** Every row error, listed or not. */
+  errorCount: number;
   rows: number;
 }
 
-/** Reads a whole sales file (plain or gzip) into per-series histories, collecting every row error. */
-export async function readSalesHistory(input: ByteSource): Promise<ReadSalesResult> {
+/**
+ * Keeps the first `max` row errors and counts the rest, so a file of bad rows cannot grow the list without
+ * bound.
+ */
+export class ErrorList {
+  readonly errors: RowError[] = [];
+  count = 0;
+
+  constructor(private readonly max = Number.POSITIVE_INFINITY) {}
+
+  push(error: RowError): void {
+    this.count++;
+    if (this.errors.length < this.max) this.errors.push(error);
+  }
+}
+
+/**
+ * Reads a whole sales file (plain or gzip) into per-series histories, collecting every row error. A file
+ * past a reading limit (`InputLimitError`) gives no series at all: only a prefix of it was read.
+ */
+export async function readSalesHistory(input: ByteSource, limits: ReadLimits = {}): Promise<ReadSalesResult> {
   const builder = new HistoryBuilder();
-  const errors: RowError[] = [];
+  const errors = new ErrorList(limits.maxErrors);
   const parser = new SalesCsvParser({
     row: (day, store, item, sales, line) => builder.add(day, store, item, sales, line),
     error: (error) => errors.push(error),
   });
-  for await (const text of decodeMaybeGzip(input)) parser.push(text);
+  try {
+    for await (const text of decodeMaybeGzip(input, limits)) parser.push(text);
+  } catch (error) {
+    if (!(error instanceof InputLimitError)) throw error;
+    errors.push({ line: error.line, reason: error.reason });
+    return { series: [], errors: errors.errors, errorCount: errors.count, rows: 0 };
+  }
   parser.end();
   const built = builder.build();
-  if (parser.headerSeen && builder.rowCount === 0 && errors.length === 0) {
+  if (parser.headerSeen && builder.rowCount === 0 && errors.count === 0) {
     errors.push({ line: 2, reason: 'the file has a header but no data rows' });
   }
-  const all = errors.concat(built.errors).sort((a, b) => a.line - b.line);
-  return { series: built.series, errors: all, rows: builder.rowCount };
+  const all = errors.errors.concat(built.errors).sort((a, b) => a.line - b.line);
+  const listed = limits.maxErrors === undefined ? all : all.slice(0, limits.maxErrors);
+  return { series: built.series, errors: listed, errorCount: errors.count + built.errors.length, rows: builder.rowCount };
 }

@@ -1,6 +1,7 @@
-import { driversForStore, formatIsoDay, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversToJson, type RowError, type StoreDrivers } from '../../engine/index.js';
+import { decodeMaybeGzip, driversForStore, formatIsoDay, InputLimitError, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversToJson, type DriverTable, type ReadDriversResult, type RowError, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
-import { buffers, contentHash, mapLimit, rejectedReport, type IngestResult } from './ingestion.js';
+import { idProblem } from './ids.js';
+import { buffers, contentHash, dateWindow, ingestRules, mapLimit, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { emptyStore, updateStore } from './stores.js';
 
@@ -14,6 +15,36 @@ export function isDriversUpload(name: string): boolean {
 export interface DriversIngestOptions {
   clock: Clock;
   concurrency?: number;
+  rules?: Partial<IngestRules>;
+}
+
+/**
+ * The lines whose store or item id is not one the API can address, or whose day is outside the window
+ * (before the first year, or further ahead than the planned future may run), one reason per line.
+ */
+export function driverRowProblems(table: DriverTable, rules: IngestRules, now: Date): RowError[] {
+  const window = dateWindow(rules, now, rules.driversAheadDays);
+  const byLine = new Map<number, string>();
+  for (const scope of table.scopes.values()) {
+    const idReason = (scope.store !== '' ? idProblem('store', scope.store) : undefined) ?? (scope.item !== '' ? idProblem('item', scope.item) : undefined);
+    for (const [day, line] of scope.lines) {
+      const reason = idReason ?? window.check(day);
+      if (reason !== undefined && !byLine.has(line)) byLine.set(line, reason);
+    }
+  }
+  return [...byLine].map(([line, reason]) => ({ line, reason })).sort((a, b) => a.line - b.line);
+}
+
+/** Reads a drivers upload within the reading limits (decoded once here, so the caps apply). */
+async function readDriversUpload(source: UploadSource, rules: IngestRules): Promise<ReadDriversResult & { stopped?: RowError }> {
+  try {
+    const decoded = decodeMaybeGzip(buffers(source), rules);
+    return await readDrivers(decoded, source.name);
+  } catch (error) {
+    if (!(error instanceof InputLimitError)) throw error;
+    const stopped = { line: error.line, reason: error.reason };
+    return { table: { sources: new Map(), columns: [], scopes: new Map() }, errors: [stopped], rows: 0, stopped };
+  }
 }
 
 /** Whether the planned days (from `from` on) differ between two versions of a store's drivers. */
@@ -73,13 +104,16 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
   if (seen !== undefined) {
     return { upload: source.name, key, duplicate: true, status: seen.status, rows: seen.rows, accepted: seen.accepted, rejected: [], rejectedCount: seen.rejected, ...(seen.rejectedBlob ? { rejectedBlob: seen.rejectedBlob } : {}), changedStores: [], unchangedStores: seen.changedStores.length + seen.unchangedStores, ...(seen.reason ? { reason: seen.reason } : {}) };
   }
-  const parsed = await readDrivers(buffers(source), source.name);
-  const errors: RowError[] = parsed.errors;
+  const rules = ingestRules(options.rules);
+  const parsed = await readDriversUpload(source, rules);
+  const parseLines = new Set(parsed.errors.map((e) => e.line));
+  const all = parsed.errors.concat(driverRowProblems(parsed.table, rules, receivedAt).filter((e) => !parseLines.has(e.line))).sort((a, b) => a.line - b.line);
+  const errors: RowError[] = all.slice(0, rules.maxErrors);
   let changedStores: string[] = [];
   let unchanged = 0;
   let rejectedBlob: string | undefined;
   if (errors.length > 0) {
-    rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors));
+    rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors, all.length, rules));
   } else {
     const named = [...parsed.table.scopes.values()].map((s) => s.store).filter((s) => s !== '');
     const everyStore = [...parsed.table.scopes.values()].some((s) => s.store === '');
@@ -93,7 +127,7 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
     unchanged = stores.length - changedStores.length;
   }
   const status: IngestionRecord['status'] = errors.length > 0 || parsed.rows === 0 ? 'rejected' : 'applied';
-  const reason = errors.length > 0 ? `${errors.length} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
+  const reason = errors.length > 0 ? `${all.length} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
   const record: IngestionRecord = {
     key,
     upload: source.name,
@@ -102,12 +136,12 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
     completedAt: options.clock.now().toISOString(),
     rows: parsed.rows,
     accepted: status === 'applied' ? parsed.rows - errors.length : 0,
-    rejected: errors.length,
+    rejected: all.length,
     changedStores,
     unchangedStores: unchanged,
     ...(rejectedBlob ? { rejectedBlob } : {}),
     ...(reason ? { reason } : {}),
   };
   await deps.ingestions.put(record);
-  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: errors.length, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
+  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: all.length, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
 }

@@ -78,3 +78,54 @@ export function historyBounds(series: readonly SeriesHistory[]): { firstDay: num
   }
   return { firstDay, lastDay: last };
 }
+
+/**
+ * Builds dense per-series histories from rows as they stream in: each series holds one value and the line
+ * that gave it per day of its span, so memory follows the history (12 bytes per series-day), not the number
+ * of rows or the size of the file. A second row for the same (store, item, day) is refused (the first is
+ * kept), naming the line it repeats.
+ */
+export class DenseHistoryBuilder {
+  private readonly bySeries = new Map<string, { store: string; item: string; start: number; values: Float64Array; lines: Int32Array }>();
+  rowCount = 0;
+
+  /** Adds a row; returns the duplicate's reason when the day already has one. */
+  add(day: number, store: string, item: string, sales: number, line: number): string | undefined {
+    const key = `${store}\u0000${item}`;
+    let s = this.bySeries.get(key);
+    if (s === undefined) {
+      s = { store, item, start: day, values: new Float64Array(8).fill(Number.NaN), lines: new Int32Array(8) };
+      this.bySeries.set(key, s);
+    }
+    if (day < s.start || day >= s.start + s.values.length) {
+      const from = Math.min(s.start, day);
+      const to = Math.max(s.start + s.values.length - 1, day);
+      const grow = Math.max(to - from + 1, 2 * s.values.length);
+      // Grow toward the side the new day is on, with room for more of the same direction.
+      const start = day < s.start ? to - grow + 1 : from;
+      const values = new Float64Array(grow).fill(Number.NaN);
+      const lines = new Int32Array(grow);
+      values.set(s.values, s.start - start);
+      lines.set(s.lines, s.start - start);
+      s.start = start;
+      s.values = values;
+      s.lines = lines;
+    }
+    const i = day - s.start;
+    const first = s.lines[i]!;
+    if (first !== 0) return `duplicate row for store ${store}, item ${item} on that date (first seen on line ${first})`;
+    s.values[i] = sales;
+    s.lines[i] = line;
+    this.rowCount++;
+    return undefined;
+  }
+
+  /** The histories, trimmed to their first and last observed day, sorted by store and item. */
+  build(): SeriesHistory[] {
+    const series: SeriesHistory[] = [];
+    for (const s of this.bySeries.values()) {
+      series.push(trimSeries({ store: s.store, item: s.item, startDay: s.start, values: s.values }));
+    }
+    return series.sort((a, b) => compareKeys(a.store, b.store) || compareKeys(a.item, b.item));
+  }
+}

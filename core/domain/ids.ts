@@ -54,3 +54,23 @@ export function newRunId(trigger: string, at: Date): string {
 export function newVersion(at: Date): string {
   return `v${compactTimestamp(at)}-${suffix()}`;
 }
+
+/** Control characters and the rest of what must not reach a log line or a report verbatim. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/g;
+
+/** A value quoted in a message: control characters shown as `?`, at most `max` characters. */
+export function quoteForReport(text: string, max = 40): string {
+  const clean = text.replace(UNPRINTABLE, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * Why an id from a file is refused, or undefined when it is a valid store/item id: the alphabet the API
+ * accepts (`ID_PATTERN`), so every id ingested can be addressed, stored under a blob path and passed to a
+ * trainer.
+ */
+export function idProblem(kind: 'store' | 'item', id: string): string | undefined {
+  if (ID_PATTERN.test(id)) return undefined;
+  return `${kind} id "${quoteForReport(id)}" is invalid: use 1–64 letters, digits, "_", "." or "-", starting with a letter or digit`;
+}

@@ -1,15 +1,90 @@
 import { createHash } from 'node:crypto';
-import { decodeMaybeGzip, formatIsoDay, readSalesHistory, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
+import { decodeMaybeGzip, ErrorList, formatIsoDay, InputLimitError, parseIsoDay, SalesCsvParser, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
-import { countObservations, historyBounds, mergeHistory } from './history-merge.js';
+import { countObservations, DenseHistoryBuilder, historyBounds, mergeHistory } from './history-merge.js';
+import { idProblem, quoteForReport } from './ids.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { realisedDays } from './realised.js';
 import { emptyStore, updateStore } from './stores.js';
+
+/** What an upload may hold (`config.ingest`): the plausible dates and the reading limits. */
+export interface IngestRules {
+  /** No day before 1 January of this year (FOREACT_INGEST_FIRST_YEAR). */
+  firstYear: number;
+  /** Drivers may plan this many days past today (FOREACT_INGEST_DRIVERS_AHEAD_DAYS); sales end tomorrow. */
+  driversAheadDays: number;
+  /** Bytes once decompressed (FOREACT_INGEST_MAX_BYTES): a gzip bomb stops here. */
+  maxBytes: number;
+  /** Characters in one line. */
+  maxLineChars: number;
+  /** Rejected lines listed in the report and the result (the rest are counted). */
+  maxErrors: number;
+}
+
+export const DEFAULT_INGEST_RULES: IngestRules = { firstYear: 2000, driversAheadDays: 400, maxBytes: 2 * 1024 ** 3, maxLineChars: 64 * 1024, maxErrors: 1000 };
 
 export interface IngestOptions {
   clock: Clock;
   /** Stores merged at the same time. */
   concurrency?: number;
+  rules?: Partial<IngestRules>;
+}
+
+export function ingestRules(rules: Partial<IngestRules> | undefined): IngestRules {
+  return { ...DEFAULT_INGEST_RULES, ...rules };
+}
+
+/** The days an upload may carry: from the first year on, to `aheadDays` after today (UTC). */
+export function dateWindow(rules: IngestRules, now: Date, aheadDays: number): { firstDay: number; lastDay: number; check(day: number): string | undefined } {
+  const firstDay = parseIsoDay(`${String(rules.firstYear).padStart(4, '0')}-01-01`)!;
+  const lastDay = Math.floor(now.getTime() / 86_400_000) + aheadDays;
+  return {
+    firstDay,
+    lastDay,
+    check: (day) =>
+      day < firstDay ? `date ${formatIsoDay(day)} is before ${formatIsoDay(firstDay)} (FOREACT_INGEST_FIRST_YEAR)`
+      : day > lastDay ? `date ${formatIsoDay(day)} is after ${formatIsoDay(lastDay)} (${aheadDays === 1 ? 'tomorrow: sales cannot be in the future' : `${aheadDays} days ahead, FOREACT_INGEST_DRIVERS_AHEAD_DAYS`})`
+      : undefined,
+  };
+}
+
+export interface ParsedUpload {
+  series: SeriesHistory[];
+  /** The first `maxErrors` rejected lines, in line order. */
+  errors: RowError[];
+  errorCount: number;
+  rows: number;
+  /** Set when the file could not be read to its end (a cap, UTF-16): nothing of it is applied. */
+  stopped?: RowError;
+}
+
+/**
+ * Reads a sales upload in one streaming pass: every row is checked against the contract, the id alphabet
+ * and the date window, and good rows go straight into dense histories. Memory follows the histories, not
+ * the file: the text is never held whole, and only the first `maxErrors` errors are kept.
+ */
+export async function parseSalesUpload(source: UploadSource, rules: IngestRules, now: Date): Promise<ParsedUpload> {
+  const builder = new DenseHistoryBuilder();
+  const errors = new ErrorList(rules.maxErrors);
+  const window = dateWindow(rules, now, 1);
+  const parser = new SalesCsvParser({
+    row: (day, store, item, sales, line) => {
+      const problem = idProblem('store', store) ?? idProblem('item', item) ?? window.check(day) ?? builder.add(day, store, item, sales, line);
+      if (problem !== undefined) errors.push({ line, reason: problem });
+    },
+    error: (error) => errors.push(error),
+  });
+  try {
+    for await (const text of decodeMaybeGzip(buffers(source), rules)) parser.push(text);
+  } catch (error) {
+    if (!(error instanceof InputLimitError)) throw error;
+    const stopped = { line: error.line, reason: error.reason };
+    const listed = errors.errors.filter((e) => e.line < stopped.line);
+    return { series: [], errors: [...listed, stopped].slice(-rules.maxErrors), errorCount: errors.count + 1, rows: 0, stopped };
+  }
+  parser.end();
+  if (parser.headerSeen && builder.rowCount === 0 && errors.count === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
+  return { series: builder.build(), errors: errors.errors, errorCount: errors.count, rows: builder.rowCount };
 }
 
 export interface IngestResult {
@@ -43,27 +118,48 @@ export async function contentHash(source: UploadSource): Promise<string> {
 }
 
 function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // A report is opened in spreadsheets: a cell starting like a formula is shown as text.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** `line,reason,row`: the original text of each rejected line, so a planner can fix and resend it. */
-export async function rejectedReport(source: UploadSource, errors: readonly RowError[]): Promise<string> {
+/** Characters of a rejected line echoed in the report: enough to find and fix it, not a copy of the file. */
+export const REPORT_ROW_CHARS = 200;
+
+/**
+ * `line,reason,row`: each rejected line with (the start of) its text, so a planner can fix and resend it.
+ * Streams the upload once more, keeping only the listed lines' first characters, control characters
+ * shown as `?`. `total` above the listed count adds a last line counting the rest.
+ */
+export async function rejectedReport(source: UploadSource, errors: readonly RowError[], total = errors.length, limits: Partial<IngestRules> = {}): Promise<string> {
   const wanted = new Map<number, string>();
   for (const e of errors) wanted.set(e.line, '');
-  let line = 0;
-  let pending = '';
-  const take = (text: string): void => {
-    line++;
-    if (wanted.has(line)) wanted.set(line, text.endsWith('\r') ? text.slice(0, -1) : text);
+  let line = 1;
+  let text = '';
+  const keep = (chunk: string): void => {
+    if (wanted.has(line) && text.length < REPORT_ROW_CHARS + 1) text += chunk.slice(0, REPORT_ROW_CHARS + 1 - text.length);
   };
-  for await (const text of decodeMaybeGzip(buffers(source))) {
-    const parts = (pending + text).split('\n');
-    pending = parts.pop() ?? '';
-    for (const p of parts) take(p);
+  try {
+    for await (const chunk of decodeMaybeGzip(buffers(source), { maxBytes: limits.maxBytes, maxLineChars: limits.maxLineChars })) {
+      let start = 0;
+      for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
+        keep(chunk.slice(start, newline));
+        if (wanted.has(line)) wanted.set(line, text);
+        text = '';
+        line++;
+        start = newline + 1;
+      }
+      keep(chunk.slice(start));
+    }
+  } catch (error) {
+    // The line the reader stopped at is in the errors; what was read of it is echoed.
+    if (!(error instanceof InputLimitError)) throw error;
   }
-  if (pending.length > 0) take(pending);
+  if (wanted.has(line) && text.length > 0) wanted.set(line, text);
+  const echo = (raw: string): string => quoteForReport(raw.endsWith('\r') ? raw.slice(0, -1) : raw, REPORT_ROW_CHARS);
   const out = ['line,reason,row'];
-  for (const e of errors) out.push(`${e.line},${csvField(e.reason)},${csvField((wanted.get(e.line) ?? '').slice(0, 1000))}`);
+  for (const e of errors) out.push(`${e.line},${csvField(quoteForReport(e.reason, 500))},${csvField(echo(wanted.get(e.line) ?? ''))}`);
+  if (total > errors.length) out.push(`,${csvField(`${total - errors.length} more rejected line(s) not listed (the report lists the first ${errors.length})`)},`);
   return `${out.join('\n')}\n`;
 }
 
@@ -164,26 +260,27 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
       ...(seen.reason ? { reason: seen.reason } : {}),
     };
   }
-  const parsed = await readSalesHistory(buffers(source));
+  const rules = ingestRules(options.rules);
+  const parsed = await parseSalesUpload(source, rules, receivedAt);
   const accepted = countObservations(parsed.series);
   let rejectedBlob: string | undefined;
-  if (parsed.errors.length > 0) rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, parsed.errors));
+  if (parsed.errorCount > 0) rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, parsed.errors, parsed.errorCount, rules));
 
   const byStore = seriesByStore(parsed.series);
   const stores = [...byStore.keys()];
   const changed = await mapLimit(stores, options.concurrency ?? 4, (store) => applyToStore(deps, store, byStore.get(store)!, source.name, receivedAt));
   const changedStores = stores.filter((_, i) => changed[i]);
   const status = accepted === 0 ? 'rejected' : 'applied';
-  const reason = accepted === 0 ? (parsed.errors[0]?.reason ?? 'no usable rows') : undefined;
+  const reason = parsed.stopped !== undefined ? `line ${parsed.stopped.line}: ${parsed.stopped.reason}` : accepted === 0 ? (parsed.errors[0]?.reason ?? 'no usable rows') : undefined;
   const record: IngestionRecord = {
     key,
     upload: source.name,
     status,
     receivedAt: receivedAt.toISOString(),
     completedAt: options.clock.now().toISOString(),
-    rows: accepted + parsed.errors.length,
+    rows: accepted + parsed.errorCount,
     accepted,
-    rejected: parsed.errors.length,
+    rejected: parsed.errorCount,
     changedStores,
     unchangedStores: stores.length - changedStores.length,
     ...(rejectedBlob ? { rejectedBlob } : {}),
@@ -198,7 +295,7 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
     rows: record.rows,
     accepted,
     rejected: parsed.errors,
-    rejectedCount: parsed.errors.length,
+    rejectedCount: parsed.errorCount,
     ...(rejectedBlob ? { rejectedBlob } : {}),
     changedStores,
     unchangedStores: record.unchangedStores,

@@ -88,7 +88,7 @@ describe('ingestion', () => {
 
   test('corrections replace days, new days append, and the previous version is kept one step back', async () => {
     const before = (await t.storage.stores.get('S1'))!.value;
-    const csv = 'date,store,item,sales\n2021-01-05,S1,1,999\n2021-03-10,S1,1,7\n2021-03-10,S1,new item,2\n';
+    const csv = 'date,store,item,sales\n2021-01-05,S1,1,999\n2021-03-10,S1,1,7\n2021-03-10,S1,new-item,2\n';
     const result = await ingestUpload(t.storage, source('fix.csv', csv), { clock });
     expect(result).toMatchObject({ accepted: 3, rejectedCount: 0, changedStores: ['S1'] });
     const after = (await t.storage.stores.get('S1'))!.value;
@@ -98,7 +98,7 @@ describe('ingestion', () => {
     const c = cells(await history('S1'));
     expect(c.get('S1|1|2021-01-05')).toBe(999);
     expect(c.get('S1|1|2021-03-10')).toBe(7);
-    expect(c.get('S1|new item|2021-03-10')).toBe(2);
+    expect(c.get('S1|new-item|2021-03-10')).toBe(2);
     expect(c.get('S1|2|2021-01-05')).toBeDefined();
   });
 
