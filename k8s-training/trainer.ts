@@ -8,7 +8,8 @@ import type { StoreTrainingOutcome, TrainStoresRequest } from '../core/domain/tr
 /**
  * The trainer a training Job's pod runs for one store or a batch of stores (k8s-training/worker.ts is its
  * twin in a worker thread, for the local backend):
- *   node dist/k8s-training/trainer.js --store <id> [--store <id> …] --run <runId> [--trigger morning|refresh|ingest|manual]
+ *   node dist/k8s-training/trainer.js --store=<id> [--store=<id> …] --run=<runId> [--trigger=morning|refresh|ingest|manual]
+ *   (the Job spec passes `--name=value`, so an id is never read as an option; `--store <id>` works too)
  *   node dist/k8s-training/trainer.js --stores <id>,<id>,… --run <runId> …
  * Storage and forecast settings come from the environment (see core/config.ts). Stores are trained one
  * after another; each store's outcome is its run record (a failing store is marked failed and keeps its

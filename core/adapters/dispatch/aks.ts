@@ -74,7 +74,7 @@ export class AksDispatcher implements TrainingDispatcher {
 
   /**
    * The manifest for a request: the template with names, labels, image and arguments filled. One store:
-   * `--store <id>` and the `foreact/store` label; a batch: `--store a --store b …`, the `foreact/batch`
+   * `--store=<id>` and the `foreact/store` label; a batch: `--store=a --store=b …`, the `foreact/batch`
    * label, and the store list in the `foreact/stores` annotation and `FOREACT_STORES`.
    */
   manifest(request: TrainingRequest): V1Job {
@@ -96,7 +96,8 @@ export class AksDispatcher implements TrainingDispatcher {
     const container = pod.containers[0];
     if (!container) throw new Error('job template has no container');
     container.image = this.options.image;
-    container.args = [...request.stores.flatMap((store) => ['--store', store]), '--run', request.runId, '--trigger', request.trigger];
+    // `--name=value`: a value is never read as an option, whatever it starts with.
+    container.args = [...request.stores.map((store) => `--store=${store}`), `--run=${request.runId}`, `--trigger=${request.trigger}`];
     const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
     for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
     env.push(single !== undefined ? { name: 'FOREACT_STORE', value: single } : { name: 'FOREACT_STORES', value: request.stores.join(',') }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });

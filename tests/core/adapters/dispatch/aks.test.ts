@@ -51,7 +51,7 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
     const c = job.spec!.template.spec!.containers[0]!;
     expect(c.image).toBe('acr.example/foreact-trainer:1');
     expect(c.command).toEqual(['node', 'dist/k8s-training/trainer.js']);
-    expect(c.args).toEqual(['--store', 'Store 7/Ä', '--run', 'morning-2026-11-24', '--trigger', 'morning']);
+    expect(c.args).toEqual(['--store=Store 7/Ä', '--run=morning-2026-11-24', '--trigger=morning']);
     expect(c.resources?.limits?.memory).toBeDefined();
     expect(c.env).toContainEqual({ name: 'AZURE_CLIENT_ID', value: '00000000-0000-0000-0000-000000000001' });
   });
@@ -68,7 +68,7 @@ describe('aks dispatcher against a fake Kubernetes API and a fake ARM', () => {
     expect(job.spec?.template.metadata?.labels?.['foreact/store']).toBeUndefined();
     expect(job.metadata?.annotations?.['foreact/stores']).toBe('a,b,c');
     const c = job.spec!.template.spec!.containers[0]!;
-    expect(c.args).toEqual(['--store', 'a', '--store', 'b', '--store', 'c', '--run', 'morning-2026-11-24', '--trigger', 'morning']);
+    expect(c.args).toEqual(['--store=a', '--store=b', '--store=c', '--run=morning-2026-11-24', '--trigger=morning']);
     expect(c.env).toContainEqual({ name: 'FOREACT_STORES', value: 'a,b,c' });
     const first = await dispatcher.dispatch({ ...request, runId: 'run-b' });
     expect(await dispatcher.dispatch({ ...request, runId: 'run-b' })).toEqual({ handle: first.handle, alreadyRunning: true });
