@@ -2,9 +2,11 @@ import { buildDeps } from '../../core/composition.js';
 import { loadConfig } from '../../core/config.js';
 import { normaliseRegion, type AccessRepository } from '../../core/domain/api-access.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
+import { deleteHistoryRange } from '../../core/domain/ingestion.js';
+import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
-export const ADMIN_USAGE = 'admin assign --user <email> --regions north,south | admin store-region --stores 1,2 --region north | admin list';
+export const ADMIN_USAGE = 'admin assign --user <email> --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
 
 const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
@@ -25,6 +27,7 @@ async function openAccess(env: NodeJS.ProcessEnv): Promise<AccessRepository> {
  */
 export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'delete-history') return deleteHistory(rest, env);
   if (sub !== 'assign' && sub !== 'store-region' && sub !== 'list') throw new UsageError(`expected one of: ${ADMIN_USAGE}`);
   const access = await openAccess(env);
   if (sub === 'assign') {
@@ -54,4 +57,33 @@ export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessE
     return 0;
   }
   throw new UsageError(`expected one of: ${ADMIN_USAGE}`);
+}
+
+/**
+ * `foreact admin delete-history --store <id> --from <day> --to <day>`: removes a store's sales in a date
+ * range (both days included), e.g. a mistyped year. Writes a new history version without those days,
+ * switches the store's pointer and marks the store stale (its next run trains on the corrected history).
+ */
+async function deleteHistory(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = parseArgs(argv, ['store', 'from', 'to']);
+  const store = requireFlag(args, 'store').trim();
+  if (!ID_PATTERN.test(store)) throw new UsageError(`--store "${store.slice(0, 64)}" is not a store id`);
+  const day = (flag: string): number => {
+    const text = requireFlag(args, flag).trim();
+    const parsed = parseIsoDay(text);
+    if (parsed === undefined) throw new UsageError(`--${flag} must be a date (YYYY-MM-DD), got "${text.slice(0, 20)}"`);
+    return parsed;
+  };
+  const from = day('from');
+  const to = day('to');
+  if (to < from) throw new UsageError(`--to (${formatIsoDay(to)}) is before --from (${formatIsoDay(from)})`);
+  const { storage } = await buildDeps(loadConfig(env));
+  try {
+    const result = await deleteHistoryRange(storage, store, from, to, new Date());
+    process.stdout.write(result.removed === 0 ? `${store}: no sales from ${formatIsoDay(from)} to ${formatIsoDay(to)}; nothing changed\n` : `${store}: deleted ${result.removed} observation(s) from ${formatIsoDay(from)} to ${formatIsoDay(to)}; history ${result.version ?? '(now empty)'}; the store is marked stale\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }

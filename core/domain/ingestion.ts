@@ -302,3 +302,68 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
     ...(reason ? { reason } : {}),
   };
 }
+
+export interface DeleteHistoryResult {
+  store: string;
+  /** Observations removed (0: nothing in the range, nothing written). */
+  removed: number;
+  /** The new history version, when one was written. */
+  version?: string;
+}
+
+/**
+ * An admin's correction: removes a store's observations from `fromDay` to `toDay` (epoch days, inclusive),
+ * e.g. a mistyped year that moved the store's forecast origin. Like an upload, it writes a new immutable
+ * history version and switches the pointer with a conditional write (a crash leaves the old history or the
+ * new one), and marks the store stale. A range holding nothing changes nothing.
+ */
+export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'history'>, store: string, fromDay: number, toDay: number, now: Date): Promise<DeleteHistoryResult> {
+  if (toDay < fromDay) throw new RangeError(`the range ends (${formatIsoDay(toDay)}) before it starts (${formatIsoDay(fromDay)})`);
+  const existing = await deps.stores.get(store);
+  if (existing?.value.history === undefined) throw new RangeError(`store "${quoteForReport(store)}" has no sales history`);
+  let written: { blob: string; version: string } | undefined;
+  let removed = 0;
+  let superseded: string | undefined;
+  await updateStore(deps.stores, store, async (current): Promise<StoreState | undefined> => {
+    if (written !== undefined) await deps.history.delete(written.blob);
+    written = undefined;
+    removed = 0;
+    if (current?.history === undefined) return undefined;
+    const series: SeriesHistory[] = [];
+    for (const s of await deps.history.read(current.history.blob)) {
+      const values = Float64Array.from(s.values);
+      for (let day = Math.max(fromDay, s.startDay); day <= Math.min(toDay, s.startDay + values.length - 1); day++) {
+        const i = day - s.startDay;
+        if (values[i] === values[i]) removed++;
+        values[i] = Number.NaN;
+      }
+      if (values.some((v) => v === v)) series.push(trimmed({ ...s, values }));
+    }
+    if (removed === 0) return undefined;
+    const bounds = historyBounds(series);
+    const what = `an admin deleted ${removed} observation(s) from ${formatIsoDay(fromDay)} to ${formatIsoDay(toDay)}`;
+    const next: StoreState = { ...current, stale: true, staleReason: current.current ? `${what} since the forecast of ${current.current.generatedAt}` : `no forecast yet (${what})`, staleSince: current.stale && current.staleSince !== undefined ? current.staleSince : now.toISOString(), updatedAt: now.toISOString(), previousHistoryBlob: current.history.blob };
+    superseded = current.previousHistoryBlob;
+    if (bounds === undefined) {
+      delete next.history;
+      return next;
+    }
+    const ref = await deps.history.write(store, series);
+    written = ref;
+    next.history = { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(bounds.firstDay), lastDay: formatIsoDay(bounds.lastDay), items: series.length, observations: countObservations(series), updatedAt: now.toISOString() };
+    return next;
+  });
+  if (removed > 0 && superseded !== undefined) await deps.history.delete(superseded).catch(() => undefined);
+  const result: DeleteHistoryResult = { store, removed };
+  const version: string | undefined = (written as { version: string } | undefined)?.version;
+  if (version !== undefined) result.version = version;
+  return result;
+}
+
+function trimmed(s: SeriesHistory): SeriesHistory {
+  let first = 0;
+  let last = s.values.length - 1;
+  while (first <= last && s.values[first] !== s.values[first]) first++;
+  while (last >= first && s.values[last] !== s.values[last]) last--;
+  return { ...s, startDay: s.startDay + first, values: s.values.slice(first, last + 1) };
+}
