@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 /** Demo identities offered by the local sign-in page; SWA's CLI emulator lets you type any, this picks. */
 export const DEMO_USERS = [
@@ -85,8 +85,18 @@ export function startDevWebServer(opts: { root: string; port: number; apiUrl: st
       req.pipe(upstream);
       return;
     }
-    const file = normalize(join(root, decodeURIComponent(url.pathname)));
-    const servable = file.startsWith(root) && existsSync(file) && statSync(file).isFile();
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(url.pathname);
+    } catch {
+      // A malformed `%` escape is the client's mistake, not a reason to stop the server.
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('malformed URL escape');
+      return;
+    }
+    const file = normalize(join(root, decoded));
+    // Inside root itself, not a sibling folder whose name starts like it (`/..%2Fstatic-web-evil/`).
+    const inside = file.startsWith(root.endsWith(sep) ? root : `${root}${sep}`) && !decoded.includes('\0');
+    const servable = inside && existsSync(file) && statSync(file).isFile();
     const path = servable ? file : join(root, 'index.html');
     if (!servable && extname(url.pathname) !== '') {
       res.writeHead(404).end();

@@ -64,9 +64,14 @@ export function* transportCsvLines(stores: readonly TransportCsvStore[]): Genera
   }
 }
 
-/** Ids are restricted to [A-Za-z0-9_.-], so this only guards against formula injection if that ever changes. */
-function csvField(v: string): string {
-  return /^[=+\-@]/.test(v) || /[",\n]/.test(v) ? `"'${v.replace(/"/g, '""')}"` : v;
+/**
+ * One CSV cell. Ids are restricted to [A-Za-z0-9_.-], but event names come from drivers files as written:
+ * a cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, TAB or CR) is written
+ * as text with a leading `'`, and a cell holding a quote, comma or line break is quoted.
+ */
+export function csvField(v: string): string {
+  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Which representation the `Accept` header asks for; undefined → 406. */
