@@ -5,6 +5,8 @@
  *
  *   npm run build && node dist/bench/api-bench.js [--duration 10] [--connections 50] [--items 50] [--horizon 90]
  *   node dist/bench/api-bench.js --serve      # seed and serve until SIGTERM (bench/fuzz-api.sh)
+ *   node dist/bench/api-bench.js --knee [--duration 5] [--max-connections 256]
+ *       GET /api/forecasts and /api/transport under 1, 2, 4, … clients until p95 > 100 ms or errors: the knee
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
   }
   await access.setUserRegions('ann@contoso.com', ['north', 'south']);
   const serve = process.argv.includes('--serve');
-  const api = serve ? ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'get-run', 'get-health', 'get-me'] : ['get-forecasts', 'get-health'];
+  const knee = process.argv.includes('--knee');
+  const api = serve ? ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'get-run', 'get-health', 'get-me'] : ['get-forecasts', 'get-transport', 'get-health'];
   const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/training-batch.js')] : [])];
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
   const principal = encodePrincipal({ identityProvider: 'aad', userId: 'u-ann', userDetails: 'ann@contoso.com', userRoles: ['authenticated', 'planner'] });
@@ -90,6 +93,12 @@ async function main(): Promise<void> {
     // For bench/fuzz-api.sh: keep serving until killed; print what the fuzzer needs on one line.
     console.log(JSON.stringify({ url: host.url, principal }));
     await new Promise<void>((done) => process.once('SIGTERM', done));
+    await host.stop();
+    await azurite.stop();
+    return;
+  }
+  if (knee) {
+    await kneeRun(host.url, principal, duration, flag('max-connections', 256), items, horizon);
     await host.stop();
     await azurite.stop();
     return;
@@ -116,6 +125,36 @@ async function main(): Promise<void> {
   console.log('| case | clients | body | p50 ms | p95 ms | p99 ms | req/s | errors/non-2xx |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+}
+
+/** Rising concurrency per endpoint until p95 passes 100 ms or a request fails; prints every step. */
+async function kneeRun(base: string, principal: string, duration: number, maxConnections: number, items: number, horizon: number): Promise<void> {
+  const cases = [
+    { name: `/api/forecasts, 1 store × ${items} items × ${horizon} days`, path: '/api/forecasts?stores=1&historyDays=0' },
+    { name: `/api/transport, 10 stores × ${items} items × ${horizon} days`, path: '/api/transport?stores=1,2,3,4,5,6,7,8,9,10' },
+  ];
+  const lines: string[] = [];
+  for (const c of cases) {
+    const url = `${base}${c.path}`;
+    const warm = await fetch(url, { headers: { 'x-ms-client-principal': principal } });
+    const bytes = (await warm.arrayBuffer()).byteLength;
+    if (warm.status !== 200) throw new Error(`${c.path} answered ${warm.status}`);
+    let knee = 'not reached';
+    for (let connections = 1; connections <= maxConnections; connections *= 2) {
+      const stats = await runClient(url, connections, duration, principal);
+      lines.push(`| ${c.name} | ${(bytes / 1024).toFixed(0)} KiB | ${connections} | ${stats.p50} | ${stats.p95} | ${stats.p99} | ${stats.rps} | ${stats.bad} |`);
+      console.error(lines[lines.length - 1]);
+      if (Number(stats.p95) > 100 || stats.bad > 0) {
+        knee = `${connections} clients (p95 ${stats.p95} ms, ${stats.bad} errors/non-2xx)`;
+        break;
+      }
+    }
+    lines.push(`| ${c.name}: knee at ${knee} | | | | | | | |`);
+  }
+  console.log(`Knee search, ${duration} s per step, node ${process.version}, local host + Azurite (in memory), planner principal\n`);
+  console.log('| endpoint | body | clients | p50 ms | p95 ms | p99 ms | req/s | errors/non-2xx |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const l of lines) console.log(l);
 }
 
 const clientAt = process.argv.indexOf('--client');
