@@ -131,8 +131,32 @@ export interface DispatchConfig {
   secondsPerStore: number;
 }
 
+/**
+ * Where spans, logs and metrics go. The OpenTelemetry SDK's standard variables: `OTEL_TRACES_EXPORTER`
+ * (`console`, `otlp`, `none`, comma-separated; default `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, else none), `OTEL_SERVICE_NAME`; and Application Insights'
+ * `APPLICATIONINSIGHTS_CONNECTION_STRING` (sent with an Entra token from DefaultAzureCredential, never
+ * the connection string's key).
+ */
+export interface TelemetryConfig {
+  serviceName: string;
+  exporters: ('console' | 'otlp')[];
+  /** OTLP/HTTP traces URL (`…/v1/traces`), when `otlp` is on. */
+  otlpTracesUrl: string | undefined;
+  /** Application Insights connection string (endpoint and component), when set. */
+  azureMonitorConnectionString: string | undefined;
+  /** Client id of a user-assigned identity for the Entra token (`APPLICATIONINSIGHTS_AUTHENTICATION_STRING` `ClientId=…`, else `AZURE_CLIENT_ID`). */
+  azureMonitorClientId: string | undefined;
+  /**
+   * Log records also as JSON lines on stdout (the trainer's pod logs, `npm start`); off in the Function
+   * App when Application Insights takes the records (the host would log the same line twice).
+   */
+  stdoutLogs: boolean;
+}
+
 export interface AppConfig {
   storage: StorageConfig;
+  telemetry: TelemetryConfig;
   forecast: {
     horizonDays: number;
     backtestFolds: number;
@@ -282,6 +306,14 @@ export const settingsSchema = z
     FOREACT_INGEST_DRIVERS_AHEAD_DAYS: intSetting(400, 1, 3650),
     FOREACT_INGEST_MAX_MB: intSetting(2048, 1, 65_536),
     FOREACT_INGEST_MAX_ERRORS: intSetting(1000, 1, 1_000_000),
+    // Telemetry (the OpenTelemetry SDK's and Application Insights' standard names).
+    OTEL_SERVICE_NAME: text(),
+    OTEL_TRACES_EXPORTER: text(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: text().pipe(httpUrl.optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: text().pipe(httpUrl.optional()),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: text().pipe(z.string().regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i, 'must be an Application Insights connection string').optional()),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: text(),
+    AZURE_CLIENT_ID: text(),
     // Test/drill hooks.
   })
   .superRefine((s, ctx) => {
@@ -290,6 +322,9 @@ export const settingsSchema = z
       for (const name of AKS_REQUIRED) {
         if (s[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `is required when ${aksBy}=aks` });
       }
+    }
+    for (const exporter of (s.OTEL_TRACES_EXPORTER ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+      if (!['console', 'otlp', 'none'].includes(exporter)) ctx.addIssue({ code: 'custom', path: ['OTEL_TRACES_EXPORTER'], message: `"${exporter}" is not supported (console, otlp or none)` });
     }
     if (s.FOREACT_AKS_POOL_MIN > s.FOREACT_AKS_POOL_MAX) ctx.addIssue({ code: 'custom', path: ['FOREACT_AKS_POOL_MIN'], message: 'must not exceed FOREACT_AKS_POOL_MAX' });
   });
@@ -347,6 +382,8 @@ export function trainerEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) continue;
+    // Telemetry goes where the app's goes (the pod authenticates with its own workload identity).
+    if (/^(APPLICATIONINSIGHTS_CONNECTION_STRING|OTEL_TRACES_EXPORTER|OTEL_EXPORTER_OTLP_(TRACES_)?ENDPOINT)$/.test(k)) out[k] = v;
     if (/^(FOREACT_STORAGE|AzureWebJobsStorage)__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|CHAMPION_MAX_AGE_DAYS|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
   }
   return out;
@@ -368,6 +405,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const s = parsed.data;
   return {
     storage,
+    telemetry: telemetryFrom(s, env),
     forecast: { horizonDays: s.FOREACT_HORIZON_DAYS, backtestFolds: s.FOREACT_BACKTEST_FOLDS, championTolerance: s.FOREACT_CHAMPION_TOLERANCE, championMaxAgeDays: s.FOREACT_CHAMPION_MAX_AGE_DAYS },
     runs: { retentionDays: s.FOREACT_RUN_RETENTION_DAYS },
     tables: {
@@ -422,6 +460,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBytes: s.FOREACT_INGEST_MAX_MB * 1024 * 1024,
       maxErrors: s.FOREACT_INGEST_MAX_ERRORS,
     },
+  };
+}
+
+function telemetryFrom(s: z.output<typeof settingsSchema>, env: Env): TelemetryConfig {
+  const otlpTracesUrl = s.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (s.OTEL_EXPORTER_OTLP_ENDPOINT ? `${s.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const named = (s.OTEL_TRACES_EXPORTER ?? (otlpTracesUrl ? 'otlp' : 'none')).split(',').map((e) => e.trim());
+  const exporters = (['console', 'otlp'] as const).filter((e) => named.includes(e));
+  if (exporters.includes('otlp') && otlpTracesUrl === undefined) throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'is required when OTEL_TRACES_EXPORTER includes otlp');
+  const clientId = /(^|;)\s*ClientId\s*=\s*([^;]+)/i.exec(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '')?.[2]?.trim() ?? s.AZURE_CLIENT_ID;
+  const inFunctionApp = Boolean(env.WEBSITE_SITE_NAME?.trim());
+  return {
+    serviceName: s.OTEL_SERVICE_NAME ?? 'foreact',
+    exporters: [...exporters],
+    otlpTracesUrl,
+    azureMonitorConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    azureMonitorClientId: clientId,
+    stdoutLogs: !(inFunctionApp && s.APPLICATIONINSIGHTS_CONNECTION_STRING !== undefined),
   };
 }
 
