@@ -66,6 +66,42 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
   let host: ChildProcess | undefined;
   let hostLog = '';
   let base = '';
+  let appEnv: NodeJS.ProcessEnv = {};
+
+  /** The local host from the unpacked folder, loading exactly its package.json `main`. */
+  async function startHost(extra: NodeJS.ProcessEnv): Promise<string> {
+    hostLog = '';
+    const child = spawn(process.execPath, [HOST_MAIN, '--root', appDir, '--port', '0', '--storage', azurite.connectionString, '--no-timers'], { cwd: appDir, env: { ...appEnv, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    host = child;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the host did not start:\n${hostLog}`)), 30_000);
+      const onData = (chunk: Buffer): void => {
+        hostLog += chunk.toString();
+        const ready = /ready: (http:\/\/\S+)\/api/.exec(hostLog);
+        if (ready?.[1]) {
+          clearTimeout(timer);
+          resolve(ready[1]);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`the host exited (${code}):\n${hostLog}`)));
+    });
+  }
+
+  async function refreshToDone(store: string): Promise<{ runId: string; run: { status: string } }> {
+    const principal = { 'x-ms-client-principal': encodePrincipal(ADMIN) };
+    const accepted = await fetch(`${base}/api/stores/${store}/refresh`, { method: 'POST', headers: principal });
+    expect(accepted.status, hostLog).toBe(202);
+    const { runId, statusUrl } = (await accepted.json()) as { runId: string; statusUrl: string };
+    const doneBy = Date.now() + 120_000;
+    let run: { status: string; error?: unknown } = { status: 'queued' };
+    while (!['done', 'failed'].includes(run.status) && Date.now() < doneBy) {
+      await new Promise((r) => setTimeout(r, 300));
+      run = (await (await fetch(`${base}${statusUrl}`, { headers: principal })).json()) as typeof run;
+    }
+    return { runId, run };
+  }
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'foreact-package-'));
@@ -96,7 +132,7 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
 
     // Only what Azure would set: no FOREACT_*/AzureWebJobs* leak in from the test process.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(FOREACT_|AzureWebJobs|AZURE_|IDENTITY_|MSI_|NODE_OPTIONS|VITEST)/.test(k)));
-    const env = {
+    appEnv = {
       ...inherited,
       FOREACT_STORAGE: azurite.connectionString,
       FOREACT_DISPATCH: 'aks',
@@ -114,21 +150,9 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
       IDENTITY_HEADER: 'identity-header-secret',
       NODE_EXTRA_CA_CERTS: caFile,
     };
-    host = spawn(process.execPath, [HOST_MAIN, '--root', appDir, '--port', '0', '--storage', azurite.connectionString, '--no-timers'], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the host did not start:\n${hostLog}`)), 30_000);
-      const onData = (chunk: Buffer): void => {
-        hostLog += chunk.toString();
-        const ready = /ready: (http:\/\/\S+)\/api/.exec(hostLog);
-        if (ready?.[1]) {
-          clearTimeout(timer);
-          resolve(ready[1]);
-        }
-      };
-      host!.stdout!.on('data', onData);
-      host!.stderr!.on('data', onData);
-      host!.once('exit', (code) => reject(new Error(`the host exited (${code}):\n${hostLog}`)));
-    });
+    // Refreshes go to the cluster here, so the training image's trainer runs; the last test runs the
+    // default (refreshes in the Function App's own worker threads).
+    base = await startHost({ FOREACT_REFRESH_DISPATCH: 'aks' });
   }, 240_000);
 
   afterAll(async () => {
@@ -185,16 +209,7 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
     }
     expect(state, hostLog).toMatchObject({ stale: true, history: { items: 3 } });
 
-    const principal = { 'x-ms-client-principal': encodePrincipal(ADMIN) };
-    const accepted = await fetch(`${base}/api/stores/pkg-1/refresh`, { method: 'POST', headers: principal });
-    expect(accepted.status, hostLog).toBe(202);
-    const { runId, statusUrl } = (await accepted.json()) as { runId: string; statusUrl: string };
-    const doneBy = Date.now() + 120_000;
-    let run: { status: string; error?: unknown } = { status: 'queued' };
-    while (!['done', 'failed'].includes(run.status) && Date.now() < doneBy) {
-      await new Promise((r) => setTimeout(r, 300));
-      run = (await (await fetch(`${base}${statusUrl}`, { headers: principal })).json()) as typeof run;
-    }
+    const { runId, run } = await refreshToDone('pkg-1');
     expect(run, `${JSON.stringify(run)}\n${hostLog}\n${k8s.pods.map((p) => p.stderr).join('\n')}`).toMatchObject({ status: 'done' });
     // The Job ran the image's trainer, which published the run the store now points at.
     expect(k8s.pods.map((p) => p.exitCode)).toContain(0);
@@ -204,5 +219,20 @@ describe.skipIf(!existsSync(PACKAGER) || !existsSync(HOST_MAIN))('the shipped pa
     // The cluster's credentials came from ARM with the app's managed identity.
     expect(identity.requests.some((r) => r.includes('resource=https%3A%2F%2Fmanagement'))).toBe(true);
     expect(arm.calls.some((c) => /listClusterUserCredential$/i.test(c.path))).toBe(true);
+  });
+
+  it('with the default settings a refresh trains in the Function App itself, from the zip\'s worker entry', async () => {
+    // One host at a time on the task hub: the first one stops before this one starts.
+    host?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    const podsBefore = k8s.pods.length;
+    base = await startHost({});
+    await storage.clients.container('uploads').getBlockBlobClient('pos/package-test-2.csv').uploadData(Buffer.from(toCsv(sampleStore('pkg-2', 2, 300, 6))));
+    const ingestedBy = Date.now() + 60_000;
+    while ((await storage.stores.get('pkg-2'))?.value.history === undefined && Date.now() < ingestedBy) await new Promise((r) => setTimeout(r, 250));
+    const { runId, run } = await refreshToDone('pkg-2');
+    expect(run, hostLog).toMatchObject({ status: 'done' });
+    expect(k8s.pods.length).toBe(podsBefore);
+    expect((await storage.stores.get('pkg-2'))!.value).toMatchObject({ stale: false, current: { runId } });
   });
 });
