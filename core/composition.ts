@@ -7,6 +7,7 @@ import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
+import { otelTracer, startTelemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
 import { systemClock, type Clock, type RunRepository } from './ports/index.js';
@@ -160,6 +161,8 @@ async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: 
 }
 
 export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}): Promise<AppDeps> {
+  // Once per process (the first caller's setup wins: a worker thread's forwarding, a test's exporter).
+  startTelemetry(config.telemetry);
   const storage = await openStorage(config);
   const clock = overrides.clock ?? systemClock;
   const settings = trainerSettings(config);
@@ -178,7 +181,7 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
       });
       return dispatch;
     },
-    trainStores: (request, onStore) => trainAndPublishStores({ ...storage, clock }, settings, request, onStore),
+    trainStores: (request, onStore) => trainAndPublishStores({ ...storage, clock, tracer: otelTracer }, settings, request, onStore),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Accuracy, ChampionDecision, RunTrigger, StoreState } from './model
 import { publishRun } from './publish.js';
 import { describeError, RunTracker } from './runs.js';
 import { markStale } from './stores.js';
+import { stepSpans, type Tracer } from '../ports/tracer.js';
 
 export interface TrainerSettings {
   horizonDays: number;
@@ -18,6 +19,8 @@ export interface TrainerSettings {
 export interface TrainerDeps extends StoragePorts {
   clock: Clock;
   log?: (message: string) => void;
+  /** One span per step (load history, fit and backtest, register, gate, publish); none when absent. */
+  tracer?: Tracer;
 }
 
 export interface TrainStoreRequest {
@@ -89,11 +92,14 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
   const { store, runId } = request;
   const log = deps.log ?? (() => undefined);
   const tracker = await RunTracker.start(deps.runs, deps.clock, runId, store, request.trigger);
+  const steps = stepSpans(deps.tracer, { runId, store, trigger: request.trigger });
   try {
+    steps.next('load history');
     const { state, series, drivers } = await loadHistory(deps, store);
     const historyVersion = state.history!.version;
     log(`store ${store}: ${series.length} series, history ${historyVersion}`);
 
+    steps.next('fit and backtest');
     await tracker.stage('training', { items: series.length });
     // Let the stage write leave the process before the synchronous training blocks the event loop.
     await new Promise((resolve) => setImmediate(resolve));
@@ -107,6 +113,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     }
     for (const note of notes) log(`store ${store}: ${note}`);
 
+    steps.next('register');
     await tracker.stage('registering');
     const createdAt = deps.clock.now();
     const version = newVersion(createdAt);
@@ -115,6 +122,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     const model = { store, version, runId, createdAt: createdAt.toISOString(), artifactBlob, families: summary.families, accuracy: summary.accuracy, window: summary.window, items: summary.items, champion: false };
     await deps.models.register(model);
 
+    steps.next('gate');
     await tracker.stage('gating', { modelVersion: version });
     const champion = await deps.models.champion(store);
     const championArtifacts = champion === undefined ? undefined : await deps.models.loadArtifacts(champion.artifactBlob);
@@ -141,6 +149,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     }
 
     // Every decision, refusals included, is in the run record (and on the candidate's registry row).
+    steps.next('publish');
     await tracker.stage('publishing', { champion: { promoted: decision.promoted, reason: decision.reason }, details: { championDecision: decision, ...(decision.promoted ? {} : { refusal: decision.reason }) } });
     // This attempt's own id (the run id for a first attempt, `<runId>:a<n>` for a retry): a retry after a
     // pointer switch never writes into the partition readers are on.
@@ -156,10 +165,12 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       accuracy,
       generatedAt: deps.clock.now(),
     });
+    steps.end();
     const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), ...(notes.length > 0 ? { notes } : {}) } });
     return { store, runId, forecastRunId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);
+    steps.fail(error);
     await tracker.fail(reason).catch(() => undefined);
     await markStale(deps.stores, store, `run ${runId} failed: ${reason}`, deps.clock.now(), { runId, status: 'failed', error: reason }).catch(() => undefined);
     throw error;

@@ -312,6 +312,21 @@ export interface ApiOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A W3C `traceparent` for one user action's API call: a fresh trace id (and span id), sampled. The
+ * Function App continues it, so the call, the refresh it starts and the training Job share one trace id
+ * (App Insights' operation id), the one a 500's `error.details.traceId` names.
+ */
+export function newTraceparent(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  const hex = (n: number): string => {
+    const bytes = random(new Uint8Array(n));
+    // All-zero ids are invalid in W3C trace context.
+    if (bytes.every((b) => b === 0)) bytes[n - 1] = 1;
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  };
+  return `00-${hex(16)}-${hex(8)}-01`;
+}
+
 export function createApi(options: ApiOptions = {}): ApiClient {
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.base ?? '/api';
@@ -327,7 +342,7 @@ export function createApi(options: ApiOptions = {}): ApiClient {
       response = await doFetch(path.startsWith(base) ? path : `${base}${path}`, {
         credentials: 'same-origin',
         ...init,
-        headers: { Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
+        headers: { Accept: 'application/json', traceparent: newTraceparent(), ...(init.headers as Record<string, string> | undefined) },
         signal: controller.signal,
       });
     } catch (cause) {
