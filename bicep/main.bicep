@@ -128,7 +128,7 @@ var alertEmailAddresses = filter(split(alertEmails, ','), address => !empty(trim
 // The data account's contents (core/config.ts names) and who gets which of them (roles.bicep).
 var data = {
   containers: ['sales', 'models', 'uploads', 'rejected', 'drivers']
-  tables: ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access', 'realised']
+  tables: ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access', 'realised', 'ratelimits']
   ingestQueue: 'ingest-events'
   // Where the queue trigger moves a message after maxDequeueCount failures (the Functions convention).
   ingestPoisonQueue: 'ingest-events-poison'

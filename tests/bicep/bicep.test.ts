@@ -266,7 +266,7 @@ describe('storage', () => {
     const main = read('bicep/main.bicep');
     const data = /var data = \{([\s\S]*?)\n\}/.exec(main)?.[1] ?? '';
     const list = (name: string) => (new RegExp(`${name}: \\[([^\\]]*)\\]`).exec(data)?.[1] ?? '').match(/'[^']+'/g)?.map((x) => x.slice(1, -1)) ?? [];
-    expect(list('tables').sort()).toEqual(['access', 'forecasts', 'ingestions', 'models', 'realised', 'runs', 'stores']);
+    expect(list('tables').sort()).toEqual(['access', 'forecasts', 'ingestions', 'models', 'ratelimits', 'realised', 'runs', 'stores']);
     expect(list('containers').sort()).toEqual(['drivers', 'models', 'rejected', 'sales', 'uploads']);
     expect(data).toMatch(/ingestQueue: 'ingest-events'/);
   });
