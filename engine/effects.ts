@@ -533,14 +533,16 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
       const num = current.map(() => new Float64Array(labels.length));
       const den = current.map(() => new Float64Array(labels.length));
       for (const w of work) {
-        const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
         for (let kind = 0; kind < 3; kind++) {
-          const codes = codesOf[kind]!;
+          const codes = kind === 0 ? w.eventOn[j]! : kind === 1 ? w.eventBefore[j]! : w.eventAfter[j]!;
           const n = num[kind]!;
           const d = den[kind]!;
-          for (const at of w.eventAt[j]![kind]!) {
+          const positions = w.eventAt[j]![kind]!;
+          const end = w.offset + w.y.length;
+          for (let p = firstAtOrAfter(positions, w.offset); p < positions.length; p++) {
+            const at = positions[p]!;
+            if (at >= end) break;
             const i = at - w.offset;
-            if (i < 0 || i >= w.y.length) continue;
             const code = codes[at]!;
             const v = w.y[i]!;
             const b = w.baseline[i]!;
@@ -562,14 +564,17 @@ export function estimateEffects(view: DriverView, series: readonly EffectSeries[
         }),
       );
       for (const w of work) {
-        const codesOf = [w.eventOn[j]!, w.eventBefore[j]!, w.eventAfter[j]!];
         for (let kind = 0; kind < 3; kind++) {
-          const codes = codesOf[kind]!;
-          for (const at of w.eventAt[j]![kind]!) {
-            const i = at - w.offset;
-            if (i < 0 || i >= w.y.length) continue;
+          const codes = kind === 0 ? w.eventOn[j]! : kind === 1 ? w.eventBefore[j]! : w.eventAfter[j]!;
+          const positions = w.eventAt[j]![kind]!;
+          const end = w.offset + w.y.length;
+          const ratio = updated[kind]!;
+          const old = current[kind]!;
+          for (let p = firstAtOrAfter(positions, w.offset); p < positions.length; p++) {
+            const at = positions[p]!;
+            if (at >= end) break;
             const code = codes[at]!;
-            w.multiplier[i]! *= updated[kind]![code]! / current[kind]![code]!;
+            w.multiplier[at - w.offset]! *= ratio[code]! / old[code]!;
           }
         }
       }
@@ -637,6 +642,18 @@ export function cleanBaselines(work: readonly { item: string; offset: number; fi
     out.set(w.item, baseline);
   });
   return out;
+}
+
+/** Index of the first sorted position ≥ `from` (binary search). */
+function firstAtOrAfter(positions: Int32Array, from: number): number {
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (positions[mid]! < from) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function clampFactor(value: number): number {
