@@ -6,6 +6,7 @@ import { isActive, refreshRunId, runIdOfInstance, statusOfInstance } from '../co
 import { authoriseStore } from '../core/domain/api-service.js';
 import { newRunId } from '../core/domain/ids.js';
 import { refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../orchestrations/names.js';
+import { currentTraceparent, trace } from '../core/adapters/telemetry.js';
 
 function accepted(store: string, runId: string, status: string, joined: boolean): HttpResponseInit {
   const statusUrl = `/api/runs/${encodeURIComponent(runId)}`;
@@ -38,8 +39,11 @@ export async function refreshStore(request: HttpRequest, context: InvocationCont
       holding = true;
     }
     const runId = refreshRunId(newRunId('refresh', new Date()), store);
+    trace.getActiveSpan()?.setAttributes({ runId, store, trigger: 'refresh' });
     try {
-      await client.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId, input: { store, runId, requestedBy: principal.userDetails } });
+      // The orchestration continues this request's trace: orchestrators cannot make spans while replaying,
+      // so the traceparent travels in the input to each activity and on to the trainer.
+      await client.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId, input: { store, runId, requestedBy: principal.userDetails, traceparent: currentTraceparent() } });
       return accepted(store, runId, 'queued', false);
     } catch (error) {
       // Another request started it between our check and our start (the host answers 409): join that one.

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
 import { RUN_TRIGGERS, type RunTrigger } from '../core/domain/model.js';
 import { failStoreRun } from '../core/domain/runs.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../core/domain/train-and-publish.js';
+import { flushTelemetry, logger, runAttributes, startTelemetry, withSpan } from '../core/adapters/telemetry.js';
 
 /**
  * The trainer a training Job's pod runs for one store or a batch of stores (k8s-training/worker.ts is its
@@ -47,8 +48,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
     return error instanceof ConfigError ? 78 : 2;
   }
-  const log = (store: string, message: string): void => {
-    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), store, runId: request.runId, message })}\n`);
+  startTelemetry(config.telemetry);
+  // JSON lines with level, traceId, spanId, runId, store, trigger (ContainerLogV2 parses them), and the
+  // same records to Application Insights when it is configured.
+  const log = (store: string, message: string, level: 'info' | 'warn' | 'error' = 'info'): void => {
+    logger({ runId: request.runId, store, trigger: request.trigger })[level](message);
   };
   let current: string | undefined;
   let deps: Promise<AppDeps> | undefined;
@@ -60,21 +64,28 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     log(store, 'SIGTERM: marking the run failed');
     void (deps ?? buildDeps(config))
       .then(({ storage, clock }) => failStoreRun(storage, clock, { store, runId: request.runId, trigger: request.trigger, reason: 'trainer terminated (SIGTERM) before publishing' }))
-      .finally(() => process.exit(143));
+      .finally(() => void flushTelemetry().finally(() => process.exit(143)));
   };
   process.once('SIGTERM', onTerm);
   try {
     deps = buildDeps(config);
-    const outcomes = await (await deps).trainStores(request, (store) => {
-      current = store;
+    const ready = await deps;
+    // A child of the dispatching activity's span (the Job's env TRACEPARENT, a per-Job value like the trigger).
+    const attributes = { ...runAttributes({ runId: request.runId, trigger: request.trigger, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) }), stores: request.stores.join(',') };
+    return await withSpan('train stores', { traceparent: env.TRACEPARENT, attributes }, async () => {
+      const outcomes = await ready.trainStores(request, (store) => {
+        current = store;
+      });
+      for (const o of outcomes) log(o.store, o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status === 'skipped' ? 'already succeeded in this run: skipped' : published(o), o.status === 'failed' ? 'error' : 'info');
+      return outcomes.some((o) => o.status !== 'failed') ? 0 : 1;
     });
-    for (const o of outcomes) log(o.store, o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status === 'skipped' ? 'already succeeded in this run: skipped' : published(o));
-    return outcomes.some((o) => o.status !== 'failed') ? 0 : 1;
   } catch (error) {
-    log(current ?? request.stores.join(','), `failed: ${error instanceof Error ? error.message : String(error)}`);
+    log(current ?? request.stores.join(','), `failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
     return 1;
   } finally {
     process.off('SIGTERM', onTerm);
+    // Spans are batched: export them before the pod's process ends.
+    await flushTelemetry();
   }
 }
 

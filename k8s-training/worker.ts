@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildDeps, type AppDeps } from '../core/composition.js';
-import type { TrainingWorkerData, TrainingWorkerMessage, TrainingWorkerReply } from '../core/adapters/dispatch/local.js';
+import type { TrainingWorkerData, TrainingWorkerMessage, TrainingWorkerReply, TrainingWorkerSpans } from '../core/adapters/dispatch/local.js';
+import { logger, runAttributes, startTelemetry, withSpan } from '../core/adapters/telemetry.js';
 
 /**
  * The `local` backend's worker thread: the in-process twin of a training Job's pod. It builds its deps
@@ -9,6 +10,8 @@ import type { TrainingWorkerData, TrainingWorkerMessage, TrainingWorkerReply } f
 if (parentPort === null) throw new Error('k8s-training/worker.js runs as a worker thread of the local dispatch backend');
 const port = parentPort;
 const { config } = workerData as TrainingWorkerData;
+// This thread's spans go to the parent, which exports them (console, OTLP, a test's exporter) with its own.
+startTelemetry(config.telemetry, { forward: (spans) => port.postMessage({ spans } satisfies TrainingWorkerSpans) });
 let deps: Promise<AppDeps> | undefined;
 
 port.on('message', (message: TrainingWorkerMessage) => {
@@ -17,7 +20,13 @@ port.on('message', (message: TrainingWorkerMessage) => {
     try {
       const ready = await deps!;
       if (message.warm) return { id: message.id, outcomes: [] };
-      return { id: message.id, outcomes: await ready.trainStores(message.request) };
+      const { request } = message;
+      const run = { runId: request.runId, trigger: request.trigger };
+      const attributes = { ...runAttributes({ ...run, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) }), stores: request.stores.join(',') };
+      // A child of the dispatching activity's span: the store steps (load history … publish) nest under it.
+      const outcomes = await withSpan('train stores', { traceparent: message.traceparent, attributes }, () => ready.trainStores(request));
+      for (const o of outcomes) logger({ ...run, store: o.store })[o.status === 'failed' ? 'warn' : 'info'](o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status, { durationMs: o.durationMs });
+      return { id: message.id, outcomes };
     } catch (error) {
       // Building deps failed (storage unreachable): the next request tries again.
       deps = undefined;

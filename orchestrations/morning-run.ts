@@ -6,7 +6,8 @@ import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/d
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { MORNING_RUN_ORCHESTRATION, morningRunId, TRAINING_BATCH_ORCHESTRATION } from './names.js';
-import { transientRetry, type BatchTrainingInput, type StoreRunResult } from './training-batch.js';
+import { recordStaleShare, transientRetry, type BatchTrainingInput, type StoreRunResult } from './training-batch.js';
+import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
@@ -17,6 +18,8 @@ export const MORNING_CLEANUP_ACTIVITY = 'morning-cleanup';
 export interface MorningRunInput {
   /** ISO day the run is for (also in the instance id, so a day runs once). */
   date: string;
+  /** The timer invocation's W3C trace context: every activity and training Job of the run continues it. */
+  traceparent?: string;
 }
 
 export interface MorningPlan {
@@ -58,6 +61,8 @@ export interface MorningSummary {
    * `error` when the scale-up failed (the run trained on the pool as it was).
    */
   scaling?: ScalingOutcome;
+  /** The run's W3C trace context (its trace id is the run's App Insights operation id). */
+  traceparent?: string;
 }
 
 export type ScalingOutcome = { previous: PoolSize; target: PoolSize; error?: string } | { error: string };
@@ -76,12 +81,14 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   const runId = morningRunId(input.date);
   const startedAt = context.df.currentUtcDateTime;
   const retry = transientRetry();
+  // Orchestrators make no spans (replays): the run's trace context rides in every activity's input.
+  const traced = input.traceparent ? { traceparent: input.traceparent, runId, trigger: 'morning' as const } : {};
   context.df.setCustomStatus({ stage: 'planning', runId });
-  const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)) })) as MorningPlan;
+  const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)), ...traced })) as MorningPlan;
 
   let scaling: ScalingOutcome | undefined;
   try {
-    scaling = ((yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore })) as ScalingOutcome | null) ?? undefined;
+    scaling = ((yield context.df.callActivityWithRetry(MORNING_SCALE_UP_ACTIVITY, retry, { stores: plan.stores.length, secondsPerStore: plan.secondsPerStore, ...traced })) as ScalingOutcome | null) ?? undefined;
   } catch (error) {
     // Training on the pool as it is beats not training: the autoscaler still reacts to pending pods.
     scaling = { error: describeError(error) };
@@ -99,7 +106,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     while (next < batches.length && active.length < plan.concurrency) {
       const batch = next++;
       const stores = batches[batch]!;
-      const sub: BatchTrainingInput = { runId, stores, trigger: 'morning', ...(stores.length > 1 ? { batch } : {}), timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds };
+      const sub: BatchTrainingInput = { runId, stores, trigger: 'morning', ...(stores.length > 1 ? { batch } : {}), timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
       active.push({ task: context.df.callSubOrchestrator(TRAINING_BATCH_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, batch)), stores });
     }
     context.df.setCustomStatus({ stage: 'training', runId, done: results.length, total: plan.stores.length });
@@ -145,12 +152,13 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     failures: results.filter((r) => r.status === 'failed').map((r) => ({ store: r.store, error: r.error ?? 'failed' })),
     skippedStores: plan.skipped,
     ...(scaling ? { scaling } : {}),
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   };
   context.df.setCustomStatus({ stage: 'summarising', runId });
   yield context.df.callActivityWithRetry(MORNING_SUMMARY_ACTIVITY, retry, summary);
   try {
     // Once a day is enough, and the morning run is the one job that runs daily over every store.
-    yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString() });
+    yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString(), ...traced });
   } catch {
     // Old runs cost storage, not correctness: tomorrow's run tries again.
   }
@@ -222,11 +230,16 @@ export async function summaryActivity(summary: MorningSummary): Promise<void> {
     details: { ...summary },
   };
   await deps.storage.runs.put(record);
+  // What the morning-run alert reads (docs/operations.md section 5): the event, then the stale share.
+  const { stale, stores } = await recordStaleShare(deps.storage.stores);
+  customEvent('MorningRunCompleted', { runId: summary.runId, succeeded: summary.succeeded, failed: summary.failed, stale, stores, finishedAt: summary.finishedAt });
+  const log = logger({ runId: summary.runId, trigger: 'morning' });
+  for (const f of summary.failures) log.warn(`store failed: ${f.error}`, { store: f.store });
 }
 
-df.app.activity(MORNING_PLAN_ACTIVITY, { handler: planActivity });
-df.app.activity(MORNING_SCALE_UP_ACTIVITY, { handler: scaleUpActivity });
-df.app.activity(MORNING_SCALE_DOWN_ACTIVITY, { handler: scaleDownActivity });
-df.app.activity(MORNING_SUMMARY_ACTIVITY, { handler: summaryActivity });
-df.app.activity(MORNING_CLEANUP_ACTIVITY, { handler: cleanupActivity });
+df.app.activity(MORNING_PLAN_ACTIVITY, { handler: tracedActivity(MORNING_PLAN_ACTIVITY, planActivity) });
+df.app.activity(MORNING_SCALE_UP_ACTIVITY, { handler: tracedActivity(MORNING_SCALE_UP_ACTIVITY, scaleUpActivity) });
+df.app.activity(MORNING_SCALE_DOWN_ACTIVITY, { handler: tracedActivity(MORNING_SCALE_DOWN_ACTIVITY, scaleDownActivity) });
+df.app.activity(MORNING_SUMMARY_ACTIVITY, { handler: tracedActivity(MORNING_SUMMARY_ACTIVITY, summaryActivity) });
+df.app.activity(MORNING_CLEANUP_ACTIVITY, { handler: tracedActivity(MORNING_CLEANUP_ACTIVITY, cleanupActivity) });
 df.app.orchestration(MORNING_RUN_ORCHESTRATION, morningRunOrchestrator);

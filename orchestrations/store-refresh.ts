@@ -3,6 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { appDeps } from '../core/composition.js';
 import { STORE_REFRESH_ORCHESTRATION } from './names.js';
 import { trainSingleStore, type StoreRunResult, type TrainingStage } from './training-batch.js';
+import { tracedActivity } from '../core/adapters/telemetry.js';
 
 export const REFRESH_SETTINGS_ACTIVITY = 'refresh-settings';
 
@@ -10,6 +11,8 @@ export interface StoreRefreshInput {
   store: string;
   runId: string;
   requestedBy?: string;
+  /** The HTTP request's W3C trace context: each activity's span, and the trainer's, continue it. */
+  traceparent?: string;
 }
 
 /**
@@ -37,8 +40,9 @@ export const storeRefreshOrchestrator: OrchestrationHandler = function* (context
   context.df.setCustomStatus(status);
   // Settings come through an activity: orchestrator code must not read the environment (replays could
   // see a changed value and diverge).
-  const settings = (yield context.df.callActivity(REFRESH_SETTINGS_ACTIVITY, null)) as RefreshSettings;
-  const result: StoreRunResult = yield* trainSingleStore(context, { runId: input.runId, store: input.store, trigger: 'refresh', timeoutSeconds: settings.deadlineSeconds, pollSeconds: settings.pollSeconds }, (stage) => {
+  const traced = input.traceparent ? { traceparent: input.traceparent } : undefined;
+  const settings = (yield context.df.callActivity(REFRESH_SETTINGS_ACTIVITY, traced ? { ...traced, runId: input.runId, store: input.store, trigger: 'refresh' } : null)) as RefreshSettings;
+  const result: StoreRunResult = yield* trainSingleStore(context, { runId: input.runId, store: input.store, trigger: 'refresh', timeoutSeconds: settings.deadlineSeconds, pollSeconds: settings.pollSeconds, ...traced }, (stage) => {
     status.stage = stage;
     status.stages.push({ stage, at: context.df.currentUtcDateTime.toISOString() });
     context.df.setCustomStatus(status);
@@ -55,5 +59,5 @@ export async function refreshSettingsActivity(): Promise<RefreshSettings> {
   return { deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) };
 }
 
-df.app.activity(REFRESH_SETTINGS_ACTIVITY, { handler: refreshSettingsActivity });
+df.app.activity(REFRESH_SETTINGS_ACTIVITY, { handler: tracedActivity(REFRESH_SETTINGS_ACTIVITY, refreshSettingsActivity) });
 df.app.orchestration(STORE_REFRESH_ORCHESTRATION, storeRefreshOrchestrator);

@@ -5,6 +5,8 @@ import type { RunStatus } from '../core/domain/run-stages.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
+import { currentTraceparent, logger, recordGauge, tracedActivity } from '../core/adapters/telemetry.js';
+import type { StoreCatalog } from '../core/ports/index.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
 export const TRAINING_STATUS_ACTIVITY = 'training-status';
@@ -21,6 +23,8 @@ export interface StoreTrainingInput {
   /** Seconds from the start after which the store is failed (kept stale) and its job cancelled. */
   timeoutSeconds: number;
   pollSeconds: number;
+  /** The run's W3C trace context (from the HTTP request), handed to each activity. */
+  traceparent?: string;
 }
 
 /** A batch of stores dispatched as one job (the morning run's `training-batch` sub-orchestration). */
@@ -76,7 +80,7 @@ const MAX_REDISPATCH = 2;
 export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult[], unknown> {
   const started = context.df.currentUtcDateTime.getTime();
   const deadline = started + input.timeoutSeconds * 1000;
-  const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}) };
+  const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}), ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
   const retry = transientRetry();
   let dispatch: DispatchResult | undefined;
   let failure: string | undefined;
@@ -91,7 +95,7 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
         const now = context.df.currentUtcDateTime.getTime();
         if (now >= deadline) break;
         yield context.df.createTimer(new Date(Math.min(deadline, now + input.pollSeconds * 1000)));
-        status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, dispatch.handle)) as TrainingStatus;
+        status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId } : dispatch.handle)) as TrainingStatus;
         if (status.state === 'running' && !announcedTraining) {
           announcedTraining = true;
           onStage('training');
@@ -125,7 +129,7 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
 
 /** One store: the refresh runs this inline (`yield*`) and mirrors each stage in its own custom status. */
 export function* trainSingleStore(context: OrchestrationContext, input: StoreTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult, unknown> {
-  const [result] = yield* trainBatch(context, { runId: input.runId, stores: [input.store], trigger: input.trigger, timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds }, onStage);
+  const [result] = yield* trainBatch(context, { runId: input.runId, stores: [input.store], trigger: input.trigger, timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) }, onStage);
   return result ?? { store: input.store, runId: input.runId, status: 'failed', durationMs: 0, error: 'no outcome' };
 }
 
@@ -145,11 +149,24 @@ export async function dispatchActivity(request: TrainingRequest): Promise<Dispat
       await deps.storage.runs.put({ runId: request.runId, store, trigger: request.trigger, status: 'queued', stage: 'queued', progress: 0, stages: [{ stage: 'queued', startedAt: now }], createdAt: now });
     }),
   );
-  return (await deps.dispatch()).dispatcher.dispatch(request);
+  // The job continues this activity's span (Job env TRACEPARENT, the worker's request).
+  const traceparent = currentTraceparent() ?? request.traceparent;
+  const result = await (await deps.dispatch()).dispatcher.dispatch({ ...request, ...(traceparent ? { traceparent } : {}) });
+  logger({ runId: request.runId, trigger: request.trigger }).info(`dispatched ${request.stores.length} store(s)`, { stores: request.stores.join(','), handle: result.handle, alreadyRunning: result.alreadyRunning });
+  return result;
 }
 
-export async function statusActivity(handle: string): Promise<TrainingStatus> {
-  return (await (await appDeps()).dispatch()).dispatcher.status(handle);
+/** The input is the job's handle, or (a traced run) the handle with the run's trace context. */
+export async function statusActivity(input: string | { handle: string; traceparent?: string }): Promise<TrainingStatus> {
+  return (await (await appDeps()).dispatch()).dispatcher.status(typeof input === 'string' ? input : input.handle);
+}
+
+/** `foreact.stores.stale_share` after a run (docs/operations.md): stale stores ÷ stores. */
+export async function recordStaleShare(stores: Pick<StoreCatalog, 'list'>): Promise<{ stale: number; stores: number }> {
+  const all = await stores.list();
+  const stale = all.filter((s) => s.stale).length;
+  if (all.length > 0) recordGauge('foreact.stores.stale_share', stale / all.length);
+  return { stale, stores: all.length };
 }
 
 /**
@@ -171,12 +188,20 @@ export async function resultActivity(input: TrainingResultInput): Promise<StoreO
       const own = record?.status === 'failed' ? record.error : undefined;
       const reason = (single ? (input.jobError ?? own) : (own ?? input.jobError)) ?? 'the job ended without a run record for this store';
       await failStoreRun(deps.storage, deps.clock, { runId: input.runId, store, trigger: input.trigger, reason });
+      logger({ runId: input.runId, store, trigger: input.trigger }).warn(`store failed: ${reason}`);
       return { store, status: 'failed', error: reason };
     }),
   );
 }
 
-df.app.activity(TRAINING_DISPATCH_ACTIVITY, { handler: dispatchActivity });
-df.app.activity(TRAINING_STATUS_ACTIVITY, { handler: statusActivity });
-df.app.activity(TRAINING_RESULT_ACTIVITY, { handler: resultActivity });
+/** The result activity, then (a refresh: the morning run records it in its summary) the stale share. */
+async function resultAndStaleShare(input: TrainingResultInput): Promise<StoreOutcome[]> {
+  const outcomes = await resultActivity(input);
+  if (input.trigger !== 'morning') await recordStaleShare((await appDeps()).storage.stores).catch(() => undefined);
+  return outcomes;
+}
+
+df.app.activity(TRAINING_DISPATCH_ACTIVITY, { handler: tracedActivity(TRAINING_DISPATCH_ACTIVITY, dispatchActivity) });
+df.app.activity(TRAINING_STATUS_ACTIVITY, { handler: tracedActivity(TRAINING_STATUS_ACTIVITY, statusActivity) });
+df.app.activity(TRAINING_RESULT_ACTIVITY, { handler: tracedActivity(TRAINING_RESULT_ACTIVITY, resultAndStaleShare) });
 df.app.orchestration(TRAINING_BATCH_ORCHESTRATION, trainingBatchOrchestrator);

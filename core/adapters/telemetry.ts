@@ -309,4 +309,28 @@ export function telemetryState(): { started: boolean; azureMonitor: boolean } {
   return { started: started !== undefined, azureMonitor: started?.azureMonitor ?? false };
 }
 
-export { SpanKind, SpanStatusCode };
+export { SpanKind, SpanStatusCode, trace };
+
+/** What an activity's input may carry: the orchestration's trace context and the run it works for. */
+interface TracedInput {
+  traceparent?: unknown;
+  runId?: unknown;
+  store?: unknown;
+  stores?: unknown;
+  trigger?: unknown;
+}
+
+/**
+ * An activity handler in a span that is a child of the `traceparent` its input carries (orchestrators
+ * cannot make spans while replaying, so the context travels in the input), with runId/store/trigger from
+ * the input; inside it, `currentTraceparent()` is the activity's own context (for the next hop).
+ */
+export function tracedActivity<I, R extends unknown[], O>(name: string, handler: (input: I, ...rest: R) => Promise<O>): (input: I, ...rest: R) => Promise<O> {
+  return (input, ...rest) => {
+    const i: TracedInput = typeof input === 'object' && input !== null ? (input) : {};
+    const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const stores = Array.isArray(i.stores) ? (i.stores as unknown[]).filter((s): s is string => typeof s === 'string') : undefined;
+    const attributes = { ...runAttributes({ runId: text(i.runId), store: text(i.store) ?? (stores?.length === 1 ? stores[0] : undefined), trigger: text(i.trigger) }), ...(stores && stores.length > 1 ? { stores: stores.join(',') } : {}) };
+    return withSpan(`activity ${name}`, { traceparent: text(i.traceparent), attributes }, () => handler(input, ...rest));
+  };
+}

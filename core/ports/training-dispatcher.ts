@@ -17,6 +17,8 @@ export interface TrainingRequest {
   trigger: 'morning' | 'refresh' | 'manual';
   /** Index of the batch in the morning run (part of a multi-store Job's name, so a re-dispatch joins it). */
   batch?: number;
+  /** W3C trace context of the dispatching activity: the trainer's spans continue it (Job env `TRACEPARENT`, the worker's request). */
+  traceparent?: string;
 }
 
 export interface DispatchResult {

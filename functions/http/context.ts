@@ -18,6 +18,7 @@ import type { ForecastRow, StoreState } from '../../core/domain/model.js';
 import type { ForecastRepository, StoreCatalog } from '../../core/ports/index.js';
 import { statusOf } from '../../core/adapters/azure/clients.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
+import { currentIds, logger, SpanKind, SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
 
 /** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
 
@@ -234,25 +235,54 @@ function isUnavailable(error: unknown): boolean {
   return status === 503 || status === 502 || status === 504;
 }
 
-/** The one error mapper: ApiError as is, domain refusals by kind; storage outages 503; anything else 500 with a trace id and no stack. */
+/**
+ * The one error mapper: ApiError as is, domain refusals by kind; storage outages 503; anything else 500
+ * with the request's trace id (App Insights' operation id; the invocation id outside a span) and no stack.
+ */
 export function toErrorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
   const refusal = apiErrorOf(error);
   if (refusal !== undefined) return json(refusal.status, errorBody(refusal.code, refusal.message, refusal.details), refusal.headers);
-  const traceId = context.invocationId;
+  const traceId = currentIds()?.traceId ?? context.invocationId;
   context.error(`request failed (trace ${traceId})`, error);
+  logger({ function: context.functionName }).error('request failed', { error: error instanceof Error ? error.message : String(error) });
   if (isUnavailable(error)) return json(503, errorBody('unavailable', 'Storage is unreachable right now; try again in a minute.', { traceId }), { 'retry-after': '30' });
   return json(500, errorBody('internal', 'Something went wrong on our side; the error is logged with this trace id.', { traceId }));
 }
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
+/** The route template a function was registered with (`stores/{store}/refresh`), for span names and metrics. */
+function routeOf(context: InvocationContext): string {
+  const route = (context.options as { trigger?: { route?: unknown } } | undefined)?.trigger?.route;
+  return typeof route === 'string' ? route : context.functionName;
+}
+
+/**
+ * Every HTTP function: one server span per request (API latency and errors by route), continuing the
+ * caller's W3C `traceparent` (the dashboard sends one), else the host's trace context; `context.log`
+ * lines carry the trace id; errors become responses (`toErrorResponse`).
+ */
 export function withErrors(handler: ApiHandler): ApiHandler {
-  return async (request, context) => {
-    try {
-      return await handler(request, context);
-    } catch (error) {
-      return toErrorResponse(error, context);
-    }
+  return (request, context) => {
+    const route = routeOf(context);
+    const traceparent = request.headers.get('traceparent') ?? context.traceContext?.traceParent;
+    return withSpan(`${request.method} /api/${route}`, { traceparent, kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': `/api/${route}` } }, async (span) => {
+      const traceId = span.spanContext().traceId;
+      for (const level of ['log', 'info', 'warn', 'error'] as const) {
+        const original = context[level].bind(context);
+        context[level] = (...args: unknown[]) => original(...args, `(trace ${traceId})`);
+      }
+      let response: HttpResponseInit;
+      try {
+        response = await handler(request, context);
+      } catch (error) {
+        response = toErrorResponse(error, context);
+      }
+      const status = response.status ?? 200;
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return response;
+    });
   };
 }
 

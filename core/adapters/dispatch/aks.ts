@@ -101,6 +101,8 @@ export class AksDispatcher implements TrainingDispatcher {
     const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
     for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
     env.push(single !== undefined ? { name: 'FOREACT_STORE', value: single } : { name: 'FOREACT_STORES', value: request.stores.join(',') }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
+    // The trainer's spans continue the dispatching activity's trace (W3C trace context).
+    if (request.traceparent) env.push({ name: 'TRACEPARENT', value: request.traceparent });
     if (this.options.workloadClientId) env.push({ name: 'AZURE_CLIENT_ID', value: this.options.workloadClientId });
     container.env = env;
     return job;

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../../config.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../../domain/train-and-publish.js';
 import { entryPoints } from '../entry-points.js';
+import { exportForwarded, type ForwardedSpan } from '../telemetry.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 
 /**
@@ -19,10 +20,15 @@ export interface TrainingWorkerData {
 }
 
 /** Parent → worker. `warm` loads the worker's modules and storage clients without training. */
-export type TrainingWorkerMessage = { id: number; warm: true } | { id: number; warm?: false; request: TrainStoresRequest };
+export type TrainingWorkerMessage = { id: number; warm: true } | { id: number; warm?: false; request: TrainStoresRequest; traceparent?: string };
 
 /** Worker → parent: each store's outcome, or why the request as a whole failed. */
 export type TrainingWorkerReply = { id: number; outcomes: StoreTrainingOutcome[] } | { id: number; error: string };
+
+/** Worker → parent, before its reply: the worker's ended spans, exported by the parent's exporters. */
+export interface TrainingWorkerSpans {
+  spans: ForwardedSpan[];
+}
 
 interface Job {
   handle: string;
@@ -139,7 +145,11 @@ export class LocalDispatcher implements TrainingDispatcher {
   private spawn(): Slot {
     const worker = new Worker(this.workerModule, { workerData: this.workerData });
     const slot: Slot = { worker, busy: false };
-    worker.on('message', (reply: TrainingWorkerReply) => {
+    worker.on('message', (reply: TrainingWorkerReply | TrainingWorkerSpans) => {
+      if ('spans' in reply) {
+        exportForwarded(reply.spans);
+        return;
+      }
       const entry = this.pending.get(reply.id);
       if (!entry) return;
       this.pending.delete(reply.id);
@@ -199,7 +209,7 @@ export class LocalDispatcher implements TrainingDispatcher {
       this.pending.set(id, { job, slot });
       slot.worker.ref();
       const request: TrainStoresRequest = { stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger };
-      slot.worker.postMessage({ id, request } satisfies TrainingWorkerMessage);
+      slot.worker.postMessage({ id, request, ...(job.request.traceparent ? { traceparent: job.request.traceparent } : {}) } satisfies TrainingWorkerMessage);
     }
     for (const s of this.slots) if (!s.busy) s.worker.unref();
   }
