@@ -3,10 +3,8 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { TrainReply, TrainRequest } from '../train-worker.js';
-import { FAMILY_NAMES, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, trainStore, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
-import { trainStores } from './train-stores.js';
+import { FAMILY_NAMES, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
+import { trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
 
@@ -77,11 +75,6 @@ export interface DriverRunMessages {
   notes: string[];
 }
 
-interface StoreJob {
-  series: SeriesHistory[];
-  options: TrainOptions;
-}
-
 /**
  * Each store with its own drivers: checks (and warns) that the drivers reach the store's horizon, then
  * trains the stores on worker threads, one per core, like the run without drivers (in-process under a
@@ -103,48 +96,8 @@ export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][],
     for (const note of driverNotes(drivers, store.map((s) => ({ item: s.item, values: s.values, startDay: s.startDay })), last)) notes.add(note);
     return { series: store, options: { ...options, drivers } };
   });
-  const workerCount = Math.min(threads, jobs.length);
-  let forecasts: SeriesForecast[];
-  if (workerCount < 2 || !__filename.endsWith('.js')) forecasts = jobs.flatMap((job) => trainStore(job.series, job.options).forecasts);
-  else forecasts = await trainOnWorkers(jobs, workerCount);
+  const forecasts = await trainStoreJobs(jobs, threads);
   return { forecasts, warnings, notes: [...notes] };
-}
-
-async function trainOnWorkers(jobs: readonly StoreJob[], workerCount: number): Promise<SeriesForecast[]> {
-  const results = new Array<SeriesForecast[]>(jobs.length);
-  let next = 0;
-  const workers = Array.from({ length: workerCount }, () => new Worker(join(__dirname, '../train-worker.js')));
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const send = (): void => {
-              if (next >= jobs.length) {
-                resolve();
-                return;
-              }
-              const id = next++;
-              const job = jobs[id]!;
-              worker.postMessage({ id, series: job.series, options: job.options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
-            };
-            worker.on('message', (reply: TrainReply) => {
-              if ('error' in reply) {
-                reject(new Error(`training store ${jobs[reply.id]?.series[0]?.store ?? reply.id} failed: ${reply.error}`));
-                return;
-              }
-              results[reply.id] = reply.forecasts;
-              send();
-            });
-            worker.on('error', reject);
-            send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return results.flat();
 }
 
 export async function forecastCommand(argv: readonly string[]): Promise<number> {

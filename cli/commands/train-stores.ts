@@ -1,19 +1,26 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { entryPoints } from '../../core/adapters/entry-points.js';
 import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import type { TrainReply, TrainRequest } from '../train-worker.js';
 
+/** One store to train, with its own options (its drivers). */
+export interface StoreJob {
+  series: SeriesHistory[];
+  options: TrainOptions;
+}
+
 /**
- * Trains every store, spreading stores over worker threads (one per core) when there is more than one
- * store; results come back in input order. Worker threads need compiled JS, so under a TypeScript loader
- * (tests) or for a single store this stays in-process.
+ * Trains the stores on worker threads, one per core, when there is more than one; results come back in
+ * input order. The workers run the compiled `cli/train-worker.js`, found through `entryPoints()`; without
+ * a build (or for one store) the stores train in this thread.
  */
-export async function trainStores(stores: readonly SeriesHistory[][], options: TrainOptions, threads = availableParallelism()): Promise<SeriesForecast[]> {
-  const workerFile = join(__dirname, '../train-worker.js');
-  const workerCount = Math.min(threads, stores.length);
-  if (workerCount < 2 || !__filename.endsWith('.js')) return stores.flatMap((store) => trainStore(store, options).forecasts);
-  const results: SeriesForecast[][] = new Array<SeriesForecast[]>(stores.length);
+export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availableParallelism()): Promise<SeriesForecast[]> {
+  const workerFile = entryPoints().forecastWorker;
+  const workerCount = Math.min(threads, jobs.length);
+  if (workerCount < 2 || !existsSync(workerFile)) return jobs.flatMap((job) => trainStore(job.series, job.options).forecasts);
+  const results = new Array<SeriesForecast[]>(jobs.length);
   let next = 0;
   const workers = Array.from({ length: workerCount }, () => new Worker(workerFile));
   try {
@@ -22,17 +29,17 @@ export async function trainStores(stores: readonly SeriesHistory[][], options: T
         (worker) =>
           new Promise<void>((resolve, reject) => {
             const send = (): void => {
-              if (next >= stores.length) {
+              if (next >= jobs.length) {
                 resolve();
                 return;
               }
               const id = next++;
-              const series = stores[id]!;
-              worker.postMessage({ id, series, options } satisfies TrainRequest, series.map((s) => s.values.buffer) as ArrayBuffer[]);
+              const job = jobs[id]!;
+              worker.postMessage({ id, series: job.series, options: job.options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
             };
             worker.on('message', (reply: TrainReply) => {
               if ('error' in reply) {
-                reject(new Error(`training store ${stores[reply.id]?.[0]?.store ?? reply.id} failed: ${reply.error}`));
+                reject(new Error(`training store ${jobs[reply.id]?.series[0]?.store ?? reply.id} failed: ${reply.error}`));
                 return;
               }
               results[reply.id] = reply.forecasts;
@@ -47,4 +54,12 @@ export async function trainStores(stores: readonly SeriesHistory[][], options: T
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results.flat();
+}
+
+/** Every store with the same options. */
+export function trainStores(stores: readonly SeriesHistory[][], options: TrainOptions, threads = availableParallelism()): Promise<SeriesForecast[]> {
+  return trainStoreJobs(
+    stores.map((series) => ({ series, options })),
+    threads,
+  );
 }

@@ -14,6 +14,8 @@ export interface EntryPoints {
   trainerModule: string;
   /** Compiled worker-thread entry of the `local` backend (the same contract as the trainer, in a thread). */
   trainingWorker: string;
+  /** Compiled worker-thread entry of the batch CLI (`foreact forecast` trains stores in parallel). */
+  forecastWorker: string;
   /** The Job template the `aks` backend fills (shipped in the zip beside `dist/`). */
   jobTemplate: string;
 }
@@ -36,6 +38,7 @@ export function entryPoints(root: string = packageRoot()): EntryPoints {
     root,
     trainerModule: join(root, 'dist', 'k8s-training', 'trainer.js'),
     trainingWorker: join(root, 'dist', 'k8s-training', 'worker.js'),
+    forecastWorker: join(root, 'dist', 'cli', 'train-worker.js'),
     jobTemplate: join(root, 'k8s-training', 'job.yaml'),
   };
 }
