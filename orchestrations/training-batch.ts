@@ -95,7 +95,7 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
         const now = context.df.currentUtcDateTime.getTime();
         if (now >= deadline) break;
         yield context.df.createTimer(new Date(Math.min(deadline, now + input.pollSeconds * 1000)));
-        status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId } : dispatch.handle)) as TrainingStatus;
+        status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId, trigger: input.trigger, ...(input.stores.length === 1 ? { store: input.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
         if (status.state === 'running' && !announcedTraining) {
           announcedTraining = true;
           onStage('training');
