@@ -100,7 +100,7 @@ interface ReaderStats {
 }
 
 function startReader(storage: AzureStorage, stores: readonly string[]): ReaderStats {
-  const stats: ReaderStats = { reads: 0, good: 0, errors: 0, violations: [], maxGapMs: 0, seen: new Map(), stop: async () => stats };
+  const stats: ReaderStats = { reads: 0, good: 0, errors: 0, violations: [], maxGapMs: 0, seen: new Map(), stop: () => Promise.resolve(stats) };
   const lastGood = new Map(stores.map((s) => [s, Date.now()]));
   let running = true;
   const loop = (async () => {
@@ -305,7 +305,7 @@ async function firstPublished(env: Env, runId: string, timeoutMs = 60_000): Prom
 }
 
 function trainerPids(store?: string): number[] {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
   } catch {
@@ -335,6 +335,7 @@ interface DrillResult {
   maxGapS: number;
   attempts: string;
   nextRun: string;
+  cluster: string;
   findings: string[];
 }
 
@@ -345,6 +346,11 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
   const instanceId = morningInstanceId(TODAY);
   const findings: string[] = [];
   let fault = '';
+  const injected: { fault: Fault; initial: number }[] = [];
+  const inject1 = (f: Fault) => {
+    injected.push({ fault: f, initial: f.times });
+    env.k8s!.fault(f);
+  };
   const reader = startReader(env.storage, env.stores);
   const t0 = Date.now();
   await env.host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId, input: { date: TODAY } });
@@ -367,14 +373,14 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
       }
       case 'k8s-500': {
         // Every create and every status read answers 500 for the next 6 calls of each.
-        env.k8s!.fault({ method: 'POST', path: /\/jobs$/, status: 500, times: 3 });
-        env.k8s!.fault({ method: 'GET', path: /\/jobs\/train-/, status: 500, times: 6 });
+        inject1({ method: 'POST', path: /\/jobs$/, status: 500, times: 3 });
+        inject1({ method: 'GET', path: /\/jobs\/train-/, status: 500, times: 6 });
         fault = 'API server: 3 creates and 6 status reads answered 500';
         break;
       }
       case 'k8s-hang': {
-        env.k8s!.fault({ method: 'POST', path: /\/jobs$/, hangMs: 3000, times: 2 });
-        env.k8s!.fault({ method: 'GET', path: /\/jobs\/train-/, hangMs: 3000, times: 6 });
+        inject1({ method: 'POST', path: /\/jobs$/, hangMs: 3000, times: 2 });
+        inject1({ method: 'GET', path: /\/jobs\/train-/, hangMs: 3000, times: 6 });
         fault = 'API server: 2 creates and 6 status reads hang 3 s (client timeout 1 s)';
         break;
       }
@@ -382,9 +388,11 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
         // The API server answers 500 to everything for 25 s: longer than an activity's 4 attempts (1+2+4 s).
         await storeInTraining(env, runId);
         const f: Fault = { status: 500, times: 1_000_000 };
-        env.k8s!.fault(f);
+        inject1(f);
         await sleep(25_000);
+        const served = 1_000_000 - f.times;
         f.times = 0;
+        injected[injected.length - 1]!.initial = served;
         fault = 'API server: every call answered 500 for 25 s, from the first store training';
         break;
       }
@@ -411,7 +419,7 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     findings.push(fault);
   });
 
-  let outcome = '';
+  let outcome: string;
   let summary: MorningSummary | undefined;
   await inject;
   try {
@@ -451,11 +459,23 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
       if (st?.current?.runId !== 'yesterday') findings.push(`${s}: previous forecast not kept (current ${st?.current?.runId ?? 'none'})`);
     }
   }
+  // The summary must tell the truth: a store it reports failed must not be serving this run's forecast.
+  for (const f of summary?.failures ?? []) {
+    const st = (await env.storage.stores.get(f.store))?.value;
+    const rec = await env.storage.runs.get(runId, f.store);
+    if (st?.current?.runId.startsWith(runId)) findings.push(`${f.store}: reported failed by the summary ("${f.error.slice(0, 80)}") but published ${st.current.runId} (run record ${rec?.status ?? 'missing'}, stale ${String(st.stale)})`);
+  }
   if (summary && summary.succeeded + summary.failed !== env.stores.length) findings.push(`summary counts ${summary.succeeded} + ${summary.failed} ≠ ${env.stores.length} stores`);
   if (stats.violations.length > 0) findings.push(...stats.violations.map((v) => `reader: ${v}`));
 
+  let cluster = '';
+  if (env.k8s) {
+    const served = injected.reduce((n, i) => n + (i.initial - i.fault.times), 0);
+    const pods = env.k8s.pods;
+    cluster = `${env.k8s.jobs.size} Jobs, ${pods.length} pods (${pods.filter((p) => p.exitCode !== 0).length} not exit 0); API ${env.k8s.requests.length} answered (${env.k8s.requests.filter((r) => r.status === 409).length} × 409), ${served} faults served`;
+  }
   // The next run (tomorrow's) must succeed for every store.
-  let nextRun = '';
+  let nextRun: string;
   try {
     const next = await env.host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: morningInstanceId(TOMORROW), input: { date: TOMORROW } });
     const done = await env.host.durable.waitForInstance(next.id, RUN_TIMEOUT_MS);
@@ -484,6 +504,7 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     maxGapS: stats.maxGapMs / 1000,
     attempts: `${attempts}`,
     nextRun,
+    cluster,
     findings,
   };
 }
@@ -501,13 +522,13 @@ async function main(): Promise<void> {
       console.log(`  ${JSON.stringify(r)}`);
     } catch (e) {
       console.log(`drill error: ${e instanceof Error ? e.stack : String(e)}`);
-      results.push({ name: d, backend: '', fault: '', outcome: 'drill error', succeeded: 0, failed: 0, reasons: String(e), wallS: 0, reads: 0, good: 0, readErrors: 0, violations: [], maxGapS: 0, attempts: '', nextRun: '', findings: [`drill error: ${String(e)}`] });
+      results.push({ name: d, backend: '', fault: '', outcome: 'drill error', succeeded: 0, failed: 0, reasons: String(e), wallS: 0, reads: 0, good: 0, readErrors: 0, violations: [], maxGapS: 0, attempts: '', nextRun: '', cluster: '', findings: [`drill error: ${String(e)}`] });
     }
   }
-  console.log('\n| drill | backend | fault | run | published / failed | failure reasons | wall s | reads (good / errors) | whole-run violations | longest gap without a good read (s) | stores on attempt ≥ 2 | next run |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| drill | backend | fault | run | published / failed | failure reasons | wall s | reads (good / errors) | whole-run violations | longest gap without a good read (s) | stores on attempt ≥ 2 | next run | cluster |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.backend} | ${r.fault} | ${r.outcome} | ${r.succeeded} / ${r.failed} | ${r.reasons || '—'} | ${r.wallS.toFixed(1)} | ${r.reads} (${r.good} / ${r.readErrors}) | ${r.violations.length} | ${r.maxGapS.toFixed(2)} | ${r.attempts} | ${r.nextRun} |`);
+    console.log(`| ${r.name} | ${r.backend} | ${r.fault} | ${r.outcome} | ${r.succeeded} / ${r.failed} | ${r.reasons || '—'} | ${r.wallS.toFixed(1)} | ${r.reads} (${r.good} / ${r.readErrors}) | ${r.violations.length} | ${r.maxGapS.toFixed(2)} | ${r.attempts} | ${r.nextRun} | ${r.cluster || '—'} |`);
   }
   const findings = results.flatMap((r) => r.findings.map((f) => `${r.name}: ${f}`));
   console.log(findings.length === 0 ? '\nno invariant broken' : `\nFINDINGS:\n${findings.map((f) => `- ${f}`).join('\n')}`);
