@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchLike } from '../../static-web/src/api';
-import { ApiError, createApi, forecastsPath, queryString, runPath, transportPath } from '../../static-web/src/api';
+import { ApiError, createApi, forecastsPath, newTraceparent, queryString, runPath, transportPath } from '../../static-web/src/api';
 import { currentUser, loginUrl, logoutUrl, roleOf } from '../../static-web/src/auth';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -108,5 +108,21 @@ describe('signed-in user', () => {
     expect(roleOf(['authenticated'])).toBeNull();
     expect(loginUrl('http://x/?stores=1,2')).toBe('/.auth/login/aad?post_login_redirect_uri=http%3A%2F%2Fx%2F%3Fstores%3D1%2C2');
     expect(logoutUrl()).toBe('/.auth/logout?post_logout_redirect_uri=%2F');
+  });
+});
+
+describe('trace context', () => {
+  it('sends a fresh W3C traceparent with every API call', async () => {
+    const r = recorder(() => json(200, { stores: [] }));
+    const api = createApi({ fetch: r.fetch });
+    await api.stores();
+    await api.stores();
+    const sent = r.calls.map((c) => (c.init!.headers as Record<string, string>).traceparent);
+    for (const t of sent) expect(t).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(sent[0]!.slice(3, 35)).not.toBe(sent[1]!.slice(3, 35));
+  });
+
+  it('never makes an all-zero id', () => {
+    expect(newTraceparent((b) => b)).toBe(`00-${'0'.repeat(31)}1-${'0'.repeat(15)}1-01`);
   });
 });
