@@ -124,17 +124,17 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   const { appDeps } = await import('../core/composition.js');
   const { ingestUpload } = await import('../core/domain/ingestion.js');
   const { ingestDriversUpload } = await import('../core/domain/drivers-ingestion.js');
-  const { storage, access, clock } = await appDeps();
+  const { storage, access, clock, config } = await appDeps();
   if ((await storage.stores.list()).length > 0) {
     log('storage already has stores; keeping them');
     return;
   }
   log(`seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
   const csv = sampleSalesCsv(isoToday(-1));
-  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock });
+  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock, rules: config.ingest });
   log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
   for (const file of sampleDriversCsvs(isoToday(-1))) {
-    const drivers = await ingestDriversUpload(storage, { name: file.name, open: () => [file.csv] }, { clock });
+    const drivers = await ingestDriversUpload(storage, { name: file.name, open: () => [file.csv] }, { clock, rules: config.ingest });
     if (drivers.status !== 'applied') throw new Error(`sample drivers ${file.name} were rejected: ${drivers.reason ?? ''}`);
   }
   log('ingested the sample drivers: a promotion calendar, Sunday closures in the south, a holiday');

@@ -42,7 +42,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const source = { name, open: () => createReadStream(input) };
-  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock }) : await ingestUpload(storage, source, { clock: systemClock });
+  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest });
   const out = process.stdout;
   if (result.duplicate) {
     out.write(`${input}: already ingested (same content as upload "${result.upload}", key ${result.key.slice(0, 12)}…); nothing changed\n`);
