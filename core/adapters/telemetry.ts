@@ -139,7 +139,9 @@ export function startTelemetry(config: TelemetryConfig, options: TelemetryOption
   const resource = resourceFromAttributes({ 'service.name': config.serviceName });
   if (config.azureMonitorConnectionString !== undefined) {
     const credential = new DefaultAzureCredential(config.azureMonitorClientId ? { managedIdentityClientId: config.azureMonitorClientId } : {});
-    useAzureMonitor({ azureMonitorExporterOptions: { connectionString: config.azureMonitorConnectionString, credential }, resource, spanProcessors: local, enableLiveMetrics: false });
+    // Every trace (ratio 1, a decision by trace id, the same in every process): the default rate-limited
+    // sampler decides per process, so one refresh's trace could lose its trainer half.
+    useAzureMonitor({ azureMonitorExporterOptions: { connectionString: config.azureMonitorConnectionString, credential }, resource, spanProcessors: local, enableLiveMetrics: false, samplingRatio: 1, tracesPerSecond: 0 });
     propagation.setGlobalPropagator(propagator);
     started = { config, local, provider: undefined, azureMonitor: true };
     return;
@@ -331,6 +333,14 @@ export function tracedActivity<I, R extends unknown[], O>(name: string, handler:
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const stores = Array.isArray(i.stores) ? (i.stores as unknown[]).filter((s): s is string => typeof s === 'string') : undefined;
     const attributes = { ...runAttributes({ runId: text(i.runId), store: text(i.store) ?? (stores?.length === 1 ? stores[0] : undefined), trigger: text(i.trigger) }), ...(stores && stores.length > 1 ? { stores: stores.join(',') } : {}) };
-    return withSpan(`activity ${name}`, { traceparent: text(i.traceparent), attributes }, () => handler(input, ...rest));
+    return withSpan(`activity ${name}`, { traceparent: text(i.traceparent), attributes }, async () => {
+      try {
+        return await handler(input, ...rest);
+      } catch (error) {
+        // The durable runtime retries or fails the orchestration; the log line says which run and why.
+        logger({ ...attributes, activity: name }).error(`activity ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      }
+    });
   };
 }
