@@ -7,7 +7,7 @@ import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
-import { otelTracer, startTelemetry } from './adapters/telemetry.js';
+import { otelTracer, recordGauge, startTelemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
 import { systemClock, type Clock, type RunRepository } from './ports/index.js';
@@ -181,7 +181,12 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
       });
       return dispatch;
     },
-    trainStores: (request, onStore) => trainAndPublishStores({ ...storage, clock, tracer: otelTracer }, settings, request, onStore),
+    trainStores: async (request, onStore) => {
+      const outcomes = await trainAndPublishStores({ ...storage, clock, tracer: otelTracer }, settings, request, onStore);
+      // Training seconds per store (the trainer's own measure), by trigger: what sizes the morning pool.
+      for (const o of outcomes) if (o.status === 'succeeded' && o.durationMs !== undefined) recordGauge('foreact.store.training_seconds', o.durationMs / 1000, { store: o.store, trigger: request.trigger }, { log: false });
+      return outcomes;
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { DATA_CONNECTION, INGEST_EVENTS } from '../core/config.js';
 import { blobUpload } from '../core/adapters/azure/index.js';
 import { ingestDriversUpload, isDriversUpload } from '../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
+import { tracedTrigger } from '../core/adapters/telemetry.js';
 
 /**
  * A sales file dropped into `uploads/` is merged into the stores' histories; a drivers file dropped into
@@ -45,5 +46,5 @@ app.storageQueue('ingest-sales', {
   queueName: INGEST_EVENTS.queue,
   // The data account (uploads live beside sales and models), not the host's own storage.
   connection: DATA_CONNECTION,
-  handler: ingestSales,
+  handler: tracedTrigger('ingest-sales', ingestSales),
 });

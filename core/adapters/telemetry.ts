@@ -161,6 +161,14 @@ export function exportForwarded(spans: readonly ForwardedSpan[]): void {
 export async function flushTelemetry(): Promise<void> {
   await Promise.all((started?.local ?? []).map((p) => p.forceFlush().catch(() => undefined)));
   await started?.provider?.forceFlush().catch(() => undefined);
+  if (started?.azureMonitor) {
+    // Application Insights' own providers (spans, metrics, log records) batch too: a pod must send them before it exits.
+    const flush = async (provider: unknown): Promise<void> => {
+      const target = (provider as { getDelegate?: () => unknown }).getDelegate?.() ?? provider;
+      await (target as { forceFlush?: () => Promise<void> }).forceFlush?.().catch(() => undefined);
+    };
+    await Promise.all([flush(trace.getTracerProvider()), flush(metrics.getMeterProvider()), flush(logs.getLoggerProvider())]);
+  }
 }
 
 export function runAttributes(run: RunAttributes): Attributes {
@@ -301,9 +309,9 @@ export function customEvent(name: string, dimensions: Record<string, string | nu
 }
 
 /** A gauge reading (`customMetrics` / `AppMetrics`: value = Sum / ItemCount of the row). */
-export function recordGauge(name: string, value: number, attributes: Attributes = {}): void {
+export function recordGauge(name: string, value: number, attributes: Attributes = {}, options: { log?: boolean } = {}): void {
   metrics.getMeter(SCOPE).createGauge(name).record(value, attributes);
-  logger().info(`metric ${name}`, { metric: name, value, ...attributes });
+  if (options.log ?? true) logger().info(`metric ${name}`, { metric: name, value, ...attributes });
 }
 
 /** Whether Application Insights is wired in this process (for tests and the health page). */
@@ -343,4 +351,20 @@ export function tracedActivity<I, R extends unknown[], O>(name: string, handler:
       }
     });
   };
+}
+
+/**
+ * A non-HTTP trigger (queue, timer) in a span named after the function, continuing the host's trace
+ * context; an error is logged with the trace id before the host retries.
+ */
+export function tracedTrigger<I, C extends { traceContext?: { traceParent?: string | null | undefined } | undefined }, O>(name: string, handler: (input: I, context: C) => Promise<O>): (input: I, context: C) => Promise<O> {
+  return (input, ctx) =>
+    withSpan(name, { traceparent: ctx.traceContext?.traceParent }, async () => {
+      try {
+        return await handler(input, ctx);
+      } catch (error) {
+        logger({ function: name }).error(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      }
+    });
 }
