@@ -53,8 +53,8 @@ const MODULES = ['orchestrations/training-batch.js', 'orchestrations/store-refre
 const TODAY = new Date().toLocaleDateString('sv-SE');
 const TOMORROW = new Date(Date.now() + 86_400_000).toLocaleDateString('sv-SE');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quiet = (level: string, message: string) => {
-  if (process.env.DRILL_VERBOSE) console.error(`  [host ${level}] ${message}`);
+const quiet = (level: string, message: string, err?: unknown) => {
+  if (process.env.DRILL_VERBOSE) console.error(`  [host ${level}] ${message}${err ? `: ${err instanceof Error ? err.message.split('\n')[0] : JSON.stringify(err)}` : ''}`);
 };
 
 /** Deterministic store history (the orchestration bench's generator). */
@@ -487,7 +487,7 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     findings.push(`next run did not finish: ${String(e)}`);
   }
   await env.close();
-  const reasons = [...new Set((summary?.failures ?? []).map((f) => f.error.slice(0, 90)))].join(' | ');
+  const reasons = [...new Set((summary?.failures ?? []).map((f) => f.error.split('\n')[0]!.slice(0, 90)))].join(' | ');
   return {
     name,
     backend,
