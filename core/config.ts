@@ -152,6 +152,11 @@ export interface TelemetryConfig {
    * App when Application Insights takes the records (the host would log the same line twice).
    */
   stdoutLogs: boolean;
+  /**
+   * The Functions host records each HTTP request itself (App Insights `requests`, which the 5xx alert
+   * reads): in Azure the app's HTTP spans are then internal ones, so no request is counted twice.
+   */
+  hostRecordsRequests: boolean;
 }
 
 export interface AppConfig {
@@ -477,6 +482,7 @@ function telemetryFrom(s: z.output<typeof settingsSchema>, env: Env): TelemetryC
     azureMonitorConnectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
     azureMonitorClientId: clientId,
     stdoutLogs: !(inFunctionApp && s.APPLICATIONINSIGHTS_CONNECTION_STRING !== undefined),
+    hostRecordsRequests: inFunctionApp,
   };
 }
 

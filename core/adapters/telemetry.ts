@@ -314,6 +314,11 @@ export function recordGauge(name: string, value: number, attributes: Attributes 
   if (options.log ?? true) logger().info(`metric ${name}`, { metric: name, value, ...attributes });
 }
 
+/** The kind of an HTTP function's span: a server span, unless the Functions host records the request itself. */
+export function httpSpanKind(): SpanKind {
+  return started?.config.hostRecordsRequests ? SpanKind.INTERNAL : SpanKind.SERVER;
+}
+
 /** Whether Application Insights is wired in this process (for tests and the health page). */
 export function telemetryState(): { started: boolean; azureMonitor: boolean } {
   return { started: started !== undefined, azureMonitor: started?.azureMonitor ?? false };

@@ -18,7 +18,7 @@ import type { ForecastRow, StoreState } from '../../core/domain/model.js';
 import type { ForecastRepository, StoreCatalog } from '../../core/ports/index.js';
 import { statusOf } from '../../core/adapters/azure/clients.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
-import { currentIds, logger, SpanKind, SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
+import { currentIds, httpSpanKind, logger, SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
 
 /** Glue between Azure Functions HTTP triggers and the API's domain code: deps, principal, errors. */
 
@@ -258,15 +258,16 @@ function routeOf(context: InvocationContext): string {
 }
 
 /**
- * Every HTTP function: one server span per request (API latency and errors by route), continuing the
- * caller's W3C `traceparent` (the dashboard sends one), else the host's trace context; `context.log`
- * lines carry the trace id; errors become responses (`toErrorResponse`).
+ * Every HTTP function: one span per request (API latency and errors by route), continuing the host's
+ * trace context, else the caller's W3C `traceparent` (the dashboard sends one); `context.log` lines carry
+ * the trace id; errors become responses (`toErrorResponse`).
  */
 export function withErrors(handler: ApiHandler): ApiHandler {
   return (request, context) => {
     const route = routeOf(context);
-    const traceparent = request.headers.get('traceparent') ?? context.traceContext?.traceParent;
-    return withSpan(`${request.method} /api/${route}`, { traceparent, kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': `/api/${route}` } }, async (span) => {
+    // In Azure the host's request (already a child of the caller's traceparent) is the parent; locally the header.
+    const traceparent = context.traceContext?.traceParent ?? request.headers.get('traceparent');
+    return withSpan(`${request.method} /api/${route}`, { traceparent, kind: httpSpanKind(), attributes: { 'http.request.method': request.method, 'http.route': `/api/${route}` } }, async (span) => {
       const traceId = span.spanContext().traceId;
       for (const level of ['log', 'info', 'warn', 'error'] as const) {
         const original = context[level].bind(context);
