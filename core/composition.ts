@@ -7,7 +7,7 @@ import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
-import { otelTracer, recordGauge, startTelemetry } from './adapters/telemetry.js';
+import { otelTracer, recordGauge, setDefaultTelemetry, startTelemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
 import { systemClock, type Clock, type RunRepository } from './ports/index.js';
@@ -189,6 +189,9 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     },
   };
 }
+
+// A span made before the deps (a fresh worker's first request) starts telemetry from the process's settings.
+setDefaultTelemetry(() => startTelemetry(getConfig().telemetry));
 
 let current: Promise<AppDeps> | undefined;
 

@@ -64,6 +64,24 @@ interface Started {
 }
 
 let started: Started | undefined;
+let startDefault: (() => void) | undefined;
+
+/**
+ * How to start telemetry when a span is made before anything started it (the first request of a fresh
+ * Function App worker, before it builds its deps); core/composition.ts registers the process's settings.
+ */
+export function setDefaultTelemetry(start: () => void): void {
+  startDefault = start;
+}
+
+function ensureStarted(): void {
+  if (started !== undefined || startDefault === undefined) return;
+  try {
+    startDefault();
+  } catch {
+    // A configuration error: the app's deps report it with the setting's name.
+  }
+}
 
 function toForwarded(span: ReadableSpan): ForwardedSpan {
   return {
@@ -221,6 +239,7 @@ export interface SpanOptions {
  * `work`, ends when it settles, and records the error when it throws.
  */
 export async function withSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
+  ensureStarted();
   const parent = contextFrom(options.traceparent);
   const span = trace.getTracer(SCOPE).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: clean(options.attributes) }, parent);
   try {
@@ -241,6 +260,7 @@ function failSpan(span: Span, error: unknown): void {
 /** The `Tracer` port (core/ports/tracer.ts) over OpenTelemetry: child spans of the active one. */
 export const otelTracer: Tracer = {
   start(name: string, attributes: SpanAttributes): SpanHandle {
+    ensureStarted();
     const span = trace.getTracer(SCOPE).startSpan(name, { attributes: clean(attributes) });
     return {
       end: (more) => {
