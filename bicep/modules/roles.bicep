@@ -280,6 +280,18 @@ resource funcMetrics 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// The trainer's spans and logs (load, fit, gate, publish) join the refresh's trace in Application Insights.
+resource trainingMetrics 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, trainingPrincipalId, monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: monitoringMetricsPublisher
+    principalId: trainingPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'Foreact trainer pods: send telemetry with Entra authentication.'
+  }
+}
+
 resource funcClusterUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(aks.id, functionPrincipalId, aksClusterUser)
   scope: aks

@@ -182,8 +182,10 @@ describe('least privilege (data roles scoped below the account)', () => {
 
   it('the trainer gets read on sales and drivers, write on models and four tables: never access, ingestions, uploads, rejected or the host account', () => {
     const trainer = assignments.filter((a) => /principalId: trainingPrincipalId/.test(a.body));
-    expect(trainer.map((a) => a.symbol).sort()).toEqual(['trainingReadBlob', 'trainingTable', 'trainingWriteBlob']);
-    for (const a of trainer) {
+    expect(trainer.map((a) => a.symbol).sort()).toEqual(['trainingMetrics', 'trainingReadBlob', 'trainingTable', 'trainingWriteBlob']);
+    // Telemetry only, on the Application Insights component: the trainer's spans join the refresh's trace.
+    expect(/resource trainingMetrics[\s\S]*?scope: appInsights[\s\S]*?roleDefinitionId: monitoringMetricsPublisher/.test(roles)).toBe(true);
+    for (const a of trainer.filter((t) => t.symbol !== 'trainingMetrics')) {
       const scope = /\n\s*scope:\s*(\w+)\[i\]/.exec(a.body)?.[1];
       expect(scope, a.symbol).toMatch(/^trainer(Read|Write)ContainerScopes$|^trainerTableScopes$/);
     }
