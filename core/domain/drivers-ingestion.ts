@@ -1,7 +1,7 @@
 import { decodeMaybeGzip, driversForStore, formatIsoDay, InputLimitError, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversToJson, type DriverTable, type ReadDriversResult, type RowError, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { idProblem } from './ids.js';
-import { buffers, contentHash, dateWindow, ingestRules, mapLimit, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
+import { buffers, contentHash, dateWindow, duplicateResult, ingestRules, mapLimit, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { emptyStore, updateStore } from './stores.js';
 
@@ -101,9 +101,7 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
   const receivedAt = options.clock.now();
   const key = await contentHash(source);
   const seen = await deps.ingestions.get(key);
-  if (seen !== undefined) {
-    return { upload: source.name, key, duplicate: true, status: seen.status, rows: seen.rows, accepted: seen.accepted, rejected: [], rejectedCount: seen.rejected, ...(seen.rejectedBlob ? { rejectedBlob: seen.rejectedBlob } : {}), changedStores: [], unchangedStores: seen.changedStores.length + seen.unchangedStores, ...(seen.reason ? { reason: seen.reason } : {}) };
-  }
+  if (seen !== undefined) return duplicateResult(source.name, key, seen);
   const rules = ingestRules(options.rules);
   const parsed = await readDriversUpload(source, rules);
   const parseLines = new Set(parsed.errors.map((e) => e.line));

@@ -233,6 +233,24 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'for
   return changed;
 }
 
+/** The answer for content ingested before (same hash): what was done then; nothing changes now. */
+export function duplicateResult(upload: string, key: string, seen: IngestionRecord): IngestResult {
+  return {
+    upload,
+    key,
+    duplicate: true,
+    status: seen.status,
+    rows: seen.rows,
+    accepted: seen.accepted,
+    rejected: [],
+    rejectedCount: seen.rejected,
+    ...(seen.rejectedBlob ? { rejectedBlob: seen.rejectedBlob } : {}),
+    changedStores: [],
+    unchangedStores: seen.changedStores.length + seen.unchangedStores,
+    ...(seen.reason ? { reason: seen.reason } : {}),
+  };
+}
+
 /**
  * Ingests one upload of the `date,store,item,sales` contract: every good row is merged into its store's
  * history, every bad row is reported (line and reason) in a rejected-rows blob, the stores whose history
@@ -244,22 +262,7 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
   const receivedAt = options.clock.now();
   const key = await contentHash(source);
   const seen = await deps.ingestions.get(key);
-  if (seen !== undefined) {
-    return {
-      upload: source.name,
-      key,
-      duplicate: true,
-      status: seen.status,
-      rows: seen.rows,
-      accepted: seen.accepted,
-      rejected: [],
-      rejectedCount: seen.rejected,
-      ...(seen.rejectedBlob ? { rejectedBlob: seen.rejectedBlob } : {}),
-      changedStores: [],
-      unchangedStores: seen.changedStores.length + seen.unchangedStores,
-      ...(seen.reason ? { reason: seen.reason } : {}),
-    };
-  }
+  if (seen !== undefined) return duplicateResult(source.name, key, seen);
   const rules = ingestRules(options.rules);
   const parsed = await parseSalesUpload(source, rules, receivedAt);
   const accepted = countObservations(parsed.series);

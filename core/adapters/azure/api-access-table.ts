@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { normaliseRegion, type AccessRepository } from '../../domain/api-access.js';
-import { isStatus } from './clients.js';
+import { isStatus, tableOnFirstUse } from './clients.js';
 import { decodeKey, encodeKey } from './keys.js';
 
 const USERS = 'user';
@@ -29,13 +29,7 @@ export class TableAccessRepository implements AccessRepository {
   ) {}
 
   private ensure(): Promise<void> {
-    this.ready ??= this.table.createTable().then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        if (!isStatus(error, 409)) throw error;
-      },
-    );
+    this.ready ??= tableOnFirstUse(this.table, () => (this.ready = undefined));
     return this.ready;
   }
 

@@ -55,3 +55,17 @@ export function isStatus(error: unknown, ...codes: number[]): boolean {
   const status = statusOf(error);
   return status !== undefined && codes.includes(status);
 }
+
+/**
+ * Creates a table the app makes on first use (not at start-up), once per client: an existing table is
+ * fine; on another failure `forget` lets the next caller try again.
+ */
+export function tableOnFirstUse(table: TableClient, forget: () => void): Promise<void> {
+  return table.createTable().then(
+    () => undefined,
+    (error: unknown) => {
+      forget();
+      if (!isStatus(error, 409)) throw error;
+    },
+  );
+}

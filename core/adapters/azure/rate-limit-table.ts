@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
-import { isStatus } from './clients.js';
+import { isStatus, tableOnFirstUse } from './clients.js';
 import { encodeKey } from './keys.js';
 
 interface BucketEntity {
@@ -33,13 +33,7 @@ export class TableRateLimiter implements RateLimiter {
   ) {}
 
   private ensure(): Promise<void> {
-    this.ready ??= this.table.createTable().then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        if (!isStatus(error, 409)) throw error;
-      },
-    );
+    this.ready ??= tableOnFirstUse(this.table, () => (this.ready = undefined));
     return this.ready;
   }
 
