@@ -95,7 +95,13 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
         const now = context.df.currentUtcDateTime.getTime();
         if (now >= deadline) break;
         yield context.df.createTimer(new Date(Math.min(deadline, now + input.pollSeconds * 1000)));
-        status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId, trigger: input.trigger, ...(input.stores.length === 1 ? { store: input.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
+        try {
+          status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId, trigger: input.trigger, ...(input.stores.length === 1 ? { store: input.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
+        } catch {
+          // Reading a job's status is idempotent: a control plane down for longer than the retries is no
+          // reason to give up on a job that may well be publishing. Poll again until the job's deadline.
+          continue;
+        }
         if (status.state === 'running' && !announcedTraining) {
           announcedTraining = true;
           onStage('training');

@@ -114,6 +114,35 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
     expect(r.actions).toEqual([activity(TRAINING_DISPATCH_ACTIVITY, request, retry), activity(TRAINING_RESULT_ACTIVITY, resultInput, retry)]);
   });
 
+  it('keeps polling through a control-plane outage longer than the status retries, and the job that published succeeds', async () => {
+    const h = start();
+    const dispatch = h.activityScheduled(TRAINING_DISPATCH_ACTIVITY, request);
+    h.episode(at(1)).activityCompleted(dispatch, { handle: 'job-b1', alreadyRunning: false });
+    const firstPoll = h.timerCreated(at(31));
+    h.episode(at(31)).timerFired(firstPoll);
+    // Every attempt of the status read fails (the API server is down for longer than 1 + 2 + 4 + 8 s).
+    let now = 31;
+    for (const delay of [1, 2, 4, 8]) {
+      const attempt = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-b1');
+      now += 1;
+      h.episode(at(now)).activityFailed(attempt, 'kubernetes API: read job timed out after 15000 ms', 'at AksDispatcher.call');
+      const wait = h.timerCreated(at(now + delay));
+      now += delay;
+      h.episode(at(now)).timerFired(wait);
+    }
+    let r = await run(h);
+    // No result with a job error (which would cancel a job that may be publishing): the next poll instead.
+    expect(r.newActions).toEqual([timer(at(now + 30))]);
+    expect(r.isDone).toBe(false);
+    const nextPoll = h.timerCreated(at(now + 30));
+    h.episode(at(now + 30)).timerFired(nextPoll);
+    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-b1');
+    h.episode(at(now + 31)).activityCompleted(st, { state: 'succeeded' });
+    r = await run(h);
+    expect(r.newActions).toEqual([activity(TRAINING_RESULT_ACTIVITY, { ...request, handle: 'job-b1', jobError: null }, retry)]);
+    expect(r.customStatus).toEqual(stage('publishing'));
+  });
+
   it('dispatches again when the backend lost the job, and marks stores of a joined job as already running', async () => {
     const solo: BatchTrainingInput = { runId, stores: ['solo'], trigger: 'morning', timeoutSeconds: 600, pollSeconds: 30 };
     const soloRequest = { runId, stores: ['solo'], trigger: 'morning' };
