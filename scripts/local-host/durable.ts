@@ -321,6 +321,9 @@ export class DurableEngine {
 
   // ---- the orchestration loop --------------------------------------------------------------------
 
+  /** Back-off of instances whose last episode failed on a host error. */
+  private readonly retryDelay = new Map<string, number>();
+
   private kick(instanceId: string): void {
     if (this.stopped) return;
     if (this.running.has(instanceId)) {
@@ -328,7 +331,17 @@ export class DurableEngine {
       return;
     }
     const p = this.process(instanceId)
-      .catch((err: unknown) => this.opts.log('error', `Orchestration ${instanceId}: host error`, err))
+      .then(() => {
+        this.retryDelay.delete(instanceId);
+      })
+      .catch((err: unknown) => {
+        this.opts.log('error', `Orchestration ${instanceId}: host error`, err);
+        // As the Durable extension keeps polling its queues: an episode that failed (storage unreachable)
+        // is tried again, backing off to 30 s, instead of leaving the instance Running until a restart.
+        const delay = Math.min(30_000, (this.retryDelay.get(instanceId) ?? 250) * 2);
+        this.retryDelay.set(instanceId, delay);
+        setTimeout(() => this.kick(instanceId), delay).unref();
+      })
       .finally(() => {
         this.running.delete(instanceId);
         if (this.dirty.delete(instanceId)) this.kick(instanceId);
