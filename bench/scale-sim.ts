@@ -25,9 +25,9 @@ import { startLocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
-import { emptyStore } from '../core/domain/stores.js';
+import { seedStoreHistories } from './seed-stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
-import { formatIsoDay, type SeriesHistory } from '../engine/index.js';
+import type { SeriesHistory } from '../engine/index.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 
@@ -115,16 +115,7 @@ async function main(): Promise<void> {
   const storage = await openStorage(config);
   const ids = Array.from({ length: STORES }, (_, i) => `s${String(i + 1).padStart(5, '0')}`);
   const seedStarted = Date.now();
-  for (let i = 0; i < ids.length; i += 32) {
-    await Promise.all(
-      ids.slice(i, i + 32).map(async (id, j) => {
-        const series = store(id, 7000 + i + j);
-        const ref = await storage.history.write(id, series);
-        const now = new Date();
-        await storage.stores.save({ ...emptyStore(id, now), history: { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(series[0]!.startDay), lastDay: formatIsoDay(series[0]!.startDay + DAYS - 1), items: ITEMS, observations: ITEMS * DAYS, updatedAt: now.toISOString() } }, (await storage.stores.get(id))?.etag);
-      }),
-    );
-  }
+  await seedStoreHistories(storage, ids, store, { parallel: 32, seed: 7000 });
   const seedS = (Date.now() - seedStarted) / 1000;
   console.log(`seeded ${STORES} stores × ${ITEMS} items × ${DAYS} days in ${seedS.toFixed(1)} s`);
 

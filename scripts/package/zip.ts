@@ -12,6 +12,27 @@ const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 const REGULAR_FILE_0644 = (0o100644 << 16) >>> 0;
 
+interface FileFields {
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  nameLength: number;
+}
+
+/** The fields the local header and the central directory share, in the same order, from `at`. */
+function writeFileFields(header: Buffer, at: number, f: FileFields): void {
+  header.writeUInt16LE(20, at); // version needed
+  header.writeUInt16LE(0x0800, at + 2); // names are UTF-8
+  header.writeUInt16LE(f.method, at + 4);
+  header.writeUInt16LE(DOS_TIME, at + 6);
+  header.writeUInt16LE(DOS_DATE, at + 8);
+  header.writeUInt32LE(f.crc, at + 10);
+  header.writeUInt32LE(f.compressedSize, at + 14);
+  header.writeUInt32LE(f.size, at + 18);
+  header.writeUInt16LE(f.nameLength, at + 22);
+}
+
 /**
  * A plain PKZIP archive (deflate, no zip64) of the entries, in the order given. The Functions host and
  * `az functionapp deployment` read exactly this format; it avoids depending on a `zip` binary that the
@@ -28,30 +49,14 @@ export function zip(entries: readonly ZipEntry[]): Buffer {
     const body = stored ? entry.data : compressed;
     const crc = crc32(entry.data);
     if (offset + body.length > 0xffffffff || entry.data.length > 0xffffffff) throw new Error(`zip: ${entry.name} needs zip64, which this writer does not do`);
+    const fields: FileFields = { method: stored ? 0 : 8, crc, compressedSize: body.length, size: entry.data.length, nameLength: name.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // names are UTF-8
-    local.writeUInt16LE(stored ? 0 : 8, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeFileFields(local, 4, fields);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the permissions below are honoured
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(stored ? 0 : 8, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    writeFileFields(central, 6, fields);
     central.writeUInt32LE(REGULAR_FILE_0644, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);
