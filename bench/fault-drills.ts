@@ -27,12 +27,12 @@ import { startLocalHost, type LocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage, type AzureStorage } from '../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../core/config.js';
-import { emptyStore } from '../core/domain/stores.js';
+import { seedStoreHistories } from './seed-stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { AksDispatcher } from '../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-cluster.js';
 import type { TrainingDispatcher } from '../core/ports/training-dispatcher.js';
-import { formatIsoDay, type SeriesHistory } from '../engine/index.js';
+import type { SeriesHistory } from '../engine/index.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
 import { startFakeKubernetes, type Fault, type FakeKubernetes } from '../tests/support/fake-kubernetes.js';
@@ -197,14 +197,7 @@ async function setup(backend: 'local' | 'aks', opts: { persistent?: boolean } = 
   const config = loadConfig(settings);
   const storage = await openStorage(config);
   const stores = Array.from({ length: STORES }, (_, i) => `d${String(i + 1).padStart(3, '0')}`);
-  await Promise.all(
-    stores.map(async (id, i) => {
-      const series = storeHistory(id, 500 + i);
-      const ref = await storage.history.write(id, series);
-      const now = new Date();
-      await storage.stores.save({ ...emptyStore(id, now), history: { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(series[0]!.startDay), lastDay: formatIsoDay(series[0]!.startDay + DAYS - 1), items: ITEMS, observations: ITEMS * DAYS, updatedAt: now.toISOString() } }, (await storage.stores.get(id))?.etag);
-    }),
-  );
+  await seedStoreHistories(storage, stores, storeHistory, { parallel: stores.length, seed: 500 });
   // Yesterday's forecast for every store, trained in this process.
   const seedDeps = await buildDeps(config, { dispatcher: new LocalDispatcher({ workers: 1, config }) });
   const outcomes = await seedDeps.trainStores({ stores, runId: 'yesterday', trigger: 'manual' });

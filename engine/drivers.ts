@@ -370,12 +370,6 @@ export function storeClosedDays(drivers: StoreDrivers): Set<EpochDay> {
   return closed;
 }
 
-/** Whether `item` is known to be closed on `day` (its own `open`, else the store's). */
-export function isClosed(drivers: StoreDrivers, item: string | undefined, day: EpochDay): boolean {
-  const c = openColumn(drivers);
-  return c >= 0 && driverValue(drivers, c, item, day) === 0;
-}
-
 export interface CoverageWarning {
   store: string;
   /** ISO dates in the range that some driver column the store uses does not reach. */

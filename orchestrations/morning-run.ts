@@ -1,4 +1,3 @@
-import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
@@ -197,15 +196,9 @@ export async function scaleUpActivity(input: { stores: number; secondsPerStore: 
   return scaler.scaleUp(input.stores, input.secondsPerStore);
 }
 
-/** Restores the pool to its configured resting size; a failure is logged here and reported in the summary. */
-export async function scaleDownActivity(previous: PoolSize, context?: InvocationContext): Promise<void> {
-  const deps = await appDeps();
-  try {
-    await (await deps.dispatch()).scaler?.restore(previous);
-  } catch (error) {
-    (context?.error.bind(context) ?? console.error)(`morning-scale-down: restoring the training pool failed: ${describeError(error)}`);
-    throw error;
-  }
+/** Restores the pool to its configured resting size; a failure is logged by the activity wrapper and reported in the summary. */
+export async function scaleDownActivity(previous: PoolSize): Promise<void> {
+  await (await (await appDeps()).dispatch()).scaler?.restore(previous);
 }
 
 /** Deletes runs older than the retention (never a store's current or previous run). */

@@ -1,4 +1,4 @@
-import { epochDayFromCivil, formatIsoDay } from '../engine/index.js';
+import { dayOfWeek, formatIsoDay, parseIsoDay } from '../engine/index.js';
 import { poisson, seededRandom } from './random.js';
 
 export interface SampleStore {
@@ -19,16 +19,11 @@ export const SAMPLE_STORES: SampleStore[] = [
 const PLANNED_DAYS = 60;
 /** The south region's stores close on Sundays (and their tills record nothing those days). */
 const closesOnSunday = (store: string): boolean => store.startsWith('2');
-const isSunday = (day: number): boolean => new Date(day * 86_400_000).getUTCDay() === 0;
+const isSunday = (day: number): boolean => dayOfWeek(day) === 0;
 /** Items on promotion Thursday to Saturday, every other week (a planner's promotion calendar). */
 const PROMOTED_ITEMS = 6;
-const onPromotion = (item: number, day: number): boolean => item <= PROMOTED_ITEMS && Math.floor(day / 7) % 2 === 0 && [4, 5, 6].includes(new Date(day * 86_400_000).getUTCDay());
+const onPromotion = (item: number, day: number): boolean => item <= PROMOTED_ITEMS && Math.floor(day / 7) % 2 === 0 && [4, 5, 6].includes(dayOfWeek(day));
 const HOLIDAY_NAME = 'Harvest Festival';
-
-function dayOf(iso: string): number {
-  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
-  return epochDayFromCivil(y, m, d);
-}
 
 /** The holiday falls 10 days after the last sales day, on the same date every year, so history has it too. */
 function isHoliday(day: number, lastDay: number): boolean {
@@ -41,7 +36,7 @@ function isHoliday(day: number, lastDay: number): boolean {
  * closed on Sundays, promotions that sell 2.5 times as much, and a yearly holiday that sells 1.6 times.
  */
 export function sampleSalesCsv(lastDay: string, items = 20): string {
-  const end = dayOf(lastDay);
+  const end = parseIsoDay(lastDay)!;
   const start = end - 2 * 365 + 1;
   const weekly = [1.3, 0.8, 0.85, 0.9, 0.95, 1.1, 1.25];
   const lines = ['date,store,item,sales'];
@@ -75,7 +70,7 @@ export function sampleSalesCsv(lastDay: string, items = 20): string {
  * covering the sales history and the next weeks.
  */
 export function sampleDriversCsvs(lastDay: string, items = 20): { name: string; csv: string }[] {
-  const end = dayOf(lastDay);
+  const end = parseIsoDay(lastDay)!;
   const start = end - 2 * 365 + 1;
   const promotions = ['date,store,item,promo'];
   const openings = ['date,store,open'];

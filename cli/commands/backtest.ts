@@ -54,7 +54,8 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
       effectConfigs[key] = (effectConfigs[key] ?? 0) + 1;
     }
     if (table !== undefined) {
-      const plain = trainStore(store, { horizon, folds, evaluate: true }).report;
+      // Without drivers for this store the run above already was the plain one.
+      const plain = drivers === undefined ? report : trainStore(store, { horizon, folds, evaluate: true }).report;
       if (plain !== undefined) mergeAccuracy(selectedPlain, plain.selected);
     }
     for (const [label, count] of Object.entries(report.choices)) choices[label] = (choices[label] ?? 0) + count;

@@ -339,11 +339,6 @@ export function httpSpanKind(): SpanKind {
   return started?.config.hostRecordsRequests ? SpanKind.INTERNAL : SpanKind.SERVER;
 }
 
-/** Whether Application Insights is wired in this process (for tests and the health page). */
-export function telemetryState(): { started: boolean; azureMonitor: boolean } {
-  return { started: started !== undefined, azureMonitor: started?.azureMonitor ?? false };
-}
-
 export { SpanKind, SpanStatusCode, trace };
 
 /** What an activity's input may carry: the orchestration's trace context and the run it works for. */

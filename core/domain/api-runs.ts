@@ -1,4 +1,4 @@
-import { RUN_STAGES, RUN_STATUSES, STAGE_PROGRESS, TRAINER_STEP_STAGE, type RunStage, type RunStatus } from './run-stages.js';
+import { isRunStatus, RUN_STAGES, STAGE_PROGRESS, TRAINER_STEP_STAGE, type RunStage, type RunStatus } from './run-stages.js';
 import type { RunRecord } from './model.js';
 
 /** Run ids the API hands out for refreshes: `refresh-<timestamp>-<hex>.<store>` (store ids have no ':' and the prefix no '.'). */
@@ -16,7 +16,6 @@ export function storeOfRunId(runId: string): string | undefined {
 export const API_STAGES = RUN_STAGES;
 export type ApiStage = RunStage;
 export type ApiRunStatus = RunStatus;
-const STATUSES: readonly string[] = RUN_STATUSES;
 
 /** The refresh orchestration's custom status (set by orchestrations/…). */
 export interface RefreshCustomStatus {
@@ -64,7 +63,7 @@ export function isActive(s: InstanceSnapshot): boolean {
 export function statusOfInstance(s: InstanceSnapshot): ApiRunStatus {
   const cs = (s.customStatus ?? {}) as RefreshCustomStatus;
   if (s.runtimeStatus === 'Failed' || s.runtimeStatus === 'Terminated' || s.runtimeStatus === 'Canceled') return 'failed';
-  if (typeof cs.stage === 'string' && STATUSES.includes(cs.stage)) return cs.stage as ApiRunStatus;
+  if (isRunStatus(cs.stage)) return cs.stage;
   if (s.runtimeStatus === 'Completed') return 'done';
   return 'queued';
 }

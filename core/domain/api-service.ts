@@ -1,5 +1,6 @@
 import { driverMarkers, formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, ForecastRepository, RealisedAccuracyLedger, StoreCatalog } from '../ports/index.js';
+import { mapLimit } from './map-limit.js';
 import { realisedSummary } from './realised.js';
 
 /** The window of the realised accuracy a planner sees on a store card. */
@@ -37,23 +38,6 @@ export interface ApiDeps {
   maxCells?: number;
   /** Most storage reads one request runs at once (per-store reads of /stores); absent → 8. */
   readConcurrency?: number;
-}
-
-/**
- * `fn` over `items` with at most `limit` calls in flight, results in input order: a request for 500 stores
- * does not open 500 storage connections at once.
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }
 
 export interface ActiveRunView {

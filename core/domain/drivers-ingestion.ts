@@ -1,7 +1,8 @@
 import { decodeMaybeGzip, driversForStore, formatIsoDay, InputLimitError, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversToJson, type DriverTable, type ReadDriversResult, type RowError, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { idProblem } from './ids.js';
-import { buffers, contentHash, dateWindow, duplicateResult, ingestRules, mapLimit, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
+import { mapLimit } from './map-limit.js';
+import { buffers, contentHash, dateWindow, duplicateResult, ingestRules, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { emptyStore, updateStore } from './stores.js';
 

@@ -53,7 +53,7 @@ export function mergeHistory(existing: readonly SeriesHistory[], incoming: reado
 }
 
 /** Histories start and end on an observed day, so `startDay`/`lastDay` mean "first/last sale recorded". */
-function trimSeries(s: SeriesHistory): SeriesHistory {
+export function trimSeries(s: SeriesHistory): SeriesHistory {
   let first = 0;
   let last = s.values.length - 1;
   while (first <= last && s.values[first]! !== s.values[first]!) first++;

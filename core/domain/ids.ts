@@ -31,12 +31,6 @@ export function attemptRunId(runId: string, attempt: number): string {
   return runId.length + suffix.length <= 128 ? `${runId}${suffix}` : `${runId.slice(0, 128 - suffix.length - 9)}-${createHash('sha256').update(runId).digest('hex').slice(0, 8)}${suffix}`;
 }
 
-/** The run an attempt id belongs to, and which attempt it is (attempt 1 = the run id itself). */
-export function runOfAttempt(id: string): { runId: string; attempt: number } {
-  const match = /^(.*):a(\d+)$/.exec(id);
-  return match ? { runId: match[1]!, attempt: Number(match[2]) } : { runId: id, attempt: 1 };
-}
-
 /** `20261124T050000123Z`: sorts in time order as a string, which table row keys and blob listings use. */
 export function compactTimestamp(at: Date): string {
   return at.toISOString().replace(/[-:.]/g, '');

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { decodeMaybeGzip, ErrorList, formatIsoDay, InputLimitError, parseIsoDay, SalesCsvParser, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
-import { countObservations, DenseHistoryBuilder, historyBounds, mergeHistory } from './history-merge.js';
+import { countObservations, DenseHistoryBuilder, historyBounds, mergeHistory, trimSeries } from './history-merge.js';
+import { csvField } from './csv-field.js';
+import { mapLimit } from './map-limit.js';
 import { idProblem, quoteForReport } from './ids.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { realisedDays } from './realised.js';
@@ -117,12 +119,6 @@ export async function contentHash(source: UploadSource): Promise<string> {
   return hash.digest('hex');
 }
 
-function csvField(text: string): string {
-  // A report is opened in spreadsheets: a cell starting like a formula is shown as text.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 /** Characters of a rejected line echoed in the report: enough to find and fix it, not a copy of the file. */
 export const REPORT_ROW_CHARS = 200;
 
@@ -161,19 +157,6 @@ export async function rejectedReport(source: UploadSource, errors: readonly RowE
   for (const e of errors) out.push(`${e.line},${csvField(quoteForReport(e.reason, 500))},${csvField(echo(wanted.get(e.line) ?? ''))}`);
   if (total > errors.length) out.push(`,${csvField(`${total - errors.length} more rejected line(s) not listed (the report lists the first ${errors.length})`)},`);
   return `${out.join('\n')}\n`;
-}
-
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 /**
@@ -226,7 +209,7 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'for
   if (changed && superseded !== undefined) await deps.history.delete(superseded).catch(() => undefined);
   // Forecast against actual for the uploaded days the current forecast covered. Recorded whether or not the
   // history changed, so a re-delivery after a crash here still records them (upserts by store and day).
-  if (seen?.current !== undefined) {
+  if (seen?.current !== undefined && coversUploadedDay(seen.current, incoming)) {
     const rows = await deps.forecasts.readRun(store, seen.current.runId);
     await deps.realised.record(realisedDays(store, seen.current.runId, rows, incoming, seen.history));
   }
@@ -249,6 +232,17 @@ export function duplicateResult(upload: string, key: string, seen: IngestionReco
     unchangedStores: seen.changedStores.length + seen.unchangedStores,
     ...(seen.reason ? { reason: seen.reason } : {}),
   };
+}
+
+/** Whether the upload has a day the current forecast covered (a backfill has none: no run to read). */
+function coversUploadedDay(current: NonNullable<StoreState['current']>, incoming: readonly SeriesHistory[]): boolean {
+  const first = parseIsoDay(current.firstDay);
+  if (first === undefined) return false;
+  const end = first + current.horizon;
+  return incoming.some((s) => {
+    for (let i = Math.max(0, first - s.startDay); i < s.values.length && s.startDay + i < end; i++) if (s.values[i] === s.values[i]) return true;
+    return false;
+  });
 }
 
 /**
@@ -340,7 +334,7 @@ export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'hi
         if (values[i] === values[i]) removed++;
         values[i] = Number.NaN;
       }
-      if (values.some((v) => v === v)) series.push(trimmed({ ...s, values }));
+      if (values.some((v) => v === v)) series.push(trimSeries({ ...s, values }));
     }
     if (removed === 0) return undefined;
     const bounds = historyBounds(series);
@@ -361,12 +355,4 @@ export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'hi
   const version: string | undefined = (written as { version: string } | undefined)?.version;
   if (version !== undefined) result.version = version;
   return result;
-}
-
-function trimmed(s: SeriesHistory): SeriesHistory {
-  let first = 0;
-  let last = s.values.length - 1;
-  while (first <= last && s.values[first] !== s.values[first]) first++;
-  while (last >= first && s.values[last] !== s.values[last]) last--;
-  return { ...s, startDay: s.startDay + first, values: s.values.slice(first, last + 1) };
 }

@@ -63,11 +63,13 @@ export class CachedStoreReads implements Pick<StoreCatalog, 'getMany' | 'list'> 
         value.catch(() => this.cache.delete(s));
         this.cache.set(s, { at: now, value });
       }
-      if (this.cache.size > POINTER_CACHE_ENTRIES) this.prune(now);
     }
+    // This request's own reads are held here, so pruning (below, or by a concurrent request) never loses them.
+    const pending = stores.map((s) => [s, this.cache.get(s)?.value] as const);
+    if (this.cache.size > POINTER_CACHE_ENTRIES) this.prune(now);
     const out = new Map<string, StoreState>();
-    for (const s of stores) {
-      const v = await this.cache.get(s)?.value;
+    for (const [s, value] of pending) {
+      const v = await value;
       if (v !== undefined) out.set(s, v);
     }
     return out;

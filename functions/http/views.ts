@@ -1,6 +1,7 @@
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import type { MarkerView } from '../../core/domain/api-service.js';
 import type { ItemForecastView } from '../../core/domain/api-views.js';
+import { csvField } from '../../core/domain/csv-field.js';
 
 /** Representations of the API's read models: CSV bodies and content negotiation. */
 
@@ -36,11 +37,6 @@ export function* forecastsCsvLines(stores: readonly { store: string; items: read
   }
 }
 
-/** `date,store,units,p10,p90`, one line per store and day. */
-export function transportCsv(stores: readonly TransportCsvStore[]): string {
-  return `${[...transportCsvLines(stores)].join('\n')}\n`;
-}
-
 interface TransportCsvStore {
   store: string;
   firstDate: string | null;
@@ -50,7 +46,7 @@ interface TransportCsvStore {
   closed: readonly string[];
 }
 
-/** The lines of `transportCsv`, one at a time. */
+/** `date,store,units,p10,p90,closed`, one line per store and day, one at a time. */
 export function* transportCsvLines(stores: readonly TransportCsvStore[]): Generator<string> {
   yield 'date,store,units,p10,p90,closed';
   for (const s of stores) {
@@ -64,15 +60,7 @@ export function* transportCsvLines(stores: readonly TransportCsvStore[]): Genera
   }
 }
 
-/**
- * One CSV cell. Ids are restricted to [A-Za-z0-9_.-], but event names come from drivers files as written:
- * a cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, TAB or CR) is written
- * as text with a leading `'`, and a cell holding a quote, comma or line break is quoted.
- */
-export function csvField(v: string): string {
-  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+export { csvField } from '../../core/domain/csv-field.js';
 
 /** Which representation the `Accept` header asks for; undefined → 406. */
 export function negotiate(accept: string | null | undefined): 'json' | 'csv' | undefined {

@@ -4,8 +4,6 @@ import { TableClient, TableTransaction, type TableEntity } from '@azure/data-tab
 import type { Registration } from './registry.js';
 import { EventType } from './history-events.js';
 
-export { EventType } from './history-events.js';
-
 /**
  * A small Durable Task backend in the spirit of the Azure Storage provider: instance rows, history
  * rows and an inbox of pending messages, all in Azure Tables (Azurite locally). The orchestrator code
@@ -340,7 +338,7 @@ export class DurableEngine {
         // is tried again, backing off to 30 s, instead of leaving the instance Running until a restart.
         const delay = Math.min(30_000, (this.retryDelay.get(instanceId) ?? 250) * 2);
         this.retryDelay.set(instanceId, delay);
-        setTimeout(() => this.kick(instanceId), delay).unref();
+        this.scheduleWakeup(instanceId, Date.now() + delay);
       })
       .finally(() => {
         this.running.delete(instanceId);

@@ -504,8 +504,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
           '$',
       );
       const prefix = pattern.split('{')[0] ?? '';
-      const connName = typeof reg.trigger.connection === 'string' && reg.trigger.connection ? reg.trigger.connection : 'AzureWebJobsStorage';
-      const conn = process.env[connName] ?? process.env[`AzureWebJobs${connName}`] ?? opts.storageConnectionString;
+      const conn = connectionOf(reg.trigger.connection);
       const containerClient = BlobServiceClient.fromConnectionString(conn).getContainerClient(container);
       if (!(await containerClient.exists())) continue;
       for await (const blob of containerClient.listBlobsFlat({ prefix, includeMetadata: true })) {

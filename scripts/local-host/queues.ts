@@ -49,17 +49,24 @@ export function blobCreatedEvent(url: string, container: string, name: string, e
 export function createQueueRuntime(queueRegs: readonly Registration[], routes: readonly BlobEventRoute[], opts: QueueOptions): { poll(): Promise<void> } {
   // Which blob versions were already announced: Event Grid fires once per write, so does this.
   const receipts = TableClient.fromConnectionString(opts.connectionString, `${opts.taskHub}BlobEvents`, { allowInsecureConnection: true });
+  // Blob versions already announced, per queue and blob, loaded once (as pollBlobs keeps its receipts).
+  const announced = new Map<string, string>();
   let ready: Promise<void> | undefined;
   const prepare = (): Promise<void> =>
     (ready ??= (async () => {
       await receipts.createTable();
+      for await (const row of receipts.listEntities<{ etag: string }>()) announced.set(`${row.partitionKey}|${row.rowKey}`, row.etag);
       for (const route of routes) await queueClient(opts.connectionString, route.queue).createIfNotExists();
       for (const reg of queueRegs) {
         const conn = opts.connectionOf(reg.trigger.connection);
         await queueClient(conn, String(reg.trigger.queueName)).createIfNotExists();
         await queueClient(conn, `${String(reg.trigger.queueName)}-poison`).createIfNotExists();
       }
-    })());
+    })().catch((error: unknown) => {
+      // Storage down at the first poll: try again on the next one rather than never.
+      ready = undefined;
+      throw error;
+    }));
 
   const announce = async (): Promise<void> => {
     for (const route of routes) {
@@ -68,13 +75,14 @@ export function createQueueRuntime(queueRegs: readonly Registration[], routes: r
       const queue = queueClient(opts.connectionString, route.queue);
       for await (const blob of container.listBlobsFlat()) {
         const etag = blob.properties.etag ?? '';
+        const partitionKey = encodeURIComponent(route.queue);
         const rowKey = encodeURIComponent(`${route.container}/${blob.name}`);
-        const seen = await receipts.getEntity<{ etag: string }>(encodeURIComponent(route.queue), rowKey).catch(() => undefined);
-        if (seen?.etag === etag) continue;
+        if (announced.get(`${partitionKey}|${rowKey}`) === etag) continue;
         const event = blobCreatedEvent(container.getBlobClient(blob.name).url, route.container, blob.name, etag, blob.properties.contentLength ?? 0);
         // Event Grid writes the event's JSON as the message text.
         await queue.sendMessage(JSON.stringify(event));
-        await receipts.upsertEntity({ partitionKey: encodeURIComponent(route.queue), rowKey, etag }, 'Replace');
+        await receipts.upsertEntity({ partitionKey, rowKey, etag }, 'Replace');
+        announced.set(`${partitionKey}|${rowKey}`, etag);
       }
     }
   };

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { activeRefreshes, CachedStoreReads, csvStream } from '../../../functions/http/context.js';
-import { listStores, mapLimit, type ApiDeps } from '../../../core/domain/api-service.js';
+import { listStores, type ApiDeps } from '../../../core/domain/api-service.js';
+import { mapLimit } from '../../../core/domain/map-limit.js';
 import { emptyStore } from '../../../core/domain/stores.js';
 import type { AccessRepository } from '../../../core/domain/api-access.js';
 import type { StoreCatalog } from '../../../core/ports/index.js';
