@@ -7,6 +7,7 @@
  *   npm run bench                       # everything; peers are run once and cached in bench/out/peers
  *   npm run bench -- --no-peers         # ours only
  *   npm run bench -- --data pasta-promo --peers lightgbm,prophet_x
+ *   npm run bench -- --data pasta-promo --cutoff 2018-03-31   # another split (test = the horizon after it)
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -116,11 +117,14 @@ async function main(): Promise<void> {
   const dataDir = resolve(ROOT, argv.includes('--data-dir') ? argv[argv.indexOf('--data-dir') + 1]! : process.env.FOREACT_DATA ?? '../shared/data');
   const only = argv.includes('--data') ? argv[argv.indexOf('--data') + 1]!.split(',') : undefined;
   const peers = argv.includes('--no-peers') ? [] : argv.includes('--peers') ? argv[argv.indexOf('--peers') + 1]!.split(',') : PEERS;
+  const cutoff = argv.includes('--cutoff') ? argv[argv.indexOf('--cutoff') + 1]! : undefined;
   mkdirSync(OUT, { recursive: true });
   const rows: Row[] = [];
   const timings: string[] = [];
-  for (const data of DATA_SETS) {
-    if (only !== undefined && !only.includes(data.name)) continue;
+  for (const shared of DATA_SETS) {
+    if (only !== undefined && !only.includes(shared.name)) continue;
+    // Another split of the same data set: its own outputs and peer cache (name@cutoff).
+    const data = cutoff === undefined ? shared : { ...shared, name: `${shared.name}@${cutoff}`, cutoff };
     const source = join(dataDir, data.file);
     if (!existsSync(source)) throw new Error(`${source} not found: pass --data-dir or set FOREACT_DATA`);
     const drivers = data.drivers.map((d) => join(dataDir, d));
@@ -148,7 +152,7 @@ async function main(): Promise<void> {
       // Heavy peers run once and are cached: run_drivers_all.sh skips every forecast already in bench/out/peers.
       const missing = peers.filter((peer) => !existsSync(join(OUT, 'peers', `${data.name}_${peer}.csv`)));
       if (missing.length > 0) {
-        const run = spawnSync('bash', [join(ROOT, 'bench/peers/run_drivers_all.sh'), ...missing], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATASETS: data.name, FOREACT_DATA: dataDir } });
+        const run = spawnSync('bash', [join(ROOT, 'bench/peers/run_drivers_all.sh'), ...missing], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATASETS: shared.name, FOREACT_DATA: dataDir, ...(cutoff === undefined ? {} : { CUTOFF: cutoff }) } });
         if (run.status !== 0) throw new Error('bench/peers/run_drivers_all.sh failed');
       }
       const logs = peerLogs();

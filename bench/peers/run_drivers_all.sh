@@ -4,6 +4,7 @@
 # (delete it to rerun). Appends one JSON line per run to bench/out/peers/drivers-log.jsonl.
 #   bench/peers/run_drivers_all.sh [model ...]      (default: lightgbm mstl autoets prophet_x)
 #   DATASETS=pasta-promo bench/peers/run_drivers_all.sh lightgbm
+#   CUTOFF=2018-03-31 DATASETS=pasta-promo bench/peers/run_drivers_all.sh lightgbm autoets   (another split)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -17,6 +18,8 @@ models=("$@")
 run() {  # name model cutoff horizon input [drivers...]
   local name=$1 model=$2 cutoff=$3 horizon=$4 input=$5
   shift 5
+  # CUTOFF=YYYY-MM-DD: another split of the same data (cached as name@cutoff), e.g. one nothing was tuned on.
+  if [[ -n "${CUTOFF:-}" ]]; then cutoff=$CUTOFF; name="$name@$CUTOFF"; fi
   local f="$out/${name}_${model}.csv"
   if [[ -s "$f" ]]; then echo "== $name $model: cached ($f)" >&2; return; fi
   local args=()
