@@ -146,6 +146,14 @@ export class DurableEngine {
   private readonly waiters = new Map<string, (() => void)[]>();
   private stopped = false;
   private inboxSeq = 0;
+  /**
+   * The history of each instance this host is running, as it wrote it. Replay reads it from here, as the
+   * extension's extended sessions keep an orchestration's history in memory between episodes: querying the
+   * history table on every episode costs O(rows in the table) on Azurite (it scans the whole collection
+   * for any query), which made a 10,000-store morning run quadratic. The table stays the record: a new
+   * host, or an episode whose write failed, reads it from there again.
+   */
+  private readonly historyCache = new Map<string, { executionId: string; events: HistoryEvent[] }>();
 
   constructor(private readonly opts: DurableEngineOptions) {
     const tableOpts = { allowInsecureConnection: true };
@@ -368,16 +376,22 @@ export class DurableEngine {
     }
   }
 
-  private async loadHistory(instanceId: string, executionId: string): Promise<HistoryEvent[]> {
+  private async loadHistory(instanceId: string, executionId: string, remember = false): Promise<HistoryEvent[]> {
+    const cached = this.historyCache.get(instanceId);
+    if (cached?.executionId === executionId) return cached.events.slice();
     const events: HistoryEvent[] = [];
     const filter = `PartitionKey eq '${enc(instanceId).replace(/'/g, "''")}' and RowKey ge '${executionId}-' and RowKey lt '${executionId}.'`;
     for await (const e of this.history.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       events.push(JSON.parse(readBig(e, 'data')) as HistoryEvent);
     }
+    if (remember) this.historyCache.set(instanceId, { executionId, events: events.slice() });
     return events;
   }
 
   private async appendHistory(instanceId: string, executionId: string, start: number, events: HistoryEvent[]): Promise<void> {
+    const cached = this.historyCache.get(instanceId);
+    // Until the write is done the cache may be ahead of the table; a failed write leaves the table as the record.
+    this.historyCache.delete(instanceId);
     for (let i = 0; i < events.length; i += 100) {
       const tx = new TableTransaction();
       events.slice(i, i + 100).forEach((e, j) => {
@@ -385,9 +399,15 @@ export class DurableEngine {
       });
       await this.history.submitTransaction(tx.actions);
     }
+    if (start === 0) this.historyCache.set(instanceId, { executionId, events: events.slice() });
+    else if (cached?.executionId === executionId && cached.events.length === start) {
+      cached.events.push(...events);
+      this.historyCache.set(instanceId, cached);
+    }
   }
 
   private async deleteInstanceData(instanceId: string): Promise<void> {
+    this.historyCache.delete(instanceId);
     for (const table of [this.history, this.inbox]) {
       const filter = `PartitionKey eq '${enc(instanceId).replace(/'/g, "''")}'`;
       const keys: string[] = [];
@@ -427,7 +447,7 @@ export class DurableEngine {
     if (due.length === 0 || this.stopped) return;
 
     const reg = this.orchestrators.get(row.name.toLowerCase());
-    const past = await this.loadHistory(instanceId, row.executionId);
+    const past = await this.loadHistory(instanceId, row.executionId, true);
     const ts = now();
     const fresh: HistoryEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: ts }];
     const terminate = due.find((d) => d.event.EventType === EventType.ExecutionTerminated);
@@ -588,6 +608,7 @@ export class DurableEngine {
   }
 
   private async finish(instanceId: string, row: InstanceRow, status: RuntimeStatus, output: unknown, due: { rowKey: string }[], customStatus?: unknown): Promise<void> {
+    this.historyCache.delete(instanceId);
     await this.instances.updateEntity(
       {
         partitionKey: enc(instanceId),
@@ -624,6 +645,7 @@ export class DurableEngine {
 
   private async continueAsNew(instanceId: string, row: InstanceRow, input: unknown, due: { rowKey: string }[], customStatus: unknown): Promise<void> {
     const executionId = randomUUID().replace(/-/g, '');
+    this.historyCache.delete(instanceId);
     await this.deleteInbox(instanceId, due);
     await this.instances.updateEntity(
       { partitionKey: enc(instanceId), rowKey: '', runtimeStatus: 'Running', executionId, ...big('input', json(input)), ...big('customStatus', json(customStatus)), lastUpdatedTime: now() },
