@@ -5,7 +5,7 @@ import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/d
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { MORNING_RUN_ORCHESTRATION, morningRunId, TRAINING_BATCH_ORCHESTRATION } from './names.js';
-import { recordStaleShare, transientRetry, type BatchTrainingInput, type StoreRunResult } from './training-batch.js';
+import { recordStaleShare, TRAINING_RESULT_ACTIVITY, transientRetry, type BatchTrainingInput, type StoreOutcome, type StoreRunResult, type TrainingResultInput } from './training-batch.js';
 import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
@@ -113,9 +113,17 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     const index = active.findIndex((a) => a.task === winner);
     const entry = active.splice(index, 1)[0]!;
     if (winner.isFaulted) {
-      // The sub-orchestration handles its own failures; reaching here means it crashed outright.
+      // The sub-orchestration handles its own failures; reaching here means it crashed outright. Its job may
+      // still have trained and published (nobody cancelled it): the stores' run records say what happened,
+      // so a control-plane blip does not report healthy stores as failed or skew tomorrow's batch sizing.
       const error = `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}`;
-      for (const store of entry.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
+      const crashed: TrainingResultInput = { runId, stores: entry.stores, trigger: 'morning', handle: null, jobError: error, ...traced };
+      try {
+        const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, crashed)) as StoreOutcome[];
+        for (const o of outcomes) results.push({ ...o, runId, durationMs: 0 });
+      } catch {
+        for (const store of entry.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
+      }
     } else {
       results.push(...(winner.result as StoreRunResult[]));
     }

@@ -13,7 +13,7 @@ import {
   type MorningRunInput,
   type MorningSummary,
 } from '../../../orchestrations/morning-run.js';
-import type { StoreRunResult } from '../../../orchestrations/training-batch.js';
+import { TRAINING_RESULT_ACTIVITY, type StoreRunResult } from '../../../orchestrations/training-batch.js';
 
 const T0 = Date.parse('2024-05-01T05:00:00.000Z');
 const at = (minutes: number): Date => new Date(T0 + minutes * 60_000);
@@ -57,7 +57,7 @@ function planned(p: MorningPlan = plan): HistoryBuilder {
 }
 
 describe('morning run, replayed without a host', () => {
-  it('plans, scales up, trains batches with at most `concurrency` in flight, reports a crashed batch’s stores as failed, summarises and scales down', async () => {
+  it('plans, scales up, trains batches with at most `concurrency` in flight, reads a crashed batch’s stores’ run records, summarises and scales down', async () => {
     const h = new HistoryBuilder({ startedAt: at(0), input, name: MORNING_RUN_ORCHESTRATION });
     let r = await run(h);
     expect(r.newActions).toEqual([activity(MORNING_PLAN_ACTIVITY, { previousRunId: 'morning-2024-04-30' }, retry)]);
@@ -92,8 +92,15 @@ describe('morning run, replayed without a host', () => {
     const b2 = h.subOrchestrationCreated(TRAINING_BATCH_ORCHESTRATION, `${instanceId}:b2`, batchInput(2, ['s5']));
     expect(h.outstandingSubOrchestrations()).toEqual([`${instanceId}:b0`, `${instanceId}:b2`]);
 
-    // Batch 0 crashes outright: its stores fail with the reason, nothing new starts (no batches left).
+    // Batch 0 crashes outright, but its job was never cancelled: the stores' run records decide (s1's job
+    // published, s2's did not), nothing new starts (no batches left).
+    const error = 'sub-orchestration failed: Sub-orchestration morning-2024-05-01:b0 failed: out of memory \n at trainBatch';
     h.episode(at(20)).subOrchestrationFailed(b0, 'Sub-orchestration morning-2024-05-01:b0 failed: out of memory', 'at trainBatch');
+    r = await run(h);
+    const crashed = { runId, stores: ['s1', 's2'], trigger: 'morning', handle: null, jobError: error };
+    expect(r.newActions).toEqual([activity(TRAINING_RESULT_ACTIVITY, crashed, retry)]);
+    const outcomes = h.activityScheduled(TRAINING_RESULT_ACTIVITY, crashed);
+    h.episode(at(21)).activityCompleted(outcomes, [{ store: 's1', status: 'succeeded', trainingMs: 40_000 }, { store: 's2', status: 'failed', error }]);
     r = await run(h);
     expect(started(r, h)).toEqual([]);
     expect(r.isDone).toBe(false);
@@ -107,25 +114,21 @@ describe('morning run, replayed without a host', () => {
     const down = h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous);
     h.episode(at(30)).activityCompleted(down, null);
     r = await run(h);
-    const error = 'sub-orchestration failed: Sub-orchestration morning-2024-05-01:b0 failed: out of memory \n at trainBatch';
     const summary: MorningSummary = {
       runId,
       date: '2024-05-01',
       startedAt: at(0).toISOString(),
       finishedAt: at(30).toISOString(),
       totalMs: 30 * 60_000,
-      succeeded: 3,
-      failed: 2,
+      succeeded: 4,
+      failed: 1,
       skipped: 1,
-      sumTrainingMs: 60_000,
-      secondsPerStore: 20,
-      maxStoreMs: 30_000,
+      sumTrainingMs: 100_000,
+      secondsPerStore: 25,
+      maxStoreMs: 40_000,
       batchSize: 2,
       batches: 3,
-      failures: [
-        { store: 's1', error },
-        { store: 's2', error },
-      ],
+      failures: [{ store: 's2', error }],
       skippedStores: [{ store: 's6', reason: 'no sales history' }],
       scaling,
     };
@@ -144,7 +147,7 @@ describe('morning run, replayed without a host', () => {
     expect(r.isDone).toBe(true);
     expect(r.newActions).toEqual([]);
     expect(r.output).toEqual(summary);
-    expect(r.customStatus).toEqual({ stage: 'done', runId, succeeded: 3, failed: 2, skipped: 1 });
+    expect(r.customStatus).toEqual({ stage: 'done', runId, succeeded: 4, failed: 1, skipped: 1 });
 
     // Determinism: the same history replays to the same decisions, on the cached, a new and the registered handler.
     expect(await run(h)).toEqual(r);
@@ -267,6 +270,31 @@ describe('morning run, replayed without a host', () => {
     expect(leafActions(r.actions).some((a) => a.type === 'activity' && a.name === MORNING_SCALE_DOWN_ACTIVITY)).toBe(false);
     expect(r.output).toMatchObject({ succeeded: 1, failed: 0, skipped: 0, batches: 1, batchSize: 4, scaling: { error: 'AuthorizationFailed \n ' } });
     expect(r.customStatus).toEqual({ stage: 'done', runId, succeeded: 1, failed: 0, skipped: 0 });
+  });
+
+  it('fails a crashed batch’s stores with the crash reason when their run records cannot be read either', async () => {
+    const p: MorningPlan = { ...plan, stores: ['s1', 's2'], skipped: [], batchSize: 2 };
+    const h = planned(p);
+    let r = await run(h);
+    const b0 = h.subOrchestrationCreated(TRAINING_BATCH_ORCHESTRATION, `${instanceId}:b0`, batchInput(0, ['s1', 's2']));
+    h.episode(at(10)).subOrchestrationFailed(b0, 'boom', '');
+    const error = 'sub-orchestration failed: boom \n ';
+    const crashed = { runId, stores: ['s1', 's2'], trigger: 'morning', handle: null, jobError: error };
+    let t = at(10).getTime();
+    for (const delay of [1, 2, 4, 8]) {
+      const attempt = h.activityScheduled(TRAINING_RESULT_ACTIVITY, crashed);
+      t += 1000;
+      h.episode(new Date(t)).activityFailed(attempt, 'table unavailable', '');
+      const wait = h.timerCreated(new Date(t + delay * 1000));
+      t += delay * 1000;
+      h.episode(new Date(t)).timerFired(wait);
+    }
+    r = await run(h);
+    expect(r.error).toBeUndefined();
+    expect(r.newActions).toEqual([activity(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous, retry)]);
+    h.episode(new Date(t + 2000)).activityCompleted(h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous), null);
+    r = await run(h);
+    expect(leafActions(r.newActions)[0]).toMatchObject({ type: 'activity', name: MORNING_SUMMARY_ACTIVITY, input: { succeeded: 0, failed: 2, failures: [{ store: 's1', error }, { store: 's2', error }] } });
   });
 
   // durable-functions sends every task of a new Task.any to the extension again, including tasks an
