@@ -22,6 +22,8 @@ export interface TransportGrid {
   dates: IsoDate[];
   rows: TransportRow[];
   dayTotals: number[];
+  /** Every store with a forecast that day is closed: the total row says "Closed", not 0 units. */
+  dayClosed: boolean[];
   grandTotal: number;
   max: number;
 }
@@ -34,6 +36,8 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
   const dates = Array.from({ length: Math.max(0, days) }, (_, i) => addDays(from, i));
   const byStore = new Map(response.stores.map((s) => [s.store, s]));
   const dayTotals = new Array<number>(dates.length).fill(0);
+  const open = new Array<number>(dates.length).fill(0);
+  const closedCount = new Array<number>(dates.length).fill(0);
   let max = 0;
   const rows = stores.map((store): TransportRow => {
     const series = byStore.get(store);
@@ -47,6 +51,8 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
         if (j < 0 || j >= dates.length || !Number.isFinite(units)) return;
         const cell: TransportCell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units };
         if (closed.has(dates[j]!)) cell.closed = true;
+        if (cell.closed) closedCount[j]!++;
+        else open[j]!++;
         cells[j] = cell;
         total += units;
         dayTotals[j]! += units;
@@ -55,7 +61,8 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
     }
     return { store, cells, total };
   });
-  return { dates, rows, dayTotals, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max };
+  const dayClosed = dates.map((_, j) => closedCount[j]! > 0 && open[j] === 0);
+  return { dates, rows, dayTotals, dayClosed, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max };
 }
 
 /**

@@ -33,7 +33,16 @@ describe('transport grid', () => {
     expect(grid.rows[0]!.cells.map((c) => c?.closed ?? false)).toEqual([false, true, false]);
     expect(grid.rows[1]!.cells.map((c) => c?.closed ?? false)).toEqual([false, false, false]);
     expect(grid.dayTotals).toEqual([10, 20, 33]);
+    expect(grid.dayClosed).toEqual([false, false, false]);
     expect(transportCsv(grid).split('\r\n')).toContain('2017-07-02,1,0,0,0');
+  });
+
+  it('says a day is closed in the totals only when every store with a forecast that day is closed', () => {
+    const bothClosed = { ...response, stores: [{ ...series('1', '2017-07-01', [10, 0, 0]), closed: ['2017-07-02', '2017-07-03'] }, { ...series('2', '2017-07-02', [0, 21, 22]), closed: ['2017-07-02'] }] };
+    const grid = transportGrid(bothClosed, ['1', '2', '9'], '2017-07-01', 3);
+    expect(grid.dayClosed).toEqual([false, true, false]);
+    expect(grid.dayTotals).toEqual([10, 0, 21]);
+    expect(transportGrid({ ...response, stores: [] }, ['1'], '2017-07-01', 3).dayClosed).toEqual([false, false, false]);
   });
 
   it('exports exactly the cells on screen as CSV', () => {

@@ -105,7 +105,7 @@ export class TransportView {
       h(
         'tfoot',
         {},
-        h('tr', {}, h('th', { scope: 'row' }, 'All stores'), grid.dayTotals.map((t) => h('td', { className: 'num total' }, formatUnits(t))), h('td', { className: 'num total' }, formatUnits(grid.grandTotal))),
+        h('tr', {}, h('th', { scope: 'row' }, 'All stores'), grid.dayTotals.map((t, j) => (grid.dayClosed[j] ? h('td', { className: 'num total closed', title: `${formatDay(grid.dates[j] ?? '')}: every store closed` }, 'Closed') : h('td', { className: 'num total' }, formatUnits(t)))), h('td', { className: 'num total' }, formatUnits(grid.grandTotal))),
       ),
     );
     replace(this.body, h('div', { className: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Transport demand table' }, table));
