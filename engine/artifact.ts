@@ -31,6 +31,12 @@ export interface BacktestSummary {
   scores: Partial<Record<FamilyName | 'ensemble', number>>;
   rmsse: number | null;
   smape: number | null;
+  /**
+   * Σ|forecast − actual| and Σ actual over the scored days of the folds, for the selected mix: sums, not a
+   * ratio, so the WAPE of any set of items is Σ absError / Σ actual. Absent in artifacts from before they were kept.
+   */
+  absError?: number;
+  actual?: number;
 }
 
 /**
@@ -90,6 +96,8 @@ export const modelArtifactSchema = z.object({
     scores: z.record(z.string(), z.number()),
     rmsse: z.number().nullable(),
     smape: z.number().nullable(),
+    absError: z.number().nonnegative().optional(),
+    actual: z.number().nonnegative().optional(),
   }),
   drivers: z.object({ effectConfig: z.object({ dip: z.boolean(), neighbours: z.boolean(), recentDays: z.number().int().positive().optional() }), effects: itemEffectsSchema }).optional(),
 });

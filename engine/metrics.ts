@@ -39,10 +39,13 @@ export interface AccuracyAccumulator {
   rmsseSeries: number;
   covered: number;
   intervalPoints: number;
+  /** Σ|forecast − actual| and Σ actual over the points: WAPE is their ratio, and sums add across items. */
+  absErrorSum: number;
+  actualSum: number;
 }
 
 export function emptyAccuracy(): AccuracyAccumulator {
-  return { smapeSum: 0, points: 0, rmsseSum: 0, rmsseSeries: 0, covered: 0, intervalPoints: 0 };
+  return { smapeSum: 0, points: 0, rmsseSum: 0, rmsseSeries: 0, covered: 0, intervalPoints: 0, absErrorSum: 0, actualSum: 0 };
 }
 
 export function mergeAccuracy(into: AccuracyAccumulator, from: AccuracyAccumulator): void {
@@ -52,6 +55,8 @@ export function mergeAccuracy(into: AccuracyAccumulator, from: AccuracyAccumulat
   into.rmsseSeries += from.rmsseSeries;
   into.covered += from.covered;
   into.intervalPoints += from.intervalPoints;
+  into.absErrorSum += from.absErrorSum;
+  into.actualSum += from.actualSum;
 }
 
 export interface Accuracy {

@@ -43,6 +43,13 @@ export interface StoreTrainingResult {
   report?: StoreBacktestReport;
   /** Things a planner should know, e.g. a driver that never varies and was ignored. */
   notes: string[];
+  /**
+   * Backtest WAPE of the store's daily totals (items summed, as realised accuracy is measured on ingestion):
+   * Σ|forecast − actual| / Σ actual over the folds' observed days, for the mixes the artifacts use; null
+   * without a fold or without sales. Per-item sums would overstate it several times over: item errors
+   * partly cancel in a store total.
+   */
+  backtestWape: number | null;
 }
 
 const DEFAULT_FOLDS = 3;
@@ -555,6 +562,8 @@ function accumulate(acc: AccuracyAccumulator, record: FoldRecord, forecast: Floa
     const f = forecast[s]!;
     acc.smapeSum += smapePoint(f, a);
     acc.points++;
+    acc.absErrorSum += Math.abs(f - a);
+    acc.actualSum += a;
     sse += (f - a) * (f - a);
     n++;
     if (p10 !== undefined && p90 !== undefined) {
@@ -727,6 +736,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const notes = final.driverOrigin?.effects.notes ?? [];
   const artifacts: ModelArtifact[] = [];
   const forecasts: SeriesForecast[] = [];
+  // Store totals per fold and step, over the items observed that day: the same days the items are scored on.
+  const storeTotals = origins.map(() => ({ forecast: new Float64Array(btHorizon), actual: new Float64Array(btHorizon), seen: new Uint8Array(btHorizon) }));
   data.series.forEach((s, k) => {
     const o = final.origin.series[k]!;
     const seriesLast = lastDay(s);
@@ -751,7 +762,19 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
       if (Number.isFinite(score)) scoreEntries.push([candidateLabel(candidates[f]!), score]);
     });
     const seriesAccuracy = emptyAccuracy();
-    for (const record of records[k]!) if (record !== undefined) accumulate(seriesAccuracy, record, mean(mix.map((f) => record.forecasts[f]!)), undefined);
+    records[k]!.forEach((record, fold) => {
+      if (record === undefined) return;
+      const forecast = mean(mix.map((f) => record.forecasts[f]!));
+      accumulate(seriesAccuracy, record, forecast, undefined);
+      const totals = storeTotals[fold]!;
+      for (let step = 0; step < record.actual.length; step++) {
+        const a = record.actual[step]!;
+        if (a !== a) continue;
+        totals.forecast[step]! += forecast[step]!;
+        totals.actual[step]! += a;
+        totals.seen[step] = 1;
+      }
+    });
     let observations = 0;
     for (const v of s.values) if (v === v) observations++;
     const artifact: ModelArtifact = {
@@ -772,6 +795,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
         scores: Object.fromEntries(scoreEntries),
         rmsse: seriesAccuracy.rmsseSeries > 0 ? seriesAccuracy.rmsseSum / seriesAccuracy.rmsseSeries : null,
         smape: seriesAccuracy.points > 0 ? seriesAccuracy.smapeSum / seriesAccuracy.points : null,
+        absError: seriesAccuracy.absErrorSum,
+        actual: seriesAccuracy.actualSum,
       },
     };
     if (effectConfig !== undefined && final.driverOrigin !== undefined) {
@@ -782,7 +807,16 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
     forecasts.push(forecastFromArtifact(artifact, horizon, options.drivers));
   });
 
-  const result: StoreTrainingResult = { store: data.store, artifacts, forecasts, notes };
+  let totalError = 0;
+  let totalActual = 0;
+  for (const totals of storeTotals) {
+    for (let step = 0; step < btHorizon; step++) {
+      if (totals.seen[step] !== 1) continue;
+      totalError += Math.abs(totals.forecast[step]! - totals.actual[step]!);
+      totalActual += totals.actual[step]!;
+    }
+  }
+  const result: StoreTrainingResult = { store: data.store, artifacts, forecasts, notes, backtestWape: totalActual > 0 ? totalError / totalActual : null };
   if (options.evaluate === true) {
     result.report = evaluate(data, records, candidates, edges, calendarConfig);
     if (effectConfig !== undefined) result.report.effectConfig = effectConfig;
