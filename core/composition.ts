@@ -7,10 +7,10 @@ import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
-import { otelTracer, recordGauge, setDefaultTelemetry, startTelemetry } from './adapters/telemetry.js';
+import { otelMetrics, otelTracer, recordGauge, setDefaultTelemetry, startTelemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
-import { systemClock, type Clock, type RunRepository } from './ports/index.js';
+import { systemClock, type Clock, type Metrics, type RunRepository } from './ports/index.js';
 import type { DispatchResult, PoolScaler, TrainingDispatcher, TrainingRequest, TrainingStatus } from './ports/training-dispatcher.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 
@@ -32,6 +32,8 @@ export interface AppDeps {
   config: AppConfig;
   clock: Clock;
   storage: AzureStorage;
+  /** Readings the alerts read (Application Insights customMetrics), for domain code that emits one. */
+  metrics: Metrics;
   access: AccessRepository;
   /** Refreshes per user, one token bucket shared by every instance (table FOREACT_TABLE_RATE_LIMITS). */
   refreshLimiter: RateLimiter;
@@ -171,6 +173,7 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     config,
     clock,
     storage,
+    metrics: otelMetrics,
     access: new TableAccessRepository(storage.clients.table(config.api.accessTable)),
     refreshLimiter: new TableRateLimiter(storage.clients.table(config.api.rateLimitTable), config.api.refreshBurst, config.api.refreshPerMinute),
     dispatch: () => {

@@ -30,10 +30,10 @@ export async function ingestSales(message: unknown, context: InvocationContext):
   }
   const name = SUBJECT.exec(event.data.subject)?.[1];
   if (name === undefined) throw new Error(`BlobCreated for ${event.data.subject}, which is not in ${INGEST_EVENTS.container}/`);
-  const { storage, clock, config } = await appDeps();
+  const { storage, clock, config, metrics } = await appDeps();
   const source = blobUpload(storage.clients.container(INGEST_EVENTS.container), name);
   // uploads/drivers/… are promotion calendars, events and closures; everything else is sales.
-  const result = isDriversUpload(name) ? await ingestDriversUpload(storage, source, { clock, rules: config.ingest }) : await ingestUpload(storage, source, { clock, rules: config.ingest });
+  const result = isDriversUpload(name) ? await ingestDriversUpload(storage, source, { clock, rules: config.ingest }) : await ingestUpload(storage, source, { clock, rules: config.ingest, metrics });
   if (result.duplicate) {
     context.log(`upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed`);
     return;

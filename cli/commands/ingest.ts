@@ -34,15 +34,16 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
   }
   const name = args.flags.get('name') ?? `${drivers !== undefined ? DRIVERS_UPLOAD_PREFIX : ''}cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
   let storage;
+  let metrics;
   try {
-    ({ storage } = await buildDeps(config));
+    ({ storage, metrics } = await buildDeps(config));
   } catch (error) {
     const where = config.storage.kind === 'connectionString' && config.storage.source === 'local-azurite-default' ? 'the local Azurite (127.0.0.1:10000/10002; set AzureWebJobsStorage to use another account)' : 'the configured storage account';
     process.stderr.write(`foreact ingest: cannot reach ${where}: ${(error as Error).message}\n`);
     return 1;
   }
   const source = { name, open: () => createReadStream(input) };
-  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest });
+  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest, metrics });
   const out = process.stdout;
   if (result.duplicate) {
     out.write(`${input}: already ingested (same content as upload "${result.upload}", key ${result.key.slice(0, 12)}…); nothing changed\n`);

@@ -7,6 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { TelemetryConfig } from '../config.js';
+import type { Metrics } from '../ports/metrics.js';
 import type { SpanAttributes, SpanHandle, Tracer } from '../ports/tracer.js';
 
 /**
@@ -333,6 +334,14 @@ export function recordGauge(name: string, value: number, attributes: Attributes 
   metrics.getMeter(SCOPE).createGauge(name).record(value, attributes);
   if (options.log ?? true) logger().info(`metric ${name}`, { metric: name, value, ...attributes });
 }
+
+/** The `Metrics` port (core/ports/metrics.ts): per-store readings, so no log line each (as training_seconds). */
+export const otelMetrics: Metrics = {
+  gauge(name, value, attributes) {
+    ensureStarted();
+    recordGauge(name, value, attributes, { log: false });
+  },
+};
 
 /** The kind of an HTTP function's span: a server span, unless the Functions host records the request itself. */
 export function httpSpanKind(): SpanKind {

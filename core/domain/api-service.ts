@@ -1,10 +1,7 @@
 import { driverMarkers, formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, ForecastRepository, RealisedAccuracyLedger, StoreCatalog } from '../ports/index.js';
 import { mapLimit } from './map-limit.js';
-import { realisedSummary } from './realised.js';
-
-/** The window of the realised accuracy a planner sees on a store card. */
-const REALISED_DAYS = 7;
+import { REALISED_WINDOW_DAYS, realisedSummary } from './realised.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
 import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
@@ -77,7 +74,7 @@ export async function listStores(deps: ApiDeps, principal: Principal, activeRuns
   const visible = [...states.values()].filter((s) => scope.canSee(s.store)).sort((a, b) => compareIds(a.store, b.store));
   const running = await activeRuns(visible.map((s) => s.store)).catch(() => new Map<string, ActiveRunView>());
   const active = visible.map((s) => running.get(s.store) ?? null);
-  const realised = await mapLimit(visible, deps.readConcurrency ?? 8, (s) => (deps.realised ? deps.realised.recent(s.store, REALISED_DAYS).then(realisedSummary).catch(() => null) : Promise.resolve(null)));
+  const realised = await mapLimit(visible, deps.readConcurrency ?? 8, (s) => (deps.realised ? deps.realised.recent(s.store, REALISED_WINDOW_DAYS).then(realisedSummary).catch(() => null) : Promise.resolve(null)));
   return {
     stores: visible.map((s, i) => ({
       store: s.store,

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { decodeMaybeGzip, ErrorList, formatIsoDay, InputLimitError, parseIsoDay, SalesCsvParser, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
-import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
+import type { Clock, Metrics, StoragePorts, UploadSource } from '../ports/index.js';
 import { countObservations, DenseHistoryBuilder, historyBounds, mergeHistory, trimSeries } from './history-merge.js';
 import { csvField } from './csv-field.js';
 import { mapLimit } from './map-limit.js';
 import { idProblem, quoteForReport } from './ids.js';
 import type { IngestionRecord, StoreState } from './model.js';
-import { realisedDays } from './realised.js';
+import { REALISED_WINDOW_DAYS, realisedDays, realisedSummary } from './realised.js';
 import { emptyStore, updateStore } from './stores.js';
 
 /** What an upload may hold (`config.ingest`): the plausible dates and the reading limits. */
@@ -30,7 +30,12 @@ export interface IngestOptions {
   /** Stores merged at the same time. */
   concurrency?: number;
   rules?: Partial<IngestRules>;
+  /** Where `foreact.store.realised_wape` goes (the accuracy alert's signal); absent → not emitted. */
+  metrics?: Metrics;
 }
+
+/** The accuracy alert's signal (bicep/alerts/accuracy.kql, docs/operations.md). */
+export const REALISED_WAPE_METRIC = 'foreact.store.realised_wape';
 
 export function ingestRules(rules: Partial<IngestRules> | undefined): IngestRules {
   return { ...DEFAULT_INGEST_RULES, ...rules };
@@ -165,7 +170,7 @@ export async function rejectedReport(source: UploadSource, errors: readonly RowE
  * history or the new one — never part of the upload. A lost race with another writer is retried on the
  * other writer's result.
  */
-async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date): Promise<boolean> {
+async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date, metrics: Metrics | undefined): Promise<boolean> {
   let written: string | undefined;
   let changed = false;
   let superseded: string | undefined;
@@ -211,9 +216,25 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'for
   // history changed, so a re-delivery after a crash here still records them (upserts by store and day).
   if (seen?.current !== undefined && coversUploadedDay(seen.current, incoming)) {
     const rows = await deps.forecasts.readRun(store, seen.current.runId);
-    await deps.realised.record(realisedDays(store, seen.current.runId, rows, incoming, seen.history));
+    const days = realisedDays(store, seen.current.runId, rows, incoming, seen.history);
+    await deps.realised.record(days);
+    if (metrics !== undefined && days.length > 0) await emitRealisedWape(deps.realised, metrics, store, seen.current.accuracy.wape);
   }
   return changed;
+}
+
+/**
+ * The store's realised WAPE over its last days with actuals, with the backtest WAPE of the model whose
+ * forecast is current, for the accuracy alert to compare. Nothing is emitted when the model has no backtest
+ * WAPE (registered before it was kept, or a backtest without sales): the alert could not judge the store,
+ * and the ledger read is saved. Best effort: a failed read must not fail the upload (which would be
+ * redelivered and merged again for a telemetry signal); the next upload emits again.
+ */
+async function emitRealisedWape(realised: StoragePorts['realised'], metrics: Metrics, store: string, backtestWape: number | null | undefined): Promise<void> {
+  if (typeof backtestWape !== 'number' || !Number.isFinite(backtestWape)) return;
+  const summary = await realised.recent(store, REALISED_WINDOW_DAYS).then(realisedSummary).catch(() => null);
+  if (summary === null || summary.wape === null) return;
+  metrics.gauge(REALISED_WAPE_METRIC, summary.wape, { store, backtest_wape: Math.round(backtestWape * 10_000) / 10_000 });
 }
 
 /** The answer for content ingested before (same hash): what was done then; nothing changes now. */
@@ -265,7 +286,7 @@ export async function ingestUpload(deps: StoragePorts, source: UploadSource, opt
 
   const byStore = seriesByStore(parsed.series);
   const stores = [...byStore.keys()];
-  const changed = await mapLimit(stores, options.concurrency ?? 4, (store) => applyToStore(deps, store, byStore.get(store)!, source.name, receivedAt));
+  const changed = await mapLimit(stores, options.concurrency ?? 4, (store) => applyToStore(deps, store, byStore.get(store)!, source.name, receivedAt, options.metrics));
   const changedStores = stores.filter((_, i) => changed[i]);
   const status = accepted === 0 ? 'rejected' : 'applied';
   const reason = parsed.stopped !== undefined ? `line ${parsed.stopped.line}: ${parsed.stopped.reason}` : accepted === 0 ? (parsed.errors[0]?.reason ?? 'no usable rows') : undefined;

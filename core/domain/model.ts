@@ -15,9 +15,16 @@ export interface HistoryPointer {
   updatedAt: string;
 }
 
+/** Backtest accuracy of a model version; rmsse and smape are means over its items. */
 export interface Accuracy {
   rmsse: number | null;
   smape: number | null;
+  /**
+   * WAPE (0–1) of the store's daily totals over the backtest folds (`StoreTrainingResult.backtestWape`): on
+   * the same footing as the realised WAPE measured as sales arrive, which the accuracy alert compares it
+   * with. Absent for models registered before it was kept; null when the backtest had no sales.
+   */
+  wape?: number | null;
 }
 
 /** What the dashboard shows as "current" for a store: one complete run. */

@@ -28,6 +28,12 @@ export function realisedDays(store: string, runId: string, rows: readonly Foreca
   return out;
 }
 
+/**
+ * The window of realised accuracy: the store's last this many days with actuals. The store card shows it
+ * and the accuracy alert reads it (`foreact.store.realised_wape`), so the two always agree.
+ */
+export const REALISED_WINDOW_DAYS = 7;
+
 export interface RealisedSummary {
   days: number;
   /** Weighted absolute percentage error: Σ|forecast − actual| / Σ actual (null when nothing sold). */

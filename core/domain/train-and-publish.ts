@@ -119,7 +119,10 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     const version = newVersion(createdAt);
     const artifactBlob = await deps.models.saveArtifacts(store, version, trained.artifacts);
     const summary = summariseArtifacts(trained.artifacts);
-    const model = { store, version, runId, createdAt: createdAt.toISOString(), artifactBlob, families: summary.families, accuracy: summary.accuracy, window: summary.window, items: summary.items, champion: false };
+    // The store-total WAPE is not in the artifacts (it needs the items' forecasts day by day): kept on the
+    // registry row, it follows the version when a refused candidate re-serves the champion.
+    const trainedAccuracy: Accuracy = { ...summary.accuracy, wape: trained.backtestWape };
+    const model = { store, version, runId, createdAt: createdAt.toISOString(), artifactBlob, families: summary.families, accuracy: trainedAccuracy, window: summary.window, items: summary.items, champion: false };
     await deps.models.register(model);
 
     steps.next('gate');
@@ -141,7 +144,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
 
     let forecasts = trained.forecasts;
     let servedVersion = version;
-    let accuracy: Accuracy = summary.accuracy;
+    let accuracy: Accuracy = trainedAccuracy;
     if (!decision.promoted && champion !== undefined && championArtifacts !== undefined) {
       forecasts = championForecasts(trained.forecasts, championArtifacts, drivers);
       servedVersion = champion.version;

@@ -15,6 +15,7 @@ export type { SalesHistoryRepository } from './sales-history.js';
 export type { StoreCatalog, Versioned } from './store-catalog.js';
 export type { StoreDriversRepository } from './store-drivers.js';
 export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
+export type { MetricAttributes, Metrics } from './metrics.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
 /** Everything domain code needs from storage; one bundle so call sites pass a single `deps`. */

@@ -31,6 +31,7 @@ function toEntity(m: ModelVersion): Entity {
   };
   if (m.accuracy.rmsse !== null) e.rmsse = m.accuracy.rmsse;
   if (m.accuracy.smape !== null) e.smape = m.accuracy.smape;
+  if (typeof m.accuracy.wape === 'number') e.backtestWape = m.accuracy.wape;
   if (m.decision) Object.assign(e, decisionColumns(m.decision));
   return e;
 }
@@ -54,6 +55,8 @@ function fromEntity(e: Entity): ReadModel {
     items: n('items') ?? 0,
     champion: e.champion === true,
   };
+  const wape = n('backtestWape');
+  if (wape !== null) m.accuracy.wape = wape;
   if (s('decision')) m.decision = JSON.parse(s('decision')) as ChampionDecision;
   if (e.etag) m.etag = e.etag;
   return m;

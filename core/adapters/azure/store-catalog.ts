@@ -53,6 +53,7 @@ export function storeToEntity(s: StoreState): Entity & { partitionKey: string; r
     put('trainedHistoryVersion', s.current.historyVersion);
     put('rmsse', s.current.accuracy.rmsse);
     put('smape', s.current.accuracy.smape);
+    put('backtestWape', s.current.accuracy.wape);
   }
   put('previousRunId', s.previousRunId);
   put('championVersion', s.championVersion);
@@ -109,6 +110,8 @@ export function entityToStore(e: Entity): StoreState {
       historyVersion: str(e, 'trainedHistoryVersion') ?? '',
       accuracy: { rmsse: num(e, 'rmsse') ?? null, smape: num(e, 'smape') ?? null },
     };
+    const wape = num(e, 'backtestWape');
+    if (wape !== undefined) s.current.accuracy.wape = wape;
   }
   const previousRunId = str(e, 'previousRunId');
   if (previousRunId !== undefined) s.previousRunId = previousRunId;
