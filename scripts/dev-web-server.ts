@@ -2,11 +2,15 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
-/** Demo identities offered by the local sign-in page; SWA's CLI emulator lets you type any, this picks. */
-export const DEMO_USERS = [
-  { userId: 'pat', userDetails: 'pat.north@contoso.example', userRoles: ['anonymous', 'authenticated', 'planner'], label: 'Pat — planner, north region' },
-  { userId: 'sam', userDetails: 'sam.south@contoso.example', userRoles: ['anonymous', 'authenticated', 'planner'], label: 'Sam — planner, south region' },
-  { userId: 'ada', userDetails: 'ada.admin@contoso.example', userRoles: ['anonymous', 'authenticated', 'admin'], label: 'Ada — admin, all stores' },
+/**
+ * Demo identities offered by the local sign-in page; SWA's CLI emulator lets you type any, this picks.
+ * `regions`: what `npm start` assigns each planner on first start, by user id (as `foreact admin assign
+ * --user-id` does), so the sign-in's ids and the seeded assignments cannot drift apart.
+ */
+export const DEMO_USERS: readonly { userId: string; userDetails: string; userRoles: string[]; label: string; regions: string[] }[] = [
+  { userId: 'pat', userDetails: 'pat.north@contoso.example', userRoles: ['anonymous', 'authenticated', 'planner'], label: 'Pat — planner, north region', regions: ['north'] },
+  { userId: 'sam', userDetails: 'sam.south@contoso.example', userRoles: ['anonymous', 'authenticated', 'planner'], label: 'Sam — planner, south region', regions: ['south'] },
+  { userId: 'ada', userDetails: 'ada.admin@contoso.example', userRoles: ['anonymous', 'authenticated', 'admin'], label: 'Ada — admin, all stores', regions: [] },
 ];
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon' };

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { defaultAzuriteLocation, startAzurite, type AzuriteInstance } from './azurite.js';
 import { appModules, findRepoRoot } from './local-host/app-files.js';
 import { startLocalHost, type LocalHost } from './local-host/host.js';
-import { startDevWebServer } from './dev-web-server.js';
+import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 import { INGEST_EVENTS } from '../core/config.js';
@@ -139,8 +139,8 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   }
   log('ingested the sample drivers: a promotion calendar, Sunday closures in the south, a holiday');
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
-  await access.setUserRegions('pat.north@contoso.example', ['north']);
-  await access.setUserRegions('sam.south@contoso.example', ['south']);
+  // The local sign-in's planners, by their stable user ids (the sign-in emulation's provider is aad).
+  for (const user of DEMO_USERS) if (user.regions.length > 0) await access.setUserRegions({ identityProvider: 'aad', userId: user.userId }, user.regions);
   log('running the first morning forecast…');
   const started = performance.now();
   const instanceId = morningInstanceId(isoToday());

@@ -1,12 +1,12 @@
 import { buildDeps } from '../../core/composition.js';
 import { loadConfig } from '../../core/config.js';
-import { normaliseRegion, type AccessRepository } from '../../core/domain/api-access.js';
+import { formatUserKey, normaliseRegion, type AccessRepository, type Assignee, type UserAssignment } from '../../core/domain/api-access.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 import { deleteHistoryRange } from '../../core/domain/ingestion.js';
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
-export const ADMIN_USAGE = 'admin assign --user <email> --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
+export const ADMIN_USAGE = 'admin assign (--user-id <id> [--provider aad] | --user <email>) --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
 
 const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
@@ -22,6 +22,33 @@ async function openAccess(env: NodeJS.ProcessEnv): Promise<AccessRepository> {
 }
 
 /**
+ * Whom `assign` names. `--user-id` (with `--provider`, default `aad`): the user id a planner sees on the
+ * dashboard and in `GET /api/me`, which never changes. `--user`: an e-mail, as an invitation that the first
+ * sign-in with it claims for good; a later owner of that e-mail gets nothing from it.
+ */
+function assigneeOf(flags: ReadonlyMap<string, string>): Assignee {
+  const id = flags.get('user-id')?.trim();
+  const email = flags.get('user')?.trim().toLowerCase();
+  if ((id === undefined) === (email === undefined)) throw new UsageError('give either --user-id <id> (shown to the user on the dashboard and by GET /api/me) or --user <email> (an invitation)');
+  if (id !== undefined) {
+    const provider = (flags.get('provider') ?? 'aad').trim().toLowerCase();
+    if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new UsageError(`--user-id must be the user id shown on the dashboard, got "${id.slice(0, 64)}"`);
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(provider)) throw new UsageError(`--provider must be an identity provider name such as aad, got "${provider.slice(0, 64)}"`);
+    return { identityProvider: provider, userId: id };
+  }
+  if (flags.has('provider')) throw new UsageError('--provider goes with --user-id');
+  if (!/^[^\s@]+@[^\s@]+$/.test(email!) && !/^[A-Za-z0-9._-]{1,200}$/.test(email!)) throw new UsageError(`--user must be the e-mail the user signs in with, got "${email!.slice(0, 64)}"`);
+  return email!;
+}
+
+function describeAssignment(a: UserAssignment): string {
+  const regions = a.regions.length === 0 ? '(no regions)' : a.regions.join(', ');
+  if (a.user === null) return `${a.email ?? ''}: ${regions} (invitation: the first user who signs in with this e-mail gets these regions)`;
+  const origin = a.email === null ? '' : ` (invited as ${a.email}${a.boundAt === null ? '' : `, first signed in ${a.boundAt.slice(0, 10)}`})`;
+  return `${formatUserKey(a.user)}${origin}: ${regions}`;
+}
+
+/**
  * `foreact admin`: who may see which stores. Planners see the stores of their regions; the assignment and
  * each store's region live in the `access` table of the configured storage (AzureWebJobsStorage).
  */
@@ -31,12 +58,10 @@ export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessE
   if (sub !== 'assign' && sub !== 'store-region' && sub !== 'list') throw new UsageError(`expected one of: ${ADMIN_USAGE}`);
   const access = await openAccess(env);
   if (sub === 'assign') {
-    const args = parseArgs(rest, ['user', 'regions']);
-    const user = requireFlag(args, 'user').trim().toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+$/.test(user) && !/^[A-Za-z0-9._-]{1,200}$/.test(user)) throw new UsageError(`--user must be the e-mail the user signs in with, got "${user}"`);
+    const args = parseArgs(rest, ['user', 'user-id', 'provider', 'regions']);
+    const assignee = assigneeOf(args.flags);
     const regions = regionList(requireFlag(args, 'regions'));
-    await access.setUserRegions(user, regions);
-    process.stdout.write(`${user}: ${regions.length === 0 ? '(no regions)' : regions.join(', ')}\n`);
+    process.stdout.write(`${describeAssignment(await access.setUserRegions(assignee, regions))}\n`);
     return 0;
   }
   if (sub === 'store-region') {
@@ -52,8 +77,8 @@ export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessE
   }
   if (sub === 'list') {
     parseArgs(rest, []);
-    for (const u of await access.listUsers()) process.stdout.write(`user  ${u.user}: ${u.regions.join(', ')}\n`);
-    for (const [s, r] of await access.storeRegions()) process.stdout.write(`store ${s}: ${r}\n`);
+    for (const u of await access.listUsers()) process.stdout.write(`${u.user === null ? 'invite' : 'user  '} ${describeAssignment(u)}\n`);
+    for (const [s, r] of await access.storeRegions()) process.stdout.write(`store  ${s}: ${r}\n`);
     return 0;
   }
   throw new UsageError(`expected one of: ${ADMIN_USAGE}`);

@@ -10,15 +10,63 @@ export interface Principal {
 
 export type Role = 'planner' | 'admin';
 
+/**
+ * A user as their identity provider knows them. Static Web Apps' `userId` is stable for a person (unlike
+ * the e-mail in `userDetails`, which can change or pass to someone else) and unique per provider, hence both.
+ */
+export interface UserKey {
+  identityProvider: string;
+  userId: string;
+}
+
+/** Whom an assignment names: a user by id, or an e-mail (an invitation; see AccessRepository.setUserRegions). */
+export type Assignee = UserKey | string;
+
+/** One planner's assignment, as `foreact admin` shows it. */
+export interface UserAssignment {
+  /** The user it applies to; null for an invitation nobody has signed in with yet. */
+  user: UserKey | null;
+  /** The e-mail it was invited as; null when assigned by id. */
+  email: string | null;
+  regions: string[];
+  /** When the invitation was bound to `user` (their first sign-in with that e-mail). */
+  boundAt: string | null;
+}
+
 /** Where planners' region assignments and stores' regions live (a table; see core/adapters/azure/api-access-table.ts). */
 export interface AccessRepository {
-  /** Regions assigned to a user (by e-mail / userDetails, case-insensitive); empty when none. */
-  userRegions(user: string): Promise<string[]>;
-  setUserRegions(user: string, regions: readonly string[]): Promise<void>;
+  /**
+   * Regions of a signed-in user, decided by their id alone (one point read). Only when the id has no
+   * assignment, an unclaimed invitation for `email` (case-insensitive) is bound to this id and consumed:
+   * from then on the e-mail plays no part, so a user whose e-mail changes keeps their regions and someone
+   * else who later signs in with that e-mail gets none. Empty when none.
+   */
+  userRegions(user: UserKey, email: string): Promise<string[]>;
+  /**
+   * By id: sets that user's regions. By e-mail: an invitation, bound to the first user who signs in with
+   * that e-mail and has no assignment yet; when the e-mail's invitation is already bound, sets the regions of
+   * the user it is bound to. Answers what was written (which user, when bound).
+   */
+  setUserRegions(user: Assignee, regions: readonly string[]): Promise<UserAssignment>;
   /** Region of every store that has one. */
   storeRegions(): Promise<Map<string, string>>;
   setStoreRegion(store: string, region: string): Promise<void>;
-  listUsers(): Promise<{ user: string; regions: string[] }[]>;
+  /** Users with an assignment, then invitations nobody has signed in with yet. */
+  listUsers(): Promise<UserAssignment[]>;
+}
+
+/** The key regions are looked up by: the provider (lower case) and its user id, never the e-mail. */
+export function userKeyOf(p: Pick<Principal, 'identityProvider' | 'userId'>): UserKey {
+  return { identityProvider: p.identityProvider.trim().toLowerCase(), userId: p.userId };
+}
+
+/** How a user id is shown and typed: `aad/1a2b…`. */
+export function formatUserKey(u: UserKey): string {
+  return `${u.identityProvider}/${u.userId}`;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
 }
 
 /** Stores without a region are visible to admins only. */
@@ -48,7 +96,7 @@ export async function resolveScope(access: AccessRepository, principal: Principa
   for (const s of knownStores) storeRegion.set(s, regionsOfStores.get(s) ?? UNASSIGNED_REGION);
   let regions: string[];
   if (role === 'admin') regions = [...new Set(storeRegion.values())].sort();
-  else if (role === 'planner') regions = (await access.userRegions(principal.userDetails.trim().toLowerCase())).sort();
+  else if (role === 'planner') regions = (await access.userRegions(userKeyOf(principal), normaliseEmail(principal.userDetails))).sort();
   else regions = [];
   const allowed = new Set(regions);
   return {

@@ -1,7 +1,7 @@
 import type { ApiClient, FetchLike, ForecastResponse, Store, StoreId, TransportResponse } from './api';
 import { ApiError } from './api';
 import type { User } from './auth';
-import { currentUser, loginUrl, logoutUrl } from './auth';
+import { currentUser, loginUrl, logoutUrl, userIdText } from './auth';
 import type { ChartHandle } from './components/chart';
 import { Notices } from './components/notices';
 import { StoreCard } from './components/storeCard';
@@ -90,7 +90,7 @@ export class App {
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return this.renderSignedOut();
       if (e instanceof ApiError && e.status === 403) {
-        this.fatal('Your account has no access to Foreact forecasts yet. Ask an administrator to give you the planner role and assign your region.', 'no-role');
+        this.fatal(`Your account has no access to Foreact forecasts yet. Ask an administrator to give you the planner role and assign your region.${this.user.userId ? ` Your user id: ${userIdText(this.user)}.` : ''}`, 'no-role');
         return;
       }
       this.fatal(`Could not load your stores: ${messageOf(e)}`, 'stores-failed', true);
@@ -103,6 +103,7 @@ export class App {
       replace(
         this.content,
         h('p', { className: 'empty', 'data-testid': 'no-stores' }, 'You have no stores assigned yet. Ask an administrator to assign your region to you; your stores will then appear here.'),
+        this.userIdNote(),
       );
       return;
     }
@@ -120,6 +121,13 @@ export class App {
     const url = parseUrl(this.location.search, this.location.pathname);
     this.state = initialState(url, this.state);
     this.apply(false);
+  }
+
+  /** The id to give an administrator: regions are assigned to it, since an e-mail can change hands. */
+  private userIdNote(): HTMLElement | null {
+    const user = this.user;
+    if (!user?.userId) return null;
+    return h('p', { className: 'user-id-note' }, 'Give them your user id: ', h('code', { 'data-testid': 'user-id' }, userIdText(user)), '.');
   }
 
   private renderUser(user: User): void {

@@ -3,6 +3,9 @@ import { ApiError } from './api';
 
 export interface User {
   name: string;
+  /** The stable id an administrator assigns regions to (`foreact admin assign --user-id`); null when unknown. */
+  userId: string | null;
+  identityProvider: string | null;
   role: Role | null;
   roles: string[];
   /** Where the identity came from: the Static Web Apps auth endpoint or the API's `/me`. */
@@ -18,6 +21,12 @@ export function loginUrl(returnTo: string): string {
 
 export function logoutUrl(returnTo = '/'): string {
   return `${LOGOUT_URL}?post_logout_redirect_uri=${encodeURIComponent(returnTo)}`;
+}
+
+/** A user's id as an administrator types it (`--user-id`); the provider only when it is not Entra ID (`aad`). */
+export function userIdText(user: Pick<User, 'userId' | 'identityProvider'>): string {
+  const provider = user.identityProvider ?? 'aad';
+  return provider === 'aad' ? (user.userId ?? '') : `${user.userId ?? ''} (provider ${provider})`;
 }
 
 export function roleOf(roles: readonly string[]): Role | null {
@@ -48,14 +57,14 @@ export async function currentUser(doFetch: FetchLike, api: ApiClient): Promise<U
       const p = body.clientPrincipal;
       if (!p) return null;
       const roles = p.userRoles ?? [];
-      return { name: p.userDetails || p.userId || 'Signed-in user', role: roleOf(roles), roles, source: 'swa' };
+      return { name: p.userDetails || p.userId || 'Signed-in user', userId: p.userId || null, identityProvider: p.identityProvider || null, role: roleOf(roles), roles, source: 'swa' };
     }
   } catch {
     // fall through to /api/me
   }
   try {
     const me = await api.me();
-    return { name: me.userDetails || me.userId, role: me.role, roles: me.roles, source: 'api' };
+    return { name: me.userDetails || me.userId, userId: me.userId || null, identityProvider: me.identityProvider || null, role: me.role, roles: me.roles, source: 'api' };
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return null;
     throw e;

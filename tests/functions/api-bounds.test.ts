@@ -88,6 +88,35 @@ describe('authorisation matrix: every endpoint, JSON and CSV', () => {
   });
 });
 
+describe('regions follow the user id, not the e-mail (hole 8)', () => {
+  // Fresh user ids per case: the app caches a user's regions for 5 s by id.
+  const planner = (userId: string, email: string): Principal => ({ identityProvider: 'aad', userId, userDetails: email, userRoles: ['authenticated', 'planner'] });
+
+  test('an e-mail invitation binds at the first sign-in; a changed e-mail keeps the regions; a later owner of the e-mail gets 403', async () => {
+    await fx.access.setUserRegions('dana@contoso.com', ['north']);
+    expect((await fx.access.listUsers()).find((a) => a.email === 'dana@contoso.com')).toMatchObject({ user: null });
+
+    const me = await call('GET', '/me', as(planner('u-dana', 'Dana@Contoso.com')));
+    expect(me.body).toMatchObject({ userId: 'u-dana', identityProvider: 'aad', regions: ['north'] });
+    expect((await fx.access.listUsers()).find((a) => a.email === 'dana@contoso.com')).toMatchObject({ user: { identityProvider: 'aad', userId: 'u-dana' }, regions: ['north'] });
+    expect((await call('GET', '/forecasts?stores=2', as(planner('u-dana', 'dana@contoso.com')))).status).toBe(200);
+    // Dana's e-mail changes: same id, same regions.
+    expect((await call('GET', '/forecasts?stores=2', as(planner('u-dana', 'dana.renamed@contoso.com')))).status).toBe(200);
+    // The e-mail passes to someone else: a different id gets nothing.
+    const other = await call('GET', '/forecasts?stores=2', as(planner('u-not-dana', 'dana@contoso.com')));
+    expect(other.status).toBe(403);
+    expect(other.body.error.code).toBe('forbidden');
+    expect((await call('GET', '/me', as(planner('u-not-dana', 'dana@contoso.com')))).body).toMatchObject({ userId: 'u-not-dana', regions: [], stores: [] });
+  });
+
+  test('an assignment by user id applies whatever the e-mail', async () => {
+    await fx.access.setUserRegions({ identityProvider: 'aad', userId: 'u-eve' }, ['south']);
+    expect((await call('GET', '/forecasts?stores=3', as(planner('u-eve', 'eve@contoso.com')))).status).toBe(200);
+    expect((await call('GET', '/forecasts?stores=2', as(planner('u-eve', 'eve@contoso.com')))).status).toBe(403);
+    expect((await call('GET', '/forecasts?stores=3', as(planner('u-eve-2', 'eve@contoso.com')))).status).toBe(403);
+  });
+});
+
 describe('answer size cap (FOREACT_API_MAX_CELLS = 1,000)', () => {
   const ten = Array.from({ length: 10 }, (_, i) => String(5 + i)).join(',');
   test.each(['json', 'csv'])('ten stores × 5 items × 28 days (1,400 values) → 400 naming the limit and how to narrow (%s)', async (format) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchLike } from '../../static-web/src/api';
 import { ApiError, createApi, forecastsPath, newTraceparent, queryString, runPath, transportPath } from '../../static-web/src/api';
-import { currentUser, loginUrl, logoutUrl, roleOf } from '../../static-web/src/auth';
+import { currentUser, loginUrl, logoutUrl, roleOf, userIdText } from '../../static-web/src/auth';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
@@ -90,14 +90,19 @@ describe('signed-in user', () => {
 
   it('uses SWA /.auth/me when it answers JSON', async () => {
     const swa: FetchLike = () => Promise.resolve(json(200, { clientPrincipal: { identityProvider: 'aad', userId: 'u', userDetails: 'ann@contoso.com', userRoles: ['anonymous', 'authenticated', 'planner'] } }));
-    await expect(currentUser(swa, api())).resolves.toEqual({ name: 'ann@contoso.com', role: 'planner', roles: ['anonymous', 'authenticated', 'planner'], source: 'swa' });
+    await expect(currentUser(swa, api())).resolves.toEqual({ name: 'ann@contoso.com', userId: 'u', identityProvider: 'aad', role: 'planner', roles: ['anonymous', 'authenticated', 'planner'], source: 'swa' });
     const nobody: FetchLike = () => Promise.resolve(json(200, { clientPrincipal: null }));
     await expect(currentUser(nobody, api())).resolves.toBeNull();
   });
 
+  it('shows the user id the way an administrator types it (the provider only when not aad)', () => {
+    expect(userIdText({ userId: '8f3c0a', identityProvider: 'aad' })).toBe('8f3c0a');
+    expect(userIdText({ userId: '8f3c0a', identityProvider: 'github' })).toBe('8f3c0a (provider github)');
+  });
+
   it('falls back to /api/me when /.auth/me is absent or is the SPA fallback page', async () => {
     const missing: FetchLike = () => Promise.resolve(new Response('not found', { status: 404 }));
-    await expect(currentUser(missing, api())).resolves.toMatchObject({ name: 'Bob', role: 'admin', source: 'api' });
+    await expect(currentUser(missing, api())).resolves.toMatchObject({ name: 'Bob', userId: 'u', identityProvider: 'aad', role: 'admin', source: 'api' });
     const spa: FetchLike = () => Promise.resolve(new Response('<!doctype html>', { status: 200, headers: { 'Content-Type': 'text/html' } }));
     await expect(currentUser(spa, api())).resolves.toMatchObject({ source: 'api' });
     await expect(currentUser(missing, api(401))).resolves.toBeNull();

@@ -240,10 +240,12 @@ describe('dashboard', () => {
   it('tells a user without stores or without a role what to do', async () => {
     const { root } = await mount({ api: new FakeApi({ stores: [] }) });
     expect(byTestId(root, 'no-stores').textContent).toMatch(/no stores assigned/);
+    // Regions are assigned to the stable user id: the planner can read it off to the administrator.
+    expect(byTestId(root, 'user-id').textContent).toBe('u1');
     const noRole = new FakeApi({ stores: [] });
     noRole.stores = () => Promise.reject(new ApiError(403, 'forbidden', 'No role.'));
     const second = await mount({ api: noRole });
-    expect(byTestId(second.root, 'error-banner').textContent).toMatch(/no access to Foreact forecasts yet/);
+    expect(byTestId(second.root, 'error-banner').textContent).toMatch(/no access to Foreact forecasts yet.*Your user id: u1\./);
   });
 
   it('offers sign-in when nobody is signed in', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkStores, resolveScope, type AccessRepository } from '../../../core/domain/api-access.js';
+import { checkStores, formatUserKey, resolveScope, type AccessRepository, type UserKey } from '../../../core/domain/api-access.js';
 import { decodePrincipal, encodePrincipal } from '../../../functions/http/principal.js';
 import { apiErrorOf, type ApiError } from '../../../functions/http/errors.js';
 import { parseIsoDay as isoDay } from '../../../engine/index.js';
@@ -20,9 +20,13 @@ function asHttp(fn: () => unknown): () => unknown {
   };
 }
 
-const access = (users: Record<string, string[]>, stores: Record<string, string>): AccessRepository => ({
-  userRegions: (u) => Promise.resolve(users[u] ?? []),
-  setUserRegions: () => Promise.resolve(),
+/** `users` by `provider/userId`; `asked` records every lookup (key and e-mail). */
+const access = (users: Record<string, string[]>, stores: Record<string, string>, asked: { user: UserKey; email: string }[] = []): AccessRepository => ({
+  userRegions: (user, email) => {
+    asked.push({ user, email });
+    return Promise.resolve(users[formatUserKey(user)] ?? []);
+  },
+  setUserRegions: (user, regions) => Promise.resolve({ user: typeof user === 'string' ? null : user, email: typeof user === 'string' ? user : null, regions: [...regions], boundAt: null }),
   storeRegions: () => Promise.resolve(new Map(Object.entries(stores))),
   setStoreRegion: () => Promise.resolve(),
   listUsers: () => Promise.resolve([]),
@@ -38,8 +42,11 @@ describe('principal and scope', () => {
   });
 
   test('planner: unknown store 400, other region 403, own region ok; unassigned stores are admin-only', async () => {
-    const repo = access({ 'a@b.c': ['north'] }, { '1': 'north', '2': 'south' });
-    const planner = await resolveScope(repo, { identityProvider: 'aad', userId: 'u', userDetails: 'A@b.c', userRoles: ['planner'] }, ['1', '2', '3']);
+    const asked: { user: UserKey; email: string }[] = [];
+    const repo = access({ 'aad/u': ['north'] }, { '1': 'north', '2': 'south' }, asked);
+    const planner = await resolveScope(repo, { identityProvider: 'AAD', userId: 'u', userDetails: ' A@b.c', userRoles: ['planner'] }, ['1', '2', '3']);
+    // Looked up by the stable id (provider lower-cased); the e-mail goes along only for an invitation.
+    expect(asked).toEqual([{ user: { identityProvider: 'aad', userId: 'u' }, email: 'a@b.c' }]);
     expect(() => checkStores(planner, ['1'])).not.toThrow();
     expect(asHttp(() => checkStores(planner, ['9']))).toThrow(expect.objectContaining({ status: 400, code: 'unknown_store' }) as ApiError);
     expect(asHttp(() => checkStores(planner, ['2']))).toThrow(expect.objectContaining({ status: 403 }) as ApiError);
@@ -47,6 +54,17 @@ describe('principal and scope', () => {
     const admin = await resolveScope(repo, { identityProvider: 'aad', userId: 'v', userDetails: 'x@y', userRoles: ['admin', 'planner'] }, ['1', '2', '3']);
     expect(admin.role).toBe('admin');
     expect(admin.canSee('3')).toBe(true);
+  });
+
+  test('regions follow the user id, not the e-mail', async () => {
+    const repo = access({ 'aad/u-pat': ['north'] }, { '1': 'north' });
+    const renamed = await resolveScope(repo, { identityProvider: 'aad', userId: 'u-pat', userDetails: 'patricia@b.c', userRoles: ['planner'] }, ['1']);
+    expect(renamed.canSee('1')).toBe(true);
+    const sameEmail = await resolveScope(repo, { identityProvider: 'aad', userId: 'u-other', userDetails: 'pat@b.c', userRoles: ['planner'] }, ['1']);
+    expect(asHttp(() => checkStores(sameEmail, ['1']))).toThrow(expect.objectContaining({ status: 403 }) as ApiError);
+    // SWA user ids are per provider: the same id from another provider is someone else.
+    const otherProvider = await resolveScope(repo, { identityProvider: 'github', userId: 'u-pat', userDetails: 'pat@b.c', userRoles: ['planner'] }, ['1']);
+    expect(otherProvider.regions).toEqual([]);
   });
 });
 

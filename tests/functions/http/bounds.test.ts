@@ -18,7 +18,7 @@ function depsWith(stores: number, recent: (store: string) => Promise<never[]>): 
   const states = Array.from({ length: stores }, (_, i) => emptyStore(String(i + 1), now));
   const access: AccessRepository = {
     userRegions: () => Promise.resolve([]),
-    setUserRegions: () => Promise.resolve(),
+    setUserRegions: () => Promise.resolve({ user: null, email: null, regions: [], boundAt: null }),
     storeRegions: () => Promise.resolve(new Map(states.map((s) => [s.store, 'north']))),
     setStoreRegion: () => Promise.resolve(),
     listUsers: () => Promise.resolve([]),
