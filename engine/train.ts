@@ -45,14 +45,20 @@ export interface StoreTrainingResult {
   notes: string[];
   /**
    * Backtest WAPE of the store's daily totals (items summed, as realised accuracy is measured on ingestion):
-   * Σ|forecast − actual| / Σ actual over the folds' observed days, for the mixes the artifacts use; null
-   * without a fold or without sales. Per-item sums would overstate it several times over: item errors
-   * partly cancel in a store total.
+   * Σ|forecast − actual| / Σ actual over the first `NEAR_TERM_DAYS` days of each fold, for the mixes the
+   * artifacts use; null without a fold or without sales. Per-item sums would overstate it several times
+   * over: item errors partly cancel in a store total.
    */
   backtestWape: number | null;
 }
 
 const DEFAULT_FOLDS = 3;
+/**
+ * Lead times of the store's backtest WAPE. Realised accuracy compares each day with the forecast that was
+ * current when its sales arrived — a day or a few ahead; scored over the whole backtest horizon (up to
+ * half a year ahead) the backtest would set a bar far above what next week's forecast should meet.
+ */
+const NEAR_TERM_DAYS = 7;
 /** The optional driver effects are chosen on the most recent folds only: each trial re-estimates every effect. */
 const EFFECT_TRIAL_FOLDS = 2;
 /** The longest window the calendar level reads (365 days), with a margin. */
@@ -810,7 +816,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   let totalError = 0;
   let totalActual = 0;
   for (const totals of storeTotals) {
-    for (let step = 0; step < btHorizon; step++) {
+    for (let step = 0; step < Math.min(btHorizon, NEAR_TERM_DAYS); step++) {
       if (totals.seen[step] !== 1) continue;
       totalError += Math.abs(totals.forecast[step]! - totals.actual[step]!);
       totalActual += totals.actual[step]!;
