@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../core/config.js';
 import { buildDeps } from '../../core/composition.js';
+import { flushTelemetry } from '../../core/adapters/telemetry.js';
 import { DRIVERS_UPLOAD_PREFIX, ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { systemClock } from '../../core/ports/index.js';
@@ -43,7 +44,13 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const source = { name, open: () => createReadStream(input) };
-  const result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest, metrics });
+  let result;
+  try {
+    result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest, metrics });
+  } finally {
+    // A CLI run is over in seconds: the realised-accuracy metrics and spans it recorded must leave before it exits.
+    await flushTelemetry();
+  }
   const out = process.stdout;
   if (result.duplicate) {
     out.write(`${input}: already ingested (same content as upload "${result.upload}", key ${result.key.slice(0, 12)}…); nothing changed\n`);
