@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TableRealisedAccuracy } from '../../../../core/adapters/azure/realised-accuracy.js';
+import { encodeKey } from '../../../../core/adapters/azure/keys.js';
+import type { RealisedDay } from '../../../../core/ports/index.js';
+import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+
+let t: TestStorage;
+let tables = 0;
+
+beforeAll(async () => {
+  t = await startTestStorage();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const day = (store: string, date: string, actual: number): RealisedDay => ({ store, date, runId: `run-${date}`, actual, forecast: actual + 1, p10: actual - 2, p90: actual + 2 });
+const dates = (n: number, from = Date.UTC(2025, 11, 1)): string[] => Array.from({ length: n }, (_, i) => new Date(from + i * 86_400_000).toISOString().slice(0, 10));
+
+async function fresh(): Promise<{ ledger: TableRealisedAccuracy; table: ReturnType<TestStorage['storage']['clients']['table']> }> {
+  const table = t.storage.clients.table(`realisedtest${++tables}`);
+  await table.createTable();
+  return { ledger: new TableRealisedAccuracy(table), table };
+}
+
+describe('realised accuracy ledger (Azurite)', () => {
+  test('returns the last days in date order, from one page of newest-first rows, across years and stores', async () => {
+    const { ledger } = await fresh();
+    const all = dates(60);
+    // Out of order and in several calls: the order comes from the keys, not from how days arrived.
+    await ledger.record([...all.slice(30)].reverse().map((d, i) => day('s/1', d, i)));
+    await ledger.record(all.slice(0, 30).map((d, i) => day('s/1', d, 100 + i)));
+    await ledger.record([day('s2', '2026-03-01', 5)]);
+    const last = await ledger.recent('s/1', 7);
+    expect(last.map((d) => d.date)).toEqual(all.slice(-7));
+    expect(last[6]).toEqual(day('s/1', all[59]!, 0));
+    expect((await ledger.recent('s2', 7)).map((d) => d.date)).toEqual(['2026-03-01']);
+    expect(await ledger.recent('nobody', 7)).toEqual([]);
+    // A day recorded again replaces the old figures.
+    await ledger.record([day('s/1', all[59]!, 42)]);
+    expect((await ledger.recent('s/1', 1))[0]!.actual).toBe(42);
+  });
+
+  test('a store recorded before newest-first keys (row = ISO date) keeps its days, and newer rows win', async () => {
+    const { ledger, table } = await fresh();
+    const legacy = dates(5, Date.UTC(2025, 0, 1));
+    for (const d of legacy) {
+      const r = day('old', d, 3);
+      await table.upsertEntity({ partitionKey: encodeKey('old'), rowKey: d, runId: r.runId, actual: r.actual, forecast: r.forecast, p10: r.p10, p90: r.p90 }, 'Replace');
+    }
+    await ledger.record([day('old', legacy[4]!, 9), day('old', '2025-01-06', 1)]);
+    const got = await ledger.recent('old', 7);
+    expect(got.map((d) => d.date)).toEqual([...legacy, '2025-01-06']);
+    expect(got.find((d) => d.date === legacy[4])!.actual).toBe(9);
+  });
+});
