@@ -2,7 +2,7 @@ import { decodeMaybeGzip, driversForStore, formatIsoDay, InputLimitError, parseI
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { idProblem } from './ids.js';
 import { mapLimit } from './map-limit.js';
-import { buffers, contentHash, dateWindow, duplicateResult, ingestRules, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
+import { buffers, dateWindow, hashWhileReading, duplicateResult, ingestRules, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { emptyStore, updateStore } from './stores.js';
 
@@ -100,11 +100,12 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'drivers'>, stor
  */
 export async function ingestDriversUpload(deps: StoragePorts, source: UploadSource, options: DriversIngestOptions): Promise<IngestResult> {
   const receivedAt = options.clock.now();
-  const key = await contentHash(source);
+  const rules = ingestRules(options.rules);
+  const reading = hashWhileReading(source);
+  const parsed = await readDriversUpload(reading.source, rules);
+  const key = await reading.key();
   const seen = await deps.ingestions.get(key);
   if (seen !== undefined) return duplicateResult(source.name, key, seen);
-  const rules = ingestRules(options.rules);
-  const parsed = await readDriversUpload(source, rules);
   const parseLines = new Set(parsed.errors.map((e) => e.line));
   const all = parsed.errors.concat(driverRowProblems(parsed.table, rules, receivedAt).filter((e) => !parseLines.has(e.line))).sort((a, b) => a.line - b.line);
   const errors: RowError[] = all.slice(0, rules.maxErrors);

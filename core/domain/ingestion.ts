@@ -124,6 +124,30 @@ export async function contentHash(source: UploadSource): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * The upload's content hash (its idempotency key), computed while the parser reads it: a new upload is
+ * downloaded once, not once for the hash and again for the parse. The price is a duplicate is parsed
+ * before it is recognised — rare next to new uploads, and parsing writes nothing. A parser that stopped
+ * early (a cap) did not see every byte: the key then comes from a read of its own.
+ */
+export function hashWhileReading(source: UploadSource): { source: UploadSource; key(): Promise<string> } {
+  let finished: Buffer | undefined;
+  const tapped: UploadSource = {
+    name: source.name,
+    open: () =>
+      (async function* () {
+        finished = undefined;
+        const hash = createHash('sha256');
+        for await (const chunk of buffers(source)) {
+          hash.update(chunk);
+          yield chunk;
+        }
+        finished = hash.digest();
+      })(),
+  };
+  return { source: tapped, key: async () => (finished !== undefined ? finished.toString('hex') : contentHash(source)) };
+}
+
 /** Characters of a rejected line echoed in the report: enough to find and fix it, not a copy of the file. */
 export const REPORT_ROW_CHARS = 200;
 
@@ -275,11 +299,12 @@ function coversUploadedDay(current: NonNullable<StoreState['current']>, incoming
  */
 export async function ingestUpload(deps: StoragePorts, source: UploadSource, options: IngestOptions): Promise<IngestResult> {
   const receivedAt = options.clock.now();
-  const key = await contentHash(source);
+  const rules = ingestRules(options.rules);
+  const reading = hashWhileReading(source);
+  const parsed = await parseSalesUpload(reading.source, rules, receivedAt);
+  const key = await reading.key();
   const seen = await deps.ingestions.get(key);
   if (seen !== undefined) return duplicateResult(source.name, key, seen);
-  const rules = ingestRules(options.rules);
-  const parsed = await parseSalesUpload(source, rules, receivedAt);
   const accepted = countObservations(parsed.series);
   let rejectedBlob: string | undefined;
   if (parsed.errorCount > 0) rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, parsed.errors, parsed.errorCount, rules));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ingestDriversUpload } from '../../../core/domain/drivers-ingestion.js';
@@ -138,6 +139,8 @@ describe('against Azurite', () => {
     const result = await ingestUpload(t.storage, source('bomb.csv.gz', bomb), { clock, rules: { maxBytes: 1024 * 1024 } });
     expect(result).toMatchObject({ status: 'rejected', accepted: 0, changedStores: [], rejectedBlob: 'rejected/bomb.csv.gz.rejected.csv' });
     expect(result.reason).toMatch(/^line \d+: the file is larger than 1 MiB once decompressed \(the cap\): nothing applied$/);
+    // The parse stopped part-way: the idempotency key is still the hash of every byte of the upload.
+    expect(result.key).toBe(createHash('sha256').update(bomb).digest('hex'));
     expect(await t.storage.stores.get('BOMB')).toBeUndefined();
   });
 

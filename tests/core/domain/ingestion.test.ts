@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../../core/domain/ingestion.js';
@@ -72,6 +73,30 @@ describe('ingestion', () => {
       expect(state).toMatchObject({ stale: true, history: { items: 5, lastDay: '2021-03-04' } });
       expect(state.staleReason).toMatch(/no forecast yet/);
     }
+  });
+
+  test('a new upload is read once for its key and its rows; a second read only writes the rejected-rows report', async () => {
+    const csv = toCsv(sampleStore('ONCE', 2, 20, 9));
+    let opens = 0;
+    const counted = (name: string, content: string): UploadSource => ({
+      name,
+      open: () => {
+        opens++;
+        return [Buffer.from(content)];
+      },
+    });
+    const clean = await ingestUpload(t.storage, counted('once.csv', csv), { clock });
+    expect(clean).toMatchObject({ duplicate: false, status: 'applied', rejectedCount: 0 });
+    expect(clean.key).toBe(createHash('sha256').update(csv).digest('hex'));
+    expect(opens).toBe(1);
+    opens = 0;
+    const withBadRow = `${csv}2021-02-30,ONCE,1,3\n`;
+    const bad = await ingestUpload(t.storage, counted('once-bad.csv', withBadRow), { clock });
+    expect(bad).toMatchObject({ duplicate: false, rejectedCount: 1, key: createHash('sha256').update(withBadRow).digest('hex') });
+    expect(opens).toBe(2);
+    opens = 0;
+    expect(await ingestUpload(t.storage, counted('once-again.csv', csv), { clock })).toMatchObject({ duplicate: true, key: clean.key });
+    expect(opens).toBe(1);
   });
 
   test('re-delivering the same content, under any name, is a no-op', async () => {
