@@ -1,4 +1,4 @@
-import { decodeMaybeGzip, splitQuoted, truncate, type ByteSource } from './csv.js';
+import { decodeMaybeGzip, splitQuoted, truncate, unreadableLine, type ByteSource } from './csv.js';
 import { formatIsoDay, parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -75,6 +75,13 @@ export async function readDrivers(input: ByteSource, source = 'drivers'): Promis
     let raw = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     if (raw.trim().length === 0 || headerBroken) return;
+    // As for sales: an id read through U+FFFD or NULs could silently become another store's or item's.
+    const unreadable = unreadableLine(raw);
+    if (unreadable !== undefined) {
+      errors.push({ line: lineNumber, reason: unreadable });
+      if (header === undefined) headerBroken = true;
+      return;
+    }
     const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
     if (fields === undefined) {
       errors.push({ line: lineNumber, reason: 'unbalanced quotes' });

@@ -33,6 +33,21 @@ describe('readDrivers', () => {
     expect([0, 1, 2].map((i) => driverValue(drivers, 1, undefined, day('2024-01-01') + i))).toEqual([1, 0, 1]);
   });
 
+  it('rejects lines it cannot read faithfully: bytes that are not UTF-8, NULs, a CR inside a line; the other lines still count', async () => {
+    const latin1 = Buffer.concat([Buffer.from('date,store,promo\n2024-01-01,1,1\n2024-01-02,Caf'), Buffer.from([0xe9]), Buffer.from(',1\n2024-01-03,1,0\n')]);
+    const first = await read(latin1);
+    expect(first.errors).toEqual([{ line: 3, reason: 'the line has bytes that are not valid UTF-8 (save the file as UTF-8)' }]);
+    expect(first.rows).toBe(2);
+    const nul = await read('date,store,promo\n2024-01-01,1\u0000,1\n2024-01-02,1,1\rx\n');
+    expect(nul.errors.map((e) => [e.line, e.reason.slice(0, 27)])).toEqual([
+      [2, 'the line has NUL characters'],
+      [3, 'the line has a carriage ret'],
+    ]);
+    const header = await read(Buffer.concat([Buffer.from('date,st'), Buffer.from([0xff]), Buffer.from('re,promo\n2024-01-01,1,1\n')]));
+    expect(header.errors[0]).toEqual({ line: 1, reason: 'the line has bytes that are not valid UTF-8 (save the file as UTF-8)' });
+    expect(header.rows).toBe(0);
+  });
+
   const bad: [string, string, RegExp][] = [
     ['no date column', 'day,promo\n2024-01-01,1\n', /^1: header has no "date" column/],
     ['no driver column', 'date,store\n2024-01-01,1\n', /^1: header has no driver column/],
