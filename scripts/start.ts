@@ -130,8 +130,13 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
     return;
   }
   log(`seeding two years of sample sales for ${SAMPLE_STORES.length} stores…`);
-  const csv = sampleSalesCsv(isoToday(-1));
-  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [csv] }, { clock, rules: config.ingest });
+  // Up to a week ago first, forecast, then last week's sales: the store cards open with a week of realised
+  // accuracy (forecast against actual), as they would on a running system.
+  const [header = '', ...rows] = sampleSalesCsv(isoToday(-1)).split('\n').filter((line) => line.length > 0);
+  const weekAgo = isoToday(-7);
+  const older = [header, ...rows.filter((line) => line.slice(0, 10) < weekAgo)].join('\n');
+  const lastWeek = [header, ...rows.filter((line) => line.slice(0, 10) >= weekAgo)].join('\n');
+  const result = await ingestUpload(storage, { name: 'sample-sales.csv', open: () => [older] }, { clock, rules: config.ingest });
   log(`ingested ${result.accepted} rows into ${result.changedStores.length} stores`);
   for (const file of sampleDriversCsvs(isoToday(-1))) {
     const drivers = await ingestDriversUpload(storage, { name: file.name, open: () => [file.csv] }, { clock, rules: config.ingest });
@@ -141,10 +146,17 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   for (const { store, region } of SAMPLE_STORES) await access.setStoreRegion(store, region);
   // The local sign-in's planners, by their stable user ids (the sign-in emulation's provider is aad).
   for (const user of DEMO_USERS) if (user.regions.length > 0) await access.setUserRegions({ identityProvider: 'aad', userId: user.userId }, user.regions);
-  log('running the first morning forecast…');
+  await morningRun(host, weekAgo, log);
+  const week = await ingestUpload(storage, { name: 'sample-sales-last-week.csv', open: () => [lastWeek] }, { clock, rules: config.ingest });
+  log(`ingested last week's ${week.accepted} rows: forecast against actual recorded for ${week.changedStores.length} stores`);
+  await morningRun(host, isoToday(), log);
+}
+
+async function morningRun(host: LocalHost, date: string, log: (message: string) => void): Promise<void> {
+  log(`running the morning forecast of ${date}…`);
   const started = performance.now();
-  const instanceId = morningInstanceId(isoToday());
-  await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId, input: { date: isoToday() } }).catch(() => undefined);
+  const instanceId = morningInstanceId(date);
+  await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId, input: { date } }).catch(() => undefined);
   const status = await host.durable.waitForInstance(instanceId, 300_000);
   log(`morning run ${String(status.runtimeStatus)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
