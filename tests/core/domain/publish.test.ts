@@ -70,16 +70,6 @@ describe('publishing', () => {
     expect(state.stale).toBe(false);
   });
 
-  test('filters: items and a date range clip the daily vectors', async () => {
-    const [result] = await readCurrentForecasts(t.storage, ['A'], { items: ['2', '3', 'zzz'], from: '2026-03-03', to: '2026-03-04' });
-    expect(result!.rows.map((r) => r.item).sort()).toEqual(['2', '3']);
-    expect(result!.rows[0]).toMatchObject({ firstDay: '2026-03-03', forecast: [6, 6], p10: [5.5, 5.5], p90: [6.5, 6.5] });
-    const [outside] = await readCurrentForecasts(t.storage, ['A'], { from: '2027-01-01' });
-    expect(outside!.rows).toEqual([]);
-    const [unknown] = await readCurrentForecasts(t.storage, ['nope']);
-    expect(unknown).toMatchObject({ rows: [], freshness: { runId: null } });
-  });
-
   test('history newer than the trained one leaves the published store stale; an older run never replaces a newer one', async () => {
     await withHistory('B', 'v2');
     await publish('B', 'run-old-history', 1, 'v1', 3);
