@@ -64,19 +64,12 @@ export function trainerSettings(config: AppConfig): TrainerSettings {
  * batches) to another: `FOREACT_REFRESH_DISPATCH=local` with `FOREACT_DISPATCH=aks` trains refreshes in
  * the Function App's worker threads and the morning fan-out on the AKS pool. Handles carry their backend
  * (`local/…`, `aks/…`), so status and cancel go where the job went.
- *
- * A Function App scaled out to several instances may run a refresh's status activity on an instance that
- * did not start the worker; that instance's worker pool does not know the handle. The store's run record
- * (written by the worker wherever it runs) then answers, so the orchestration neither re-dispatches a job
- * that is training elsewhere nor misses one that finished there.
+
  */
 export class RoutingDispatcher implements TrainingDispatcher {
   readonly kind: 'local' | 'aks';
 
-  constructor(
-    private readonly backends: { morning: TrainingDispatcher; refresh: TrainingDispatcher },
-    private readonly runs?: RunRepository,
-  ) {
+  constructor(private readonly backends: { morning: TrainingDispatcher; refresh: TrainingDispatcher }) {
     this.kind = backends.morning.kind;
   }
 
@@ -91,16 +84,8 @@ export class RoutingDispatcher implements TrainingDispatcher {
     return (request.trigger === 'refresh' ? this.backends.refresh : this.backends.morning).dispatch(request);
   }
 
-  async status(handle: string): Promise<TrainingStatus> {
-    const status = await this.byHandle(handle).status(handle);
-    if (status.state !== 'unknown' || this.runs === undefined) return status;
-    const job = /^local\/([^/]+)\/([^/]+)$/.exec(handle);
-    if (job === null || job[2]!.startsWith('batch-')) return status;
-    const record = await this.runs.get(job[1]!, decodeURIComponent(job[2]!));
-    if (record?.status === 'succeeded') return { state: 'succeeded' };
-    if (record?.status === 'failed') return { state: 'failed', reason: record.error ?? 'training failed' };
-    if (record?.status === 'running') return { state: 'running', reason: 'training on another instance' };
-    return status;
+  status(handle: string): Promise<TrainingStatus> {
+    return this.byHandle(handle).status(handle);
   }
 
   cancel(handle: string): Promise<void> {
@@ -113,8 +98,8 @@ export class RoutingDispatcher implements TrainingDispatcher {
   }
 }
 
-function localDispatcher(config: AppConfig): LocalDispatcher {
-  const local = new LocalDispatcher({ workers: config.dispatch.local.workers, config });
+function localDispatcher(config: AppConfig, runs: RunRepository): LocalDispatcher {
+  const local = new LocalDispatcher({ workers: config.dispatch.local.workers, config, runs });
   local.warm();
   return local;
 }
@@ -153,11 +138,11 @@ async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: 
   if (overrides.dispatcher !== undefined) return { dispatcher: overrides.dispatcher, scaler: overrides.scaler ?? undefined };
   const wanted = new Set([settings.backend, settings.refreshBackend]);
   const aks = wanted.has('aks') ? await aksDispatch(config, overrides) : undefined;
-  const local = wanted.has('local') ? localDispatcher(config) : undefined;
+  const local = wanted.has('local') ? localDispatcher(config, runs) : undefined;
   const pick = (kind: 'local' | 'aks'): TrainingDispatcher => (kind === 'aks' ? aks!.dispatcher : local!);
   const morning = pick(settings.backend);
   const refresh = pick(settings.refreshBackend);
-  const dispatcher = morning === refresh ? morning : new RoutingDispatcher({ morning, refresh }, runs);
+  const dispatcher = morning === refresh ? morning : new RoutingDispatcher({ morning, refresh });
   const scaler = settings.backend === 'aks' ? aks!.scaler : (overrides.scaler ?? undefined);
   return { dispatcher, scaler };
 }

@@ -86,11 +86,17 @@ describe('training backends: refreshes in the Function App, the morning run on A
     await dispatcher.cancel(morning.handle);
   });
 
-  it('another instance of the Function App answers a refresh’s status from the run record', async () => {
-    const elsewhere = new RoutingDispatcher({ morning: { kind: 'aks', dispatch: () => Promise.reject(new Error('unused')), status: () => Promise.resolve({ state: 'unknown' }), cancel: () => Promise.resolve() }, refresh: new LocalDispatcher({ workers: 1, config: t.config }) }, t.storage.runs);
+  it('another instance of the Function App answers a refresh’s status from the run record, whatever the morning backend', async () => {
+    const elsewhere = new RoutingDispatcher({ morning: { kind: 'aks', dispatch: () => Promise.reject(new Error('unused')), status: () => Promise.resolve({ state: 'unknown' }), cancel: () => Promise.resolve() }, refresh: new LocalDispatcher({ workers: 1, config: t.config, runs: t.storage.runs }) });
     expect(await elsewhere.status('local/refresh-z1/Z1')).toMatchObject({ state: 'succeeded' });
     expect(await elsewhere.status('local/never-started/Z1')).toMatchObject({ state: 'unknown' });
     await elsewhere.close();
+    // Both backends local (the default): no router, and the local pool itself still answers from the record.
+    const d = await deps({ ...t.env, FOREACT_DISPATCH: 'local', FOREACT_REFRESH_DISPATCH: 'local' });
+    const { dispatcher } = await d.dispatch();
+    expect(dispatcher).toBeInstanceOf(LocalDispatcher);
+    expect(await dispatcher.status('local/refresh-z1/Z1')).toMatchObject({ state: 'succeeded' });
+    expect(await dispatcher.status('local/morning-z/batch-0-abc')).toMatchObject({ state: 'unknown' });
   });
 
   it('FOREACT_REFRESH_DISPATCH=aks sends refreshes to the pool too (and needs the cluster settings)', async () => {

@@ -6,6 +6,7 @@ import type { StoreTrainingOutcome, TrainStoresRequest } from '../../domain/trai
 import { entryPoints } from '../entry-points.js';
 import { exportForwarded, type ForwardedSpan } from '../telemetry.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
+import type { RunRepository } from '../../ports/run-repository.js';
 
 /**
  * Runs training requests in a pool of worker threads, one request per worker at a time. Each worker runs
@@ -54,6 +55,12 @@ export interface LocalDispatcherOptions {
   workerModule?: string;
   /** Finished jobs are forgotten after this many (bounded memory over a long-lived host). */
   keepFinished?: number;
+  /**
+   * Where a one-store job's run record is, for a status asked of an instance whose pool never had the
+   * job: a Function App scaled out may run a refresh's status activity on another instance than the one
+   * training it. The record (written by the worker wherever it runs) then answers.
+   */
+  runs?: Pick<RunRepository, 'get'>;
 }
 
 /** Whether a request's outcomes make its job a success, and if not, why (the orchestration's reason). */
@@ -76,6 +83,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   private readonly workerModule: string;
   private readonly workerData: TrainingWorkerData;
   private readonly keepFinished: number;
+  private readonly runs: Pick<RunRepository, 'get'> | undefined;
   private nextMessage = 0;
   private readonly pending = new Map<number, { job: Job; slot: Slot }>();
 
@@ -84,6 +92,7 @@ export class LocalDispatcher implements TrainingDispatcher {
     this.workerModule = options.workerModule ?? entryPoints().trainingWorker;
     this.workerData = { config: options.config };
     this.keepFinished = options.keepFinished ?? 10_000;
+    this.runs = options.runs;
   }
 
   /** One store: (run, store), as before batches; a batch: (run, batch index, its stores). */
@@ -106,10 +115,18 @@ export class LocalDispatcher implements TrainingDispatcher {
     return Promise.resolve({ handle, alreadyRunning: false });
   }
 
-  status(handle: string): Promise<TrainingStatus> {
+  async status(handle: string): Promise<TrainingStatus> {
     const job = this.jobs.get(handle);
-    if (!job) return Promise.resolve({ state: 'unknown', reason: 'no such local job (host restarted?)' });
-    return Promise.resolve({ state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}), attempts: 1 });
+    if (job) return { state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}), attempts: 1 };
+    const unknown: TrainingStatus = { state: 'unknown', reason: 'no such local job (host restarted?)' };
+    const single = /^local\/([^/]+)\/([^/]+)$/.exec(handle);
+    if (this.runs === undefined || single === null || single[2]!.startsWith('batch-')) return unknown;
+    // Neither re-dispatch a job that is training on another instance nor miss one that finished there.
+    const record = await this.runs.get(single[1]!, decodeURIComponent(single[2]!));
+    if (record?.status === 'succeeded') return { state: 'succeeded' };
+    if (record?.status === 'failed') return { state: 'failed', reason: record.error ?? 'training failed' };
+    if (record?.status === 'running') return { state: 'running', reason: 'training on another instance' };
+    return unknown;
   }
 
   cancel(handle: string): Promise<void> {
