@@ -326,7 +326,9 @@ function candidatesOf(families: readonly FamilyName[], withDrivers: boolean): Ca
 /**
  * Every candidate's forecast for the `horizon` days after `cutoff`, as the backtest computes it for a fold
  * (keyed by candidate label: `calendar`, `calendar+drivers`, …). Exposed so tests can prove that nothing
- * after the cut, sales or driver-effect estimates, influences a fold.
+ * after the cut, sales or driver-effect estimates, influences a fold, and for the champion gate, which
+ * refits two known mixes: `labels` (per item) limits the work to the candidates it names, and items it
+ * names nothing for are skipped.
  */
 export function forecastsAtCutoff(
   series: readonly SeriesHistory[],
@@ -335,6 +337,7 @@ export function forecastsAtCutoff(
   config: CalendarConfig = CALENDAR_CONFIGS[0]!,
   drivers?: StoreDrivers,
   effectConfig: EffectConfig = EFFECT_CONFIGS[0]!,
+  labels?: (item: string) => ReadonlySet<string> | undefined,
 ): Map<string, Record<string, Float64Array>> {
   const data = prepareStore([...series], horizon, drivers);
   const cut = cutState(data, cutoff, effectConfig);
@@ -343,8 +346,11 @@ export function forecastsAtCutoff(
   data.series.forEach((s, k) => {
     const o = cut.origin.series[k];
     if (o === undefined || o.y.length === 0) return;
-    const forecasts = candidateForecasts(data, cut, k, candidates, config, horizon);
-    out.set(s.item, Object.fromEntries(candidates.map((c, i) => [candidateLabel(c), forecasts[i]!])));
+    const wanted = labels?.(s.item);
+    const chosen = wanted === undefined ? (labels === undefined ? candidates : []) : candidates.filter((c) => wanted.has(candidateLabel(c)));
+    if (chosen.length === 0) return;
+    const forecasts = candidateForecasts(data, cut, k, chosen, config, horizon);
+    out.set(s.item, Object.fromEntries(chosen.map((c, i) => [candidateLabel(c), forecasts[i]!])));
   });
   return out;
 }

@@ -83,6 +83,16 @@ export function scoreOnSameFolds(series: readonly SeriesHistory[], drivers: Stor
   const items = [...models.candidate.keys()].filter((item) => models.champion.has(item) && bySeries.has(item));
   const acc = { candidate: new Map<string, { se: number; sp: number; n: number; scale: number }>(), champion: new Map<string, { se: number; sp: number; n: number; scale: number }>() };
   const cuts: string[] = [];
+  const labelsByConfig = new Map<string, Map<string, Set<string>>>();
+  for (const item of items) {
+    for (const a of [models.candidate.get(item)!, models.champion.get(item)!]) {
+      const byItem = labelsByConfig.get(configKey(a)) ?? new Map<string, Set<string>>();
+      labelsByConfig.set(configKey(a), byItem);
+      const labels = byItem.get(item) ?? new Set<string>();
+      byItem.set(item, labels);
+      for (const c of a.components) labels.add(labelOf(c));
+    }
+  }
   for (let f = Math.max(1, folds); f >= 1; f--) {
     const cut = last - f * horizon;
     const first = series.reduce((m, s) => Math.min(m, s.startDay), Infinity);
@@ -107,7 +117,10 @@ export function scoreOnSameFolds(series: readonly SeriesHistory[], drivers: Stor
       const key = configKey(a);
       let all = atCut.get(key);
       if (all === undefined) {
-        all = forecastsAtCutoff(series, cut, horizon, a.calendarConfig, drivers, a.drivers?.effectConfig);
+        // Only the families the two mixes use under this configuration: refitting every family at every
+        // cut cost as much as training the store.
+        const wanted = labelsByConfig.get(key);
+        all = forecastsAtCutoff(series, cut, horizon, a.calendarConfig, drivers, a.drivers?.effectConfig, (item) => wanted?.get(item));
         atCut.set(key, all);
       }
       return all.get(a.item);

@@ -164,6 +164,15 @@ describe('the backtest with drivers', () => {
         expect(Object.keys(byCandidate)).toContain('tsb+drivers');
         for (const [candidate, forecast] of Object.entries(byCandidate)) expect(Array.from(afterTampering.get(item)![candidate]!)).toEqual(Array.from(forecast));
       }
+      // The champion gate asks for a few candidates per item: the same numbers, and only those.
+      const [first, second] = [...honest.keys()];
+      const wanted = new Map([[first!, new Set(['tsb+drivers', 'calendar'])], [second!, new Set(['ses'])]]);
+      const some = forecastsAtCutoff(store.series, cutoff, 30, undefined, drivers, effectConfig, (item) => wanted.get(item));
+      expect([...some.keys()]).toEqual([first, second]);
+      for (const [item, labels] of wanted) {
+        expect(Object.keys(some.get(item)!).sort()).toEqual([...labels].sort());
+        for (const label of labels) expect(Array.from(some.get(item)![label]!)).toEqual(Array.from(honest.get(item)![label]!));
+      }
     }
   });
 });
