@@ -97,7 +97,7 @@ async function tableStats(conn: string, table: string, keyOf: (pk: string) => st
   return { rows, bytes, byKind };
 }
 
-const kind = (id: string): string => (id.startsWith('morning-') && id.includes(':b') ? 'training-batch' : id.startsWith('morning-') ? 'morning-run' : 'other');
+const kind = (id: string): string => (!id.startsWith('morning-') ? 'other' : id.includes(':b') ? 'training-batch' : id.includes(':l') ? 'morning-lane' : 'morning-run');
 
 async function main(): Promise<void> {
   const azurite = await startAzurite();

@@ -1,11 +1,14 @@
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
-import { MORNING_RUN_ORCHESTRATION, morningRunId, TRAINING_BATCH_ORCHESTRATION } from './names.js';
-import { recordStaleShare, TRAINING_RESULT_ACTIVITY, transientRetry, type BatchTrainingInput, type StoreOutcome, type StoreRunResult, type TrainingResultInput } from './training-batch.js';
+import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId } from './names.js';
+// Registers the lanes wherever the morning run is registered (a host given only this module, the tests).
+import './morning-lane.js';
+import type { MorningLaneInput } from './morning-lane.js';
+import { recordStaleShare, TRAINING_RESULT_ACTIVITY, transientRetry, type StoreOutcome, type StoreRunResult, type TrainingResultInput } from './training-batch.js';
 import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
@@ -71,10 +74,6 @@ function previousDay(date: string): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-function subInstanceId(parent: string, batch: number): string {
-  return `${parent}:b${batch}`;
-}
-
 export const morningRunOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<MorningRunInput>();
   const runId = morningRunId(input.date);
@@ -97,35 +96,35 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   const batchSize = plan.batchSize >= 1 ? plan.batchSize : 1;
   const batches: string[][] = [];
   for (let i = 0; i < plan.stores.length; i += batchSize) batches.push(plan.stores.slice(i, i + batchSize));
+  // `concurrency` lanes, batch i in lane i mod lanes: at most `concurrency` jobs in flight, each lane's
+  // batches one after another (morning-lane.ts says why lanes and not a sliding window over Task.any).
+  const laneCount = Math.max(1, Math.min(plan.concurrency, batches.length));
+  const lanes: MorningLaneInput[] = Array.from({ length: batches.length === 0 ? 0 : laneCount }, (_, lane) => ({
+    runId,
+    morningInstance: context.df.instanceId,
+    lane,
+    batches: batches.flatMap((stores, index) => (index % laneCount === lane ? [{ index, stores }] : [])),
+    timeoutSeconds: plan.timeoutSeconds,
+    pollSeconds: plan.pollSeconds,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+  }));
+  context.df.setCustomStatus({ stage: 'training', runId, done: 0, total: plan.stores.length, lanes: lanes.length });
   const results: StoreRunResult[] = [];
-  // Sliding window: at most `concurrency` jobs (batches) in flight; a slow batch does not hold back others.
-  const active: { task: Task; stores: string[] }[] = [];
-  let next = 0;
-  while (next < batches.length || active.length > 0) {
-    while (next < batches.length && active.length < plan.concurrency) {
-      const batch = next++;
-      const stores = batches[batch]!;
-      const sub: BatchTrainingInput = { runId, stores, trigger: 'morning', ...(stores.length > 1 ? { batch } : {}), timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
-      active.push({ task: context.df.callSubOrchestrator(TRAINING_BATCH_ORCHESTRATION, sub, subInstanceId(context.df.instanceId, batch)), stores });
-    }
-    context.df.setCustomStatus({ stage: 'training', runId, done: results.length, total: plan.stores.length });
-    const winner = (yield context.df.Task.any(active.map((a) => a.task))) as Task;
-    const index = active.findIndex((a) => a.task === winner);
-    const entry = active.splice(index, 1)[0]!;
-    if (winner.isFaulted) {
-      // The sub-orchestration handles its own failures; reaching here means it crashed outright. Its job may
-      // still have trained and published (nobody cancelled it): the stores' run records say what happened,
-      // so a control-plane blip does not report healthy stores as failed or skew tomorrow's batch sizing.
-      const error = `sub-orchestration failed: ${String((winner.result as Error | undefined)?.message ?? winner.result)}`;
-      const crashed: TrainingResultInput = { runId, stores: entry.stores, trigger: 'morning', handle: null, jobError: error, ...traced };
+  if (lanes.length > 0) {
+    try {
+      const perLane = (yield context.df.Task.all(lanes.map((lane) => context.df.callSubOrchestrator(MORNING_LANE_ORCHESTRATION, lane, laneInstanceId(context.df.instanceId, lane.lane))))) as StoreRunResult[][];
+      for (const laneResults of perLane) results.push(...laneResults);
+    } catch (crash) {
+      // A lane catches its batches' crashes; one that crashed itself (a bug) fails the whole wait. The run
+      // records still say which stores published.
+      const error = `lane failed: ${describeError(crash)}`;
+      const all: TrainingResultInput = { runId, stores: plan.stores, trigger: 'morning', handle: null, jobError: error, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
       try {
-        const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, crashed)) as StoreOutcome[];
+        const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, all)) as StoreOutcome[];
         for (const o of outcomes) results.push({ ...o, runId, durationMs: 0 });
       } catch {
-        for (const store of entry.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
+        for (const store of plan.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
       }
-    } else {
-      results.push(...(winner.result as StoreRunResult[]));
     }
   }
 

@@ -6,6 +6,7 @@
 export const MORNING_RUN_ORCHESTRATION = 'morning-run';
 export const STORE_REFRESH_ORCHESTRATION = 'store-refresh';
 export const TRAINING_BATCH_ORCHESTRATION = 'training-batch';
+export const MORNING_LANE_ORCHESTRATION = 'morning-lane';
 
 export function refreshInstanceId(store: string): string {
   return `refresh-${encodeURIComponent(store)}`;
@@ -18,4 +19,14 @@ export function morningInstanceId(isoDate: string): string {
 /** The run id of a day's morning run: one run (and one runs-table summary) per day. */
 export function morningRunId(isoDate: string): string {
   return `morning-${isoDate}`;
+}
+
+/** A lane of the morning run: a share of its batches, trained one after another. */
+export function laneInstanceId(morningInstance: string, lane: number): string {
+  return `${morningInstance}:l${lane}`;
+}
+
+/** A batch of the morning run, numbered across the run (not per lane), so each batch's id is unique. */
+export function batchInstanceId(morningInstance: string, batch: number): string {
+  return `${morningInstance}:b${batch}`;
 }
