@@ -24,9 +24,24 @@ export interface MorningLaneInput {
  * history holds more than a lane's share of the batches — the parent's holds one entry per lane — so a
  * 5,000-store run no longer replays a history that grows with every job (docs/capacity.md §2).
  */
+/**
+ * The outcome of stores whose orchestration crashed: their jobs may still have trained and published
+ * (nobody cancelled them), so each store's run record says what happened — a control-plane blip does not
+ * report healthy stores as failed or skew tomorrow's batch sizing. Only if the records cannot be read
+ * either do the stores fail with `error`.
+ */
+export function* outcomesFromRunRecords(context: OrchestrationContext, run: { runId: string; stores: string[]; traceparent?: string }, error: string): Generator<df.Task, StoreRunResult[], unknown> {
+  const crashed: TrainingResultInput = { runId: run.runId, stores: run.stores, trigger: 'morning', handle: null, jobError: error, ...(run.traceparent ? { traceparent: run.traceparent } : {}) };
+  try {
+    const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, transientRetry(), crashed)) as StoreOutcome[];
+    return outcomes.map((o) => ({ ...o, runId: run.runId, durationMs: 0 }));
+  } catch {
+    return run.stores.map((store) => ({ store, runId: run.runId, status: 'failed' as const, durationMs: 0, error }));
+  }
+}
+
 export const morningLaneOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<MorningLaneInput>();
-  const retry = transientRetry();
   const results: StoreRunResult[] = [];
   const total = input.batches.reduce((n, b) => n + b.stores.length, 0);
   for (const batch of input.batches) {
@@ -35,17 +50,8 @@ export const morningLaneOrchestrator: OrchestrationHandler = function* (context:
     try {
       results.push(...((yield context.df.callSubOrchestrator(TRAINING_BATCH_ORCHESTRATION, sub, batchInstanceId(input.morningInstance, batch.index))) as StoreRunResult[]));
     } catch (crash) {
-      // The sub-orchestration handles its own failures; reaching here means it crashed outright. Its job may
-      // still have trained and published (nobody cancelled it): the stores' run records say what happened,
-      // so a control-plane blip does not report healthy stores as failed or skew tomorrow's batch sizing.
-      const error = `sub-orchestration failed: ${describeError(crash)}`;
-      const crashed: TrainingResultInput = { runId: input.runId, stores: batch.stores, trigger: 'morning', handle: null, jobError: error, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
-      try {
-        const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, crashed)) as StoreOutcome[];
-        for (const o of outcomes) results.push({ ...o, runId: input.runId, durationMs: 0 });
-      } catch {
-        for (const store of batch.stores) results.push({ store, runId: input.runId, status: 'failed', durationMs: 0, error });
-      }
+      // The sub-orchestration handles its own failures; reaching here means it crashed outright.
+      results.push(...(yield* outcomesFromRunRecords(context, { runId: input.runId, stores: batch.stores, ...(input.traceparent ? { traceparent: input.traceparent } : {}) }, `sub-orchestration failed: ${describeError(crash)}`)));
     }
   }
   context.df.setCustomStatus({ stage: 'done', runId: input.runId, lane: input.lane, done: results.length, total });

@@ -5,10 +5,9 @@ import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/d
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId } from './names.js';
-// Registers the lanes wherever the morning run is registered (a host given only this module, the tests).
-import './morning-lane.js';
-import type { MorningLaneInput } from './morning-lane.js';
-import { recordStaleShare, TRAINING_RESULT_ACTIVITY, transientRetry, type StoreOutcome, type StoreRunResult, type TrainingResultInput } from './training-batch.js';
+// Also registers the lanes wherever the morning run is registered (a host given only this module, the tests).
+import { outcomesFromRunRecords, type MorningLaneInput } from './morning-lane.js';
+import { recordStaleShare, transientRetry, type StoreRunResult } from './training-batch.js';
 import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
@@ -117,14 +116,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     } catch (crash) {
       // A lane catches its batches' crashes; one that crashed itself (a bug) fails the whole wait. The run
       // records still say which stores published.
-      const error = `lane failed: ${describeError(crash)}`;
-      const all: TrainingResultInput = { runId, stores: plan.stores, trigger: 'morning', handle: null, jobError: error, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
-      try {
-        const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, all)) as StoreOutcome[];
-        for (const o of outcomes) results.push({ ...o, runId, durationMs: 0 });
-      } catch {
-        for (const store of plan.stores) results.push({ store, runId, status: 'failed', durationMs: 0, error });
-      }
+      results.push(...(yield* outcomesFromRunRecords(context, { runId, stores: plan.stores, ...(input.traceparent ? { traceparent: input.traceparent } : {}) }, `lane failed: ${describeError(crash)}`)));
     }
   }
 
