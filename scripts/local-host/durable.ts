@@ -48,6 +48,8 @@ interface InstanceRow {
   lastUpdatedTime: string;
   parentInstanceId: string;
   parentTaskId: number;
+  /** false from the moment a child is terminal until its parent has the completion in its inbox. */
+  parentNotified?: boolean;
 }
 
 interface InboxRow {
@@ -329,6 +331,8 @@ export class DurableEngine {
 
   /** Back-off of instances whose last episode failed on a host error. */
   private readonly retryDelay = new Map<string, number>();
+  /** Instances whose last episode failed part-way: before the next one, start what it scheduled (as after a restart). */
+  private readonly needsRecovery = new Set<string>();
 
   private kick(instanceId: string): void {
     if (this.stopped) return;
@@ -342,6 +346,8 @@ export class DurableEngine {
       })
       .catch((err: unknown) => {
         this.opts.log('error', `Orchestration ${instanceId}: host error`, err);
+        // The episode may have recorded new tasks in history and failed before starting them.
+        this.needsRecovery.add(instanceId);
         // As the Durable extension keeps polling its queues: an episode that failed (storage unreachable)
         // is tried again, backing off to 30 s, instead of leaving the instance Running until a restart.
         const delay = Math.min(30_000, (this.retryDelay.get(instanceId) ?? 250) * 2);
@@ -434,7 +440,21 @@ export class DurableEngine {
   /** One orchestrator episode: take the due inbox messages, replay, record and dispatch new work. */
   private async process(instanceId: string): Promise<void> {
     const row = await this.readInstance(instanceId);
-    if (!row || TERMINAL.has(row.runtimeStatus)) return;
+    if (!row) return;
+    if (TERMINAL.has(row.runtimeStatus)) {
+      // The episode that finished it failed before the parent heard (storage went away in between): this
+      // retry tells the parent, or a sub-orchestration's parent would wait until a host restart.
+      if (row.parentInstanceId && row.parentNotified === false) await this.notifyParent(instanceId, row);
+      return;
+    }
+    if (this.needsRecovery.delete(instanceId)) {
+      try {
+        await this.recover(instanceId, row);
+      } catch (err) {
+        this.needsRecovery.add(instanceId);
+        throw err;
+      }
+    }
     const pk = enc(instanceId);
     const due: { rowKey: string; event: HistoryEvent }[] = [];
     const t = Date.now();
@@ -448,6 +468,19 @@ export class DurableEngine {
 
     const reg = this.orchestrators.get(row.name.toLowerCase());
     const past = await this.loadHistory(instanceId, row.executionId, true);
+    // A completion can arrive twice (a child re-notifies its parent after a failed write, a restart's
+    // recovery): history must hold one answer per task, so a task answered already is not answered again.
+    const answered = new Set<number>();
+    for (const e of past) {
+      if (typeof e.TaskScheduledId === 'number') answered.add(e.TaskScheduledId);
+      if (typeof e.TimerId === 'number') answered.add(e.TimerId);
+    }
+    const repeated = due.filter((d) => (typeof d.event.TaskScheduledId === 'number' && answered.has(d.event.TaskScheduledId)) || (typeof d.event.TimerId === 'number' && answered.has(d.event.TimerId)));
+    if (repeated.length > 0) {
+      await this.deleteInbox(instanceId, repeated);
+      due.splice(0, due.length, ...due.filter((d) => !repeated.includes(d)));
+      if (due.length === 0) return;
+    }
     const ts = now();
     const fresh: HistoryEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: ts }];
     const terminate = due.find((d) => d.event.EventType === EventType.ExecutionTerminated);
@@ -617,22 +650,23 @@ export class DurableEngine {
         ...big('output', json(output)),
         ...(customStatus !== undefined ? big('customStatus', json(customStatus)) : {}),
         lastUpdatedTime: now(),
+        ...(row.parentInstanceId ? { parentNotified: false } : {}),
       },
       'Merge',
     );
     await this.deleteInbox(instanceId, due);
     // Messages that arrive for a finished instance (late events, completions of abandoned tasks) go.
     await this.deleteInstanceInboxOnly(instanceId);
-    if (row.parentInstanceId) {
-      const ev: HistoryEvent =
-        status === 'Completed'
-          ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: row.parentTaskId, Result: json(output) }
-          : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: row.parentTaskId, Reason: `Sub-orchestration ${instanceId} ${status.toLowerCase()}: ${typeof output === 'string' ? output : JSON.stringify(output)}`, Details: '' };
-      await this.enqueue(row.parentInstanceId, ev);
-    }
+    if (row.parentInstanceId) await this.notifyParent(instanceId, { ...row, runtimeStatus: status, output: json(output) });
     const list = this.waiters.get(instanceId) ?? [];
     this.waiters.delete(instanceId);
     list.forEach((w) => w());
+  }
+
+  /** The parent's completion event for a terminal child, then the mark that it was sent. */
+  private async notifyParent(instanceId: string, child: InstanceRow): Promise<void> {
+    await this.finishChildAgain(child.parentInstanceId, child.parentTaskId, instanceId, child);
+    await this.instances.updateEntity({ partitionKey: enc(instanceId), rowKey: '', parentNotified: true }, 'Merge');
   }
 
   private async deleteInstanceInboxOnly(instanceId: string): Promise<void> {
@@ -748,11 +782,13 @@ export class DurableEngine {
   }
 
   private async finishChildAgain(parentId: string, taskId: number, childId: string, child: InstanceRow): Promise<void> {
+    const output = readBig(child, 'output');
+    const reason = parseJson(output || 'null');
     await this.enqueue(
       parentId,
       child.runtimeStatus === 'Completed'
-        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Result: readBig(child, 'output') || null }
-        : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Reason: `Sub-orchestration ${childId} ${child.runtimeStatus.toLowerCase()}`, Details: '' },
+        ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Result: output || null }
+        : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, IsPlayed: false, Timestamp: now(), TaskScheduledId: taskId, Reason: `Sub-orchestration ${childId} ${child.runtimeStatus.toLowerCase()}: ${typeof reason === 'string' ? reason : JSON.stringify(reason)}`, Details: '' },
     );
   }
 
