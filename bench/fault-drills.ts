@@ -27,12 +27,11 @@ import { startLocalHost, type LocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage, type AzureStorage } from '../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../core/config.js';
-import { seedStoreHistories } from './seed-stores.js';
+import { seedStoreHistories, syntheticStore } from './seed-stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { AksDispatcher } from '../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-cluster.js';
 import type { TrainingDispatcher } from '../core/ports/training-dispatcher.js';
-import type { SeriesHistory } from '../engine/index.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
 import { startFakeKubernetes, type Fault, type FakeKubernetes } from '../tests/support/fake-kubernetes.js';
@@ -57,22 +56,7 @@ const quiet = (level: string, message: string, err?: unknown) => {
   if (process.env.DRILL_VERBOSE) console.error(`  [host ${level}] ${message}${err ? `: ${err instanceof Error ? err.message.split('\n')[0] : JSON.stringify(err)}` : ''}`);
 };
 
-/** Deterministic store history (the orchestration bench's generator). */
-function storeHistory(id: string, seed: number): SeriesHistory[] {
-  let a = seed >>> 0;
-  const rand = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 4294967296);
-  const startDay = Math.floor(Date.UTC(2024, 0, 1) / 86_400_000);
-  const weekly = [1.25, 0.8, 0.85, 0.9, 0.95, 1.1, 1.15];
-  return Array.from({ length: ITEMS }, (_, k) => {
-    const base = 10 + 40 * rand();
-    const v = new Float64Array(DAYS);
-    for (let i = 0; i < DAYS; i++) {
-      const mean = base * weekly[(startDay + i + 4) % 7]! * (1 + 0.25 * Math.sin((2 * Math.PI * i) / 365.25));
-      v[i] = Math.max(0, Math.round(mean + Math.sqrt(mean) * (rand() + rand() + rand() - 1.5) * 2));
-    }
-    return { store: id, item: String(k + 1), startDay, values: v };
-  });
-}
+const storeHistory = syntheticStore({ items: ITEMS, days: DAYS, startYear: 2024, level: { min: 10, spread: 40 }, yearly: 0.25 });
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {

@@ -13,9 +13,8 @@ import { startLocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
-import { seedStoreHistories } from './seed-stores.js';
+import { seedStoreHistories, syntheticStore } from './seed-stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
-import type { SeriesHistory } from '../engine/index.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 
@@ -29,22 +28,8 @@ const POLL = values.poll ?? '0.25';
 const BATCH = values.batch;
 const REPO = resolve(__dirname, '../..');
 
-/** Deterministic store history: weekly and yearly shape, noise, a few intermittent items. */
-function store(id: string, seed: number): SeriesHistory[] {
-  let a = seed >>> 0;
-  const rand = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 4294967296);
-  const startDay = Math.floor(Date.UTC(2024, 0, 1) / 86_400_000);
-  const weekly = [1.25, 0.8, 0.85, 0.9, 0.95, 1.1, 1.15];
-  return Array.from({ length: ITEMS }, (_, k) => {
-    const base = k % 5 === 4 ? 0.4 : 10 + 40 * rand();
-    const values = new Float64Array(DAYS);
-    for (let i = 0; i < DAYS; i++) {
-      const mean = base * weekly[(startDay + i + 4) % 7]! * (1 + 0.25 * Math.sin((2 * Math.PI * i) / 365.25));
-      values[i] = Math.max(0, Math.round(mean + Math.sqrt(mean) * (rand() + rand() + rand() - 1.5) * 2));
-    }
-    return { store: id, item: String(k + 1), startDay, values };
-  });
-}
+/** Weekly and yearly shape, noise, every fifth item intermittent. */
+const store = syntheticStore({ items: ITEMS, days: DAYS, startYear: 2024, level: { min: 10, spread: 40 }, yearly: 0.25, intermittentEvery: 5 });
 
 async function main(): Promise<void> {
   const azurite = await startAzurite();

@@ -25,9 +25,8 @@ import { startLocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
-import { seedStoreHistories } from './seed-stores.js';
+import { seedStoreHistories, syntheticStore } from './seed-stores.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
-import type { SeriesHistory } from '../engine/index.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 
@@ -39,21 +38,7 @@ const WORKERS = Number(values.workers ?? availableParallelism());
 const REPO = resolve(__dirname, '../..');
 const TASK_HUB = (JSON.parse(readFileSync(resolve(REPO, 'host.json'), 'utf8')) as { extensions: { durableTask: { hubName: string } } }).extensions.durableTask.hubName;
 
-function store(id: string, seed: number): SeriesHistory[] {
-  let a = seed >>> 0;
-  const rand = () => ((a = (a * 1664525 + 1013904223) >>> 0) / 4294967296);
-  const startDay = Math.floor(Date.UTC(2025, 0, 1) / 86_400_000);
-  const weekly = [1.25, 0.8, 0.85, 0.9, 0.95, 1.1, 1.15];
-  return Array.from({ length: ITEMS }, (_, k) => {
-    const base = 5 + 20 * rand();
-    const v = new Float64Array(DAYS);
-    for (let i = 0; i < DAYS; i++) {
-      const mean = base * weekly[(startDay + i + 4) % 7]!;
-      v[i] = Math.max(0, Math.round(mean + Math.sqrt(mean) * (rand() + rand() + rand() - 1.5) * 2));
-    }
-    return { store: id, item: String(k + 1), startDay, values: v };
-  });
-}
+const store = syntheticStore({ items: ITEMS, days: DAYS, startYear: 2025, level: { min: 5, spread: 20 }, yearly: 0 });
 
 function childRssKb(match: string): { pid: number; hwmKb: number; rssKb: number } | undefined {
   const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
