@@ -133,6 +133,16 @@ class Semaphore {
   }
 }
 
+/** Ids of the tasks (activities, sub-orchestrations, timers) these events answer. */
+function answeredTasks(events: readonly HistoryEvent[]): Set<number> {
+  const ids = new Set<number>();
+  for (const e of events) {
+    if (typeof e.TaskScheduledId === 'number') ids.add(e.TaskScheduledId);
+    if (typeof e.TimerId === 'number') ids.add(e.TimerId);
+  }
+  return ids;
+}
+
 export class DurableEngine {
   private readonly instances: TableClient;
   private readonly history: TableClient;
@@ -456,7 +466,7 @@ export class DurableEngine {
       }
     }
     const pk = enc(instanceId);
-    const due: { rowKey: string; event: HistoryEvent }[] = [];
+    let due: { rowKey: string; event: HistoryEvent }[] = [];
     const t = Date.now();
     let nextDue = Infinity;
     for await (const m of this.inbox.listEntities<InboxRow>({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}'` } })) {
@@ -470,15 +480,11 @@ export class DurableEngine {
     const past = await this.loadHistory(instanceId, row.executionId, true);
     // A completion can arrive twice (a child re-notifies its parent after a failed write, a restart's
     // recovery): history must hold one answer per task, so a task answered already is not answered again.
-    const answered = new Set<number>();
-    for (const e of past) {
-      if (typeof e.TaskScheduledId === 'number') answered.add(e.TaskScheduledId);
-      if (typeof e.TimerId === 'number') answered.add(e.TimerId);
-    }
-    const repeated = due.filter((d) => (typeof d.event.TaskScheduledId === 'number' && answered.has(d.event.TaskScheduledId)) || (typeof d.event.TimerId === 'number' && answered.has(d.event.TimerId)));
+    const answered = answeredTasks(past);
+    const repeated = due.filter((d) => [...answeredTasks([d.event])].some((id) => answered.has(id)));
     if (repeated.length > 0) {
       await this.deleteInbox(instanceId, repeated);
-      due.splice(0, due.length, ...due.filter((d) => !repeated.includes(d)));
+      due = due.filter((d) => !repeated.includes(d));
       if (due.length === 0) return;
     }
     const ts = now();
@@ -758,11 +764,7 @@ export class DurableEngine {
     for await (const m of this.inbox.listEntities<InboxRow>({ queryOptions: { filter: `PartitionKey eq '${enc(instanceId).replace(/'/g, "''")}'` } })) {
       pending.push(JSON.parse(readBig(m, 'data')) as HistoryEvent);
     }
-    const answered = new Set<number>();
-    for (const e of [...history, ...pending]) {
-      if (typeof e.TaskScheduledId === 'number') answered.add(e.TaskScheduledId);
-      if (typeof e.TimerId === 'number') answered.add(e.TimerId);
-    }
+    const answered = answeredTasks([...history, ...pending]);
     for (const e of history) {
       if (answered.has(e.EventId)) continue;
       if (e.EventType === EventType.TaskScheduled) {
