@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
@@ -77,6 +79,13 @@ describe('store refresh through the local (worker-thread) backend', () => {
     await host.durable.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId('r2'), input: { store: 'r2', runId: 'refresh-r2-1' } });
     expect((await watch(host, refreshInstanceId('r2'), 'refresh-r2-1', 60_000)).final?.runtimeStatus).toBe('Completed');
 
+    // The slow worker holds after writing its rows until the test releases it: its pointer switch comes
+    // strictly after the orchestration gave up, whatever the machine's speed.
+    const dir = mkdtempSync(join(tmpdir(), 'foreact-slow-worker-'));
+    const marker = join(dir, 'marker');
+    const release = join(dir, 'release');
+    process.env.FOREACT_TEST_HOLD_MARKER = marker;
+    process.env.FOREACT_TEST_HOLD_RELEASE_FILE = release;
     const slow = new LocalDispatcher({ workers: 1, config, workerModule: SLOW_WORKER });
     await provideTestDeps(config, { dispatcher: slow });
     try {
@@ -91,11 +100,20 @@ describe('store refresh through the local (worker-thread) backend', () => {
       expect(state.stale).toBe(true);
       expect(state.staleReason).toMatch(/refresh-r2-2 failed: deadline/);
       expect((await storage.runs.get('refresh-r2-2', 'r2'))?.status).toBe('failed');
-      // The cancelled worker never publishes behind the orchestration's back.
-      await new Promise((r) => setTimeout(r, 500));
+
+      // The cancelled worker never publishes behind the orchestration's back. It had written its rows and
+      // was holding before its pointer switch when the deadline passed; release it and wait well past the
+      // point where a live worker would have switched the pointer (a poll of 50 ms, then one table write).
+      expect(existsSync(marker) ? readFileSync(marker, 'utf8') : '').toMatch(/^held \d+$/m);
+      writeFileSync(release, '');
+      await new Promise((r) => setTimeout(r, 3_000));
       expect((await storage.stores.get('r2'))!.value.current?.runId).toBe('refresh-r2-1');
+      expect((await storage.runs.get('refresh-r2-2', 'r2'))?.status).toBe('failed');
     } finally {
+      delete process.env.FOREACT_TEST_HOLD_MARKER;
+      delete process.env.FOREACT_TEST_HOLD_RELEASE_FILE;
       await slow.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
