@@ -14,7 +14,8 @@ image="${REGISTRYLOGINSERVER:?}/foreact-trainer:${tag}"
 
 echo "release: training image $image"
 az acr login --name "${REGISTRYNAME:?}"
-docker build out/training-image -t "$image"
+# On a digest-pinned base (TRAINER_BASE_IMAGE, e.g. from `azd env set`; else the tag's digest now).
+bash scripts/ci/build-training-image.sh out/training-image "$image"
 docker push "$image"
 az acr repository update --name "$REGISTRYNAME" --image "foreact-trainer:${tag}" --write-enabled false --output none
 

@@ -9,12 +9,14 @@
 # 1. Refuse in the LEAD_MINUTES before the scheduled start (a deploy takes ~15 min; it would straddle it).
 # 2. If today's morning run (GET /api/runs/morning-<UTC date>) is still queued or running, wait for it up
 #    to WAIT_MINUTES, then refuse. No app yet (first deploy) or no run today: go.
+# Each poll gets its own token from a fresh sign-in (scripts/ci/az-session.sh), never one for the wait.
 # Exit 0 = deploy may go on; 1 = not now (rerun the job later).
 set -euo pipefail
 
 : "${MORNING_SCHEDULE:?MORNING_SCHEDULE (6-field NCRONTAB, UTC) is required}"
 LEAD_MINUTES="${LEAD_MINUTES:-30}"
 WAIT_MINUTES="${WAIT_MINUTES:-90}"
+POLL_SECONDS="${POLL_SECONDS:-60}"
 NOW_EPOCH="${NOW_EPOCH:-$(date -u +%s)}"   # injectable for tests
 
 say() { printf 'deploy-window: %s\n' "$*"; }
@@ -36,15 +38,19 @@ if [ -z "${FUNC_HOST:-}" ] || [ -z "${API_APP_ID:-}" ]; then
   exit 0
 fi
 
-token=$(az account get-access-token --resource "api://${API_APP_ID}" --query accessToken -o tsv 2>/dev/null || true)
-if [ -z "$token" ]; then
-  say "cannot get a token for api://${API_APP_ID}: refusing rather than deploying blind"
-  exit 1
-fi
+# shellcheck source=az-session.sh
+. "$(dirname "$0")/az-session.sh"
 
+# A token per poll, from a fresh sign-in: the wait can outlast both the access token and (in GitHub
+# Actions) the OIDC assertion the CLI signed in with, and a stale token would read as 401 → refuse.
 run="morning-$(date -u -d "@$NOW_EPOCH" +%F)"
 deadline=$((SECONDS + WAIT_MINUTES * 60))
 while :; do
+  token=$(az_api_token "$API_APP_ID" 2>/dev/null || true)
+  if [ -z "$token" ]; then
+    say "cannot get a token for api://${API_APP_ID}: refusing rather than deploying blind"
+    exit 1
+  fi
   body=$(mktemp)
   code=$(curl -s -o "$body" -w '%{http_code}' --max-time 20 -H "Authorization: Bearer ${token}" "https://${FUNC_HOST}/api/runs/${run}" || true)
   status=$(jq -r '.status // empty' "$body" 2>/dev/null || true)
@@ -63,5 +69,5 @@ while :; do
     say "run $run still '$status' after ${WAIT_MINUTES} min: not deploying now"
     exit 1
   fi
-  sleep 60
+  sleep "$POLL_SECONDS"
 done

@@ -10,7 +10,7 @@ const USAGE = `Usage: npm run package   (or: node dist/scripts/package/main.js [
 Builds what is deployed, from the compiled dist/:
   <out>/functionapp.zip   the Function App package: package.json (its "main"), host.json, the compiled modules
                           that "main" and the trainer load, k8s-training/job.yaml, production node_modules
-  <out>/training-image/   the training image's Docker build context (docker build <out>/training-image)
+  <out>/training-image/   the training image's Docker build context (scripts/ci/build-training-image.sh)
   <out>/static-web/       the built dashboard with staticwebapp.config.json (unless --no-web)
   <out>/manifest.json     what went where, with the zip's sha256`;
 
