@@ -21,8 +21,44 @@ const blobCreated = z.object({
 
 const SUBJECT = new RegExp(`^/blobServices/default/containers/${INGEST_EVENTS.container}/blobs/(.+)$`);
 
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function describeMessage(message: unknown): string {
+  if (typeof message === 'string') return `text "${message.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}"${message.length > 80 ? ` (${message.length} characters)` : ''}`;
+  return message === null ? 'null' : Array.isArray(message) ? 'a JSON array' : `a ${typeof message}`;
+}
+
+/**
+ * The event object inside a queue message. host.json sets `messageEncoding: "none"` (the trigger hands the
+ * text over as is, parsed when it is JSON), and Event Grid's storage-queue destination has been seen writing
+ * the event both as plain JSON and as base64 of that JSON: both are accepted, and so is a JSON string whose
+ * content is the event (text parsed once by the extension, once here). Anything else is named in the error,
+ * so the poison queue's entry says what arrived.
+ */
+export function eventOfMessage(message: unknown): unknown {
+  const original = message;
+  let value: unknown = Buffer.isBuffer(message) || message instanceof Uint8Array ? Buffer.from(message).toString('utf8') : message;
+  for (let depth = 0; depth < 3 && typeof value === 'string'; depth++) {
+    const text = value.trim();
+    if (text.startsWith('{') || text.startsWith('"')) {
+      try {
+        value = JSON.parse(text) as unknown;
+        continue;
+      } catch {
+        break;
+      }
+    }
+    if (text.length % 4 !== 0 || !BASE64.test(text)) break;
+    const decoded = Buffer.from(text, 'base64').toString('utf8').trim();
+    if (!decoded.startsWith('{') && !decoded.startsWith('"')) break;
+    value = decoded;
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  throw new Error(`ingest-events message is not an Event Grid event (expected the event's JSON object, as text or base64 of it): got ${describeMessage(original)}`);
+}
+
 export async function ingestSales(message: unknown, context: InvocationContext): Promise<void> {
-  const event = blobCreated.safeParse(message);
+  const event = blobCreated.safeParse(eventOfMessage(message));
   if (!event.success) throw new Error(`ingest-events message is not an Event Grid event: ${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (event.data.eventType !== 'Microsoft.Storage.BlobCreated') {
     context.log(`ignoring ${event.data.eventType} for ${event.data.subject}`);

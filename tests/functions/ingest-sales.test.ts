@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatIsoDay } from '../../engine/index.js';
 import { INGEST_EVENTS } from '../../core/config.js';
 import { sampleStore, toCsv } from '../support/sales.js';
+import { QueueClient } from '@azure/storage-queue';
+import { blobCreatedEvent } from '../../scripts/local-host/queues.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 
 const FUNCTION = path.resolve(__dirname, '../../functions/ingest-sales.ts');
@@ -47,5 +49,61 @@ describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest
 
     const history = await t.storage.history.read(again.history!.blob);
     expect(formatIsoDay(history[0]!.startDay)).toBe('2021-01-04');
+  });
+});
+
+// Event Grid's storage-queue destination is documented writing the event as plain JSON and, in later
+// reports, as base64 of it; host.json's `messageEncoding: "none"` hands either over untouched. A host
+// without the Event Grid stand-in, so the messages below are the only ones on the queue.
+describe('ingest-sales accepts the event as plain JSON or base64 JSON, and names anything else', () => {
+  const errors: string[] = [];
+
+  // The app's deps are built once per process, on the file's Azurite: the same storage, another host.
+  beforeAll(async () => {
+    await host.stop();
+    host = await startLocalHost({
+      port: 0,
+      storageConnectionString: t.azurite.connectionString,
+      modules: [FUNCTION],
+      taskHub: 'IngestShapes',
+      blobPollIntervalMs: 60_000,
+      log: (level: string, message: string, error?: unknown) => {
+        if (level === 'error') errors.push(`${message} ${error instanceof Error ? error.message : String(error)}`);
+      },
+    });
+  });
+  async function upload(store: string): Promise<Record<string, unknown>> {
+    const name = `pos/${store}.csv`;
+    const uploads = t.storage.clients.container(INGEST_EVENTS.container);
+    await uploads.createIfNotExists();
+    const blob = uploads.getBlockBlobClient(name);
+    const body = toCsv(sampleStore(store, 2, 20));
+    const { etag } = await blob.uploadData(Buffer.from(body));
+    return blobCreatedEvent(blob.url, INGEST_EVENTS.container, name, etag ?? '', body.length);
+  }
+
+  test('a plain JSON message, a base64 one and a JSON string wrapping the event are each ingested', async () => {
+    const queue = new QueueClient(t.azurite.connectionString, INGEST_EVENTS.queue);
+    await queue.createIfNotExists();
+    await queue.sendMessage(JSON.stringify(await upload('PLAIN1')));
+    await queue.sendMessage(Buffer.from(JSON.stringify(await upload('BASE1'))).toString('base64'));
+    await queue.sendMessage(JSON.stringify(JSON.stringify(await upload('WRAP1'))));
+    await host.pollBlobs();
+
+    expect(errors).toEqual([]);
+    for (const store of ['PLAIN1', 'BASE1', 'WRAP1']) expect((await t.storage.stores.get(store))?.value.history).toMatchObject({ items: 2, observations: 40 });
+    expect((await queue.peekMessages()).peekedMessageItems).toEqual([]);
+  });
+
+  test('a message that is neither fails with an error naming what arrived, and changes nothing', async () => {
+    const queue = new QueueClient(t.azurite.connectionString, INGEST_EVENTS.queue);
+    await queue.sendMessage('not an event');
+    await queue.sendMessage(Buffer.from('hello, queue').toString('base64'));
+    await host.pollBlobs();
+
+    expect(errors.filter((e) => e.includes('ingest-events message is not an Event Grid event'))).toHaveLength(2);
+    expect(errors.some((e) => e.includes('got text "not an event"'))).toBe(true);
+    expect(errors.some((e) => e.includes(`got text "${Buffer.from('hello, queue').toString('base64')}"`))).toBe(true);
+    expect((await t.storage.stores.list()).map((x) => x.store).sort()).toEqual(['BASE1', 'PLAIN1', 'U1', 'WRAP1']);
   });
 });
