@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { naiveScale, parseIsoDay, smapePoint } from '../engine/index.js';
 
@@ -38,12 +39,19 @@ export function readPanel(path: string, valueColumn: string, extra: string[] = [
 export interface Score {
   smape: number;
   rmsse: number;
-  /** Σ|F − A| / ΣA over all points, in %. */
+  /** Σ|F − A| / ΣA over the scored points, in %. */
   wape: number;
+  /** Share of ALL scored points with p10 ≤ A ≤ p90 (p10 = p90 = A is covered); NaN without p10/p90 columns. */
   coverage: number;
   /** Coverage on the days `marked` picks (promotion or event days); NaN without. */
   markedCoverage: number;
+  /** Series in RMSSE's mean (a history scale above 0 and at least one scored point). */
   series: number;
+  /** Expected points: the actuals' (series, day) points in the test window. */
+  expected: number;
+  /** Expected points with a forecast: every other figure is over these. */
+  points: number;
+  /** Expected points without a forecast. Two models are compared on the same points only when both show 0. */
   missing: number;
 }
 
@@ -87,15 +95,23 @@ export function readMarkedDays(paths: readonly string[]): MarkedDays {
   return marked;
 }
 
-/** SMAPE over all points, RMSSE averaged over series (design §4), WAPE, share of actuals inside p10–p90. */
+/**
+ * One definition, shared with bench/peers/score.py (a test checks they agree). Expected points are the
+ * actuals' (series, day) points; those without a forecast are `missing`, printed on stderr and left out of
+ * every figure. Over the rest: SMAPE over all points, RMSSE averaged over series whose history scale is
+ * above 0 (design §4), WAPE, and coverage: the share of ALL points with p10 ≤ A ≤ p90, so a point whose
+ * p10 = p90 counts (covered only when it equals the actual) and every model is scored on the same points.
+ */
 export function score(history: Panel, actuals: Panel, forecastPath: string, marked?: MarkedDays): Score {
   const { panel: forecasts, extras } = readPanel(forecastPath, 'forecast', ['p10', 'p90']);
+  const header = readHeader(forecastPath);
+  const hasBands = header.includes('p10') && header.includes('p90');
   let smapeSum = 0;
   let points = 0;
+  let expected = 0;
   let rmsseSum = 0;
   let series = 0;
   let covered = 0;
-  let intervalPoints = 0;
   let markedCovered = 0;
   let markedPoints = 0;
   let absError = 0;
@@ -104,17 +120,11 @@ export function score(history: Panel, actuals: Panel, forecastPath: string, mark
   for (const [key, actual] of actuals) {
     const f = forecasts.get(key);
     const bands = extras.get(key);
-    const h = history.get(key);
-    if (f === undefined || h === undefined) {
-      missing++;
-      continue;
-    }
-    const days = [...h.keys()].sort((a, b) => a - b);
-    const scale = naiveScale(days.map((d) => h.get(d)!));
     let sse = 0;
     let n = 0;
     for (const [day, a] of actual) {
-      const v = f.get(day);
+      expected++;
+      const v = f?.get(day);
       if (v === undefined) {
         missing++;
         continue;
@@ -126,28 +136,67 @@ export function score(history: Panel, actuals: Panel, forecastPath: string, mark
       sse += (v - a) * (v - a);
       n++;
       const band = bands?.get(day);
-      if (band !== undefined && Number.isFinite(band[0]) && Number.isFinite(band[1]) && band[0] !== band[1]) {
-        intervalPoints++;
-        const inside = a >= band[0]! && a <= band[1]!;
-        if (inside) covered++;
-        if (marked !== undefined && (marked.all.has(day) || marked.byKey.get(key)?.has(day) === true)) {
-          markedPoints++;
-          if (inside) markedCovered++;
-        }
+      const inside = band !== undefined && Number.isFinite(band[0]) && Number.isFinite(band[1]) && a >= band[0]! && a <= band[1]!;
+      if (inside) covered++;
+      if (marked !== undefined && (marked.all.has(day) || marked.byKey.get(key)?.has(day) === true)) {
+        markedPoints++;
+        if (inside) markedCovered++;
       }
     }
+    const h = history.get(key);
+    const scale = h === undefined ? Number.NaN : naiveScale([...h.keys()].sort((a, b) => a - b).map((d) => h.get(d)!));
     if (n > 0 && scale > 0) {
       rmsseSum += Math.sqrt(sse / n / scale);
       series++;
     }
   }
+  process.stderr.write(`score ${basename(forecastPath)}: ${points} of ${expected} expected points scored, missing ${missing}\n`);
   return {
     smape: smapeSum / points,
     rmsse: rmsseSum / series,
     wape: (100 * absError) / actualSum,
-    coverage: intervalPoints > 0 ? covered / intervalPoints : Number.NaN,
-    markedCoverage: markedPoints > 0 ? markedCovered / markedPoints : Number.NaN,
+    coverage: hasBands && points > 0 ? covered / points : Number.NaN,
+    markedCoverage: hasBands && markedPoints > 0 ? markedCovered / markedPoints : Number.NaN,
     series,
+    expected,
+    points,
     missing,
   };
+}
+
+/** A CSV file's column names (gzip or not). */
+function readHeader(path: string): string[] {
+  const bytes = readFileSync(path);
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  return text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n')).trim().split(',');
+}
+
+/** The actuals' points inside the test window cutoff+1 … cutoff+horizon (days since the epoch). */
+export function testWindow(full: Panel, cutoffDay: number, horizon: number): Panel {
+  const window: Panel = new Map();
+  for (const [key, series] of full) {
+    const days = new Map<number, number>();
+    for (const [day, value] of series) if (day > cutoffDay && day <= cutoffDay + horizon) days.set(day, value);
+    if (days.size > 0) window.set(key, days);
+  }
+  return window;
+}
+
+/** The history up to and including the cut-off (days since the epoch). */
+export function historyUpTo(full: Panel, cutoffDay: number): Panel {
+  const history: Panel = new Map();
+  for (const [key, series] of full) {
+    const days = new Map<number, number>();
+    for (const [day, value] of series) if (day <= cutoffDay) days.set(day, value);
+    if (days.size > 0) history.set(key, days);
+  }
+  return history;
+}
+
+/** `score.py`'s command line in TypeScript: one data file holds the history and the actuals. */
+export function scoreFiles(dataPath: string, forecastPath: string, cutoff: string, horizon: number): Score {
+  const cutoffDay = parseIsoDay(cutoff);
+  if (cutoffDay === undefined) throw new Error(`cut-off ${cutoff} is not a YYYY-MM-DD date`);
+  const { panel } = readPanel(dataPath, 'sales');
+  return score(historyUpTo(panel, cutoffDay), testWindow(panel, cutoffDay, horizon), forecastPath);
 }

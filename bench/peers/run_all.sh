@@ -3,7 +3,8 @@
 # meant for a 2-core machine), scores each, and appends the JSON lines to bench/out/peers/log.jsonl.
 #   bench/peers/run_all.sh [model ...]        (default: seasonal_naive ses autoets prophet)
 #   DATASETS=store-item bench/peers/run_all.sh autoets      (default: store-item m5-tx3-foods3)
-# Needs ../shared/data beside the repo. Outputs go to bench/out/peers/ (git-ignored).
+# Needs ../shared/data beside the repo. Outputs go to bench/out/peers/plain/ (git-ignored), one file per
+# data set, cut-off, horizon and model.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -16,7 +17,10 @@ models=("$@")
 
 run() {  # name input cutoff horizon model
   local name=$1 input=$2 cutoff=$3 horizon=$4 model=$5
-  local f="$out/${name}_${model}.csv"
+  # Keyed by data set, cut-off and horizon, and apart from run_drivers_all.sh's cache (whose autoets is
+  # another script's forecast under the same model name).
+  local f="$out/plain/${name}_c${cutoff}_h${horizon}_${model}.csv"
+  mkdir -p "$out/plain"
   echo "== $name $model" >&2
   local t0 t1 line score
   t0=$(date +%s.%N)
@@ -27,7 +31,7 @@ run() {  # name input cutoff horizon model
     --horizon "$horizon")
   local wall
   wall=$(python3 -c "print(round($t1 - $t0, 1))")
-  echo "{\"data\": \"$name\", \"wall_seconds\": $wall, \"run\": $line, \"score\": $score}" \
+  echo "{\"data\": \"$name\", \"cutoff\": \"$cutoff\", \"horizon\": $horizon, \"wall_seconds\": $wall, \"run\": $line, \"score\": $score}" \
     | tee -a "$out/log.jsonl"
 }
 

@@ -1,40 +1,140 @@
 #!/usr/bin/env python3
-"""Scores a forecasts file against actuals, to cross-check the TypeScript scorer.
+"""Scores a forecasts file against actuals, to cross-check the TypeScript scorer (bench/score.ts).
 
-    python score.py --actuals <csv[.gz]> --forecasts <csv[.gz]> --cutoff YYYY-MM-DD --horizon N
+    python3 score.py --actuals <csv[.gz]> --forecasts <csv[.gz]> --cutoff YYYY-MM-DD --horizon N
 
 --actuals: the long data file `date,store,item,sales` (the whole file is fine: history <= cutoff is
 the RMSSE scale, cutoff+1 .. cutoff+horizon is the test window). --forecasts:
-`date,store,item,forecast[,p10,p90]`. Store and item are compared as strings.
+`date,store,item,forecast[,p10,p90]`. Store and item are compared as strings. Standard library only,
+so the cross-check test runs wherever python3 does.
 
-Definitions (design.md section 4), over the series present in the forecasts file, test dates
-cutoff+1 .. cutoff+horizon; a day without a row in the actuals counts as 0 sales (as in run_peer.py):
-  * SMAPE = mean over all points of 200*|F-A|/(|F|+|A|), 0 when both are 0.
-  * RMSSE per series = sqrt(mean over the horizon of (F-A)^2 / mean of (y_t - y_{t-1})^2 over the
-    series' history up to the cutoff, from its first non-zero sale). Averaged over series (plain
-    mean). Series whose scale is 0 or undefined (no sale before the cutoff, or fewer than 2 days
-    from the first sale) are left out and counted as `rmsse_skipped`.
-  * coverage = share of points with p10 <= A <= p90 (the nominal value is 0.8).
-Also MAE and bias (mean F - A) over all points. A forecast row missing for a (series, test date) is
-an error. One JSON line to stdout.
+Definitions, the same as bench/score.ts (design.md section 4). The expected points are the actuals'
+rows (series, date) inside the test window; where a file repeats a (series, date), its last row wins.
+  * missing = expected points without a forecast row. They are left out of every figure below and
+    printed, so that two models are only compared on the same points when both show missing 0.
+  * SMAPE = mean over the scored points of 200*|F-A|/(|F|+|A|), 0 when both are 0.
+  * WAPE = 100 * sum |F-A| / sum A over the scored points.
+  * RMSSE per series = sqrt(mean over its scored points of (F-A)^2 / scale), scale = mean of
+    (y_t - y_{t-1})^2 over the series' history rows (date order, dates <= cutoff) from its first
+    positive sale. Averaged over series (plain mean). Series whose scale is 0 or undefined (no
+    history, no sale before the cutoff, or fewer than 2 rows from the first sale) are left out and
+    counted as `rmsse_skipped`.
+  * coverage = share of ALL scored points with p10 <= A <= p90 (the nominal value is 0.8). A point
+    whose p10 = p90 = A is covered; any other point with p10 = p90, or without a finite p10 and p90,
+    is not. null when the forecasts file has no p10/p90 columns.
+Also MAE and bias (mean F - A) over the scored points. One JSON line to stdout.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import gzip
+import io
 import json
+import math
 import sys
 
-import numpy as np
-import pandas as pd
+EPOCH = dt.date(1970, 1, 1)
 
 
-def read(path):
-    return pd.read_csv(path, dtype={"date": str, "store": str, "item": str},
-                       keep_default_na=False)
+def rows(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return csv.DictReader(io.StringIO(raw.decode("utf-8")))
 
 
-def days(col):
-    return pd.to_datetime(col, format="%Y-%m-%d").to_numpy().astype("datetime64[D]").astype(np.int64)
+def day(text):
+    return (dt.date.fromisoformat(text.strip()) - EPOCH).days
+
+
+def num(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def score(actuals, forecasts, cutoff, horizon):
+    cut = day(cutoff)
+    history = {}  # key -> {day: value}
+    actual = {}   # key -> {day: value}, test window
+    for r in rows(actuals):
+        key = (r["store"], r["item"])
+        d = day(r["date"])
+        if d <= cut:
+            history.setdefault(key, {})[d] = num(r["sales"])
+        elif d <= cut + horizon:
+            actual.setdefault(key, {})[d] = num(r["sales"])
+
+    forecast = {}  # key -> {day: (forecast, p10, p90)}
+    reader = rows(forecasts)
+    has_band = "p10" in (reader.fieldnames or []) and "p90" in (reader.fieldnames or [])
+    for r in reader:
+        d = day(r["date"])
+        if cut < d <= cut + horizon:
+            band = (num(r["p10"]), num(r["p90"])) if has_band else (math.nan, math.nan)
+            forecast.setdefault((r["store"], r["item"]), {})[d] = (num(r["forecast"]), *band)
+
+    expected = missing = points = covered = 0
+    smape = abs_err = err = actual_sum = width = 0.0
+    rmsse = []
+    skipped = 0
+    for key, window in actual.items():
+        f = forecast.get(key, {})
+        sse, n = 0.0, 0
+        for d, a in window.items():
+            expected += 1
+            if d not in f:
+                missing += 1
+                continue
+            v, lo, hi = f[d]
+            denom = abs(v) + abs(a)
+            smape += 0.0 if denom == 0 else 200 * abs(v - a) / denom
+            abs_err += abs(v - a)
+            err += v - a
+            actual_sum += a
+            sse += (v - a) ** 2
+            n += 1
+            points += 1
+            if math.isfinite(lo) and math.isfinite(hi) and lo <= a <= hi:
+                covered += 1
+            width += hi - lo
+        if n == 0:
+            continue
+        h = history.get(key, {})
+        ys = [h[d] for d in sorted(h)]
+        first = next((i for i, y in enumerate(ys) if y > 0), len(ys))
+        diffs = [(b - a) ** 2 for a, b in zip(ys[first:], ys[first + 1:]) if not (math.isnan(a) or math.isnan(b))]
+        scale = sum(diffs) / len(diffs) if diffs else math.nan
+        if math.isfinite(scale) and scale > 0:
+            rmsse.append(math.sqrt(sse / n / scale))
+        else:
+            skipped += 1
+
+    if points == 0:
+        sys.exit("no forecast for any expected point of the test window")
+    r4 = lambda x: round(x, 4) if math.isfinite(x) else None  # noqa: E731
+    out = {
+        "forecasts": forecasts.rsplit("/", 1)[-1],
+        "series": len(actual),
+        "expected": expected,
+        "points": points,
+        "missing": missing,
+        "smape": r4(smape / points),
+        "rmsse": r4(sum(rmsse) / len(rmsse)) if rmsse else None,
+        "rmsse_series": len(rmsse),
+        "rmsse_skipped": skipped,
+        "wape": r4(100 * abs_err / actual_sum) if actual_sum > 0 else None,
+        "mae": r4(abs_err / points),
+        "bias": r4(err / points),
+        "coverage": r4(covered / points) if has_band else None,
+    }
+    if has_band:
+        out["mean_interval_width"] = r4(width / points)
+    return out
 
 
 def main(argv=None):
@@ -44,84 +144,7 @@ def main(argv=None):
     ap.add_argument("--cutoff", required=True)
     ap.add_argument("--horizon", required=True, type=int)
     a = ap.parse_args(argv)
-    cutoff = int(np.datetime64(a.cutoff, "D").astype(int))  # days since 1970-01-01
-    h = a.horizon
-
-    fc = read(a.forecasts)
-    fc["d"] = days(fc["date"])
-    fc = fc[(fc["d"] > cutoff) & (fc["d"] <= cutoff + h)]
-    keys = list(dict.fromkeys(zip(fc["store"], fc["item"])))
-    kidx = {k: i for i, k in enumerate(keys)}
-    n = len(keys)
-    if n == 0:
-        sys.exit("no forecasts inside the test window")
-
-    def grid(df, col, fill):
-        """(series x test day) matrix of df[col]; duplicate rows are summed for actuals (fill=0)
-        and the last one wins for forecasts (fill=nan, so that a missing one shows)."""
-        g = np.full((n, h), fill, dtype=float)
-        si = np.array([kidx.get(k, -1) for k in zip(df["store"], df["item"])], dtype=int)
-        di = df["d"].to_numpy() - (cutoff + 1)
-        ok = si >= 0
-        vals = df[col].to_numpy(dtype=float)[ok]
-        if fill == 0:
-            np.add.at(g, (si[ok], di[ok]), vals)
-        else:
-            g[si[ok], di[ok]] = vals
-        return g
-
-    F = grid(fc, "forecast", np.nan)
-    if np.isnan(F).any():
-        sys.exit(f"{int(np.isnan(F).sum())} (series, test date) forecasts missing")
-    has_pi = "p10" in fc.columns and "p90" in fc.columns
-    if has_pi:
-        LO, HI = grid(fc, "p10", np.nan), grid(fc, "p90", np.nan)
-
-    act = read(a.actuals)
-    act["d"] = days(act["date"])
-    act["sales"] = pd.to_numeric(act["sales"], errors="coerce").fillna(0.0)
-    test = act[(act["d"] > cutoff) & (act["d"] <= cutoff + h)]
-    A = grid(test, "sales", 0)  # missing day = 0 sales
-    missing_test_rows = n * h - int(sum(1 for k in zip(test["store"], test["item"]) if k in kidx))
-
-    # RMSSE scale from the history <= cutoff.
-    hist = act[act["d"] <= cutoff]
-    hist = hist[[k in kidx for k in zip(hist["store"], hist["item"])]]
-    scale = np.full(n, np.nan)
-    for (s, i), g in hist.groupby(["store", "item"], sort=False):
-        d = g["d"].to_numpy()
-        first = d.min()
-        y = np.zeros(cutoff - first + 1)
-        np.add.at(y, d - first, g["sales"].to_numpy(dtype=float))
-        nz = np.flatnonzero(y)
-        if len(nz) == 0:
-            continue
-        y = y[nz[0]:]
-        if len(y) < 2:
-            continue
-        scale[kidx[(s, i)]] = np.mean(np.diff(y) ** 2)
-
-    denom = np.abs(F) + np.abs(A)
-    sm = np.where(denom == 0, 0.0, 200 * np.abs(F - A) / np.where(denom == 0, 1, denom))
-    mse = np.mean((F - A) ** 2, axis=1)
-    ok = np.isfinite(scale) & (scale > 0)
-    rmsse = np.sqrt(mse[ok] / scale[ok])
-    out = {
-        "forecasts": a.forecasts.rsplit("/", 1)[-1],
-        "series": n,
-        "points": n * h,
-        "smape": round(float(sm.mean()), 4),
-        "rmsse": round(float(rmsse.mean()), 4),
-        "rmsse_series": int(ok.sum()),
-        "rmsse_skipped": int((~ok).sum()),
-        "mae": round(float(np.abs(F - A).mean()), 4),
-        "bias": round(float((F - A).mean()), 4),
-        "missing_actual_points": missing_test_rows,
-    }
-    if has_pi:
-        out["coverage_p10_p90"] = round(float(((A >= LO) & (A <= HI)).mean()), 4)
-        out["mean_interval_width"] = round(float((HI - LO).mean()), 4)
-    print(json.dumps(out))
+    print(json.dumps(score(a.actuals, a.forecasts, a.cutoff, a.horizon)))
 
 
 if __name__ == "__main__":
