@@ -1,18 +1,21 @@
 import { UsageError } from './args.js';
-import { adminCommand, ADMIN_USAGE } from './commands/admin.js';
-import { backtestCommand } from './commands/backtest.js';
-import { forecastCommand } from './commands/forecast.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
+/**
+ * Each command is loaded when it runs, never at start-up: `admin` and `ingest` pull in the Azure SDKs and
+ * OpenTelemetry (about a second of loading), which `forecast`, `backtest` and `--help` do not need.
+ * tests/cli/lazy-load.test.ts checks that those three load no Azure or telemetry module.
+ */
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  admin: { run: (argv) => adminCommand(argv), usage: ADMIN_USAGE },
-  forecast: { run: forecastCommand, usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 --output forecasts.csv [--folds 3]' },
-  backtest: { run: backtestCommand, usage: 'backtest --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 [--folds 3] [--json]' },
+  // The same text as ADMIN_USAGE in commands/admin.ts (a test keeps them equal): importing it would load Azure.
+  admin: { run: async (argv) => (await import('./commands/admin.js')).adminCommand(argv), usage: 'admin assign (--user-id <id> [--provider aad] | --user <email>) --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>' },
+  forecast: { run: async (argv) => (await import('./commands/forecast.js')).forecastCommand(argv), usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 --output forecasts.csv [--folds 3]' },
+  backtest: { run: async (argv) => (await import('./commands/backtest.js')).backtestCommand(argv), usage: 'backtest --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] --horizon 90 [--folds 3] [--json]' },
   ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] [--name <upload name>]   (into FOREACT_STORAGE, default local Azurite)' },
 };
 
-function usage(): string {
+export function usageText(): string {
   return ['usage: foreact <command> [options]', ...Object.values(COMMANDS).map((c) => `  foreact ${c.usage}`)].join('\n');
 }
 
@@ -20,12 +23,12 @@ function usage(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${usageText()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    process.stderr.write(`foreact: unknown command "${name}"\n${usage()}\n`);
+    process.stderr.write(`foreact: unknown command "${name}"\n${usageText()}\n`);
     return 2;
   }
   try {

@@ -4,6 +4,7 @@ import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { FAMILY_NAMES, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
+import { csvField } from '../../engine/csv-write.js';
 import { trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
@@ -12,10 +13,6 @@ export const FORECAST_HEADER = 'date,store,item,forecast,p10,p90';
 
 export function formatNumber(value: number): string {
   return String(Math.round(value * 1000) / 1000);
-}
-
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Writes to a temporary file beside the target and renames it, so a failure never leaves half a file. */

@@ -1,8 +1,2 @@
-/**
- * One CSV cell as spreadsheets will open it: a cell starting like a formula (`= + - @`, TAB, CR) is kept as
- * text, and a cell with a quote, comma or line break is quoted.
- */
-export function csvField(text: string): string {
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+/** The CSV cell writer lives in the engine, so that every layer (the CLI included) writes cells one way. */
+export { csvField } from '../../engine/csv-write.js';

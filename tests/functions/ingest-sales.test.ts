@@ -38,7 +38,7 @@ describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest
     const state = (await t.storage.stores.get('U1'))!.value;
     expect(state).toMatchObject({ stale: true, history: { items: 3, observations: 119 } });
     const rejected = (await t.storage.clients.container('rejected').getBlobClient('pos/2021-02-12.csv.gz.rejected.csv').downloadToBuffer()).toString();
-    expect(rejected).toContain('6,sales -4 is negative,"2021-01-08,U1,1,-4"');
+    expect(rejected).toContain(`6,sales -4 is negative,"2021-01-08,U1,1,'-4"`);
 
     // Re-delivery of the same bytes (a retried trigger or a second copy) changes nothing.
     await uploads.getBlockBlobClient('pos/copy.csv.gz').uploadData(body);
