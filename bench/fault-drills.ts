@@ -7,6 +7,8 @@
  *   - the previous forecast readable throughout (read errors and the longest gap without a good read);
  *   - the run completes (stores published, possibly after retries) or its failed stores end failed with a
  *     reason (stale, previous forecast kept);
+ *   - no reader saw a store's pointer go back (to a run id it had left, an older forecast or an earlier run);
+ *   - the run ends Completed (a morning run that ends Failed is a finding);
  *   - the next run (the next day) succeeds for every store.
  *
  *   npm run build && node dist/bench/fault-drills.js [--drills kill-pod,kill-worker,k8s-500,k8s-hang,k8s-down,azurite,host-local,host-aks]
@@ -28,6 +30,7 @@ import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage, type AzureStorage } from '../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../core/config.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
+import { pointerWentBack, type PointerSighting } from './pointer-order.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
 import { AksDispatcher } from '../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-cluster.js';
@@ -78,8 +81,8 @@ interface ReaderStats {
   violations: string[];
   /** Longest time any store went without a good read (ms). */
   maxGapMs: number;
-  /** Run ids each store was seen on, in order. */
-  seen: Map<string, string[]>;
+  /** The pointers each store was seen on, in order (consecutive repeats folded). */
+  seen: Map<string, PointerSighting[]>;
   stop(): Promise<ReaderStats>;
 }
 
@@ -115,7 +118,8 @@ function startReader(storage: AzureStorage, stores: readonly string[]): ReaderSt
           stats.maxGapMs = Math.max(stats.maxGapMs, now - lastGood.get(store)!);
           lastGood.set(store, now);
           const list = stats.seen.get(store) ?? [];
-          if (list[list.length - 1] !== current.runId) list.push(current.runId);
+          const last = list[list.length - 1];
+          if (last?.runId !== current.runId || last.generatedAt !== current.generatedAt) list.push({ runId: current.runId, generatedAt: current.generatedAt });
           stats.seen.set(store, list);
         } catch {
           stats.errors++;
@@ -309,6 +313,9 @@ interface DrillResult {
   good: number;
   readErrors: number;
   violations: string[];
+  /** Pointer changes the reader saw, over all stores, and how many of them went back. */
+  pointerMoves: number;
+  wentBack: number;
   maxGapS: number;
   attempts: string;
   nextRun: string;
@@ -420,6 +427,11 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
   }
   const wallS = (Date.now() - t0) / 1000;
   const stats = await reader.stop();
+  if (/\b(Failed|Terminated)\b/.test(outcome)) findings.push(`${name}: the morning run ended ${outcome}`);
+  // Yesterday's forecast, then this run's (any attempt): the order the runs were started in.
+  const runOrder = (id: string): number | undefined => (id === 'yesterday' ? 0 : id === runId || id.startsWith(`${runId}:a`) ? 1 : undefined);
+  const wentBack = env.stores.flatMap((s) => pointerWentBack(s, stats.seen.get(s) ?? [], runOrder));
+  findings.push(...wentBack.map((f) => `reader: ${f}`));
 
   // Final state of every store: published by this run, or failed with a reason and kept stale on its previous forecast.
   let attempts = 0;
@@ -478,6 +490,8 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     good: stats.good,
     readErrors: stats.errors,
     violations: stats.violations,
+    pointerMoves: [...stats.seen.values()].reduce((n, l) => n + Math.max(0, l.length - 1), 0),
+    wentBack: wentBack.length,
     maxGapS: stats.maxGapMs / 1000,
     attempts: `${attempts}`,
     nextRun,
@@ -499,13 +513,13 @@ async function main(): Promise<void> {
       console.log(`  ${JSON.stringify(r)}`);
     } catch (e) {
       console.log(`drill error: ${e instanceof Error ? e.stack : String(e)}`);
-      results.push({ name: d, backend: '', fault: '', outcome: 'drill error', succeeded: 0, failed: 0, reasons: String(e), wallS: 0, reads: 0, good: 0, readErrors: 0, violations: [], maxGapS: 0, attempts: '', nextRun: '', cluster: '', findings: [`drill error: ${String(e)}`] });
+      results.push({ name: d, backend: '', fault: '', outcome: 'drill error', succeeded: 0, failed: 0, reasons: String(e), wallS: 0, reads: 0, good: 0, readErrors: 0, violations: [], pointerMoves: 0, wentBack: 0, maxGapS: 0, attempts: '', nextRun: '', cluster: '', findings: [`drill error: ${String(e)}`] });
     }
   }
-  console.log('\n| drill | backend | fault | run | published / failed | failure reasons | wall s | reads (good / errors) | whole-run violations | longest gap without a good read (s) | stores on attempt ≥ 2 | next run | cluster |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| drill | backend | fault | run | published / failed | failure reasons | wall s | reads (good / errors) | whole-run violations | pointer moves seen (went back) | longest gap without a good read (s) | stores on attempt ≥ 2 | next run | cluster |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.backend} | ${r.fault} | ${r.outcome} | ${r.succeeded} / ${r.failed} | ${r.reasons || '—'} | ${r.wallS.toFixed(1)} | ${r.reads} (${r.good} / ${r.readErrors}) | ${r.violations.length} | ${r.maxGapS.toFixed(2)} | ${r.attempts} | ${r.nextRun} | ${r.cluster || '—'} |`);
+    console.log(`| ${r.name} | ${r.backend} | ${r.fault} | ${r.outcome} | ${r.succeeded} / ${r.failed} | ${r.reasons || '—'} | ${r.wallS.toFixed(1)} | ${r.reads} (${r.good} / ${r.readErrors}) | ${r.violations.length} | ${r.pointerMoves} (${r.wentBack}) | ${r.maxGapS.toFixed(2)} | ${r.attempts} | ${r.nextRun} | ${r.cluster || '—'} |`);
   }
   const findings = results.flatMap((r) => r.findings.map((f) => `${r.name}: ${f}`));
   console.log(findings.length === 0 ? '\nno invariant broken' : `\nFINDINGS:\n${findings.map((f) => `- ${f}`).join('\n')}`);
