@@ -246,9 +246,25 @@ describe('no keys or secrets', () => {
     expect(loginJobs.map(([name]) => name)).toEqual(['deploy']);
     for (const [name, job] of loginJobs) {
       expect(job.permissions?.['id-token'], name).toBe('write');
-      const login = job.steps?.find((s) => s.uses?.startsWith('azure/login@'));
-      expect(Object.keys(login?.with ?? {}).sort(), name).toEqual(['client-id', 'subscription-id', 'tenant-id']);
+      for (const login of job.steps?.filter((s) => s.uses?.startsWith('azure/login@')) ?? []) {
+        expect(Object.keys(login.with ?? {}).sort(), name).toEqual(['client-id', 'subscription-id', 'tenant-id']);
+      }
     }
+  });
+
+  it('a stage signs in again (OIDC) after the deploy gate, after Bicep and before the smoke test', () => {
+    // An OIDC sign-in mints new tokens only while its GitHub assertion lives (minutes); the gate can wait 90.
+    const workflow = parse(read('.github/workflows/deploy-stage.yml')) as { jobs: { deploy: { env?: Record<string, string>; steps: { uses?: string; run?: string }[] } } };
+    const steps = workflow.jobs.deploy.steps;
+    const logins = steps.map((s, i) => (s.uses?.startsWith('azure/login@') ? i : -1)).filter((i) => i >= 0);
+    const at = (pattern: RegExp): number => steps.findIndex((s) => pattern.test(s.run ?? ''));
+    const [gate, bicep, push, smoke] = [at(/deploy-window\.sh/), at(/az deployment group create/), at(/docker push/), at(/smoke\.sh/)];
+    expect(logins.some((i) => i < gate), 'a sign-in before the gate').toBe(true);
+    expect(logins.some((i) => i > gate && i < bicep), 'a sign-in between the gate and Bicep').toBe(true);
+    expect(logins.some((i) => i > bicep && i < push), 'a sign-in between Bicep and the image push').toBe(true);
+    expect(logins.some((i) => i > push && i < smoke), 'a sign-in before the smoke test').toBe(true);
+    // The gate and the smoke test sign in again themselves while they poll (scripts/ci/az-session.sh).
+    expect(workflow.jobs.deploy.env).toMatchObject({ AZURE_CLIENT_ID: '${{ vars.AZURE_CLIENT_ID }}', AZURE_TENANT_ID: '${{ vars.AZURE_TENANT_ID }}' });
   });
 });
 

@@ -19,7 +19,7 @@ const ENVIRONMENTS = ['dev', 'test', 'prod'];
 /** Never part of a checkout: built, installed or local state. */
 const NOT_IN_A_CHECKOUT = new Set(['node_modules', 'dist', '.git', 'out', 'coverage', '.azurite', '.venv', 'release']);
 
-interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown> }
+interface Step { name?: string; uses?: string; run?: string; with?: Record<string, string>; env?: Record<string, string> }
 interface Workflow { jobs: Record<string, { steps?: Step[] }> }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
@@ -64,7 +64,7 @@ function artifactLayout(workspace: string, pathInput: string): Map<string, strin
 
 /** Every release/... path a workflow's run scripts and inputs read, with ${ENVIRONMENT} expanded. */
 function releasePathsRead(workflow: Workflow): string[] {
-  const texts = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).filter((s) => !s.uses?.startsWith('actions/download-artifact@')).flatMap((s) => [s.run ?? '', ...Object.values(s.with ?? {}).map(String), ...Object.values(s.env ?? {}).map(String)]);
+  const texts = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).filter((s) => !s.uses?.startsWith('actions/download-artifact@')).flatMap((s) => [s.run ?? '', ...Object.values(s.with ?? {}), ...Object.values(s.env ?? {})].map((v) => `${v}`));
   const paths = new Set<string>();
   for (const text of texts) {
     for (const m of text.matchAll(/(?<![\w/.-])release\/[\w./${}-]+/g)) {
@@ -105,15 +105,15 @@ describe('the release layout (scripts/ci/assemble-release.sh) is what deploy-sta
 
     const upload = buildSteps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.name).toBe('release');
-    uploaded = artifactLayout(checkout, String(upload?.with?.path ?? ''));
+    uploaded = artifactLayout(checkout, (upload?.with?.path ?? ''));
     // The build job uploads exactly the assembled directory.
-    expect(searchPath(checkout, String(upload?.with?.path ?? '').trim())).toBe(path.resolve(checkout, releaseArg!));
+    expect(searchPath(checkout, (upload?.with?.path ?? '').trim())).toBe(path.resolve(checkout, releaseArg!));
 
     const download = stage.jobs.deploy?.steps?.find((s) => s.uses?.startsWith('actions/download-artifact@'));
     expect(download?.with?.name).toBe('release');
     downloaded = path.join(work, 'stage');
     for (const [at, file] of uploaded) {
-      const to = path.join(downloaded, String(download?.with?.path ?? '.'), at);
+      const to = path.join(downloaded, (download?.with?.path ?? '.'), at);
       mkdirSync(path.dirname(to), { recursive: true });
       cpSync(file, to);
     }
