@@ -83,6 +83,18 @@ export interface ApiConfig {
   runCacheBytes: number;
   /** Most store × item × day values one /forecasts or /transport answer may hold (FOREACT_API_MAX_CELLS). */
   maxCells: number;
+  /**
+   * Client ids (lower case) whose app-only Entra tokens the API accepts, as the `operator` role
+   * (FOREACT_TRUSTED_APP_IDS, comma-separated; empty = no app-only caller is accepted).
+   */
+  trustedAppIds: string[];
+  /** The only stores an `operator` may see, refresh or check-run (FOREACT_OPERATOR_STORES; default `smoke`). */
+  operatorStores: string[];
+  /**
+   * Origins (`https://host[:port]`) a state-changing request's `Origin` may name besides the request's own
+   * (FOREACT_APP_ORIGIN, comma-separated: the Static Web App's host in Azure).
+   */
+  appOrigins: string[];
 }
 
 export interface DispatchConfig {
@@ -191,6 +203,12 @@ export interface IngestConfig {
   maxBytes: number;
   /** Rejected lines listed per upload (the rest are counted). */
   maxErrors: number;
+  /** The largest sales or numeric driver value a row may hold (FOREACT_INGEST_MAX_VALUE). */
+  maxValue: number;
+  /** Distinct (store, item) series or driver scopes per upload (FOREACT_INGEST_MAX_SERIES). */
+  maxSeries: number;
+  /** Distinct stores per upload (FOREACT_INGEST_MAX_STORES). */
+  maxStores: number;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +267,19 @@ function named(schema: z.ZodString, fallback: string) {
   return text(fallback).pipe(schema);
 }
 
+/** A comma-separated list (empty entries dropped); each entry must match `pattern`, else the entry is named. */
+function commaList(fallback: string, pattern: RegExp, problem: string, normalise: (entry: string) => string = (e) => e) {
+  return text(fallback).transform((v, ctx) => {
+    const entries = [...new Set((v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== ''))];
+    const bad = entries.find((e) => !pattern.test(e));
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${bad.slice(0, 80)}" ${problem}` });
+      return z.NEVER;
+    }
+    return [...new Set(entries.map(normalise))];
+  });
+}
+
 const AKS_REQUIRED = ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP', 'FOREACT_AKS_CLUSTER', 'FOREACT_AKS_IMAGE'] as const;
 
 /**
@@ -282,6 +313,9 @@ export const settingsSchema = z
     FOREACT_API_RUN_CACHE_MB: intSetting(64, 0, 4_096),
     FOREACT_API_MAX_CELLS: intSetting(1_000_000, 1_000, 50_000_000),
     FOREACT_TABLE_RATE_LIMITS: named(tableName, 'ratelimits'),
+    FOREACT_TRUSTED_APP_IDS: commaList('', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'is not a client id (a GUID)', (id) => id.toLowerCase()),
+    FOREACT_OPERATOR_STORES: commaList('smoke', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'is not a store id (1–64 letters, digits, "_", "." or "-")'),
+    FOREACT_APP_ORIGIN: commaList('', /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'is not an origin like https://app.example.net (scheme and host, no path)', (o) => o.toLowerCase()),
     // Orchestrations and training dispatch.
     FOREACT_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
     FOREACT_REFRESH_DISPATCH: named(z.string(), 'local').pipe(z.enum(['local', 'aks'])),
@@ -311,6 +345,9 @@ export const settingsSchema = z
     FOREACT_INGEST_DRIVERS_AHEAD_DAYS: intSetting(400, 1, 3650),
     FOREACT_INGEST_MAX_MB: intSetting(2048, 1, 65_536),
     FOREACT_INGEST_MAX_ERRORS: intSetting(1000, 1, 1_000_000),
+    FOREACT_INGEST_MAX_VALUE: intSetting(1_000_000_000, 1, Number.MAX_SAFE_INTEGER),
+    FOREACT_INGEST_MAX_SERIES: intSetting(500_000, 1, 50_000_000),
+    FOREACT_INGEST_MAX_STORES: intSetting(10_000, 1, 1_000_000),
     // Telemetry (the OpenTelemetry SDK's and Application Insights' standard names).
     OTEL_SERVICE_NAME: text(),
     OTEL_TRACES_EXPORTER: text(),
@@ -430,6 +467,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       runCacheBytes: s.FOREACT_API_RUN_CACHE_MB * 1024 * 1024,
       maxCells: s.FOREACT_API_MAX_CELLS,
       rateLimitTable: s.FOREACT_TABLE_RATE_LIMITS,
+      trustedAppIds: s.FOREACT_TRUSTED_APP_IDS,
+      operatorStores: s.FOREACT_OPERATOR_STORES,
+      appOrigins: s.FOREACT_APP_ORIGIN,
     },
     dispatch: {
       backend: s.FOREACT_DISPATCH,
@@ -464,6 +504,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       driversAheadDays: s.FOREACT_INGEST_DRIVERS_AHEAD_DAYS,
       maxBytes: s.FOREACT_INGEST_MAX_MB * 1024 * 1024,
       maxErrors: s.FOREACT_INGEST_MAX_ERRORS,
+      maxValue: s.FOREACT_INGEST_MAX_VALUE,
+      maxSeries: s.FOREACT_INGEST_MAX_SERIES,
+      maxStores: s.FOREACT_INGEST_MAX_STORES,
     },
   };
 }

@@ -4,7 +4,7 @@ import { me } from '../core/domain/api-service.js';
 
 /** GET /api/me — the caller, their role, regions and visible stores. */
 export async function getMe(request: HttpRequest): Promise<HttpResponseInit> {
-  const principal = principalOf(request);
+  const principal = await principalOf(request);
   const { deps } = await apiContext();
   return json(200, await me(deps, principal));
 }

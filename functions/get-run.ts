@@ -1,23 +1,29 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
-import { forbidden, notFound } from './http/errors.js';
+import { notFound } from './http/errors.js';
 import { parseRunIdParam } from './http/queries.js';
-import { runFromInstance, runFromRecords, runIdOfInstance, storeOfRunId } from '../core/domain/api-runs.js';
-import { authoriseStore, scopeFor } from '../core/domain/api-service.js';
-import { refreshInstanceId } from '../orchestrations/names.js';
+import { checkRunFromInstance, checkRunFromRecords, runFromInstance, runFromRecords, runIdOfInstance, storeOfCheckRunId, storeOfRunId } from '../core/domain/api-runs.js';
+import { authoriseRunRead } from '../core/domain/api-service.js';
+import { checkInstanceId, refreshInstanceId } from '../orchestrations/names.js';
 
-/** GET /api/runs/{id} — a refresh run (callers who may see its store) or a scheduled run (admins). */
+/**
+ * GET /api/runs/{id} — a refresh run (callers who may see its store, and operators), a scheduled or a
+ * check run (admins and operators).
+ */
 export async function getRun(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const principal = principalOf(request);
+  const principal = await principalOf(request);
   const runId = parseRunIdParam(request.params.id);
-  const { deps, storage } = await apiContext();
+  const { deps, storage, config } = await apiContext();
   const store = storeOfRunId(runId);
-  if (store === undefined) {
-    const { scope } = await scopeFor(deps, principal, []);
-    if (scope.role !== 'admin') throw forbidden('Only admins may read scheduled runs.');
-  } else {
-    const { known } = await authoriseStore(deps, principal, store);
-    if (!known) throw notFound(`There is no run "${runId}".`);
+  await authoriseRunRead(deps, principal, store);
+  const checked = storeOfCheckRunId(runId);
+  if (checked !== undefined) {
+    const live = await instanceStatus(durableClient(context), checkInstanceId(runId));
+    const view = live !== undefined ? checkRunFromInstance(runId, checked, live, config.dispatch.backend) : checkRunFromRecords(runId, checked, await storage.runs.listRun(runId), config.dispatch.backend);
+    if (view === undefined) throw notFound(`There is no run "${runId}".`);
+    return json(200, view);
+  }
+  if (store !== undefined) {
     const live = await instanceStatus(durableClient(context), refreshInstanceId(store));
     if (live !== undefined && runIdOfInstance(live) === runId) return json(200, runFromInstance(runId, store, live));
   }

@@ -5,7 +5,7 @@ import { refreshInstanceId } from '../orchestrations/names.js';
 
 /** GET /api/stores — the stores the caller may see, with freshness, accuracy and any running refresh. */
 export async function getStores(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const principal = principalOf(request);
+  const principal = await principalOf(request);
   const { deps } = await apiContext();
   const client = durableClient(context);
   // One instance query for every running refresh, not one status call per visible store.

@@ -4,7 +4,7 @@ import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
-import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId } from './names.js';
+import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, type MorningRunInput } from './names.js';
 // Also registers the lanes wherever the morning run is registered (a host given only this module, the tests).
 import { outcomesFromRunRecords, type MorningLaneInput } from './morning-lane.js';
 import { recordStaleShare, transientRetry, type StoreRunResult } from './training-batch.js';
@@ -16,12 +16,7 @@ export const MORNING_SCALE_DOWN_ACTIVITY = 'morning-scale-down';
 export const MORNING_SUMMARY_ACTIVITY = 'morning-summary';
 export const MORNING_CLEANUP_ACTIVITY = 'morning-cleanup';
 
-export interface MorningRunInput {
-  /** ISO day the run is for (also in the instance id, so a day runs once). */
-  date: string;
-  /** The timer invocation's W3C trace context: every activity and training Job of the run continues it. */
-  traceparent?: string;
-}
+export type { MorningRunInput } from './names.js';
 
 export interface MorningPlan {
   stores: string[];
@@ -35,6 +30,8 @@ export interface MorningPlan {
   pollSeconds: number;
   /** Measured by yesterday's run when there was one, else the setting. */
   secondsPerStore: number;
+  /** Where the batches train (FOREACT_DISPATCH), so a check run can say which backend it proved. */
+  backend?: 'local' | 'aks';
 }
 
 export interface MorningSummary {
@@ -64,6 +61,8 @@ export interface MorningSummary {
   scaling?: ScalingOutcome;
   /** The run's W3C trace context (its trace id is the run's App Insights operation id). */
   traceparent?: string;
+  /** A check run only: the stores it was asked for, those that published, and the backend that trained them. */
+  check?: { stores: string[]; published: string[]; backend?: 'local' | 'aks' };
 }
 
 export type ScalingOutcome = { previous: PoolSize; target: PoolSize; error?: string } | { error: string };
@@ -75,13 +74,15 @@ function previousDay(date: string): string {
 
 export const morningRunOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<MorningRunInput>();
-  const runId = morningRunId(input.date);
+  // A check run: the same run restricted to its stores, under its own run id (orchestrations/names.ts).
+  const check = input.stores;
+  const runId = input.runId ?? morningRunId(input.date);
   const startedAt = context.df.currentUtcDateTime;
   const retry = transientRetry();
   // Orchestrators make no spans (replays): the run's trace context rides in every activity's input.
   const traced = input.traceparent ? { traceparent: input.traceparent, runId, trigger: 'morning' as const } : {};
   context.df.setCustomStatus({ stage: 'planning', runId });
-  const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)), ...traced })) as MorningPlan;
+  const plan = (yield context.df.callActivityWithRetry(MORNING_PLAN_ACTIVITY, retry, { previousRunId: morningRunId(previousDay(input.date)), ...(check ? { only: check } : {}), ...traced })) as MorningPlan;
 
   let scaling: ScalingOutcome | undefined;
   try {
@@ -107,7 +108,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     pollSeconds: plan.pollSeconds,
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   }));
-  context.df.setCustomStatus({ stage: 'training', runId, done: 0, total: plan.stores.length, lanes: lanes.length });
+  context.df.setCustomStatus({ stage: 'training', runId, done: 0, total: plan.stores.length, lanes: lanes.length, ...(plan.backend ? { backend: plan.backend } : {}) });
   const results: StoreRunResult[] = [];
   if (lanes.length > 0) {
     try {
@@ -151,24 +152,28 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     skippedStores: plan.skipped,
     ...(scaling ? { scaling } : {}),
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    ...(check ? { check: { stores: check, published: succeeded.map((r) => r.store).sort(), ...(plan.backend ? { backend: plan.backend } : {}) } } : {}),
   };
   context.df.setCustomStatus({ stage: 'summarising', runId });
   yield context.df.callActivityWithRetry(MORNING_SUMMARY_ACTIVITY, retry, summary);
   try {
     // Once a day is enough, and the morning run is the one job that runs daily over every store.
-    yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString(), ...traced });
+    if (!check) yield context.df.callActivityWithRetry(MORNING_CLEANUP_ACTIVITY, retry, { now: finishedAt.toISOString(), ...traced });
   } catch {
     // Old runs cost storage, not correctness: tomorrow's run tries again.
   }
-  context.df.setCustomStatus({ stage: 'done', runId, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped });
+  context.df.setCustomStatus({ stage: 'done', runId, succeeded: summary.succeeded, failed: summary.failed, skipped: summary.skipped, ...(plan.backend && check ? { backend: plan.backend } : {}) });
   return summary;
 };
 
-export async function planActivity(input: { previousRunId: string }): Promise<MorningPlan> {
+/** `only`: a check run's stores (the others are not planned at all; one not in the catalogue is skipped). */
+export async function planActivity(input: { previousRunId: string; only?: string[] }): Promise<MorningPlan> {
   const deps = await appDeps();
-  const states = await deps.storage.stores.list();
+  const only = input.only === undefined ? undefined : new Set(input.only);
+  const states = (await deps.storage.stores.list()).filter((s) => only === undefined || only.has(s.store));
   const stores: string[] = [];
   const skipped: MorningPlan['skipped'] = [];
+  for (const store of only ?? []) if (!states.some((s) => s.store === store)) skipped.push({ store, reason: 'not in the store catalogue' });
   for (const s of states) {
     if (!s.history) skipped.push({ store: s.store, reason: 'no sales history' });
     else stores.push(s.store);
@@ -185,6 +190,7 @@ export async function planActivity(input: { previousRunId: string }): Promise<Mo
     timeoutSeconds: deps.config.dispatch.trainingTimeoutSeconds,
     pollSeconds: deps.config.dispatch.pollSeconds,
     secondsPerStore,
+    backend: deps.config.dispatch.backend,
   };
 }
 
@@ -222,9 +228,10 @@ export async function summaryActivity(summary: MorningSummary): Promise<void> {
     details: { ...summary },
   };
   await deps.storage.runs.put(record);
-  // What the morning-run alert reads (docs/operations.md section 5): the event, then the stale share.
+  // What the morning-run alert reads (docs/operations.md section 5): the event, then the stale share. A
+  // check run (a store or two after a deploy) is not the morning run the alert is about.
   const { stale, stores } = await recordStaleShare(deps.storage.stores);
-  customEvent('MorningRunCompleted', { runId: summary.runId, succeeded: summary.succeeded, failed: summary.failed, stale, stores, finishedAt: summary.finishedAt });
+  customEvent(summary.check ? 'CheckRunCompleted' : 'MorningRunCompleted', { runId: summary.runId, succeeded: summary.succeeded, failed: summary.failed, stale, stores, finishedAt: summary.finishedAt });
   const log = logger({ runId: summary.runId, trigger: 'morning' });
   for (const f of summary.failures) log.warn(`store failed: ${f.error}`, { store: f.store });
 }

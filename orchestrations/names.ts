@@ -12,6 +12,27 @@ export function refreshInstanceId(store: string): string {
   return `refresh-${encodeURIComponent(store)}`;
 }
 
+/**
+ * The morning run's input. A check run (POST /api/stores/{store}/check-run) is the same orchestration
+ * restricted to `stores`, under its own `runId` (`check-…`), which is also its instance id: it can collide
+ * neither with the day's `morning-<date>` nor with a store's refresh.
+ */
+export interface MorningRunInput {
+  /** ISO day the run is for (also in the instance id of the scheduled run, so a day runs once). */
+  date: string;
+  /** The timer invocation's W3C trace context: every activity and training Job of the run continues it. */
+  traceparent?: string;
+  /** A check run's own run id; absent for the scheduled run (`morning-<date>`). */
+  runId?: string;
+  /** A check run's stores (the run trains these only); absent for the scheduled run (every store). */
+  stores?: string[];
+}
+
+/** A check run's instance id is its run id (`check-<timestamp>-<hex>.<store>`). */
+export function checkInstanceId(runId: string): string {
+  return runId;
+}
+
 export function morningInstanceId(isoDate: string): string {
   return `morning-${isoDate}`;
 }

@@ -8,7 +8,14 @@ export interface Principal {
   userRoles: string[];
 }
 
-export type Role = 'planner' | 'admin';
+/**
+ * `operator`: an app-only caller on the FOREACT_TRUSTED_APP_IDS list (the deploy identity's smoke test and
+ * deploy gate) — its own stores (FOREACT_OPERATOR_STORES) only, any run's status, check runs; nothing else.
+ */
+export type Role = 'planner' | 'admin' | 'operator';
+
+/** The identity provider the HTTP layer gives an accepted app-only caller; no user principal carries it. */
+export const APP_PROVIDER = 'aad-app';
 
 /**
  * A user as their identity provider knows them. Static Web Apps' `userId` is stable for a person (unlike
@@ -73,6 +80,8 @@ export function normaliseEmail(email: string): string {
 export const UNASSIGNED_REGION = 'unassigned';
 
 export function roleOf(p: Principal): Role | null {
+  // An app is an operator or nothing, and no user becomes an operator by a role of that name.
+  if (p.identityProvider === APP_PROVIDER) return p.userRoles.includes('operator') ? 'operator' : null;
   if (p.userRoles.includes('admin')) return 'admin';
   if (p.userRoles.includes('planner')) return 'planner';
   return null;
@@ -89,13 +98,16 @@ export interface AccessScope {
   canSee(store: string): boolean;
 }
 
-export async function resolveScope(access: AccessRepository, principal: Principal, knownStores: readonly string[]): Promise<AccessScope> {
+/** `operatorStores`: the only stores an operator sees (FOREACT_OPERATOR_STORES). */
+export async function resolveScope(access: AccessRepository, principal: Principal, knownStores: readonly string[], operatorStores: readonly string[] = []): Promise<AccessScope> {
   const role = roleOf(principal);
+  const operatorSees = new Set(role === 'operator' ? operatorStores : []);
   const regionsOfStores = await access.storeRegions();
   const storeRegion = new Map<string, string>();
   for (const s of knownStores) storeRegion.set(s, regionsOfStores.get(s) ?? UNASSIGNED_REGION);
   let regions: string[];
   if (role === 'admin') regions = [...new Set(storeRegion.values())].sort();
+  else if (role === 'operator') regions = [...new Set([...storeRegion].filter(([s]) => operatorSees.has(s)).map(([, r]) => r))].sort();
   else if (role === 'planner') regions = (await access.userRegions(userKeyOf(principal), normaliseEmail(principal.userDetails))).sort();
   else regions = [];
   const allowed = new Set(regions);
@@ -104,7 +116,7 @@ export async function resolveScope(access: AccessRepository, principal: Principa
     role,
     regions,
     storeRegion,
-    canSee: (store) => role === 'admin' || (role === 'planner' && allowed.has(storeRegion.get(store) ?? UNASSIGNED_REGION) && storeRegion.get(store) !== UNASSIGNED_REGION),
+    canSee: (store) => role === 'admin' || (role === 'operator' && operatorSees.has(store)) || (role === 'planner' && allowed.has(storeRegion.get(store) ?? UNASSIGNED_REGION) && storeRegion.get(store) !== UNASSIGNED_REGION),
   };
 }
 
@@ -112,13 +124,14 @@ export function requireRole(scope: AccessScope): void {
   if (scope.role === null) throw new DomainError('forbidden', 'Your account has neither the planner nor the admin role.');
 }
 
-/** 400 for stores that do not exist, then 403 for stores outside the caller's regions. */
+/**
+ * 403 for every store the caller cannot see, whether it does not exist or belongs to another region: one
+ * status and one message for both, so that a planner cannot tell which store ids exist by asking.
+ */
 export function checkStores(scope: AccessScope, stores: readonly string[]): void {
   requireRole(scope);
-  const unknown = stores.filter((s) => !scope.storeRegion.has(s));
-  if (unknown.length > 0) throw new DomainError('unknown_store', `Unknown store${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 20).join(', ')}.`, unknown.slice(0, 50));
-  const denied = stores.filter((s) => !scope.canSee(s));
-  if (denied.length > 0) throw new DomainError('forbidden', `You may not see store${denied.length > 1 ? 's' : ''} ${denied.slice(0, 20).join(', ')} (outside your regions).`, denied.slice(0, 50));
+  const denied = stores.filter((s) => !scope.storeRegion.has(s) || !scope.canSee(s));
+  if (denied.length > 0) throw new DomainError('forbidden', `You may not see store${denied.length > 1 ? 's' : ''} ${denied.slice(0, 20).join(', ')}: ${denied.length > 1 ? 'they do' : 'it does'} not exist or ${denied.length > 1 ? 'are' : 'is'} not yours to see.`, denied.slice(0, 50));
 }
 
 export function normaliseRegion(region: string): string {

@@ -6,11 +6,28 @@ export function refreshRunId(baseRunId: string, store: string): string {
   return `${baseRunId}.${store}`;
 }
 
-export function storeOfRunId(runId: string): string | undefined {
-  if (!runId.startsWith('refresh-')) return undefined;
+function storeAfterDot(runId: string): string | undefined {
   const dot = runId.indexOf('.');
   if (dot < 0 || dot === runId.length - 1) return undefined;
   return runId.slice(dot + 1);
+}
+
+/** The store of a refresh run id; undefined for any other run. */
+export function storeOfRunId(runId: string): string | undefined {
+  return runId.startsWith('refresh-') ? storeAfterDot(runId) : undefined;
+}
+
+/**
+ * Run ids of check runs (a one-store morning run started after a deploy): `check-<timestamp>-<hex>.<store>`,
+ * apart from the day's `morning-<date>` and from refreshes by their prefix.
+ */
+export function checkRunId(baseRunId: string, store: string): string {
+  return `${baseRunId}.${store}`;
+}
+
+/** The store of a check run id; undefined for any other run. */
+export function storeOfCheckRunId(runId: string): string | undefined {
+  return runId.startsWith('check-') ? storeAfterDot(runId) : undefined;
 }
 
 export const API_STAGES = RUN_STAGES;
@@ -146,4 +163,65 @@ export function runFromRecords(runId: string, records: readonly RunRecord[]) {
     error: status === 'failed' ? { code: 'run_failed', message: (main.error ?? 'the run failed').slice(0, 2000) || 'the run failed' } : null,
     ...(status === 'done' && main.finishedAt ? { result: { generatedAt: main.finishedAt, itemCount: perStore.reduce((a, r) => a + (r.items ?? 0), 0) } } : {}),
   };
+}
+
+/** What GET /api/runs/{id} answers for a check run (the post-deploy smoke test reads it). */
+export interface CheckRunView {
+  runId: string;
+  kind: 'check';
+  store: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  /** The backend the run's Job went to (FOREACT_DISPATCH). */
+  backend: 'local' | 'aks';
+  /** Stores that published a forecast under this run id, and stores that did not. */
+  published: string[];
+  failed: string[];
+  createdAt: string;
+  finishedAt: string | null;
+  error?: string;
+}
+
+/** The summary the morning run returns and records, as far as a check run's view reads it. */
+interface CheckSummary {
+  finishedAt?: unknown;
+  failures?: { store: string; error: string }[];
+  skippedStores?: { store: string; reason: string }[];
+  check?: { stores?: string[]; published?: string[]; backend?: string };
+}
+
+const backendOf = (v: unknown): 'local' | 'aks' | undefined => (v === 'aks' || v === 'local' ? v : undefined);
+
+function fromSummary(base: Omit<CheckRunView, 'status' | 'published' | 'failed' | 'finishedAt' | 'error'>, summary: CheckSummary, finishedAt: string | null): CheckRunView {
+  const published = [...(summary.check?.published ?? [])].sort();
+  const problems = [...(summary.failures ?? []).map((f) => ({ store: f.store, why: f.error })), ...(summary.skippedStores ?? []).map((s) => ({ store: s.store, why: s.reason }))];
+  // Every store asked for that did not publish has failed, whatever the reason.
+  const failed = [...new Set([...problems.map((p) => p.store), ...(summary.check?.stores ?? [base.store]).filter((s) => !published.includes(s))])].sort();
+  const ok = failed.length === 0 && published.length > 0;
+  const view: CheckRunView = { ...base, backend: backendOf(summary.check?.backend) ?? base.backend, status: ok ? 'done' : 'failed', published, failed, finishedAt: typeof summary.finishedAt === 'string' ? summary.finishedAt : finishedAt };
+  if (!ok) view.error = (problems.map((p) => `${p.store}: ${p.why}`).join('; ') || 'no store published').slice(0, 2000);
+  return view;
+}
+
+/** A check run from its orchestration instance (while it is known to the host). */
+export function checkRunFromInstance(runId: string, store: string, s: InstanceSnapshot, configuredBackend: 'local' | 'aks'): CheckRunView {
+  const cs = (s.customStatus ?? {}) as { stage?: unknown; backend?: unknown };
+  const base = { runId, kind: 'check' as const, store, backend: backendOf(cs.backend) ?? configuredBackend, createdAt: iso(s.createdTime, new Date(0).toISOString()) };
+  if (s.runtimeStatus === 'Completed') return fromSummary(base, s.output ?? {}, iso(s.lastUpdatedTime, base.createdAt));
+  if (s.runtimeStatus === 'Failed' || s.runtimeStatus === 'Terminated' || s.runtimeStatus === 'Canceled') {
+    return { ...base, status: 'failed', published: [], failed: [store], finishedAt: iso(s.lastUpdatedTime, base.createdAt), error: errorMessage(s.output).slice(0, 2000) };
+  }
+  const status = s.runtimeStatus === 'Running' && cs.stage !== undefined && cs.stage !== 'planning' ? 'running' : 'queued';
+  return { ...base, status, published: [], failed: [], finishedAt: null };
+}
+
+/** A check run from the runs table (its instance purged): the summary when written, else the store's record. */
+export function checkRunFromRecords(runId: string, store: string, records: readonly RunRecord[], configuredBackend: 'local' | 'aks'): CheckRunView | undefined {
+  const main = records.find((r) => r.store === undefined);
+  const own = records.find((r) => r.store === store);
+  const first = main ?? own;
+  if (first === undefined) return undefined;
+  const base = { runId, kind: 'check' as const, store, backend: configuredBackend, createdAt: first.createdAt };
+  if (main?.details !== undefined) return fromSummary(base, main.details, main.finishedAt ?? null);
+  const status = own?.status === 'succeeded' ? 'done' : own?.status === 'failed' ? 'failed' : 'running';
+  return { ...base, status, published: status === 'done' ? [store] : [], failed: status === 'failed' ? [store] : [], finishedAt: own?.finishedAt ?? null, ...(status === 'failed' ? { error: (own?.error ?? 'the run failed').slice(0, 2000) } : {}) };
 }

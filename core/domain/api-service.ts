@@ -35,6 +35,8 @@ export interface ApiDeps {
   maxCells?: number;
   /** Most storage reads one request runs at once (per-store reads of /stores); absent → 8. */
   readConcurrency?: number;
+  /** The only stores an `operator` (a trusted app) sees; absent → none. */
+  operatorStores?: readonly string[];
 }
 
 export interface ActiveRunView {
@@ -45,7 +47,7 @@ export interface ActiveRunView {
 
 export async function scopeFor(deps: ApiDeps, principal: Principal, stores?: readonly string[]): Promise<{ scope: AccessScope; states: Map<string, StoreState> }> {
   const states = stores === undefined ? new Map((await deps.stores.list()).map((s) => [s.store, s])) : await deps.stores.getMany(stores);
-  const scope = await resolveScope(deps.access, principal, [...states.keys()]);
+  const scope = await resolveScope(deps.access, principal, [...states.keys()], deps.operatorStores);
   return { scope, states };
 }
 
@@ -296,11 +298,31 @@ export function historyTotals(series: readonly SeriesHistory[]): { startDay: num
   return { startDay: start, sales: sales.map((v) => Math.round(v * 1000) / 1000) };
 }
 
-/** Checks a planner/admin may refresh or read one store: 404 unknown, 403 other region. */
-export async function authoriseStore(deps: ApiDeps, principal: Principal, store: string): Promise<{ scope: AccessScope; known: boolean }> {
-  const { scope, states } = await scopeFor(deps, principal, [store]);
-  requireRole(scope);
-  if (!states.has(store)) return { scope, known: false };
+/** Checks the caller may refresh or read one store: 403 alike for an unknown store and another region's. */
+export async function authoriseStore(deps: ApiDeps, principal: Principal, store: string): Promise<AccessScope> {
+  const { scope } = await scopeFor(deps, principal, [store]);
   checkStores(scope, [store]);
-  return { scope, known: true };
+  return scope;
+}
+
+/** Who may start a check run (a one-store morning run): admins, and operators on their own stores. */
+export async function authoriseCheckRun(deps: ApiDeps, principal: Principal, store: string): Promise<AccessScope> {
+  const scope = await authoriseStore(deps, principal, store);
+  if (scope.role !== 'admin' && scope.role !== 'operator') throw new DomainError('forbidden', 'Only admins and operators may start a check run.');
+  return scope;
+}
+
+/**
+ * Who may read a run that is not a store's refresh (a scheduled or check run): admins and operators (the
+ * deploy gate reads the day's morning run). A refresh run is readable by whoever may see its store.
+ */
+export async function authoriseRunRead(deps: ApiDeps, principal: Principal, refreshStore: string | undefined): Promise<AccessScope> {
+  const role = roleOf(principal);
+  if (role === 'admin' || role === 'operator') return (await scopeFor(deps, principal, refreshStore === undefined ? [] : [refreshStore])).scope;
+  if (refreshStore === undefined) {
+    const { scope } = await scopeFor(deps, principal, []);
+    requireRole(scope);
+    throw new DomainError('forbidden', 'Only admins and operators may read scheduled and check runs.');
+  }
+  return authoriseStore(deps, principal, refreshStore);
 }

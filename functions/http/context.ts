@@ -8,11 +8,14 @@ import type { AppConfig } from '../../core/config.js';
 import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { requirePrincipal } from './principal.js';
 import { ApiError, apiErrorOf, errorBody } from './errors.js';
+import { checkSameOrigin } from './csrf.js';
 import { ByteBudgetCache } from './byte-cache.js';
 import { historyTotals, type ActiveRunView, type ApiDeps } from '../../core/domain/api-service.js';
 import type { RateLimiter } from '../../core/ports/rate-limiter.js';
+import type { CheckRunInstances, RefreshInstances } from '../../core/ports/refresh-instances.js';
+import { checkInstanceId, MORNING_RUN_ORCHESTRATION, morningInstanceId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION, type MorningRunInput } from '../../orchestrations/names.js';
 import { parseQuery } from './queries.js';
-import { isActive, runIdOfInstance, statusOfInstance, type InstanceSnapshot } from '../../core/domain/api-runs.js';
+import { isActive, runIdOfInstance, statusOfInstance, storeOfCheckRunId, type InstanceSnapshot } from '../../core/domain/api-runs.js';
 import { negotiate } from './views.js';
 import type { ForecastRow, StoreState } from '../../core/domain/model.js';
 import type { ForecastRepository, StoreCatalog } from '../../core/ports/index.js';
@@ -170,6 +173,7 @@ export async function apiContext(): Promise<ApiContext> {
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,
       maxCells: config.api.maxCells,
+      operatorStores: config.api.operatorStores,
     };
     ctx = { deps, storage, access, config, limiter: app.refreshLimiter };
     contexts.set(app, ctx);
@@ -177,8 +181,10 @@ export async function apiContext(): Promise<ApiContext> {
   return ctx;
 }
 
-export function principalOf(request: HttpRequest): Principal {
-  return requirePrincipal(request.headers.get('x-ms-client-principal'), request.headers.get('x-ms-client-principal-idp'));
+/** The caller (401 without one; 403 for an app-only caller not in FOREACT_TRUSTED_APP_IDS). */
+export async function principalOf(request: HttpRequest): Promise<Principal> {
+  const { config } = await apiContext();
+  return requirePrincipal(request.headers.get('x-ms-client-principal'), request.headers.get('x-ms-client-principal-idp'), config.api.trustedAppIds);
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
@@ -190,7 +196,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
  * `Accept` (406), the query (400), then the API's deps.
  */
 export async function readRequest<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<{ principal: Principal; format: 'json' | 'csv'; query: z.output<S>; deps: ApiDeps }> {
-  const principal = principalOf(request);
+  const principal = await principalOf(request);
   const format = negotiate(request.headers.get('accept'));
   if (format === undefined) throw new ApiError(406, 'not_acceptable', 'This endpoint answers application/json or text/csv.');
   const query = parseQuery(schema, new URL(request.url).searchParams.entries());
@@ -277,6 +283,8 @@ export function withErrors(handler: ApiHandler): ApiHandler {
       }
       let response: HttpResponseInit;
       try {
+        // Before anything else, so that no state-changing function can forget it (functions/http/csrf.ts).
+        if (request.method !== 'GET' && request.method !== 'HEAD') checkSameOrigin(request, (await apiContext()).config.api.appOrigins);
         response = await handler(request, context);
       } catch (error) {
         response = toErrorResponse(error, context);
@@ -334,4 +342,49 @@ export async function instanceStatus(client: df.DurableClient, instanceId: strin
     if (/404|not found/i.test(msg)) return undefined;
     throw error;
   }
+}
+
+/** The `RefreshInstances` port over the durable client: one instance per store (`refreshInstanceId`). */
+export function refreshInstances(client: df.DurableClient, start: { requestedBy: string; traceparent: string | undefined }, context: InvocationContext): RefreshInstances {
+  return {
+    async running(store) {
+      const existing = await instanceStatus(client, refreshInstanceId(store));
+      const runId = existing === undefined ? undefined : runIdOfInstance(existing);
+      return existing !== undefined && isActive(existing) && runId !== undefined ? { runId, status: statusOfInstance(existing) } : undefined;
+    },
+    async start(store, runId) {
+      try {
+        await client.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId(store), input: { store, runId, requestedBy: start.requestedBy, traceparent: start.traceparent } });
+        return true;
+      } catch (error) {
+        // The host answers 409 when another request started it between the look and the start.
+        context.log(`refresh ${store}: start raced (${error instanceof Error ? error.message : String(error)}); joining`);
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * The `CheckRunInstances` port over the durable client. The day is the host's (WEBSITE_TIME_ZONE / TZ), as
+ * the morning timer names its run.
+ */
+export function checkRunInstances(client: df.DurableClient, traceparent: string | undefined): CheckRunInstances {
+  const today = (): string => new Date().toLocaleDateString('sv-SE');
+  return {
+    async running(store) {
+      for (const status of await client.getStatusBy({ runtimeStatus: ACTIVE_STATUSES })) {
+        if (storeOfCheckRunId(status.instanceId) === store) return { runId: status.instanceId };
+      }
+      return undefined;
+    },
+    async morningRunActive() {
+      const morning = await instanceStatus(client, morningInstanceId(today()));
+      return morning !== undefined && isActive(morning);
+    },
+    async start(store, runId) {
+      const input: MorningRunInput = { date: today(), runId, stores: [store], ...(traceparent ? { traceparent } : {}) };
+      await client.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: checkInstanceId(runId), input });
+    },
+  };
 }

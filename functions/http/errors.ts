@@ -14,7 +14,7 @@ export interface ApiErrorDetails {
   [key: string]: unknown;
 }
 
-export type ApiErrorCode = 'bad_request' | 'unknown_store' | 'unauthenticated' | 'forbidden' | 'not_found' | 'not_acceptable' | 'rate_limited' | 'internal' | 'unavailable';
+export type ApiErrorCode = 'bad_request' | 'unknown_store' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'not_acceptable' | 'rate_limited' | 'internal' | 'unavailable';
 
 /** A failure the caller should see as is (status, code, message); anything else becomes a 500 without details. */
 export class ApiError extends Error {

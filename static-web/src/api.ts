@@ -10,7 +10,7 @@ export type RunId = string;
 export type IsoDate = string;
 /** RFC 3339 timestamp */
 export type DateTime = string;
-export type Role = 'planner' | 'admin';
+export type Role = 'planner' | 'admin' | 'operator';
 
 export interface ApiErrorBody {
   error: {
@@ -342,7 +342,9 @@ export function createApi(options: ApiOptions = {}): ApiClient {
       response = await doFetch(path.startsWith(base) ? path : `${base}${path}`, {
         credentials: 'same-origin',
         ...init,
-        headers: { Accept: 'application/json', traceparent: newTraceparent(), ...(init.headers as Record<string, string> | undefined) },
+        // X-Requested-With: the API refuses a state-changing request without it (or the app's own Origin),
+        // which a page on another site cannot add: the dashboard's proof that the request is its own.
+        headers: { Accept: 'application/json', 'X-Requested-With': 'foreact', traceparent: newTraceparent(), ...(init.headers as Record<string, string> | undefined) },
         signal: controller.signal,
       });
     } catch (cause) {

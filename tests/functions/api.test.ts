@@ -5,7 +5,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { as, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
+import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
 
@@ -20,8 +20,13 @@ interface Recorded {
 }
 const recorded: Recorded[] = [];
 
-async function call(method: string, template: string, url: string, user?: Principal, headers: Record<string, string> = {}) {
-  const res = await fetch(`${fx.host.url}/api${url}`, { method, headers: as(user, headers) });
+const TRUSTED_APP = '0a1b2c3d-0000-4000-8000-00000000d3b1';
+const OTHER_APP = '9f8e7d6c-0000-4000-8000-0000000000aa';
+
+async function call(method: string, template: string, url: string, user?: Principal | { app: string }, headers: Record<string, string> = {}) {
+  // State-changing requests carry what the dashboard sends (the cross-site tests below send their own).
+  const all = method === 'GET' ? headers : { ...SAME_SITE, ...headers };
+  const res = await fetch(`${fx.host.url}/api${url}`, { method, headers: user !== undefined && 'app' in user ? asApp(user.app, all) : as(user, all) });
   const text = await res.text();
   const contentType = res.headers.get('content-type') ?? '';
   let body: unknown = text;
@@ -29,10 +34,10 @@ async function call(method: string, template: string, url: string, user?: Princi
   recorded.push({ template, method: method.toLowerCase(), status: res.status, contentType, body });
   return { status: res.status, body: body as Record<string, any>, text, headers: res.headers };
 }
-const get = (template: string, url: string, user?: Principal, headers?: Record<string, string>) => call('GET', template, url, user, headers);
+const get = (template: string, url: string, user?: Principal | { app: string }, headers?: Record<string, string>) => call('GET', template, url, user, headers);
 
 beforeAll(async () => {
-  fx = await startApiFixture({ extraModules: [STANDIN_REFRESH], env: { FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '1' } });
+  fx = await startApiFixture({ extraModules: [STANDIN_REFRESH], env: { FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '1', FOREACT_TRUSTED_APP_IDS: TRUSTED_APP, FOREACT_OPERATOR_STORES: '3,nosuchstore' } });
 });
 afterAll(async () => {
   await fx?.stop();
@@ -132,7 +137,6 @@ describe('GET /forecasts', () => {
     ['stores=1,,2', /comma-separated list/],
     ["stores=1'%20or%20PartitionKey%20ne%20'", /not a valid store id/],
     [`stores=${Array.from({ length: 51 }, (_, i) => i + 1).join(',')}`, /at most 50 stores/],
-    ['stores=99', /Unknown store: 99/],
     ['stores=1&from=07/01/2017', /"from" must be a date like 2017-07-01/],
     ['stores=1&from=2017-02-30', /"from" must be a date/],
     ['stores=1&from=2017-08-01&to=2017-07-01', /"from" \(2017-08-01\) is after "to"/],
@@ -212,7 +216,7 @@ describe('refresh and runs', () => {
   test('auth and bad input', async () => {
     expect((await call('POST', '/stores/{store}/refresh', '/stores/1/refresh')).status).toBe(401);
     expect((await call('POST', '/stores/{store}/refresh', '/stores/3/refresh', USERS.planner)).status).toBe(403);
-    expect((await call('POST', '/stores/{store}/refresh', '/stores/99/refresh', USERS.admin)).status).toBe(404);
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/99/refresh', USERS.admin)).status).toBe(403);
     const b = await call('POST', '/stores/{store}/refresh', `/stores/${encodeURIComponent("1'or'1")}/refresh`, USERS.admin);
     expect(b.status).toBe(400);
     expect((await get('/runs/{id}', '/runs/bad%20id', USERS.admin)).status).toBe(400);
@@ -284,6 +288,105 @@ describe('refresh and runs', () => {
   });
 });
 
+describe('store enumeration (issue 18 item 12): an unknown store and another region\'s are answered alike', () => {
+  // Store 3 exists (south); 98 does not. The planner sees north only.
+  const routes: [string, string, (store: string) => string][] = [
+    ['GET', '/forecasts', (s) => `/forecasts?stores=${s}`],
+    ['GET', '/forecasts', (s) => `/forecasts?stores=1,${s}`],
+    ['GET', '/transport', (s) => `/transport?stores=${s}`],
+    ['POST', '/stores/{store}/refresh', (s) => `/stores/${s}/refresh`],
+    ['POST', '/stores/{store}/check-run', (s) => `/stores/${s}/check-run`],
+    ['GET', '/runs/{id}', (s) => `/runs/refresh-20170101T000000000Z-abcdef.${s}`],
+  ];
+  test.each(routes)('%s %s: same status and body', async (method, template, url) => {
+    const other = await call(method, template, url('3'), USERS.planner);
+    const unknown = await call(method, template, url('98'), USERS.planner);
+    expect(other.status).toBe(403);
+    expect(unknown.status).toBe(other.status);
+    expect(unknown.text.replaceAll('98', 'ID')).toBe(other.text.replaceAll('3', 'ID'));
+    expect(other.body.error.message).not.toMatch(/unknown|region/i);
+  });
+
+  test('admins: an unknown store is refused like any store nobody may see', async () => {
+    const r = await get('/forecasts', '/forecasts?stores=98', USERS.admin);
+    expect(r.status).toBe(403);
+    expect(r.body.error.details.stores).toEqual(['98']);
+  });
+});
+
+describe('app-only callers (issue 18 item 7)', () => {
+  const other = { app: OTHER_APP };
+  const trusted = { app: TRUSTED_APP };
+
+  test('an app not in FOREACT_TRUSTED_APP_IDS is refused everywhere', async () => {
+    for (const [method, template, url] of [['GET', '/me', '/me'], ['GET', '/stores', '/stores'], ['GET', '/forecasts', '/forecasts?stores=3'], ['GET', '/runs/{id}', '/runs/morning-2017-07-05'], ['POST', '/stores/{store}/refresh', '/stores/3/refresh'], ['POST', '/stores/{store}/check-run', '/stores/3/check-run']] as const) {
+      const r = await call(method, template, url, other);
+      expect(r.status, `${method} ${url}`).toBe(403);
+      expect(r.body.error.message).toMatch(/FOREACT_TRUSTED_APP_IDS/);
+    }
+  });
+
+  test('a trusted app is an operator: its stores only, never an admin', async () => {
+    const me = await get('/me', '/me', trusted);
+    expect(me.body).toMatchObject({ role: 'operator', stores: ['3'], identityProvider: 'aad-app' });
+    const stores = await get('/stores', '/stores', trusted);
+    expect(stores.body.stores.map((s: { store: string }) => s.store)).toEqual(['3']);
+    expect((await get('/forecasts', '/forecasts?stores=3', trusted)).status).toBe(200);
+    expect((await get('/transport', '/transport?stores=3', trusted)).status).toBe(200);
+    for (const s of ['1', '2', '98']) {
+      expect((await get('/forecasts', `/forecasts?stores=${s}`, trusted)).status, s).toBe(403);
+      expect((await call('POST', '/stores/{store}/refresh', `/stores/${s}/refresh`, trusted)).status, s).toBe(403);
+      expect((await call('POST', '/stores/{store}/check-run', `/stores/${s}/check-run`, trusted)).status, s).toBe(403);
+    }
+  });
+
+  test("an operator reads any run's status, like the deploy gate reads the day's morning run; a planner does not", async () => {
+    await fx.storage.runs.put({ runId: 'morning-2017-07-05', trigger: 'morning', status: 'succeeded', stage: 'done', progress: 1, stages: [], createdAt: '2017-07-05T05:00:00.000Z', finishedAt: '2017-07-05T05:30:00.000Z' });
+    const r = await get('/runs/{id}', '/runs/morning-2017-07-05', trusted);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ runId: 'morning-2017-07-05', kind: 'scheduled', status: 'done' });
+    expect((await get('/runs/{id}', '/runs/morning-2017-07-05', USERS.planner)).status).toBe(403);
+    expect((await get('/runs/{id}', '/runs/check-20170101T000000000Z-abcdef.3', USERS.planner)).status).toBe(403);
+    expect((await get('/runs/{id}', '/runs/check-20170101T000000000Z-abcdef.3', trusted)).status).toBe(404);
+  });
+
+  test('check runs: planners may not start one, even on their own store', async () => {
+    const r = await call('POST', '/stores/{store}/check-run', '/stores/1/check-run', USERS.planner);
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toMatch(/admins and operators/);
+  });
+});
+
+describe('cross-site requests (issue 18 item 13)', () => {
+  const post = (headers: Record<string, string>) => call('POST', '/stores/{store}/refresh', '/stores/5/refresh', USERS.admin, { 'x-requested-with': '', ...headers });
+
+  test('a foreign Origin, or neither the header nor an Origin, is refused with 403 before anything happens', async () => {
+    const foreign = await post({ origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.message).toMatch(/Origin/);
+    const bare = await post({});
+    expect(bare.status).toBe(403);
+    expect(bare.body.error.message).toMatch(/X-Requested-With: foreact/);
+    // Refused before the caller or the store is even looked at: no principal still gets 403, not 401.
+    expect((await call('POST', '/stores/{store}/refresh', '/stores/5/refresh', undefined, { 'x-requested-with': '' })).status).toBe(403);
+    expect((await get('/stores', '/stores', USERS.admin)).body.stores.find((s: { store: string }) => s.store === '5').activeRun).toBeNull();
+  });
+
+  test("the header, or the app's own Origin, is accepted", async () => {
+    const own = await post({ origin: new URL(fx.host.url).origin });
+    expect(own.status).toBe(202);
+    const marked = await post({ 'x-requested-with': 'foreact' });
+    expect(marked.status).toBe(202);
+    expect(marked.body.runId).toBe(own.body.runId);
+    await fx.host.durable.raiseEvent(refreshInstanceId('5'), 'finish', {});
+    await fx.host.durable.waitForInstance(refreshInstanceId('5'), 10_000);
+  });
+
+  test('reads need neither', async () => {
+    expect((await get('/stores', '/stores', USERS.planner, { origin: 'https://evil.example' })).status).toBe(200);
+  });
+});
+
 describe('responses match docs/openapi.yaml', () => {
   test('every recorded response validates against its documented schema', () => {
     const doc = parseYaml(readFileSync(path.resolve(__dirname, '../../docs/openapi.yaml'), 'utf8'));
@@ -313,6 +416,6 @@ describe('responses match docs/openapi.yaml', () => {
       seen.add(`${r.method} ${r.template} ${r.status}`);
     }
     expect(problems).toEqual([]);
-    for (const must of ['get /stores 200', 'get /forecasts 200', 'get /forecasts 400', 'get /transport 200', 'post /stores/{store}/refresh 202', 'get /runs/{id} 200', 'get /health 200', 'get /me 200', 'get /forecasts 403', 'get /me 401', 'post /stores/{store}/refresh 429']) expect(seen).toContain(must);
+    for (const must of ['get /stores 200', 'get /forecasts 200', 'get /forecasts 400', 'get /transport 200', 'post /stores/{store}/refresh 202', 'get /runs/{id} 200', 'get /health 200', 'get /me 200', 'get /forecasts 403', 'get /me 401', 'post /stores/{store}/refresh 429', 'post /stores/{store}/refresh 403', 'post /stores/{store}/check-run 403', 'get /runs/{id} 403']) expect(seen).toContain(must);
   });
 });

@@ -13,7 +13,7 @@ import { epochDayFromCivil, trainStore, type SeriesForecast } from '../../engine
 import { generateSeries } from '../support/sales.js';
 
 const root = path.resolve(__dirname, '../..');
-export const API_MODULES = ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'get-run', 'get-health', 'get-me'].map((f) => path.join(root, 'functions', `${f}.ts`));
+export const API_MODULES = ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'start-check-run', 'get-run', 'get-health', 'get-me'].map((f) => path.join(root, 'functions', `${f}.ts`));
 export const STANDIN_REFRESH = path.join(root, 'tests/fixtures/api/refresh-standin.ts');
 
 export const USERS = {
@@ -98,4 +98,17 @@ export async function startApiFixture(options: { extraModules?: string[]; env?: 
 
 export function as(user: Principal | undefined, headers: Record<string, string> = {}): Record<string, string> {
   return user === undefined ? headers : { ...headers, 'x-ms-client-principal': encodePrincipal(user) };
+}
+
+/** The header the dashboard sends on every state-changing request (functions/http/csrf.ts). */
+export const SAME_SITE = { 'x-requested-with': 'foreact' } as const;
+
+/** The headers App Service authentication forwards for an app-only Entra token of client `appId`. */
+export function asApp(appId: string, headers: Record<string, string> = {}): Record<string, string> {
+  const claims = [
+    { typ: 'aud', val: 'api://foreact' },
+    { typ: 'azp', val: appId },
+    { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: `oid-of-${appId}` },
+  ];
+  return { ...headers, 'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims }), 'utf8').toString('base64'), 'x-ms-client-principal-idp': 'aad' };
 }

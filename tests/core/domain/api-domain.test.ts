@@ -41,15 +41,16 @@ describe('principal and scope', () => {
     expect(decodePrincipal(undefined)).toBeUndefined();
   });
 
-  test('planner: unknown store 400, other region 403, own region ok; unassigned stores are admin-only', async () => {
+  test('planner: unknown store and other region alike 403, own region ok; unassigned stores are admin-only', async () => {
     const asked: { user: UserKey; email: string }[] = [];
     const repo = access({ 'aad/u': ['north'] }, { '1': 'north', '2': 'south' }, asked);
     const planner = await resolveScope(repo, { identityProvider: 'AAD', userId: 'u', userDetails: ' A@b.c', userRoles: ['planner'] }, ['1', '2', '3']);
     // Looked up by the stable id (provider lower-cased); the e-mail goes along only for an invitation.
     expect(asked).toEqual([{ user: { identityProvider: 'aad', userId: 'u' }, email: 'a@b.c' }]);
     expect(() => checkStores(planner, ['1'])).not.toThrow();
-    expect(asHttp(() => checkStores(planner, ['9']))).toThrow(expect.objectContaining({ status: 400, code: 'unknown_store' }) as ApiError);
-    expect(asHttp(() => checkStores(planner, ['2']))).toThrow(expect.objectContaining({ status: 403 }) as ApiError);
+    // An unknown store is answered like another region's (issue 18 item 12): 403, same message shape.
+    expect(asHttp(() => checkStores(planner, ['9']))).toThrow(expect.objectContaining({ status: 403, code: 'forbidden', message: 'You may not see store 9: it does not exist or is not yours to see.' }) as ApiError);
+    expect(asHttp(() => checkStores(planner, ['2']))).toThrow(expect.objectContaining({ status: 403, code: 'forbidden', message: 'You may not see store 2: it does not exist or is not yours to see.' }) as ApiError);
     expect(planner.canSee('3')).toBe(false);
     const admin = await resolveScope(repo, { identityProvider: 'aad', userId: 'v', userDetails: 'x@y', userRoles: ['admin', 'planner'] }, ['1', '2', '3']);
     expect(admin.role).toBe('admin');
