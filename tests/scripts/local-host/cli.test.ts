@@ -7,8 +7,14 @@ import { appModules, expandBraces, expandPattern } from '../../../scripts/local-
 import { startAzurite, type AzuriteInstance } from '../../support/azurite.js';
 
 const repo = path.resolve(__dirname, '../../..');
-// `npm test` builds first; a plain `vitest run` without a build skips the compiled-CLI test.
+// `npm test` builds first; a plain `vitest run` without a build skips the compiled-CLI test, saying so.
+// Under CI a missing build is an error: the test must run there, not pass by skipping.
 const mainJs = process.env.FOREACT_LOCAL_HOST_MAIN ?? path.join(repo, 'dist/scripts/local-host/main.js');
+const HAVE_BUILD = existsSync(mainJs);
+if (!HAVE_BUILD && process.env.CI !== undefined) {
+  throw new Error(`${mainJs} not found: build first (npm run build); the compiled local-host CLI test must run in CI.`);
+}
+if (!HAVE_BUILD) console.warn(`local-host CLI: compiled-CLI test skipped — no ${mainJs} (npm run build).`);
 
 let azurite: AzuriteInstance;
 beforeAll(async () => {
@@ -39,7 +45,7 @@ test('app module discovery is exactly package.json main, with the worker\'s {a,b
   rmSync(onlyFunctions, { recursive: true, force: true });
 });
 
-test.skipIf(!existsSync(mainJs))('the compiled CLI serves HTTP and Durable functions from plain JS modules', async () => {
+test.skipIf(!HAVE_BUILD)('the compiled CLI serves HTTP and Durable functions from plain JS modules', async () => {
   const child = spawn(process.execPath, [mainJs, '--port', '0', '--storage', azurite.connectionString, '--root', repo, '--module', path.resolve(__dirname, '../../fixtures/local-host/cli-app.cjs')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -104,7 +104,10 @@ describe('Durable Functions', () => {
     expect(status.output).toEqual({ sum: 30, flaky: 'k1:ok', child: 42, any: 2 });
     expect(status.customStatus).toEqual({ phase: 'done' });
     expect(fixtureState().flakyAttempts.k1).toBe(2);
+    // The fan-out ran in parallel, capped by maxConcurrentActivities: 2 (1 would be a serial run, which
+    // says nothing about the cap).
     expect(fixtureState().maxParallel).toBeLessThanOrEqual(2);
+    expect(fixtureState().maxParallel).toBeGreaterThanOrEqual(2);
 
     // The ids recorded for scheduled work are the replay engine's: unique, and every outcome matches one.
     const history = (await host.durable.getStatus(id, { showHistory: true }))?.history as { EventType: string; EventId?: number; TaskScheduledId?: number; TimerId?: number }[];
@@ -182,12 +185,19 @@ describe('restart', () => {
     try {
       await h1.durable.startNew('slowChain', { instanceId: 'chain-1' });
       // Wait until the first activity finished and the durable timer is pending, then "crash".
-      for (let i = 0; i < 100; i++) {
-        const s = await h1.durable.getStatus('chain-1', { showHistory: true });
-        if (s?.history?.some((e) => (e as { EventType: string }).EventType === 'TimerCreated')) break;
-        await new Promise((r) => setTimeout(r, 20));
+      const events = async (): Promise<string[]> => ((await h1.durable.getStatus('chain-1', { showHistory: true }))?.history ?? []).map((e) => (e as { EventType: string }).EventType);
+      let before: string[] = [];
+      for (let i = 0; i < 500 && !before.includes('TimerCreated'); i++) {
+        before = await events();
+        if (!before.includes('TimerCreated')) await new Promise((r) => setTimeout(r, 20));
       }
       await h1.stop();
+      // The stop came while the timer was pending: its creation is in the stored history, its firing is not.
+      // Otherwise the test would only show that a finished orchestration stays finished.
+      const atStop = await events();
+      expect(atStop).toContain('TimerCreated');
+      expect(atStop).not.toContain('TimerFired');
+      expect(atStop.filter((e) => e === 'TaskCompleted')).toHaveLength(1);
       const h2 = await startLocalHost({ port: 0, storageConnectionString: store.connectionString, modules, taskHub: 'RestartHub', log: quiet });
       try {
         const s = await h2.durable.waitForInstance('chain-1', 10_000);
