@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { decodeMaybeGzip, ErrorList, formatIsoDay, InputLimitError, parseIsoDay, SalesCsvParser, seriesByStore, type RowError, type SeriesHistory } from '../../engine/index.js';
-import type { Clock, Metrics, StoragePorts, UploadSource } from '../ports/index.js';
+import type { Clock, IngestedPointers, Metrics, StoragePorts, UploadSource } from '../ports/index.js';
 import { countObservations, DenseHistoryBuilder, historyBounds, mergeHistory, trimSeries } from './history-merge.js';
 import { csvField } from './csv-field.js';
 import { mapLimit } from './map-limit.js';
 import { idProblem, quoteForReport } from './ids.js';
 import type { IngestionRecord, StoreState } from './model.js';
 import { REALISED_WINDOW_DAYS, realisedDays, realisedSummary } from './realised.js';
-import { emptyStore, updateStore } from './stores.js';
+import { checkedStorePointer, mirrorPointers, storePointerProblem, updatePointers } from './store-pointers.js';
 
 /** What an upload may hold (`config.ingest`): the plausible dates and the reading limits. */
 export interface IngestRules {
@@ -21,9 +21,15 @@ export interface IngestRules {
   maxLineChars: number;
   /** Rejected lines listed in the report and the result (the rest are counted). */
   maxErrors: number;
+  /** The largest sales or numeric driver value (FOREACT_INGEST_MAX_VALUE); Infinity (`1e400`) is always refused. */
+  maxValue: number;
+  /** Distinct (store, item) series or driver scopes in one upload (FOREACT_INGEST_MAX_SERIES): the reader stops past it. */
+  maxSeries: number;
+  /** Distinct stores in one upload (FOREACT_INGEST_MAX_STORES): the reader stops past it. */
+  maxStores: number;
 }
 
-export const DEFAULT_INGEST_RULES: IngestRules = { firstYear: 2000, driversAheadDays: 400, maxBytes: 2 * 1024 ** 3, maxLineChars: 64 * 1024, maxErrors: 1000 };
+export const DEFAULT_INGEST_RULES: IngestRules = { firstYear: 2000, driversAheadDays: 400, maxBytes: 2 * 1024 ** 3, maxLineChars: 64 * 1024, maxErrors: 1000, maxValue: 1e9, maxSeries: 500_000, maxStores: 10_000 };
 
 export interface IngestOptions {
   clock: Clock;
@@ -74,22 +80,26 @@ export async function parseSalesUpload(source: UploadSource, rules: IngestRules,
   const builder = new DenseHistoryBuilder();
   const errors = new ErrorList(rules.maxErrors);
   const window = dateWindow(rules, now, 1);
-  const parser = new SalesCsvParser({
-    row: (day, store, item, sales, line) => {
-      const problem = idProblem('store', store) ?? idProblem('item', item) ?? window.check(day) ?? builder.add(day, store, item, sales, line);
-      if (problem !== undefined) errors.push({ line, reason: problem });
+  const parser = new SalesCsvParser(
+    {
+      row: (day, store, item, sales, line) => {
+        const problem = idProblem('store', store) ?? idProblem('item', item) ?? window.check(day) ?? builder.add(day, store, item, sales, line);
+        if (problem !== undefined) errors.push({ line, reason: problem });
+      },
+      error: (error) => errors.push(error),
     },
-    error: (error) => errors.push(error),
-  });
+    rules,
+  );
   try {
     for await (const text of decodeMaybeGzip(buffers(source), rules)) parser.push(text);
+    // The last line (no line break after it) may cross a cap too.
+    parser.end();
   } catch (error) {
     if (!(error instanceof InputLimitError)) throw error;
     const stopped = { line: error.line, reason: error.reason };
     const listed = errors.errors.filter((e) => e.line < stopped.line);
     return { series: [], errors: [...listed, stopped].slice(-rules.maxErrors), errorCount: errors.count + 1, rows: 0, stopped };
   }
-  parser.end();
   if (parser.headerSeen && builder.rowCount === 0 && errors.count === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
   return { series: builder.build(), errors: errors.errors, errorCount: errors.count, rows: builder.rowCount };
 }
@@ -189,62 +199,68 @@ export async function rejectedReport(source: UploadSource, errors: readonly RowE
 }
 
 /**
- * Merges one store's part of an upload. The new history is written as a new immutable version and the
- * store's pointer is switched by a conditional write, so a crash at any point leaves either the old
- * history or the new one — never part of the upload. A lost race with another writer is retried on the
- * other writer's result.
+ * Merges one store's part of an upload. The new history is written as a new immutable version and
+ * ingestion's pointer (`StorePointerRepository`, which trainers cannot write) is switched by a conditional
+ * write, so a crash at any point leaves either the old history or the new one — never part of the upload. A
+ * lost race with another upload is retried on the other's result. The store's row then mirrors the pointer
+ * and is flagged stale; a crash between the two writes is finished by re-delivery (the merge then changes
+ * nothing, and the mirror catches up).
  */
-async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date, metrics: Metrics | undefined): Promise<boolean> {
+async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date, metrics: Metrics | undefined): Promise<boolean> {
   let written: string | undefined;
-  let changed = false;
   let superseded: string | undefined;
-  let seen: { history: readonly SeriesHistory[]; current: StoreState['current'] } | undefined;
-  await updateStore(deps.stores, store, async (current): Promise<StoreState | undefined> => {
+  let merged: readonly SeriesHistory[] = [];
+  let what = `history of upload "${upload}"`;
+  const pointers = await updatePointers(deps.pointers, store, async (current) => {
     if (written !== undefined) await deps.history.delete(written);
     written = undefined;
-    changed = false;
-    const existing = current?.history ? await deps.history.read(current.history.blob) : [];
-    const merged = mergeHistory(existing, incoming);
-    seen = { history: merged.series, current: current?.current };
-    if (merged.added + merged.corrected === 0) return undefined;
-    const ref = await deps.history.write(store, merged.series);
+    superseded = undefined;
+    const existing = current?.history ? await deps.history.read(checkedStorePointer('history', store, current.history.blob, current.history.version)) : [];
+    const result = mergeHistory(existing, incoming);
+    merged = result.series;
+    if (result.added + result.corrected === 0) return undefined;
+    const ref = await deps.history.write(store, result.series);
     written = ref.blob;
-    changed = true;
-    const bounds = historyBounds(merged.series)!;
-    const base = current ?? emptyStore(store, now);
-    superseded = base.previousHistoryBlob;
-    const what = `${merged.added} new and ${merged.corrected} corrected day(s) from upload "${upload}"`;
-    const next: StoreState = {
-      ...base,
+    superseded = current?.previousHistoryBlob;
+    what = `${result.added} new and ${result.corrected} corrected day(s) from upload "${upload}"`;
+    const bounds = historyBounds(result.series)!;
+    const next: IngestedPointers = {
+      ...(current ?? { store }),
       history: {
         blob: ref.blob,
         version: ref.version,
         firstDay: formatIsoDay(bounds.firstDay),
         lastDay: formatIsoDay(bounds.lastDay),
-        items: merged.series.length,
-        observations: countObservations(merged.series),
+        items: result.series.length,
+        observations: countObservations(result.series),
         updatedAt: now.toISOString(),
       },
-      stale: true,
-      staleReason: base.current ? `${what} since the forecast of ${base.current.generatedAt}` : `no forecast yet (${what})`,
-      staleSince: base.stale && base.staleSince !== undefined ? base.staleSince : now.toISOString(),
-      updatedAt: now.toISOString(),
     };
-    if (base.history) next.previousHistoryBlob = base.history.blob;
+    delete next.previousHistoryBlob;
+    if (current?.history) next.previousHistoryBlob = current.history.blob;
     return next;
   });
-  // Two versions back is no longer anyone's pointer: the store row names the current one and the previous
-  // one (kept for a trainer that resolved the pointer just before the switch).
-  if (changed && superseded !== undefined) await deps.history.delete(superseded).catch(() => undefined);
+  const changed = written !== undefined;
+  const state = pointers === undefined ? undefined : await mirrorPointers(deps.stores, pointers, now, (base, moved) => (moved.history ? (base.current ? `${what} since the forecast of ${base.current.generatedAt}` : `no forecast yet (${what})`) : undefined));
+  // Two versions back is no longer anyone's pointer: ingestion's record names the current one and the
+  // previous one (kept for a trainer that resolved the pointer just before the switch).
+  if (changed && superseded !== undefined && superseded !== pointers?.history?.blob && superseded !== pointers?.previousHistoryBlob) await deleteHistoryBlob(deps.history, store, superseded);
   // Forecast against actual for the uploaded days the current forecast covered. Recorded whether or not the
   // history changed, so a re-delivery after a crash here still records them (upserts by store and day).
-  if (seen?.current !== undefined && coversUploadedDay(seen.current, incoming)) {
-    const rows = await deps.forecasts.readRun(store, seen.current.runId);
-    const days = realisedDays(store, seen.current.runId, rows, incoming, seen.history);
+  const current = state?.current;
+  if (current !== undefined && coversUploadedDay(current, incoming)) {
+    const rows = await deps.forecasts.readRun(store, current.runId);
+    const days = realisedDays(store, current.runId, rows, incoming, merged);
     await deps.realised.record(days);
-    if (metrics !== undefined && days.length > 0) await emitRealisedWape(deps.realised, metrics, store, seen.current.accuracy.wape);
+    if (metrics !== undefined && days.length > 0) await emitRealisedWape(deps.realised, metrics, store, current.accuracy.wape);
   }
   return changed;
+}
+
+/** Best effort: a blob left behind costs storage, never correctness. A pointer that is not the store's own is never deleted. */
+async function deleteHistoryBlob(history: StoragePorts['history'], store: string, blob: string): Promise<void> {
+  if (storePointerProblem('history', store, blob) !== undefined) return;
+  await history.delete(blob).catch(() => undefined);
 }
 
 /**
@@ -360,20 +376,20 @@ export interface DeleteHistoryResult {
  * history version and switches the pointer with a conditional write (a crash leaves the old history or the
  * new one), and marks the store stale. A range holding nothing changes nothing.
  */
-export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'history'>, store: string, fromDay: number, toDay: number, now: Date): Promise<DeleteHistoryResult> {
+export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'history'>, store: string, fromDay: number, toDay: number, now: Date): Promise<DeleteHistoryResult> {
   if (toDay < fromDay) throw new RangeError(`the range ends (${formatIsoDay(toDay)}) before it starts (${formatIsoDay(fromDay)})`);
-  const existing = await deps.stores.get(store);
+  const existing = await deps.pointers.get(store);
   if (existing?.value.history === undefined) throw new RangeError(`store "${quoteForReport(store)}" has no sales history`);
   let written: { blob: string; version: string } | undefined;
   let removed = 0;
   let superseded: string | undefined;
-  await updateStore(deps.stores, store, async (current): Promise<StoreState | undefined> => {
+  const pointers = await updatePointers(deps.pointers, store, async (current): Promise<IngestedPointers | undefined> => {
     if (written !== undefined) await deps.history.delete(written.blob);
     written = undefined;
     removed = 0;
     if (current?.history === undefined) return undefined;
     const series: SeriesHistory[] = [];
-    for (const s of await deps.history.read(current.history.blob)) {
+    for (const s of await deps.history.read(checkedStorePointer('history', store, current.history.blob, current.history.version))) {
       const values = Float64Array.from(s.values);
       for (let day = Math.max(fromDay, s.startDay); day <= Math.min(toDay, s.startDay + values.length - 1); day++) {
         const i = day - s.startDay;
@@ -383,20 +399,21 @@ export async function deleteHistoryRange(deps: Pick<StoragePorts, 'stores' | 'hi
       if (values.some((v) => v === v)) series.push(trimSeries({ ...s, values }));
     }
     if (removed === 0) return undefined;
-    const bounds = historyBounds(series);
-    const what = `an admin deleted ${removed} observation(s) from ${formatIsoDay(fromDay)} to ${formatIsoDay(toDay)}`;
-    const next: StoreState = { ...current, stale: true, staleReason: current.current ? `${what} since the forecast of ${current.current.generatedAt}` : `no forecast yet (${what})`, staleSince: current.stale && current.staleSince !== undefined ? current.staleSince : now.toISOString(), updatedAt: now.toISOString(), previousHistoryBlob: current.history.blob };
     superseded = current.previousHistoryBlob;
-    if (bounds === undefined) {
-      delete next.history;
-      return next;
-    }
+    const next: IngestedPointers = { ...current, previousHistoryBlob: current.history.blob };
+    delete next.history;
+    const bounds = historyBounds(series);
+    if (bounds === undefined) return next;
     const ref = await deps.history.write(store, series);
     written = ref;
     next.history = { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(bounds.firstDay), lastDay: formatIsoDay(bounds.lastDay), items: series.length, observations: countObservations(series), updatedAt: now.toISOString() };
     return next;
   });
-  if (removed > 0 && superseded !== undefined) await deps.history.delete(superseded).catch(() => undefined);
+  if (removed > 0 && pointers !== undefined) {
+    const what = `an admin deleted ${removed} observation(s) from ${formatIsoDay(fromDay)} to ${formatIsoDay(toDay)}`;
+    await mirrorPointers(deps.stores, pointers, now, (base) => (base.current ? `${what} since the forecast of ${base.current.generatedAt}` : `no forecast yet (${what})`));
+    if (superseded !== undefined && superseded !== pointers.history?.blob && superseded !== pointers.previousHistoryBlob) await deleteHistoryBlob(deps.history, store, superseded);
+  }
   const result: DeleteHistoryResult = { store, removed };
   const version: string | undefined = (written as { version: string } | undefined)?.version;
   if (version !== undefined) result.version = version;

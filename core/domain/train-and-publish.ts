@@ -6,6 +6,7 @@ import type { Accuracy, ChampionDecision, RunTrigger, StoreState } from './model
 import { publishRun } from './publish.js';
 import { describeError, RunTracker } from './runs.js';
 import { markStale } from './stores.js';
+import { checkedStorePointer } from './store-pointers.js';
 import { stepSpans, type Tracer } from '../ports/tracer.js';
 
 export interface TrainerSettings {
@@ -54,7 +55,10 @@ async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: S
     const state = (await deps.stores.get(store))?.value;
     if (state?.history === undefined) throw new Error(`store ${store} has no sales history (ingest its sales first)`);
     try {
-      const [series, drivers] = await Promise.all([deps.history.read(state.history.blob), state.drivers ? deps.drivers.read(state.drivers.blob) : undefined]);
+      // The row is one a trainer may write: only this store's own blobs are read (never another store's sales).
+      const historyBlob = checkedStorePointer('history', store, state.history.blob, state.history.version);
+      const driversBlob = state.drivers ? checkedStorePointer('drivers', store, state.drivers.blob, state.drivers.version) : undefined;
+      const [series, drivers] = await Promise.all([deps.history.read(historyBlob), driversBlob !== undefined ? deps.drivers.read(driversBlob) : undefined]);
       return { state, series, drivers };
     } catch (error) {
       if (!(error instanceof NotFound) || attempt >= 2) throw error;

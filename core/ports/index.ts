@@ -6,6 +6,7 @@ import type { SalesHistoryRepository } from './sales-history.js';
 import type { StoreCatalog } from './store-catalog.js';
 import type { StoreDriversRepository } from './store-drivers.js';
 import type { RealisedAccuracyLedger } from './realised-accuracy.js';
+import type { StorePointerRepository } from './store-pointers.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
 export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
@@ -15,12 +16,15 @@ export type { SalesHistoryRepository } from './sales-history.js';
 export type { StoreCatalog, Versioned } from './store-catalog.js';
 export type { StoreDriversRepository } from './store-drivers.js';
 export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
+export type { IngestedPointers, StorePointerRepository } from './store-pointers.js';
 export type { MetricAttributes, Metrics } from './metrics.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
 /** Everything domain code needs from storage; one bundle so call sites pass a single `deps`. */
 export interface StoragePorts {
   stores: StoreCatalog;
+  /** Ingestion's pointers (history, drivers), out of trainers' reach; `stores` rows carry a mirror. */
+  pointers: StorePointerRepository;
   history: SalesHistoryRepository;
   drivers: StoreDriversRepository;
   models: ModelRegistry;

@@ -11,6 +11,7 @@ import { BlobSalesHistory } from './sales-history.js';
 import { BlobStoreDrivers } from './store-drivers.js';
 import { TableRealisedAccuracy } from './realised-accuracy.js';
 import { TableStoreCatalog } from './store-catalog.js';
+import { TableStorePointers } from './store-pointers.js';
 
 export { createStorageClients, type StorageClients } from './clients.js';
 export { encodeKey, decodeKey } from './keys.js';
@@ -34,6 +35,9 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
   return {
     clients,
     stores: new TableStoreCatalog(clients.table(tables.stores)),
+    // In the ingestion ledger's table, which trainers cannot write; built without I/O, so a trainer pod
+    // (which never ingests) never touches it.
+    pointers: new TableStorePointers(clients.table(tables.ingestions), clients.table(tables.stores)),
     history: new BlobSalesHistory(clients.container(containers.sales)),
     drivers: new BlobStoreDrivers(clients.container(containers.drivers)),
     models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),

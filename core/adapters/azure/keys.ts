@@ -1,17 +1,8 @@
 /**
- * Table keys may not contain / \ # ? or control characters, and '%' in keys trips some services' URL
- * handling. Store and item ids are opaque, so they are encoded: [A-Za-z0-9_.-] as is, every other UTF-8
- * byte as "~XX". Ordinary ids ("1", "TX_3", "FOODS_3_090") stay readable, and "|" never appears in an
- * encoded key, which makes it a safe separator for composite keys.
+ * Table keys and blob folders: `encodeKey` lives in the domain (core/domain/store-pointers.ts), which checks
+ * pointers against it; "~XX" is one UTF-8 byte of a character outside [A-Za-z0-9_.-].
  */
-export function encodeKey(value: string): string {
-  let out = '';
-  for (const ch of value) {
-    if (/^[A-Za-z0-9_.-]$/.test(ch)) out += ch;
-    else for (const byte of Buffer.from(ch, 'utf8')) out += `~${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+export { encodeKey } from '../../domain/store-pointers.js';
 
 export function decodeKey(key: string): string {
   const bytes: number[] = [];

@@ -2,9 +2,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../../engine/index.js';
 import { newVersion } from '../../domain/ids.js';
+import { blobShapeProblem, InvalidStorePointer, storeBlobName } from '../../domain/store-pointers.js';
 import type { SalesHistoryRepository } from '../../ports/index.js';
 import { deleteBlob, getBlob, gunzipJson, gzipJson, putNew } from './blobs.js';
-import { encodeKey } from './keys.js';
 
 export const HISTORY_SCHEMA = 'foreact.history/v1';
 
@@ -24,7 +24,7 @@ export class BlobSalesHistory implements SalesHistoryRepository {
 
   async write(store: string, series: readonly SeriesHistory[]): Promise<{ blob: string; version: string }> {
     const version = newVersion(new Date());
-    const blob = `${encodeKey(store)}/history-${version}.json.gz`;
+    const blob = storeBlobName('history', store, version);
     const body = {
       schema: HISTORY_SCHEMA,
       store,
@@ -35,8 +35,11 @@ export class BlobSalesHistory implements SalesHistoryRepository {
   }
 
   async read(blob: string): Promise<SeriesHistory[]> {
+    checkShape(blob);
     const parsed = historySchema.safeParse(gunzipJson(await getBlob(this.container, blob)));
     if (!parsed.success) throw new Error(`sales history ${blob} is not a ${HISTORY_SCHEMA} document: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    // The folder names the store; a document of another store under it is not this store's history.
+    if (storeBlobName('history', parsed.data.store, 'v').split('/')[0] !== blob.split('/')[0]) throw new Error(`sales history ${blob} holds store "${parsed.data.store.slice(0, 60)}", not the store its folder names`);
     return parsed.data.series.map((s) => {
       const startDay = parseIsoDay(s.startDay);
       if (startDay === undefined) throw new Error(`sales history ${blob}: item ${s.item} has start day "${s.startDay}"`);
@@ -45,6 +48,13 @@ export class BlobSalesHistory implements SalesHistoryRepository {
   }
 
   async delete(blob: string): Promise<void> {
+    checkShape(blob);
     await deleteBlob(this.container, blob);
   }
+}
+
+/** The last line of defence under the domain's per-store check: never a path outside `<store>/history-…`. */
+function checkShape(blob: string): void {
+  const problem = blobShapeProblem('history', blob);
+  if (problem !== undefined) throw new InvalidStorePointer(`sales history: ${problem}; refusing to read or delete it`);
 }

@@ -2,11 +2,12 @@ import { odata, type TableClient, type TableEntityResult } from '@azure/data-tab
 import type { StoreState } from '../../domain/model.js';
 import { ConcurrencyConflict, type StoreCatalog, type Versioned } from '../../ports/index.js';
 import { isStatus } from './clients.js';
-import { encodeKey } from './keys.js';
+import { checkedStoreState } from '../../domain/store-pointers.js';
+import { decodeKey, encodeKey } from './keys.js';
 
 const PARTITION = 'store';
 
-type Entity = Record<string, string | number | boolean | undefined>;
+export type Entity = Record<string, string | number | boolean | undefined>;
 
 function str(e: Entity, k: string): string | undefined {
   const v = e[k];
@@ -25,24 +26,7 @@ export function storeToEntity(s: StoreState): Entity & { partitionKey: string; r
   };
   put('staleReason', s.staleReason);
   put('staleSince', s.staleSince);
-  if (s.history) {
-    put('historyBlob', s.history.blob);
-    put('historyVersion', s.history.version);
-    put('historyFirstDay', s.history.firstDay);
-    put('historyLastDay', s.history.lastDay);
-    put('historyItems', s.history.items);
-    put('historyObservations', s.history.observations);
-    put('historyUpdatedAt', s.history.updatedAt);
-  }
-  put('previousHistoryBlob', s.previousHistoryBlob);
-  if (s.drivers) {
-    put('driversBlob', s.drivers.blob);
-    put('driversVersion', s.drivers.version);
-    put('driversFirstDay', s.drivers.firstDay);
-    put('driversLastDay', s.drivers.lastDay);
-    put('driversColumns', s.drivers.columns.join(','));
-    put('driversUpdatedAt', s.drivers.updatedAt);
-  }
+  putPointers(e, s);
   if (s.current) {
     put('currentRunId', s.current.runId);
     put('generatedAt', s.current.generatedAt);
@@ -66,15 +50,37 @@ export function storeToEntity(s: StoreState): Entity & { partitionKey: string; r
   return e;
 }
 
-export function entityToStore(e: Entity): StoreState {
-  const s: StoreState = { store: str(e, 'store') ?? '', stale: e.stale === true, updatedAt: str(e, 'updatedAt') ?? '' };
-  const staleReason = str(e, 'staleReason');
-  if (staleReason !== undefined) s.staleReason = staleReason;
-  const staleSince = str(e, 'staleSince');
-  if (staleSince !== undefined) s.staleSince = staleSince;
+/** The history and drivers pointer columns, shared by `stores` rows and ingestion's own pointer rows. */
+export function putPointers(e: Entity, p: Pick<StoreState, 'history' | 'drivers' | 'previousHistoryBlob'>): void {
+  const put = (k: string, v: string | number | undefined): void => {
+    if (v !== undefined) e[k] = v;
+  };
+  if (p.history) {
+    put('historyBlob', p.history.blob);
+    put('historyVersion', p.history.version);
+    put('historyFirstDay', p.history.firstDay);
+    put('historyLastDay', p.history.lastDay);
+    put('historyItems', p.history.items);
+    put('historyObservations', p.history.observations);
+    put('historyUpdatedAt', p.history.updatedAt);
+  }
+  put('previousHistoryBlob', p.previousHistoryBlob);
+  if (p.drivers) {
+    put('driversBlob', p.drivers.blob);
+    put('driversVersion', p.drivers.version);
+    put('driversFirstDay', p.drivers.firstDay);
+    put('driversLastDay', p.drivers.lastDay);
+    put('driversColumns', p.drivers.columns.join(','));
+    put('driversUpdatedAt', p.drivers.updatedAt);
+  }
+}
+
+/** The pointer columns as written (unchecked: callers check them against the store they mean). */
+export function pointersOf(e: Entity): Pick<StoreState, 'history' | 'drivers' | 'previousHistoryBlob'> {
+  const out: Pick<StoreState, 'history' | 'drivers' | 'previousHistoryBlob'> = {};
   const historyBlob = str(e, 'historyBlob');
   if (historyBlob !== undefined) {
-    s.history = {
+    out.history = {
       blob: historyBlob,
       version: str(e, 'historyVersion') ?? '',
       firstDay: str(e, 'historyFirstDay') ?? '',
@@ -87,7 +93,7 @@ export function entityToStore(e: Entity): StoreState {
   const driversBlob = str(e, 'driversBlob');
   if (driversBlob !== undefined) {
     const columns = str(e, 'driversColumns') ?? '';
-    s.drivers = {
+    out.drivers = {
       blob: driversBlob,
       version: str(e, 'driversVersion') ?? '',
       firstDay: str(e, 'driversFirstDay') ?? '',
@@ -97,7 +103,32 @@ export function entityToStore(e: Entity): StoreState {
     };
   }
   const previousHistoryBlob = str(e, 'previousHistoryBlob');
-  if (previousHistoryBlob !== undefined) s.previousHistoryBlob = previousHistoryBlob;
+  if (previousHistoryBlob !== undefined) out.previousHistoryBlob = previousHistoryBlob;
+  return out;
+}
+
+/** The store a row is about: its key (the `store` column is a copy a writer could make disagree). */
+export function storeOfEntity(e: Entity): string {
+  return typeof e.rowKey === 'string' ? decodeKey(e.rowKey) : (str(e, 'store') ?? '');
+}
+
+/**
+ * A `stores` row as the app sees it. Trainers may write these rows, so the store is taken from the key and
+ * pointers that are not that store's own blobs are dropped (`checkedStoreState`): the API and trainers never
+ * read through them, and ingestion uses its own record (`TableStorePointers`), which puts them back.
+ */
+export function entityToStore(e: Entity): StoreState {
+  return checkedStoreState(storeOfEntity(e), rawEntityToStore(e)).state;
+}
+
+/** The row as written, unchecked (for ingestion's adoption of legacy pointers, which checks them itself). */
+export function rawEntityToStore(e: Entity): StoreState {
+  const s: StoreState = { store: str(e, 'store') ?? '', stale: e.stale === true, updatedAt: str(e, 'updatedAt') ?? '' };
+  const staleReason = str(e, 'staleReason');
+  if (staleReason !== undefined) s.staleReason = staleReason;
+  const staleSince = str(e, 'staleSince');
+  if (staleSince !== undefined) s.staleSince = staleSince;
+  Object.assign(s, pointersOf(e));
   const runId = str(e, 'currentRunId');
   if (runId !== undefined) {
     s.current = {

@@ -3,6 +3,7 @@ import { publishRun } from '../../../core/domain/publish.js';
 import { readCurrentForecasts } from '../../support/current-forecasts.js';
 import { cleanupExpiredRuns, failStoreRun, queueStoreRun, RunTracker } from '../../../core/domain/runs.js';
 import { listStoreFreshness, updateStore, emptyStore } from '../../../core/domain/stores.js';
+import { storeBlobName } from '../../../core/domain/store-pointers.js';
 import type { RunRecord } from '../../../core/domain/model.js';
 import { parseIsoDay, type SeriesForecast } from '../../../engine/index.js';
 import { startTestStorage, type TestStorage } from '../../support/storage.js';
@@ -28,15 +29,19 @@ function forecasts(store: string, items: number, value: number, horizon = 7): Se
   }));
 }
 
-async function withHistory(store: string, version: string): Promise<void> {
+/** A history version named like ingestion's ("v1" → a real version), so the store row's pointer is its own. */
+const realVersion = (label: string): string => `v20260101T000000000Z-${label.replace(/^v/, '').padStart(6, '0')}`;
+
+async function withHistory(store: string, label: string): Promise<void> {
+  const version = realVersion(label);
   await updateStore(t.storage.stores, store, (s) => ({
     ...(s ?? emptyStore(store, new Date())),
-    history: { blob: `${store}/h-${version}`, version, firstDay: '2025-01-01', lastDay: '2026-02-28', items: 1, observations: 1, updatedAt: new Date().toISOString() },
+    history: { blob: storeBlobName('history', store, version), version, firstDay: '2025-01-01', lastDay: '2026-02-28', items: 1, observations: 1, updatedAt: new Date().toISOString() },
   }));
 }
 
 const publish = (store: string, runId: string, value: number, historyVersion: string, items = 150) =>
-  publishRun(t.storage, { store, runId, modelVersion: `m-${runId}`, forecasts: forecasts(store, items, value), historyVersion, accuracy: { rmsse: 0.8, smape: 12 }, generatedAt: new Date() });
+  publishRun(t.storage, { store, runId, modelVersion: `m-${runId}`, forecasts: forecasts(store, items, value), historyVersion: realVersion(historyVersion), accuracy: { rmsse: 0.8, smape: 12 }, generatedAt: new Date() });
 
 describe('publishing', () => {
   test('a reader running during many switches always sees exactly one whole run (150 items > one transaction)', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeKey, encodeKey } from '../../../../core/adapters/azure/index.js';
+import { storeBlobName } from '../../../../core/domain/store-pointers.js';
 import type { ChampionDecision, ForecastRow, ModelVersion, RunRecord, StoreState } from '../../../../core/domain/model.js';
 import { ConcurrencyConflict, NotFound } from '../../../../core/ports/index.js';
 import { trainStore } from '../../../../engine/index.js';
@@ -35,8 +36,8 @@ describe('store catalog', () => {
     staleReason: 'no forecast yet',
     staleSince: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
-    history: { blob: 'x/history-v1.json.gz', version: 'v1', firstDay: '2025-01-01', lastDay: '2025-12-31', items: 3, observations: 1095, updatedAt: '2026-01-01T00:00:00.000Z' },
-    current: { runId: 'run-1', generatedAt: '2026-01-02T00:00:00.000Z', modelVersion: 'v9', firstDay: '2026-01-01', horizon: 28, items: 3, historyVersion: 'v1', accuracy: { rmsse: 0.8, smape: null } },
+    history: { blob: storeBlobName('history', store, 'v20260101T000000000Z-000001'), version: 'v20260101T000000000Z-000001', firstDay: '2025-01-01', lastDay: '2025-12-31', items: 3, observations: 1095, updatedAt: '2026-01-01T00:00:00.000Z' },
+    current: { runId: 'run-1', generatedAt: '2026-01-02T00:00:00.000Z', modelVersion: 'v9', firstDay: '2026-01-01', horizon: 28, items: 3, historyVersion: 'v20260101T000000000Z-000001', accuracy: { rmsse: 0.8, smape: null } },
     previousRunId: 'run-0',
     championVersion: 'v9',
     lastRun: { runId: 'run-2', status: 'failed', at: '2026-01-03T00:00:00.000Z', error: 'boom' },
