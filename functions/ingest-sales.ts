@@ -6,6 +6,7 @@ import { blobUpload } from '../core/adapters/azure/index.js';
 import { ingestDriversUpload, isDriversUpload } from '../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
 import { tracedTrigger } from '../core/adapters/telemetry.js';
+import type { StorePointerRepository } from '../core/ports/index.js';
 
 /**
  * A sales file dropped into `uploads/` is merged into the stores' histories; a drivers file dropped into
@@ -57,6 +58,29 @@ export function eventOfMessage(message: unknown): unknown {
   throw new Error(`ingest-events message is not an Event Grid event (expected the event's JSON object, as text or base64 of it): got ${describeMessage(original)}`);
 }
 
+let adoption: Promise<void> | undefined;
+
+/**
+ * Once per process: stores whose pointers are still only on their `stores` row (written before ingestion
+ * kept its own record) get that record, from the row's pointers once checked, so a trainer can no longer
+ * move them. Rows naming anything but their own store's blobs are refused and reported, never read. A
+ * failure here is retried on the next message; the upload itself goes on (each store is adopted on its own
+ * first ingestion anyway).
+ */
+function adoptLegacyPointers(pointers: StorePointerRepository, context: InvocationContext): Promise<void> {
+  adoption ??= pointers.adoptLegacy().then(
+    ({ adopted, refused }) => {
+      if (adopted.length > 0) context.log(`store pointers: ${adopted.length} store(s) moved from the stores table to ingestion's own record`);
+      for (const r of refused) context.warn(`store pointers: store "${r.store.slice(0, 60)}" refused: ${r.problem}`);
+    },
+    (error: unknown) => {
+      adoption = undefined;
+      context.warn(`store pointers: adopting legacy pointers failed (retried on the next upload): ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
+  return adoption;
+}
+
 export async function ingestSales(message: unknown, context: InvocationContext): Promise<void> {
   const event = blobCreated.safeParse(eventOfMessage(message));
   if (!event.success) throw new Error(`ingest-events message is not an Event Grid event: ${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -67,6 +91,7 @@ export async function ingestSales(message: unknown, context: InvocationContext):
   const name = SUBJECT.exec(event.data.subject)?.[1];
   if (name === undefined) throw new Error(`BlobCreated for ${event.data.subject}, which is not in ${INGEST_EVENTS.container}/`);
   const { storage, clock, config, metrics } = await appDeps();
+  await adoptLegacyPointers(storage.pointers, context);
   const source = blobUpload(storage.clients.container(INGEST_EVENTS.container), name);
   // uploads/drivers/… are promotion calendars, events and closures; everything else is sales.
   const result = isDriversUpload(name) ? await ingestDriversUpload(storage, source, { clock, rules: config.ingest }) : await ingestUpload(storage, source, { clock, rules: config.ingest, metrics });

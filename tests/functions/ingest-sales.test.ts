@@ -28,6 +28,10 @@ describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest
   });
 
   test('a dropped gzip CSV is merged into the store histories; bad rows land in rejected/; stores go stale', async () => {
+    // A store last ingested by the previous release: its pointers only on its stores row.
+    const ref = await t.storage.history.write('LEGACY1', sampleStore('LEGACY1', 1, 10));
+    await t.storage.clients.table(t.config.tables.stores).upsertEntity({ partitionKey: 'store', rowKey: 'LEGACY1', store: 'LEGACY1', historyBlob: ref.blob, historyVersion: ref.version }, 'Merge');
+    expect((await t.storage.pointers.get('LEGACY1'))?.etag).toBeUndefined();
     const lines = toCsv(sampleStore('U1', 3, 40)).trimEnd().split('\n');
     lines[5] = '2021-01-08,U1,1,-4';
     const uploads = t.storage.clients.container('uploads');
@@ -35,6 +39,8 @@ describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest
     await uploads.getBlockBlobClient('pos/2021-02-12.csv.gz').uploadData(body);
     await host.pollBlobs();
 
+    // The first message of the process also gave that store ingestion's own record of its pointers.
+    expect(await t.storage.pointers.get('LEGACY1')).toMatchObject({ value: { history: { blob: ref.blob } }, etag: expect.any(String) });
     const state = (await t.storage.stores.get('U1'))!.value;
     expect(state).toMatchObject({ stale: true, history: { items: 3, observations: 119 } });
     const rejected = (await t.storage.clients.container('rejected').getBlobClient('pos/2021-02-12.csv.gz.rejected.csv').downloadToBuffer()).toString();
@@ -104,6 +110,6 @@ describe('ingest-sales accepts the event as plain JSON or base64 JSON, and names
     expect(errors.filter((e) => e.includes('ingest-events message is not an Event Grid event'))).toHaveLength(2);
     expect(errors.some((e) => e.includes('got text "not an event"'))).toBe(true);
     expect(errors.some((e) => e.includes(`got text "${Buffer.from('hello, queue').toString('base64')}"`))).toBe(true);
-    expect((await t.storage.stores.list()).map((x) => x.store).sort()).toEqual(['BASE1', 'PLAIN1', 'U1', 'WRAP1']);
+    expect((await t.storage.stores.list()).map((x) => x.store).sort()).toEqual(['BASE1', 'LEGACY1', 'PLAIN1', 'U1', 'WRAP1']);
   });
 });
