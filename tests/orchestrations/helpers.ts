@@ -36,10 +36,14 @@ export async function provideTestDeps(config: AppConfig, overrides: DepsOverride
   return deps;
 }
 
-/** The local Functions host with the app's orchestrations and the morning timer (fired by hand, never by the clock). */
-export function startAppHost(connectionString: string): Promise<LocalHost> {
+/**
+ * The local Functions host with the app's orchestrations and the morning timer (fired by hand, never by the
+ * clock), plus `functions` (HTTP triggers by file name, e.g. `start-check-run`).
+ */
+export function startAppHost(connectionString: string, functions: readonly string[] = []): Promise<LocalHost> {
   process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
-  return startLocalHost({ port: 0, storageConnectionString: connectionString, modules: APP_MODULES, enableTimers: false });
+  const modules = [...APP_MODULES, ...functions.map((f) => resolve(REPO, 'functions', `${f}.ts`))];
+  return startLocalHost({ port: 0, storageConnectionString: connectionString, modules, enableTimers: false });
 }
 
 /** Ingests generated history for the stores (the way uploads arrive), plus stores without history. */
