@@ -13,16 +13,69 @@ export interface SalesRowSink {
 const SALES_PATTERN = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
+ * Why a number read from a file is refused, or undefined: `1e400` reads as Infinity (which storage would keep
+ * as null, erasing a known day), and a value above `max` is a unit or typing mistake, not a day's sales.
+ */
+export function numberProblem(what: string, text: string, value: number, max: number): string | undefined {
+  if (!Number.isFinite(value)) return `${what} ${truncate(text)} is not a finite number`;
+  if (value > max) return `${what} ${truncate(text)} is above the maximum ${max} (the cap on one value)`;
+  if (value < -max) return `${what} ${truncate(text)} is below the minimum -${max} (the cap on one value)`;
+  return undefined;
+}
+
+/**
+ * Counts the distinct stores and (store, item) series a file names, and stops the read (`InputLimitError`) at
+ * the first one past a cap: what a reader allocates grows with them, whatever the file's size.
+ */
+export class DistinctCounter {
+  private readonly stores = new Map<string, Set<string>>();
+  private series = 0;
+  private lastStore: string | undefined;
+  private lastItem: string | undefined;
+
+  constructor(
+    private readonly maxSeries: number,
+    private readonly maxStores: number,
+    private readonly what = 'series',
+  ) {}
+
+  add(store: string, item: string, line: number): void {
+    if (store === this.lastStore && item === this.lastItem) return;
+    this.lastStore = store;
+    this.lastItem = item;
+    let items = this.stores.get(store);
+    if (items === undefined) {
+      if (this.stores.size >= this.maxStores) throw new InputLimitError(line, `the file names more than ${this.maxStores} distinct stores (the cap per file): split it, or raise the cap; nothing applied`);
+      this.stores.set(store, (items = new Set()));
+    }
+    if (items.has(item)) return;
+    if (this.series >= this.maxSeries) throw new InputLimitError(line, `the file names more than ${this.maxSeries} distinct (store, item) ${this.what} (the cap per file): split it, or raise the cap; nothing applied`);
+    items.add(item);
+    this.series++;
+  }
+}
+
+/**
  * Incremental parser for the `date,store,item,sales` contract. Columns may come in any order; extra
  * columns are ignored. Quoted fields (RFC 4180) are accepted because spreadsheet exports quote ids.
+ * Sales must be finite and at most `maxValue`; past `maxSeries` distinct series or `maxStores` stores the
+ * parser throws `InputLimitError` (the reader stops, nothing of the file applies).
  */
 export class SalesCsvParser {
   private pending = '';
   private lineNumber = 0;
   private columnIndex: number[] | undefined;
   private width = 0;
+  private readonly maxValue: number;
+  private readonly distinct: DistinctCounter;
 
-  constructor(private readonly sink: SalesRowSink) {}
+  constructor(
+    private readonly sink: SalesRowSink,
+    limits: ReadLimits = {},
+  ) {
+    this.maxValue = limits.maxValue ?? DEFAULT_MAX_VALUE;
+    this.distinct = new DistinctCounter(limits.maxSeries ?? DEFAULT_MAX_SERIES, limits.maxStores ?? DEFAULT_MAX_STORES);
+  }
 
   push(chunk: string): void {
     const text = this.pending + chunk;
@@ -111,7 +164,14 @@ export class SalesCsvParser {
       this.sink.error({ line, reason });
       return;
     }
-    this.sink.row(day, store, item, Number(salesText), line);
+    const sales = Number(salesText);
+    const problem = sales <= this.maxValue ? undefined : numberProblem('sales', salesText, sales, this.maxValue);
+    if (problem !== undefined) {
+      this.sink.error({ line, reason: problem });
+      return;
+    }
+    this.distinct.add(store, item, line);
+    this.sink.row(day, store, item, sales, line);
   }
 }
 
@@ -167,10 +227,20 @@ export interface ReadLimits {
   maxLineChars?: number;
   /** Row errors kept (the rest are only counted). Default: all. */
   maxErrors?: number;
+  /** The largest value a sales or numeric driver cell may hold (absolute); above it the row is refused. */
+  maxValue?: number;
+  /** Distinct (store, item) series (sales) or scopes (drivers) in one file; past it the reader stops. */
+  maxSeries?: number;
+  /** Distinct stores in one file; past it the reader stops. */
+  maxStores?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_MAX_LINE_CHARS = 64 * 1024;
+/** A billion units of one item in one store on one day is a typing or unit mistake. */
+export const DEFAULT_MAX_VALUE = 1e9;
+export const DEFAULT_MAX_SERIES = 500_000;
+export const DEFAULT_MAX_STORES = 10_000;
 
 /**
  * The file cannot be read on: too large once decompressed, a line over the length cap, UTF-16. The reader
@@ -278,18 +348,21 @@ export class ErrorList {
 export async function readSalesHistory(input: ByteSource, limits: ReadLimits = {}): Promise<ReadSalesResult> {
   const builder = new HistoryBuilder();
   const errors = new ErrorList(limits.maxErrors);
-  const parser = new SalesCsvParser({
-    row: (day, store, item, sales, line) => builder.add(day, store, item, sales, line),
-    error: (error) => errors.push(error),
-  });
+  const parser = new SalesCsvParser(
+    {
+      row: (day, store, item, sales, line) => builder.add(day, store, item, sales, line),
+      error: (error) => errors.push(error),
+    },
+    limits,
+  );
   try {
     for await (const text of decodeMaybeGzip(input, limits)) parser.push(text);
+    parser.end();
   } catch (error) {
     if (!(error instanceof InputLimitError)) throw error;
     errors.push({ line: error.line, reason: error.reason });
     return { series: [], errors: errors.errors, errorCount: errors.count, rows: 0 };
   }
-  parser.end();
   const built = builder.build();
   if (parser.headerSeen && builder.rowCount === 0 && errors.count === 0) {
     errors.push({ line: 2, reason: 'the file has a header but no data rows' });

@@ -1,4 +1,4 @@
-import { decodeMaybeGzip, splitQuoted, truncate, unreadableLine, type ByteSource } from './csv.js';
+import { DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, decodeMaybeGzip, DistinctCounter, InputLimitError, numberProblem, splitQuoted, truncate, unreadableLine, type ByteSource, type ReadLimits } from './csv.js';
 import { formatIsoDay, parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -17,20 +17,29 @@ export interface DriverColumn {
 
 export const OPEN_COLUMN = 'open';
 
-/** The drivers of one scope: `store`/`item` are '' when the rows apply to every store / item. */
+/**
+ * The drivers of one scope, dense by day: `store`/`item` are '' when the rows apply to every store / item.
+ * Index i of every array is day `firstDay + i`; the arrays run from the scope's first row's day to its last's.
+ */
 export interface DriverScope {
   store: string;
   item: string;
-  /** column name → day → value (a number, or a label for categorical columns; '' = none). */
-  values: Map<string, Map<EpochDay, number | string>>;
-  /** day → line of the row that gave it, for naming conflicts. */
-  lines: Map<EpochDay, number>;
+  firstDay: EpochDay;
+  /** The line of the row that gave each day, for naming conflicts; 0 = no row for that day. */
+  lines: Int32Array;
+  /**
+   * column name → value per day: a number, or for a categorical column a code into the table's `labels` of
+   * that column (-1 = an empty cell: no event that day); NaN = not given.
+   */
+  values: Map<string, Float64Array>;
 }
 
 export interface DriverTable {
   /** Where each column came from (a file name), for error messages. */
   sources: Map<string, string>;
   columns: DriverColumn[];
+  /** Categorical column name → its labels (what the codes in the scopes' values stand for). */
+  labels: Map<string, string[]>;
   scopes: Map<string, DriverScope>;
 }
 
@@ -38,6 +47,8 @@ export interface ReadDriversResult {
   table: DriverTable;
   errors: RowError[];
   rows: number;
+  /** Set when the file could not be read to its end (a reading limit or a cap): nothing of it applies. */
+  stopped?: RowError;
 }
 
 const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -49,32 +60,85 @@ function scopeKey(store: string, item: string): string {
   return `${store}\u0000${item}`;
 }
 
+export function emptyDriverTable(): DriverTable {
+  return { sources: new Map(), columns: [], labels: new Map(), scopes: new Map() };
+}
+
+/** The days of a scope that have a row, with the row's line. */
+export function* scopeDays(scope: DriverScope): Generator<[EpochDay, number]> {
+  for (let i = 0; i < scope.lines.length; i++) if (scope.lines[i] !== 0) yield [scope.firstDay + i, scope.lines[i]!];
+}
+
+/** One distinct cell text of a column, shared by every row that has it (so rows keep no strings of their own). */
+interface Cell {
+  text: string;
+  count: number;
+  /** Set once the column's kind is known: a number, a label code (-1 = empty cell), or NaN (a bad cell). */
+  value: number;
+  /** Why the cell is refused in a numeric column. */
+  problem?: string | undefined;
+}
+
+/** A scope while its file is read: each column holds, per day, the id of the cell's text (0 = no row). */
+interface Building {
+  store: string;
+  item: string;
+  start: EpochDay;
+  lines: Int32Array;
+  cells: Int32Array[];
+  firstRowDay: EpochDay;
+  lastRowDay: EpochDay;
+}
+
+function grow(b: Building, day: EpochDay): void {
+  const length = b.lines.length;
+  const from = Math.min(b.start, day);
+  const to = Math.max(b.start + length - 1, day);
+  const size = Math.max(to - from + 1, 2 * length);
+  // Toward the side the new day is on, with room for more days in that direction.
+  const start = day < b.start ? to - size + 1 : from;
+  const lines = new Int32Array(size);
+  lines.set(b.lines, b.start - start);
+  b.lines = lines;
+  b.cells = b.cells.map((old) => {
+    const cells = new Int32Array(size);
+    cells.set(old, b.start - start);
+    return cells;
+  });
+  b.start = start;
+}
+
 /**
- * Reads one drivers file (plain or gzip, by magic bytes) from byte chunks. Every bad row is reported with
- * its line number: bad dates, bad numbers in a numeric column, `open` other than 0/1, wrong field count and
- * duplicate date/store/item keys. `source` names the file in messages.
+ * Reads one drivers file (plain or gzip, by magic bytes) from byte chunks, streaming: each row goes straight
+ * into its scope's day arrays, and a cell's text is kept once per distinct value of its column, never per row.
+ * A column's kind (numeric or text) is decided at the end, from all its cells. Every bad row is reported with
+ * its line number: bad dates, bad numbers in a numeric column (not finite, or above `maxValue`, naming the
+ * column), `open` other than 0/1, wrong field count and duplicate date/store/item keys. Past `maxSeries`
+ * distinct scopes or `maxStores` stores, or a reading limit, the read stops (`stopped`: nothing of the file
+ * should be applied). The table is only meaningful when there are no errors. `source` names the file.
  */
-export async function readDrivers(input: ByteSource, source = 'drivers'): Promise<ReadDriversResult> {
+export async function readDrivers(input: ByteSource, source = 'drivers', limits: ReadLimits = {}): Promise<ReadDriversResult> {
   const errors: RowError[] = [];
+  const maxValue = limits.maxValue ?? DEFAULT_MAX_VALUE;
+  const distinct = new DistinctCounter(limits.maxSeries ?? DEFAULT_MAX_SERIES, limits.maxStores ?? DEFAULT_MAX_STORES, 'scopes');
   let header: string[] | undefined;
   let dateIndex = -1;
   let storeIndex = -1;
   let itemIndex = -1;
   let driverIndexes: number[] = [];
-  const days: number[] = [];
-  const stores: string[] = [];
-  const items: string[] = [];
-  const lines: number[] = [];
-  let cells: string[][] = [];
+  /** Per column: text → cell id (1-based), and the cells by id. */
+  let ids: Map<string, number>[] = [];
+  let cellsById: Cell[][] = [];
+  const building = new Map<string, Building>();
+  let last: Building | undefined;
+  let rows = 0;
   let lineNumber = 0;
-  let pending = '';
   let headerBroken = false;
 
-  const onLine = (rawLine: string): void => {
+  const onLine = (raw: string): void => {
     lineNumber++;
-    let raw = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
-    if (raw.trim().length === 0 || headerBroken) return;
+    if (headerBroken || raw.trim().length === 0) return;
     // As for sales: an id read through U+FFFD or NULs could silently become another store's or item's.
     const unreadable = unreadableLine(raw);
     if (unreadable !== undefined) {
@@ -106,7 +170,8 @@ export async function readDrivers(input: ByteSource, source = 'drivers'): Promis
         errors.push({ line: lineNumber, reason: problem });
         headerBroken = true;
       }
-      cells = driverIndexes.map(() => []);
+      ids = driverIndexes.map(() => new Map<string, number>());
+      cellsById = driverIndexes.map(() => [{ text: '', count: 0, value: Number.NaN }]);
       return;
     }
     if (fields.length !== header.length) {
@@ -119,91 +184,136 @@ export async function readDrivers(input: ByteSource, source = 'drivers'): Promis
       errors.push({ line: lineNumber, reason: `date "${truncate(dateText)}" is not an ISO date (YYYY-MM-DD)` });
       return;
     }
-    days.push(day);
-    stores.push(storeIndex >= 0 ? fields[storeIndex]!.trim() : '');
-    items.push(itemIndex >= 0 ? fields[itemIndex]!.trim() : '');
-    lines.push(lineNumber);
-    driverIndexes.forEach((column, c) => cells[c]!.push(fields[column]!.trim()));
+    rows++;
+    const store = storeIndex >= 0 ? fields[storeIndex]!.trim() : '';
+    const item = itemIndex >= 0 ? fields[itemIndex]!.trim() : '';
+    let target = last;
+    if (target === undefined || target.store !== store || target.item !== item) {
+      const key = scopeKey(store, item);
+      target = building.get(key);
+      if (target === undefined) {
+        distinct.add(store, item, lineNumber);
+        target = { store, item, start: day, lines: new Int32Array(16), cells: driverIndexes.map(() => new Int32Array(16)), firstRowDay: day, lastRowDay: day };
+        building.set(key, target);
+      }
+      last = target;
+    }
+    if (day < target.start || day >= target.start + target.lines.length) grow(target, day);
+    const i = day - target.start;
+    const first = target.lines[i]!;
+    if (first !== 0) {
+      errors.push({ line: lineNumber, reason: `duplicate row for ${describeKey(day, store, item)} (first seen on line ${first})` });
+      return;
+    }
+    target.lines[i] = lineNumber;
+    if (day < target.firstRowDay) target.firstRowDay = day;
+    if (day > target.lastRowDay) target.lastRowDay = day;
+    for (let c = 0; c < driverIndexes.length; c++) {
+      const text = fields[driverIndexes[c]!]!.trim();
+      const known = ids[c]!;
+      let id = known.get(text);
+      if (id === undefined) {
+        id = cellsById[c]!.length;
+        known.set(text, id);
+        cellsById[c]!.push({ text, count: 0, value: Number.NaN });
+      }
+      cellsById[c]![id]!.count++;
+      target.cells[c]![i] = id;
+    }
   };
 
-  for await (const text of decodeMaybeGzip(input)) {
-    const chunk = pending + text;
-    let start = 0;
-    for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
-      onLine(chunk.slice(start, newline));
-      start = newline + 1;
+  let stopped: RowError | undefined;
+  try {
+    let pending = '';
+    for await (const text of decodeMaybeGzip(input, limits)) {
+      const chunk = pending.length > 0 ? pending + text : text;
+      let start = 0;
+      for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
+        onLine(chunk.slice(start, newline > start && chunk.charCodeAt(newline - 1) === 13 ? newline - 1 : newline));
+        start = newline + 1;
+      }
+      pending = chunk.slice(start);
     }
-    pending = chunk.slice(start);
+    if (pending.length > 0) onLine(pending.endsWith('\r') ? pending.slice(0, -1) : pending);
+  } catch (error) {
+    if (!(error instanceof InputLimitError)) throw error;
+    stopped = { line: error.line, reason: error.reason };
   }
-  if (pending.length > 0) onLine(pending);
 
-  const table: DriverTable = { sources: new Map(), columns: [], scopes: new Map() };
+  const table = emptyDriverTable();
+  if (stopped !== undefined) return { table, errors: [...errors.filter((e) => e.line < stopped.line), stopped], rows: 0, stopped };
   if (header === undefined) {
     errors.push({ line: 1, reason: 'the file is empty: expected a header line "date[,store][,item],<driver>..."' });
     return { table, errors, rows: 0 };
   }
   if (headerBroken) return { table, errors, rows: 0 };
-  if (days.length === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
+  if (rows === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
 
-  const names = driverIndexes.map((i) => header![i]!);
-  const badRows = new Set<number>();
-  const parsed: (number | string)[][] = names.map((name, c) => {
-    const column = cells[c]!;
+  driverIndexes.forEach((index, c) => {
+    const name = header![index]!;
+    const cells = cellsById[c]!;
     const reserved = name.toLowerCase() === OPEN_COLUMN;
     let filled = 0;
     let numeric = 0;
     let boolean = 0;
-    for (const cell of column) {
-      if (cell.length === 0) continue;
-      filled++;
-      if (NUMBER_PATTERN.test(cell)) numeric++;
-      else if (BOOLEAN_VALUES.has(cell.toLowerCase())) boolean++;
+    let flagsOnly = true;
+    for (let id = 1; id < cells.length; id++) {
+      const cell = cells[id]!;
+      if (cell.text.length === 0) continue;
+      filled += cell.count;
+      const isWord = BOOLEAN_VALUES.has(cell.text.toLowerCase());
+      if (NUMBER_PATTERN.test(cell.text)) numeric += cell.count;
+      else if (isWord) boolean += cell.count;
+      if (!isWord && cell.text !== '0' && cell.text !== '1') flagsOnly = false;
     }
     // A yes/no flag written as words is a promotion flag, not an event named "false" on every other day.
-    const isBoolean = !reserved && filled > 0 && boolean > 0 && boolean + numeric === filled && column.every((cell) => cell.length === 0 || BOOLEAN_VALUES.has(cell.toLowerCase()) || cell === '0' || cell === '1');
+    const isBoolean = !reserved && filled > 0 && boolean > 0 && boolean + numeric === filled && flagsOnly;
     const isNumeric = reserved || isBoolean || (filled > 0 && numeric >= NUMERIC_SHARE * filled);
-    table.columns.push({ name: reserved ? OPEN_COLUMN : name, kind: isNumeric ? 'numeric' : 'categorical' });
-    table.sources.set(reserved ? OPEN_COLUMN : name, source);
-    return column.map((cell, r): number | string => {
-      if (!isNumeric) return cell;
-      if (cell.length === 0) return Number.NaN;
-      if (isBoolean) return BOOLEAN_VALUES.get(cell.toLowerCase()) ?? Number(cell);
-      if (!NUMBER_PATTERN.test(cell)) {
-        errors.push({ line: lines[r]!, reason: `${name} "${truncate(cell)}" is not a number (the column is numeric)` });
-        badRows.add(r);
-        return Number.NaN;
+    const column = reserved ? OPEN_COLUMN : name;
+    table.columns.push({ name: column, kind: isNumeric ? 'numeric' : 'categorical' });
+    table.sources.set(column, source);
+    const labels: string[] = [];
+    if (!isNumeric) table.labels.set(column, labels);
+    for (let id = 1; id < cells.length; id++) {
+      const cell = cells[id]!;
+      if (!isNumeric) cell.value = cell.text.length === 0 ? -1 : labels.push(cell.text) - 1;
+      else if (cell.text.length === 0) cell.value = Number.NaN;
+      else if (isBoolean) cell.value = BOOLEAN_VALUES.get(cell.text.toLowerCase()) ?? Number(cell.text);
+      else if (!NUMBER_PATTERN.test(cell.text)) cell.problem = `${name} "${truncate(cell.text)}" is not a number (the column is numeric)`;
+      else {
+        const value = Number(cell.text);
+        cell.problem = reserved && value !== 0 && value !== 1 ? `open must be 0 or 1, got "${truncate(cell.text)}"` : numberProblem(name, cell.text, value, maxValue);
+        if (cell.problem === undefined) cell.value = value;
       }
-      const value = Number(cell);
-      if (reserved && value !== 0 && value !== 1) {
-        errors.push({ line: lines[r]!, reason: `open must be 0 or 1, got "${truncate(cell)}"` });
-        badRows.add(r);
-      }
-      return value;
-    });
+    }
   });
 
-  for (let r = 0; r < days.length; r++) {
-    if (badRows.has(r)) continue;
-    const key = scopeKey(stores[r]!, items[r]!);
-    let scope = table.scopes.get(key);
-    if (scope === undefined) table.scopes.set(key, (scope = { store: stores[r]!, item: items[r]!, values: new Map(), lines: new Map() }));
-    const day = days[r]!;
-    const first = scope.lines.get(day);
-    if (first !== undefined) {
-      errors.push({ line: lines[r]!, reason: `duplicate row for ${describeKey(day, scope.store, scope.item)} (first seen on line ${first})` });
-      continue;
-    }
-    scope.lines.set(day, lines[r]!);
+  for (const [key, b] of building) {
+    // Trimmed to the days with rows: growth left room on either side.
+    const offset = b.firstRowDay - b.start;
+    const length = b.lastRowDay - b.firstRowDay + 1;
+    const lines = b.lines.slice(offset, offset + length);
+    const scope: DriverScope = { store: b.store, item: b.item, firstDay: b.firstRowDay, lines, values: new Map() };
     table.columns.forEach((column, c) => {
-      const value = parsed[c]![r]!;
-      if (typeof value === 'number' && value !== value) return;
-      let byDay = scope.values.get(column.name);
-      if (byDay === undefined) scope.values.set(column.name, (byDay = new Map<EpochDay, number | string>()));
-      byDay.set(day, value);
+      const cells = cellsById[c]!;
+      const idsByDay = b.cells[c]!;
+      let values: Float64Array | undefined;
+      for (let i = 0; i < length; i++) {
+        const id = idsByDay[offset + i]!;
+        if (id === 0) continue;
+        const cell = cells[id]!;
+        if (cell.problem !== undefined) errors.push({ line: lines[i]!, reason: cell.problem });
+        if (cell.value !== cell.value) continue;
+        values ??= new Float64Array(length).fill(Number.NaN);
+        values[i] = cell.value;
+      }
+      if (values !== undefined) scope.values.set(column.name, values);
     });
+    b.cells = [];
+    table.scopes.set(key, scope);
   }
   errors.sort((a, b) => a.line - b.line);
-  return { table, errors, rows: days.length };
+  return { table, errors, rows };
 }
 
 function describeKey(day: EpochDay, store: string, item: string): string {
@@ -222,37 +332,65 @@ export interface MergeError {
  * naming both, as is a column that is numeric in one file and text in another.
  */
 export function mergeDriverTables(tables: readonly { table: DriverTable; source: string }[]): { table: DriverTable; errors: MergeError[] } {
-  const merged: DriverTable = { sources: new Map(), columns: [], scopes: new Map() };
+  if (tables.length === 1) return { table: tables[0]!.table, errors: [] };
+  const merged = emptyDriverTable();
   const errors: MergeError[] = [];
+  const codes = new Map<string, Map<string, number>>();
+  const labelCode = (column: string, label: string): number => {
+    let byLabel = codes.get(column);
+    if (byLabel === undefined) codes.set(column, (byLabel = new Map<string, number>()));
+    let code = byLabel.get(label);
+    if (code === undefined) {
+      let labels = merged.labels.get(column);
+      if (labels === undefined) merged.labels.set(column, (labels = []));
+      code = labels.push(label) - 1;
+      byLabel.set(label, code);
+    }
+    return code;
+  };
   for (const { table, source } of tables) {
     for (const column of table.columns) {
       const existing = merged.columns.find((c) => c.name === column.name);
       if (existing === undefined) {
         merged.columns.push(column);
         merged.sources.set(column.name, source);
+        if (column.kind === 'categorical') merged.labels.set(column.name, []);
       } else if (existing.kind !== column.kind) {
         errors.push({ source, line: 1, reason: `column ${column.name} is ${column.kind === 'numeric' ? 'numeric' : 'text'} here but ${existing.kind === 'numeric' ? 'numeric' : 'text'} in ${merged.sources.get(column.name)}` });
       }
     }
     for (const [key, scope] of table.scopes) {
-      let target = merged.scopes.get(key);
-      if (target === undefined) merged.scopes.set(key, (target = { store: scope.store, item: scope.item, values: new Map(), lines: new Map() }));
-      for (const [name, byDay] of scope.values) {
-        const into = target.values.get(name);
-        if (into === undefined) {
-          target.values.set(name, new Map(byDay));
-          continue;
-        }
+      const before = merged.scopes.get(key);
+      const firstDay = Math.min(before?.firstDay ?? Infinity, scope.firstDay);
+      const lastDay = Math.max(before === undefined ? -Infinity : before.firstDay + before.lines.length - 1, scope.firstDay + scope.lines.length - 1);
+      const length = lastDay - firstDay + 1;
+      const widen = (values: Int32Array | Float64Array, from: EpochDay, fill: number): Float64Array | Int32Array => {
+        const out = values instanceof Int32Array ? new Int32Array(length) : new Float64Array(length).fill(fill);
+        out.set(values, from - firstDay);
+        return out;
+      };
+      const target: DriverScope =
+        before === undefined ? { store: scope.store, item: scope.item, firstDay, lines: new Int32Array(length), values: new Map() }
+        : { ...before, firstDay, lines: widen(before.lines, before.firstDay, 0) as Int32Array, values: new Map([...before.values].map(([name, v]) => [name, widen(v, before.firstDay, Number.NaN) as Float64Array])) };
+      merged.scopes.set(key, target);
+      const shift = scope.firstDay - firstDay;
+      for (const [name, values] of scope.values) {
+        const kind = table.columns.find((c) => c.name === name)?.kind;
+        const labels = table.labels.get(name);
+        let into = target.values.get(name);
         const otherSource = merged.sources.get(name);
-        for (const [day, value] of byDay) {
-          if (into.has(day)) {
-            errors.push({ source, line: scope.lines.get(day) ?? 0, reason: `column ${name} for ${describeKey(day, scope.store, scope.item)} is also given by ${otherSource} (line ${target.lines.get(day) ?? '?'})` });
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i]!;
+          if (v !== v) continue;
+          if (into !== undefined && into[shift + i] === into[shift + i]) {
+            errors.push({ source, line: scope.lines[i] ?? 0, reason: `column ${name} for ${describeKey(scope.firstDay + i, scope.store, scope.item)} is also given by ${otherSource} (line ${target.lines[shift + i] || '?'})` });
             continue;
           }
-          into.set(day, value);
+          if (into === undefined) target.values.set(name, (into = new Float64Array(length).fill(Number.NaN)));
+          into[shift + i] = kind === 'categorical' && v >= 0 && labels !== undefined ? labelCode(name, labels[v]!) : v;
         }
       }
-      for (const [day, line] of scope.lines) if (!target.lines.has(day)) target.lines.set(day, line);
+      for (let i = 0; i < scope.lines.length; i++) if (scope.lines[i] !== 0 && target.lines[shift + i] === 0) target.lines[shift + i] = scope.lines[i]!;
     }
   }
   return { table: merged, errors };
@@ -273,6 +411,23 @@ export interface StoreDrivers {
   items: Map<string, (Float64Array | undefined)[]>;
 }
 
+/** The table's scopes by store ('' = every store), built once per table: a chain has thousands of stores. */
+const scopesByStore = new WeakMap<DriverTable, Map<string, DriverScope[]>>();
+
+function storeIndex(table: DriverTable): Map<string, DriverScope[]> {
+  let index = scopesByStore.get(table);
+  if (index === undefined) {
+    index = new Map();
+    for (const scope of table.scopes.values()) {
+      const list = index.get(scope.store);
+      if (list === undefined) index.set(scope.store, [scope]);
+      else list.push(scope);
+    }
+    scopesByStore.set(table, index);
+  }
+  return index;
+}
+
 /**
  * Selects a store's drivers from a table: rows for every store, for the store, for every item and for its
  * items, the more specific winning. `items` limits item-level rows to the store's items (others are ignored:
@@ -282,50 +437,53 @@ export function driversForStore(table: DriverTable, store: string, items?: reado
   const wanted = items === undefined ? undefined : new Set(items);
   const storeLevel = [table.scopes.get(scopeKey('', '')), table.scopes.get(scopeKey(store, ''))].filter((s): s is DriverScope => s !== undefined);
   const itemLevel = new Map<string, DriverScope[]>();
-  for (const scope of table.scopes.values()) {
-    if (scope.item === '' || (scope.store !== '' && scope.store !== store)) continue;
+  const index = storeIndex(table);
+  // Rows for the item in every store come first so that the store's own rows for the item override them.
+  for (const scope of [...(index.get('') ?? []), ...(store === '' ? [] : (index.get(store) ?? []))]) {
+    if (scope.item === '') continue;
     if (wanted !== undefined && !wanted.has(scope.item)) continue;
-    const list = itemLevel.get(scope.item) ?? [];
-    // Store-specific item rows come last so they override rows for the item in every store.
-    if (scope.store === '') list.unshift(scope);
+    const list = itemLevel.get(scope.item);
+    if (list === undefined) itemLevel.set(scope.item, [scope]);
     else list.push(scope);
-    itemLevel.set(scope.item, list);
   }
   const scopes = [...storeLevel, ...[...itemLevel.values()].flat()];
-  if (scopes.length === 0) return undefined;
   let firstDay = Infinity;
   let lastDay = -Infinity;
   for (const scope of scopes) {
-    for (const day of scope.lines.keys()) {
-      if (day < firstDay) firstDay = day;
-      if (day > lastDay) lastDay = day;
-    }
+    if (scope.lines.length === 0) continue;
+    firstDay = Math.min(firstDay, scope.firstDay);
+    lastDay = Math.max(lastDay, scope.firstDay + scope.lines.length - 1);
   }
   if (!Number.isFinite(firstDay)) return undefined;
   const length = lastDay - firstDay + 1;
   const columns = table.columns;
   const labels: string[][] = columns.map(() => []);
-  const codes = columns.map(() => new Map<string, number>());
-  const encode = (c: number, value: number | string): number => {
-    if (typeof value === 'number') return value;
-    if (value === '') return -1;
-    let code = codes[c]!.get(value);
-    if (code === undefined) {
-      code = labels[c]!.length;
-      labels[c]!.push(value);
-      codes[c]!.set(value, code);
+  const codes = columns.map(() => new Map<number, number>());
+  // The store's own codes, in the order its days first use them (as a planner reads its calendar).
+  const encode = (c: number, code: number): number => {
+    if (code < 0) return -1;
+    let own = codes[c]!.get(code);
+    if (own === undefined) {
+      own = labels[c]!.length;
+      labels[c]!.push(table.labels.get(columns[c]!.name)![code]!);
+      codes[c]!.set(code, own);
     }
-    return code;
+    return own;
   };
-  const fill = (target: Float64Array, byDay: Map<EpochDay, number | string>, c: number): void => {
-    for (const [day, value] of byDay) target[day - firstDay] = encode(c, value);
+  const fill = (target: Float64Array, scope: DriverScope, c: number): void => {
+    const values = scope.values.get(columns[c]!.name);
+    if (values === undefined) return;
+    const categorical = columns[c]!.kind === 'categorical';
+    const shift = scope.firstDay - firstDay;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v !== v) continue;
+      target[shift + i] = categorical ? encode(c, v) : v;
+    }
   };
-  const storeValues = columns.map((column, c) => {
+  const storeValues = columns.map((_, c) => {
     const values = new Float64Array(length).fill(Number.NaN);
-    for (const scope of storeLevel) {
-      const byDay = scope.values.get(column.name);
-      if (byDay !== undefined) fill(values, byDay, c);
-    }
+    for (const scope of storeLevel) fill(values, scope, c);
     return values;
   });
   const itemValues = new Map<string, (Float64Array | undefined)[]>();
@@ -335,10 +493,9 @@ export function driversForStore(table: DriverTable, store: string, items?: reado
       columns.map((column, c) => {
         let values: Float64Array | undefined;
         for (const scope of list) {
-          const byDay = scope.values.get(column.name);
-          if (byDay === undefined) continue;
+          if (!scope.values.has(column.name)) continue;
           values ??= new Float64Array(length).fill(Number.NaN);
-          fill(values, byDay, c);
+          fill(values, scope, c);
         }
         return values;
       }),

@@ -50,4 +50,27 @@ describe('readSalesHistory', () => {
     expect((await read('')).errors[0]!.reason).toMatch(/empty/);
     expect((await read('date,store,item,sales\n')).errors[0]!.reason).toMatch(/no data rows/);
   });
+
+  it('refuses a sales value that is not finite or above the maximum, naming the line; the day it would overwrite stays known', async () => {
+    const text = ['date,store,item,sales', '2024-01-01,1,A,3', '2024-01-02,1,A,1e400', '2024-01-03,1,A,2000000000', '2024-01-04,1,A,1e9', '2024-01-05,1,A,5'].join('\n');
+    const { errors, series } = await read(text);
+    expect(errors).toEqual([
+      { line: 3, reason: 'sales 1e400 is not a finite number' },
+      { line: 4, reason: 'sales 2000000000 is above the maximum 1000000000 (the cap on one value)' },
+    ]);
+    expect(Array.from(series[0]!.values)).toEqual([3, Number.NaN, Number.NaN, 1e9, 5]);
+    const capped = await readSalesHistory([Buffer.from(text)], { maxValue: 10 });
+    expect(capped.errors.map((e) => e.line)).toEqual([3, 4, 5]);
+  });
+
+  it('stops at the cap on distinct series or stores, naming the line: nothing of the file is read into series', async () => {
+    const rows = ['date,store,item,sales', '2024-01-01,1,A,1', '2024-01-02,1,A,1', '2024-01-01,1,B,1', '2024-01-01,2,A,1', '2024-01-01,2,B,1'];
+    const series = await readSalesHistory([Buffer.from(rows.join('\n'))], { maxSeries: 3 });
+    expect(series.series).toEqual([]);
+    expect(series.errors).toEqual([{ line: 6, reason: 'the file names more than 3 distinct (store, item) series (the cap per file): split it, or raise the cap; nothing applied' }]);
+    const stores = await readSalesHistory([Buffer.from(`${rows.join('\n')}\n`)], { maxStores: 1 });
+    expect(stores.series).toEqual([]);
+    expect(stores.errors).toEqual([{ line: 5, reason: 'the file names more than 1 distinct stores (the cap per file): split it, or raise the cap; nothing applied' }]);
+    expect((await readSalesHistory([Buffer.from(rows.join('\n'))], { maxSeries: 4, maxStores: 2 })).series).toHaveLength(4);
+  });
 });

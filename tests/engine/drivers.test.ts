@@ -67,6 +67,37 @@ describe('readDrivers', () => {
     expect(errors.map((e) => `${e.line}: ${e.reason}`).join('\n')).toMatch(message);
   });
 
+  it('refuses a numeric driver that is not finite or above the maximum, naming the line and the column', async () => {
+    const { errors } = await read('date,store,promo,price\n2024-01-01,1,1,2.5\n2024-01-02,1,1e400,2.5\n2024-01-03,1,0,-5e9\n2024-01-04,1,0,3\n');
+    expect(errors).toEqual([
+      { line: 3, reason: 'promo 1e400 is not a finite number' },
+      { line: 4, reason: 'price -5e9 is below the minimum -1000000000 (the cap on one value)' },
+    ]);
+    const capped = await readDrivers([Buffer.from('date,price\n2024-01-01,2.5\n2024-01-02,12\n')], 'd.csv', { maxValue: 10 });
+    expect(capped.errors).toEqual([{ line: 3, reason: 'price 12 is above the maximum 10 (the cap on one value)' }]);
+  });
+
+  it('stops at the cap on distinct scopes or stores, naming the line: the table is empty', async () => {
+    const csv = 'date,store,item,promo\n2024-01-01,1,a,1\n2024-01-02,1,a,0\n2024-01-01,1,b,1\n2024-01-01,2,a,1\n';
+    const scopes = await readDrivers([Buffer.from(csv)], 'd.csv', { maxSeries: 2 });
+    expect(scopes.stopped).toEqual({ line: 5, reason: 'the file names more than 2 distinct (store, item) scopes (the cap per file): split it, or raise the cap; nothing applied' });
+    expect(scopes.errors).toEqual([scopes.stopped]);
+    expect(scopes.table.scopes.size).toBe(0);
+    const stores = await readDrivers([Buffer.from(csv)], 'd.csv', { maxStores: 1 });
+    expect(stores.stopped?.line).toBe(5);
+    expect((await readDrivers([Buffer.from(csv)], 'd.csv', { maxSeries: 3, maxStores: 2 })).errors).toEqual([]);
+  });
+
+  it('keeps one copy of each distinct label, not one per row, and reads rows in any order', async () => {
+    const csv = 'date,store,event\n2024-01-03,1,Fair\n2024-01-01,1,Fair\n2024-01-02,1,\n2024-01-05,1,Market\n';
+    const { table, errors } = await read(csv);
+    expect(errors).toEqual([]);
+    expect(table.labels.get('event')).toEqual(['Fair', 'Market']);
+    const drivers = driversForStore(table, '1')!;
+    expect([1, 2, 3, 4, 5].map((d) => driverValue(drivers, 0, undefined, day(`2024-01-0${d}`)))).toEqual([0, -1, 0, Number.NaN, 1]);
+    expect(drivers.labels[0]).toEqual(['Fair', 'Market']);
+  });
+
   it('reports every bad line, not just the first', async () => {
     const { errors } = await read('date,open\n2024-01-01,3\n2024-01-02,1\n2024-13-01,1\n2024-01-04,5\n');
     expect(errors.map((e) => e.line)).toEqual([2, 4, 5]);
