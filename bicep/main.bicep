@@ -38,8 +38,9 @@ param logRetentionDays int = 30
 @description('NCRONTAB (6 fields) of the morning run, in UTC: Flex Consumption has no WEBSITE_TIME_ZONE.')
 param morningScheduleUtc string = '0 0 3 * * *'
 
-@description('Tag of the training image in the registry (the deploy workflow passes the commit sha).')
-param trainingImageTag string = 'latest'
+@description('Tag of the training image in the registry: the commit sha (the deploy workflow), or the tag azd-release.sh pushed. No default: a moving tag such as `latest` would let a push change what runs.')
+@minLength(1)
+param trainingImageTag string
 
 @description('AKS: Free (dev/test) or Standard (prod) control plane.')
 @allowed(['Free', 'Standard'])
@@ -84,7 +85,7 @@ param deployerPrincipalType string = 'ServicePrincipal'
 @description('Client id of the app registration representing the API (docs/deployment.md, one-time setup). Empty = only the Static Web App may call the Function App.')
 param apiAppClientId string = ''
 
-@description('Client id of the deploy identity: its app-only tokens for apiAppClientId are accepted (smoke test, deploy-window gate). Empty = none.')
+@description('Client id of the deploy identity: its app-only tokens for apiAppClientId are accepted, as the `operator` role (smoke test, deploy-window gate). Empty = none, and no Entra provider on the Function App.')
 param smokeClientId string = ''
 
 @description('Alerts: e-mail addresses of the on-call, comma-separated (the action group\'s receivers). Empty = alerts show in the portal only.')
@@ -124,6 +125,11 @@ var names = {
 }
 
 var alertEmailAddresses = filter(split(alertEmails, ','), address => !empty(trim(address)))
+
+// The only applications whose app-only tokens reach the Function App (authsettingsV2) and that the app
+// then treats as `operator` (FOREACT_TRUSTED_APP_IDS). Empty without an API app registration or a smoke
+// client: an Entra provider with an empty allowedApplications would admit every app in the tenant.
+var trustedClientAppIds = empty(apiAppClientId) || empty(smokeClientId) ? [] : [smokeClientId]
 
 // The data account's contents (core/config.ts names) and who gets which of them (roles.bicep).
 var data = {
@@ -231,7 +237,6 @@ module functions 'modules/functions.bicep' = {
       blobServiceUri: dataStorage.outputs.blobEndpoint
       tableServiceUri: dataStorage.outputs.tableEndpoint
       queueServiceUri: dataStorage.outputs.queueEndpoint
-      ingestQueue: data.ingestQueue
     }
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
@@ -239,6 +244,7 @@ module functions 'modules/functions.bicep' = {
     alwaysReadyHttpInstances: functionsAlwaysReadyHttp
     zoneRedundant: functionsZoneRedundant
     extraAppSettings: functionsExtraAppSettings
+    trustedClientAppIds: trustedClientAppIds
     aks: {
       subscriptionId: subscription().subscriptionId
       resourceGroup: resourceGroup().name
@@ -274,7 +280,7 @@ module staticWebApp 'modules/static-web-app.bicep' = {
     functionAppName: functions.outputs.name
     backendLocation: functions.outputs.location
     apiAppClientId: apiAppClientId
-    trustedClientAppIds: empty(smokeClientId) ? [] : [smokeClientId]
+    trustedClientAppIds: trustedClientAppIds
   }
 }
 

@@ -5,12 +5,15 @@ import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../o
 import { currentTraceparent, logger, withSpan } from '../core/adapters/telemetry.js';
 
 /**
- * Starts the morning run. Schedule: app setting FOREACT_MORNING_SCHEDULE (NCRONTAB, 6 fields; default
- * `0 0 3 * * *` with WEBSITE_TIME_ZONE set to the stores' zone, so forecasts are ready hours before 09:00).
+ * Starts the morning run. Schedule: app setting FOREACT_MORNING_SCHEDULE (NCRONTAB, 6 fields), in UTC:
+ * Flex Consumption has no WEBSITE_TIME_ZONE. Bicep sets it from morningScheduleUtc (`0 0 3 * * *` = 04:00
+ * CET / 05:00 CEST, so forecasts are ready hours before 09:00 in either season).
  * The instance id is the day, so a second firing (host restart, manual run) joins instead of duplicating.
  */
 export async function morningTimer(_timer: Timer, client: DurableClient, context: InvocationContext): Promise<void> {
-  // The day in the host's zone (WEBSITE_TIME_ZONE / TZ), which is the stores' day the run is for.
+  // The day in the host's zone: UTC in Azure (no WEBSITE_TIME_ZONE on Flex Consumption), TZ locally. At
+  // 03:00 UTC that is also the stores' day in Europe; a schedule between local and UTC midnight would
+  // name the day before.
   const date = new Date().toLocaleDateString('sv-SE');
   const attributes = { runId: morningRunId(date), trigger: 'morning' };
   // The morning run's trace starts here (or continues the host's); its traceparent goes in the input.

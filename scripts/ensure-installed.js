@@ -9,12 +9,16 @@ const { spawnSync } = require('node:child_process');
 const root = join(__dirname, '..');
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
-const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
+const locked = existsSync(lock);
+const stale = !existsSync(marker) || !locked || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
-  process.stdout.write('foreact: installing npm packages (first run or package-lock.json changed)…\n');
-  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // With a lockfile, exactly the locked tree (`npm ci`): `npm install` may resolve newer versions than the
+  // ones reviewed and tested, and rewrites package-lock.json.
+  const command = locked ? 'ci' : 'install';
+  process.stdout.write(`foreact: installing npm packages with npm ${command} (first run or package-lock.json changed)…\n`);
+  const result = spawnSync('npm', [command, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    process.stderr.write('foreact: npm install failed; see the messages above\n');
+    process.stderr.write(`foreact: npm ${command} failed; see the messages above\n`);
     process.exit(result.status ?? 1);
   }
 }

@@ -18,7 +18,7 @@ param tags object = {}
 @description('Host storage account (AzureWebJobsStorage): deployment package, Durable task hub. Never the app\'s data.')
 param storageAccountName string
 
-@description('Data storage account endpoints (FOREACT_STORAGE): tables, containers, the ingestion queue.')
+@description('Data storage account endpoints (FOREACT_STORAGE): tables, containers, the ingestion queue (the queue trigger\'s connection).')
 param dataStorage object
 
 @description('Blob container URL for Flex Consumption deployment packages.')
@@ -52,6 +52,12 @@ param aks object
 @description('More app settings (name: value), e.g. FOREACT_HORIZON_DAYS. Must not contain secrets.')
 param extraAppSettings object = {}
 
+@description('Client ids whose app-only Entra tokens the app accepts as the `operator` role (the same list authsettingsV2 admits).')
+param trustedClientAppIds array = []
+
+@description('Stores an operator (the smoke test) may start runs of: the smoke test\'s own store.')
+param operatorStores array = ['smoke']
+
 var baseSettings = {
   // Host storage with the system-assigned identity (no key, no connection string).
   AzureWebJobsStorage__accountName: storageAccountName
@@ -61,7 +67,6 @@ var baseSettings = {
   FOREACT_STORAGE__tableServiceUri: dataStorage.tableServiceUri
   FOREACT_STORAGE__queueServiceUri: dataStorage.queueServiceUri
   FOREACT_STORAGE__credential: 'managedidentity'
-  FOREACT_INGEST_QUEUE: dataStorage.ingestQueue
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   // Telemetry is sent with an Entra token (the component has local auth off).
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
@@ -77,6 +82,9 @@ var baseSettings = {
   FOREACT_AKS_SERVICE_ACCOUNT: aks.serviceAccount
   FOREACT_AKS_WORKLOAD_CLIENT_ID: aks.workloadClientId
   FOREACT_AKS_IMAGE: aks.image
+  // Who may call as `operator` (functions/http/principal.ts), and on which stores.
+  FOREACT_TRUSTED_APP_IDS: join(trustedClientAppIds, ',')
+  FOREACT_OPERATOR_STORES: join(operatorStores, ',')
 }
 
 var appSettings = union(baseSettings, extraAppSettings)

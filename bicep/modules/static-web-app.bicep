@@ -3,8 +3,8 @@
 // x-ms-client-principal; static-web/staticwebapp.config.json holds the routes and allowed roles.
 // Content is uploaded by the deploy workflow (provider 'None': no repository link, no stored token).
 //
-// The Function App accepts only this Static Web App (and, when apiAppClientId is set, app-only Entra
-// tokens of trustedClientAppIds: the smoke test). Everything else gets 401 from the platform before any
+// The Function App accepts only this Static Web App (and, when apiAppClientId is set AND trustedClientAppIds
+// is not empty, app-only Entra tokens of those applications: the smoke test and the deploy gate). Everything else gets 401 from the platform before any
 // function runs, so a forged x-ms-client-principal sent straight to the Function App is never read.
 // The platform documents that linking restricts the backend to the Static Web App only when the app had
 // no authentication settings of its own; backendAuth below makes that restriction explicit.
@@ -26,7 +26,7 @@ param backendLocation string
 @description('Client id of the Entra app registration that represents the API (tokens with audience api://<id>). Empty = no Entra provider: only the Static Web App gets in, and the smoke test cannot call the API.')
 param apiAppClientId string = ''
 
-@description('Client ids of the applications whose app-only tokens the Entra provider accepts (the deploy identity, for the smoke test and the deploy-window gate).')
+@description('Client ids of the applications whose app-only tokens the Entra provider accepts (the deploy identity, for the smoke test and the deploy-window gate). Empty = no Entra provider: an empty allowedApplications would restrict nothing.')
 param trustedClientAppIds array = []
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -96,7 +96,8 @@ resource backendAuth 'Microsoft.Web/sites/config@2024-04-01' = {
         registration: { clientId: site.properties.defaultHostname }
       }
       azureActiveDirectory: {
-        enabled: !empty(apiAppClientId)
+        // Never with an empty allowlist: allowedApplications [] admits every application in the tenant.
+        enabled: !empty(apiAppClientId) && !empty(trustedClientAppIds)
         registration: {
           clientId: empty(apiAppClientId) ? null : apiAppClientId
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'

@@ -18,7 +18,8 @@ param functionsAlwaysReadyHttp = 1
 param functionsZoneRedundant = true
 param deployerPrincipalId = readEnvironmentVariable('FOREACT_DEPLOYER_OBJECT_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('FOREACT_DEPLOYER_TYPE', 'ServicePrincipal')
-param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG', 'latest')
+// No default: the deploy workflow sets the live (or new) commit's tag; a missing tag fails the build here.
+param trainingImageTag = readEnvironmentVariable('FOREACT_IMAGE_TAG')
 param apiAppClientId = readEnvironmentVariable('FOREACT_API_APP_ID', '')
 param smokeClientId = readEnvironmentVariable('FOREACT_SMOKE_CLIENT_ID', '')
 // On-call e-mail addresses, comma-separated (GitHub environment variable FOREACT_ALERT_EMAILS); docs/operations.md.
