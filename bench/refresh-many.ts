@@ -2,7 +2,12 @@
  * Refresh storm (issue 13, "Load"): N stores refreshed at once through the HTTP API, the way planners
  * click Refresh, on the local Functions host + Azurite (in memory) with the app's own composition (the
  * default refresh backend: this process's worker threads, FOREACT_REFRESH_DISPATCH=local). Every refresh
- * is followed with GET /api/runs/{runId} on the dashboard's poll schedule until it is done or failed.
+ * is followed as the dashboard follows it (static-web/src/refresh.ts, app.ts `afterRefresh`): POST
+ * /api/stores/{store}/refresh, GET /api/runs/{runId} on the dashboard's poll schedule until done or failed,
+ * then GET /api/stores and GET /api/forecasts + /api/transport for the planner's stores (the dashboard's
+ * window and historyDays=56) until the store's forecast shows the new run: click → new forecast, as the
+ * planner sees it. Every request carries the dashboard's headers (X-Requested-With: foreact, Accept,
+ * traceparent). Storage is read only for the diagnostics below (run records, concurrency bounds).
  *
  *   npm run build && node dist/bench/refresh-many.js [--stores 50] [--items 50] [--days 730]
  *       [--workers <FOREACT_LOCAL_WORKERS; default the app's: available cores>]
@@ -30,6 +35,7 @@
  *     (an extra span processor installed before the app's telemetry starts; every activity is traced).
  * Exit code 1 when a store did not end `done`, a refresh was refused, or a bound was exceeded.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -70,13 +76,22 @@ const TIMEOUT_MS = Number(values.timeout ?? 900) * 1000;
 const POLL_MS = values['poll-ms'] === undefined ? undefined : Number(values['poll-ms']);
 const REPO = resolve(__dirname, '../..');
 const HOST_JSON = resolve(REPO, 'host.json');
-const MODULES = ['functions/refresh-store.js', 'functions/get-run.js', 'orchestrations/training-batch.js', 'orchestrations/store-refresh.js'].map((m) => resolve(REPO, 'dist', m));
+const MODULES = ['functions/refresh-store.js', 'functions/get-run.js', 'functions/get-stores.js', 'functions/get-forecasts.js', 'functions/get-transport.js', 'orchestrations/training-batch.js', 'orchestrations/store-refresh.js'].map((m) => resolve(REPO, 'dist', m));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The dashboard's poll schedule (static-web/src/progress.ts `pollDelayMs`): 1 s, 2 s after 30 s, 5 s after 2 min. */
 function pollDelayMs(elapsedMs: number): number {
   if (POLL_MS !== undefined) return POLL_MS;
   return elapsedMs < 30_000 ? 1_000 : elapsedMs < 120_000 ? 2_000 : 5_000;
+}
+
+/** static-web/src/app.ts HISTORY_DAYS and DEFAULT_DAYS: what every forecasts load of the dashboard asks for. */
+const HISTORY_DAYS = 56;
+const VIEW_DAYS = 28;
+
+/** The dashboard's headers on every API call (static-web/src/api.ts `request`), plus the principal SWA adds. */
+function dashboardHeaders(principal: string): Record<string, string> {
+  return { Accept: 'application/json', 'X-Requested-With': 'foreact', traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, 'x-ms-client-principal': principal };
 }
 
 /** A store's history up to yesterday: weekly and yearly shape, Poisson noise, every fifth item slow-moving. */
@@ -162,6 +177,12 @@ interface Refresh {
   status?: string;
   /** The run's own finishedAt (GET /api/runs body). */
   finishedAt?: number;
+  /** When GET /api/forecasts first showed the new run for the store (after the dashboard's reload). */
+  visibleAt?: number;
+  /** Forecast loads (stores + forecasts + transport) before the new run showed; 1 = the first reload did. */
+  loads?: number;
+  /** The store's stores the planner sees: the dashboard's selection ("all my stores"). */
+  selection: string[];
   error?: string;
   polls: number;
   pollErrors: number;
@@ -225,8 +246,9 @@ async function main(): Promise<void> {
     await access.setStoreRegion(ids[i]!, region);
     const user = { identityProvider: 'aad', userId: `u-planner${p}` };
     if (i % perPlanner === 0) await access.setUserRegions(user, [region]);
-    refreshes.push({ store: ids[i]!, planner, principal: encodePrincipal({ ...user, userDetails: planner, userRoles: ['authenticated', 'planner'] }), clickAt: 0, polls: 0, pollErrors: 0 });
+    refreshes.push({ store: ids[i]!, planner, principal: encodePrincipal({ ...user, userDetails: planner, userRoles: ['authenticated', 'planner'] }), clickAt: 0, polls: 0, pollErrors: 0, selection: [] });
   }
+  for (const r of refreshes) r.selection = refreshes.filter((o) => o.planner === r.planner).map((o) => o.store).sort();
   const planners = new Set(refreshes.map((r) => r.planner)).size;
 
   const host = await startLocalHost({ port: 0, hostJsonPath: HOST_JSON, storageConnectionString: azurite.connectionString, modules: MODULES, maxConcurrentActivities: activityCap, enableTimers: false, log: (level, message) => {
@@ -256,12 +278,47 @@ async function main(): Promise<void> {
     }
   })();
 
+  /**
+   * The dashboard's reload after a finished refresh (app.ts `afterRefresh` → `load`): the store list, then
+   * forecasts and transport for the selection, in the window from the latest `forecastFrom`. The dashboard
+   * reloads once; a forecast not yet showing the new run is a finding here, and the bench reloads again on
+   * the poll schedule to time when it does show.
+   */
+  const reloadUntilVisible = async (r: Refresh, headers: () => Record<string, string>): Promise<void> => {
+    r.loads = 0;
+    while (Date.now() < deadline) {
+      r.loads++;
+      const list = await fetch(`${host.url}/api/stores`, { headers: headers() });
+      if (list.status !== 200) throw new Error(`GET /api/stores answered ${list.status}: ${await list.text()}`);
+      const stores = ((await list.json()) as { stores: { store: string; freshness: { forecastFrom: string | null } }[] }).stores.filter((s) => r.selection.includes(s.store));
+      const from = stores.map((s) => s.freshness.forecastFrom).filter((d): d is string => d !== null).sort().at(-1);
+      if (from !== undefined) {
+        const to = new Date(Date.parse(`${from}T00:00:00Z`) + (VIEW_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+        const list = r.selection.map(encodeURIComponent).join(',');
+        const [forecasts, transport] = await Promise.all([
+          fetch(`${host.url}/api/forecasts?stores=${list}&from=${from}&to=${to}&historyDays=${HISTORY_DAYS}`, { headers: headers() }),
+          fetch(`${host.url}/api/transport?stores=${list}&from=${from}&to=${to}`, { headers: headers() }),
+        ]);
+        if (forecasts.status !== 200) throw new Error(`GET /api/forecasts answered ${forecasts.status}: ${await forecasts.text()}`);
+        if (transport.status !== 200) throw new Error(`GET /api/transport answered ${transport.status}: ${await transport.text()}`);
+        await transport.arrayBuffer();
+        const body = (await forecasts.json()) as { stores: { store: string; freshness: { currentRunId: string | null } }[] };
+        const shown = body.stores.find((s) => s.store === r.store)?.freshness.currentRunId;
+        if (shown !== null && shown !== undefined && (shown === r.runId || shown.startsWith(`${r.runId!}:a`))) {
+          r.visibleAt = Date.now();
+          return;
+        }
+      }
+      await sleep(pollDelayMs(Date.now() - r.clickAt));
+    }
+  };
+
   const activitiesBeforeStorm = activities.total;
   const deadline = Date.now() + TIMEOUT_MS;
   const follow = async (r: Refresh): Promise<void> => {
-    const headers = { 'x-ms-client-principal': r.principal };
+    const headers = (): Record<string, string> => dashboardHeaders(r.principal);
     r.clickAt = Date.now();
-    const response = await fetch(`${host.url}/api/stores/${encodeURIComponent(r.store)}/refresh`, { method: 'POST', headers });
+    const response = await fetch(`${host.url}/api/stores/${encodeURIComponent(r.store)}/refresh`, { method: 'POST', headers: headers() });
     const body = (await response.json()) as { runId?: string; joined?: boolean; error?: { message?: string } };
     r.postMs = Date.now() - r.clickAt;
     r.postStatus = response.status;
@@ -277,7 +334,7 @@ async function main(): Promise<void> {
       await sleep(pollDelayMs(Date.now() - r.clickAt));
       r.polls++;
       try {
-        const poll = await fetch(`${host.url}/api/runs/${encodeURIComponent(r.runId)}`, { headers });
+        const poll = await fetch(`${host.url}/api/runs/${encodeURIComponent(r.runId)}`, { headers: headers() });
         if (poll.status !== 200) throw new Error(`GET /api/runs answered ${poll.status}: ${await poll.text()}`);
         const run = (await poll.json()) as { status: string; finishedAt: string | null; error: { message: string } | null };
         consecutiveErrors = 0;
@@ -286,6 +343,7 @@ async function main(): Promise<void> {
           r.status = run.status;
           if (run.finishedAt !== null) r.finishedAt = Date.parse(run.finishedAt);
           if (run.error) r.error = run.error.message;
+          if (run.status === 'done') await reloadUntilVisible(r, headers);
           return;
         }
       } catch (error) {
@@ -332,12 +390,17 @@ async function main(): Promise<void> {
   const notDone = refreshes.filter((r) => r.status !== 'done');
   const clickToDone = done.map((r) => (r.finishedAt ?? r.seenAt!) - r.clickAt);
   const clickToSeen = done.map((r) => r.seenAt! - r.clickAt);
+  const visible = done.filter((r) => r.visibleAt !== undefined);
+  const clickToVisible = visible.map((r) => r.visibleAt! - r.clickAt);
+  const lateReloads = done.filter((r) => (r.loads ?? 0) > 1 || r.visibleAt === undefined);
   const post = quantiles(refreshes.flatMap((r) => (r.postMs !== undefined ? [r.postMs] : [])));
   const refused = refreshes.filter((r) => r.postStatus !== 202);
   const lastFinished = Math.max(...done.map((r) => r.finishedAt ?? r.seenAt!));
   const lastSeen = Math.max(...refreshes.map((r) => r.seenAt ?? stormEnd));
   const findings: string[] = [];
   if (notDone.length > 0) findings.push(`${notDone.length} store(s) not done: ${notDone.slice(0, 5).map((r) => `${r.store} ${r.status ?? '?'} (${(r.error ?? '').slice(0, 120)})`).join('; ')}`);
+  if (visible.length < done.length) findings.push(`${done.length - visible.length} done refresh(es) whose new forecast never showed in GET /api/forecasts`);
+  if (lateReloads.length > 0) findings.push(`${lateReloads.length} refresh(es) whose new forecast did not show on the dashboard's first reload after done`);
   if (refused.length > 0) findings.push(`${refused.length} refresh(es) refused: ${[...new Set(refused.map((r) => r.postStatus))].join(', ')}`);
   if (trainingsAtOnce > workerCap) findings.push(`trainings at once (run records) ${trainingsAtOnce} > ${workerCap} worker threads`);
   if (sampled.maxRunning > workerCap) findings.push(`sampled running records ${sampled.maxRunning} > ${workerCap} worker threads`);
@@ -351,6 +414,7 @@ async function main(): Promise<void> {
     ['wall, first click → last done seen by the poller', `${((lastSeen - stormStart) / 1000).toFixed(1)} s`],
     ['click → done per store (run finishedAt), p50 / p95 / max', secs(quantiles(clickToDone))],
     ['click → done seen by the dashboard poll, p50 / p95 / max', secs(quantiles(clickToSeen))],
+    ['**click → new forecast shown (GET /api/forecasts after the dashboard reload), p50 / p95 / max**', `${secs(quantiles(clickToVisible))} (${visible.length} of ${done.length}; ${done.length - lateReloads.length} on the first reload)`],
     ['click → dispatched (the dispatch activity wrote the queued record), p50 / p95 / max', secs(quantiles(clickToDispatch))],
     ['wait for a worker thread (queued record → trainer start), p50 / p95 / max', secs(quantiles(queueWait))],
     ['trainer time per store, p50 / p95 / max', secs(quantiles(trainerMs))],
