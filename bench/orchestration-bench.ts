@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const principal = Buffer.from(JSON.stringify({ identityProvider: 'aad', userId: 'bench', userDetails: 'bench@example', userRoles: ['authenticated', 'admin'] })).toString('base64');
     const target = ids[0]!;
     const t0 = Date.now();
-    const response = await fetch(`${host.url}/api/stores/${target}/refresh`, { method: 'POST', headers: { 'x-ms-client-principal': principal } });
+    const response = await fetch(`${host.url}/api/stores/${target}/refresh`, { method: 'POST', headers: { 'x-ms-client-principal': principal, 'x-requested-with': 'foreact' } });
     const accepted = (await response.json()) as { runId?: string };
     if (response.status !== 202 || !accepted.runId) throw new Error(`refresh POST answered ${response.status}: ${JSON.stringify(accepted)}`);
     const acceptedMs = Date.now() - t0;

@@ -321,7 +321,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     const from = new Date().toISOString().slice(0, 10);
     expect((await page.request.get(`${web}/api/forecasts?stores=201&from=${from}&to=${from}`)).status()).toBe(403);
     expect((await page.request.get(`${web}/api/transport?stores=101,201&from=${from}&to=${from}`)).status()).toBe(403);
-    expect((await page.request.post(`${web}/api/stores/201/refresh`)).status()).toBe(403);
+    expect((await page.request.post(`${web}/api/stores/201/refresh`, { headers: { 'X-Requested-With': 'foreact' } })).status()).toBe(403);
   });
 
   test('axe-core finds no serious or critical accessibility violations on the main views', async () => {

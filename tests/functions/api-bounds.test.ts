@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { odata } from '@azure/data-tables';
-import { as, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
+import { as, SAME_SITE, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
 import { TableRateLimiter } from '../../core/adapters/azure/rate-limit-table.js';
@@ -22,7 +22,8 @@ afterAll(async () => {
 });
 
 async function call(method: string, url: string, headers: Record<string, string>) {
-  const res = await fetch(`${fx.host.url}/api${url}`, { method, headers });
+  // State-changing requests carry the dashboard's X-Requested-With (functions/http/csrf.ts).
+  const res = await fetch(`${fx.host.url}/api${url}`, { method, headers: method === 'GET' ? headers : { ...SAME_SITE, ...headers } });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   const body: any = type.includes('json') ? JSON.parse(text) : text;

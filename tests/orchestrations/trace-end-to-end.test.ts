@@ -77,7 +77,7 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
   async function refresh(store: string): Promise<{ runId: string; traceId: string; callerSpanId: string; body: unknown }> {
     const traceId = hex(16);
     const callerSpanId = hex(8);
-    const response = await fetch(`${host.url}/api/stores/${store}/refresh`, { method: 'POST', headers: { traceparent: `00-${traceId}-${callerSpanId}-01`, 'x-ms-client-principal': encodePrincipal(PLANNER) } });
+    const response = await fetch(`${host.url}/api/stores/${store}/refresh`, { method: 'POST', headers: { traceparent: `00-${traceId}-${callerSpanId}-01`, 'x-ms-client-principal': encodePrincipal(PLANNER), 'x-requested-with': 'foreact' } });
     const body = (await response.json()) as { runId: string };
     expect(response.status, JSON.stringify(body)).toBe(202);
     const done = await host.durable.waitForInstance(refreshInstanceId(store), 120_000);
