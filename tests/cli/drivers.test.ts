@@ -56,6 +56,8 @@ describe('foreact forecast --drivers', () => {
   const bad: [string, string, RegExp][] = [
     ['an unparsable date', 'date,promo\n2024-01-01,1\n2024-02-30,0\n', /bad\.csv:3: date "2024-02-30" is not an ISO date/],
     ['an unparsable number', `date,promo\n${Array.from({ length: 12 }, (_, i) => `2024-01-${String(i + 1).padStart(2, '0')},${i === 11 ? 'lots' : '0'}`).join('\n')}\n`, /bad\.csv:13: promo "lots" is not a number/],
+    ['a number that is not finite', 'date,promo\n2024-01-01,1\n2024-01-02,1e400\n', /bad\.csv:3: promo 1e400 is not a finite number/],
+    ['a number above the maximum', 'date,price\n2024-01-01,2.5\n2024-01-02,5000000000\n', /bad\.csv:3: price 5000000000 is above the maximum 1000000000/],
     ['open other than 0 or 1', 'date,open\n2024-01-01,1\n2024-01-02,7\n', /bad\.csv:3: open must be 0 or 1, got "7"/],
     ['a duplicate key', 'date,store,item,promo\n2024-01-01,1,i1,1\n2024-01-01,1,i1,0\n', /bad\.csv:3: duplicate row for 2024-01-01, store 1, item i1 \(first seen on line 2\)/],
     ['no date column', 'when,promo\n2024-01-01,1\n', /bad\.csv:1: header has no "date" column/],

@@ -46,11 +46,24 @@ describe('foreact forecast', () => {
     expect(run.stdout).toMatch(/SMAPE\s+RMSSE/);
   });
 
+  it('writes ids that a spreadsheet would run as text (the one CSV writer: issue 18, item 11)', () => {
+    const rows = toCsv(sampleStore('1', 1, 60, 3)).trimEnd().split('\n');
+    const csv = [rows[0], ...rows.slice(1).map((r) => r.replace(/^([^,]*),1,([^,]*),/, '$1,"Sale;=cmd|x",=2+3,'))].join('\n');
+    writeFileSync(join(dir, 'formula.csv'), `${csv}\n`);
+    const run = foreact('forecast', '--input', 'formula.csv', '--horizon', '3', '--output', 'formula-out.csv', '--folds', '1');
+    expect(run.code, run.stderr).toBe(0);
+    const lines = readFileSync(join(dir, 'formula-out.csv'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^\d{4}-\d{2}-\d{2},"Sale;'=cmd\|x","'=2\+3",/);
+  });
+
   const bad: [string, string, RegExp][] = [
     ['missing column', 'date,store,sales\n2024-01-01,1,3\n', /:1: header is missing column\(s\) item/],
     ['bad date', 'date,store,item,sales\n2024-01-01,1,a,3\n2024-02-30,1,a,3\n', /:3: date "2024-02-30" is not an ISO date/],
     ['bad number', 'date,store,item,sales\n2024-01-01,1,a,three\n', /:2: sales "three" is not a number/],
     ['negative sales', 'date,store,item,sales\n2024-01-01,1,a,-1\n', /:2: sales -1 is negative/],
+    ['infinite sales', 'date,store,item,sales\n2024-01-01,1,a,1\n2024-01-02,1,a,1e400\n', /:3: sales 1e400 is not a finite number/],
+    ['absurd sales', 'date,store,item,sales\n2024-01-01,1,a,2e9\n', /:2: sales 2e9 is above the maximum 1000000000/],
     ['duplicate key', 'date,store,item,sales\n2024-01-01,1,a,1\n2024-01-01,1,a,2\n', /:3: duplicate row .* line 2/],
     ['empty file', '', /:1: the file is empty/],
   ];
