@@ -1,12 +1,12 @@
 import { buildDeps } from '../../core/composition.js';
 import { loadConfig } from '../../core/config.js';
-import { formatUserKey, normaliseRegion, type AccessRepository, type Assignee, type UserAssignment } from '../../core/domain/api-access.js';
+import { DEFAULT_INVITATION_PROVIDER, formatUserKey, normaliseEmail, normaliseRegion, type AccessRepository, type Assignee, type UserAssignment } from '../../core/domain/api-access.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 import { deleteHistoryRange } from '../../core/domain/ingestion.js';
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
-export const ADMIN_USAGE = 'admin assign (--user-id <id> [--provider aad] | --user <email>) --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
+export const ADMIN_USAGE = 'admin assign (--user-id <id> | --user <email>) [--provider aad] --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
 
 const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
@@ -22,28 +22,29 @@ async function openAccess(env: NodeJS.ProcessEnv): Promise<AccessRepository> {
 }
 
 /**
- * Whom `assign` names. `--user-id` (with `--provider`, default `aad`): the user id a planner sees on the
- * dashboard and in `GET /api/me`, which never changes. `--user`: an e-mail, as an invitation that the first
- * sign-in with it claims for good; a later owner of that e-mail gets nothing from it.
+ * Whom `assign` names, and through which identity provider (`--provider`, default `aad`). `--user-id`: the
+ * user id a planner sees on the dashboard and in `GET /api/me`, which never changes. `--user`: an e-mail, as
+ * an invitation that the first sign-in with it through that provider claims for good (compared after NFKC
+ * and lower-casing); a sign-in with the same address through another provider, or a later owner of the
+ * e-mail, gets nothing from it.
  */
-function assigneeOf(flags: ReadonlyMap<string, string>): Assignee {
+function assigneeOf(flags: ReadonlyMap<string, string>): { assignee: Assignee; provider: string } {
   const id = flags.get('user-id')?.trim();
-  const email = flags.get('user')?.trim().toLowerCase();
+  const email = flags.has('user') ? normaliseEmail(flags.get('user')!) : undefined;
   if ((id === undefined) === (email === undefined)) throw new UsageError('give either --user-id <id> (shown to the user on the dashboard and by GET /api/me) or --user <email> (an invitation)');
+  const provider = (flags.get('provider') ?? DEFAULT_INVITATION_PROVIDER).trim().toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(provider)) throw new UsageError(`--provider must be an identity provider name such as aad, got "${provider.slice(0, 64)}"`);
   if (id !== undefined) {
-    const provider = (flags.get('provider') ?? 'aad').trim().toLowerCase();
     if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new UsageError(`--user-id must be the user id shown on the dashboard, got "${id.slice(0, 64)}"`);
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(provider)) throw new UsageError(`--provider must be an identity provider name such as aad, got "${provider.slice(0, 64)}"`);
-    return { identityProvider: provider, userId: id };
+    return { assignee: { identityProvider: provider, userId: id }, provider };
   }
-  if (flags.has('provider')) throw new UsageError('--provider goes with --user-id');
-  if (!/^[^\s@]+@[^\s@]+$/.test(email!) && !/^[A-Za-z0-9._-]{1,200}$/.test(email!)) throw new UsageError(`--user must be the e-mail the user signs in with, got "${email!.slice(0, 64)}"`);
-  return email!;
+  if (!/^[^\s@]+@[^\s@]+$/u.test(email!) && !/^[A-Za-z0-9._-]{1,200}$/.test(email!)) throw new UsageError(`--user must be the e-mail the user signs in with, got "${email!.slice(0, 64)}"`);
+  return { assignee: email!, provider };
 }
 
 function describeAssignment(a: UserAssignment): string {
   const regions = a.regions.length === 0 ? '(no regions)' : a.regions.join(', ');
-  if (a.user === null) return `${a.email ?? ''}: ${regions} (invitation: the first user who signs in with this e-mail gets these regions)`;
+  if (a.user === null) return `${a.email ?? ''}: ${regions} (invitation: the first ${a.provider === undefined ? '' : `${a.provider} `}user who signs in with this e-mail gets these regions)`;
   const origin = a.email === null ? '' : ` (invited as ${a.email}${a.boundAt === null ? '' : `, first signed in ${a.boundAt.slice(0, 10)}`})`;
   return `${formatUserKey(a.user)}${origin}: ${regions}`;
 }
@@ -59,9 +60,9 @@ export async function adminCommand(argv: readonly string[], env: NodeJS.ProcessE
   const access = await openAccess(env);
   if (sub === 'assign') {
     const args = parseArgs(rest, ['user', 'user-id', 'provider', 'regions']);
-    const assignee = assigneeOf(args.flags);
+    const { assignee, provider } = assigneeOf(args.flags);
     const regions = regionList(requireFlag(args, 'regions'));
-    process.stdout.write(`${describeAssignment(await access.setUserRegions(assignee, regions))}\n`);
+    process.stdout.write(`${describeAssignment(await access.setUserRegions(assignee, regions, provider))}\n`);
     return 0;
   }
   if (sub === 'store-region') {

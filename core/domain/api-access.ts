@@ -26,6 +26,13 @@ export interface UserKey {
   userId: string;
 }
 
+/**
+ * The provider an invitation is for when none is named: `aad`, the only one the dashboard's Static Web App
+ * enables (static-web/staticwebapp.config.json: /login → aad; github and twitter answer 404). Invitation
+ * rows written before invitations had a provider are for it.
+ */
+export const DEFAULT_INVITATION_PROVIDER = 'aad';
+
 /** Whom an assignment names: a user by id, or an e-mail (an invitation; see AccessRepository.setUserRegions). */
 export type Assignee = UserKey | string;
 
@@ -38,23 +45,29 @@ export interface UserAssignment {
   regions: string[];
   /** When the invitation was bound to `user` (their first sign-in with that e-mail). */
   boundAt: string | null;
+  /** The provider an invitation is for, when it is not DEFAULT_INVITATION_PROVIDER. */
+  provider?: string;
 }
 
 /** Where planners' region assignments and stores' regions live (a table; see core/adapters/azure/api-access-table.ts). */
 export interface AccessRepository {
   /**
    * Regions of a signed-in user, decided by their id alone (one point read). Only when the id has no
-   * assignment, an unclaimed invitation for `email` (case-insensitive) is bound to this id and consumed:
+   * assignment, an unclaimed invitation for `email` (compared by `normaliseEmail`) and for the user's
+   * identity provider is bound to this id and consumed:
    * from then on the e-mail plays no part, so a user whose e-mail changes keeps their regions and someone
    * else who later signs in with that e-mail gets none. Empty when none.
    */
   userRegions(user: UserKey, email: string): Promise<string[]>;
   /**
    * By id: sets that user's regions. By e-mail: an invitation, bound to the first user who signs in with
-   * that e-mail and has no assignment yet; when the e-mail's invitation is already bound, sets the regions of
-   * the user it is bound to. Answers what was written (which user, when bound).
+   * that e-mail through `invitationProvider` (default DEFAULT_INVITATION_PROVIDER) and has no assignment
+   * yet; when the e-mail's invitation is already bound, sets the regions of the user it is bound to. Answers
+   * what was written (which user, when bound). Bound to the provider because the e-mail (`userDetails`) is
+   * whatever that provider says: a GitHub account can carry any address its owner typed, so an invitation
+   * meant for a company's Entra ID user must not go to it.
    */
-  setUserRegions(user: Assignee, regions: readonly string[]): Promise<UserAssignment>;
+  setUserRegions(user: Assignee, regions: readonly string[], invitationProvider?: string): Promise<UserAssignment>;
   /** Region of every store that has one. */
   storeRegions(): Promise<Map<string, string>>;
   setStoreRegion(store: string, region: string): Promise<void>;
@@ -72,8 +85,16 @@ export function formatUserKey(u: UserKey): string {
   return `${u.identityProvider}/${u.userId}`;
 }
 
+/**
+ * How invitation e-mails are compared: NFKC (fullwidth `Ａda` is `Ada`; compatibility forms and combining
+ * sequences fold to one spelling), then lower case. Simple lower-casing, not full case folding
+ * (toUpperCase→toLowerCase would also equate `ß` with `ss`): Entra ID compares sign-in names
+ * case-insensitively character by character, and two addresses it keeps apart must not claim each other's
+ * invitation. Locale-independent (`toLowerCase`, never `toLocaleLowerCase`: no Turkish dotless i).
+ */
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  // NFKC again after lower-casing, which can leave a sequence NFKC would compose: normalising twice is a no-op.
+  return email.normalize('NFKC').trim().toLowerCase().normalize('NFKC');
 }
 
 /** Stores without a region are visible to admins only. */

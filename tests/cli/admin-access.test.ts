@@ -49,10 +49,22 @@ describe('foreact admin assign and list', () => {
     expect(await access.userRegions({ identityProvider: 'aad', userId: '8f3c0a9e' }, '')).toEqual([]);
   });
 
-  test('exactly one of --user and --user-id; --provider only with --user-id', async () => {
+  test('exactly one of --user and --user-id; --provider names a provider', async () => {
     await expect(adminCommand(['assign', '--regions', 'north'], t.env)).rejects.toThrow(UsageError);
     await expect(adminCommand(['assign', '--user', 'a@b.c', '--user-id', 'x', '--regions', 'north'], t.env)).rejects.toThrow(/either --user-id/);
-    await expect(adminCommand(['assign', '--user', 'a@b.c', '--provider', 'aad', '--regions', 'north'], t.env)).rejects.toThrow(/--provider goes with --user-id/);
+    await expect(adminCommand(['assign', '--user', 'a@b.c', '--provider', 'not a provider', '--regions', 'north'], t.env)).rejects.toThrow(/--provider must be an identity provider name/);
     await expect(adminCommand(['assign', '--user-id', 'a b', '--regions', 'north'], t.env)).rejects.toThrow(/--user-id must be/);
+  });
+
+  // Issue 18, item 14: an invitation is for one identity provider (aad unless told), and addresses are
+  // compared after NFKC and lower-casing.
+  test('an invitation is for its provider: aad by default, so a github sign-in with the same address does not claim it', async () => {
+    expect(await admin('assign', '--user', 'Lee@Contoso.com', '--regions', 'north')).toBe('lee@contoso.com: north (invitation: the first user who signs in with this e-mail gets these regions)\n');
+    expect(await access.userRegions({ identityProvider: 'github', userId: 'gh-lee' }, 'lee@contoso.com')).toEqual([]);
+    expect(await access.userRegions({ identityProvider: 'aad', userId: 'u-lee' }, 'lee@contoso.com')).toEqual(['north']);
+    expect(await admin('assign', '--user', 'Ｒay@Contoso.com', '--provider', 'GitHub', '--regions', 'south')).toBe('ray@contoso.com: south (invitation: the first github user who signs in with this e-mail gets these regions)\n');
+    expect(await admin('list')).toContain('invite ray@contoso.com: south (invitation: the first github user');
+    expect(await access.userRegions({ identityProvider: 'aad', userId: 'u-ray' }, 'ray@contoso.com')).toEqual([]);
+    expect(await access.userRegions({ identityProvider: 'github', userId: 'gh-ray' }, 'RAY@contoso.com')).toEqual(['south']);
   });
 });

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { normaliseEmail, normaliseRegion, userKeyOf, type AccessRepository, type Assignee, type UserAssignment, type UserKey } from '../../domain/api-access.js';
+import { DEFAULT_INVITATION_PROVIDER, formatUserKey, normaliseEmail, normaliseRegion, userKeyOf, type AccessRepository, type Assignee, type UserAssignment, type UserKey } from '../../domain/api-access.js';
 import { isStatus, tableOnFirstUse } from './clients.js';
 import { decodeKey, encodeKey } from './keys.js';
 
@@ -23,18 +23,34 @@ interface AccessEntity {
   boundUserId?: string;
   boundAt?: string;
   email?: string;
+  /** Invitation: the identity provider whose sign-in may claim it; absent on rows from before (= DEFAULT_INVITATION_PROVIDER). */
+  provider?: string;
 }
 
 const userRowKey = (u: UserKey): string => `${encodeKey(u.identityProvider)}|${encodeKey(u.userId)}`;
 const regionsOf = (e: AccessEntity): string[] => (e.regions ?? '').split(',').map(normaliseRegion).filter((r) => r.length > 0);
 const regionList = (regions: readonly string[]): string => [...new Set(regions.map(normaliseRegion).filter((r) => r.length > 0))].sort().join(',');
 const boundUser = (e: AccessEntity): UserKey | null => (e.boundUserId === undefined || e.boundProvider === undefined ? null : { identityProvider: e.boundProvider, userId: e.boundUserId });
+const providerOf = (e: AccessEntity): string => e.provider ?? DEFAULT_INVITATION_PROVIDER;
+/** `provider` on a listed invitation only when it is not the default (the usual case reads as before). */
+const providerField = (e: AccessEntity): { provider?: string } => (providerOf(e) === DEFAULT_INVITATION_PROVIDER ? {} : { provider: providerOf(e) });
+
+/**
+ * Row keys an invitation for `email` may have: its normalised form, and the one rows written before NFKC
+ * was part of it (trim + lower case) used, when that differs (compatibility characters in the address).
+ */
+function invitationKeys(email: string): string[] {
+  const keys = [encodeKey(normaliseEmail(email)), encodeKey(email.trim().toLowerCase())];
+  return keys[0] === keys[1] ? [keys[0]!] : keys;
+}
+
 
 /**
  * Table `access` (FOREACT_TABLE_ACCESS), edited by `foreact admin`:
  * - partition `userid`: row key = encoded identity provider `|` encoded user id, `regions` (comma list),
  *   and `email`/`boundAt` when the row came from an invitation. A sign-in is looked up here, by id only;
- * - partition `user`: invitations, row key = encoded lower-case e-mail, `regions`; once claimed,
+ * - partition `user`: invitations, row key = encoded e-mail (`normaliseEmail`: NFKC, lower case),
+ *   `regions`, `provider` (whose sign-ins may claim it; rows without one are for `aad`); once claimed,
  *   `boundProvider`/`boundUserId`/`boundAt` name the user it went to, and the row only keeps that e-mail
  *   from being claimed again. Rows from before user ids (e-mail → regions) are unclaimed invitations;
  * - partition `store`: row key = encoded store id, `region`.
@@ -93,12 +109,22 @@ export class TableAccessRepository implements AccessRepository {
    * second write never happened is finished by the same user's next sign-in.
    */
   private async claimInvitation(user: UserKey, email: string): Promise<string[]> {
-    const rowKey = encodeKey(email);
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+    for (const rowKey of invitationKeys(email)) {
       const invite = await this.get(INVITES, rowKey);
+      if (invite !== undefined) return this.claim(user, email, rowKey, invite);
+    }
+    return [];
+  }
+
+  private async claim(user: UserKey, email: string, rowKey: string, first: AccessEntity): Promise<string[]> {
+    let invite: AccessEntity | undefined = first;
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      if (attempt > 0) invite = await this.get(INVITES, rowKey);
       if (invite === undefined) return [];
       const bound = boundUser(invite);
       if (bound !== null) return bound.identityProvider === user.identityProvider && bound.userId === user.userId ? this.createUserRow(user, regionsOf(invite), email, invite.boundAt) : [];
+      // Another provider's sign-in with the same address: not this invitation's user, and it stays unclaimed.
+      if (providerOf(invite) !== user.identityProvider) return [];
       const boundAt = new Date().toISOString();
       try {
         await this.table.updateEntity<AccessEntity>({ partitionKey: INVITES, rowKey, boundProvider: user.identityProvider, boundUserId: user.userId, boundAt }, 'Merge', { etag: invite.etag! });
@@ -123,7 +149,7 @@ export class TableAccessRepository implements AccessRepository {
     }
   }
 
-  async setUserRegions(assignee: Assignee, regions: readonly string[]): Promise<UserAssignment> {
+  async setUserRegions(assignee: Assignee, regions: readonly string[], invitationProvider = DEFAULT_INVITATION_PROVIDER): Promise<UserAssignment> {
     await this.ensure();
     this.userCache.clear();
     const list = regionList(regions);
@@ -136,21 +162,23 @@ export class TableAccessRepository implements AccessRepository {
       return { user, email: row?.email ?? null, regions: written, boundAt: row?.boundAt ?? null };
     }
     const email = normaliseEmail(assignee);
+    const provider = invitationProvider.trim().toLowerCase();
     const rowKey = encodeKey(email);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const invite = await this.get(INVITES, rowKey);
       const bound = invite === undefined ? null : boundUser(invite);
       try {
         if (bound !== null) {
+          if (bound.identityProvider !== provider) throw new Error(`the invitation for ${email} was claimed by ${formatUserKey(bound)}, not a ${provider} user: assign that user by id, or another user by --user-id`);
           // Already claimed: the e-mail names the user it went to. Their row keeps where it came from.
           await this.table.upsertEntity<AccessEntity>({ partitionKey: USER_IDS, rowKey: userRowKey(bound), regions: list, email, boundAt: invite!.boundAt ?? updatedAt, updatedAt }, 'Merge');
           return { user: bound, email, regions: written, boundAt: invite!.boundAt ?? null };
         }
         // Conditional, so that a claim landing between the read and this write is never undone.
-        const entity: AccessEntity = { partitionKey: INVITES, rowKey, regions: list, updatedAt };
+        const entity: AccessEntity = { partitionKey: INVITES, rowKey, regions: list, provider, updatedAt };
         if (invite === undefined) await this.table.createEntity(entity);
         else await this.table.updateEntity(entity, 'Replace', { etag: invite.etag! });
-        return { user: null, email, regions: written, boundAt: null };
+        return { user: null, email, regions: written, boundAt: null, ...providerField(entity) };
       } catch (error) {
         if (isStatus(error, 404, 409, 412)) continue;
         throw error;
@@ -201,7 +229,7 @@ export class TableAccessRepository implements AccessRepository {
       const bound = boundUser(e);
       // A claimed invitation is shown by its user's row; one whose user row is not written yet, as that user.
       if (bound !== null && known.has(userRowKey(bound))) continue;
-      (bound === null ? invitations : users).push({ user: bound, email: decodeKey(e.rowKey ?? ''), regions: regionsOf(e), boundAt: e.boundAt ?? null });
+      (bound === null ? invitations : users).push({ user: bound, email: decodeKey(e.rowKey ?? ''), regions: regionsOf(e), boundAt: e.boundAt ?? null, ...(bound === null ? providerField(e) : {}) });
     }
     return [...users, ...invitations];
   }

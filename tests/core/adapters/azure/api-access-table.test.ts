@@ -159,3 +159,37 @@ describe('regions by user id, e-mail as an invitation', () => {
     expect(await access.listUsers()).toEqual([{ user: pat, email: 'pat@contoso.com', regions: ['north'], boundAt: '2025-02-03T04:05:06.000Z' }]);
   });
 });
+
+// Issue 18, item 14: invitations matched the mutable userDetails with toLowerCase and ignored the provider.
+describe('invitations are bound to an identity provider and compare NFKC-folded addresses', () => {
+  const ada: UserKey = { identityProvider: 'aad', userId: 'u-ada' };
+
+  test('an invitation for aad is not claimed by a github sign-in with the same address, and stays claimable', async () => {
+    const access = new TableAccessRepository(freshTable().table, 0);
+    expect(await access.setUserRegions('ada@example.com', ['north'])).toEqual({ user: null, email: 'ada@example.com', regions: ['north'], boundAt: null });
+    expect(await access.userRegions({ identityProvider: 'github', userId: 'gh-ada' }, 'ada@example.com')).toEqual([]);
+    expect(await access.userRegions({ identityProvider: 'GitHub', userId: 'gh-ada2' }, 'ADA@example.com')).toEqual([]);
+    expect(await access.userRegions(ada, 'ada@example.com')).toEqual(['north']);
+    // An invitation for github: only a github sign-in claims it.
+    expect(await access.setUserRegions('bo@example.com', ['south'], 'github')).toEqual({ user: null, email: 'bo@example.com', regions: ['south'], boundAt: null, provider: 'github' });
+    expect(await access.userRegions({ identityProvider: 'aad', userId: 'u-bo' }, 'bo@example.com')).toEqual([]);
+    expect(await access.userRegions({ identityProvider: 'github', userId: 'gh-bo' }, 'bo@example.com')).toEqual(['south']);
+  });
+
+  test('fullwidth Ａda@Example.com and ada@example.com are one address, both ways', async () => {
+    const access = new TableAccessRepository(freshTable().table, 0);
+    await access.setUserRegions('ada@example.com', ['north']);
+    expect(await access.userRegions(ada, 'Ａda@Example.com')).toEqual(['north']);
+    expect(await access.setUserRegions('Ｃｙ@Ｅxample.com', ['east'])).toMatchObject({ email: 'cy@example.com' });
+    expect(await access.userRegions({ identityProvider: 'aad', userId: 'u-cy' }, 'cy@example.com')).toEqual(['east']);
+  });
+
+  test('an invitation row from before providers (no provider column) is for aad, the only provider the dashboard enables', async () => {
+    const { table } = freshTable();
+    await table.createTable();
+    await table.createEntity({ partitionKey: 'user', rowKey: 'dee~40example.com', regions: 'west', updatedAt: '2025-01-01T00:00:00.000Z' });
+    const access = new TableAccessRepository(table, 0);
+    expect(await access.userRegions({ identityProvider: 'github', userId: 'gh-dee' }, 'dee@example.com')).toEqual([]);
+    expect(await access.userRegions({ identityProvider: 'aad', userId: 'u-dee' }, 'dee@example.com')).toEqual(['west']);
+  });
+});
