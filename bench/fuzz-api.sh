@@ -17,6 +17,6 @@ trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; 
 for _ in $(seq 1 120); do grep -q '"url"' "$LOG" && break; sleep 0.5; done
 URL=$(node -e 'const l=require("fs").readFileSync(process.argv[1],"utf8").split("\n").find(x=>x.startsWith("{"));process.stdout.write(JSON.parse(l).url)' "$LOG")
 ADMIN=$(node -e 'process.stdout.write(Buffer.from(JSON.stringify({identityProvider:"aad",userId:"u-admin",userDetails:"admin@contoso.com",userRoles:["authenticated","admin"]})).toString("base64"))')
-"$VENV/bin/st" run docs/openapi.yaml --url "$URL/api" -H "x-ms-client-principal: $ADMIN" \
+"$VENV/bin/st" run docs/openapi.yaml --url "$URL/api" -H "x-ms-client-principal: $ADMIN" -H "X-Requested-With: foreact" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   "${@:---max-examples=30}"
