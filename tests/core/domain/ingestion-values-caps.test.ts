@@ -74,7 +74,8 @@ describe('caps per upload (item 10)', () => {
     expect(sales.reason).toMatch(/^line 4: the file names more than 2 distinct stores \(the cap per file\)/);
     const drivers = await ingestDriversUpload(t.storage, source('drivers/stores.csv', 'date,store,promo\n2025-01-01,C2,1\n2025-01-01,C3,1\n2025-01-01,C4,1\n'), { clock, rules: { maxStores: 2 } });
     expect(drivers).toMatchObject({ status: 'rejected', changedStores: [] });
-    expect(drivers.rejected).toEqual([{ line: 4, reason: expect.stringMatching(/^the file names more than 2 distinct stores/) }]);
+    expect(drivers.rejected.map((e) => e.line)).toEqual([4]);
+    expect(drivers.rejected[0]!.reason).toMatch(/^the file names more than 2 distinct stores/);
     expect(await t.storage.stores.get('C2')).toBeUndefined();
   });
 });
@@ -98,6 +99,8 @@ describe('a safe alphabet for driver labels and column names (item 11)', () => {
     ]);
     expect(await t.storage.stores.get('L1')).toBeUndefined();
     const { table } = await readDrivers([Buffer.from('date,"=HYPERLINK(""x"")"\n2025-01-01,1\n')], 'd.csv');
-    expect(driverRowProblems(table, DEFAULT_INGEST_RULES, NOW)).toEqual([{ line: 1, reason: expect.stringMatching(/^column name "=HYPERLINK\("x"\)" is invalid/) }]);
+    const problems = driverRowProblems(table, DEFAULT_INGEST_RULES, NOW);
+    expect(problems.map((e) => e.line)).toEqual([1]);
+    expect(problems[0]!.reason).toMatch(/^column name "=HYPERLINK\("x"\)" is invalid/);
   });
 });
