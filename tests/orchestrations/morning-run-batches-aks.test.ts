@@ -5,6 +5,7 @@ import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubern
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, batchJobName, jobName } from '../../core/adapters/dispatch/aks.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
+import { storeBlobName } from '../../core/domain/store-pointers.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
 import { openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
 
@@ -22,7 +23,9 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
     // the pod, which goes on with the next store of its batch).
     await trainNow(azurite.connectionString, 'bad', 'yesterday-1');
     const bad = (await storage.stores.get('bad'))!;
-    await storage.stores.save({ ...bad.value, history: { ...bad.value.history!, blob: 'bad/missing-history.bin' } }, bad.etag);
+    // A name of the store's own (any other is dropped on read, as a pointer a trainer may have forged).
+    const missing = 'v20200101T000000000Z-000000';
+    await storage.stores.save({ ...bad.value, history: { ...bad.value.history!, blob: storeBlobName('history', 'bad', missing), version: missing } }, bad.etag);
     k8s = await startFakeKubernetes();
     const config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_MORNING_BATCH_SIZE: '2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2' });
     const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', requestTimeoutMs: 2000, env: trainerEnv(azurite.connectionString) });
