@@ -9,8 +9,14 @@
 # Needs AZURE_CLIENT_ID and AZURE_TENANT_ID (the deploy identity; the workflow sets them from its
 # variables) and, when set, selects AZURE_SUBSCRIPTION_ID.
 
+# A sign-in younger than AZ_SESSION_MAX_AGE_S (default 240 s, below the assertion's lifetime) is reused,
+# so a smoke test polling every 15 s does not sign in 15 s apart; the CLI still renews tokens from it.
 az_fresh_session() {
   if [ -z "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" ] || [ -z "${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-}" ]; then return 0; fi
+  local stamp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/foreact-az-session.stamp" now last
+  now=$(date -u +%s)
+  last=$(cat "$stamp" 2>/dev/null || echo 0)
+  if [ $((now - last)) -lt "${AZ_SESSION_MAX_AGE_S:-240}" ]; then return 0; fi
   if [ -z "${AZURE_CLIENT_ID:-}" ] || [ -z "${AZURE_TENANT_ID:-}" ]; then
     echo "az-session: AZURE_CLIENT_ID and AZURE_TENANT_ID are needed to sign in again with OIDC" >&2
     return 1
@@ -22,6 +28,7 @@ az_fresh_session() {
   az login --service-principal --username "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" --federated-token "$oidc" \
     --allow-no-subscriptions --output none --only-show-errors || return 1
   if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then az account set --subscription "$AZURE_SUBSCRIPTION_ID" --only-show-errors || return 1; fi
+  printf '%s\n' "$now" > "$stamp"
 }
 
 # An access token for the API app registration (audience api://<client id>), from a fresh session.

@@ -42,8 +42,10 @@ describe('deploy-window.sh (the deploy gate)', () => {
   const runningThenDone: FakeRoute = { url: `${FUNC}/api/runs/morning-2026-12-07`, responses: [{ status: 200, body: { status: 'running' } }, { status: 200, body: { status: 'running' } }, { status: 200, body: { status: 'done' } }] };
 
   it('in GitHub Actions, signs in again with a new OIDC token and takes a new access token for every poll', () => {
-    const fake = createFakeCli(workDir(), { routes: [oidcRoute, runningThenDone] });
-    const result = runScript(GATE, { ...fake.env, ...gateEnv, ...GITHUB_OIDC }, REPO);
+    const dir = workDir();
+    const fake = createFakeCli(dir, { routes: [oidcRoute, runningThenDone] });
+    // Polls further apart than a sign-in is reused (AZ_SESSION_MAX_AGE_S), as the real 60 s polls are.
+    const result = runScript(GATE, { ...fake.env, ...gateEnv, ...GITHUB_OIDC, RUNNER_TEMP: dir, AZ_SESSION_MAX_AGE_S: '0' }, REPO);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('run morning-2026-12-07 is done: go');
     const polls = fake.apiCalls(FUNC);
@@ -52,6 +54,16 @@ describe('deploy-window.sh (the deploy gate)', () => {
     const logins = fake.calls().filter((c) => c.tool === 'az' && c.args[0] === 'login');
     expect(logins.map((c) => c.args[c.args.indexOf('--federated-token') + 1])).toEqual(['github-oidc-1', 'github-oidc-2', 'github-oidc-3']);
     expect(logins.every((c) => c.args.includes('--service-principal') && c.args.includes('deploy-client-id'))).toBe(true);
+  });
+
+  it('in GitHub Actions, polls closer together than AZ_SESSION_MAX_AGE_S share one sign-in, each still asking for a token', () => {
+    const dir = workDir();
+    const fake = createFakeCli(dir, { routes: [oidcRoute, runningThenDone] });
+    const result = runScript(GATE, { ...fake.env, ...gateEnv, ...GITHUB_OIDC, RUNNER_TEMP: dir, AZ_SESSION_MAX_AGE_S: '3600' }, REPO);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const az = fake.calls().filter((c) => c.tool === 'az');
+    expect(az.filter((c) => c.args[0] === 'login')).toHaveLength(1);
+    expect(az.filter((c) => c.args.join(' ').startsWith('account get-access-token'))).toHaveLength(3);
   });
 
   it('outside GitHub Actions (a person, azd), asks the signed-in CLI for a token before every poll and never signs in itself', () => {
