@@ -105,6 +105,13 @@ describe('installs', () => {
     expect(workflow.jobs.build.steps.some((s) => /npm run build/.test(s.run ?? ''))).toBe(true);
   });
 
+  it('azd up, which also builds what it deploys, installs the same way', () => {
+    const azure = parse(read('azure.yaml')) as { hooks: Record<string, { posix?: { run?: string } }> };
+    const runs = Object.values(azure.hooks).map((h) => h.posix?.run ?? '').filter((r) => /\bnpm (ci|install|i)\b/.test(r));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) expect(run).toMatch(/^npm ci --ignore-scripts\b.*&& npm run package$/);
+  });
+
   it('ensure-installed.js installs the locked tree (npm ci) when package-lock.json exists, npm install otherwise', () => {
     for (const [lockfile, expected] of [[true, 'ci --no-audit --no-fund'], [false, 'install --no-audit --no-fund']] as const) {
       const dir = workDir();
