@@ -26,10 +26,22 @@ export function createStorageClients(config: StorageConfig): StorageClients {
   const blobService = new BlobServiceClient(config.blobServiceUri, credential);
   const insecure = config.tableServiceUri.startsWith('http:');
   return {
-    table: (name) => new TableClient(config.tableServiceUri, name, credential, insecure ? tableOptions : {}),
+    table: (name) => {
+      const table = new TableClient(config.tableServiceUri, name, credential, insecure ? tableOptions : {});
+      deployedTables.add(table);
+      return table;
+    },
     container: (name) => blobService.getContainerClient(name),
   };
 }
+
+/**
+ * Tables reached with a credential (a managed identity in Azure). Bicep creates every table
+ * (storage.bicep), and each identity's Table Data role is scoped to single tables, which cannot create
+ * one (creating is an account-level operation), so the app never tries: only connection-string clients
+ * (Azurite, a developer's account) create tables on first use.
+ */
+const deployedTables = new WeakSet<TableClient>();
 
 /**
  * DefaultAzureCredential, loaded on first token request: @azure/identity costs ~0.6 s to load, which every
@@ -58,9 +70,11 @@ export function isStatus(error: unknown, ...codes: number[]): boolean {
 
 /**
  * Creates a table the app makes on first use (not at start-up), once per client: an existing table is
- * fine; on another failure `forget` lets the next caller try again.
+ * fine; on another failure `forget` lets the next caller try again. Nothing to do for a table reached with
+ * a credential: the deployment created it.
  */
 export function tableOnFirstUse(table: TableClient, forget: () => void): Promise<void> {
+  if (deployedTables.has(table)) return Promise.resolve();
   return table.createTable().then(
     () => undefined,
     (error: unknown) => {

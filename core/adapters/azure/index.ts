@@ -20,8 +20,13 @@ export interface AzureStorage extends StoragePorts {
   clients: StorageClients;
 }
 
-/** Creates the tables and containers the app uses (idempotent; cheap enough for every cold start). */
+/**
+ * Creates the tables and containers the app uses (idempotent; cheap enough for every cold start). Against a
+ * connection string only: with a managed identity they are the deployment's (Bicep), and roles scoped to
+ * single tables and containers cannot create any.
+ */
 export async function ensureStorage(config: AppConfig, clients: StorageClients = createStorageClients(config.storage)): Promise<void> {
+  if (config.storage.kind === 'identity') return;
   await Promise.all([
     ...(Object.values(config.tables) as string[]).map((t) => clients.table(t).createTable()),
     ...(Object.values(config.containers) as string[]).map((c) => clients.container(c).createIfNotExists()),
