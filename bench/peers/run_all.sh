@@ -9,9 +9,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 data="${FOREACT_DATA:-$repo/../shared/data}"
-out="$repo/bench/out/peers"
+# PEERS_OUT / PEERS_VENV_PYTHON: another output folder / an interpreter instead of bench/.venv (the tests' stand-in).
+out="${PEERS_OUT:-$repo/bench/out/peers}"
 mkdir -p "$out"
-py="$("$here/setup.sh")"
+py="${PEERS_VENV_PYTHON:-$("$here/setup.sh")}"
 models=("$@")
 [[ ${#models[@]} -gt 0 ]] || models=(seasonal_naive ses autoets prophet)
 
