@@ -366,8 +366,8 @@ export function refreshInstances(client: df.DurableClient, start: { requestedBy:
 }
 
 /**
- * The `CheckRunInstances` port over the durable client. The day is the host's (WEBSITE_TIME_ZONE / TZ), as
- * the morning timer names its run.
+ * The `CheckRunInstances` port over the durable client. The day is the host's (UTC in Azure, TZ locally),
+ * the one functions/morning-timer.ts names the day's morning run by.
  */
 export function checkRunInstances(client: df.DurableClient, traceparent: string | undefined): CheckRunInstances {
   const today = (): string => new Date().toLocaleDateString('sv-SE');
