@@ -379,8 +379,10 @@ export function checkRunInstances(client: df.DurableClient, traceparent: string 
       return undefined;
     },
     async morningRunActive() {
-      const morning = await instanceStatus(client, morningInstanceId(today()));
-      return morning !== undefined && isActive(morning);
+      // Yesterday's too: a run that began before midnight may still be training.
+      const yesterday = new Date(Date.now() - 86_400_000).toLocaleDateString('sv-SE');
+      const runs = await Promise.all([today(), yesterday].map((day) => instanceStatus(client, morningInstanceId(day))));
+      return runs.some((morning) => morning !== undefined && isActive(morning));
     },
     async start(store, runId) {
       const input: MorningRunInput = { date: today(), runId, stores: [store], ...(traceparent ? { traceparent } : {}) };
