@@ -117,6 +117,19 @@ describe('joining several drivers files', () => {
     expect(driverValue(drivers, 1, 'a', day('2024-01-01'))).toBe(0);
   });
 
+  it('joins a text column given in two files for different keys and days: each label keeps its name', async () => {
+    const { table, errors } = mergeDriverTables(
+      await tables(['a.csv', 'date,store,event\n2024-01-01,1,Fair\n2024-01-02,1,\n'], ['b.csv', 'date,store,event\n2023-12-30,1,Market\n2024-01-03,1,Fair\n2024-01-01,2,Market\n']),
+    );
+    expect(errors).toEqual([]);
+    const one = driversForStore(table, '1')!;
+    const label = (d: ReturnType<typeof driversForStore>, iso: string): string | undefined => d!.labels[0]![driverValue(d!, 0, undefined, day(iso))];
+    expect(['2023-12-30', '2024-01-01', '2024-01-03'].map((iso) => label(one, iso))).toEqual(['Market', 'Fair', 'Fair']);
+    expect(driverValue(one, 0, undefined, day('2024-01-02'))).toBe(-1);
+    expect(driverValue(one, 0, undefined, day('2023-12-31'))).toBeNaN();
+    expect(label(driversForStore(table, '2'), '2024-01-01')).toBe('Market');
+  });
+
   it('refuses the same column for the same key in two files, naming both', async () => {
     const { errors } = mergeDriverTables(await tables(['a.csv', 'date,store,promo\n2024-01-01,1,1\n'], ['b.csv', 'date,store,promo\n2024-01-02,1,0\n2024-01-01,1,0\n']));
     expect(errors).toHaveLength(1);
