@@ -313,7 +313,7 @@ interface DrillResult {
   good: number;
   readErrors: number;
   violations: string[];
-  /** Pointer changes the reader saw, over all stores, and how many of them went back. */
+  /** Pointer changes the readers saw (this run and the next), over all stores, and how many went back. */
   pointerMoves: number;
   wentBack: number;
   maxGapS: number;
@@ -463,8 +463,9 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     const pods = env.k8s.pods;
     cluster = `${env.k8s.jobs.size} Jobs, ${pods.length} pods (${pods.filter((p) => p.exitCode !== 0).length} not exit 0); API ${env.k8s.requests.length} answered (${env.k8s.requests.filter((r) => r.status === 409).length} × 409), ${served} faults served`;
   }
-  // The next run (tomorrow's) must succeed for every store.
+  // The next run (tomorrow's) must succeed for every store; a reader watches its pointers move on too.
   let nextRun: string;
+  const nextReader = startReader(env.storage, env.stores);
   try {
     const next = await env.host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: morningInstanceId(TOMORROW), input: { date: TOMORROW } });
     const done = await env.host.durable.waitForInstance(next.id, RUN_TIMEOUT_MS);
@@ -475,6 +476,11 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     nextRun = 'stuck';
     findings.push(`next run did not finish: ${String(e)}`);
   }
+  const nextStats = await nextReader.stop();
+  const nextRunId = morningRunId(TOMORROW);
+  const nextOrder = (id: string): number | undefined => (id === nextRunId || id.startsWith(`${nextRunId}:a`) ? 2 : runOrder(id));
+  const nextWentBack = env.stores.flatMap((s) => pointerWentBack(s, nextStats.seen.get(s) ?? [], nextOrder));
+  findings.push(...nextWentBack.map((f) => `reader (next run): ${f}`), ...nextStats.violations.map((v) => `reader (next run): ${v}`));
   await env.close();
   const reasons = [...new Set((summary?.failures ?? []).map((f) => f.error.split('\n')[0]!.slice(0, 90)))].join(' | ');
   return {
@@ -490,8 +496,8 @@ async function runDrill(name: DrillName): Promise<DrillResult> {
     good: stats.good,
     readErrors: stats.errors,
     violations: stats.violations,
-    pointerMoves: [...stats.seen.values()].reduce((n, l) => n + Math.max(0, l.length - 1), 0),
-    wentBack: wentBack.length,
+    pointerMoves: [...stats.seen.values(), ...nextStats.seen.values()].reduce((n, l) => n + Math.max(0, l.length - 1), 0),
+    wentBack: wentBack.length + nextWentBack.length,
     maxGapS: stats.maxGapMs / 1000,
     attempts: `${attempts}`,
     nextRun,
