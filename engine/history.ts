@@ -37,14 +37,20 @@ interface Accumulating {
  */
 export class HistoryBuilder {
   private readonly bySeries = new Map<string, Accumulating>();
+  /** The series of the previous row: files come grouped by series or by date, and the first kind is common. */
+  private last: Accumulating | undefined;
   rowCount = 0;
 
   add(day: EpochDay, store: string, item: string, sales: number, line: number): void {
-    const key = seriesKey(store, item);
-    let acc = this.bySeries.get(key);
-    if (acc === undefined) {
-      acc = { store, item, days: [], sales: [], lines: [], sorted: true };
-      this.bySeries.set(key, acc);
+    let acc = this.last;
+    if (acc === undefined || acc.item !== item || acc.store !== store) {
+      const key = seriesKey(store, item);
+      acc = this.bySeries.get(key);
+      if (acc === undefined) {
+        acc = { store, item, days: [], sales: [], lines: [], sorted: true };
+        this.bySeries.set(key, acc);
+      }
+      this.last = acc;
     }
     const previous = acc.days[acc.days.length - 1];
     if (previous !== undefined && day <= previous) acc.sorted = false;

@@ -73,4 +73,44 @@ describe('readSalesHistory', () => {
     expect(stores.errors).toEqual([{ line: 5, reason: 'the file names more than 1 distinct stores (the cap per file): split it, or raise the cap; nothing applied' }]);
     expect((await readSalesHistory([Buffer.from(rows.join('\n'))], { maxSeries: 4, maxStores: 2 })).series).toHaveLength(4);
   });
+
+  it('reads a line the same on the fast path (a chunk after the header) as on the general path (the header chunk)', async () => {
+    const rows = [
+      '2024-01-01,S1,A,3,x',
+      '2024-01-02,S1,A,0,x',
+      ' 2024-01-03 , S1 , A , 12 ,x',
+      '2024-01-04,S1,A,007,x',
+      '2024-01-05,S1,A,2.5,x',
+      '2024-01-06,S1,A,999999999,x',
+      '2024-01-07,S1,A,1000000001,x',
+      '2024-01-08,S1,A,1e400,x',
+      '2024-01-09,S1,A,-4,x',
+      '2024-01-10,S1,A,,x',
+      '2024-01-11,,A,1,x',
+      '2024-01-12,S1,,1,x',
+      '2024-02-30,S1,A,1,x',
+      '2024-01-13,S1,A,1',
+      '2024-01-14,S1,A,1,x,y',
+      '',
+      '        ',
+      '2024-01-01,S1,A,9,x',
+      '2024-01-15,Süd,Ä,4,x',
+      '2024-01-16,\u00a0S2\u00a0,B,5,x',
+      '2024-01-17,\ufeffS3,B,5,x',
+      '2024-01-18,S1,A,6,x\r',
+      '2024-01-19,S1,A,7,x\r',
+      '2024-1-20,S1,A,7,x',
+      '2024-01-21,S1,A,12a,x',
+      '2024-01-22,S1,B,1,x',
+    ];
+    const header = 'date,store,item,sales,note\n';
+    const body = `${rows.join('\n')}\n`;
+    const general = await readSalesHistory([Buffer.from(header + body)]);
+    const fast = await readSalesHistory([Buffer.from(header), Buffer.from(body)]);
+    expect(fast.errors).toEqual(general.errors);
+    expect(fast.rows).toBe(general.rows);
+    expect(fast.series.map((s) => [s.store, s.item, s.startDay, Array.from(s.values)])).toEqual(general.series.map((s) => [s.store, s.item, s.startDay, Array.from(s.values)]));
+    expect(general.errors.map((e) => e.line)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16, 19, 25, 26]);
+    expect(general.series.map((s) => s.store)).toEqual(['S1', 'S1', 'S2', 'S3', 'Süd']);
+  });
 });
