@@ -230,6 +230,29 @@ describe.skipIf(!BUILT)('the shipped package (npm run package)', () => {
     expect(arm.calls.some((c) => /listClusterUserCredential$/i.test(c.path))).toBe(true);
   });
 
+  it('a check run (the smoke test\'s step 4) sends one store through the aks Job backend and the API serves its forecast', async () => {
+    const principal = { 'x-ms-client-principal': encodePrincipal(ADMIN) };
+    const podsBefore = k8s.pods.length;
+    const accepted = await fetch(`${base}/api/stores/pkg-1/check-run`, { method: 'POST', headers: { ...principal, 'x-requested-with': 'foreact' } });
+    expect(accepted.status, hostLog).toBe(202);
+    const { runId, statusUrl, store } = (await accepted.json()) as { runId: string; statusUrl: string; store: string };
+    expect(store).toBe('pkg-1');
+    const doneBy = Date.now() + 120_000;
+    let run: { status: string; backend?: string; published?: string[] } = { status: 'queued' };
+    while (!['done', 'failed'].includes(run.status) && Date.now() < doneBy) {
+      await new Promise((r) => setTimeout(r, 300));
+      run = (await (await fetch(`${base}${statusUrl}`, { headers: principal })).json()) as typeof run;
+    }
+    // What scripts/smoke/smoke.sh asserts after a deploy, here against the shipped zip and the image's trainer.
+    expect(run, `${JSON.stringify(run)}\n${hostLog}`).toMatchObject({ status: 'done', backend: 'aks' });
+    expect(run.published).toContain('pkg-1');
+    expect(k8s.pods.length).toBeGreaterThan(podsBefore);
+    const stores = (await (await fetch(`${base}/api/stores`, { headers: principal })).json()) as { stores: { store: string; freshness: { currentRunId: string | null } }[] };
+    expect(stores.stores.find((s) => s.store === 'pkg-1')?.freshness.currentRunId).toBe(runId);
+    const forecasts = (await (await fetch(`${base}/api/forecasts?stores=pkg-1`, { headers: principal })).json()) as { stores: { store: string; items: unknown[] }[] };
+    expect(forecasts.stores.find((s) => s.store === 'pkg-1')?.items.length).toBeGreaterThan(0);
+  });
+
   it('with the default settings a refresh trains in the Function App itself, from the zip\'s worker entry', async () => {
     // One host at a time on the task hub: the first one stops before this one starts.
     host?.kill('SIGTERM');
