@@ -51,6 +51,7 @@ HEALTH_TRIES="${HEALTH_TRIES:-30}"
 INGEST_TIMEOUT_S="${INGEST_TIMEOUT_S:-600}"
 CHECK_RUN_TIMEOUT_S="${CHECK_RUN_TIMEOUT_S:-1500}"   # a training node may have to boot first (pool at 0)
 REFRESH_TIMEOUT_S="${REFRESH_TIMEOUT_S:-600}"
+MORNING_WAIT_S="${MORNING_WAIT_S:-5400}"   # a check run waits (409) while the day's morning run is in progress
 POLL_SECONDS="${POLL_SECONDS:-15}"
 RETRY_SECONDS="${RETRY_SECONDS:-10}"
 
@@ -157,7 +158,14 @@ poll_run() {
 }
 
 # --- 4. one store through the AKS Job backend, read back through the API --------------------------
-code=$(api -o "$work/check.json" -w '%{http_code}' -X POST -H 'X-Requested-With: foreact' "https://${FUNC_HOST}/api/stores/${SMOKE_STORE}/check-run" || true)
+# 409 = the day's morning run is in progress (a check run would take its nodes): wait for it, as the gate does.
+deadline=$((SECONDS + MORNING_WAIT_S))
+while :; do
+  code=$(api -o "$work/check.json" -w '%{http_code}' -X POST -H 'X-Requested-With: foreact' "https://${FUNC_HOST}/api/stores/${SMOKE_STORE}/check-run" || true)
+  [ "$code" = 409 ] && [ "$SECONDS" -lt "$deadline" ] || break
+  say "check run refused for now (409: $(jq -r '.error.message // .message // empty' "$work/check.json" 2>/dev/null)); retrying in ${RETRY_SECONDS} s"
+  sleep "$RETRY_SECONDS"
+done
 [ "$code" = 202 ] || fail "POST /api/stores/${SMOKE_STORE}/check-run answered $code: $(head -c 500 "$work/check.json" 2>/dev/null)"
 check_run=$(jq -r '.runId // empty' "$work/check.json")
 check_url=$(jq -r '.statusUrl // empty' "$work/check.json")

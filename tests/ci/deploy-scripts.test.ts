@@ -121,6 +121,15 @@ describe('smoke.sh', () => {
     expect(api.map((c) => `${c.method} ${new URL(c.url!).pathname}`)).toEqual(expect.arrayContaining(['POST /api/stores/smoke/check-run', 'GET /api/stores', 'GET /api/forecasts', 'POST /api/stores/smoke/refresh']));
   });
 
+  it('waits while the day\'s morning run holds the pool (409), then runs the check', () => {
+    const routes = environment([done('aks', ['smoke'])]).map((r) => (r.url.endsWith('/check-run') ? { ...r, responses: [{ status: 409, body: { error: { code: 'conflict', message: 'the morning run is in progress' } } }, ...r.responses] } : r));
+    const fake = createFakeCli(workDir(), { routes, entityStatus: 'applied' });
+    const result = runScript(SMOKE, { ...fake.env, ...smokeEnv }, REPO);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('check run refused for now (409: the morning run is in progress)');
+    expect(fake.apiCalls(FUNC).filter((c) => c.url!.endsWith('/check-run') && c.headers?.authorization !== undefined)).toHaveLength(2);
+  });
+
   it('fails when the check run trained somewhere other than AKS', () => {
     const fake = createFakeCli(workDir(), { routes: environment([done('local', ['smoke'])]), entityStatus: 'applied' });
     const result = runScript(SMOKE, { ...fake.env, ...smokeEnv }, REPO);
