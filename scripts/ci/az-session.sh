@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced (not run) by deploy-window.sh and smoke.sh: tokens for steps that outlive one sign-in.
 #
 # In GitHub Actions, azure/login signs the CLI in with a GitHub OIDC token that is valid for minutes; the

@@ -38,7 +38,7 @@ if [ -z "${FUNC_HOST:-}" ] || [ -z "${API_APP_ID:-}" ]; then
   exit 0
 fi
 
-# shellcheck source=az-session.sh
+# shellcheck source=SCRIPTDIR/az-session.sh
 . "$(dirname "$0")/az-session.sh"
 
 # A token per poll, from a fresh sign-in: the wait can outlast both the access token and (in GitHub

@@ -59,7 +59,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 say() { printf 'smoke: %s\n' "$*"; }
 fail() { printf 'smoke: FAILED: %s\n' "$*" >&2; [ -n "${GITHUB_ACTIONS:-}" ] && printf '::error::smoke: %s\n' "$*"; exit 1; }
-# shellcheck source=../ci/az-session.sh
+# shellcheck source=SCRIPTDIR/../ci/az-session.sh
 . "$(dirname "$0")/../ci/az-session.sh"
 
 # --- 1. health through the Static Web App --------------------------------------------------------
