@@ -6,7 +6,8 @@
  * CLI's own read stage (sales + drivers) against the floor's whole process, and peak RSS of each process.
  *
  *   node dist/bench/cli-process.js                              # the generated chain + the shared data sets
- *   node dist/bench/cli-process.js --only chain --rows 1000000  # the chain alone
+ *   node dist/bench/cli-process.js --only chain --rows 1000000  # the chain alone (200 stores × 10 items × 500 days)
+ *   node dist/bench/cli-process.js --only chain --items 50 --days 200   # another shape: 100 stores × 50 items
  *   node dist/bench/cli-process.js --bin <build>/bin/foreact.js # another build of the CLI (before/after)
  *
  * The chain (many stores, item-level promotions and prices) is generated from `--seed` into bench/out/. The
@@ -106,13 +107,11 @@ async function floor(argv: readonly string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // The chain: many stores, item-level promotions and prices, generated from a seed.
 
-function generateChain(dir: string, rows: number, seed: number, horizon: number): { sales: string; drivers: string } {
+function generateChain(dir: string, rows: number, seed: number, horizon: number, items: number, days: number): { sales: string; drivers: string } {
   const sales = join(dir, 'sales.csv');
   const drivers = join(dir, 'drivers.csv');
   if (existsSync(sales) && existsSync(drivers)) return { sales, drivers };
   mkdirSync(dir, { recursive: true });
-  const items = 10;
-  const days = 500;
   const stores = Math.max(1, Math.round(rows / (items * days)));
   let state = seed >>> 0 || 1;
   const random = (): number => {
@@ -181,12 +180,15 @@ async function main(argv: readonly string[]): Promise<void> {
   const rows = Number(flag(argv, 'rows') ?? 1_000_000);
   const seed = Number(flag(argv, 'seed') ?? 18);
   const repeat = Number(flag(argv, 'repeat') ?? 1);
+  // The chain's shape: `rows` sales rows as stores × `items` × `days` (drivers run `horizon` days further).
+  const items = Number(flag(argv, 'items') ?? 10);
+  const days = Number(flag(argv, 'days') ?? 500);
   const out = join(ROOT, 'bench/out/cli-process');
   mkdirSync(out, { recursive: true });
   const cases: Case[] = [];
   const wants = (name: string): boolean => only === undefined || only.some((o) => name.startsWith(o));
   if (wants('chain')) {
-    const chain = generateChain(join(out, `chain-${rows}-${seed}`), rows, seed, 28);
+    const chain = generateChain(join(out, `chain-${rows}-${seed}-${items}x${days}`), rows, seed, 28, items, days);
     cases.push({ name: 'chain', sales: chain.sales, drivers: [], horizon: 28 }, { name: 'chain+drivers', sales: chain.sales, drivers: [chain.drivers], horizon: 28 });
   }
   const shared: Case[] = [
