@@ -68,6 +68,7 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     expect(b.previousHistoryBlob).toBeUndefined();
     expect(b.drivers).toBeUndefined();
     expect((await t.storage.stores.list()).find((s) => s.store === 'B')?.history).toBeUndefined();
+    expect((await t.storage.stores.getMany(['B'])).get('B')?.history).toBeUndefined();
     // A trainer for B fails rather than training (and publishing) on A's sales.
     await expect(trainAndPublishStore({ ...t.storage, clock }, trainerSettings(t.config), { store: 'B', runId: 'run-b-tampered', trigger: 'manual' })).rejects.toThrow(/no sales history/);
     expect(await t.storage.forecasts.readRun('B', 'run-b-tampered')).toEqual([]);
