@@ -210,7 +210,8 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'hi
   let written: string | undefined;
   let superseded: string | undefined;
   let merged: readonly SeriesHistory[] = [];
-  let what = `history of upload "${upload}"`;
+  // Set when this delivery switched the pointer; otherwise the mirror catches up with an earlier one.
+  let what = `history from an earlier delivery of upload "${upload}"`;
   const pointers = await updatePointers(deps.pointers, store, async (current) => {
     if (written !== undefined) await deps.history.delete(written);
     written = undefined;
