@@ -87,7 +87,16 @@ describe('the release layout (scripts/ci/assemble-release.sh) is what deploy-sta
   beforeAll(() => {
     work = mkdtempSync(path.join(tmpdir(), 'foreact-release-'));
     checkout = path.join(work, 'checkout');
-    cpSync(REPO, checkout, { recursive: true, filter: (src) => !NOT_IN_A_CHECKOUT.has(path.basename(src)) && !src.startsWith(path.join(REPO, 'static-web', 'dist')) });
+    // What a checkout holds: git's tracked and new (not ignored) files; without git, the tree minus build output.
+    const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' });
+    if (listed.status === 0) {
+      for (const file of listed.stdout.split('\0').filter((f) => f !== '' && !NOT_IN_A_CHECKOUT.has(f.split('/')[0]!) && existsSync(path.join(REPO, f)))) {
+        mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true });
+        cpSync(path.join(REPO, file), path.join(checkout, file));
+      }
+    } else {
+      cpSync(REPO, checkout, { recursive: true, filter: (src) => !NOT_IN_A_CHECKOUT.has(path.basename(src)) && !src.startsWith(path.join(REPO, 'static-web', 'dist')) });
+    }
     symlinkSync(path.join(REPO, 'node_modules'), path.join(checkout, 'node_modules'), 'dir');
     run('npm', ['run', 'package', '--silent'], checkout);
 
