@@ -25,7 +25,6 @@
  * client does not share the host's event loop.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -38,12 +37,9 @@ import { encodePrincipal } from '../functions/http/principal.js';
 import { publishRun } from '../core/domain/publish.js';
 import { formatIsoDay, type SeriesForecast } from '../engine/index.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
+import { addDays, allMyStores, dashboardHeaders, dashboardWindow, DEFAULT_VIEW_DAYS, forecastsPath, HISTORY_DAYS, transportPath } from './dashboard-requests.js';
 
 const ROOT = resolve(__dirname, '../..');
-/** static-web/src/app.ts HISTORY_DAYS: every forecasts request of the dashboard asks for 56 days of sales. */
-const HISTORY_DAYS = 56;
-/** static-web/src/api.ts MAX_STORES_PER_CALL: "all my stores" is the first 50, sorted. */
-const MAX_STORES_PER_CALL = 50;
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,27 +54,18 @@ function forecasts(store: string, items: number, horizon: number, firstDay: numb
   });
 }
 
-/** The dashboard's headers on every API call (static-web/src/api.ts `request`), plus the principal SWA adds. */
-function dashboardHeaders(principal: string): Record<string, string> {
-  return { Accept: 'application/json', 'X-Requested-With': 'foreact', traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, 'x-ms-client-principal': principal };
-}
 
-const addDays = (iso: string, n: number): string => new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
-/** static-web/src/api.ts `queryString`: ids URI-encoded, commas kept, parameters in this order. */
-const list = (ids: readonly string[]): string => ids.map(encodeURIComponent).join(',');
-const forecastsPath = (stores: readonly string[], from: string, to: string): string => `/api/forecasts?stores=${list(stores)}&from=${from}&to=${to}&historyDays=${HISTORY_DAYS}`;
-const transportPath = (stores: readonly string[], from: string, to: string): string => `/api/transport?stores=${list(stores)}&from=${from}&to=${to}`;
 
 interface StoreListBody {
   stores: { store: string; freshness: { forecastFrom: string | null } }[];
 }
 
-/** The dashboard's window (app.ts `window()`): from the latest first forecast day of the selected stores. */
 function windowOf(list: StoreListBody, stores: readonly string[], days: number): { from: string; to: string } {
-  const from = list.stores.filter((s) => stores.includes(s.store)).map((s) => s.freshness.forecastFrom).filter((d): d is string => d !== null).sort().at(-1);
-  if (from === undefined) throw new Error(`no forecast for ${stores.join(',')}`);
-  return { from, to: addDays(from, days - 1) };
+  const w = dashboardWindow(list, stores, days);
+  if (w === undefined) throw new Error(`no forecast for ${stores.join(',')}`);
+  return w;
 }
+
 
 type ActionName = 'sign-in' | 'store card' | 'filter change';
 interface Sample {
@@ -116,14 +103,14 @@ async function planner(base: string, principal: string, index: number, end: numb
       const me = await call('/api/me');
       const stores = await call('/api/stores');
       list = stores.body as StoreListBody;
-      all = list.stores.map((s) => s.store).sort().slice(0, MAX_STORES_PER_CALL);
-      const w = windowOf(list, all, 28);
+      all = allMyStores(list.stores.map((s) => s.store));
+      const w = windowOf(list, all, DEFAULT_VIEW_DAYS);
       const pair = await Promise.all([call(forecastsPath(all, w.from, w.to)), call(transportPath(all, w.from, w.to))]);
       return [me, stores, ...pair].map(strip);
     });
     const one = [all[(index + round) % all.length]!];
     await action('store card', async () => {
-      const w = windowOf(list!, one, 28);
+      const w = windowOf(list!, one, DEFAULT_VIEW_DAYS);
       return (await Promise.all([call(forecastsPath(one, w.from, w.to)), call(transportPath(one, w.from, w.to))])).map(strip);
     });
     await action('filter change', async () => {
@@ -267,7 +254,7 @@ async function main(): Promise<void> {
 
 /** Rising concurrency per endpoint (the dashboard's requests for one store) until p95 passes 100 ms or a request fails. */
 async function kneeRun(base: string, principal: string, duration: number, maxConnections: number, stores: readonly string[], from: string, items: number): Promise<void> {
-  const to = addDays(from, 27);
+  const to = addDays(from, DEFAULT_VIEW_DAYS - 1);
   const cases = [
     { name: `/api/forecasts, 1 store × ${items} items × 28 days, historyDays=${HISTORY_DAYS}`, path: forecastsPath(['1'], from, to) },
     { name: `/api/transport, ${stores.length} stores × ${items} items × 28 days`, path: transportPath(stores, from, to) },

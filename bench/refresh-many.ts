@@ -35,7 +35,6 @@
  *     (an extra span processor installed before the app's telemetry starts; every activity is traced).
  * Exit code 1 when a store did not end `done`, a refresh was refused, or a bound was exceeded.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -54,6 +53,7 @@ import { startTelemetry } from '../core/adapters/telemetry.js';
 import { encodePrincipal } from '../functions/http/principal.js';
 import { epochDayFromCivil, type SeriesHistory } from '../engine/index.js';
 import { seedStoreHistories } from './seed-stores.js';
+import { allMyStores, dashboardHeaders, dashboardWindow, DEFAULT_VIEW_DAYS, forecastsPath, transportPath } from './dashboard-requests.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,14 +85,6 @@ function pollDelayMs(elapsedMs: number): number {
   return elapsedMs < 30_000 ? 1_000 : elapsedMs < 120_000 ? 2_000 : 5_000;
 }
 
-/** static-web/src/app.ts HISTORY_DAYS and DEFAULT_DAYS: what every forecasts load of the dashboard asks for. */
-const HISTORY_DAYS = 56;
-const VIEW_DAYS = 28;
-
-/** The dashboard's headers on every API call (static-web/src/api.ts `request`), plus the principal SWA adds. */
-function dashboardHeaders(principal: string): Record<string, string> {
-  return { Accept: 'application/json', 'X-Requested-With': 'foreact', traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, 'x-ms-client-principal': principal };
-}
 
 /** A store's history up to yesterday: weekly and yearly shape, Poisson noise, every fifth item slow-moving. */
 function history(id: string, seed: number): SeriesHistory[] {
@@ -248,7 +240,7 @@ async function main(): Promise<void> {
     if (i % perPlanner === 0) await access.setUserRegions(user, [region]);
     refreshes.push({ store: ids[i]!, planner, principal: encodePrincipal({ ...user, userDetails: planner, userRoles: ['authenticated', 'planner'] }), clickAt: 0, polls: 0, pollErrors: 0, selection: [] });
   }
-  for (const r of refreshes) r.selection = refreshes.filter((o) => o.planner === r.planner).map((o) => o.store).sort();
+  for (const r of refreshes) r.selection = allMyStores(refreshes.filter((o) => o.planner === r.planner).map((o) => o.store));
   const planners = new Set(refreshes.map((r) => r.planner)).size;
 
   const host = await startLocalHost({ port: 0, hostJsonPath: HOST_JSON, storageConnectionString: azurite.connectionString, modules: MODULES, maxConcurrentActivities: activityCap, enableTimers: false, log: (level, message) => {
@@ -290,14 +282,11 @@ async function main(): Promise<void> {
       r.loads++;
       const list = await fetch(`${host.url}/api/stores`, { headers: headers() });
       if (list.status !== 200) throw new Error(`GET /api/stores answered ${list.status}: ${await list.text()}`);
-      const stores = ((await list.json()) as { stores: { store: string; freshness: { forecastFrom: string | null } }[] }).stores.filter((s) => r.selection.includes(s.store));
-      const from = stores.map((s) => s.freshness.forecastFrom).filter((d): d is string => d !== null).sort().at(-1);
-      if (from !== undefined) {
-        const to = new Date(Date.parse(`${from}T00:00:00Z`) + (VIEW_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
-        const list = r.selection.map(encodeURIComponent).join(',');
+      const window = dashboardWindow((await list.json()) as { stores: { store: string; freshness: { forecastFrom: string | null } }[] }, r.selection, DEFAULT_VIEW_DAYS);
+      if (window !== undefined) {
         const [forecasts, transport] = await Promise.all([
-          fetch(`${host.url}/api/forecasts?stores=${list}&from=${from}&to=${to}&historyDays=${HISTORY_DAYS}`, { headers: headers() }),
-          fetch(`${host.url}/api/transport?stores=${list}&from=${from}&to=${to}`, { headers: headers() }),
+          fetch(`${host.url}${forecastsPath(r.selection, window.from, window.to)}`, { headers: headers() }),
+          fetch(`${host.url}${transportPath(r.selection, window.from, window.to)}`, { headers: headers() }),
         ]);
         if (forecasts.status !== 200) throw new Error(`GET /api/forecasts answered ${forecasts.status}: ${await forecasts.text()}`);
         if (transport.status !== 200) throw new Error(`GET /api/transport answered ${transport.status}: ${await transport.text()}`);
