@@ -40,7 +40,9 @@ describe('ingest-sales (Event Grid BlobCreated events for uploads/ on the ingest
     await host.pollBlobs();
 
     // The first message of the process also gave that store ingestion's own record of its pointers.
-    expect(await t.storage.pointers.get('LEGACY1')).toMatchObject({ value: { history: { blob: ref.blob } }, etag: expect.any(String) });
+    const adopted = await t.storage.pointers.get('LEGACY1');
+    expect(adopted?.value.history?.blob).toBe(ref.blob);
+    expect(adopted?.etag).toBeDefined();
     const state = (await t.storage.stores.get('U1'))!.value;
     expect(state).toMatchObject({ stale: true, history: { items: 3, observations: 119 } });
     const rejected = (await t.storage.clients.container('rejected').getBlobClient('pos/2021-02-12.csv.gz.rejected.csv').downloadToBuffer()).toString();
