@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   await access.setUserRegions({ identityProvider: 'aad', userId: 'u-ann' }, ['north', 'south']);
   const serve = process.argv.includes('--serve');
   const knee = process.argv.includes('--knee');
-  const api = ['get-me', 'get-stores', 'get-forecasts', 'get-transport', 'get-health', ...(serve ? ['refresh-store', 'get-run'] : [])];
+  const api = ['get-me', 'get-stores', 'get-forecasts', 'get-transport', 'get-health', ...(serve ? ['refresh-store', 'start-check-run', 'get-run'] : [])];
   const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/training-batch.js')] : [])];
   const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
   const principal = encodePrincipal({ identityProvider: 'aad', userId: 'u-ann', userDetails: 'ann@contoso.com', userRoles: ['authenticated', 'planner'] });

@@ -1,7 +1,8 @@
 /**
  * NCRONTAB as the Functions timer trigger reads it: six fields, seconds first
  * (`{second} {minute} {hour} {day} {month} {day-of-week}`), evaluated in the process's local time
- * zone (the real host uses WEBSITE_TIME_ZONE; set TZ for the same effect here). A `hh:mm:ss`
+ * zone. In Azure (Flex Consumption, no WEBSITE_TIME_ZONE) that zone is UTC; here it is the
+ * process's (set TZ=UTC for Azure's behaviour). A `hh:mm:ss`
  * TimeSpan (an interval, allowed on dedicated plans) is accepted too.
  */
 export interface Schedule {
