@@ -64,11 +64,6 @@ export function emptyDriverTable(): DriverTable {
   return { sources: new Map(), columns: [], labels: new Map(), scopes: new Map() };
 }
 
-/** The days of a scope that have a row, with the row's line. */
-export function* scopeDays(scope: DriverScope): Generator<[EpochDay, number]> {
-  for (let i = 0; i < scope.lines.length; i++) if (scope.lines[i] !== 0) yield [scope.firstDay + i, scope.lines[i]!];
-}
-
 /** One distinct cell text of a column, shared by every row that has it (so rows keep no strings of their own). */
 interface Cell {
   text: string;
