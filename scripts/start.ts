@@ -16,7 +16,7 @@ import { startLocalHost, type LocalHost } from './local-host/host.js';
 import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
-import { INGEST_EVENTS } from '../core/config.js';
+import { getConfig, INGEST_EVENTS } from '../core/config.js';
 
 function port(name: string, fallback: number): number {
   const text = process.env[name];
@@ -93,17 +93,31 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
     stops.push(() => host.stop());
     log(`API on ${host.url}/api (${host.functions.length} functions)`);
 
-    await seedIfEmpty(host, log);
-
     const web = await startDevWebServer({ root: webRoot, port: webPort, apiUrl: host.url });
     stops.push(() => new Promise((resolve) => web.close(resolve)));
     const address = web.address();
-    const webUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : webPort}`;
+    const boundPort = typeof address === 'object' && address !== null ? address.port : webPort;
+    const webUrl = `http://127.0.0.1:${boundPort}`;
+    // The browser's POSTs name the dashboard in Origin, and the web server forwards them to the host's own
+    // address: without this (Bicep's FOREACT_APP_ORIGIN in Azure) every refresh would be refused as
+    // cross-site (functions/http/csrf.ts). Both spellings a person may type; set before the app reads its
+    // settings, which the seeding below does first.
+    process.env.FOREACT_APP_ORIGIN = localAppOrigins(process.env.FOREACT_APP_ORIGIN, boundPort);
+
+    await seedIfEmpty(host, log);
+    // Read once per process: had anything loaded the settings before the line above, refreshes would fail.
+    if (!getConfig().api.appOrigins.includes(webUrl)) throw new Error(`the app's settings were loaded before FOREACT_APP_ORIGIN included ${webUrl}: the dashboard's refreshes would be refused`);
     return { apiUrl: host.url, webUrl, host, azurite, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** FOREACT_APP_ORIGIN for the local dashboard: what was set, plus the web server's origins. */
+export function localAppOrigins(current: string | undefined, webPort: number): string {
+  const given = (current ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+  return [...new Set([...given, `http://127.0.0.1:${webPort}`, `http://localhost:${webPort}`])].join(',');
 }
 
 async function main(): Promise<void> {

@@ -206,7 +206,13 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     await page.evaluate('window.__sameDocument = true');
 
     const pressed = Date.now();
+    const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/stores/101/refresh');
     await card.getByTestId('refresh-button').click();
+    // Chromium names the dashboard in Origin; through the web server the API must take it as its own
+    // (npm start sets FOREACT_APP_ORIGIN), since a foreign Origin is refused even with the header.
+    const response = await accepted;
+    expect(await response.request().headerValue('origin')).toBe(new URL(web).origin);
+    expect(response.status()).toBe(202);
     const snapshots: StageSnapshot[] = [];
     const order = ['queued', 'dispatched', 'training', 'publishing'];
     for (const deadline = Date.now() + 90_000; Date.now() < deadline; ) {

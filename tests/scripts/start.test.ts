@@ -71,6 +71,17 @@ describe('npm start', () => {
     expect(lines.length).toBeGreaterThan(20 * 28);
   });
 
+  // The browser names the dashboard in Origin and the web server forwards it to the host's own address:
+  // `npm start` must make the dashboard's origin (either spelling) the app's own (FOREACT_APP_ORIGIN).
+  it("accepts a refresh from the dashboard's origin, and refuses another origin with 403", async () => {
+    const signIn = await fetch(`http://127.0.0.1:${webPort}/.auth/login/aad?user=ada`, { redirect: 'manual' });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const refresh = (origin: string) => fetch(`http://127.0.0.1:${webPort}/api/stores/101/refresh`, { method: 'POST', headers: { cookie, origin, 'x-requested-with': 'foreact' } });
+    const foreign = await refresh('http://evil.example');
+    expect(foreign.status).toBe(403);
+    for (const origin of [`http://127.0.0.1:${webPort}`, `http://localhost:${webPort}`]) expect((await refresh(origin)).status, origin).toBe(202);
+  });
+
   it('stops everything it started on Ctrl-C', async () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
