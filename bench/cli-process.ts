@@ -8,7 +8,8 @@
  *   node dist/bench/cli-process.js                              # the generated chain + the shared data sets
  *   node dist/bench/cli-process.js --only chain --rows 1000000  # the chain alone (200 stores × 10 items × 500 days)
  *   node dist/bench/cli-process.js --only chain --items 50 --days 200   # another shape: 100 stores × 50 items
- *   node dist/bench/cli-process.js --bin <build>/bin/foreact.js # another build of the CLI (before/after)
+ *   node dist/bench/cli-process.js --bin <before>/bin/foreact.js --bin bin/foreact.js --repeat 3   # before/after,
+ *                                                              # each round against the same floor run
  *
  * The chain (many stores, item-level promotions and prices) is generated from `--seed` into bench/out/. The
  * shared data sets come from ../shared/data (or --data-dir / FOREACT_DATA); missing ones are skipped. The floor
@@ -174,7 +175,8 @@ interface Case {
 
 async function main(argv: readonly string[]): Promise<void> {
   if (argv.includes('--floor')) return floor(argv);
-  const bin = resolve(flag(argv, 'bin') ?? join(ROOT, 'bin/foreact.js'));
+  // Several --bin: each build measured against the same floor run, round after round (before/after).
+  const bins = (flags(argv, 'bin').length > 0 ? flags(argv, 'bin') : [join(ROOT, 'bin/foreact.js')]).map((b) => resolve(b));
   const dataDir = resolve(ROOT, flag(argv, 'data-dir') ?? process.env.FOREACT_DATA ?? '../shared/data');
   const only = flag(argv, 'only')?.split(',');
   const rows = Number(flag(argv, 'rows') ?? 1_000_000);
@@ -206,23 +208,27 @@ async function main(argv: readonly string[]): Promise<void> {
     cases.push({ ...c, sales: join(dataDir, c.sales), drivers: c.drivers.map((d) => join(dataDir, d)) });
   }
   const table = [
-    `CLI ${bin} against the seasonal-naive floor (both spawned processes; best of ${repeat})`,
+    `Seasonal-naive floor and ${bins.length === 1 ? 'the CLI' : 'each CLI'} as spawned processes, back to back in each of ${repeat} round(s); the round with the median CLI ÷ floor ratio is shown.`,
+    ...bins.map((b, i) => `CLI ${bins.length === 1 ? '' : `${String.fromCharCode(65 + i)} `}= ${b}`),
     '',
-    '| data | floor wall s | CLI wall s | CLI ÷ floor | CLI read s (sales + drivers) | read ÷ floor | CLI peak MB | floor peak MB |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| data |${bins.length === 1 ? '' : ' CLI |'} floor wall s | CLI wall s | CLI ÷ floor | CLI read s (sales + drivers) | read ÷ floor | CLI peak MB | floor peak MB |`,
+    `|---|${bins.length === 1 ? '' : '---|'}---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const c of cases) {
     const driverArgs = c.drivers.flatMap((d) => ['--drivers', d]);
-    let best: { floor: Timed; cli: Timed; read: number } | undefined;
+    const rounds = bins.map(() => [] as { floor: Timed; cli: Timed; read: number }[]);
     for (let r = 0; r < repeat; r++) {
       const floorRun = timed([__filename, '--floor', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-floor.csv`)]);
-      const cli = timed([bin, 'forecast', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-foreact.csv`)]);
-      const read = Number(/read ([\d.]+) s/.exec(cli.stderr)?.[1] ?? Number.NaN);
-      if (best === undefined || cli.seconds / floorRun.seconds < best.cli.seconds / best.floor.seconds) best = { floor: floorRun, cli, read };
+      bins.forEach((bin, i) => {
+        const cli = timed([bin, 'forecast', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-foreact-${i}.csv`)]);
+        rounds[i]!.push({ floor: floorRun, cli, read: Number(/read ([\d.]+) s/.exec(cli.stderr)?.[1] ?? Number.NaN) });
+      });
     }
-    const { floor: f, cli, read } = best!;
     const mb = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(0));
-    table.push(`| ${c.name} | ${f.seconds.toFixed(2)} | ${cli.seconds.toFixed(2)} | ${(cli.seconds / f.seconds).toFixed(2)}× | ${read.toFixed(2)} | ${(read / f.seconds).toFixed(2)}× | ${mb(cli.peakMb)} | ${mb(f.peakMb)} |`);
+    rounds.forEach((list, i) => {
+      const { floor: f, cli, read } = [...list].sort((x, y) => x.cli.seconds / x.floor.seconds - y.cli.seconds / y.floor.seconds)[Math.floor((list.length - 1) / 2)]!;
+      table.push(`| ${c.name} |${bins.length === 1 ? '' : ` ${String.fromCharCode(65 + i)} |`} ${f.seconds.toFixed(2)} | ${cli.seconds.toFixed(2)} | ${(cli.seconds / f.seconds).toFixed(2)}× | ${read.toFixed(2)} | ${(read / f.seconds).toFixed(2)}× | ${mb(cli.peakMb)} | ${mb(f.peakMb)} |`);
+    });
     process.stderr.write(`cli-process: ${c.name} done\n`);
   }
   process.stdout.write(`${table.join('\n')}\n`);
