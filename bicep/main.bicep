@@ -4,9 +4,10 @@
 //
 // Modules: monitoring (Log Analytics + App Insights), storage twice (the host's account and the data
 // account), registry (training image), aks (cluster, training pool, workload identity), functions (Flex
-// Consumption, Node 22), events (uploads → ingestion queue), static-web-app (dashboard, linked backend
-// and the backend's authentication), roles (role assignments, each scoped to what it needs), alerts
-// (action group and log search alerts; docs/operations.md).
+// Consumption, Node 22), events (uploads → ingestion queue), static-web-app (dashboard site, before the
+// Function App, which gets its hostname as FOREACT_APP_ORIGIN), static-web-app-backend (the linked backend
+// and the Function App's authentication, after both), roles (role assignments, each scoped to what it
+// needs), alerts (action group and log search alerts; docs/operations.md).
 
 targetScope = 'resourceGroup'
 
@@ -20,6 +21,9 @@ param location string = resourceGroup().location
 @description('Region of the Static Web App (its own, shorter list of regions).')
 @allowed(['westus2', 'centralus', 'eastus2', 'westeurope', 'eastasia'])
 param staticWebAppLocation string = 'westeurope'
+
+@description('Origins the dashboard is also served from (custom domains of the Static Web App), e.g. ["https://forecast.contoso.com"]. Its default host is always accepted; a POST with any other Origin is refused with 403.')
+param extraAppOrigins array = []
 
 @description('Short name of the system; lowercase letters only.')
 @minLength(3)
@@ -224,6 +228,17 @@ module aks 'modules/aks.bicep' = {
   }
 }
 
+// The site first: the Function App needs its hostname (FOREACT_APP_ORIGIN), and the link between the two
+// (staticWebAppBackend) comes after both.
+module staticWebApp 'modules/static-web-app.bicep' = {
+  name: 'static-web-app'
+  params: {
+    name: names.staticWebApp
+    location: staticWebAppLocation
+    tags: allTags
+  }
+}
+
 module functions 'modules/functions.bicep' = {
   name: 'functions'
   params: {
@@ -245,6 +260,8 @@ module functions 'modules/functions.bicep' = {
     zoneRedundant: functionsZoneRedundant
     extraAppSettings: functionsExtraAppSettings
     trustedClientAppIds: trustedClientAppIds
+    staticWebAppHostName: staticWebApp.outputs.defaultHostName
+    extraAppOrigins: extraAppOrigins
     aks: {
       subscriptionId: subscription().subscriptionId
       resourceGroup: resourceGroup().name
@@ -271,12 +288,10 @@ module events 'modules/events.bicep' = {
   }
 }
 
-module staticWebApp 'modules/static-web-app.bicep' = {
-  name: 'static-web-app'
+module staticWebAppBackend 'modules/static-web-app-backend.bicep' = {
+  name: 'static-web-app-backend'
   params: {
-    name: names.staticWebApp
-    location: staticWebAppLocation
-    tags: allTags
+    staticWebAppName: staticWebApp.outputs.name
     functionAppName: functions.outputs.name
     backendLocation: functions.outputs.location
     apiAppClientId: apiAppClientId

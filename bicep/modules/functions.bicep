@@ -2,7 +2,8 @@
 // Identity only: the host storage (AzureWebJobsStorage__accountName), the data storage
 // (FOREACT_STORAGE__*), the deployment container and App Insights are all reached with the app's
 // system-assigned identity; roles.bicep grants the roles. Who may call it is declared in
-// static-web-app.bicep (authsettingsV2, next to the link that needs it).
+// static-web-app-backend.bicep (authsettingsV2, next to the link that needs it), deployed after this
+// module: here the Static Web App is only its hostname (FOREACT_APP_ORIGIN), so there is no cycle.
 //
 // Flex Consumption constraints that shape this file (see docs/deployment.md):
 // - FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are not app settings here: the runtime is
@@ -58,6 +59,12 @@ param trustedClientAppIds array = []
 @description('Stores an operator (the smoke test) may start runs of: the smoke test\'s own store.')
 param operatorStores array = ['smoke']
 
+@description('Default hostname of the Static Web App that serves the dashboard (static-web-app.bicep): its origin is the Origin of the dashboard\'s requests, which reach this app through the linked backend.')
+param staticWebAppHostName string
+
+@description('More origins the dashboard is served from (custom domains of the Static Web App), e.g. ["https://forecast.contoso.com"]: scheme and host, no path.')
+param extraAppOrigins array = []
+
 var baseSettings = {
   // Host storage with the system-assigned identity (no key, no connection string).
   AzureWebJobsStorage__accountName: storageAccountName
@@ -85,6 +92,9 @@ var baseSettings = {
   // Who may call as `operator` (functions/http/principal.ts), and on which stores.
   FOREACT_TRUSTED_APP_IDS: join(trustedClientAppIds, ',')
   FOREACT_OPERATOR_STORES: join(operatorStores, ',')
+  // The Origins a state-changing request may carry (functions/http/csrf.ts): the dashboard's, whose
+  // requests arrive here addressed to this app's own host. Any other Origin is refused with 403.
+  FOREACT_APP_ORIGIN: join(concat(['https://${staticWebAppHostName}'], extraAppOrigins), ',')
 }
 
 var appSettings = union(baseSettings, extraAppSettings)

@@ -3,11 +3,10 @@
 // x-ms-client-principal; static-web/staticwebapp.config.json holds the routes and allowed roles.
 // Content is uploaded by the deploy workflow (provider 'None': no repository link, no stored token).
 //
-// The Function App accepts only this Static Web App (and, when apiAppClientId is set AND trustedClientAppIds
-// is not empty, app-only Entra tokens of those applications: the smoke test and the deploy gate). Everything else gets 401 from the platform before any
-// function runs, so a forged x-ms-client-principal sent straight to the Function App is never read.
-// The platform documents that linking restricts the backend to the Static Web App only when the app had
-// no authentication settings of its own; backendAuth below makes that restriction explicit.
+// Only the site, with no reference to the Function App: its default hostname is an input of the Function
+// App (FOREACT_APP_ORIGIN, the Origin the dashboard's requests carry; functions/http/csrf.ts). The link to
+// the Function App and the Function App's authentication, which need both, are in
+// static-web-app-backend.bicep.
 
 param name string
 
@@ -16,22 +15,6 @@ param name string
 param location string
 
 param tags object = {}
-
-@description('Name of the Function App linked as the /api backend (same resource group).')
-param functionAppName string
-
-@description('Region of the Function App.')
-param backendLocation string
-
-@description('Client id of the Entra app registration that represents the API (tokens with audience api://<id>). Empty = no Entra provider: only the Static Web App gets in, and the smoke test cannot call the API.')
-param apiAppClientId string = ''
-
-@description('Client ids of the applications whose app-only tokens the Entra provider accepts (the deploy identity, for the smoke test and the deploy-window gate). Empty = no Entra provider: an empty allowedApplications would restrict nothing.')
-param trustedClientAppIds array = []
-
-resource functionApp 'Microsoft.Web/sites@2024-04-01' existing = {
-  name: functionAppName
-}
 
 resource site 'Microsoft.Web/staticSites@2023-12-01' = {
   name: name
@@ -50,82 +33,6 @@ resource site 'Microsoft.Web/staticSites@2023-12-01' = {
   }
 }
 
-resource backend 'Microsoft.Web/staticSites/linkedBackends@2023-12-01' = {
-  parent: site
-  name: 'functions'
-  properties: {
-    backendResourceId: functionApp.id
-    region: backendLocation
-  }
-}
-
-// Platform authentication (Easy Auth). requireAuthentication + Return401: a request without a token of
-// an enabled provider never reaches the functions. No excludedPaths: nothing on this host is anonymous
-// (health is anonymous at the Static Web App, which still presents its own token here).
-resource backendAuth 'Microsoft.Web/sites/config@2024-04-01' = {
-  //checkov:skip=CKV_AZURE_13: This IS the authentication: authsettingsV2 states it as platform.enabled + requireAuthentication (tests/bicep asserts both); the check reads `enabled` of the retired v1 authsettings.
-  //checkov:skip=CKV_AZURE_63: HTTP logging is a property of the site's `web` config; checkov applies it to every sites/config, including this authsettingsV2 one.
-  //checkov:skip=CKV_AZURE_65: Detailed error messages are a property of the site's `web` config, not of authsettingsV2.
-  //checkov:skip=CKV_AZURE_66: Failed request tracing is a property of the site's `web` config, not of authsettingsV2.
-  //checkov:skip=CKV_AZURE_80: The .NET framework version is a property of the site's `web` config (and this is a Node app).
-  //checkov:skip=CKV_AZURE_88: Azure Files mounts are the `azurestorageaccounts` config, not authsettingsV2; the app mounts none.
-  //checkov:skip=CKV_AZURE_222: Public network access is a property of the site (skipped there with its reason), not of authsettingsV2.
-  parent: functionApp
-  name: 'authsettingsV2'
-  // After the link: linking writes its own provider entry; this declaration is what stays.
-  dependsOn: [backend]
-  properties: {
-    platform: {
-      enabled: true
-      runtimeVersion: '~1'
-    }
-    globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
-    }
-    httpSettings: {
-      requireHttps: true
-      routes: { apiPrefix: '/.auth' }
-      forwardProxy: { convention: 'NoProxy' }
-    }
-    identityProviders: {
-      // The provider the Static Web App link registers; declared here so that the restriction is in the
-      // template, not an implicit side effect of linking (and survives an unlink/relink).
-      azureStaticWebApps: {
-        enabled: true
-        registration: { clientId: site.properties.defaultHostname }
-      }
-      azureActiveDirectory: {
-        // Never with an empty allowlist: allowedApplications [] admits every application in the tenant.
-        enabled: !empty(apiAppClientId) && !empty(trustedClientAppIds)
-        registration: {
-          clientId: empty(apiAppClientId) ? null : apiAppClientId
-          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
-        }
-        validation: {
-          allowedAudiences: empty(apiAppClientId) ? [] : ['api://${apiAppClientId}', apiAppClientId]
-          // App-only tokens of these clients only: no user of the tenant gets in this way.
-          defaultAuthorizationPolicy: {
-            allowedApplications: trustedClientAppIds
-          }
-        }
-        login: { disableWWWAuthenticate: false }
-      }
-      // Sign-in with every other provider stays off.
-      apple: { enabled: false }
-      facebook: { enabled: false }
-      gitHub: { enabled: false }
-      google: { enabled: false }
-      legacyMicrosoftAccount: { enabled: false }
-      twitter: { enabled: false }
-    }
-    login: {
-      tokenStore: { enabled: false }
-    }
-  }
-}
-
 output id string = site.id
 output name string = site.name
 output defaultHostName string = site.properties.defaultHostname
-output backendAuthRequired bool = backendAuth.properties.globalValidation.requireAuthentication

@@ -71,7 +71,7 @@ const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
 
 describe('bicep layout', () => {
   it('has main.bicep and one module per concern', () => {
-    for (const m of ['storage', 'monitoring', 'functions', 'aks', 'static-web-app', 'roles', 'alerts']) {
+    for (const m of ['storage', 'monitoring', 'functions', 'aks', 'static-web-app', 'static-web-app-backend', 'roles', 'alerts']) {
       expect(bicepFiles, m).toContain(join('bicep', 'modules', `${m}.bicep`));
     }
     expect(bicepFiles).toContain(join('bicep', 'main.bicep'));
@@ -311,7 +311,7 @@ describe('function app', () => {
 });
 
 describe('no forged principals: the Function App accepts only the Static Web App (and trusted app tokens)', () => {
-  const swa = read('bicep/modules/static-web-app.bicep');
+  const swa = read('bicep/modules/static-web-app-backend.bicep');
   const [auth] = resourceBlocks(swa, 'Microsoft.Web/sites/config');
 
   it('declares authsettingsV2 on the linked Function App, after the link', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
 
 /**
  * What the Bicep hands the app, and what the docs say it creates, checked against the code and each other:
@@ -18,6 +19,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const main = read('bicep/main.bicep');
 const functions = read('bicep/modules/functions.bicep');
 const swa = read('bicep/modules/static-web-app.bicep');
+const swaBackend = read('bicep/modules/static-web-app-backend.bicep');
 const config = read('core/config.ts');
 const deployment = read('docs/deployment.md');
 
@@ -34,17 +36,52 @@ function block(text: string, start: RegExp): string {
   throw new Error(`unbalanced ${start.source}`);
 }
 
-/** `key: value` lines directly inside an object block (single-line values only). */
+/** `key: value` lines directly inside an object block (single-line values only; `//` inside a string is not a comment). */
 function entries(body: string, indent: number): Map<string, string> {
-  return new Map([...body.matchAll(new RegExp(`^ {${indent}}(\\w+): (.+?)\\s*(?://.*)?$`, 'gm'))].map((m) => [m[1]!, m[2]!]));
+  return new Map([...body.matchAll(new RegExp(`^ {${indent}}(\\w+): ((?:'(?:[^'\\\\\\n]|\\\\.)*'|[^'\\n])+?)\\s*(?://.*)?$`, 'gm'))].map((m) => [m[1]!, m[2]!]));
 }
 
-/** Evaluates a single-line Bicep expression of the subset used here (literals, arrays, !, &&, ||, ?:, empty, join). */
+/** Bicep string interpolation (`'https://${host}'`) as JavaScript concatenation (`('https://' + (host) + '')`). */
+function interpolate(expr: string): string {
+  let out = '';
+  for (let i = 0; i < expr.length; ) {
+    if (expr[i] !== "'") {
+      out += expr[i++];
+      continue;
+    }
+    const parts: string[] = [];
+    let literal = '';
+    for (i++; i < expr.length && expr[i] !== "'"; ) {
+      if (expr[i] === '\\') {
+        literal += expr.slice(i, i + 2);
+        i += 2;
+      } else if (expr.startsWith('${', i)) {
+        let depth = 1;
+        let j = i + 2;
+        for (; j < expr.length && depth > 0; j++) depth += expr[j] === '{' ? 1 : expr[j] === '}' ? -1 : 0;
+        parts.push(`'${literal}'`, `(${interpolate(expr.slice(i + 2, j - 1))})`);
+        literal = '';
+        i = j;
+      } else literal += expr[i++];
+    }
+    if (i >= expr.length) throw new Error(`unterminated string: ${expr}`);
+    i++;
+    parts.push(`'${literal}'`);
+    out += parts.length === 1 ? parts[0] : `(${parts.join(' + ')})`;
+  }
+  return out;
+}
+
+/** Evaluates a single-line Bicep expression of the subset used here (literals, arrays, interpolated strings, property access, !, &&, ||, ?:, empty, join, concat). */
 function evaluate(expr: string, scope: Record<string, unknown>): unknown {
   if (/[`;]|=>|\bfunction\b|\bnew\b/.test(expr)) throw new Error(`not in the evaluated subset: ${expr}`);
-  const helpers = { empty: (v: unknown) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && Object.keys(v).length === 0), join: (a: unknown[], s: string) => a.join(s) };
+  const helpers = {
+    empty: (v: unknown) => v === null || v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && Object.keys(v).length === 0),
+    join: (a: unknown[], s: string) => a.join(s),
+    concat: (...arrays: unknown[][]) => arrays.flat(),
+  };
   // A fresh context holding only the helpers and the scope; JSON brings the value back into this realm.
-  const value: unknown = runInNewContext(`JSON.stringify(${expr})`, { ...helpers, ...scope });
+  const value: unknown = runInNewContext(`JSON.stringify(${interpolate(expr)})`, { ...helpers, ...scope });
   return typeof value === 'string' ? (JSON.parse(value) as unknown) : undefined;
 }
 
@@ -61,9 +98,12 @@ function defaults(text: string): Record<string, unknown> {
   return out;
 }
 
-/** What main.bicep passes to a module, evaluated for the given main parameters (values that need Azure are left out). */
-function moduleParams(symbol: string, mainParams: Record<string, unknown>): Record<string, unknown> {
-  const scope: Record<string, unknown> = { ...mainParams };
+/**
+ * What main.bicep passes to a module, evaluated for the given main parameters (values that need Azure are
+ * left out, unless `deployed` stands in for them: other modules' outputs, by module symbol).
+ */
+function moduleParams(symbol: string, mainParams: Record<string, unknown>, deployed: Record<string, { outputs: Record<string, unknown> }> = {}): Record<string, unknown> {
+  const scope: Record<string, unknown> = { ...defaults(main), ...mainParams, ...deployed };
   for (const m of main.matchAll(/^var (\w+) = (.+)$/gm)) {
     try {
       scope[m[1]!] = evaluate(m[2]!, scope);
@@ -137,13 +177,13 @@ describe('docs/deployment.md lists the data tables Bicep creates', () => {
 });
 
 describe('app-only Entra tokens: only with a non-empty allowlist, and the app gets the same list', () => {
-  const aad = block(swa, /azureActiveDirectory: \{/);
+  const aad = block(swaBackend, /azureActiveDirectory: \{/);
   const aadEnabled = /^ {8}enabled: (.+)$/m.exec(aad)?.[1] ?? 'missing';
   const aadAllowed = /allowedApplications: (.+)$/m.exec(aad)?.[1] ?? 'missing';
   const settings = entries(block(functions, /^var baseSettings = \{/m), 2);
 
   function deploy(apiAppClientId: string, smokeClientId: string) {
-    const swaScope = { ...defaults(swa), ...moduleParams('staticWebApp', { apiAppClientId, smokeClientId }) };
+    const swaScope = { ...defaults(swaBackend), ...moduleParams('staticWebAppBackend', { apiAppClientId, smokeClientId }) };
     const fnScope = { ...defaults(functions), ...moduleParams('functions', { apiAppClientId, smokeClientId }) };
     return {
       entraEnabled: evaluate(aadEnabled, swaScope),
@@ -176,6 +216,54 @@ describe('app-only Entra tokens: only with a non-empty allowlist, and the app ge
       const d = deploy(api, smoke);
       if (d.entraEnabled) expect(d.allowedApplications, `${api}/${smoke}`).not.toEqual([]);
     }
+  });
+});
+
+describe('FOREACT_APP_ORIGIN: the Static Web App\'s origin reaches the Function App (issue 18 item 13)', () => {
+  const settings = entries(block(functions, /^var baseSettings = \{/m), 2);
+  // What Azure would return for the site's default hostname: the one value here that needs a deployment.
+  const deployed = { staticWebApp: { outputs: { defaultHostName: 'nice-sea-0a1b2c3d4.5.azurestaticapps.net' } } };
+  const appOrigin = (mainParams: Record<string, unknown>): unknown =>
+    evaluate(settings.get('FOREACT_APP_ORIGIN') ?? 'undefined', { ...defaults(functions), ...moduleParams('functions', mainParams, deployed) });
+
+  it("is the Static Web App's https origin, plus extraAppOrigins, and core/config.ts accepts it", () => {
+    expect(appOrigin({})).toBe('https://nice-sea-0a1b2c3d4.5.azurestaticapps.net');
+    const withDomains = appOrigin({ extraAppOrigins: ['https://forecast.contoso.com', 'https://prognose.contoso.nl'] });
+    expect(withDomains).toBe('https://nice-sea-0a1b2c3d4.5.azurestaticapps.net,https://forecast.contoso.com,https://prognose.contoso.nl');
+    expect(loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', FOREACT_APP_ORIGIN: String(withDomains) }).api.appOrigins).toEqual([
+      'https://nice-sea-0a1b2c3d4.5.azurestaticapps.net',
+      'https://forecast.contoso.com',
+      'https://prognose.contoso.nl',
+    ]);
+  });
+
+  it('the site does not depend on the Function App; the link and the Function App\'s authentication come after both', () => {
+    expect(swa).not.toMatch(/Microsoft\.Web\/sites[@/]|functionApp|linkedBackends|authsettingsV2/);
+    expect(/^module functions '[^']+' = \{[\s\S]*?^\}/m.exec(main)?.[0]).toMatch(/^ {4}staticWebAppHostName: staticWebApp\.outputs\.defaultHostName$/m);
+    const backend = /^module staticWebAppBackend '([^']+)' = \{[\s\S]*?^\}/m.exec(main);
+    expect(backend?.[1]).toBe('modules/static-web-app-backend.bicep');
+    expect(backend?.[0]).toMatch(/staticWebAppName: staticWebApp\.outputs\.name/);
+    expect(backend?.[0]).toMatch(/functionAppName: functions\.outputs\.name/);
+    expect(swaBackend).toMatch(/^resource site 'Microsoft\.Web\/staticSites@[^']+' existing = \{/m);
+    expect(swaBackend).toMatch(/^resource functionApp 'Microsoft\.Web\/sites@[^']+' existing = \{/m);
+  });
+
+  it("main.bicep's modules reference each other's outputs without a cycle", () => {
+    const modules = new Map([...main.matchAll(/^module (\w+) '[^']+' = \{([\s\S]*?)^\}/gm)].map((m) => [m[1]!, new Set([...m[2]!.matchAll(/\b(\w+)\.outputs\./g)].map((r) => r[1]!))]));
+    expect(modules.get('functions')).toContain('staticWebApp');
+    expect([...(modules.get('staticWebAppBackend') ?? [])].sort()).toEqual(['functions', 'staticWebApp']);
+    // Kahn: repeatedly drop modules whose references are all dropped; a cycle leaves some behind.
+    const left = new Map(modules);
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const [name, refs] of left) {
+        if ([...refs].every((r) => !left.has(r))) {
+          left.delete(name);
+          progress = true;
+        }
+      }
+    }
+    expect([...left.keys()], 'modules in a reference cycle').toEqual([]);
   });
 });
 
