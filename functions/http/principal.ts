@@ -11,7 +11,7 @@ import { forbidden, unauthenticated } from './errors.js';
  *   FOREACT_TRUSTED_APP_IDS, and then as an `operator` (the smoke test and the deploy gate), never an admin;
  *   any other app gets 403.
  * In Azure the platform strips these headers from what a client sends; a direct call without a valid
- * token never reaches this code (bicep/modules/static-web-app.bicep).
+ * token never reaches this code (bicep/modules/static-web-app-backend.bicep).
  */
 
 const MAX_HEADER = 16_000;

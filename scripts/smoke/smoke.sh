@@ -19,7 +19,8 @@
 #      publish. Passes only when the run is `done` with backend `aks` and the store in `published`, and
 #      the API then serves that run: GET /api/stores names it as the store's current run and
 #      GET /api/forecasts returns its rows.
-#   5. refresh: POST /api/stores/$SMOKE_STORE/refresh reaches `done`. Refreshes train inside the Function
+#   5. refresh: a POST with a foreign Origin gets 403, and POST /api/stores/$SMOKE_STORE/refresh with the
+#      dashboard's Origin (https://$SWA_HOST, FOREACT_APP_ORIGIN) reaches `done`. Refreshes train inside the Function
 #      App by design (FOREACT_REFRESH_DISPATCH=local, worker threads), so this proves the refresh
 #      orchestration and the app's own training and publish, not AKS (step 4 does that).
 #
@@ -189,7 +190,12 @@ rows=$(jq -r --arg s "$SMOKE_STORE" '[.stores[]? | select(.store == $s) | .items
 say "API: ${SMOKE_STORE} is current at ${check_run}, ${rows} item forecasts readable"
 
 # --- 5. one store refresh reaches done (trains in the Function App: FOREACT_REFRESH_DISPATCH=local) -
-code=$(api -o "$work/refresh.json" -w '%{http_code}' -X POST -H 'X-Requested-With: foreact' "https://${FUNC_HOST}/api/stores/${SMOKE_STORE}/refresh" || true)
+# A foreign Origin is refused even with the dashboard's header; the dashboard's own Origin (the Static Web
+# App, FOREACT_APP_ORIGIN) is accepted, so the setting Bicep derives from the site's host name is proved.
+code=$(api -o "$work/cross-site.json" -w '%{http_code}' -X POST -H 'X-Requested-With: foreact' -H 'Origin: https://cross-site.invalid' "https://${FUNC_HOST}/api/stores/${SMOKE_STORE}/refresh" || true)
+[ "$code" = 403 ] || fail "a refresh POST with a foreign Origin answered $code, not 403 (cross-site check)"
+say "cross-site: a foreign Origin is refused (403)"
+code=$(api -o "$work/refresh.json" -w '%{http_code}' -X POST -H 'X-Requested-With: foreact' -H "Origin: https://${SWA_HOST}" "https://${FUNC_HOST}/api/stores/${SMOKE_STORE}/refresh" || true)
 [ "$code" = 202 ] || fail "POST /api/stores/${SMOKE_STORE}/refresh answered $code: $(head -c 500 "$work/refresh.json" 2>/dev/null)"
 say "refresh started: $(jq -c '{runId, status, joined}' "$work/refresh.json")"
 poll_run "$(jq -r .statusUrl "$work/refresh.json")" "$REFRESH_TIMEOUT_S" "refresh of ${SMOKE_STORE}"

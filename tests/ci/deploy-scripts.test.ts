@@ -92,7 +92,8 @@ function environment(checkRun: { status: number; body: unknown }[]): FakeRoute[]
     { url: `${SWA}/api/health`, responses: [{ status: 200, body: { status: 'ok', version: 'test' } }] },
     { url: `${FUNC}/api/stores/smoke/check-run`, method: 'POST', auth: true, responses: [{ status: 202, body: { runId, statusUrl: `/api/runs/${runId}`, store: 'smoke' } }] },
     { url: `${FUNC}/api/runs/${runId}`, auth: true, responses: checkRun },
-    { url: `${FUNC}/api/stores/smoke/refresh`, method: 'POST', auth: true, responses: [{ status: 202, body: { runId: 'refresh-1', status: 'queued', statusUrl: '/api/runs/refresh-1', joined: false } }] },
+    { url: `${FUNC}/api/stores/smoke/refresh`, method: 'POST', auth: true, origin: 'https://cross-site.invalid', responses: [{ status: 403, body: { error: { code: 'forbidden', message: 'Cross-site request refused' } } }] },
+    { url: `${FUNC}/api/stores/smoke/refresh`, method: 'POST', auth: true, origin: `https://${SWA}`, responses: [{ status: 202, body: { runId: 'refresh-1', status: 'queued', statusUrl: '/api/runs/refresh-1', joined: false } }] },
     { url: `${FUNC}/api/runs/refresh-1`, auth: true, responses: [{ status: 200, body: { runId: 'refresh-1', status: 'done' } }] },
     { url: `${FUNC}/api/stores`, method: 'GET', auth: true, responses: [{ status: 200, body: { stores: [{ store: 'smoke', freshness: { currentRunId: runId } }] } }] },
     { url: `${FUNC}/api/forecasts?stores=smoke`, auth: true, responses: [{ status: 200, body: { from: null, to: null, stores: [{ store: 'smoke', items: [{ item: 'smoke-a' }, { item: 'smoke-b' }] }] } }] },
@@ -119,6 +120,21 @@ describe('smoke.sh', () => {
     expect(posts.length).toBeGreaterThanOrEqual(4);
     for (const post of posts) expect(post.headers?.['x-requested-with'], post.url).toBe('foreact');
     expect(api.map((c) => `${c.method} ${new URL(c.url!).pathname}`)).toEqual(expect.arrayContaining(['POST /api/stores/smoke/check-run', 'GET /api/stores', 'GET /api/forecasts', 'POST /api/stores/smoke/refresh']));
+  });
+
+  it('fails when a refresh with a foreign Origin is accepted, and sends the real refresh with the dashboard\'s Origin', () => {
+    const ok = createFakeCli(workDir(), { routes: environment([done('aks', ['smoke'])]), entityStatus: 'applied' });
+    const passed = runScript(SMOKE, { ...ok.env, ...smokeEnv }, REPO);
+    expect(passed.status, passed.stdout + passed.stderr).toBe(0);
+    expect(passed.stdout).toContain('cross-site: a foreign Origin is refused (403)');
+    const refreshes = ok.apiCalls(FUNC).filter((c) => c.method === 'POST' && c.url!.endsWith('/refresh') && c.headers?.authorization !== undefined);
+    expect(refreshes.map((c) => c.headers?.origin)).toEqual(['https://cross-site.invalid', `https://${SWA}`]);
+
+    const routes = environment([done('aks', ['smoke'])]).map((r) => (r.origin === 'https://cross-site.invalid' ? { ...r, responses: [{ status: 202, body: { runId: 'refresh-x', statusUrl: '/api/runs/refresh-x' } }] } : r));
+    const open = createFakeCli(workDir(), { routes, entityStatus: 'applied' });
+    const failed = runScript(SMOKE, { ...open.env, ...smokeEnv }, REPO);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain('a refresh POST with a foreign Origin answered 202, not 403');
   });
 
   it('waits while the day\'s morning run holds the pool (409), then runs the check', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 export interface FakeResponse { status: number; body?: unknown }
 /** Answers requests whose URL contains `url` (and whose method is `method`, default any), in order; the last one repeats. `{{n}}` in a body is the route's hit count. */
-export interface FakeRoute { url: string; method?: string; /** Only requests with (true) or without (false) an Authorization header. */ auth?: boolean; responses: FakeResponse[] }
+export interface FakeRoute { url: string; method?: string; /** Only requests with (true) or without (false) an Authorization header. */ auth?: boolean; /** Only requests with this Origin header (null: without one). */ origin?: string | null; responses: FakeResponse[] }
 export interface FakeState {
   routes: FakeRoute[];
   /** `az account show`: user.type and user.name. */
@@ -44,7 +44,7 @@ for (let i = 0; i < args.length; i++) {
 }
 method = method || (data !== undefined ? 'POST' : 'GET');
 state.hits = state.hits || {};
-const index = state.routes.findIndex((r) => url && url.includes(r.url) && (!r.method || r.method === method) && (r.auth === undefined || r.auth === ('authorization' in headers)));
+const index = state.routes.findIndex((r) => url && url.includes(r.url) && (!r.method || r.method === method) && (r.auth === undefined || r.auth === ('authorization' in headers)) && (r.origin === undefined || r.origin === (headers.origin === undefined ? null : headers.origin)));
 let status = 0, body = '';
 if (index >= 0) {
   const n = (state.hits[index] || 0) + 1;
