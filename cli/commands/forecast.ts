@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { FAMILY_NAMES, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import { csvField } from '../../engine/csv-write.js';
-import { trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
+import { TrainPool, trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
 
@@ -77,7 +77,7 @@ export interface DriverRunMessages {
  * trains the stores on worker threads, one per core, like the run without drivers (in-process under a
  * TypeScript loader or for a single store). Results come back in input order.
  */
-export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism()): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
+export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism(), pool?: TrainPool): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
   const warnings: string[] = [];
   const notes = new Set<string>();
   const jobs: StoreJob[] = stores.map((store) => {
@@ -93,7 +93,7 @@ export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][],
     for (const note of driverNotes(drivers, store.map((s) => ({ item: s.item, values: s.values, startDay: s.startDay })), last)) notes.add(note);
     return { series: store, options: { ...options, drivers } };
   });
-  const forecasts = await trainStoreJobs(jobs, threads);
+  const forecasts = await trainStoreJobs(jobs, threads, pool);
   return { forecasts, warnings, notes: [...notes] };
 }
 
@@ -105,23 +105,33 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
   const folds = integerFlag(args, 'folds', 3, 0, 10);
   const families = familiesFlag(args);
   const started = performance.now();
-  const { series, rows } = await loadSalesFile(input);
-  const table = await loadDriversFiles(args.lists.get('drivers') ?? []);
-  const loaded = performance.now();
-  const options: TrainOptions = families === undefined ? { horizon, folds } : { horizon, folds, families };
+  const pool = new TrainPool();
   let forecasts: SeriesForecast[];
-  if (table === undefined) {
-    forecasts = await trainStores(groupByStore(series), options);
-  } else {
-    const messages = await trainStoresWithDrivers(groupByStore(series), table, options);
-    forecasts = messages.forecasts;
-    for (const warning of messages.warnings) process.stderr.write(`foreact: warning: ${warning}\n`);
-    for (const note of messages.notes) process.stderr.write(`foreact: note: ${note}\n`);
+  let loaded: number;
+  let rows: number;
+  let seriesCount: number;
+  try {
+    const sales = await loadSalesFile(input);
+    const table = await loadDriversFiles(args.lists.get('drivers') ?? []);
+    loaded = performance.now();
+    rows = sales.rows;
+    seriesCount = sales.series.length;
+    const options: TrainOptions = families === undefined ? { horizon, folds } : { horizon, folds, families };
+    if (table === undefined) {
+      forecasts = await trainStores(groupByStore(sales.series), options, undefined, pool);
+    } else {
+      const messages = await trainStoresWithDrivers(groupByStore(sales.series), table, options, undefined, pool);
+      forecasts = messages.forecasts;
+      for (const warning of messages.warnings) process.stderr.write(`foreact: warning: ${warning}\n`);
+      for (const note of messages.notes) process.stderr.write(`foreact: note: ${note}\n`);
+    }
+  } finally {
+    await pool.close();
   }
   const trained = performance.now();
   const written = await writeForecastCsv(output, forecasts);
   process.stderr.write(
-    `foreact: ${rows} rows, ${series.length} series → ${written} forecast rows in ${output} ` +
+    `foreact: ${rows} rows, ${seriesCount} series → ${written} forecast rows in ${output} ` +
       `(read ${((loaded - started) / 1000).toFixed(2)} s, train ${((trained - loaded) / 1000).toFixed(2)} s, write ${((performance.now() - trained) / 1000).toFixed(2)} s)\n`,
   );
   return 0;
