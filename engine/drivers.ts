@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, decodeMaybeGzip, DistinctCounter, InputLimitError, numberProblem, splitQuoted, truncate, unreadableLine, type ByteSource, type ReadLimits } from './csv.js';
+import { DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, decodeMaybeGzip, DistinctCounter, ErrorList, InputLimitError, numberProblem, splitQuoted, truncate, unreadableLine, type ByteSource, type ReadLimits } from './csv.js';
 import { formatIsoDay, parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -45,7 +45,10 @@ export interface DriverTable {
 
 export interface ReadDriversResult {
   table: DriverTable;
+  /** Row errors in line order: the first `maxErrors` found (all by default). */
   errors: RowError[];
+  /** Every row error, listed or not. */
+  errorCount: number;
   rows: number;
   /** Set when the file could not be read to its end (a reading limit or a cap): nothing of it applies. */
   stopped?: RowError;
@@ -113,7 +116,8 @@ function grow(b: Building, day: EpochDay): void {
  * should be applied). The table is only meaningful when there are no errors. `source` names the file.
  */
 export async function readDrivers(input: ByteSource, source = 'drivers', limits: ReadLimits = {}): Promise<ReadDriversResult> {
-  const errors: RowError[] = [];
+  // Only the first `maxErrors` are kept (the rest counted): a file of bad rows cannot grow the list without bound.
+  const errors = new ErrorList(limits.maxErrors);
   const maxValue = limits.maxValue ?? DEFAULT_MAX_VALUE;
   const distinct = new DistinctCounter(limits.maxSeries ?? DEFAULT_MAX_SERIES, limits.maxStores ?? DEFAULT_MAX_STORES, 'scopes');
   let header: string[] | undefined;
@@ -236,13 +240,14 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
   }
 
   const table = emptyDriverTable();
-  if (stopped !== undefined) return { table, errors: [...errors.filter((e) => e.line < stopped.line), stopped], rows: 0, stopped };
+  const result = (rowCount: number): ReadDriversResult => ({ table, errors: errors.errors.sort((a, b) => a.line - b.line), errorCount: errors.count, rows: rowCount });
+  if (stopped !== undefined) return { table, errors: [...errors.errors.filter((e) => e.line < stopped.line), stopped], errorCount: errors.count + 1, rows: 0, stopped };
   if (header === undefined) {
     errors.push({ line: 1, reason: 'the file is empty: expected a header line "date[,store][,item],<driver>..."' });
-    return { table, errors, rows: 0 };
+    return result(0);
   }
-  if (headerBroken) return { table, errors, rows: 0 };
-  if (rows === 0 && errors.length === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
+  if (headerBroken) return result(0);
+  if (rows === 0 && errors.count === 0) errors.push({ line: 2, reason: 'the file has a header but no data rows' });
 
   driverIndexes.forEach((index, c) => {
     const name = header![index]!;
@@ -307,8 +312,7 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
     b.cells = [];
     table.scopes.set(key, scope);
   }
-  errors.sort((a, b) => a.line - b.line);
-  return { table, errors, rows };
+  return result(rows);
 }
 
 function describeKey(day: EpochDay, store: string, item: string): string {

@@ -43,9 +43,9 @@ export async function loadDriversFiles(paths: readonly string[]): Promise<Driver
   for (const path of paths) {
     await assertReadable(path, '--drivers');
     const result = await readDrivers(createReadStream(path), path);
-    count += result.errors.length;
+    count += result.errorCount;
     problems.push(...result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`));
-    if (result.errors.length > SHOWN_ERRORS) problems.push(`  … and ${result.errors.length - SHOWN_ERRORS} more in ${path}`);
+    if (result.errorCount > SHOWN_ERRORS) problems.push(`  … and ${result.errorCount - SHOWN_ERRORS} more in ${path}`);
     tables.push({ table: result.table, source: path });
   }
   if (count === 0) {

@@ -132,13 +132,16 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
   const seen = await deps.ingestions.get(key);
   if (seen !== undefined) return duplicateResult(source.name, key, seen);
   const parseLines = new Set(parsed.errors.map((e) => e.line));
-  const all = parsed.errors.concat(driverRowProblems(parsed.table, rules, receivedAt).filter((e) => !parseLines.has(e.line))).sort((a, b) => a.line - b.line);
+  const problems = driverRowProblems(parsed.table, rules, receivedAt).filter((e) => !parseLines.has(e.line));
+  const all = parsed.errors.concat(problems).sort((a, b) => a.line - b.line);
   const errors: RowError[] = all.slice(0, rules.maxErrors);
+  // The reader lists at most maxErrors of its errors and counts the rest.
+  const total = parsed.errorCount + problems.length;
   let changedStores: string[] = [];
   let unchanged = 0;
   let rejectedBlob: string | undefined;
   if (errors.length > 0) {
-    rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors, all.length, rules));
+    rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors, total, rules));
   } else {
     const named = [...parsed.table.scopes.values()].map((s) => s.store).filter((s) => s !== '');
     const everyStore = [...parsed.table.scopes.values()].some((s) => s.store === '');
@@ -152,7 +155,7 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
     unchanged = stores.length - changedStores.length;
   }
   const status: IngestionRecord['status'] = errors.length > 0 || parsed.rows === 0 ? 'rejected' : 'applied';
-  const reason = errors.length > 0 ? `${all.length} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
+  const reason = errors.length > 0 ? `${total} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
   const record: IngestionRecord = {
     key,
     upload: source.name,
@@ -161,12 +164,12 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
     completedAt: options.clock.now().toISOString(),
     rows: parsed.rows,
     accepted: status === 'applied' ? parsed.rows - errors.length : 0,
-    rejected: all.length,
+    rejected: total,
     changedStores,
     unchangedStores: unchanged,
     ...(rejectedBlob ? { rejectedBlob } : {}),
     ...(reason ? { reason } : {}),
   };
   await deps.ingestions.put(record);
-  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: all.length, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
+  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: total, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
 }

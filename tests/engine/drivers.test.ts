@@ -98,6 +98,14 @@ describe('readDrivers', () => {
     expect(drivers.labels[0]).toEqual(['Fair', 'Market']);
   });
 
+  it('keeps the first maxErrors errors and counts the rest, so a file of bad rows cannot grow the list', async () => {
+    const csv = `date,promo\n${Array.from({ length: 5 }, (_, i) => `2024-13-0${i + 1},1`).join('\n')}\n2024-01-01,1\n`;
+    const capped = await readDrivers([Buffer.from(csv)], 'd.csv', { maxErrors: 2 });
+    expect(capped.errors.map((e) => e.line)).toEqual([2, 3]);
+    expect(capped.errorCount).toBe(5);
+    expect((await read(csv)).errorCount).toBe(5);
+  });
+
   it('reports every bad line, not just the first', async () => {
     const { errors } = await read('date,open\n2024-01-01,3\n2024-01-02,1\n2024-13-01,1\n2024-01-04,5\n');
     expect(errors.map((e) => e.line)).toEqual([2, 4, 5]);
