@@ -1,10 +1,14 @@
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; formula-leading text neutralised. */
+import { csvField as textCell } from '../../engine/csv-write.js';
+
+/**
+ * One CSV cell of a download. Text goes through the app's one cell writer (engine/csv-write.ts, pure and
+ * bundled from there), so the dashboard's CSV neutralises formula starts after `,` `;` and tab exactly as
+ * the API's and the CLI's do; numbers are written as numbers.
+ */
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(roundForCsv(value)) : '';
-  // A cell starting with = + - @ is run as a formula by spreadsheets (CSV injection); ids never do.
-  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return textCell(value);
 }
 
 /** Up to 3 decimals, no exponent noise (`21.400000000000002` → `21.4`). */

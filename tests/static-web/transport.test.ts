@@ -81,4 +81,11 @@ describe('csv', () => {
     expect(csvField(Number.POSITIVE_INFINITY)).toBe('');
     expect(toCsv(['a', 'b'], [[1, 'x']])).toBe('a,b\r\n1,x\r\n');
   });
+
+  it('neutralises a formula after a separator inside a cell, as the API and CLI writer does', () => {
+    // Excel in a locale that splits on ';' (or tab) reads the text after it as a cell of its own.
+    expect(csvField("Sale;=cmd|' /C calc'!A0")).toBe(`"Sale;'=cmd|' /C calc'!A0"`);
+    expect(csvField('North\t+1')).toBe(`"North\t'+1"`);
+    expect(csvField('plain store')).toBe('plain store');
+  });
 });
