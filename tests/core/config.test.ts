@@ -68,8 +68,8 @@ describe('loadConfig', () => {
   const AKS = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1' };
 
   test('api section: defaults, overrides, a bad value names the setting', () => {
-    expect(loadConfig({}).api).toEqual({ accessTable: 'access', refreshBurst: 5, refreshPerMinute: 5, pointerCacheMs: 2000, runCacheBytes: 64 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits' });
-    expect(loadConfig({ FOREACT_TABLE_ACCESS: ' access2 ', FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '0.5', FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_API_RUN_CACHE_MB: '8' }).api).toEqual({ accessTable: 'access2', refreshBurst: 4, refreshPerMinute: 0.5, pointerCacheMs: 0, runCacheBytes: 8 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits' });
+    expect(loadConfig({}).api).toEqual({ accessTable: 'access', refreshBurst: 5, refreshPerMinute: 5, pointerCacheMs: 2000, runCacheBytes: 64 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [] });
+    expect(loadConfig({ FOREACT_TABLE_ACCESS: ' access2 ', FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '0.5', FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_API_RUN_CACHE_MB: '8' }).api).toEqual({ accessTable: 'access2', refreshBurst: 4, refreshPerMinute: 0.5, pointerCacheMs: 0, runCacheBytes: 8 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [] });
     // The access table is the API's own: not among the tables created at start-up.
     expect(Object.values(loadConfig({}).tables)).not.toContain('access');
     for (const [env, message] of [
