@@ -7,8 +7,7 @@ import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
 
 // Kept word for word in cli/foreact.ts's help (which must not load this module): change both together.
-// `--provider` applies to `--user` invitations as well (default aad).
-export const ADMIN_USAGE = 'admin assign (--user-id <id> [--provider aad] | --user <email>) --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
+export const ADMIN_USAGE = 'admin assign (--user-id <id> | --user <email>) [--provider aad] --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
 
 const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
