@@ -183,8 +183,15 @@ code=$(api -o "$work/stores.json" -w '%{http_code}' "https://${FUNC_HOST}/api/st
 [ "$code" = 200 ] || fail "GET /api/stores answered $code"
 current=$(jq -r --arg s "$SMOKE_STORE" '.stores[]? | select(.store == $s) | .freshness.currentRunId // empty' "$work/stores.json")
 [ "$current" = "$check_run" ] || fail "GET /api/stores: ${SMOKE_STORE}'s current run is '${current:-none}', not the check run ${check_run}"
-code=$(api -o "$work/forecasts.json" -w '%{http_code}' "https://${FUNC_HOST}/api/forecasts?stores=${SMOKE_STORE}" || true)
-[ "$code" = 200 ] || fail "GET /api/forecasts?stores=${SMOKE_STORE} answered $code"
+# Each instance caches a store's pointer for FOREACT_API_POINTER_CACHE_MS (2 s): read until the check run shows.
+for attempt in 1 2 3 4 5 6; do
+  code=$(api -o "$work/forecasts.json" -w '%{http_code}' "https://${FUNC_HOST}/api/forecasts?stores=${SMOKE_STORE}" || true)
+  [ "$code" = 200 ] || fail "GET /api/forecasts?stores=${SMOKE_STORE} answered $code"
+  shown=$(jq -r --arg s "$SMOKE_STORE" '.stores[]? | select(.store == $s) | .freshness.currentRunId // empty' "$work/forecasts.json")
+  [ "$shown" = "$check_run" ] && break
+  sleep 2
+done
+[ "$shown" = "$check_run" ] || fail "GET /api/forecasts?stores=${SMOKE_STORE} still serves run '${shown:-none}', not the check run ${check_run}"
 rows=$(jq -r --arg s "$SMOKE_STORE" '[.stores[]? | select(.store == $s) | .items[]?] | length' "$work/forecasts.json")
 [ "${rows:-0}" -gt 0 ] || fail "GET /api/forecasts?stores=${SMOKE_STORE} returned no rows after the check run"
 say "API: ${SMOKE_STORE} is current at ${check_run}, ${rows} item forecasts readable"

@@ -96,7 +96,7 @@ function environment(checkRun: { status: number; body: unknown }[]): FakeRoute[]
     { url: `${FUNC}/api/stores/smoke/refresh`, method: 'POST', auth: true, origin: `https://${SWA}`, responses: [{ status: 202, body: { runId: 'refresh-1', status: 'queued', statusUrl: '/api/runs/refresh-1', joined: false } }] },
     { url: `${FUNC}/api/runs/refresh-1`, auth: true, responses: [{ status: 200, body: { runId: 'refresh-1', status: 'done' } }] },
     { url: `${FUNC}/api/stores`, method: 'GET', auth: true, responses: [{ status: 200, body: { stores: [{ store: 'smoke', freshness: { currentRunId: runId } }] } }] },
-    { url: `${FUNC}/api/forecasts?stores=smoke`, auth: true, responses: [{ status: 200, body: { from: null, to: null, stores: [{ store: 'smoke', items: [{ item: 'smoke-a' }, { item: 'smoke-b' }] }] } }] },
+    { url: `${FUNC}/api/forecasts?stores=smoke`, auth: true, responses: [{ status: 200, body: { from: null, to: null, stores: [{ store: 'smoke', freshness: { currentRunId: runId }, items: [{ item: 'smoke-a' }, { item: 'smoke-b' }] }] } }] },
     // Without a token of an accepted provider (a forged x-ms-client-principal), the platform answers 401.
     { url: FUNC, auth: false, responses: [{ status: 401 }] },
   ];
