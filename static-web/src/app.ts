@@ -16,6 +16,10 @@ import type { KeyValueStorage, ResolvedSelection, Selection, View, ViewState } f
 import { DAY_OPTIONS, initialState, parseUrl, remember, remembered, resolveSelection, toQuery } from './state';
 import { transportGrid } from './transport';
 
+/** Reads after a finished refresh until the store shows its run: the API's pointer cache holds ≤ 2 s. */
+const NEW_RUN_READS = 4;
+const NEW_RUN_RETRY_MS = 1_000;
+
 export interface AppDeps {
   api: ApiClient;
   fetch: FetchLike;
@@ -265,7 +269,7 @@ export class App {
       const store = byId.get(id);
       if (!store) continue;
       if (!card) {
-        card = new StoreCard(store, { api: this.deps.api, renderChart: (el, data) => this.deps.renderChart(el, data), onRefreshed: (s) => this.afterRefresh(s), followOptions: this.deps.followOptions });
+        card = new StoreCard(store, { api: this.deps.api, renderChart: (el, data) => this.deps.renderChart(el, data), onRefreshed: (s, runId) => this.afterRefresh(s, runId), followOptions: this.deps.followOptions });
         this.cards.set(id, card);
       } else card.setStore(store);
       this.cardList.append(card.el); // (re)appending keeps the selection's order
@@ -364,18 +368,27 @@ export class App {
   }
 
   /** After a finished refresh: refresh the store list (freshness) and reload the data on screen. */
-  private async afterRefresh(store: StoreId): Promise<void> {
-    try {
-      this.stores = (await this.deps.api.stores()).stores;
-    } catch {
-      // The forecast reload below still shows the new numbers; freshness comes with it.
+  private async afterRefresh(store: StoreId, runId: string): Promise<void> {
+    // Each API instance caches a store's pointer for up to 2 s (docs/api.md), and the reload may reach an
+    // instance that read it just before the switch: read again until the card shows the run that finished,
+    // so "the new forecast is shown" is true when it is said.
+    const sleep = this.deps.followOptions?.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let attempt = 0; attempt < NEW_RUN_READS; attempt++) {
+      if (attempt > 0) await sleep(NEW_RUN_RETRY_MS);
+      try {
+        this.stores = (await this.deps.api.stores()).stores;
+      } catch {
+        // The forecast reload below still shows the new numbers; freshness comes with it.
+      }
+      // The run is over; a list read a moment before it ended must not make the card follow it again.
+      this.stores = this.stores.map((s) => (s.store === store ? { ...s, activeRun: null } : s));
+      const fresh = this.stores.find((s) => s.store === store);
+      if (fresh) this.cards.get(store)?.setStore(fresh);
+      this.idle = this.load();
+      await this.idle;
+      const shown = this.cards.get(store)?.shownRunId;
+      if (shown === undefined || shown === runId) return;
     }
-    // The run is over; a list read a moment before it ended must not make the card follow it again.
-    this.stores = this.stores.map((s) => (s.store === store ? { ...s, activeRun: null } : s));
-    const fresh = this.stores.find((s) => s.store === store);
-    if (fresh) this.cards.get(store)?.setStore(fresh);
-    this.idle = this.load();
-    await this.idle;
   }
 }
 

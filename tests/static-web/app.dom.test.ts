@@ -171,6 +171,19 @@ describe('dashboard', () => {
     expect(button.disabled).toBe(false);
   });
 
+  it('after a refresh, reads again until the store shows the run that finished (an API instance may serve the previous run for 2 s)', async () => {
+    const { root, api } = await mount({ search: '?stores=1' });
+    api.staleReadsAfterPublish = 2;
+    const card = byTestId(root, 'store-card-1');
+    const before = byTestId(card, 'chart-summary').textContent;
+    byTestId(card, 'refresh-button').click();
+    for (let i = 0; i < 6; i++) await flush();
+    expect(byTestId(card, 'chart-summary').textContent).not.toBe(before);
+    // The first two reads after "done" served the previous run; the third showed the new one, and no more were made.
+    const reads = api.calls.slice(api.calls.lastIndexOf('run /api/runs/refresh-1-1') + 1).filter((c) => c.startsWith('forecasts 1 '));
+    expect(reads).toHaveLength(3);
+  });
+
   it('keeps the old forecast and says why when a refresh fails', async () => {
     const { root, api } = await mount({ search: '?stores=1' });
     api.runScript = [run('training'), run('failed', { error: { code: 'training_failed', message: 'The training job ran out of memory.', stage: 'training' } })];

@@ -137,6 +137,9 @@ export class FakeApi implements ApiClient {
   runScript: Run[] = [run('queued'), run('training'), run('publishing'), run('done')];
   failForecasts: ApiError | undefined;
   failRefresh: ApiError | undefined;
+  /** Forecast reads that still serve the previous run after a refresh is done (an API instance's 2 s pointer cache). */
+  staleReadsAfterPublish = 0;
+  private readonly pendingPublish = new Map<string, { previous: Freshness; staleReads: number }>();
   private polls = 0;
 
   constructor(private readonly options: FakeApiOptions) {
@@ -161,12 +164,25 @@ export class FakeApi implements ApiClient {
     const from = q.from && q.from > first ? q.from : first;
     const days = q.to ? daysBetween(from, q.to) + 1 : 28;
     const markers = this.options.markers?.[id];
-    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: s.freshness, ...(markers ? { markers } : {}) });
+    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: this.pendingPublish.get(id)?.previous ?? s.freshness, ...(markers ? { markers } : {}) });
+  }
+
+  /** Publishing switches a store's forecast once its stale reads are used up: the numbers double. */
+  private settle(id: string): void {
+    const pending = this.pendingPublish.get(id);
+    if (pending === undefined) return;
+    if (pending.staleReads > 0) {
+      pending.staleReads -= 1;
+      return;
+    }
+    this.pendingPublish.delete(id);
+    this.levels.set(id, (this.levels.get(id) ?? 10) * 2);
   }
 
   forecasts(q: ForecastQuery): Promise<ForecastResponse> {
     this.calls.push(`forecasts ${q.stores.join(',')} ${q.from ?? ''}..${q.to ?? ''}`);
     if (this.failForecasts) return Promise.reject(this.failForecasts);
+    for (const id of q.stores) this.settle(id);
     try {
       return Promise.resolve({ from: q.from ?? null, to: q.to ?? null, stores: q.stores.map((id) => this.forecastOf(id, q)) });
     } catch (e) {
@@ -194,8 +210,10 @@ export class FakeApi implements ApiClient {
     if (r.status === 'done') {
       // Publishing switched the pointer: the store's numbers change and its freshness moves on.
       const id = /refresh-([^-]+)-/.exec(idOrUrl)?.[1] ?? '1';
-      this.levels.set(id, (this.levels.get(id) ?? 10) * 2);
-      this.stores_ = this.stores_.map((s) => (s.store === id ? { ...s, freshness: freshness({ currentRunId: `refresh-${id}-1`, generatedAt: '2017-07-01T09:00:05.000Z' }) } : s));
+      // The store's list entry moves on at once; its forecast reads may lag (an API instance's pointer cache).
+      const previous = this.stores_.find((s) => s.store === id)?.freshness;
+      this.stores_ = this.stores_.map((s) => (s.store === id ? { ...s, freshness: freshness({ currentRunId: r.runId, generatedAt: '2017-07-01T09:00:05.000Z' }) } : s));
+      if (previous) this.pendingPublish.set(id, { previous, staleReads: this.staleReadsAfterPublish });
     }
     return Promise.resolve(r);
   }

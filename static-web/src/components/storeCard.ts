@@ -18,7 +18,8 @@ import { ItemsTable } from './itemsTable';
 export interface StoreCardDeps {
   api: ApiClient;
   /** Called when a refresh has finished: reload this store's data (and anything derived from it). */
-  onRefreshed(store: string): Promise<void>;
+  /** After a finished refresh: reload until the store shows `runId` (the run that just published). */
+  onRefreshed(store: string, runId: string): Promise<void>;
   renderChart(container: HTMLElement, data: ReturnType<typeof chartData>): ChartHandle;
   followOptions?: FollowOptions;
 }
@@ -93,6 +94,11 @@ export class StoreCard {
     this.body.setAttribute('aria-busy', 'false');
     if (this.forecast) return; // keep showing the last good numbers; the page banner says what failed
     replace(this.body, h('p', { className: 'notice notice-error' }, message));
+  }
+
+  /** The run whose forecast the card shows (null before one is loaded). */
+  get shownRunId(): string | null {
+    return this.forecast?.freshness.currentRunId ?? null;
   }
 
   setForecast(sf: StoreForecast | null, from: IsoDate, days: number): void {
@@ -222,7 +228,7 @@ export class StoreCard {
       },
       onDone: async (run) => {
         this.renderProgress();
-        await this.deps.onRefreshed(this.store.store);
+        await this.deps.onRefreshed(this.store.store, run.runId);
         const took = formatElapsed(progressView(run).elapsedMs);
         announce(`${label}: the new forecast is shown (refresh took ${took}).`);
         setTimeout(() => {
