@@ -87,7 +87,10 @@ export interface GbdtModel {
 }
 
 const MISSING = 255;
-const STRIDE = 3; // gradient, hessian, count per bin
+// Gradient and hessian sums per bin. Row counts are not accumulated (a third of the histogram work): as in
+// LightGBM, a side's count is its hessian × the node's rows per hessian, exact for unweighted squared error
+// (hessian 1 a row) and an estimate under weights or Poisson.
+const STRIDE = 2;
 const HIST_FEATURE = 256 * STRIDE;
 
 interface Resolved {
@@ -247,7 +250,6 @@ interface Split {
   defaultLeft: boolean;
   gl: number;
   hl: number;
-  cl: number;
 }
 
 interface Leaf {
@@ -282,7 +284,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
     checkWeights('validation weights', val.weights, val.data.rows);
   }
 
-  // Bins, once.
+  // Bins, once, row-major: a histogram pass over a node's rows reads each row's bins from one cache line.
   const bins = new Uint8Array(rows * cols);
   const edges: Float64Array[] = [];
   for (let f = 0; f < cols; f++) {
@@ -295,7 +297,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
     edges.push(e);
     for (let r = 0; r < rows; r++) {
       const v = values[off + r]!;
-      bins[off + r] = v === v ? binOf(e, v) : MISSING;
+      bins[r * cols + f] = v === v ? binOf(e, v) : MISSING;
     }
   }
 
@@ -316,8 +318,6 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
   const hess = new Float64Array(rows);
   const idx = new Uint32Array(rows);
   const scratch = new Uint32Array(rows);
-  const orderedG = new Float64Array(rows);
-  const orderedH = new Float64Array(rows);
   const random = rng(o.seed);
   const allFeatures = Array.from({ length: cols }, (_, f) => f);
   const featureCount = Math.max(1, Math.round(o.featureSubsample * cols));
@@ -367,20 +367,26 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
 
     const buildHist = (start: number, end: number): Float64Array => {
       const hist = takeHist();
-      const count = end - start;
-      for (let i = 0; i < count; i++) {
-        const r = idx[start + i]!;
-        orderedG[i] = grad[r]!;
-        orderedH[i] = hess[r]!;
-      }
-      for (const f of features) {
-        const off = f * rows;
-        const base = f * HIST_FEATURE;
-        for (let i = 0; i < count; i++) {
-          const j = base + bins[off + idx[start + i]!]! * STRIDE;
-          hist[j]! += orderedG[i]!;
-          hist[j + 1]! += orderedH[i]!;
-          hist[j + 2]! += 1;
+      const nf = features.length;
+      for (let i = start; i < end; i++) {
+        const r = idx[i]!;
+        const g = grad[r]!;
+        const h = hess[r]!;
+        const rowOff = r * cols;
+        if (nf === cols) {
+          // Every feature: the bins of a row are contiguous, and so are the features' histograms.
+          for (let f = 0, base = 0; f < cols; f++, base += HIST_FEATURE) {
+            const j = base + bins[rowOff + f]! * STRIDE;
+            hist[j]! += g;
+            hist[j + 1]! += h;
+          }
+        } else {
+          for (let k = 0; k < nf; k++) {
+            const f = features[k]!;
+            const j = f * HIST_FEATURE + bins[rowOff + f]! * STRIDE;
+            hist[j]! += g;
+            hist[j + 1]! += h;
+          }
         }
       }
       return hist;
@@ -391,6 +397,8 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
     const findSplit = (leaf: Leaf): Split | undefined => {
       const hist = leaf.hist!;
       const parent = score(leaf.g, leaf.h);
+      if (!(leaf.h > 0)) return undefined;
+      const perHessian = leaf.c / leaf.h;
       let best: Split | undefined;
       for (const f of features) {
         const base = f * HIST_FEATURE;
@@ -398,17 +406,16 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
         const mj = base + MISSING * STRIDE;
         const gm = hist[mj]!;
         const hm = hist[mj + 1]!;
-        const cm = hist[mj + 2]!;
+        const cm = hm * perHessian;
         let gl = 0;
         let hl = 0;
-        let cl = 0;
         for (let b = 0; b < nb; b++) {
           const j = base + b * STRIDE;
           gl += hist[j]!;
           hl += hist[j + 1]!;
-          cl += hist[j + 2]!;
+          const cl = hl * perHessian;
           // Missing rows to the right (also the "missing versus the rest" split, at the last bin).
-          if (b < nb - 1 || cm > 0) {
+          if (b < nb - 1 || hm > 0) {
             const gr = leaf.g - gl;
             const hr = leaf.h - hl;
             const cr = leaf.c - cl;
@@ -416,13 +423,13 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
               const gain = score(gl, hl) + score(gr, hr) - parent;
               if (gain > o.minGain && (best === undefined || gain > best.gain)) {
                 // A node that saw no missing rows sends them where most rows went.
-                const defaultLeft = cm === 0 && cl >= cr;
-                best = { gain, feature: f, bin: b, defaultLeft, gl, hl, cl };
+                const defaultLeft = hm === 0 && cl >= cr;
+                best = { gain, feature: f, bin: b, defaultLeft, gl, hl };
               }
             }
           }
           // Missing rows to the left.
-          if (cm > 0 && b < nb - 1) {
+          if (hm > 0 && b < nb - 1) {
             const gL = gl + gm;
             const hL = hl + hm;
             const cL = cl + cm;
@@ -432,7 +439,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
             if (cL >= o.minSamplesLeaf && cr >= o.minSamplesLeaf && hL >= o.minHessianLeaf && hr >= o.minHessianLeaf) {
               const gain = score(gL, hL) + score(gr, hr) - parent;
               if (gain > o.minGain && (best === undefined || gain > best.gain)) {
-                best = { gain, feature: f, bin: b, defaultLeft: true, gl: gL, hl: hL, cl: cL };
+                best = { gain, feature: f, bin: b, defaultLeft: true, gl: gL, hl: hL };
               }
             }
           }
@@ -465,12 +472,11 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
       const s = leaf.split!;
 
       // Stable partition of the leaf's rows: left rows first, in their original order.
-      const off = s.feature * rows;
       let l = leaf.start;
       let rcount = 0;
       for (let i = leaf.start; i < leaf.end; i++) {
         const r = idx[i]!;
-        const b = bins[off + r]!;
+        const b = bins[r * cols + s.feature]!;
         if (b === MISSING ? s.defaultLeft : b <= s.bin) idx[l++] = r;
         else scratch[rcount++] = r;
       }
@@ -497,10 +503,10 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
       splitBin[leaf.node] = s.bin;
 
       const depth = leaf.depth + 1;
-      const left: Leaf = { node: leftNode, start: leaf.start, end: l, depth, g: s.gl, h: s.hl, c: s.cl, hist: undefined, split: undefined };
+      const left: Leaf = { node: leftNode, start: leaf.start, end: l, depth, g: s.gl, h: s.hl, c: l - leaf.start, hist: undefined, split: undefined };
       const right: Leaf = {
         node: rightNode, start: l, end: leaf.end, depth,
-        g: leaf.g - s.gl, h: leaf.h - s.hl, c: leaf.c - s.cl, hist: undefined, split: undefined,
+        g: leaf.g - s.gl, h: leaf.h - s.hl, c: leaf.end - l, hist: undefined, split: undefined,
       };
       const parentHist = leaf.hist!;
       if (canSplit(left) || canSplit(right)) {
@@ -543,7 +549,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
         if (inBag[r] === 1) continue;
         let node = 0;
         while (tree.feature[node]! >= 0) {
-          const b = bins[tree.feature[node]! * rows + r]!;
+          const b = bins[r * cols + tree.feature[node]!]!;
           const goLeft = b === MISSING ? tree.defaultLeft[node] === 1 : b <= splitBin[node]!;
           node = goLeft ? tree.left[node]! : tree.right[node]!;
         }
