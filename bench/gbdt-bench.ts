@@ -4,10 +4,17 @@
  * with interactions and noise. Prints fit and predict time, throughput, held-out accuracy, and a floor measured
  * in the same run: one plain pass over every bin of every row per round, the least work a histogram booster
  * does without sampling (what no implementation of this method can beat by much). Figures, not assertions.
+ * With `--peer <python>` (a Python with lightgbm and numpy, e.g. bench/.venv/bin/python from
+ * bench/peers/setup.sh), LightGBM fits the same rows with the same settings, on 1 thread and on every core.
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/gbdt-bench.js
  *       [--rows 500000] [--features 30] [--rounds 200] [--depth 6] [--leaves 64] [--objective squared_error|poisson]
+ *       [--peer bench/.venv/bin/python]
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fit, loss, predict, type GbdtMatrix, type GbdtObjective } from '../engine/gbdt.js';
 
 function arg(name: string, fallback: string): string {
@@ -22,6 +29,54 @@ const DEPTH = Number(arg('depth', '6'));
 const LEAVES = Number(arg('leaves', '64'));
 const OBJECTIVE = arg('objective', 'squared_error') as GbdtObjective;
 const TEST_ROWS = Math.max(1000, Math.floor(ROWS / 5));
+const PEER = arg('peer', '');
+
+// LightGBM with our settings: leaf-wise, the same leaf/depth limits, λ = 1 (its default is 0), 255 bins.
+const PEER_SCRIPT = `
+import json, sys, time
+import numpy as np
+import lightgbm as lgb
+d, rows, test_rows, cols, rounds, depth, leaves, objective, threads = sys.argv[1:]
+rows, test_rows, cols, rounds, depth, leaves, threads = map(int, (rows, test_rows, cols, rounds, depth, leaves, threads))
+x = np.fromfile(d + '/x.f32', dtype=np.float32).reshape(cols, rows).T
+y = np.fromfile(d + '/y.f64', dtype=np.float64)
+tx = np.fromfile(d + '/tx.f32', dtype=np.float32).reshape(cols, test_rows).T
+ty = np.fromfile(d + '/ty.f64', dtype=np.float64)
+params = dict(objective='regression' if objective == 'squared_error' else 'poisson', num_leaves=leaves, max_depth=depth,
+              learning_rate=0.1, min_data_in_leaf=20, min_sum_hessian_in_leaf=1e-3, lambda_l2=1.0, max_bin=255,
+              num_threads=threads, verbose=-1, deterministic=True, force_row_wise=True)
+t = time.perf_counter()
+booster = lgb.train(params, lgb.Dataset(x, y, params={'max_bin': 255}), num_boost_round=rounds)
+fit_s = time.perf_counter() - t
+t = time.perf_counter()
+p = booster.predict(tx, num_threads=threads)
+pred_s = time.perf_counter() - t
+r2 = 1 - ((ty - p) ** 2).sum() / ((ty - ty.mean()) ** 2).sum()
+print(json.dumps(dict(fit=fit_s, predict=pred_s, r2=r2, version=lgb.__version__)))
+`;
+
+interface PeerResult {
+  fit: number;
+  predict: number;
+  r2: number;
+  version: string;
+}
+
+function runPeer(python: string, train: { x: GbdtMatrix; y: Float64Array }, test: { x: GbdtMatrix; y: Float64Array }, threads: number): PeerResult {
+  const dir = mkdtempSync(join(tmpdir(), 'gbdt-bench-'));
+  try {
+    writeFileSync(join(dir, 'x.f32'), train.x.values);
+    writeFileSync(join(dir, 'y.f64'), train.y);
+    writeFileSync(join(dir, 'tx.f32'), test.x.values);
+    writeFileSync(join(dir, 'ty.f64'), test.y);
+    const args = [dir, ROWS, TEST_ROWS, FEATURES, ROUNDS, DEPTH, LEAVES, OBJECTIVE, threads].map(String);
+    const run = spawnSync(python, ['-c', PEER_SCRIPT, ...args], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`peer failed (${python}): ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as PeerResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function uniform(seed: number): () => number {
   let a = seed >>> 0;
@@ -112,6 +167,14 @@ function main(): void {
   console.log(`| fit (binning included) | ${fitSeconds.toFixed(2)} | ${fmt((ROWS * ROUNDS) / fitSeconds)} row·rounds/s (${fmt(ROWS / fitSeconds)} rows/s for the whole fit) |`);
   console.log(`| floor: one histogram pass over all rows × features per round | ${floorSeconds.toFixed(2)} | ${fmt((ROWS * ROUNDS) / floorSeconds)} row·rounds/s |`);
   console.log(`| predict ${fmt(TEST_ROWS)} held-out rows | ${predictSeconds.toFixed(2)} | ${fmt(TEST_ROWS / predictSeconds)} rows/s |`);
+  if (PEER !== '') {
+    for (const threads of [1, 0]) {
+      const r = runPeer(PEER, train, test, threads);
+      const label = threads === 1 ? '1 thread' : 'every core';
+      console.log(`| LightGBM ${r.version} fit, ${label} (binning included) | ${r.fit.toFixed(2)} | ${fmt((ROWS * ROUNDS) / r.fit)} row·rounds/s; held-out R² ${r.r2.toFixed(3)} |`);
+      console.log(`| LightGBM predict, ${label} | ${r.predict.toFixed(2)} | ${fmt(TEST_ROWS / r.predict)} rows/s |`);
+    }
+  }
   console.log(`fit / floor = ${(fitSeconds / floorSeconds).toFixed(2)}; ${model.trees.length} trees, ${(leaves / Math.max(1, model.trees.length)).toFixed(1)} leaves a tree; held-out R² ${(1 - ssRes / ssTot).toFixed(3)}, loss ${loss(model, test.x, test.y).toFixed(4)}; model JSON ${(JSON.stringify(model).length / 1e6).toFixed(2)} MB`);
 }
 
