@@ -286,6 +286,8 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
 
   // Bins, once, row-major: a histogram pass over a node's rows reads each row's bins from one cache line.
   const bins = new Uint8Array(rows * cols);
+  // And column-major: partitioning a node reads one feature of ascending rows, nearly sequentially.
+  const binsByFeature = new Uint8Array(rows * cols);
   const edges: Float64Array[] = [];
   for (let f = 0; f < cols; f++) {
     const off = f * rows;
@@ -297,7 +299,9 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
     edges.push(e);
     for (let r = 0; r < rows; r++) {
       const v = values[off + r]!;
-      bins[r * cols + f] = v === v ? binOf(e, v) : MISSING;
+      const b = v === v ? binOf(e, v) : MISSING;
+      bins[r * cols + f] = b;
+      binsByFeature[off + r] = b;
     }
   }
 
@@ -472,11 +476,12 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
       const s = leaf.split!;
 
       // Stable partition of the leaf's rows: left rows first, in their original order.
+      const off = s.feature * rows;
       let l = leaf.start;
       let rcount = 0;
       for (let i = leaf.start; i < leaf.end; i++) {
         const r = idx[i]!;
-        const b = bins[r * cols + s.feature]!;
+        const b = binsByFeature[off + r]!;
         if (b === MISSING ? s.defaultLeft : b <= s.bin) idx[l++] = r;
         else scratch[rcount++] = r;
       }
@@ -549,7 +554,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
         if (inBag[r] === 1) continue;
         let node = 0;
         while (tree.feature[node]! >= 0) {
-          const b = bins[r * cols + tree.feature[node]!]!;
+          const b = binsByFeature[tree.feature[node]! * rows + r]!;
           const goLeft = b === MISSING ? tree.defaultLeft[node] === 1 : b <= splitBin[node]!;
           node = goLeft ? tree.left[node]! : tree.right[node]!;
         }
