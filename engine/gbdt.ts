@@ -518,9 +518,15 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
         // Histogram subtraction: build the smaller child's, the larger is the parent's minus it (in place).
         const [small, large] = left.c <= right.c ? [left, right] : [right, left];
         small.hist = buildHist(small.start, small.end);
+        const sh = small.hist;
         for (const f of features) {
+          // Only the feature's used bins and the missing bin: a weekday has 7 of 255.
           const base = f * HIST_FEATURE;
-          for (let j = base; j < base + HIST_FEATURE; j++) parentHist[j]! -= small.hist[j]!;
+          const used = base + edges[f]!.length * STRIDE;
+          for (let j = base; j < used; j++) parentHist[j]! -= sh[j]!;
+          const m = base + MISSING * STRIDE;
+          parentHist[m]! -= sh[m]!;
+          parentHist[m + 1]! -= sh[m + 1]!;
         }
         large.hist = parentHist;
         for (const child of [left, right]) {

@@ -156,6 +156,14 @@ describe('gbdt: determinism and serialisation', () => {
     expect(JSON.stringify(fit(x, y, { ...options, seed: 43 }))).not.toBe(a);
   });
 
+  it('feature subsampling: each tree splits only on the features drawn for it', () => {
+    // Two features at 0.5: one is drawn per tree, and over 30 trees both are.
+    const model = fit(x, y, { rounds: 30, maxDepth: 3, featureSubsample: 0.5, seed: 7, minSamplesLeaf: 5 });
+    const used = model.trees.map((t) => new Set(t.feature.filter((f) => f >= 0)));
+    expect(used.every((s) => s.size === 1)).toBe(true);
+    expect(new Set(used.flatMap((s) => [...s]))).toEqual(new Set([0, 1]));
+  });
+
   it('a model read back from JSON predicts the same, and a corrupted one is refused', () => {
     const model = fit(x, y, options);
     const back = parseGbdtModel(JSON.parse(JSON.stringify(model)));
