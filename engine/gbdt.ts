@@ -418,6 +418,9 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
           gl += hist[j]!;
           hl += hist[j + 1]!;
           const cl = hl * perHessian;
+          // Counts only grow to the left as b rises: skip cuts with too few rows left, stop at too few right.
+          if (cl + cm < o.minSamplesLeaf) continue;
+          if (leaf.c - cl < o.minSamplesLeaf) break;
           // Missing rows to the right (also the "missing versus the rest" split, at the last bin).
           if (b < nb - 1 || hm > 0) {
             const gr = leaf.g - gl;
