@@ -23,5 +23,6 @@ export * from './drivers.js';
 export { EFFECT_CONFIGS, driverNotes, type EffectConfig, type ItemEffects } from './effects.js';
 export * from './history.js';
 export * from './metrics.js';
+export * from './store-attributes.js';
 export * from './train.js';
 export { FAMILY_NAMES, type FamilyName, type CalendarConfig } from './models/index.js';
