@@ -1,6 +1,6 @@
-import { driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreBacktestReport } from '../../engine/index.js';
+import { describeStoreAttributes, driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreAttributeColumn, type StoreBacktestReport } from '../../engine/index.js';
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
-import { groupByStore, loadDriversFiles, loadSalesFile } from './load.js';
+import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile, withStoreAttributes } from './load.js';
 
 export interface BacktestSummaryReport {
   horizon: number;
@@ -14,6 +14,8 @@ export interface BacktestSummaryReport {
   choices: Record<string, number>;
   calendarConfigs: Record<string, number>;
   effectConfigs?: Record<string, number>;
+  /** With --stores: the attribute columns read, and how many of the sales' stores have a row. */
+  storeAttributes?: { columns: StoreAttributeColumn[]; stores: number; storesWithRow: number; summary: string };
 }
 
 function fmt(value: number, digits: number): string {
@@ -21,12 +23,13 @@ function fmt(value: number, digits: number): string {
 }
 
 export async function backtestCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'horizon', 'folds'], ['json'], ['drivers']);
+  const args = parseArgs(argv, ['input', 'horizon', 'folds', 'stores'], ['json'], ['drivers']);
   const input = requireFlag(args, 'input');
   const horizon = integerFlag(args, 'horizon', undefined, 1, 3660);
   const folds = integerFlag(args, 'folds', 3, 1, 10);
   const { series } = await loadSalesFile(input);
   const table = await loadDriversFiles(args.lists.get('drivers') ?? []);
+  const attributes = await loadStoreAttributesFile(args.flags.get('stores'));
   const families = new Map<string, AccuracyAccumulator>();
   const selected = emptyAccuracy();
   const selectedPlain = emptyAccuracy();
@@ -43,7 +46,8 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
   };
   for (const store of groupByStore(series)) {
     const drivers = table === undefined ? undefined : driversForStore(table, store[0]!.store, store.map((s) => s.item));
-    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? { horizon, folds, evaluate: true } : { horizon, folds, evaluate: true, drivers });
+    const base = withStoreAttributes({ horizon, folds, evaluate: true }, attributes, store[0]!.store);
+    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? base : { ...base, drivers });
     if (report === undefined) continue;
     storeNotes.forEach((n) => notes.add(n));
     add(report);
@@ -55,7 +59,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     }
     if (table !== undefined) {
       // Without drivers for this store the run above already was the plain one.
-      const plain = drivers === undefined ? report : trainStore(store, { horizon, folds, evaluate: true }).report;
+      const plain = drivers === undefined ? report : trainStore(store, base).report;
       if (plain !== undefined) mergeAccuracy(selectedPlain, plain.selected);
     }
     for (const [label, count] of Object.entries(report.choices)) choices[label] = (choices[label] ?? 0) + count;
@@ -76,6 +80,10 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     summary.selectedWithoutDrivers = summarise(selectedPlain);
     summary.effectConfigs = effectConfigs;
   }
+  if (attributes !== undefined) {
+    const salesStores = groupByStore(series).map((s) => s[0]!.store);
+    summary.storeAttributes = { columns: attributes.columns, stores: salesStores.length, storesWithRow: salesStores.filter((s) => attributes.stores.has(s)).length, summary: describeStoreAttributes(attributes, salesStores) };
+  }
   for (const note of notes) process.stderr.write(`foreact: note: ${note}\n`);
   if (args.switches.has('json')) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -83,6 +91,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
   }
   const row = (name: string, acc: Accuracy): string => `${name.padEnd(28)} ${fmt(acc.smape, 2).padStart(7)} ${fmt(acc.rmsse, 4).padStart(8)} ${fmt(acc.coverage * 100, 1).padStart(9)} %`;
   const lines = [
+    ...(summary.storeAttributes === undefined ? [] : [`store attributes: ${summary.storeAttributes.summary}`, '']),
     `Rolling-origin backtest: ${series.length} series, ${folds} fold(s) of ${Math.min(horizon, 182)} days (choice and intervals judged on folds they did not see)`,
     '',
     'model                          SMAPE    RMSSE   p10–p90 coverage',
