@@ -40,6 +40,12 @@ export interface ReadStoreAttributesOptions extends ReadLimits {
    * passes its stricter id alphabet (core/domain/ids.ts `idProblem`).
    */
   storeIdProblem?: (store: string) => string | undefined;
+  /**
+   * Whether text values and column names must be in `ATTRIBUTE_LABEL_PATTERN` (default true: what may reach a
+   * dashboard or a spreadsheet export). The batch CLI passes false, as its drivers reader checks no labels:
+   * its attributes are never written out, and real store files carry values such as "Jan,Apr,Jul,Oct".
+   */
+  checkLabels?: boolean;
 }
 
 export interface ReadStoreAttributesResult {
@@ -75,7 +81,7 @@ function labelProblem(what: string, label: string): string | undefined {
  * Reads a store attributes file (plain or gzip, by magic bytes), streaming. Each attribute column is
  * classified once, from all its non-empty cells: numeric when every one is a number (each then finite and
  * within `maxValue`), date when every one is shaped YYYY-MM-DD (each then a real day), else text (each value
- * in the label alphabet). Every bad row is reported with its line, naming the column: a missing `store`
+ * in the label alphabet unless `checkLabels` is false). Every bad row is reported with its line, naming the column: a missing `store`
  * column, duplicate or empty column names, an empty or refused store id, a second row for a store, a wrong
  * number of fields, bytes that are not UTF-8, NULs, a CR inside a line. Past `maxStores` rows or a reading
  * limit the read stops (`stopped`). Empty cells are unknown values. The table is only meaningful without errors.
@@ -85,6 +91,7 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
   const maxValue = options.maxValue ?? DEFAULT_MAX_VALUE;
   const maxStores = options.maxStores ?? DEFAULT_MAX_STORES;
   const idProblem = options.storeIdProblem ?? ((): undefined => undefined);
+  const checkLabels = options.checkLabels ?? true;
   let header: string[] | undefined;
   let storeIndex = -1;
   let attributeIndexes: number[] = [];
@@ -118,7 +125,7 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
       attributeIndexes = lower.map((_, i) => i).filter((i) => i !== storeIndex);
       const seen = new Set<string>();
       const duplicated = lower.filter((h) => (seen.has(h) ? true : (seen.add(h), false)));
-      const badName = attributeIndexes.map((i) => header![i]!).find((name) => name.length > 0 && labelProblem('column name', name) !== undefined);
+      const badName = checkLabels ? attributeIndexes.map((i) => header![i]!).find((name) => name.length > 0 && labelProblem('column name', name) !== undefined) : undefined;
       const problem =
         storeIndex < 0 ? `header has no "store" column: expected "store,<attribute>...", got "${truncate(fields.join(','))}"`
         : duplicated.length > 0 ? `header names column(s) ${[...new Set(duplicated)].map((d) => truncate(d)).join(', ')} twice`
@@ -207,7 +214,7 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
         if (day === undefined) problem = `${column.name} "${truncate(text)}" is not a real day (the column holds ISO dates, YYYY-MM-DD)`;
         else value = day;
       } else {
-        problem = labelProblem(column.name, text);
+        problem = checkLabels ? labelProblem(column.name, text) : undefined;
         value = text;
       }
       if (problem !== undefined) errors.push({ line: row.line, reason: problem });

@@ -60,12 +60,13 @@ export async function loadDriversFiles(paths: readonly string[]): Promise<Driver
 
 /**
  * Reads the `--stores` attributes file, refusing it as a whole (every bad line named) if any row is bad, as
- * for drivers. Store ids follow the sales reader's rule, so every store the sales name can have a row.
+ * for drivers. Store ids follow the sales reader's rule, so every store the sales name can have a row; text
+ * values are not held to the label alphabet, as drivers' are not here (nothing of them is written out).
  */
 export async function loadStoreAttributesFile(path: string | undefined): Promise<StoreAttributeTable | undefined> {
   if (path === undefined) return undefined;
   await assertReadable(path, '--stores');
-  const result = await readStoreAttributes(createReadStream(path));
+  const result = await readStoreAttributes(createReadStream(path), { checkLabels: false });
   if (result.errorCount === 0) return result.table;
   const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
   const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];

@@ -79,6 +79,13 @@ describe('foreact --stores', () => {
     expect(existsSync(join(dir, 'bad-out.csv'))).toBe(false);
   });
 
+  it('takes text values outside the label alphabet, as the CLI drivers reader does (a real store file has "Jan,Apr,Jul,Oct")', () => {
+    writeFileSync(join(dir, 'promo-stores.csv'), 'Store,StoreType,PromoInterval\n1,a,"Jan,Apr,Jul,Oct"\n2,c,\n');
+    const run = foreact('backtest', '--input', 'history.csv', '--stores', 'promo-stores.csv', '--horizon', '7', '--folds', '1');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('store attributes: 2 columns (StoreType: text, PromoInterval: text) for 2 of 2 stores');
+  });
+
   it('names a missing attributes file as a usage mistake', () => {
     const run = foreact('forecast', '--input', 'history.csv', '--stores', 'nope.csv', '--horizon', '7', '--output', 'x.csv');
     expect(run.code).toBe(2);

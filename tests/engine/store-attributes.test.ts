@@ -84,6 +84,15 @@ describe('readStoreAttributes', () => {
     expect(await problems(csv, { storeIdProblem: (s) => idProblem('store', s) })).toEqual([expect.stringMatching(/^2: store id "Store 12" is invalid/)]);
   });
 
+  it('with checkLabels false (the batch CLI) takes any text value and column name, still refusing the rest', async () => {
+    const csv = 'store,PromoInterval,#tills\n1,"Jan,Apr,Jul,Oct",4\n2,=cmd|x,\n2,a,1\n';
+    const { table, errors } = await read(csv, { checkLabels: false });
+    expect(errors.map((e) => `${e.line}: ${e.reason}`)).toEqual(['4: duplicate row for store 2 (first seen on line 3)']);
+    expect(table.columns).toEqual([{ name: 'PromoInterval', kind: 'text' }, { name: '#tills', kind: 'numeric' }]);
+    expect(attributesForStore(table, '1')!.values).toEqual(['Jan,Apr,Jul,Oct', 4]);
+    expect(await problems(csv)).toEqual([expect.stringMatching(/^1: column name "#tills" is invalid/)]);
+  });
+
   it('stops past the store cap, naming the line', async () => {
     const result = await read('store,size\n1,1\n2,2\n3,3\n', { maxStores: 2 });
     expect(result.stopped?.line).toBe(4);
