@@ -1,5 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { API_VERSION, apiContext, json, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { API_VERSION, apiContext } from './http/context.js';
 
 const TIMEOUT_MS = 3_000;
 

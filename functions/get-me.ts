@@ -1,5 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { apiContext, json, principalOf, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { apiContext, principalOf } from './http/context.js';
 import { me } from '../core/domain/api-service.js';
 
 /** GET /api/me — the caller, their role, regions and visible stores. */

@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, instanceStatus, json, principalOf, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { durableClient, durableClientInput, instanceStatus } from './http/durable-client.js';
+import { apiContext, principalOf } from './http/context.js';
 import { notFound } from './http/errors.js';
 import { parseRunIdParam } from './http/queries.js';
 import { checkRunFromInstance, checkRunFromRecords, runFromInstance, runFromRecords, runIdOfInstance, storeOfCheckRunId, storeOfRunId } from '../core/domain/api-runs.js';

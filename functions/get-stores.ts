@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { activeRefreshes, apiContext, durableClient, durableClientInput, json, principalOf, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { activeRefreshes, durableClient, durableClientInput } from './http/durable-client.js';
+import { apiContext, principalOf } from './http/context.js';
 import { listStores } from '../core/domain/api-service.js';
 import { refreshInstanceId } from '../orchestrations/names.js';
 

@@ -1,5 +1,7 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { csv, csvStream, json, readRequest, runsHeader, withErrors } from './http/context.js';
+import { csv, csvStream, json, runsHeader } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { readRequest } from './http/context.js';
 import { transportQuery } from './http/queries.js';
 import { getTransport as readTransport } from '../core/domain/api-service.js';
 import { transportCsvLines } from './http/views.js';

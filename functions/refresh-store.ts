@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, durableClient, durableClientInput, json, principalOf, refreshInstances, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { durableClient, durableClientInput, refreshInstances } from './http/durable-client.js';
+import { apiContext, principalOf } from './http/context.js';
 import { ApiError } from './http/errors.js';
 import { parseStoreParam } from './http/queries.js';
 import { refreshRunId } from '../core/domain/api-runs.js';

@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { apiContext, checkRunInstances, durableClient, durableClientInput, json, principalOf, withErrors } from './http/context.js';
+import { json } from './http/responses.js';
+import { withErrors } from './http/traced-handler.js';
+import { checkRunInstances, durableClient, durableClientInput } from './http/durable-client.js';
+import { apiContext, principalOf } from './http/context.js';
 import { ApiError } from './http/errors.js';
 import { parseStoreParam } from './http/queries.js';
 import { checkRunId } from '../core/domain/api-runs.js';

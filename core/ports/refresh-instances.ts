@@ -1,7 +1,7 @@
 /**
  * A store's refresh as the orchestration host knows it (one instance per store, so a second start for a
  * store that has a running refresh cannot create another). Implemented over the durable client by the
- * HTTP layer (functions/http/context.ts).
+ * HTTP layer (functions/http/durable-client.ts).
  */
 export interface RefreshInstances {
   /** The store's running refresh (queued or further, not finished), if any. */

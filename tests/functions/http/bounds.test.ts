@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
-import { activeRefreshes, CachedStoreReads, csvStream } from '../../../functions/http/context.js';
+import { CachedStoreReads } from '../../../functions/http/caches.js';
+import { activeRefreshes } from '../../../functions/http/durable-client.js';
+import { csvStream } from '../../../functions/http/responses.js';
 import { listStores, type ApiDeps } from '../../../core/domain/api-service.js';
 import { mapLimit } from '../../../core/domain/map-limit.js';
 import { emptyStore } from '../../../core/domain/stores.js';

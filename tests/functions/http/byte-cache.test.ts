@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ByteBudgetCache } from '../../../functions/http/byte-cache.js';
-import { CachedRunReads, runRowsBytes } from '../../../functions/http/context.js';
+import { CachedRunReads, runRowsBytes } from '../../../functions/http/caches.js';
 import type { ForecastRow } from '../../../core/domain/model.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 0));

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink, startTelemetry } from '../../../core/adapters/telemetry.js';
 import { loadConfig } from '../../../core/config.js';
-import { withErrors } from '../../../functions/http/context.js';
+import { withErrors } from '../../../functions/http/traced-handler.js';
 import { ApiError } from '../../../functions/http/errors.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
