@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fit, loss, predict, type GbdtMatrix, type GbdtObjective } from '../engine/gbdt.js';
+import { seededRandom } from '../scripts/random.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,19 +79,8 @@ function runPeer(python: string, train: { x: GbdtMatrix; y: Float64Array }, test
   }
 }
 
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function makeData(rows: number, seed: number): { x: GbdtMatrix; y: Float64Array } {
-  const random = uniform(seed);
+  const random = seededRandom(seed);
   const values = new Float32Array(rows * FEATURES);
   for (let f = 0; f < FEATURES; f++) {
     const kind = f % 3; // 0 continuous, 1 continuous with 10 % missing, 2 small integer
