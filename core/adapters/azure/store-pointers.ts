@@ -49,16 +49,14 @@ export class TableStorePointers implements StorePointerRepository {
     for await (const e of this.stores.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${STORE_PARTITION}` } })) {
       if (owned.has(e.rowKey ?? '')) continue;
       const store = storeOfEntity(e);
-      const checked = checkedStoreState(store, rawEntityToStore(e));
-      const blocking = checked.problems.filter((p) => p.pointer !== 'previousHistoryBlob').map((p) => p.problem);
-      if (blocking.length > 0) {
-        refused.push({ store, problem: blocking.join('; ') });
+      const legacy = checkedRow(store, e);
+      if ('problem' in legacy) {
+        refused.push({ store, problem: legacy.problem });
         continue;
       }
-      const { history, drivers, previousHistoryBlob } = checked.state;
-      if (history === undefined && drivers === undefined) continue;
+      if (legacy.pointers.history === undefined && legacy.pointers.drivers === undefined) continue;
       try {
-        await this.save({ store, ...(history ? { history } : {}), ...(drivers ? { drivers } : {}), ...(previousHistoryBlob !== undefined ? { previousHistoryBlob } : {}) }, undefined);
+        await this.save(legacy.pointers, undefined);
         adopted.push(store);
       } catch (error) {
         // Ingestion created it meanwhile: that record is newer.
@@ -85,9 +83,16 @@ export class TableStorePointers implements StorePointerRepository {
  * pointer is only ever deleted, so a bad one is dropped (the blob it named is left alone).
  */
 function legacyPointers(store: string, row: Entity): IngestedPointers {
+  const legacy = checkedRow(store, row);
+  if ('problem' in legacy) throw new InvalidStorePointer(`store "${store.slice(0, 60)}": its stores row (not yet adopted by ingestion) has ${legacy.problem}; refusing to read or delete through it (fix or remove that column of the row, then re-send the upload)`);
+  return legacy.pointers;
+}
+
+/** A `stores` row's pointers once checked (a bad previous-version pointer dropped), or what refuses them. */
+function checkedRow(store: string, row: Entity): { pointers: IngestedPointers } | { problem: string } {
   const checked = checkedStoreState(store, rawEntityToStore(row));
   const blocking = checked.problems.filter((p) => p.pointer !== 'previousHistoryBlob').map((p) => p.problem);
-  if (blocking.length > 0) throw new InvalidStorePointer(`store "${store.slice(0, 60)}": its stores row (not yet adopted by ingestion) has ${blocking.join('; ')}; refusing to read or delete through it (fix or remove that column of the row, then re-send the upload)`);
+  if (blocking.length > 0) return { problem: blocking.join('; ') };
   const { history, drivers, previousHistoryBlob } = checked.state;
-  return { store, ...(history ? { history } : {}), ...(drivers ? { drivers } : {}), ...(previousHistoryBlob !== undefined ? { previousHistoryBlob } : {}) };
+  return { pointers: { store, ...(history ? { history } : {}), ...(drivers ? { drivers } : {}), ...(previousHistoryBlob !== undefined ? { previousHistoryBlob } : {}) } };
 }
