@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { parseIsoDay } from '../engine/index.js';
-import { readMarkedDays, readPanel, score, type Panel, type Score } from './score.js';
+import { readMarkedDays, readPanel, score, testWindow, type Score } from './score.js';
 
 // FOREACT_ROOT / FOREACT_BIN let a build kept elsewhere run against this checkout's bench/ folder.
 const ROOT = resolve(process.env.FOREACT_ROOT ?? resolve(__dirname, '../..'));
@@ -79,16 +79,6 @@ function timed(command: string, args: string[]): { seconds: number; peakMb: numb
   return { seconds, peakMb: peak ? Number(peak[1]) / 1024 : undefined, stdout: result.stdout, stderr: result.stderr };
 }
 
-function actualsAfter(full: Panel, cutoffDay: number, horizon: number): Panel {
-  const actuals: Panel = new Map();
-  for (const [key, series] of full) {
-    const window = new Map<number, number>();
-    for (const [day, value] of series) if (day > cutoffDay && day <= cutoffDay + horizon) window.set(day, value);
-    if (window.size > 0) actuals.set(key, window);
-  }
-  return actuals;
-}
-
 function fmt(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
 }
@@ -132,7 +122,7 @@ async function main(): Promise<void> {
     await writeTrainSplit(source, data.cutoff, train);
     const { panel: history } = readPanel(train, 'sales');
     const cutoffDay = parseIsoDay(data.cutoff)!;
-    const actuals = actualsAfter(readPanel(source, 'sales').panel, cutoffDay, data.horizon);
+    const actuals = testWindow(readPanel(source, 'sales').panel, cutoffDay, data.horizon);
     const marked = drivers.length > 0 ? readMarkedDays(drivers) : undefined;
     for (const withDrivers of drivers.length > 0 ? [false, true] : [false]) {
       const label = withDrivers ? 'foreact with drivers' : 'foreact without drivers';
