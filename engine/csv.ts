@@ -291,6 +291,17 @@ export function splitQuoted(raw: string): string[] | undefined {
   return fields;
 }
 
+/**
+ * The fields of one CSV line, or why the line cannot be read faithfully: not UTF-8, NULs or a CR inside
+ * (`unreadableLine`; an id read through U+FFFD could become another store's), or a quote left open.
+ */
+export function csvFields(raw: string): { fields: string[] } | { problem: string } {
+  const unreadable = unreadableLine(raw);
+  if (unreadable !== undefined) return { problem: unreadable };
+  const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
+  return fields === undefined ? { problem: 'unbalanced quotes' } : { fields };
+}
+
 /** Decompresses when the bytes start with the gzip magic number, whatever the file is called. */
 export type ByteSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
 
@@ -389,6 +400,36 @@ export async function* decodeMaybeGzip(input: ByteSource, limits: ReadLimits = {
     scan(tail);
     yield tail;
   }
+}
+
+/**
+ * Feeds each line of a plain or gzip file to `onLine` with its number (from 1), streaming: the CR of a CRLF
+ * break and a UTF-8 byte-order mark on line 1 are removed. Returns where a reading limit stopped the read
+ * (`InputLimitError`, from the decoder or thrown by `onLine`), or undefined when the whole file was read.
+ */
+export async function readLines(input: ByteSource, limits: ReadLimits, onLine: (raw: string, line: number) => void): Promise<RowError | undefined> {
+  let line = 0;
+  const emit = (raw: string): void => {
+    line++;
+    onLine(line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw, line);
+  };
+  try {
+    let pending = '';
+    for await (const text of decodeMaybeGzip(input, limits)) {
+      const chunk = pending.length > 0 ? pending + text : text;
+      let start = 0;
+      for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
+        emit(chunk.slice(start, newline > start && chunk.charCodeAt(newline - 1) === 13 ? newline - 1 : newline));
+        start = newline + 1;
+      }
+      pending = chunk.slice(start);
+    }
+    if (pending.length > 0) emit(pending.endsWith('\r') ? pending.slice(0, -1) : pending);
+  } catch (error) {
+    if (!(error instanceof InputLimitError)) throw error;
+    return { line: error.line, reason: error.reason };
+  }
+  return undefined;
 }
 
 export interface ReadSalesResult {

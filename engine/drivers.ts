@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, decodeMaybeGzip, DistinctCounter, ErrorList, InputLimitError, numberProblem, splitQuoted, truncate, unreadableLine, type ByteSource, type ReadLimits } from './csv.js';
+import { csvFields, DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, DistinctCounter, ErrorList, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
 import { formatIsoDay, parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -131,25 +131,18 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
   const building = new Map<string, Building>();
   let last: Building | undefined;
   let rows = 0;
-  let lineNumber = 0;
   let headerBroken = false;
 
-  const onLine = (raw: string): void => {
-    lineNumber++;
-    if (lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
+  const onLine = (raw: string, lineNumber: number): void => {
     if (headerBroken || raw.trim().length === 0) return;
-    // As for sales: an id read through U+FFFD or NULs could silently become another store's or item's.
-    const unreadable = unreadableLine(raw);
-    if (unreadable !== undefined) {
-      errors.push({ line: lineNumber, reason: unreadable });
-      if (header === undefined) headerBroken = true;
+    const parsed = csvFields(raw);
+    if ('problem' in parsed) {
+      errors.push({ line: lineNumber, reason: parsed.problem });
+      // An unreadable header cannot be trusted to name the columns; an open quote there is reported alone.
+      if (header === undefined && parsed.problem !== 'unbalanced quotes') headerBroken = true;
       return;
     }
-    const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
-    if (fields === undefined) {
-      errors.push({ line: lineNumber, reason: 'unbalanced quotes' });
-      return;
-    }
+    const fields = parsed.fields;
     if (header === undefined) {
       header = fields.map((f) => f.trim());
       const lower = header.map((h) => h.toLowerCase());
@@ -221,23 +214,7 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
     }
   };
 
-  let stopped: RowError | undefined;
-  try {
-    let pending = '';
-    for await (const text of decodeMaybeGzip(input, limits)) {
-      const chunk = pending.length > 0 ? pending + text : text;
-      let start = 0;
-      for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
-        onLine(chunk.slice(start, newline > start && chunk.charCodeAt(newline - 1) === 13 ? newline - 1 : newline));
-        start = newline + 1;
-      }
-      pending = chunk.slice(start);
-    }
-    if (pending.length > 0) onLine(pending.endsWith('\r') ? pending.slice(0, -1) : pending);
-  } catch (error) {
-    if (!(error instanceof InputLimitError)) throw error;
-    stopped = { line: error.line, reason: error.reason };
-  }
+  const stopped = await readLines(input, limits, onLine);
 
   const table = emptyDriverTable();
   const result = (rowCount: number): ReadDriversResult => ({ table, errors: errors.errors.sort((a, b) => a.line - b.line), errorCount: errors.count, rows: rowCount });

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, decodeMaybeGzip, ErrorList, InputLimitError, numberProblem, splitQuoted, truncate, unreadableLine, type ByteSource, type ReadLimits } from './csv.js';
+import { csvFields, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, ErrorList, InputLimitError, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
 import { parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -99,25 +99,16 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
   /** Rows as read: store, line and the trimmed text of each attribute cell. */
   const rows: { store: string; line: number; cells: string[] }[] = [];
   const firstLine = new Map<string, number>();
-  let lineNumber = 0;
 
-  const onLine = (raw: string): void => {
-    lineNumber++;
-    if (lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
+  const onLine = (raw: string, lineNumber: number): void => {
     if (headerBroken || raw.trim().length === 0) return;
-    // As for sales and drivers: an id read through U+FFFD or NULs could silently become another store's.
-    const unreadable = unreadableLine(raw);
-    if (unreadable !== undefined) {
-      errors.push({ line: lineNumber, reason: unreadable });
+    const parsed = csvFields(raw);
+    if ('problem' in parsed) {
+      errors.push({ line: lineNumber, reason: parsed.problem });
       if (header === undefined) headerBroken = true;
       return;
     }
-    const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
-    if (fields === undefined) {
-      errors.push({ line: lineNumber, reason: 'unbalanced quotes' });
-      if (header === undefined) headerBroken = true;
-      return;
-    }
+    const fields = parsed.fields;
     if (header === undefined) {
       header = fields.map((f) => f.trim());
       const lower = header.map((h) => h.toLowerCase());
@@ -164,23 +155,7 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
     rows.push({ store, line: lineNumber, cells: attributeIndexes.map((i) => fields[i]!.trim()) });
   };
 
-  let stopped: RowError | undefined;
-  try {
-    let pending = '';
-    for await (const text of decodeMaybeGzip(input, options)) {
-      const chunk = pending.length > 0 ? pending + text : text;
-      let start = 0;
-      for (let newline = chunk.indexOf('\n'); newline !== -1; newline = chunk.indexOf('\n', start)) {
-        onLine(chunk.slice(start, newline > start && chunk.charCodeAt(newline - 1) === 13 ? newline - 1 : newline));
-        start = newline + 1;
-      }
-      pending = chunk.slice(start);
-    }
-    if (pending.length > 0) onLine(pending.endsWith('\r') ? pending.slice(0, -1) : pending);
-  } catch (error) {
-    if (!(error instanceof InputLimitError)) throw error;
-    stopped = { line: error.line, reason: error.reason };
-  }
+  const stopped = await readLines(input, options, onLine);
 
   const table: StoreAttributeTable = { columns: [], stores: new Map() };
   const result = (count: number): ReadStoreAttributesResult => ({ table, errors: errors.errors.sort((a, b) => a.line - b.line), errorCount: errors.count, rows: count });
