@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
 import { buildDeps, provideAppDeps, type AppDeps, type DepsOverrides } from '../../core/composition.js';
+import { AksDispatcher } from '../../core/adapters/dispatch/aks.js';
+import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
 import { loadConfig, type AppConfig } from '../../core/config.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { emptyStore } from '../../core/domain/stores.js';
 import { systemClock } from '../../core/ports/index.js';
+import { fakeCredential, type FakeArm } from '../support/fake-arm.js';
 import { startLocalHost, type LocalHost } from '../support/local-host.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 
@@ -34,6 +37,19 @@ export async function provideTestDeps(config: AppConfig, overrides: DepsOverride
   const deps = await buildDeps(config, overrides);
   provideAppDeps(deps);
   return deps;
+}
+
+/**
+ * The aks backend as `config` describes it, reached through the fake ARM (cluster 'aks' in 'rg' of 'sub-1'),
+ * whose Jobs' pods get the test's Azurite connection string: the app's own `trainerEnv` never copies a
+ * connection string into a Job spec, so composition cannot build this one for a test.
+ */
+export async function fakeAksBackend(config: AppConfig, arm: FakeArm, connectionString: string): Promise<{ dispatcher: AksDispatcher; scaler: AksPoolScaler }> {
+  const aks = config.dispatch.aks;
+  const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
+  const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: aks.namespace, image: aks.image!, serviceAccount: aks.serviceAccount, pool: aks.pool, requestTimeoutMs: aks.requestTimeoutMs, env: trainerEnv(connectionString) });
+  const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: aks.poolMin, maxNodes: aks.poolMax, podsPerNode: aks.podsPerNode, windowSeconds: aks.windowSeconds });
+  return { dispatcher, scaler };
 }
 
 /**

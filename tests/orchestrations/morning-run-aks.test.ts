@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
-import { fakeCredential, startFakeArm, type FakeArm } from '../support/fake-arm.js';
+import { startFakeArm, type FakeArm } from '../support/fake-arm.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, jobName } from '../../core/adapters/dispatch/aks.js';
-import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { fakeAksBackend, openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
 
 describe('morning run through the aks backend (fake Kubernetes API + fake ARM on loopback)', () => {
   let azurite: AzuriteInstance;
@@ -28,11 +27,7 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
     const config = testConfig(azurite.connectionString, env);
-    const aks = config.dispatch.aks;
-    const cluster = { credential: fakeCredential, subscriptionId: 'sub-1', resourceGroup: 'rg', cluster: 'aks', endpoint: arm.endpoint, clientOptions: { tlsOptions: { ca: arm.ca } } };
-    const dispatcher = new AksDispatcher({ kubeConfig: await clusterKubeConfig(cluster), namespace: aks.namespace, image: aks.image!, serviceAccount: aks.serviceAccount, pool: aks.pool, requestTimeoutMs: aks.requestTimeoutMs, env: trainerEnv(azurite.connectionString) });
-    const scaler = new AksPoolScaler({ ...cluster, pool: 'training', minNodes: aks.poolMin, maxNodes: aks.poolMax, podsPerNode: aks.podsPerNode, windowSeconds: aks.windowSeconds });
-    await provideTestDeps(config, { dispatcher, scaler });
+    await provideTestDeps(config, await fakeAksBackend(config, arm, azurite.connectionString));
     host = await startAppHost(azurite.connectionString);
   });
 
