@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeCli, haveJq, runScript, type FakeRoute } from './fake-cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createFakeCli, haveJq, runScript, scratchDir, type FakeRoute } from './fake-cli.js';
 
 /**
  * The deploy gate (scripts/ci/deploy-window.sh), the smoke test (scripts/smoke/smoke.sh) and the azd
@@ -26,16 +24,7 @@ beforeAll(() => {
   if (!haveJq()) throw new Error('jq is needed by the deploy scripts (and these tests): apt-get install jq');
 });
 
-let dirs: string[] = [];
-function workDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'foreact-deploy-scripts-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs = [];
-});
+const workDir = (): string => scratchDir('foreact-deploy-scripts-');
 
 describe('deploy-window.sh (the deploy gate)', () => {
   const gateEnv = { MORNING_SCHEDULE: '0 0 3 * * *', NOW_EPOCH: NOW, FUNC_HOST: FUNC, API_APP_ID: 'api-app-id', POLL_SECONDS: '0' };

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { onTestFinished } from 'vitest';
 
 /**
  * Stand-ins for the two programs the deploy scripts talk to Azure through, `az` and `curl`, put first on
@@ -122,4 +124,11 @@ export function runScript(script: string, env: NodeJS.ProcessEnv, cwd: string): 
 
 export function haveJq(): boolean {
   return spawnSync('jq', ['--version']).status === 0;
+}
+
+/** A new empty directory for the running test, removed when the test finishes. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

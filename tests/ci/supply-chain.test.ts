@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { scratchDir } from './fake-cli.js';
 
 /**
  * What goes into the deployed artifacts is pinned: the trainer's base image by digest, the image tag
@@ -16,16 +16,7 @@ const REPO = path.resolve(__dirname, '../..');
 const read = (p: string): string => readFileSync(path.join(REPO, p), 'utf8');
 const PINNED = /^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/;
 
-let dirs: string[] = [];
-function workDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'foreact-supply-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs = [];
-});
+const workDir = (): string => scratchDir('foreact-supply-');
 
 /** A `name` on PATH that records its arguments, one call per line, and succeeds. */
 function recorder(dir: string, name: string): { path: string; calls: () => string[] } {
