@@ -11,6 +11,7 @@
  * The model is a plain JSON-able object so that it can be stored in a versioned artifact; `parseGbdtModel`
  * checks one read back from storage before `predict` trusts its indices.
  */
+import { seededRandom } from './random.js';
 
 /** Column-major features: feature `f` of row `r` is `values[f * rows + r]`; NaN = missing. */
 export interface GbdtMatrix {
@@ -186,17 +187,6 @@ function checkWeights(name: string, w: ArrayLike<number> | undefined, rows: numb
   }
 }
 
-/** Deterministic 32-bit generator (mulberry32): the same seed draws the same rows and features everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Upper edges of a feature's bins: a value goes to the first bin whose edge is ≥ it. Edges lie halfway
@@ -322,7 +312,7 @@ export function fit(data: GbdtMatrix, target: ArrayLike<number>, options: GbdtOp
   const hess = new Float64Array(rows);
   const idx = new Uint32Array(rows);
   const scratch = new Uint32Array(rows);
-  const random = rng(o.seed);
+  const random = seededRandom(o.seed);
   const allFeatures = Array.from({ length: cols }, (_, f) => f);
   const featureCount = Math.max(1, Math.round(o.featureSubsample * cols));
   const histPool: Float64Array[] = [];

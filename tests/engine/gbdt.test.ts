@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../engine/random.js';
 import { fit, loss, matrixFromColumns, parseGbdtModel, predict, type GbdtMatrix } from '../../engine/gbdt.js';
 
-/** Deterministic uniform [0, 1) draws for the test data (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function columns(...cols: number[][]): GbdtMatrix {
   return matrixFromColumns(cols.map((c) => Float32Array.from(c)));
@@ -31,7 +21,7 @@ function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Two uniform features and y = 10 where both exceed 0.5: an interaction no sum of one-feature terms fits. */
 function interaction(n: number, seed: number): { x: GbdtMatrix; y: Float64Array } {
-  const random = uniform(seed);
+  const random = seededRandom(seed);
   const x1 = Array.from({ length: n }, () => random());
   const x2 = Array.from({ length: n }, () => random());
   const y = Float64Array.from(x1, (a, i) => (a > 0.5 && x2[i]! > 0.5 ? 10 : 0));
@@ -105,7 +95,7 @@ describe('gbdt: interactions', () => {
   });
 
   it('cuts many distinct values into ≤ 255 quantile bins and still finds the step', () => {
-    const random = uniform(3);
+    const random = seededRandom(3);
     const x = Array.from({ length: 20_000 }, () => random());
     const y = x.map((v) => (v > 0.3 ? 1 : 0));
     const model = fit(columns(x), y, { rounds: 1, maxDepth: 1, learningRate: 1, lambda: 0 });
@@ -115,7 +105,7 @@ describe('gbdt: interactions', () => {
 });
 
 describe('gbdt: missing values', () => {
-  const random = uniform(4);
+  const random = seededRandom(4);
   const n = 400;
   const x = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? NaN : random()));
   const stump = { rounds: 1, maxDepth: 1, learningRate: 1, lambda: 0, minSamplesLeaf: 1 };
@@ -180,7 +170,7 @@ describe('gbdt: determinism and serialisation', () => {
 
 describe('gbdt: Poisson objective (log link)', () => {
   // Counts with many zeros: rate = exp(−1.5 + 2·x1) on weekdays x2 ∈ 0..6, tripled on x2 = 5.
-  const random = uniform(6);
+  const random = seededRandom(6);
   const n = 5000;
   const x1 = Array.from({ length: n }, () => random());
   const x2 = Array.from({ length: n }, (_, i) => i % 7);
@@ -224,7 +214,7 @@ describe('gbdt: early stopping', () => {
   it('stops when the validation loss no longer improves and keeps the best rounds', () => {
     // Pure noise around a step: extra deep trees only fit noise, so the validation loss turns up early.
     const make = (seed: number): { x: GbdtMatrix; y: Float64Array } => {
-      const random = uniform(seed);
+      const random = seededRandom(seed);
       const x1 = Array.from({ length: 600 }, () => random());
       const x2 = Array.from({ length: 600 }, () => random());
       return { x: columns(x1, x2), y: Float64Array.from(x1, (v) => (v > 0.5 ? 1 : 0) + 3 * (random() - 0.5)) };
