@@ -20,6 +20,11 @@ export const CSRF_VALUE = 'foreact';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Whether `checkSameOrigin` applies to a request with this method (callers skip its work otherwise). */
+export function changesState(method: string): boolean {
+  return UNSAFE.has(method.toUpperCase());
+}
+
 function originOf(url: string): string | undefined {
   try {
     return new URL(url).origin.toLowerCase();
@@ -29,7 +34,7 @@ function originOf(url: string): string | undefined {
 }
 
 export function checkSameOrigin(request: { method: string; url: string; headers: { get(name: string): string | null } }, appOrigins: readonly string[]): void {
-  if (!UNSAFE.has(request.method.toUpperCase())) return;
+  if (!changesState(request.method)) return;
   const origin = request.headers.get('origin');
   if (origin !== null && origin.trim() !== '') {
     const given = origin.trim().toLowerCase();

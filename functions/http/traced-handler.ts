@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { checkSameOrigin } from './csrf.js';
+import { changesState, checkSameOrigin } from './csrf.js';
 import { apiContext } from './context.js';
 import { toErrorResponse } from './responses.js';
 import { httpSpanKind, SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
@@ -31,7 +31,7 @@ export function withErrors(handler: ApiHandler): ApiHandler {
       let response: HttpResponseInit;
       try {
         // Before anything else, so that no state-changing function can forget it (functions/http/csrf.ts).
-        if (request.method !== 'GET' && request.method !== 'HEAD') checkSameOrigin(request, (await apiContext()).config.api.appOrigins);
+        if (changesState(request.method)) checkSameOrigin(request, (await apiContext()).config.api.appOrigins);
         response = await handler(request, context);
       } catch (error) {
         response = toErrorResponse(error, context);
