@@ -17,8 +17,7 @@ import { ItemsTable } from './itemsTable';
 
 export interface StoreCardDeps {
   api: ApiClient;
-  /** Called when a refresh has finished: reload this store's data (and anything derived from it). */
-  /** After a finished refresh: reload until the store shows `runId` (the run that just published). */
+  /** After a finished refresh: reload this store's data (and anything derived from it) until it shows `runId`. */
   onRefreshed(store: string, runId: string): Promise<void>;
   renderChart(container: HTMLElement, data: ReturnType<typeof chartData>): ChartHandle;
   followOptions?: FollowOptions;
