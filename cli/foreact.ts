@@ -1,4 +1,5 @@
 import { UsageError } from './args.js';
+import { ADMIN_USAGE } from './usage.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -8,8 +9,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
  * tests/cli/lazy-load.test.ts checks that those three load no Azure or telemetry module.
  */
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
-  // The same text as ADMIN_USAGE in commands/admin.ts (a test keeps them equal): importing it would load Azure.
-  admin: { run: async (argv) => (await import('./commands/admin.js')).adminCommand(argv), usage: 'admin assign (--user-id <id> | --user <email>) [--provider aad] --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>' },
+  admin: { run: async (argv) => (await import('./commands/admin.js')).adminCommand(argv), usage: ADMIN_USAGE },
   forecast: { run: async (argv) => (await import('./commands/forecast.js')).forecastCommand(argv), usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] [--stores stores.csv[.gz]] --horizon 90 --output forecasts.csv [--folds 3]' },
   backtest: { run: async (argv) => (await import('./commands/backtest.js')).backtestCommand(argv), usage: 'backtest --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] [--stores stores.csv[.gz]] --horizon 90 [--folds 3] [--json]' },
   ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] [--name <upload name>]   (into FOREACT_STORAGE, default local Azurite)' },

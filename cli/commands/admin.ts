@@ -5,9 +5,7 @@ import { ID_PATTERN } from '../../core/domain/ids.js';
 import { deleteHistoryRange } from '../../core/domain/ingestion.js';
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { UsageError, parseArgs, requireFlag } from '../args.js';
-
-// Kept word for word in cli/foreact.ts's help (which must not load this module): change both together.
-export const ADMIN_USAGE = 'admin assign (--user-id <id> | --user <email>) [--provider aad] --regions north,south | admin store-region --stores 1,2 --region north | admin list | admin delete-history --store <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>';
+import { ADMIN_USAGE } from '../usage.js';
 
 const REGION = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_USAGE } from '../../cli/commands/admin.js';
+import { ADMIN_USAGE } from '../../cli/usage.js';
 import { usageText } from '../../cli/foreact.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 
