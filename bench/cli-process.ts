@@ -14,13 +14,14 @@
  * The chain (many stores, item-level promotions and prices) is generated from `--seed` into bench/out/. The
  * shared data sets come from ../shared/data (or --data-dir / FOREACT_DATA); missing ones are skipped. The floor
  * (`--floor`, run by this script) forecasts each series' last seven days again, week after week: the least any
- * forecaster does with these files. It uses only Node's own modules, so its start-up is a bare `node`'s.
+ * forecaster does with these files. It uses only Node's own modules (its one local import, ./timed.js, does too),
+ * so its start-up is a bare `node`'s.
  */
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { timed, type Timed } from './timed.js';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -150,22 +151,6 @@ function generateChain(dir: string, rows: number, seed: number, horizon: number,
 // ---------------------------------------------------------------------------------------------------------
 // The runs.
 
-interface Timed {
-  seconds: number;
-  peakMb: number | undefined;
-  stderr: string;
-}
-
-function timed(args: string[]): Timed {
-  const useTime = existsSync('/usr/bin/time');
-  const started = performance.now();
-  const run = useTime ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 }) : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const seconds = (performance.now() - started) / 1000;
-  if (run.status !== 0) throw new Error(`node ${args.join(' ')} failed (${run.status}):\n${run.stderr}`);
-  const peak = /PEAK_KB=(\d+)/.exec(run.stderr);
-  return { seconds, peakMb: peak ? Number(peak[1]) / 1024 : undefined, stderr: run.stderr };
-}
-
 interface Case {
   name: string;
   sales: string;
@@ -218,9 +203,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const driverArgs = c.drivers.flatMap((d) => ['--drivers', d]);
     const rounds = bins.map(() => [] as { floor: Timed; cli: Timed; read: number }[]);
     for (let r = 0; r < repeat; r++) {
-      const floorRun = timed([__filename, '--floor', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-floor.csv`)]);
+      const floorRun = timed(process.execPath, [__filename, '--floor', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-floor.csv`)]);
       bins.forEach((bin, i) => {
-        const cli = timed([bin, 'forecast', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-foreact-${i}.csv`)]);
+        const cli = timed(process.execPath, [bin, 'forecast', '--input', c.sales, ...driverArgs, '--horizon', String(c.horizon), '--output', join(out, `${c.name}-foreact-${i}.csv`)]);
         rounds[i]!.push({ floor: floorRun, cli, read: Number(/read ([\d.]+) s/.exec(cli.stderr)?.[1] ?? Number.NaN) });
       });
     }

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import { parseIsoDay } from '../engine/index.js';
+import { timed } from './timed.js';
 import { readMarkedDays, readPanel, score, testWindow, type Score } from './score.js';
 
 // FOREACT_ROOT / FOREACT_BIN let a build kept elsewhere run against this checkout's bench/ folder.
@@ -65,18 +66,6 @@ async function writeTrainSplit(source: string, cutoff: string, target: string): 
   }
   out.end();
   await once(out, 'finish');
-}
-
-function timed(command: string, args: string[]): { seconds: number; peakMb: number | undefined; stdout: string; stderr: string } {
-  const useTime = existsSync('/usr/bin/time');
-  const started = performance.now();
-  const result = useTime
-    ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', command, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
-    : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const seconds = (performance.now() - started) / 1000;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
-  const peak = /PEAK_KB=(\d+)/.exec(result.stderr);
-  return { seconds, peakMb: peak ? Number(peak[1]) / 1024 : undefined, stdout: result.stdout, stderr: result.stderr };
 }
 
 function fmt(value: number | undefined, digits: number): string {
