@@ -1,7 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
-import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
+import { hostDay, MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
 import { currentTraceparent, logger, withSpan } from '../core/adapters/telemetry.js';
 
 /**
@@ -14,7 +14,7 @@ export async function morningTimer(_timer: Timer, client: DurableClient, context
   // The day in the host's zone: UTC in Azure (no WEBSITE_TIME_ZONE on Flex Consumption), TZ locally. At
   // 03:00 UTC that is also the stores' day in Europe; a schedule between local and UTC midnight would
   // name the day before.
-  const date = new Date().toLocaleDateString('sv-SE');
+  const date = hostDay();
   const attributes = { runId: morningRunId(date), trigger: 'morning' };
   // The morning run's trace starts here (or continues the host's); its traceparent goes in the input.
   return withSpan('morning-timer', { traceparent: context.traceContext?.traceParent, attributes }, () => startMorningRun(client, date, attributes));

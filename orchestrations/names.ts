@@ -33,6 +33,14 @@ export function checkInstanceId(runId: string): string {
   return runId;
 }
 
+/**
+ * The ISO day `at` falls on in the host's zone (UTC in Azure, TZ locally): the day the timer names the
+ * morning run by, and the day the HTTP layer looks for that run under.
+ */
+export function hostDay(at: Date = new Date()): string {
+  return at.toLocaleDateString('sv-SE');
+}
+
 export function morningInstanceId(isoDate: string): string {
   return `morning-${isoDate}`;
 }

@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import type { ActiveRunView } from '../../core/domain/api-service.js';
 import { isActive, runIdOfInstance, statusOfInstance, storeOfCheckRunId, type InstanceSnapshot } from '../../core/domain/api-runs.js';
 import type { CheckRunInstances, RefreshInstances } from '../../core/ports/refresh-instances.js';
-import { checkInstanceId, MORNING_RUN_ORCHESTRATION, morningInstanceId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION, type MorningRunInput } from '../../orchestrations/names.js';
+import { checkInstanceId, hostDay, MORNING_RUN_ORCHESTRATION, morningInstanceId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION, type MorningRunInput } from '../../orchestrations/names.js';
 
 /** The durable client as the HTTP functions use it: instance status and the ports over instances. */
 
@@ -92,12 +92,8 @@ export function refreshInstances(client: df.DurableClient, start: { requestedBy:
   };
 }
 
-/**
- * The `CheckRunInstances` port over the durable client. The day is the host's (UTC in Azure, TZ locally),
- * the one functions/morning-timer.ts names the day's morning run by.
- */
+/** The `CheckRunInstances` port over the durable client; days are `hostDay`'s, as the morning timer's. */
 export function checkRunInstances(client: df.DurableClient, traceparent: string | undefined): CheckRunInstances {
-  const today = (): string => new Date().toLocaleDateString('sv-SE');
   return {
     async running(store) {
       for (const status of await client.getStatusBy({ runtimeStatus: ACTIVE_STATUSES })) {
@@ -107,12 +103,12 @@ export function checkRunInstances(client: df.DurableClient, traceparent: string 
     },
     async morningRunActive() {
       // Yesterday's too: a run that began before midnight may still be training.
-      const yesterday = new Date(Date.now() - 86_400_000).toLocaleDateString('sv-SE');
-      const runs = await Promise.all([today(), yesterday].map((day) => instanceStatus(client, morningInstanceId(day))));
+      const yesterday = hostDay(new Date(Date.now() - 86_400_000));
+      const runs = await Promise.all([hostDay(), yesterday].map((day) => instanceStatus(client, morningInstanceId(day))));
       return runs.some((morning) => morning !== undefined && isActive(morning));
     },
     async start(store, runId) {
-      const input: MorningRunInput = { date: today(), runId, stores: [store], ...(traceparent ? { traceparent } : {}) };
+      const input: MorningRunInput = { date: hostDay(), runId, stores: [store], ...(traceparent ? { traceparent } : {}) };
       await client.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: checkInstanceId(runId), input });
     },
   };
