@@ -3,7 +3,6 @@ import { CalendarTable } from './calendar.js';
 import { closedWeekdays, detectClosedDays, recurringClosures } from './closures.js';
 import { formatIsoDay, type EpochDay } from './dates.js';
 import { storeClosedDays, type StoreDrivers } from './drivers.js';
-import type { StoreAttributeValues } from './store-attributes.js';
 import { DriverView, EFFECT_CONFIGS, RECENT_EFFECT_DAYS, effectMultipliers, estimateEffects, hasEffects, itemEffects, type EffectConfig, type ItemEffects, type StoreEffects } from './effects.js';
 import { compareKeys, lastDay, type SeriesHistory } from './history.js';
 import { emptyAccuracy, naiveScale, quantileSorted, smapePoint, type AccuracyAccumulator } from './metrics.js';
@@ -25,11 +24,6 @@ export interface TrainOptions {
    * the backtest chooses; known closures (`open = 0`) are forecast as 0 either way.
    */
   drivers?: StoreDrivers;
-  /**
-   * The store's attributes (`attributesForStore`), from `--stores`. Not used by any model yet: they are for
-   * pooling across stores and starting new stores from similar ones (issue 19); forecasts do not change.
-   */
-  storeAttributes?: StoreAttributeValues;
 }
 
 export interface StoreBacktestReport {

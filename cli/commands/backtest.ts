@@ -1,6 +1,6 @@
 import { describeStoreAttributes, driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreAttributeColumn, type StoreBacktestReport } from '../../engine/index.js';
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
-import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile, withStoreAttributes } from './load.js';
+import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
 
 export interface BacktestSummaryReport {
   horizon: number;
@@ -44,10 +44,10 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
       mergeAccuracy(families.get(name)!, acc);
     }
   };
-  for (const store of groupByStore(series)) {
+  const stores = groupByStore(series);
+  for (const store of stores) {
     const drivers = table === undefined ? undefined : driversForStore(table, store[0]!.store, store.map((s) => s.item));
-    const base = withStoreAttributes({ horizon, folds, evaluate: true }, attributes, store[0]!.store);
-    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? base : { ...base, drivers });
+    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? { horizon, folds, evaluate: true } : { horizon, folds, evaluate: true, drivers });
     if (report === undefined) continue;
     storeNotes.forEach((n) => notes.add(n));
     add(report);
@@ -59,7 +59,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     }
     if (table !== undefined) {
       // Without drivers for this store the run above already was the plain one.
-      const plain = drivers === undefined ? report : trainStore(store, base).report;
+      const plain = drivers === undefined ? report : trainStore(store, { horizon, folds, evaluate: true }).report;
       if (plain !== undefined) mergeAccuracy(selectedPlain, plain.selected);
     }
     for (const [label, count] of Object.entries(report.choices)) choices[label] = (choices[label] ?? 0) + count;
@@ -81,7 +81,7 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     summary.effectConfigs = effectConfigs;
   }
   if (attributes !== undefined) {
-    const salesStores = groupByStore(series).map((s) => s[0]!.store);
+    const salesStores = stores.map((s) => s[0]!.store);
     summary.storeAttributes = { columns: attributes.columns, stores: salesStores.length, storesWithRow: salesStores.filter((s) => attributes.stores.has(s)).length, summary: describeStoreAttributes(attributes, salesStores) };
   }
   for (const note of notes) process.stderr.write(`foreact: note: ${note}\n`);

@@ -3,11 +3,11 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { FAMILY_NAMES, describeStoreAttributes, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type StoreAttributeTable, type TrainOptions } from '../../engine/index.js';
+import { FAMILY_NAMES, describeStoreAttributes, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import { csvField } from '../../engine/csv-write.js';
 import { TrainPool, trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
-import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile, withStoreAttributes } from './load.js';
+import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
 
 export const FORECAST_HEADER = 'date,store,item,forecast,p10,p90';
 
@@ -77,22 +77,21 @@ export interface DriverRunMessages {
  * trains the stores on worker threads, one per core, like the run without drivers (in-process under a
  * TypeScript loader or for a single store). Results come back in input order.
  */
-export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism(), pool?: TrainPool, attributes?: StoreAttributeTable): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
+export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism(), pool?: TrainPool): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
   const warnings: string[] = [];
   const notes = new Set<string>();
   const jobs: StoreJob[] = stores.map((store) => {
     const id = store[0]!.store;
-    const storeOptions = withStoreAttributes(options, attributes, id);
     const drivers = driversForStore(table, id, store.map((s) => s.item));
     const last = Math.max(...store.map((s) => lastDay(s)));
     if (drivers === undefined) {
       warnings.push(`no drivers apply to store ${id}: forecast without them`);
-      return { series: store, options: storeOptions };
+      return { series: store, options };
     }
     const gap = driverCoverage(drivers, last + 1, last + options.horizon);
     if (gap !== undefined) warnings.push(`drivers for store ${id} do not cover ${gap.missingDays.length} day(s) of the horizon (${describeDays(gap.missingDays)}): those days are forecast without driver effects`);
     for (const note of driverNotes(drivers, store.map((s) => ({ item: s.item, values: s.values, startDay: s.startDay })), last)) notes.add(note);
-    return { series: store, options: { ...storeOptions, drivers } };
+    return { series: store, options: { ...options, drivers } };
   });
   const forecasts = await trainStoreJobs(jobs, threads, pool);
   return { forecasts, warnings, notes: [...notes] };
@@ -122,9 +121,9 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
     const stores = groupByStore(sales.series);
     if (attributes !== undefined) process.stderr.write(`foreact: note: store attributes: ${describeStoreAttributes(attributes, stores.map((s) => s[0]!.store))}\n`);
     if (table === undefined) {
-      forecasts = attributes === undefined ? await trainStores(stores, options, undefined, pool) : await trainStoreJobs(stores.map((series) => ({ series, options: withStoreAttributes(options, attributes, series[0]!.store) })), undefined, pool);
+      forecasts = await trainStores(stores, options, undefined, pool);
     } else {
-      const messages = await trainStoresWithDrivers(stores, table, options, undefined, pool, attributes);
+      const messages = await trainStoresWithDrivers(stores, table, options, undefined, pool);
       forecasts = messages.forecasts;
       for (const warning of messages.warnings) process.stderr.write(`foreact: warning: ${warning}\n`);
       for (const note of messages.notes) process.stderr.write(`foreact: note: ${note}\n`);

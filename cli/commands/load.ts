@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { mergeDriverTables, readDrivers, readSalesHistory, attributesForStore, readStoreAttributes, seriesByStore, type DriverTable, type SeriesHistory, type StoreAttributeTable, type TrainOptions } from '../../engine/index.js';
+import { mergeDriverTables, readDrivers, readSalesHistory, readStoreAttributes, seriesByStore, type DriverTable, type SeriesHistory, type StoreAttributeTable } from '../../engine/index.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;
@@ -71,13 +71,4 @@ export async function loadStoreAttributesFile(path: string | undefined): Promise
   const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
   const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];
   throw new UsageError([`store attributes: ${result.errorCount} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
-}
-
-/**
- * The options with the store's attributes (`--stores`) when the file has a row for it. No model reads them
- * yet (issue 19 will pool across stores with them): forecasts are the same with and without.
- */
-export function withStoreAttributes(options: TrainOptions, attributes: StoreAttributeTable | undefined, store: string): TrainOptions {
-  const own = attributes === undefined ? undefined : attributesForStore(attributes, store);
-  return own === undefined ? options : { ...options, storeAttributes: own };
 }
