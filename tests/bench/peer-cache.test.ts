@@ -3,14 +3,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { prerequisite } from '../support/prerequisite.js';
 
 const PEERS = resolve(__dirname, '../../bench/peers');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
-const HAVE_TIME = existsSync('/usr/bin/time');
-if ((!HAVE_PYTHON || !HAVE_TIME) && process.env.CI !== undefined) {
-  throw new Error('python3 and /usr/bin/time are needed by the peer-cache test, which must run in CI.');
-}
-if (!HAVE_PYTHON || !HAVE_TIME) console.warn('peer cache: skipped — needs python3 and /usr/bin/time.');
+const HAVE_TOOLS = prerequisite(spawnSync('python3', ['--version']).status === 0 && existsSync('/usr/bin/time'), 'python3 and /usr/bin/time are needed by the peer-cache test, which must run in CI.', 'peer cache: skipped — needs python3 and /usr/bin/time.');
 
 // Stands in for bench/.venv's python: score.py runs for real (standard library); a peer script writes a
 // one-row forecast naming itself and the split it was asked for, and logs the call.
@@ -28,7 +24,7 @@ printf 'date,store,item,forecast,p10,p90\\n2017-04-01,1,1,1,0,2\\n2017-04-01,%s,
 echo "{\\"model\\": \\"$model\\"}"
 `;
 
-describe.skipIf(!HAVE_PYTHON || !HAVE_TIME)('peer forecasts are cached by data set, cut-off, horizon and model', () => {
+describe.skipIf(!HAVE_TOOLS)('peer forecasts are cached by data set, cut-off, horizon and model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'foreact-peers-'));
   const data = join(dir, 'data');
   const out = join(dir, 'out');

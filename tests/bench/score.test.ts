@@ -4,13 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreFiles } from '../../bench/score.js';
+import { prerequisite } from '../support/prerequisite.js';
 
 const SCORE_PY = resolve(__dirname, '../../bench/peers/score.py');
-const HAVE_PYTHON = spawnSync('python3', ['--version']).status === 0;
-if (!HAVE_PYTHON && process.env.CI !== undefined) {
-  throw new Error('python3 not found: the cross-check of bench/score.ts against bench/peers/score.py must run in CI.');
-}
-if (!HAVE_PYTHON) console.warn('score cross-check: skipped — no python3 on PATH.');
+const HAVE_PYTHON = prerequisite(spawnSync('python3', ['--version']).status === 0, 'python3 not found: the cross-check of bench/score.ts against bench/peers/score.py must run in CI.', 'score cross-check: skipped — no python3 on PATH.');
 
 // A hand-made case with every rule in it. Cut-off 2024-01-03, horizon 3: test days 01-04 … 01-06.
 //  - s1/a: all three days forecast; one band degenerate and equal to the actual (covered), one degenerate

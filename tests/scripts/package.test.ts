@@ -11,6 +11,7 @@ import { encodePrincipal } from '../../functions/http/principal.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeArm, type FakeArm } from '../support/fake-arm.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
+import { prerequisite } from '../support/prerequisite.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 
 /**
@@ -56,11 +57,7 @@ async function startIdentityEndpoint(header: string): Promise<{ url: string; ser
 
 // Needs the compiled dist/ (npm test builds it first). Run alone without a build it is skipped, loudly;
 // in CI (CI set, as GitHub Actions and .ci/run do) a missing build is a failure, never a silent skip.
-const BUILT = existsSync(PACKAGER) && existsSync(HOST_MAIN);
-if (!BUILT && process.env.CI !== undefined) {
-  throw new Error(`${path.relative(REPO, existsSync(PACKAGER) ? HOST_MAIN : PACKAGER)} is missing: the package test must run in CI (npm run build first).`);
-}
-if (!BUILT) console.warn('package test: skipped — dist/ is not built (npm run build).');
+const BUILT = prerequisite(existsSync(PACKAGER) && existsSync(HOST_MAIN), `${path.relative(REPO, existsSync(PACKAGER) ? HOST_MAIN : PACKAGER)} is missing: the package test must run in CI (npm run build first).`, 'package test: skipped — dist/ is not built (npm run build).');
 
 describe.skipIf(!BUILT)('the shipped package (npm run package)', () => {
   let work: string;

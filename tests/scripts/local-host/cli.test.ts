@@ -5,16 +5,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { appModules, expandBraces, expandPattern } from '../../../scripts/local-host/app-files.js';
 import { startAzurite, type AzuriteInstance } from '../../support/azurite.js';
+import { prerequisite } from '../../support/prerequisite.js';
 
 const repo = path.resolve(__dirname, '../../..');
 // `npm test` builds first; a plain `vitest run` without a build skips the compiled-CLI test, saying so.
 // Under CI a missing build is an error: the test must run there, not pass by skipping.
 const mainJs = process.env.FOREACT_LOCAL_HOST_MAIN ?? path.join(repo, 'dist/scripts/local-host/main.js');
-const HAVE_BUILD = existsSync(mainJs);
-if (!HAVE_BUILD && process.env.CI !== undefined) {
-  throw new Error(`${mainJs} not found: build first (npm run build); the compiled local-host CLI test must run in CI.`);
-}
-if (!HAVE_BUILD) console.warn(`local-host CLI: compiled-CLI test skipped — no ${mainJs} (npm run build).`);
+const HAVE_BUILD = prerequisite(existsSync(mainJs), `${mainJs} not found: build first (npm run build); the compiled local-host CLI test must run in CI.`, `local-host CLI: compiled-CLI test skipped — no ${mainJs} (npm run build).`);
 
 let azurite: AzuriteInstance;
 beforeAll(async () => {
