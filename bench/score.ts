@@ -6,7 +6,7 @@ import { naiveScale, parseIsoDay, smapePoint } from '../engine/index.js';
 /** Long-format table keyed by store/item → day → value; small enough for the benchmark data in memory. */
 export type Panel = Map<string, Map<number, number>>;
 
-export function readPanel(path: string, valueColumn: string, extra: string[] = []): { panel: Panel; extras: Map<string, Map<number, number[]>> } {
+export function readPanel(path: string, valueColumn: string, extra: string[] = []): { panel: Panel; extras: Map<string, Map<number, number[]>>; columns: string[] } {
   const bytes = readFileSync(path);
   const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
   const lines = text.split('\n');
@@ -33,7 +33,7 @@ export function readPanel(path: string, valueColumn: string, extra: string[] = [
       e.set(day, ei.map((i) => Number(f[i])));
     }
   }
-  return { panel, extras };
+  return { panel, extras, columns: header };
 }
 
 export interface Score {
@@ -103,9 +103,8 @@ export function readMarkedDays(paths: readonly string[]): MarkedDays {
  * p10 = p90 counts (covered only when it equals the actual) and every model is scored on the same points.
  */
 export function score(history: Panel, actuals: Panel, forecastPath: string, marked?: MarkedDays): Score {
-  const { panel: forecasts, extras } = readPanel(forecastPath, 'forecast', ['p10', 'p90']);
-  const header = readHeader(forecastPath);
-  const hasBands = header.includes('p10') && header.includes('p90');
+  const { panel: forecasts, extras, columns } = readPanel(forecastPath, 'forecast', ['p10', 'p90']);
+  const hasBands = columns.includes('p10') && columns.includes('p90');
   let smapeSum = 0;
   let points = 0;
   let expected = 0;
@@ -162,13 +161,6 @@ export function score(history: Panel, actuals: Panel, forecastPath: string, mark
     points,
     missing,
   };
-}
-
-/** A CSV file's column names (gzip or not). */
-function readHeader(path: string): string[] {
-  const bytes = readFileSync(path);
-  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-  return text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n')).trim().split(',');
 }
 
 /** The actuals' points inside the test window cutoff+1 … cutoff+horizon (days since the epoch). */
