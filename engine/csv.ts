@@ -182,17 +182,14 @@ export class SalesCsvParser {
     let raw = text.slice(start, end);
     if (this.lineNumber === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
     if (raw.trim().length === 0) return;
-    const unreadable = unreadableLine(raw);
-    if (unreadable !== undefined) {
-      this.sink.error({ line: this.lineNumber, reason: unreadable });
-      if (this.columnIndex === undefined) this.columnIndex = [];
+    const parsed = csvFields(raw);
+    if ('problem' in parsed) {
+      this.sink.error({ line: this.lineNumber, reason: parsed.problem });
+      // An unreadable header cannot name the columns: every later line is left unread (and the file refused).
+      if (parsed.unreadable && this.columnIndex === undefined) this.columnIndex = [];
       return;
     }
-    const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
-    if (fields === undefined) {
-      this.sink.error({ line: this.lineNumber, reason: 'unbalanced quotes' });
-      return;
-    }
+    const fields = parsed.fields;
     if (this.columnIndex === undefined) {
       this.header(fields);
       return;
@@ -295,11 +292,11 @@ export function splitQuoted(raw: string): string[] | undefined {
  * The fields of one CSV line, or why the line cannot be read faithfully: not UTF-8, NULs or a CR inside
  * (`unreadableLine`; an id read through U+FFFD could become another store's), or a quote left open.
  */
-export function csvFields(raw: string): { fields: string[] } | { problem: string } {
+export function csvFields(raw: string): { fields: string[] } | { problem: string; unreadable: boolean } {
   const unreadable = unreadableLine(raw);
-  if (unreadable !== undefined) return { problem: unreadable };
+  if (unreadable !== undefined) return { problem: unreadable, unreadable: true };
   const fields = raw.includes('"') ? splitQuoted(raw) : raw.split(',');
-  return fields === undefined ? { problem: 'unbalanced quotes' } : { fields };
+  return fields === undefined ? { problem: 'unbalanced quotes', unreadable: false } : { fields };
 }
 
 /** Decompresses when the bytes start with the gzip magic number, whatever the file is called. */

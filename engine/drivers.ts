@@ -139,7 +139,7 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
     if ('problem' in parsed) {
       errors.push({ line: lineNumber, reason: parsed.problem });
       // An unreadable header cannot be trusted to name the columns; an open quote there is reported alone.
-      if (header === undefined && parsed.problem !== 'unbalanced quotes') headerBroken = true;
+      if (header === undefined && parsed.unreadable) headerBroken = true;
       return;
     }
     const fields = parsed.fields;
