@@ -10,9 +10,24 @@ import type { RowError } from './history.js';
  */
 export type DriverKind = 'numeric' | 'categorical';
 
+/**
+ * How a driver's changes count: 'log' for a price (a ratio: 10 % off is 10 % off at any price), 'linear'
+ * otherwise. A price is also never a day's event or promotion to show a planner.
+ */
+export type DriverScale = 'log' | 'linear';
+
 export interface DriverColumn {
   name: string;
   kind: DriverKind;
+  /** Decided once, from the column's name, when the column is read (`driverColumn`). */
+  scale: DriverScale;
+}
+
+const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
+
+/** A column as the reader classifies it: the one place a price is told apart by its name. */
+export function driverColumn(name: string, kind: DriverKind): DriverColumn {
+  return { name, kind, scale: PRICE_NAME.test(name) ? 'log' : 'linear' };
 }
 
 export const OPEN_COLUMN = 'open';
@@ -247,7 +262,7 @@ export async function readDrivers(input: ByteSource, source = 'drivers', limits:
     const isBoolean = !reserved && filled > 0 && boolean > 0 && boolean + numeric === filled && flagsOnly;
     const isNumeric = reserved || isBoolean || (filled > 0 && numeric >= NUMERIC_SHARE * filled);
     const column = reserved ? OPEN_COLUMN : name;
-    table.columns.push({ name: column, kind: isNumeric ? 'numeric' : 'categorical' });
+    table.columns.push(driverColumn(column, isNumeric ? 'numeric' : 'categorical'));
     table.sources.set(column, source);
     const labels: string[] = [];
     if (!isNumeric) table.labels.set(column, labels);
@@ -544,76 +559,13 @@ export function driverCoverage(drivers: StoreDrivers, fromDay: EpochDay, toDay: 
   return missing.length > 0 ? { store: drivers.store, missingDays: missing } : undefined;
 }
 
-export interface DriverMarker {
-  date: string;
-  kind: 'closed' | 'promotion' | 'event';
-  label: string;
-  /** For promotions (and item-level events): the items concerned. */
-  items?: string[];
-}
-
-const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
-
-/**
- * What a planner should see on each day of [fromDay, toDay]: closures, promotions (numeric item-level
- * drivers above their usual value, with the items) and events (text drivers, and store-wide numeric flags
- * such as a benefit day). Prices are not markers.
- */
-export function driverMarkers(drivers: StoreDrivers, fromDay: EpochDay, toDay: EpochDay): DriverMarker[] {
-  const markers: DriverMarker[] = [];
-  const open = openColumn(drivers);
-  const baseline = drivers.columns.map((column, c) => (column.kind === 'numeric' ? usualValue(drivers, c) : Number.NaN));
-  for (let day = fromDay; day <= toDay; day++) {
-    const date = formatIsoDay(day);
-    const i = day - drivers.firstDay;
-    if (i < 0 || day > drivers.lastDay) continue;
-    if (open >= 0 && drivers.storeValues[open]![i] === 0) markers.push({ date, kind: 'closed', label: 'closed' });
-    drivers.columns.forEach((column, c) => {
-      if (c === open || PRICE_NAME.test(column.name)) return;
-      const storeValue = drivers.storeValues[c]![i]!;
-      if (column.kind === 'categorical') {
-        if (storeValue >= 0) markers.push({ date, kind: 'event', label: drivers.labels[c]![storeValue]! });
-        const byLabel = new Map<number, string[]>();
-        for (const [item, columns] of drivers.items) {
-          const v = columns[c]?.[i];
-          if (v !== undefined && v >= 0 && v !== storeValue) byLabel.set(v, [...(byLabel.get(v) ?? []), item]);
-        }
-        for (const [code, items] of byLabel) markers.push({ date, kind: 'event', label: drivers.labels[c]![code]!, items });
-        return;
-      }
-      if (storeValue > baseline[c]!) markers.push({ date, kind: 'event', label: column.name });
-      const promoted: string[] = [];
-      for (const [item, columns] of drivers.items) {
-        const v = columns[c]?.[i];
-        if (v !== undefined && v > baseline[c]! && !(storeValue > baseline[c]!)) promoted.push(item);
-      }
-      if (promoted.length > 0) markers.push({ date, kind: 'promotion', label: column.name, items: promoted.sort() });
-    });
-  }
-  return markers;
-}
-
-/** The most frequent value of a numeric column (usually 0: no promotion). */
-function usualValue(drivers: StoreDrivers, c: number): number {
-  const counts = new Map<number, number>();
-  const count = (values: Float64Array | undefined): void => {
-    if (values === undefined) return;
-    for (const v of values) if (v === v) counts.set(v, (counts.get(v) ?? 0) + 1);
-  };
-  count(drivers.storeValues[c]);
-  for (const columns of drivers.items.values()) count(columns[c]);
-  let best = 0;
-  let bestCount = -1;
-  for (const [value, n] of counts) if (n > bestCount || (n === bestCount && value < best)) [best, bestCount] = [value, n];
-  return best;
-}
-
 /** `StoreDrivers` as plain JSON (for storage): ISO first day, `null` for "not given". */
 export interface StoreDriversJson {
   schema: 'foreact.drivers/v1';
   store: string;
   firstDay: string;
-  columns: DriverColumn[];
+  /** `scale` is absent in JSON written before columns were classified when read: it is derived from the name then. */
+  columns: (Omit<DriverColumn, 'scale'> & { scale?: DriverScale })[];
   labels: string[][];
   storeValues: (number | null)[][];
   items: Record<string, ((number | null)[] | null)[]>;
@@ -647,7 +599,8 @@ export function storeDriversFromJson(json: unknown): StoreDrivers {
   if (j.storeValues.length !== j.columns.length || j.storeValues.some((v) => v.length !== length)) throw new Error('invalid store drivers: one value array of the same length per column expected');
   const items = new Map<string, (Float64Array | undefined)[]>();
   for (const [item, columns] of Object.entries(j.items ?? {})) items.set(item, columns.map((values) => (values === null ? undefined : fromJsonValues(values))));
-  return { store: j.store, firstDay, lastDay: firstDay + length - 1, columns: j.columns, labels: j.labels, storeValues: j.storeValues.map(fromJsonValues), items };
+  const columns = j.columns.map((c) => (c.scale === 'log' || c.scale === 'linear' ? { name: c.name, kind: c.kind, scale: c.scale } : driverColumn(c.name, c.kind)));
+  return { store: j.store, firstDay, lastDay: firstDay + length - 1, columns, labels: j.labels, storeValues: j.storeValues.map(fromJsonValues), items };
 }
 
 /** The days [fromDay, toDay] of a store's drivers (e.g. to keep a bounded history beside the future). */

@@ -237,7 +237,6 @@ const BACKFIT_ROUNDS = 2;
 const EFFECT_HISTORY_DAYS = 3 * 365;
 /** |z| below this (about 1 % off the reference price) counts as the usual value. */
 const CLEAN_Z = 0.01;
-const PRICE_NAME = /price|prix|preis|prezzo|precio/i;
 
 export interface EffectSeries {
   item: string;
@@ -287,7 +286,7 @@ function planColumns(view: DriverView, series: readonly EffectSeries[], cutoff: 
     }
     if (column.kind === 'categorical') plan.events.push({ column: column.name, c });
     else if (distinct.size === 2) plan.flags.push({ column: column.name, c, threshold: Math.min(...distinct) });
-    else plan.levels.push({ column: column.name, c, scale: PRICE_NAME.test(column.name) && positive ? 'log' : 'linear' });
+    else plan.levels.push({ column: column.name, c, scale: column.scale === 'log' && positive ? 'log' : 'linear' });
   });
   return plan;
 }

@@ -8,7 +8,6 @@
  *   - `driversForStore(table, store, items?)` → `StoreDrivers` (history and future, dense per day), the
  *     unit the trainer, `forecastFromArtifact` and storage work with;
  *   - `driverCoverage(storeDrivers, fromDay, toDay)` → `{ store, missingDays }` when drivers stop short;
- *   - `driverMarkers(storeDrivers, fromDay, toDay)` → closed days, promotions (with items) and events per day;
  *   - `storeDriversToJson` / `storeDriversFromJson` store one store's drivers as JSON;
  *     `overlayStoreDrivers(stored, newer)` applies a newer upload, `sliceStoreDrivers` keeps a range.
  * Training: `trainStore(series, { horizon, drivers? })` → artifacts (JSON, `parseModelArtifact`), forecasts

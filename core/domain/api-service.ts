@@ -1,9 +1,9 @@
-import { driverMarkers, formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
+import { formatIsoDay, parseIsoDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import type { Clock, ForecastRepository, RealisedAccuracyLedger, StoreCatalog } from '../ports/index.js';
 import { mapLimit } from './map-limit.js';
 import { REALISED_WINDOW_DAYS, realisedSummary } from './realised.js';
 import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, type AccessScope, type Principal } from './api-access.js';
-import { accuracyView, compareIds, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
+import { accuracyView, compareIds, driverMarkers, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
 import { DomainError } from './errors.js';
 

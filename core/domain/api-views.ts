@@ -1,5 +1,5 @@
 import type { ForecastRow, StoreState } from './model.js';
-import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
+import { formatIsoDay, openColumn, parseIsoDay, type EpochDay, type StoreDrivers } from '../../engine/index.js';
 
 /** Response bodies of the HTTP API, built from storage records (shapes: docs/openapi.yaml). */
 
@@ -123,4 +123,66 @@ export function itemViews(rows: readonly ForecastRow[]): ItemForecastView[] {
   return rows
     .map((r) => ({ item: r.item, firstDate: r.firstDay, forecast: r.forecast, p10: r.p10, p90: r.p90 }))
     .sort((a, b) => compareIds(a.item, b.item));
+}
+
+export interface DriverMarker {
+  date: string;
+  kind: 'closed' | 'promotion' | 'event';
+  label: string;
+  /** For promotions (and item-level events): the items concerned. */
+  items?: string[];
+}
+
+/**
+ * What a planner should see on each day of [fromDay, toDay]: closures, promotions (numeric item-level
+ * drivers above their usual value, with the items) and events (text drivers, and store-wide numeric flags
+ * such as a benefit day). Prices are not markers.
+ */
+export function driverMarkers(drivers: StoreDrivers, fromDay: EpochDay, toDay: EpochDay): DriverMarker[] {
+  const markers: DriverMarker[] = [];
+  const open = openColumn(drivers);
+  const baseline = drivers.columns.map((column, c) => (column.kind === 'numeric' ? usualValue(drivers, c) : Number.NaN));
+  for (let day = fromDay; day <= toDay; day++) {
+    const date = formatIsoDay(day);
+    const i = day - drivers.firstDay;
+    if (i < 0 || day > drivers.lastDay) continue;
+    if (open >= 0 && drivers.storeValues[open]![i] === 0) markers.push({ date, kind: 'closed', label: 'closed' });
+    drivers.columns.forEach((column, c) => {
+      if (c === open || column.scale === 'log') return;
+      const storeValue = drivers.storeValues[c]![i]!;
+      if (column.kind === 'categorical') {
+        if (storeValue >= 0) markers.push({ date, kind: 'event', label: drivers.labels[c]![storeValue]! });
+        const byLabel = new Map<number, string[]>();
+        for (const [item, columns] of drivers.items) {
+          const v = columns[c]?.[i];
+          if (v !== undefined && v >= 0 && v !== storeValue) byLabel.set(v, [...(byLabel.get(v) ?? []), item]);
+        }
+        for (const [code, items] of byLabel) markers.push({ date, kind: 'event', label: drivers.labels[c]![code]!, items });
+        return;
+      }
+      if (storeValue > baseline[c]!) markers.push({ date, kind: 'event', label: column.name });
+      const promoted: string[] = [];
+      for (const [item, columns] of drivers.items) {
+        const v = columns[c]?.[i];
+        if (v !== undefined && v > baseline[c]! && !(storeValue > baseline[c]!)) promoted.push(item);
+      }
+      if (promoted.length > 0) markers.push({ date, kind: 'promotion', label: column.name, items: promoted.sort() });
+    });
+  }
+  return markers;
+}
+
+/** The most frequent value of a numeric column (usually 0: no promotion). */
+function usualValue(drivers: StoreDrivers, c: number): number {
+  const counts = new Map<number, number>();
+  const count = (values: Float64Array | undefined): void => {
+    if (values === undefined) return;
+    for (const v of values) if (v === v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  };
+  count(drivers.storeValues[c]);
+  for (const columns of drivers.items.values()) count(columns[c]);
+  let best = 0;
+  let bestCount = -1;
+  for (const [value, n] of counts) if (n > bestCount || (n === bestCount && value < best)) [best, bestCount] = [value, n];
+  return best;
 }

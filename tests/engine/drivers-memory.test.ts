@@ -48,9 +48,9 @@ describe('readDrivers memory', () => {
       errors: 0,
       scopes: 3000,
       columns: [
-        { name: 'promo', kind: 'numeric' },
-        { name: 'price', kind: 'numeric' },
-        { name: 'event', kind: 'categorical' },
+        { name: 'promo', kind: 'numeric', scale: 'linear' },
+        { name: 'price', kind: 'numeric', scale: 'log' },
+        { name: 'event', kind: 'categorical', scale: 'linear' },
       ],
       days: 200,
       labels: [[], [], ['Fair']],

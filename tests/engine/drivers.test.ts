@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { driverCoverage, driverMarkers, driversForStore, driverValue, mergeDriverTables, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversFromJson, storeDriversToJson, type DriverTable } from '../../engine/index.js';
+import { driverCoverage, driversForStore, driverValue, mergeDriverTables, parseIsoDay, overlayStoreDrivers, readDrivers, sliceStoreDrivers, storeDriversFromJson, storeDriversToJson, type DriverTable } from '../../engine/index.js';
 
 async function read(csv: string | Buffer, source = 'd.csv'): Promise<Awaited<ReturnType<typeof readDrivers>>> {
   return readDrivers([typeof csv === 'string' ? Buffer.from(csv) : csv], source);
@@ -15,7 +15,7 @@ describe('readDrivers', () => {
       const { table, errors, rows } = await read(input);
       expect(errors).toEqual([]);
       expect(rows).toBe(3);
-      expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric' }, { name: 'event', kind: 'categorical' }]);
+      expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric', scale: 'linear' }, { name: 'event', kind: 'categorical', scale: 'linear' }]);
       const drivers = driversForStore(table, '1', ['a', 'b'])!;
       expect(driverValue(drivers, 0, 'a', day('2024-01-01'))).toBe(1);
       expect(driverValue(drivers, 0, 'b', day('2024-01-01'))).toBeNaN();
@@ -27,7 +27,7 @@ describe('readDrivers', () => {
   it('reads yes/no and true/false columns as 0/1 flags', async () => {
     const { table, errors } = await read('date,promo,flyer\n2024-01-01,yes,TRUE\n2024-01-02,No,false\n2024-01-03,,1\n');
     expect(errors).toEqual([]);
-    expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric' }, { name: 'flyer', kind: 'numeric' }]);
+    expect(table.columns).toEqual([{ name: 'promo', kind: 'numeric', scale: 'linear' }, { name: 'flyer', kind: 'numeric', scale: 'linear' }]);
     const drivers = driversForStore(table, '1')!;
     expect([0, 1, 2].map((i) => driverValue(drivers, 0, undefined, day('2024-01-01') + i))).toEqual([1, 0, Number.NaN]);
     expect([0, 1, 2].map((i) => driverValue(drivers, 1, undefined, day('2024-01-01') + i))).toEqual([1, 0, 1]);
@@ -152,7 +152,7 @@ describe('joining several drivers files', () => {
   });
 });
 
-describe('coverage and markers', () => {
+describe('coverage', () => {
   const csv = [
     'date,store,item,promo,open,holiday',
     '2024-01-01,1,,0,0,New Year',
@@ -162,16 +162,6 @@ describe('coverage and markers', () => {
     '2024-01-03,1,b,0,1,',
     '2024-01-04,1,a,0,1,Epiphany',
   ].join('\n');
-
-  it('lists closed days, promotions with their items and events by name', async () => {
-    const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
-    expect(driverMarkers(drivers, day('2024-01-01'), day('2024-01-04'))).toEqual([
-      { date: '2024-01-01', kind: 'closed', label: 'closed' },
-      { date: '2024-01-01', kind: 'event', label: 'New Year' },
-      { date: '2024-01-02', kind: 'promotion', label: 'promo', items: ['a', 'b'] },
-      { date: '2024-01-04', kind: 'event', label: 'Epiphany', items: ['a'] },
-    ]);
-  });
 
   it('names the days past the end of the drivers', async () => {
     const drivers = driversForStore((await read(csv)).table, '1', ['a', 'b'])!;
@@ -194,6 +184,14 @@ describe('store drivers as JSON (for storage)', () => {
     expect(restored).toEqual(drivers);
     expect(() => storeDriversFromJson({ schema: 'x' })).toThrow(/invalid store drivers/);
   });
+
+  it('classifies a price once, when read, and still loads JSON written before columns had a scale', async () => {
+    const { table } = await read('date,store,promo,unit_price,event\n2024-01-01,1,0,2.5,\n2024-01-02,1,1,2.0,Fair\n');
+    expect(table.columns.map((c) => `${c.name}:${c.scale}`)).toEqual(['promo:linear', 'unit_price:log', 'event:linear']);
+    const json = storeDriversToJson(driversForStore(table, '1')!);
+    const old = { ...json, columns: json.columns.map(({ name, kind }) => ({ name, kind })) };
+    expect(storeDriversFromJson(JSON.parse(JSON.stringify(old))).columns).toEqual(table.columns);
+  });
 });
 
 describe('keeping a store’s drivers up to date', () => {
@@ -203,7 +201,7 @@ describe('keeping a store’s drivers up to date', () => {
     const merged = overlayStoreDrivers(stored, update);
     expect([merged.firstDay, merged.lastDay]).toEqual([day('2024-01-01'), day('2024-01-04')]);
     expect(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'].map((d) => driverValue(merged, 0, 'a', day(d)))).toEqual([0, 1, 1, 1]);
-    expect(driverMarkers(merged, day('2024-01-01'), day('2024-01-04')).filter((m) => m.kind === 'event').map((m) => `${m.date} ${m.label}`)).toEqual(['2024-01-02 Fair', '2024-01-03 Sale', '2024-01-04 Fair']);
+    expect(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'].map((d) => merged.labels[1]![driverValue(merged, 1, 'a', day(d))] ?? '')).toEqual(['', 'Fair', 'Sale', 'Fair']);
     // The same upload again changes nothing, down to the JSON (the app compares it to see a changed plan).
     expect(JSON.stringify(storeDriversToJson(overlayStoreDrivers(merged, update)))).toBe(JSON.stringify(storeDriversToJson(merged)));
     expect(JSON.stringify(storeDriversToJson(overlayStoreDrivers(stored, stored)))).toBe(JSON.stringify(storeDriversToJson(stored)));
