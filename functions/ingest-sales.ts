@@ -5,12 +5,14 @@ import { DATA_CONNECTION, INGEST_EVENTS } from '../core/config.js';
 import { blobUpload } from '../core/adapters/azure/index.js';
 import { ingestDriversUpload, isDriversUpload } from '../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../core/domain/ingestion.js';
+import { ingestStoreAttributesUpload, isStoreAttributesUpload } from '../core/domain/store-attributes.js';
 import { tracedTrigger } from '../core/adapters/telemetry.js';
 import type { StorePointerRepository } from '../core/ports/index.js';
 
 /**
  * A sales file dropped into `uploads/` is merged into the stores' histories; a drivers file dropped into
- * `uploads/drivers/` (promotions, events, closures, prices) replaces the stores' planned drivers. It arrives as Event Grid's
+ * `uploads/drivers/` (promotions, events, closures, prices) replaces the stores' planned drivers; a store
+ * attributes file in `uploads/stores/` replaces the chain's store attributes. It arrives as Event Grid's
  * BlobCreated event on a storage queue (the Function App takes no anonymous webhook). Bad rows are not a
  * failure (they go to `rejected/`); only storage errors throw, so the queue redelivers and the idempotent
  * ingestion finishes the job; after the host's retries the event lands in `ingest-events-poison`.
@@ -93,13 +95,18 @@ export async function ingestSales(message: unknown, context: InvocationContext):
   const { storage, clock, config, metrics } = await appDeps();
   await adoptLegacyPointers(storage.pointers, context);
   const source = blobUpload(storage.clients.container(INGEST_EVENTS.container), name);
-  // uploads/drivers/… are promotion calendars, events and closures; everything else is sales.
-  const result = isDriversUpload(name) ? await ingestDriversUpload(storage, source, { clock, rules: config.ingest }) : await ingestUpload(storage, source, { clock, rules: config.ingest, metrics });
+  // uploads/drivers/… are promotion calendars, events and closures; uploads/stores/… the chain's store
+  // attributes; everything else is sales.
+  const result = isDriversUpload(name)
+    ? await ingestDriversUpload(storage, source, { clock, rules: config.ingest })
+    : isStoreAttributesUpload(name)
+      ? await ingestStoreAttributesUpload(storage, source, { clock, rules: config.ingest })
+      : await ingestUpload(storage, source, { clock, rules: config.ingest, metrics });
   if (result.duplicate) {
     context.log(`upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed`);
     return;
   }
-  context.log(`upload ${name}: ${result.accepted} rows accepted, ${result.rejectedCount} rejected${result.rejectedBlob ? ` (see ${result.rejectedBlob})` : ''}; history changed for ${result.changedStores.length} store(s), marked stale`);
+  context.log(`upload ${name}: ${result.accepted} rows accepted, ${result.rejectedCount} rejected${result.rejectedBlob ? ` (see ${result.rejectedBlob})` : ''}; ${isStoreAttributesUpload(name) ? `attributes of ${result.changedStores.length} store(s) stored` : `history changed for ${result.changedStores.length} store(s), marked stale`}`);
   if (result.status === 'rejected') context.warn(`upload ${name} is unusable: ${result.reason ?? 'no usable rows'}`);
 }
 

@@ -7,6 +7,7 @@ import type { StoreCatalog } from './store-catalog.js';
 import type { StoreDriversRepository } from './store-drivers.js';
 import type { RealisedAccuracyLedger } from './realised-accuracy.js';
 import type { StorePointerRepository } from './store-pointers.js';
+import type { StoreAttributesRepository } from './store-attributes.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
 export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
@@ -17,6 +18,7 @@ export type { StoreCatalog, Versioned } from './store-catalog.js';
 export type { StoreDriversRepository } from './store-drivers.js';
 export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
 export type { IngestedPointers, StorePointerRepository } from './store-pointers.js';
+export type { StoreAttributesRepository } from './store-attributes.js';
 export type { MetricAttributes, Metrics } from './metrics.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
@@ -27,6 +29,8 @@ export interface StoragePorts {
   pointers: StorePointerRepository;
   history: SalesHistoryRepository;
   drivers: StoreDriversRepository;
+  /** The chain's store attributes (one table, replaced whole by an upload under `uploads/stores/`). */
+  attributes: StoreAttributesRepository;
   models: ModelRegistry;
   forecasts: ForecastRepository;
   runs: RunRepository;

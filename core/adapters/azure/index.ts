@@ -9,6 +9,7 @@ import { AzureModelRegistry } from './model-registry.js';
 import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
 import { BlobStoreDrivers } from './store-drivers.js';
+import { BlobStoreAttributes } from './store-attributes.js';
 import { TableRealisedAccuracy } from './realised-accuracy.js';
 import { TableStoreCatalog } from './store-catalog.js';
 import { TableStorePointers } from './store-pointers.js';
@@ -45,6 +46,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     pointers: new TableStorePointers(clients.table(tables.ingestions), clients.table(tables.stores)),
     history: new BlobSalesHistory(clients.container(containers.sales)),
     drivers: new BlobStoreDrivers(clients.container(containers.drivers)),
+    attributes: new BlobStoreAttributes(clients.container(containers.drivers)),
     models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),
     forecasts: new TableForecastRepository(clients.table(tables.forecasts)),
     runs: new TableRunRepository(clients.table(tables.runs)),
