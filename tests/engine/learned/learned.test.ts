@@ -33,7 +33,7 @@ function promotionStore(items = 12, seed = 7): LearnedStore {
     store: 's1',
     firstDay: START,
     lastDay: START + promo.length - 1,
-    columns: [{ name: 'promo', kind: 'numeric' }],
+    columns: [{ name: 'promo', kind: 'numeric', scale: 'linear' }],
     labels: [[]],
     storeValues: [promo],
     items: new Map(),

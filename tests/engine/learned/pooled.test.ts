@@ -44,7 +44,7 @@ function chain(stores: number, seed = 11): { inputs: PooledStoreInput[]; means: 
       if (i >= DAYS - HORIZON) mean[i - (DAYS - HORIZON)] = m;
     }
     const store = `s${String(s).padStart(2, '0')}`;
-    const drivers: StoreDrivers = { store, firstDay: START, lastDay: LAST, columns: [{ name: 'promo', kind: 'numeric' }], labels: [[]], storeValues: [promo], items: new Map() };
+    const drivers: StoreDrivers = { store, firstDay: START, lastDay: LAST, columns: [{ name: 'promo', kind: 'numeric', scale: 'linear' }], labels: [[]], storeValues: [promo], items: new Map() };
     inputs.push({ store, series: [{ store, item: 'all', startDay: START, values }], drivers });
     means.push(mean);
   }
