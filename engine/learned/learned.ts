@@ -17,12 +17,12 @@ import { type FeatureSchema } from './features.js';
 /** Days of sales before the cut that training rows are drawn from: every season once, and this year's level. */
 export const LEARNED_WINDOW_DAYS = 365;
 /** Rows per fit: enough for 30 features and 31-leaf trees; beyond it time grows and accuracy does not (docs/engine.md). */
-export const LEARNED_MAX_ROWS = 60_000;
+export const LEARNED_MAX_ROWS = 40_000;
 
 /** Fixed, not tuned per data set: moderate trees, shrinkage and subsampling, Poisson for counts. */
 export const LEARNED_GBDT: Readonly<GbdtOptions> = {
   objective: 'poisson',
-  rounds: 120,
+  rounds: 100,
   learningRate: 0.1,
   maxLeaves: 31,
   maxDepth: 8,

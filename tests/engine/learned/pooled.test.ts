@@ -3,7 +3,7 @@ import { dayOfWeek, formatIsoDay, parseIsoDay } from '../../../engine/dates.js';
 import type { StoreDrivers } from '../../../engine/drivers.js';
 import { StoreFeatureSource, featureSchema } from '../../../engine/learned/features.js';
 import { fitLearned, predictLearned } from '../../../engine/learned/learned.js';
-import { groupStores, parsePooledArtifact, pooledCuts, pooledModelAt, trainPooled, type PooledArtifact, type PooledStoreInput } from '../../../engine/learned/pooled.js';
+import { groupStores, parsePooledArtifact, learnedCuts, pooledModelAt, trainPooled, type PooledArtifact, type PooledStoreInput } from '../../../engine/learned/pooled.js';
 import { seededRandom } from '../../../engine/random.js';
 
 const START = parseIsoDay('2022-01-01')!;
@@ -77,9 +77,11 @@ describe('pooled step', () => {
     const { history } = chain(4);
     const last = LAST - HORIZON;
     const artifact = trainPooled(history, { horizon: HORIZON, folds: 2 });
-    const cuts = pooledCuts(last, HORIZON, 2);
+    const cuts = learnedCuts(last, HORIZON, 2);
     expect(artifact.groups[0]!.models.map((m) => m.cut)).toEqual(cuts.map(formatIsoDay));
-    expect(pooledModelAt(artifact, 's01', cuts[1]! + 5, HORIZON)!.cut).toBe(cuts[1]);
+    expect(cuts).toHaveLength(2);
+    expect(pooledModelAt(artifact, 's01', cuts[1]! - 5, HORIZON)!.cut).toBe(cuts[0]);
+    expect(pooledModelAt(artifact, 's01', cuts[1]!, HORIZON)!.cut).toBe(cuts[1]);
     expect(pooledModelAt(artifact, 's01', cuts[0]! - 1, HORIZON)).toBeUndefined();
     expect(pooledModelAt(artifact, 'unknown', last, HORIZON)).toBeUndefined();
     // A model fitted for 28 steps cannot serve a 60-day horizon.
