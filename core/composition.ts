@@ -10,6 +10,7 @@ import { LocalDispatcher } from './adapters/dispatch/local.js';
 import { otelMetrics, otelTracer, recordGauge, setDefaultTelemetry, startTelemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
+import { trainAndPublishPooled, type PooledJobOutcome, type PooledJobRequest } from './domain/pooled-step.js';
 import { systemClock, type Clock, type Metrics, type RunRepository } from './ports/index.js';
 import type { DispatchResult, PoolScaler, TrainingDispatcher, TrainingRequest, TrainingStatus } from './ports/training-dispatcher.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   dispatch(): Promise<Dispatch>;
   /** "Train these stores" in this process, with this configuration's storage and settings. */
   trainStores(request: TrainStoresRequest, onStore?: (store: string) => void): Promise<StoreTrainingOutcome[]>;
+  /** The morning run's pooled step in this process: every store's history → the run's pooled artifact. */
+  trainPooled(request: PooledJobRequest): Promise<PooledJobOutcome>;
 }
 
 export interface DepsOverrides {
@@ -121,6 +124,7 @@ async function aksDispatch(config: AppConfig, overrides: DepsOverrides): Promise
     serviceAccount: aks.serviceAccount,
     pool: aks.pool,
     requestTimeoutMs: aks.requestTimeoutMs,
+    pooledMemoryMiB: aks.pooledMemoryMiB,
     env: aks.trainerEnv,
     ...(aks.workloadClientId ? { workloadClientId: aks.workloadClientId } : {}),
   });
@@ -174,6 +178,11 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
       // Training seconds per store (the trainer's own measure), by trigger: what sizes the morning pool.
       for (const o of outcomes) if (o.status === 'succeeded' && o.durationMs !== undefined) recordGauge('foreact.store.training_seconds', o.durationMs / 1000, { store: o.store, trigger: request.trigger }, { log: false });
       return outcomes;
+    },
+    trainPooled: async (request) => {
+      const outcome = await trainAndPublishPooled({ ...storage, clock, tracer: otelTracer }, settings, request);
+      recordGauge('foreact.pooled.training_seconds', outcome.durationMs / 1000, { trigger: request.trigger }, { log: false });
+      return outcome;
     },
   };
 }

@@ -134,6 +134,8 @@ export interface DispatchConfig {
     /** Seconds the morning run may take on the training pool; sizes the pool with the seconds per store. */
     windowSeconds: number;
     requestTimeoutMs: number;
+    /** Memory (MiB, request = limit) of the pooled step's pod, which holds every store's history at once. */
+    pooledMemoryMiB: number;
     /** Optional ARM endpoint override (sovereign clouds; a fake ARM server in tests). */
     armEndpoint: string | undefined;
     /** The app's settings a trainer pod needs (see `trainerEnv`), copied into every Job spec. */
@@ -339,6 +341,7 @@ export const settingsSchema = z
     FOREACT_AKS_WINDOW_SECONDS: intSetting(1800, 60, 86_400),
     FOREACT_SECONDS_PER_STORE: numberSetting(5, 0.01, 3600),
     FOREACT_K8S_REQUEST_TIMEOUT_MS: intSetting(15_000, 100, 600_000),
+    FOREACT_AKS_POOLED_MEMORY_MIB: intSetting(4096, 512, 262_144),
     FOREACT_ARM_ENDPOINT: text(),
     // Ingestion.
     FOREACT_INGEST_FIRST_YEAR: intSetting(2000, 1900, 2100),
@@ -494,6 +497,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         podsPerNode: s.FOREACT_AKS_PODS_PER_NODE,
         windowSeconds: s.FOREACT_AKS_WINDOW_SECONDS,
         requestTimeoutMs: s.FOREACT_K8S_REQUEST_TIMEOUT_MS,
+        pooledMemoryMiB: s.FOREACT_AKS_POOLED_MEMORY_MIB,
         armEndpoint: s.FOREACT_ARM_ENDPOINT,
         trainerEnv: trainerEnv(env),
       },

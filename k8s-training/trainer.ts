@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
 import { RUN_TRIGGERS, type RunTrigger } from '../core/domain/model.js';
 import { failStoreRun } from '../core/domain/runs.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../core/domain/train-and-publish.js';
+import type { PooledJobRequest } from '../core/domain/pooled-step.js';
 import { flushTelemetry, logger, runAttributes, startTelemetry, withSpan } from '../core/adapters/telemetry.js';
 
 /**
@@ -19,17 +20,34 @@ import { flushTelemetry, logger, runAttributes, startTelemetry, withSpan } from 
  * pod skips the stores that already succeeded in this run.
  */
 
-const USAGE = 'usage: node dist/k8s-training/trainer.js --store <id> [--store <id> …] | --stores <id>,<id>,… --run <runId> [--trigger morning|refresh|ingest|manual]';
+const USAGE = 'usage: node dist/k8s-training/trainer.js (--store <id> [--store <id> …] | --stores <id>,<id>,…) --run <runId> [--trigger morning|refresh|ingest|manual] [--pooled-version <runId> | --no-pooled]\n       node dist/k8s-training/trainer.js --pooled --run <runId> [--trigger …]';
 
-/** The request comes from the command line; the Job spec also sets the trigger as `FOREACT_RUN_TRIGGER` (a per-Job value, not an app setting). */
-export function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainStoresRequest {
-  const { values } = parseArgs({ args: [...argv], options: { store: { type: 'string', multiple: true }, stores: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' } }, strict: true });
+/** What a trainer process does: train stores, or the morning run's pooled step (`--pooled`). */
+export type TrainerJob = TrainStoresRequest | (PooledJobRequest & { mode: 'pooled' });
+
+/**
+ * The request comes from the command line; the Job spec also sets the trigger as `FOREACT_RUN_TRIGGER` (a
+ * per-Job value, not an app setting). A store job reads the pooled artifact `--pooled-version` names (its
+ * morning run's), none with `--no-pooled` (the run's pooled step failed), else the latest.
+ */
+export function parse(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): TrainerJob {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { store: { type: 'string', multiple: true }, stores: { type: 'string' }, run: { type: 'string' }, trigger: { type: 'string' }, pooled: { type: 'boolean' }, 'pooled-version': { type: 'string' }, 'no-pooled': { type: 'boolean' } },
+    strict: true,
+  });
   const stores = [...(values.store ?? []), ...(values.stores ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')];
-  if (stores.length === 0 || !values.run) throw new TypeError(`--store (or --stores) and --run are required\n${USAGE}`);
-  if (new Set(stores).size !== stores.length) throw new TypeError(`a store is listed twice\n${USAGE}`);
   const trigger = (values.trigger ?? env.FOREACT_RUN_TRIGGER ?? 'manual') as RunTrigger;
   if (!RUN_TRIGGERS.includes(trigger)) throw new TypeError(`--trigger must be one of ${RUN_TRIGGERS.join(', ')}`);
-  return { stores, runId: values.run, trigger };
+  if (values.pooled) {
+    if (!values.run || stores.length > 0 || values['pooled-version'] !== undefined || values['no-pooled']) throw new TypeError(`--pooled takes --run (and --trigger) only\n${USAGE}`);
+    return { mode: 'pooled', runId: values.run, trigger };
+  }
+  if (stores.length === 0 || !values.run) throw new TypeError(`--store (or --stores) and --run are required\n${USAGE}`);
+  if (new Set(stores).size !== stores.length) throw new TypeError(`a store is listed twice\n${USAGE}`);
+  if (values['pooled-version'] !== undefined && values['no-pooled']) throw new TypeError(`--pooled-version and --no-pooled exclude each other\n${USAGE}`);
+  const pooled = values['pooled-version'] !== undefined ? { pooled: { version: values['pooled-version'] } } : values['no-pooled'] ? { pooled: 'none' as const } : {};
+  return { stores, runId: values.run, trigger, ...pooled };
 }
 
 function published(o: StoreTrainingOutcome): string {
@@ -39,16 +57,18 @@ function published(o: StoreTrainingOutcome): string {
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let request: TrainStoresRequest;
+  let job: TrainerJob;
   let config: AppConfig;
   try {
-    request = parse(argv, env);
+    job = parse(argv, env);
     config = loadConfig(env);
   } catch (error) {
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
     return error instanceof ConfigError ? 78 : 2;
   }
   startTelemetry(config.telemetry);
+  if ('mode' in job) return pooledMain(job, config, env);
+  const request: TrainStoresRequest = job;
   // JSON lines with level, traceId, spanId, runId, store, trigger (ContainerLogV2 parses them), and the
   // same records to Application Insights when it is configured.
   const log = (store: string, message: string, level: 'info' | 'warn' | 'error' = 'info'): void => {
@@ -85,6 +105,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } finally {
     process.off('SIGTERM', onTerm);
     // Spans are batched: export them before the pod's process ends.
+    await flushTelemetry();
+  }
+}
+
+/**
+ * The pooled step's pod: every store's history into one fit, the run's artifact written, then the pointer.
+ * Exit 0 when the artifact and its pointer are written, 1 otherwise (the Job retries the pod; a retry after
+ * the version was recorded only re-points). SIGTERM needs no handling: nothing is half-visible before the
+ * pointer, and the orchestration records the step's failure itself.
+ */
+async function pooledMain(request: PooledJobRequest, config: AppConfig, env: NodeJS.ProcessEnv): Promise<number> {
+  const log = logger({ runId: request.runId, trigger: request.trigger });
+  try {
+    const ready = await buildDeps(config);
+    return await withSpan('train pooled', { traceparent: env.TRACEPARENT, attributes: { ...runAttributes({ runId: request.runId, trigger: request.trigger }), mode: 'pooled' } }, async () => {
+      const outcome = await ready.trainPooled(request);
+      log.info(`pooled artifact ${outcome.version}: ${outcome.stores} store(s), ${outcome.series} series, ${outcome.groups} group(s), ${outcome.rows} rows in ${outcome.durationMs} ms`);
+      for (const note of outcome.notes) log.warn(note);
+      return 0;
+    });
+  } catch (error) {
+    log.error(`pooled step failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
     await flushTelemetry();
   }
 }

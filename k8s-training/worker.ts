@@ -20,6 +20,14 @@ port.on('message', (message: TrainingWorkerMessage) => {
     try {
       const ready = await deps!;
       if (message.warm) return { id: message.id, outcomes: [] };
+      if ('pooled' in message) {
+        const { pooled } = message;
+        const attributes = { ...runAttributes({ runId: pooled.runId, trigger: pooled.trigger }), mode: 'pooled' };
+        // A child of the dispatching activity's span, like a store job's; its steps (load, fit, write) nest under it.
+        const outcome = await withSpan('train pooled', { traceparent: message.traceparent, attributes }, () => ready.trainPooled(pooled));
+        logger({ runId: pooled.runId, trigger: pooled.trigger }).info(`pooled artifact ${outcome.version}: ${outcome.stores} store(s), ${outcome.groups} group(s), ${outcome.rows} rows in ${outcome.durationMs} ms`, { left: outcome.left.length });
+        return { id: message.id, pooled: outcome };
+      }
       const { request } = message;
       const run = { runId: request.runId, trigger: request.trigger };
       const attributes = { ...runAttributes({ ...run, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) }), stores: request.stores.join(',') };

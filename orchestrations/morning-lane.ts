@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { describeError } from '../core/domain/runs.js';
+import type { PooledUse } from '../core/ports/index.js';
 import { batchInstanceId, MORNING_LANE_ORCHESTRATION, TRAINING_BATCH_ORCHESTRATION } from './names.js';
 import { TRAINING_RESULT_ACTIVITY, transientRetry, type BatchTrainingInput, type StoreOutcome, type StoreRunResult, type TrainingResultInput } from './training-batch.js';
 
@@ -13,6 +14,8 @@ export interface MorningLaneInput {
   batches: { index: number; stores: string[] }[];
   timeoutSeconds: number;
   pollSeconds: number;
+  /** The pooled artifact every store of the run trains with (absent: the latest, as for a check run). */
+  pooled?: PooledUse;
   traceparent?: string;
 }
 
@@ -46,7 +49,7 @@ export const morningLaneOrchestrator: OrchestrationHandler = function* (context:
   const total = input.batches.reduce((n, b) => n + b.stores.length, 0);
   for (const batch of input.batches) {
     context.df.setCustomStatus({ stage: 'training', runId: input.runId, lane: input.lane, done: results.length, total });
-    const sub: BatchTrainingInput = { runId: input.runId, stores: batch.stores, trigger: 'morning', ...(batch.stores.length > 1 ? { batch: batch.index } : {}), timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
+    const sub: BatchTrainingInput = { runId: input.runId, stores: batch.stores, trigger: 'morning', ...(batch.stores.length > 1 ? { batch: batch.index } : {}), timeoutSeconds: input.timeoutSeconds, pollSeconds: input.pollSeconds, ...(input.pooled !== undefined ? { pooled: input.pooled } : {}), ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
     try {
       results.push(...((yield context.df.callSubOrchestrator(TRAINING_BATCH_ORCHESTRATION, sub, batchInstanceId(input.morningInstance, batch.index))) as StoreRunResult[]));
     } catch (crash) {

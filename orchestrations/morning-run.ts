@@ -4,9 +4,13 @@ import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
-import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, type MorningRunInput } from './names.js';
-// Also registers the lanes wherever the morning run is registered (a host given only this module, the tests).
+import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, POOLED_TRAINING_ORCHESTRATION, pooledInstanceId, type MorningRunInput } from './names.js';
+// Also registers the lanes and the pooled step wherever the morning run is registered (a host given only this
+// module, the tests).
+import './pooled-training.js';
 import { outcomesFromRunRecords, type MorningLaneInput } from './morning-lane.js';
+import type { PooledStepOutcome, PooledTrainingInput } from './pooled-training.js';
+import type { PooledUse } from '../core/ports/index.js';
 import { recordStaleShare, transientRetry, type StoreRunResult } from './training-batch.js';
 import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
 
@@ -59,6 +63,12 @@ export interface MorningSummary {
    * `error` when the scale-up failed (the run trained on the pool as it was).
    */
   scaling?: ScalingOutcome;
+  /**
+   * The pooled step (before the fan-out): the version every store trained with and what it learned from, or
+   * why there was none (the stores then trained without one). Absent for a check run, whose stores use the
+   * latest pooled artifact, and for a run without stores.
+   */
+  pooled?: PooledStepOutcome;
   /** The run's W3C trace context (its trace id is the run's App Insights operation id). */
   traceparent?: string;
   /** A check run only: the stores it was asked for, those that published, and the backend that trained them. */
@@ -92,6 +102,23 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     scaling = { error: describeError(error) };
   }
 
+  // The pooled step: one job learns what the stores share before any of them trains. It never blocks the
+  // run: without an artifact the stores train alone (the engine fits per store), and the summary says why.
+  // A check run (a store or two after a deploy) trains on the latest artifact instead of pooling again.
+  let pooled: PooledStepOutcome | undefined;
+  if (!check && plan.stores.length > 0) {
+    context.df.setCustomStatus({ stage: 'pooling', runId, stores: plan.stores.length, ...(plan.backend ? { backend: plan.backend } : {}) });
+    const pooledStarted = context.df.currentUtcDateTime.getTime();
+    const pooledInput: PooledTrainingInput = { runId, timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
+    try {
+      pooled = (yield context.df.callSubOrchestrator(POOLED_TRAINING_ORCHESTRATION, pooledInput, pooledInstanceId(context.df.instanceId))) as PooledStepOutcome;
+    } catch (crash) {
+      pooled = { error: `pooled step crashed: ${describeError(crash)}`, stepMs: context.df.currentUtcDateTime.getTime() - pooledStarted };
+    }
+    if ('error' in pooled && !context.df.isReplaying) context.warn(`morning run ${runId}: pooled step failed (${pooled.error}); stores train without a pooled artifact`);
+  }
+  const pooledUse: PooledUse | undefined = pooled === undefined ? undefined : 'error' in pooled ? 'none' : { version: pooled.version };
+
   // Batches in plan order (the plan's store list is sorted), so batch i is the same stores on a replay.
   const batchSize = plan.batchSize >= 1 ? plan.batchSize : 1;
   const batches: string[][] = [];
@@ -106,6 +133,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     batches: batches.flatMap((stores, index) => (index % laneCount === lane ? [{ index, stores }] : [])),
     timeoutSeconds: plan.timeoutSeconds,
     pollSeconds: plan.pollSeconds,
+    ...(pooledUse !== undefined ? { pooled: pooledUse } : {}),
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   }));
   context.df.setCustomStatus({ stage: 'training', runId, done: 0, total: plan.stores.length, lanes: lanes.length, ...(plan.backend ? { backend: plan.backend } : {}) });
@@ -151,6 +179,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     failures: results.filter((r) => r.status === 'failed').map((r) => ({ store: r.store, error: r.error ?? 'failed' })),
     skippedStores: plan.skipped,
     ...(scaling ? { scaling } : {}),
+    ...(pooled ? { pooled } : {}),
     ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     ...(check ? { check: { stores: check, published: succeeded.map((r) => r.store).sort(), ...(plan.backend ? { backend: plan.backend } : {}) } } : {}),
   };

@@ -7,6 +7,7 @@ export const MORNING_RUN_ORCHESTRATION = 'morning-run';
 export const STORE_REFRESH_ORCHESTRATION = 'store-refresh';
 export const TRAINING_BATCH_ORCHESTRATION = 'training-batch';
 export const MORNING_LANE_ORCHESTRATION = 'morning-lane';
+export const POOLED_TRAINING_ORCHESTRATION = 'pooled-training';
 
 export function refreshInstanceId(store: string): string {
   return `refresh-${encodeURIComponent(store)}`;
@@ -58,4 +59,9 @@ export function laneInstanceId(morningInstance: string, lane: number): string {
 /** A batch of the morning run, numbered across the run (not per lane), so each batch's id is unique. */
 export function batchInstanceId(morningInstance: string, batch: number): string {
   return `${morningInstance}:b${batch}`;
+}
+
+/** The morning run's pooled step (one per run, before the fan-out). */
+export function pooledInstanceId(morningInstance: string): string {
+  return `${morningInstance}:pooled`;
 }

@@ -72,15 +72,20 @@ export function transientRetry(): df.RetryOptions {
 /** A backend that lost the job (host restart, Job garbage-collected) gets it dispatched again this often. */
 const MAX_REDISPATCH = 2;
 
+/** How a dispatched job ended: its handle (when the dispatch got through), and why it did not succeed. */
+export interface JobRun {
+  dispatch: DispatchResult | undefined;
+  /** Undefined when the job ran to the end; else the job's failure, deadline, loss or dispatch error. */
+  failure: string | undefined;
+}
+
 /**
- * Dispatch one job for the stores → poll with durable timers until it finishes or the deadline passes →
- * read each store's outcome from the runs table (failing, and so keeping stale, the stores that did not
- * publish). The durable work (dispatch, polls, result) is paid once per job, whatever the number of stores.
+ * Dispatch one job → poll its status with durable timers until it finishes or the deadline passes; a job the
+ * backend lost is dispatched again (at most MAX_REDISPATCH times). Shared by store batches and the morning
+ * run's pooled step: the durable work (dispatch, polls) is the same whatever the job trains.
  */
-export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult[], unknown> {
-  const started = context.df.currentUtcDateTime.getTime();
-  const deadline = started + input.timeoutSeconds * 1000;
-  const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}), ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
+export function* runJob(context: OrchestrationContext, request: TrainingRequest, timing: { timeoutSeconds: number; pollSeconds: number }, onStage: (stage: TrainingStage) => void): Generator<df.Task, JobRun, unknown> {
+  const deadline = context.df.currentUtcDateTime.getTime() + timing.timeoutSeconds * 1000;
   const retry = transientRetry();
   let dispatch: DispatchResult | undefined;
   let failure: string | undefined;
@@ -94,9 +99,9 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
       for (;;) {
         const now = context.df.currentUtcDateTime.getTime();
         if (now >= deadline) break;
-        yield context.df.createTimer(new Date(Math.min(deadline, now + input.pollSeconds * 1000)));
+        yield context.df.createTimer(new Date(Math.min(deadline, now + timing.pollSeconds * 1000)));
         try {
-          status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, input.traceparent ? { handle: dispatch.handle, traceparent: input.traceparent, runId: input.runId, trigger: input.trigger, ...(input.stores.length === 1 ? { store: input.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
+          status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, request.traceparent ? { handle: dispatch.handle, traceparent: request.traceparent, runId: request.runId, trigger: request.trigger, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
         } catch {
           // Reading a job's status is idempotent: a control plane down for longer than the retries is no
           // reason to give up on a job that may well be publishing. Poll again until the job's deadline.
@@ -110,16 +115,28 @@ export function* trainBatch(context: OrchestrationContext, input: BatchTrainingI
       }
       if (status?.state === 'unknown' && dispatches <= MAX_REDISPATCH) continue;
       if (status?.state === 'succeeded') break;
-      failure = status?.state === 'failed' ? (status.reason ?? 'training failed') : status?.state === 'unknown' ? `job lost: ${status.reason ?? 'unknown'}` : `deadline of ${input.timeoutSeconds} s exceeded`;
+      failure = status?.state === 'failed' ? (status.reason ?? 'training failed') : status?.state === 'unknown' ? `job lost: ${status.reason ?? 'unknown'}` : `deadline of ${timing.timeoutSeconds} s exceeded`;
       break;
     }
   } catch (error) {
     // Activities exhausted their retries (API server down): the job's stores fail, the others go on.
     failure = `dispatch failed: ${describeError(error)}`;
   }
+  return { dispatch, failure };
+}
+
+/**
+ * Dispatch one job for the stores → poll with durable timers until it finishes or the deadline passes →
+ * read each store's outcome from the runs table (failing, and so keeping stale, the stores that did not
+ * publish). The durable work (dispatch, polls, result) is paid once per job, whatever the number of stores.
+ */
+export function* trainBatch(context: OrchestrationContext, input: BatchTrainingInput, onStage: (stage: TrainingStage) => void): Generator<df.Task, StoreRunResult[], unknown> {
+  const started = context.df.currentUtcDateTime.getTime();
+  const request: TrainingRequest = { runId: input.runId, stores: input.stores, trigger: input.trigger, ...(input.batch !== undefined ? { batch: input.batch } : {}), ...(input.pooled !== undefined ? { pooled: input.pooled } : {}), ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
+  const { dispatch, failure } = yield* runJob(context, request, input, onStage);
   if (failure === undefined) onStage('publishing');
   const resultInput: TrainingResultInput = { ...request, handle: dispatch?.handle ?? null, jobError: failure ?? null };
-  const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, retry, resultInput)) as StoreOutcome[];
+  const outcomes = (yield context.df.callActivityWithRetry(TRAINING_RESULT_ACTIVITY, transientRetry(), resultInput)) as StoreOutcome[];
   onStage(outcomes.some((o) => o.status === 'succeeded') ? 'done' : 'failed');
   const durationMs = context.df.currentUtcDateTime.getTime() - started;
   return outcomes.map((o) => ({

@@ -1,5 +1,6 @@
-import { driverCoverage, forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
-import { NotFound, type Clock, type StoragePorts } from '../ports/index.js';
+import { attributesForStore, driverCoverage, forecastFromArtifact, parseIsoDay, trainStore, type ModelArtifact, type SeriesForecast, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
+import { NotFound, type Clock, type PooledUse, type StoragePorts } from '../ports/index.js';
+import { loadSharedTrainingInputs, type SharedTrainingInputs } from './pooled-inputs.js';
 import { decideChampion, scoreOnSameFolds, summariseArtifacts } from './champion.js';
 import { assertRunId, assertStoreId, newVersion } from './ids.js';
 import type { Accuracy, ChampionDecision, RunTrigger, StoreState } from './model.js';
@@ -50,7 +51,7 @@ export interface TrainStoreOutcome {
  * Reads the history (and the drivers, when the store has any) its pointers name; retries if ingestion
  * moved a pointer meanwhile.
  */
-async function loadHistory(deps: TrainerDeps, store: string): Promise<{ state: StoreState; series: SeriesHistory[]; drivers: StoreDrivers | undefined }> {
+export async function loadHistory(deps: Pick<TrainerDeps, 'stores' | 'history' | 'drivers'>, store: string): Promise<{ state: StoreState; series: SeriesHistory[]; drivers: StoreDrivers | undefined }> {
   for (let attempt = 0; ; attempt++) {
     const state = (await deps.stores.get(store))?.value;
     if (state?.history === undefined) throw new Error(`store ${store} has no sales history (ingest its sales first)`);
@@ -90,9 +91,11 @@ function championForecasts(candidate: readonly SeriesForecast[], champion: reado
  * Callable in-process (worker threads) and from the trainer CLI. On failure the run is marked failed with
  * the reason, the store keeps its current forecasts and is flagged stale, and the error is rethrown.
  */
-export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoreRequest): Promise<TrainStoreOutcome> {
+export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoreRequest, shared?: SharedTrainingInputs): Promise<TrainStoreOutcome> {
   assertStoreId(request.store);
   assertRunId(request.runId);
+  // A batch loads these once for all its stores; a lone call reads the latest pooled artifact itself.
+  const inputs = shared ?? (await loadSharedTrainingInputs(deps, 'latest'));
   const { store, runId } = request;
   const log = deps.log ?? (() => undefined);
   const tracker = await RunTracker.start(deps.runs, deps.clock, runId, store, request.trigger);
@@ -107,9 +110,12 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     await tracker.stage('training', { items: series.length });
     // Let the stage write leave the process before the synchronous training blocks the event loop.
     await new Promise((resolve) => setImmediate(resolve));
-    const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds, ...(drivers ? { drivers } : {}) });
+    const attributes = inputs.attributes === undefined ? undefined : attributesForStore(inputs.attributes, store);
+    const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds, ...(drivers ? { drivers } : {}), ...(inputs.pooled ? { pooled: inputs.pooled.artifact } : {}), ...(attributes ? { attributes } : {}) });
     // What the planner should know about the drivers: ignored columns, planned days they do not reach.
     const notes = [...trained.notes];
+    if (inputs.pooledProblem !== undefined) notes.push(`trained without the pooled artifact: ${inputs.pooledProblem}`);
+    if (inputs.attributesProblem !== undefined) notes.push(`trained without store attributes: ${inputs.attributesProblem}`);
     const firstDay = trained.forecasts.reduce((m, f) => Math.min(m, f.firstDay), Infinity);
     if (drivers !== undefined && Number.isFinite(firstDay)) {
       const short = driverCoverage(drivers, firstDay, firstDay + settings.horizonDays - 1);
@@ -173,7 +179,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       generatedAt: deps.clock.now(),
     });
     steps.end();
-    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), ...(notes.length > 0 ? { notes } : {}) } });
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), pooled: inputs.pooled?.version ?? null, ...(attributes ? { attributes: attributes.columns.map((c) => c.name) } : {}), ...(notes.length > 0 ? { notes } : {}) } });
     return { store, runId, forecastRunId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);
@@ -189,6 +195,8 @@ export interface TrainStoresRequest {
   stores: readonly string[];
   runId: string;
   trigger: RunTrigger;
+  /** The pooled artifact the stores train with; absent = the latest one. */
+  pooled?: PooledUse;
 }
 
 export interface StoreTrainingOutcome {
@@ -210,6 +218,8 @@ export interface StoreTrainingOutcome {
  */
 export async function trainAndPublishStores(deps: TrainerDeps, settings: TrainerSettings, request: TrainStoresRequest, onStore?: (store: string) => void): Promise<StoreTrainingOutcome[]> {
   const outcomes: StoreTrainingOutcome[] = [];
+  // Read once per job: the pooled artifact may be a few MB, and every store of the batch shares it.
+  const shared = await loadSharedTrainingInputs(deps, request.pooled);
   for (const store of request.stores) {
     onStore?.(store);
     const existing = await deps.runs.get(request.runId, store).catch(() => undefined);
@@ -218,7 +228,7 @@ export async function trainAndPublishStores(deps: TrainerDeps, settings: Trainer
       continue;
     }
     try {
-      const outcome = await trainAndPublishStore(deps, settings, { store, runId: request.runId, trigger: request.trigger });
+      const outcome = await trainAndPublishStore(deps, settings, { store, runId: request.runId, trigger: request.trigger }, shared);
       outcomes.push({ store, status: 'succeeded', durationMs: outcome.durationMs, outcome });
     } catch (error) {
       outcomes.push({ store, status: 'failed', error: error instanceof Error ? error.message : String(error) });

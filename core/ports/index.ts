@@ -8,6 +8,7 @@ import type { StoreDriversRepository } from './store-drivers.js';
 import type { RealisedAccuracyLedger } from './realised-accuracy.js';
 import type { StorePointerRepository } from './store-pointers.js';
 import type { StoreAttributesRepository } from './store-attributes.js';
+import type { PooledArtifactRepository } from './pooled-artifacts.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
 export type { IngestionLedger, RejectedRowsSink, UploadSource } from './ingestion.js';
@@ -19,6 +20,7 @@ export type { StoreDriversRepository } from './store-drivers.js';
 export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
 export type { IngestedPointers, StorePointerRepository } from './store-pointers.js';
 export type { StoreAttributesRepository } from './store-attributes.js';
+export type { PooledArtifactRepository, PooledUse, PooledVersion } from './pooled-artifacts.js';
 export type { MetricAttributes, Metrics } from './metrics.js';
 export { ConcurrencyConflict, NotFound } from './errors.js';
 
@@ -32,6 +34,8 @@ export interface StoragePorts {
   /** The chain's store attributes (one table, replaced whole by an upload under `uploads/stores/`). */
   attributes: StoreAttributesRepository;
   models: ModelRegistry;
+  /** The morning run's pooled artifacts (`models/pooled/<runId>.json`) and the pointer to the latest. */
+  pooled: PooledArtifactRepository;
   forecasts: ForecastRepository;
   runs: RunRepository;
   ingestions: IngestionLedger;

@@ -1,3 +1,5 @@
+import type { PooledUse } from './pooled-artifacts.js';
+
 /**
  * Where a store's training runs. The orchestrations only see this interface, so the same durable code
  * drives worker threads on a laptop and Kubernetes Jobs on AKS.
@@ -12,8 +14,15 @@
  */
 export interface TrainingRequest {
   runId: string;
-  /** Non-empty; trained one after another by the same worker/pod; one failing store does not stop the others. */
+  /**
+   * `stores` (default): train and publish `stores`. `pooled`: the morning run's pooled step — one job that
+   * learns across every store and writes the run's pooled artifact (`stores` is then empty).
+   */
+  mode?: 'stores' | 'pooled';
+  /** Non-empty for `stores`; trained one after another by the same worker/pod; one failing store does not stop the others. */
   stores: string[];
+  /** The pooled artifact the stores train with (absent: the latest). */
+  pooled?: PooledUse;
   trigger: 'morning' | 'refresh' | 'manual';
   /** Index of the batch in the morning run (part of a multi-store Job's name, so a re-dispatch joins it). */
   batch?: number;

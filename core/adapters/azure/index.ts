@@ -10,6 +10,7 @@ import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
 import { BlobStoreDrivers } from './store-drivers.js';
 import { BlobStoreAttributes } from './store-attributes.js';
+import { AzurePooledArtifacts } from './pooled-artifacts.js';
 import { TableRealisedAccuracy } from './realised-accuracy.js';
 import { TableStoreCatalog } from './store-catalog.js';
 import { TableStorePointers } from './store-pointers.js';
@@ -48,6 +49,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     drivers: new BlobStoreDrivers(clients.container(containers.drivers)),
     attributes: new BlobStoreAttributes(clients.container(containers.drivers)),
     models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),
+    pooled: new AzurePooledArtifacts(clients.table(tables.models), clients.container(containers.models)),
     forecasts: new TableForecastRepository(clients.table(tables.forecasts)),
     runs: new TableRunRepository(clients.table(tables.runs)),
     ingestions: new TableIngestionLedger(clients.table(tables.ingestions)),

@@ -25,6 +25,8 @@ export interface AksDispatcherOptions {
   templatePath?: string;
   /** Per API call: a hung API server must fail the activity (which is retried), not block it forever. */
   requestTimeoutMs?: number;
+  /** The pooled step's pod memory (MiB, request = limit; default 4096): it holds every store's history. */
+  pooledMemoryMiB?: number;
 }
 
 /** A Kubernetes label value: ≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends. */
@@ -53,8 +55,14 @@ export function batchJobName(runId: string, batch: number, stores: readonly stri
   return dnsJobName(`${runId}-b${batch}`, [runId, batch, ...stores]);
 }
 
-/** The Job name of a request: per store when it has one store, per batch otherwise. */
+/** DNS-1123 Job name of a run's pooled step (one per run, so a re-dispatch joins it). */
+export function pooledJobName(runId: string): string {
+  return dnsJobName(`${runId}-pooled`, [runId, '\u0000pooled']);
+}
+
+/** The Job name of a request: per store when it has one store, per batch otherwise, per run for the pooled step. */
 export function requestJobName(request: TrainingRequest): string {
+  if (request.mode === 'pooled') return pooledJobName(request.runId);
   const [only] = request.stores;
   if (only === undefined) throw new Error('a training request needs at least one store');
   return request.stores.length === 1 ? jobName(request.runId, only) : batchJobName(request.runId, request.batch ?? 0, request.stores);
@@ -80,9 +88,10 @@ export class AksDispatcher implements TrainingDispatcher {
   manifest(request: TrainingRequest): V1Job {
     const job = structuredClone(this.template);
     const name = requestJobName(request);
-    const single = request.stores.length === 1 ? request.stores[0] : undefined;
-    const labels: Record<string, string> = { 'foreact/run': labelValue(request.runId), ...(single !== undefined ? { 'foreact/store': labelValue(single) } : { 'foreact/batch': String(request.batch ?? 0) }) };
-    const annotations: Record<string, string> = { ...(single !== undefined ? { 'foreact/store': single } : { 'foreact/stores': request.stores.join(',') }), 'foreact/run': request.runId, 'foreact/trigger': request.trigger };
+    const pooled = request.mode === 'pooled';
+    const single = !pooled && request.stores.length === 1 ? request.stores[0] : undefined;
+    const labels: Record<string, string> = { 'foreact/run': labelValue(request.runId), ...(single !== undefined ? { 'foreact/store': labelValue(single) } : pooled ? { 'foreact/pooled': 'true' } : { 'foreact/batch': String(request.batch ?? 0) }) };
+    const annotations: Record<string, string> = { ...(single !== undefined ? { 'foreact/store': single } : pooled ? {} : { 'foreact/stores': request.stores.join(',') }), 'foreact/run': request.runId, 'foreact/trigger': request.trigger };
     // A batch has no `foreact/store` label: drop the template's placeholder.
     const withLabels = (template: Record<string, string> | undefined): Record<string, string> => ({ ...Object.fromEntries(Object.entries(template ?? {}).filter(([k]) => single !== undefined || k !== 'foreact/store')), ...labels });
     job.metadata = { ...job.metadata, name, namespace: this.options.namespace, labels: withLabels(job.metadata?.labels), annotations: { ...job.metadata?.annotations, ...annotations } };
@@ -97,10 +106,22 @@ export class AksDispatcher implements TrainingDispatcher {
     if (!container) throw new Error('job template has no container');
     container.image = this.options.image;
     // `--name=value`: a value is never read as an option, whatever it starts with.
-    container.args = [...request.stores.map((store) => `--store=${store}`), `--run=${request.runId}`, `--trigger=${request.trigger}`];
+    const pooledArgs = request.pooled === undefined || request.pooled === 'latest' ? [] : request.pooled === 'none' ? ['--no-pooled'] : [`--pooled-version=${request.pooled.version}`];
+    container.args = pooled ? ['--pooled', `--run=${request.runId}`, `--trigger=${request.trigger}`] : [...request.stores.map((store) => `--store=${store}`), `--run=${request.runId}`, `--trigger=${request.trigger}`, ...pooledArgs];
     const env: V1EnvVar[] = (container.env ?? []).filter((e) => !(e.name in (this.options.env ?? {})));
     for (const [k, v] of Object.entries(this.options.env ?? {})) env.push({ name: k, value: v });
-    env.push(single !== undefined ? { name: 'FOREACT_STORE', value: single } : { name: 'FOREACT_STORES', value: request.stores.join(',') }, { name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
+    if (!pooled) env.push(single !== undefined ? { name: 'FOREACT_STORE', value: single } : { name: 'FOREACT_STORES', value: request.stores.join(',') });
+    env.push({ name: 'FOREACT_RUN_ID', value: request.runId }, { name: 'FOREACT_RUN_TRIGGER', value: request.trigger });
+    if (pooled) {
+      // Every store's history in one process (docs/capacity.md): memory request = limit (no OOM kill from a
+      // neighbour's burst), and a V8 heap that leaves the rest of the limit to buffers and the runtime.
+      const mib = this.options.pooledMemoryMiB ?? 4096;
+      container.resources = { ...container.resources, requests: { ...container.resources?.requests, memory: `${mib}Mi` }, limits: { ...container.resources?.limits, memory: `${mib}Mi` } };
+      const heap = Math.floor(mib * 0.8);
+      const nodeOptions = env.find((e) => e.name === 'NODE_OPTIONS');
+      if (nodeOptions) nodeOptions.value = (nodeOptions.value ?? '').replace(/--max-old-space-size=\d+/, '').trim().concat(` --max-old-space-size=${heap}`).trim();
+      else env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` });
+    }
     // The trainer's spans continue the dispatching activity's trace (W3C trace context).
     if (request.traceparent) env.push({ name: 'TRACEPARENT', value: request.traceparent });
     if (this.options.workloadClientId) env.push({ name: 'AZURE_CLIENT_ID', value: this.options.workloadClientId });
@@ -109,6 +130,7 @@ export class AksDispatcher implements TrainingDispatcher {
   }
 
   async dispatch(request: TrainingRequest): Promise<DispatchResult> {
+    if (request.mode !== 'pooled' && request.stores.length === 0) throw new Error('a training request needs at least one store');
     const body = this.manifest(request);
     const name = body.metadata!.name!;
     const handle = `aks/${this.options.namespace}/${name}`;

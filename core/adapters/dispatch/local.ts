@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AppConfig } from '../../config.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../../domain/train-and-publish.js';
+import type { PooledJobOutcome, PooledJobRequest } from '../../domain/pooled-step.js';
 import { entryPoints } from '../entry-points.js';
 import { exportForwarded, type ForwardedSpan } from '../telemetry.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
@@ -21,10 +22,13 @@ export interface TrainingWorkerData {
 }
 
 /** Parent → worker. `warm` loads the worker's modules and storage clients without training. */
-export type TrainingWorkerMessage = { id: number; warm: true } | { id: number; warm?: false; request: TrainStoresRequest; traceparent?: string };
+export type TrainingWorkerMessage =
+  | { id: number; warm: true }
+  | { id: number; warm?: false; request: TrainStoresRequest; traceparent?: string }
+  | { id: number; warm?: false; pooled: PooledJobRequest; traceparent?: string };
 
-/** Worker → parent: each store's outcome, or why the request as a whole failed. */
-export type TrainingWorkerReply = { id: number; outcomes: StoreTrainingOutcome[] } | { id: number; error: string };
+/** Worker → parent: each store's outcome (or the pooled job's), or why the request as a whole failed. */
+export type TrainingWorkerReply = { id: number; outcomes: StoreTrainingOutcome[] } | { id: number; pooled: PooledJobOutcome } | { id: number; error: string };
 
 /** Worker → parent, before its reply: the worker's ended spans, exported by the parent's exporters. */
 export interface TrainingWorkerSpans {
@@ -97,6 +101,8 @@ export class LocalDispatcher implements TrainingDispatcher {
 
   /** One store: (run, store), as before batches; a batch: (run, batch index, its stores). */
   static handleOf(request: TrainingRequest): string {
+    // Three segments: no store's handle (its id URI-encoded, "/" included) can be this one.
+    if (request.mode === 'pooled') return `local/${request.runId}/pooled/job`;
     const [only] = request.stores;
     if (request.stores.length === 1 && only !== undefined) return `local/${request.runId}/${encodeURIComponent(only)}`;
     const hash = createHash('sha256').update(request.stores.join('\u0000')).digest('hex').slice(0, 10);
@@ -104,7 +110,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   }
 
   dispatch(request: TrainingRequest): Promise<DispatchResult> {
-    if (request.stores.length === 0) return Promise.reject(new Error('a training request needs at least one store'));
+    if (request.stores.length === 0 && request.mode !== 'pooled') return Promise.reject(new Error('a training request needs at least one store'));
     const handle = LocalDispatcher.handleOf(request);
     const existing = this.jobs.get(handle);
     if (existing && existing.state !== 'failed') return Promise.resolve({ handle, alreadyRunning: true });
@@ -170,7 +176,7 @@ export class LocalDispatcher implements TrainingDispatcher {
       const entry = this.pending.get(reply.id);
       if (!entry) return;
       this.pending.delete(reply.id);
-      const result = 'error' in reply ? { ok: false, error: reply.error } : jobResult(entry.job.request.stores, reply.outcomes);
+      const result = 'error' in reply ? { ok: false, error: reply.error } : 'pooled' in reply ? { ok: true } : jobResult(entry.job.request.stores, reply.outcomes);
       this.finish(entry.job, result.ok, result.error);
       slot.busy = false;
       this.pump();
@@ -225,8 +231,13 @@ export class LocalDispatcher implements TrainingDispatcher {
       const id = this.nextMessage++;
       this.pending.set(id, { job, slot });
       slot.worker.ref();
-      const request: TrainStoresRequest = { stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger };
-      slot.worker.postMessage({ id, request, ...(job.request.traceparent ? { traceparent: job.request.traceparent } : {}) } satisfies TrainingWorkerMessage);
+      const traced = job.request.traceparent ? { traceparent: job.request.traceparent } : {};
+      if (job.request.mode === 'pooled') {
+        slot.worker.postMessage({ id, pooled: { runId: job.request.runId, trigger: job.request.trigger }, ...traced } satisfies TrainingWorkerMessage);
+        continue;
+      }
+      const request: TrainStoresRequest = { stores: job.request.stores, runId: job.request.runId, trigger: job.request.trigger, ...(job.request.pooled !== undefined ? { pooled: job.request.pooled } : {}) };
+      slot.worker.postMessage({ id, request, ...traced } satisfies TrainingWorkerMessage);
     }
     for (const s of this.slots) if (!s.busy) s.worker.unref();
   }

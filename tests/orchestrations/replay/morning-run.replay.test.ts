@@ -1,7 +1,8 @@
 // Must come first: it installs the core API stand-in before the orchestrations register anything.
 import { activity, HistoryBuilder, leafActions, registeredOrchestratorHandler, replay, subOrchestration, type ReplayAction, type RetryPolicy } from '../../support/replay.js';
 import { describe, expect, it } from 'vitest';
-import { MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../../../orchestrations/names.js';
+import { MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningInstanceId, POOLED_TRAINING_ORCHESTRATION } from '../../../orchestrations/names.js';
+import type { PooledStepOutcome, PooledTrainingInput } from '../../../orchestrations/pooled-training.js';
 import type { MorningLaneInput } from '../../../orchestrations/morning-lane.js';
 import {
   MORNING_CLEANUP_ACTIVITY,
@@ -35,21 +36,27 @@ const plan: MorningPlan = {
 };
 const scaling = { previous: { count: 1, minCount: 1, maxCount: 3, autoscaling: true }, target: { count: 3, minCount: 3, maxCount: 3, autoscaling: true } };
 
+const pooledInput: PooledTrainingInput = { runId, timeoutSeconds: 3600, pollSeconds: 30 };
+const pooledStep = subOrchestration(POOLED_TRAINING_ORCHESTRATION, `${instanceId}:pooled`, pooledInput);
+const POOLED: PooledStepOutcome = { version: runId, durationMs: 40_000, stepMs: 55_000, stores: 5, series: 20, groups: 2, rows: 8000 };
+
 type LaneBatch = MorningLaneInput['batches'][number];
-const laneInput = (n: number, batches: LaneBatch[]): MorningLaneInput => ({ runId, morningInstance: instanceId, lane: n, batches, timeoutSeconds: 3600, pollSeconds: 30 });
-const lane = (n: number, batches: LaneBatch[]): ReplayAction => subOrchestration(MORNING_LANE_ORCHESTRATION, `${instanceId}:l${n}`, laneInput(n, batches));
+const laneInput = (n: number, batches: LaneBatch[], pooled: MorningLaneInput['pooled'] = { version: runId }): MorningLaneInput => ({ runId, morningInstance: instanceId, lane: n, batches, timeoutSeconds: 3600, pollSeconds: 30, pooled });
+const lane = (n: number, batches: LaneBatch[], pooled?: MorningLaneInput['pooled']): ReplayAction => subOrchestration(MORNING_LANE_ORCHESTRATION, `${instanceId}:l${n}`, laneInput(n, batches, pooled));
 const whenAll = (...tasks: ReplayAction[]): ReplayAction => ({ type: 'whenAll', tasks });
 const ok = (store: string, trainingMs: number, durationMs: number): StoreRunResult => ({ store, runId, status: 'succeeded', durationMs, trainingMs });
 
 const run = (h: HistoryBuilder, options: { freshHandler?: boolean } = {}) => replay(morningRunOrchestrator, h, { instanceId, ...options });
 
-/** Plan at +1 min, pool scaled up at +2 min. */
-function planned(p: MorningPlan = plan): HistoryBuilder {
+/** Plan at +1 min, pool scaled up at +2 min, the pooled step done at +3 min (`pooled`, by default a success). */
+function planned(p: MorningPlan = plan, pooled: PooledStepOutcome = POOLED): HistoryBuilder {
   const h = new HistoryBuilder({ startedAt: at(0), input, name: MORNING_RUN_ORCHESTRATION });
   const planTask = h.activityScheduled(MORNING_PLAN_ACTIVITY, { previousRunId: 'morning-2024-04-30' });
   h.episode(at(1)).activityCompleted(planTask, p);
   const up = h.activityScheduled(MORNING_SCALE_UP_ACTIVITY, { stores: p.stores.length, secondsPerStore: p.secondsPerStore });
   h.episode(at(2)).activityCompleted(up, scaling);
+  const step = h.subOrchestrationCreated(POOLED_TRAINING_ORCHESTRATION, `${instanceId}:pooled`, pooledInput);
+  h.episode(at(3)).subOrchestrationCompleted(step, pooled);
   return h;
 }
 
@@ -67,6 +74,13 @@ describe('morning run, replayed without a host', () => {
 
     const up = h.activityScheduled(MORNING_SCALE_UP_ACTIVITY, { stores: 5, secondsPerStore: 12 });
     h.episode(at(2)).activityCompleted(up, scaling);
+    r = await run(h);
+    // The pooled step comes before any store: one sub-orchestration, its own history for its polls.
+    expect(r.newActions).toEqual([pooledStep]);
+    expect(r.customStatus).toEqual({ stage: 'pooling', runId, stores: 5 });
+
+    const step = h.subOrchestrationCreated(POOLED_TRAINING_ORCHESTRATION, `${instanceId}:pooled`, pooledInput);
+    h.episode(at(3)).subOrchestrationCompleted(step, POOLED);
     r = await run(h);
     // Batches of 2 in plan order: b0 (s1, s2), b1 (s3, s4), b2 (s5); two lanes, batch i in lane i mod 2.
     const lane0 = [{ index: 0, stores: ['s1', 's2'] }, { index: 2, stores: ['s5'] }];
@@ -107,6 +121,7 @@ describe('morning run, replayed without a host', () => {
       failures: [{ store: 's2', error }],
       skippedStores: [{ store: 's6', reason: 'no sales history' }],
       scaling,
+      pooled: POOLED,
     };
     expect(r.newActions).toEqual([activity(MORNING_SUMMARY_ACTIVITY, summary, retry)]);
     expect(r.customStatus).toEqual({ stage: 'summarising', runId });
@@ -213,6 +228,9 @@ describe('morning run, replayed without a host', () => {
     }
     let r = await run(h);
     expect(r.error).toBeUndefined();
+    expect(r.newActions).toEqual([pooledStep]);
+    h.episode(new Date(now + 60_000)).subOrchestrationCompleted(h.subOrchestrationCreated(POOLED_TRAINING_ORCHESTRATION, `${instanceId}:pooled`, pooledInput), POOLED);
+    r = await run(h);
     expect(r.newActions).toEqual([whenAll(lane(0, [{ index: 0, stores: ['s1'] }]))]);
 
     const l0 = h.subOrchestrationCreated(MORNING_LANE_ORCHESTRATION, `${instanceId}:l0`, laneInput(0, [{ index: 0, stores: ['s1'] }]));
@@ -238,8 +256,44 @@ describe('morning run, replayed without a host', () => {
     expect(r.error).toBeUndefined();
     expect(r.newActions).toEqual([]);
     expect(leafActions(r.actions).some((a) => a.type === 'activity' && a.name === MORNING_SCALE_DOWN_ACTIVITY)).toBe(false);
-    expect(r.output).toMatchObject({ succeeded: 1, failed: 0, skipped: 0, batches: 1, batchSize: 4, scaling: { error: 'AuthorizationFailed \n ' } });
+    expect(r.output).toMatchObject({ succeeded: 1, failed: 0, skipped: 0, batches: 1, batchSize: 4, scaling: { error: 'AuthorizationFailed \n ' }, pooled: POOLED });
     expect(r.customStatus).toEqual({ stage: 'done', runId, succeeded: 1, failed: 0, skipped: 0 });
   });
 
+  it('a failed pooled step never blocks the run: the stores train without an artifact, and the summary says why', async () => {
+    const p: MorningPlan = { ...plan, stores: ['s1', 's2'], skipped: [], batchSize: 2 };
+    const failed: PooledStepOutcome = { error: 'BackoffLimitExceeded: Job has reached the specified backoff limit', stepMs: 90_000 };
+    let r = await run(planned(p, failed));
+    // 'none', not the latest: yesterday's artifact is not what this run learned.
+    expect(r.newActions).toEqual([whenAll(lane(0, [{ index: 0, stores: ['s1', 's2'] }], 'none'))]);
+    const h = planned(p, failed);
+    const l0 = h.subOrchestrationCreated(MORNING_LANE_ORCHESTRATION, `${instanceId}:l0`, laneInput(0, [{ index: 0, stores: ['s1', 's2'] }], 'none'));
+    h.episode(at(10)).subOrchestrationCompleted(l0, [ok('s1', 5000, 400_000), ok('s2', 5000, 400_000)]);
+    h.episode(at(10)).activityCompleted(h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous), null);
+    r = await run(h);
+    expect(leafActions(r.newActions)[0]).toMatchObject({ type: 'activity', name: MORNING_SUMMARY_ACTIVITY, input: { succeeded: 2, failed: 0, pooled: failed } });
+
+    // A pooled sub-orchestration that crashed outright is a failed step too, with its time.
+    const crashed = new HistoryBuilder({ startedAt: at(0), input, name: MORNING_RUN_ORCHESTRATION });
+    crashed.episode(at(1)).activityCompleted(crashed.activityScheduled(MORNING_PLAN_ACTIVITY, { previousRunId: 'morning-2024-04-30' }), p);
+    crashed.episode(at(2)).activityCompleted(crashed.activityScheduled(MORNING_SCALE_UP_ACTIVITY, { stores: 2, secondsPerStore: 12 }), scaling);
+    crashed.episode(at(4)).subOrchestrationFailed(crashed.subOrchestrationCreated(POOLED_TRAINING_ORCHESTRATION, `${instanceId}:pooled`, pooledInput), 'boom', '');
+    r = await run(crashed);
+    expect(r.error).toBeUndefined();
+    expect(r.newActions).toEqual([whenAll(lane(0, [{ index: 0, stores: ['s1', 's2'] }], 'none'))]);
+    crashed.episode(at(10)).subOrchestrationCompleted(crashed.subOrchestrationCreated(MORNING_LANE_ORCHESTRATION, `${instanceId}:l0`, laneInput(0, [{ index: 0, stores: ['s1', 's2'] }], 'none')), [ok('s1', 5000, 0), ok('s2', 5000, 0)]);
+    crashed.episode(at(10)).activityCompleted(crashed.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous), null);
+    r = await run(crashed);
+    expect(leafActions(r.newActions)[0]).toMatchObject({ type: 'activity', name: MORNING_SUMMARY_ACTIVITY, input: { pooled: { error: expect.stringMatching(/^pooled step crashed: boom/) as unknown, stepMs: 2 * 60_000 } } });
+  });
+
+  it('no stores, no pooled step', async () => {
+    const p: MorningPlan = { ...plan, stores: [], skipped: [{ store: 's6', reason: 'no sales history' }] };
+    const h = new HistoryBuilder({ startedAt: at(0), input, name: MORNING_RUN_ORCHESTRATION });
+    h.episode(at(1)).activityCompleted(h.activityScheduled(MORNING_PLAN_ACTIVITY, { previousRunId: 'morning-2024-04-30' }), p);
+    h.episode(at(2)).activityCompleted(h.activityScheduled(MORNING_SCALE_UP_ACTIVITY, { stores: 0, secondsPerStore: 12 }), null);
+    const r = await run(h);
+    expect(leafActions(r.newActions)).toMatchObject([{ type: 'activity', name: MORNING_SUMMARY_ACTIVITY }]);
+    expect(leafActions(r.newActions)[0]).not.toHaveProperty('input.pooled');
+  });
 });
