@@ -23,12 +23,27 @@ export interface EffectConfig {
 
 export const RECENT_EFFECT_DAYS = 365;
 
-/** Every option alone, as trainStore tries them greedily (window, then dip, then the days around events). */
-export const EFFECT_CONFIGS: readonly EffectConfig[] = [
-  { dip: false, neighbours: false },
-  { dip: false, neighbours: false, recentDays: RECENT_EFFECT_DAYS },
-  { dip: true, neighbours: false },
-  { dip: false, neighbours: true },
+/** No optional effect: what the first trial tries, and what a store without the backtest to judge uses. */
+export const NO_OPTIONAL_EFFECTS: EffectConfig = { dip: false, neighbours: false };
+
+/** One trial of the store's effects: an option set on top of the best configuration so far. */
+export interface EffectTrial {
+  option: 'none' | 'recentDays' | 'dip' | 'neighbours';
+  /** What the store's effects must include for the option to change anything; otherwise it is not tried. */
+  needs: 'nothing' | 'flags' | 'events';
+  change: Partial<EffectConfig>;
+}
+
+/**
+ * What trainStore tries, in this order: no optional effect, then each option on top of the best so far,
+ * kept only if the backtest improves (greedy: 4 trials, not every combination). The window and the dip
+ * need promotion flags or levels, the days around events need events.
+ */
+export const EFFECT_TRIALS: readonly EffectTrial[] = [
+  { option: 'none', needs: 'nothing', change: {} },
+  { option: 'recentDays', needs: 'flags', change: { recentDays: RECENT_EFFECT_DAYS } },
+  { option: 'dip', needs: 'flags', change: { dip: true } },
+  { option: 'neighbours', needs: 'events', change: { neighbours: true } },
 ];
 
 /** What one item's forecast needs: the artifact stores this, so a forecast needs no refit. */
