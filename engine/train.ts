@@ -54,7 +54,7 @@ export interface StoreTrainingResult {
   notes: string[];
   /**
    * Backtest WAPE of the store's daily totals (items summed, as realised accuracy is measured on ingestion):
-   * Σ|forecast − actual| / Σ actual over the first days of each fold, for the mixes the artifacts use; null
+   * Σ|forecast − actual| / Σ actual over the first week of each fold, for the mixes the artifacts use; null
    * without a fold or without sales. Per-item sums would overstate it several times over: item errors partly
    * cancel in a store total.
    */

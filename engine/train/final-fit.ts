@@ -1,5 +1,5 @@
-import { ARTIFACT_SCHEMA, forecastFromArtifact, type ModelArtifact, type ModelComponent, type SeriesForecast } from '../artifact.js';
-import { formatIsoDay, type EpochDay } from '../dates.js';
+import { ARTIFACT_SCHEMA, forecastFromArtifact, type BacktestSummary, type ModelArtifact, type ModelComponent, type SeriesForecast } from '../artifact.js';
+import { formatIsoDay } from '../dates.js';
 import type { StoreDrivers } from '../drivers.js';
 import type { EffectConfig } from '../effects.js';
 import { lastDay } from '../history.js';
@@ -23,13 +23,13 @@ export interface StoreChoices {
  * Step 7, final fit: each series' mix refitted on all its history (the cut at the store's last day), as
  * an artifact that forecasts without refitting, and its forecast. `backtests[k]` is series k's backtest summary.
  */
-export function finalFit(data: StoreData, choices: StoreChoices, backtests: readonly ModelArtifact['backtest'][], horizon: number, drivers: StoreDrivers | undefined): { artifacts: ModelArtifact[]; forecasts: SeriesForecast[]; notes: string[] } {
+export function finalFit(data: StoreData, choices: StoreChoices, backtests: readonly BacktestSummary[], horizon: number, drivers: StoreDrivers | undefined): { artifacts: ModelArtifact[]; forecasts: SeriesForecast[]; notes: string[] } {
   const { calendarConfig, effectConfig, candidates, mixes, intervals } = choices;
   const final = cutState(data, data.lastDay, effectConfig);
   const artifacts: ModelArtifact[] = [];
   const forecasts: SeriesForecast[] = [];
   data.series.forEach((s, k) => {
-    const seriesLast: EpochDay = lastDay(s);
+    const seriesLast = lastDay(s);
     const mix = final.origin.series[k]!.y.length === 0 ? [] : mixes[k]!;
     const series = new SeriesAtCut(data, final, k);
     const components: ModelComponent[] = mix.length === 0 ? [{ family: 'ses', weight: 1, state: { alpha: 0, level: 0 } }] : mix.map((f) => series.component(candidates[f]!, calendarConfig, 1 / mix.length));
