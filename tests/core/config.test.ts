@@ -108,6 +108,7 @@ describe('loadConfig', () => {
         podsPerNode: 4,
         windowSeconds: 1800,
         requestTimeoutMs: 15_000,
+        pooledMemoryMiB: 4096,
         armEndpoint: undefined,
         trainerEnv: {},
       },

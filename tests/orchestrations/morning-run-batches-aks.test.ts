@@ -3,7 +3,7 @@ import type { LocalHost } from '../support/local-host.js';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
-import { AksDispatcher, batchJobName, jobName } from '../../core/adapters/dispatch/aks.js';
+import { AksDispatcher, batchJobName, jobName, pooledJobName } from '../../core/adapters/dispatch/aks.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { storeBlobName } from '../../core/domain/store-pointers.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
@@ -52,9 +52,21 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
     expect(summary.failures[0]!.error).toMatch(/missing-history|not found|does not exist|BlobNotFound/i);
     expect(summary.sumTrainingMs).toBeGreaterThan(0);
 
-    // Sorted stores [bad, s1, s2, s3, s4] → Jobs (bad, s1), (s2, s3) and a one-store Job for s4.
+    // Sorted stores [bad, s1, s2, s3, s4] → Jobs (bad, s1), (s2, s3) and a one-store Job for s4, after the
+    // run's pooled Job.
     const names = [...k8s.jobs.values()].map((j) => j.metadata?.name).sort();
-    expect(names).toEqual([batchJobName(runId, 0, ['bad', 's1']), batchJobName(runId, 1, ['s2', 's3']), jobName(runId, 's4')].sort());
+    expect(names).toEqual([pooledJobName(runId), batchJobName(runId, 0, ['bad', 's1']), batchJobName(runId, 1, ['s2', 's3']), jobName(runId, 's4')].sort());
+    // The pooled Job: the trainer in pooled mode, with its own memory; it left out the store whose history is
+    // gone, pooled the others, and every store Job was told to read this run's version.
+    const pooledJob = [...k8s.jobs.values()].find((j) => j.metadata?.name === pooledJobName(runId))!;
+    const pooledContainer = pooledJob.spec!.template.spec!.containers[0]!;
+    expect(pooledContainer.args).toEqual(['--pooled', `--run=${runId}`, '--trigger=morning']);
+    expect(pooledContainer.resources?.limits?.memory).toBe('4096Mi');
+    const [pooledPod] = k8s.pods.filter((p) => p.job === pooledJobName(runId));
+    expect(pooledPod?.exitCode).toBe(0);
+    expect(Math.min(...k8s.pods.filter((p) => p.job !== pooledJobName(runId)).map((p) => p.startedAt))).toBeGreaterThanOrEqual(pooledPod!.finishedAt!);
+    expect(summary.pooled).toMatchObject({ version: runId, stores: 4 });
+    for (const job of k8s.jobs.values()) if (job.metadata?.name !== pooledJobName(runId)) expect(job.spec!.template.spec!.containers[0]!.args, job.metadata?.name).toContain(`--pooled-version=${runId}`);
     // The pod ran both stores and exited 0: no pod retries for a store that failed inside the batch.
     expect(k8s.pods.filter((p) => p.job === batchJobName(runId, 0, ['bad', 's1']))).toHaveLength(1);
 
@@ -63,6 +75,7 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
       expect(state.current?.runId, s).toBe(runId);
       expect(state.stale, s).toBe(false);
       expect((await storage.runs.get(runId, s))?.status, s).toBe('succeeded');
+      expect((await storage.runs.get(runId, s))?.details?.pooled, s).toBe(runId);
     }
     const bad = (await storage.stores.get('bad'))!.value;
     expect(bad.current?.runId).toBe('yesterday-1');
