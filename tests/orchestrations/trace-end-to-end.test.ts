@@ -137,4 +137,27 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
     expect(lines.filter((l) => l.runId === runId).every((l) => l.traceId === traceId && l.level !== undefined && l.store === 't2' && l.trigger === 'refresh')).toBe(true);
     expect(lines.some((l) => l.runId === runId && /^published/.test(String(l.message)))).toBe(true);
   });
+
+  it('the morning run’s pooled step: its job’s span and steps continue the run’s trace', async () => {
+    await provideTestDeps(config, { dispatcher: local });
+    const traceId = hex(16);
+    const timerSpanId = hex(8);
+    const date = '2026-11-30';
+    const runId = `morning-${date}`;
+    await host.durable.startNew('morning-run', { instanceId: runId, input: { date, traceparent: `00-${traceId}-${timerSpanId}-01` } });
+    const done = await host.durable.waitForInstance(runId, 120_000);
+    expect(done.runtimeStatus).toBe('Completed');
+    expect((done.output as { pooled?: { version?: string } }).pooled?.version).toBe(runId);
+    await flushTelemetry();
+    const spans = memory.getFinishedSpans().map(fromMemory).filter((s) => s.traceId === traceId);
+    const pooled = spans.find((s) => s.name === 'train pooled');
+    expect(pooled, spans.map((s) => s.name).join(', ')).toBeDefined();
+    expect(pooled!.attributes).toMatchObject({ runId, trigger: 'morning', mode: 'pooled' });
+    // Its parent is the dispatch activity of the pooled job (the one without stores), a child of the run's trace.
+    const dispatch = spans.find((s) => s.spanId === pooled!.parentSpanId);
+    expect(dispatch?.name).toBe('activity training-dispatch');
+    expect(dispatch?.parentSpanId).toBe(timerSpanId);
+    for (const step of ['load every store', 'fit pooled', 'write pooled']) expect(spans.find((s) => s.name === step)?.parentSpanId, step).toBe(pooled!.spanId);
+    expect(spans.find((s) => s.name === 'activity pooled-result')?.parentSpanId).toBe(timerSpanId);
+  });
 });
