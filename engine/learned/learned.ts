@@ -134,3 +134,12 @@ export function predictLearned(model: LearnedModel, source: StoreFeatureSource, 
     return out;
   });
 }
+
+/**
+ * Whether the learned family is a candidate: when asked for by name, else when the store has drivers. Without
+ * drivers it has no interaction to find that the calendar and smoothing families miss, and on every shared set it
+ * lost to them there while costing most of the training time (docs/engine.md), so it is not tried by default.
+ */
+export function learnedFamilyWanted(families: readonly string[] | undefined, hasDrivers: boolean): boolean {
+  return families === undefined ? hasDrivers : families.includes('learned');
+}
