@@ -175,7 +175,7 @@ export async function dispatchActivity(request: TrainingRequest): Promise<Dispat
   // The job continues this activity's span (Job env TRACEPARENT, the worker's request).
   const traceparent = currentTraceparent() ?? request.traceparent;
   const result = await (await deps.dispatch()).dispatcher.dispatch({ ...request, ...(traceparent ? { traceparent } : {}) });
-  logger({ runId: request.runId, trigger: request.trigger }).info(`dispatched ${request.stores.length} store(s)`, { stores: request.stores.join(','), handle: result.handle, alreadyRunning: result.alreadyRunning });
+  logger({ runId: request.runId, trigger: request.trigger }).info(request.mode === 'pooled' ? 'dispatched the pooled job' : `dispatched ${request.stores.length} store(s)`, { stores: request.stores.join(','), handle: result.handle, alreadyRunning: result.alreadyRunning });
   return result;
 }
 
