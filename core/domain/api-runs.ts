@@ -133,6 +133,21 @@ export function runFromInstance(runId: string, store: string, s: InstanceSnapsho
 
 const RECORD_STAGE: Readonly<Record<string, ApiStage>> = TRAINER_STEP_STAGE;
 
+/** What a scheduled run's `pooled` says (docs/openapi.yaml `Run.pooled`), from its summary record; undefined when absent or malformed. */
+export type RunPooledView = { version: string; durationMs: number; stepMs: number; stores: number; series: number; groups: number; rows: number } | { error: string; stepMs: number };
+
+function pooledView(value: unknown): RunPooledView | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const count = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isInteger(v[k]) && (v[k]) >= 0 ? (v[k]) : undefined);
+  const stepMs = count('stepMs');
+  if (stepMs === undefined) return undefined;
+  if (typeof v.error === 'string') return { error: v.error.slice(0, 2000), stepMs };
+  const [durationMs, stores, series, groups, rows] = ['durationMs', 'stores', 'series', 'groups', 'rows'].map(count);
+  if (typeof v.version !== 'string' || durationMs === undefined || stores === undefined || series === undefined || groups === undefined || rows === undefined) return undefined;
+  return { version: v.version, durationMs, stepMs, stores, series, groups, rows };
+}
+
 /** The `Run` body from the run records storage keeps (finished runs whose instance has been reused). */
 export function runFromRecords(runId: string, records: readonly RunRecord[]) {
   const perStore = records.filter((r) => r.store !== undefined);
@@ -140,6 +155,8 @@ export function runFromRecords(runId: string, records: readonly RunRecord[]) {
   if (main === undefined) return undefined;
   const status: ApiRunStatus = main.status === 'succeeded' ? 'done' : main.status === 'failed' ? 'failed' : main.status === 'queued' ? 'queued' : (RECORD_STAGE[main.stage] ?? 'training');
   const updatedAt = main.finishedAt ?? main.stages[main.stages.length - 1]?.startedAt ?? main.createdAt;
+  // The morning run's pooled step, from its summary record (the stores' records say which version each used).
+  const pooled = main.store === undefined && main.trigger === 'morning' ? pooledView(main.details?.pooled) : undefined;
   const stages = API_STAGES.map((name) => {
     const marks = main.stages.filter((s) => RECORD_STAGE[s.stage] === name);
     const first = marks[0];
@@ -162,6 +179,7 @@ export function runFromRecords(runId: string, records: readonly RunRecord[]) {
     stages,
     error: status === 'failed' ? { code: 'run_failed', message: (main.error ?? 'the run failed').slice(0, 2000) || 'the run failed' } : null,
     ...(status === 'done' && main.finishedAt ? { result: { generatedAt: main.finishedAt, itemCount: perStore.reduce((a, r) => a + (r.items ?? 0), 0) } } : {}),
+    ...(pooled !== undefined ? { pooled } : {}),
   };
 }
 

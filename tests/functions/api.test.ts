@@ -226,6 +226,18 @@ describe('refresh and runs', () => {
     expect((await get('/runs/{id}', '/runs/morning-2017-07-05', USERS.admin)).status).toBe(404);
   });
 
+  test("a scheduled run's record shows its pooled step (version and what it learned from, or why there was none)", async () => {
+    const pooled = { version: 'morning-2017-07-06', durationMs: 41_000, stepMs: 55_000, stores: 4, series: 12, groups: 1, rows: 4380 };
+    const at = '2017-07-06T05:10:00.000Z';
+    await fx.storage.runs.put({ runId: 'morning-2017-07-06', store: undefined, trigger: 'morning', status: 'succeeded', stage: 'done', progress: 1, stages: [], createdAt: at, startedAt: at, finishedAt: at, details: { succeeded: 4, pooled } });
+    const run = await get('/runs/{id}', '/runs/morning-2017-07-06', USERS.admin);
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ kind: 'scheduled', status: 'done', pooled });
+    const failed = { error: 'deadline of 1800 s exceeded', stepMs: 1_800_000 };
+    await fx.storage.runs.put({ runId: 'morning-2017-07-07', store: undefined, trigger: 'morning', status: 'succeeded', stage: 'done', progress: 1, stages: [], createdAt: at, startedAt: at, finishedAt: at, details: { succeeded: 4, pooled: failed } });
+    expect((await get('/runs/{id}', '/runs/morning-2017-07-07', USERS.admin)).body.pooled).toEqual(failed);
+  });
+
   test('a refresh started twice gives one run; the run can be followed to done', async () => {
     const [a, b] = await Promise.all([
       call('POST', '/stores/{store}/refresh', '/stores/2/refresh', USERS.planner),
