@@ -139,7 +139,7 @@ export type RunPooledView = { version: string; durationMs: number; stepMs: numbe
 function pooledView(value: unknown): RunPooledView | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const count = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isInteger(v[k]) && (v[k]) >= 0 ? (v[k]) : undefined);
+  const count = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isInteger(v[k]) && v[k] >= 0 ? v[k] : undefined);
   const stepMs = count('stepMs');
   if (stepMs === undefined) return undefined;
   if (typeof v.error === 'string') return { error: v.error.slice(0, 2000), stepMs };
