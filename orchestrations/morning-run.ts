@@ -4,6 +4,7 @@ import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
+import { cleanupPooledArtifacts } from '../core/domain/pooled-step.js';
 import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, POOLED_TRAINING_ORCHESTRATION, pooledInstanceId, type MorningRunInput } from './names.js';
 // Also registers the lanes and the pooled step wherever the morning run is registered (a host given only this
 // module, the tests).
@@ -235,10 +236,12 @@ export async function scaleDownActivity(previous: PoolSize): Promise<void> {
   await (await (await appDeps()).dispatch()).scaler?.restore(previous);
 }
 
-/** Deletes runs older than the retention (never a store's current or previous run). */
-export async function cleanupActivity(input: { now: string }): Promise<CleanupResult> {
+/** Deletes runs older than the retention (never a store's current or previous run), and pooled artifacts (never the latest). */
+export async function cleanupActivity(input: { now: string }): Promise<CleanupResult & { pooledDeleted: number }> {
   const deps = await appDeps();
-  return cleanupExpiredRuns(deps.storage, new Date(input.now), deps.config.runs.retentionDays);
+  const now = new Date(input.now);
+  const result = await cleanupExpiredRuns(deps.storage, now, deps.config.runs.retentionDays);
+  return { ...result, pooledDeleted: await cleanupPooledArtifacts(deps.storage, now, deps.config.runs.retentionDays) };
 }
 
 export async function summaryActivity(summary: MorningSummary): Promise<void> {

@@ -1,5 +1,5 @@
 import { attributesForStore, trainPooled, type PooledStoreInput } from '../../engine/index.js';
-import type { PooledVersion } from '../ports/index.js';
+import type { PooledVersion, StoragePorts } from '../ports/index.js';
 import { stepSpans } from '../ports/tracer.js';
 import { assertRunId } from './ids.js';
 import { mapLimit } from './map-limit.js';
@@ -85,4 +85,20 @@ export async function trainAndPublishPooled(deps: TrainerDeps, settings: Trainer
     steps.fail(error);
     throw error;
   }
+}
+
+/**
+ * Deletes pooled artifacts recorded more than `retentionDays` ago, except the one the latest pointer names
+ * (a refresh may still read it, however old). Returns how many went.
+ */
+export async function cleanupPooledArtifacts(deps: Pick<StoragePorts, 'pooled'>, now: Date, retentionDays: number): Promise<number> {
+  const cutoff = now.getTime() - retentionDays * 86_400_000;
+  const latest = await deps.pooled.latest();
+  let deleted = 0;
+  for (const entry of await deps.pooled.list()) {
+    if (entry.version === latest || !(Date.parse(entry.createdAt) < cutoff)) continue;
+    await deps.pooled.delete(entry.version);
+    deleted++;
+  }
+  return deleted;
 }

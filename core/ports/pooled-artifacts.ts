@@ -33,6 +33,10 @@ export interface PooledArtifactRepository {
   setLatest(version: string): Promise<void>;
   /** The version the pointer names, as stored: callers validate it before it names a blob. */
   latest(): Promise<string | undefined>;
+  /** Every recorded version (for retention). */
+  list(): Promise<PooledVersion[]>;
+  /** Removes a version's record, then its blob (never the one the pointer names: callers check). */
+  delete(version: string): Promise<void>;
 }
 
 /**

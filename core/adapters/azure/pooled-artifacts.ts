@@ -1,10 +1,10 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { parsePooledArtifact, type PooledArtifact } from '../../../engine/index.js';
 import { assertRunId } from '../../domain/ids.js';
 import type { PooledArtifactRepository, PooledVersion } from '../../ports/index.js';
 import { isStatus } from './clients.js';
-import { getBlob } from './blobs.js';
+import { deleteBlob, getBlob } from './blobs.js';
 
 /**
  * Pooled artifacts in the `models` container as `pooled/<runId>.json` (a store's artifacts are
@@ -55,10 +55,7 @@ export class AzurePooledArtifacts implements PooledArtifactRepository {
   async get(version: string): Promise<PooledVersion | undefined> {
     assertRunId(version);
     try {
-      const e = await this.table.getEntity<Entity>(POOLED_PARTITION, version);
-      const s = (k: string): string => (typeof e[k] === 'string' ? e[k] : '');
-      const n = (k: string): number => (typeof e[k] === 'number' ? e[k] : 0);
-      return { version: s('version'), blob: s('blob'), createdAt: s('createdAt'), durationMs: n('durationMs'), stores: n('stores'), series: n('series'), rows: n('rows'), groups: n('groups'), lastDay: s('lastDay') };
+      return fromEntity(await this.table.getEntity<Entity>(POOLED_PARTITION, version));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -70,6 +67,22 @@ export class AzurePooledArtifacts implements PooledArtifactRepository {
     await this.table.upsertEntity({ partitionKey: POOLED_PARTITION, rowKey: POOLED_LATEST_ROW, version } satisfies Entity, 'Replace');
   }
 
+  async list(): Promise<PooledVersion[]> {
+    const out: PooledVersion[] = [];
+    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${POOLED_PARTITION} and RowKey ne ${POOLED_LATEST_ROW}` } })) out.push(fromEntity(e));
+    return out;
+  }
+
+  async delete(version: string): Promise<void> {
+    const blob = pooledBlobName(version);
+    try {
+      await this.table.deleteEntity(POOLED_PARTITION, version);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+    await deleteBlob(this.container, blob);
+  }
+
   async latest(): Promise<string | undefined> {
     try {
       const e = await this.table.getEntity<Entity>(POOLED_PARTITION, POOLED_LATEST_ROW);
@@ -79,4 +92,10 @@ export class AzurePooledArtifacts implements PooledArtifactRepository {
       throw error;
     }
   }
+}
+
+function fromEntity(e: Entity): PooledVersion {
+  const s = (k: string): string => (typeof e[k] === 'string' ? e[k] : '');
+  const n = (k: string): number => (typeof e[k] === 'number' ? e[k] : 0);
+  return { version: s('version'), blob: s('blob'), createdAt: s('createdAt'), durationMs: n('durationMs'), stores: n('stores'), series: n('series'), rows: n('rows'), groups: n('groups'), lastDay: s('lastDay') };
 }
