@@ -3,6 +3,7 @@ import { CalendarTable } from './calendar.js';
 import { parseIsoDay, type EpochDay } from './dates.js';
 import type { StoreDrivers } from './drivers.js';
 import { DriverView, effectMultipliers, type EffectConfig, type ItemEffects } from './effects.js';
+import { learnedPathForecast, parseLearnedPath, type LearnedPathState } from './learned/path.js';
 import { FAMILIES, FAMILY_NAMES, type CalendarConfig, type FamilyName } from './models/index.js';
 
 /** v2 adds driver effects, `drivers` on components and closed weekdays; v1 artifacts still load (no drivers). */
@@ -81,7 +82,19 @@ export const modelArtifactSchema = z.object({
   origin: isoDay,
   window: z.object({ from: isoDay, to: isoDay, observations: z.number().int().nonnegative() }),
   selected: z.string(),
-  components: z.array(z.object({ family: z.enum(FAMILY_NAMES), weight: z.number().positive(), state: z.unknown(), drivers: z.boolean().optional() })).min(1),
+  components: z
+    .array(
+      z.object({ family: z.enum(FAMILY_NAMES), weight: z.number().positive(), state: z.unknown(), drivers: z.boolean().optional() }).superRefine((c, ctx) => {
+        // The learned component's state is read as a path of numbers, so it is checked here, not when forecast.
+        if (c.family !== 'learned') return;
+        try {
+          parseLearnedPath(c.state);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: ['state'], message: (error as Error).message });
+        }
+      }),
+    )
+    .min(1),
   closedMonthDays: z.array(z.number().int()),
   closedWeekdays: z.array(z.number().int().min(0).max(6)).optional(),
   intervals: z.object({
@@ -138,7 +151,7 @@ export function mixForecast(components: readonly ModelComponent[], closedMonthDa
   const out = new Float64Array(horizon);
   const { multiplier, zero } = adjustments;
   for (const component of components) {
-    const values = FAMILIES[component.family].predict(component.state, origin, horizon, cal);
+    const values = component.family === 'learned' ? learnedPathForecast(component.state as LearnedPathState, horizon) : FAMILIES[component.family].predict(component.state, origin, horizon, cal);
     const effect = component.drivers === true ? multiplier : undefined;
     for (let s = 0; s < horizon; s++) out[s]! += component.weight * values[s]! * (effect === undefined ? 1 : effect[s]!);
   }

@@ -4,7 +4,10 @@ import type { StoreDrivers } from './drivers.js';
 import { NO_OPTIONAL_EFFECTS, type EffectConfig } from './effects.js';
 import { compareKeys, type SeriesHistory } from './history.js';
 import type { AccuracyAccumulator } from './metrics.js';
-import { FAMILY_NAMES, type CalendarConfig, type FamilyName } from './models/index.js';
+import { learnedFamilyWanted } from './learned/learned.js';
+import type { PooledArtifact } from './learned/pooled.js';
+import { FAMILY_NAMES, SERIES_FAMILY_NAMES, type CalendarConfig, type FamilyName } from './models/index.js';
+import type { StoreAttributeValues } from './store-attributes.js';
 import { DEFAULT_FOLDS, backtestOrigins } from './train/backtest.js';
 import { CALENDAR_CONFIGS, chooseCalendarConfig } from './train/calendar-settings.js';
 import { bucketEdges, calibrateIntervals } from './train/calibration.js';
@@ -15,6 +18,7 @@ import { evaluate, seriesBacktest, storeBacktestWape } from './train/evaluate.js
 import { finalFit } from './train/final-fit.js';
 import { chooseMixes } from './train/mix.js';
 import { scoreCandidates } from './train/scoring.js';
+import { StoreLearned, type LearnedSource } from './train/learned.js';
 import { prepareStore } from './train/store.js';
 
 export { CALENDAR_CONFIGS, candidateLabel, type Candidate };
@@ -23,7 +27,7 @@ export interface TrainOptions {
   horizon: number;
   /** Rolling-origin folds for model choice and interval calibration (default 3). */
   folds?: number;
-  /** Candidate families (default: all). */
+  /** Candidate families (default: every series family, and `learned` when the store has drivers). */
   families?: readonly FamilyName[];
   /** Also compute an honest backtest report (selection and intervals judged on folds they did not see). */
   evaluate?: boolean;
@@ -33,6 +37,13 @@ export interface TrainOptions {
    * the backtest chooses; known closures (`open = 0`) are forecast as 0 either way.
    */
   drivers?: StoreDrivers;
+  /** The store's attributes (type, size, region…): features of the learned family. */
+  attributes?: StoreAttributeValues;
+  /**
+   * The pooled step's artifact (engine/learned/pooled.ts): the learned family then uses the model of the store's
+   * group instead of fitting one on the store's own items.
+   */
+  pooled?: PooledArtifact;
 }
 
 export interface StoreBacktestReport {
@@ -59,6 +70,8 @@ export interface StoreTrainingResult {
    * cancel in a store total.
    */
   backtestWape: number | null;
+  /** Where the learned family's models came from, when it was a candidate (both: the pooled one did not cover every cut). */
+  learned?: LearnedSource[];
 }
 
 /**
@@ -71,16 +84,21 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const data = prepareStore([...series].sort((a, b) => compareKeys(a.item, b.item)), options.horizon, options.drivers);
   const backtest = backtestOrigins(data, options.horizon, Math.max(0, options.folds ?? DEFAULT_FOLDS));
   const calendarConfig = chooseCalendarConfig(data, backtest);
-  const { effectConfig, cuts } = chooseEffects(data, backtest, calendarConfig);
-  const candidates = candidatesOf([...(options.families ?? FAMILY_NAMES)], effectConfig !== undefined);
+  const chosenEffects = chooseEffects(data, backtest, calendarConfig);
+  const { effectConfig } = chosenEffects;
+  const families = options.families ?? (learnedFamilyWanted(undefined, options.drivers !== undefined) ? FAMILY_NAMES : SERIES_FAMILY_NAMES);
+  const learned = families.includes('learned') ? new StoreLearned(data, options, backtest.origins.at(-1)?.cutoff ?? data.lastDay) : undefined;
+  const cuts = learned === undefined ? chosenEffects.cuts : chosenEffects.cuts.map((cut) => ({ ...cut, learned: learned.at(cut.origin.cutoff, backtest.horizon) }));
+  const candidates = candidatesOf([...families], effectConfig !== undefined);
   const records = scoreCandidates(data, backtest, cuts, candidates, calendarConfig);
   const { choices, mixes } = chooseMixes(data, records, candidates);
   const edges = bucketEdges(backtest.horizon);
   const intervals = calibrateIntervals(records, mixes, edges);
   const backtests = records.map((seriesRecords, k) => seriesBacktest(seriesRecords, mixes[k]!, choices[k], candidates, backtest.horizon));
-  const { artifacts, forecasts, notes } = finalFit(data, { calendarConfig, effectConfig, candidates, mixes, intervals }, backtests, options.horizon, options.drivers);
+  const { artifacts, forecasts, notes } = finalFit(data, { calendarConfig, effectConfig, candidates, mixes, intervals, learned }, backtests, options.horizon, options.drivers);
 
   const result: StoreTrainingResult = { store: data.store, artifacts, forecasts, notes, backtestWape: storeBacktestWape(records, mixes, backtest.origins.length, backtest.horizon) };
+  if (learned !== undefined) result.learned = [...learned.used];
   if (options.evaluate === true) {
     result.report = evaluate(data, records, candidates, edges, calendarConfig);
     if (effectConfig !== undefined) result.report.effectConfig = effectConfig;
@@ -106,7 +124,8 @@ export function forecastsAtCutoff(
 ): Map<string, Record<string, Float64Array>> {
   const data = prepareStore([...series], horizon, drivers);
   const cut = cutState(data, cutoff, effectConfig);
-  const candidates = candidatesOf(FAMILY_NAMES, data.view !== undefined);
+  // The learned family is not refitted here: a mix that uses it is left out of the comparison (no label matches).
+  const candidates = candidatesOf(SERIES_FAMILY_NAMES, data.view !== undefined);
   const out = new Map<string, Record<string, Float64Array>>();
   data.series.forEach((s, k) => {
     const o = cut.origin.series[k];

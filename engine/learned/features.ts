@@ -187,6 +187,11 @@ export class StoreFeatureSource {
     });
   }
 
+  /** True when series k sold nothing on any known day of the level window before `origin`: a dormant item. */
+  dormant(k: number, origin: EpochDay): boolean {
+    return this.sums[k]!.mean(origin - LEVEL_DAYS + 1, origin) === 0;
+  }
+
   private driverColumns(k: number): (DriverColumnView | undefined)[] {
     let views = this.driverViews.get(k);
     if (views !== undefined) return views;

@@ -130,6 +130,9 @@ export function predictLearned(model: LearnedModel, source: StoreFeatureSource, 
   return Array.from(levels, (level, k) => {
     if (level !== level) return undefined;
     const out = new Float64Array(horizon);
+    // Nothing sold for a whole level window: the other families forecast 0, and a floor level times a ratio would put
+    // a fraction of a unit on every day, which scores as a full miss on each day that sells nothing.
+    if (source.dormant(k, origin)) return out;
     for (let s = 0; s < horizon; s++) out[s] = raw[k * horizon + s]! * level;
     return out;
   });

@@ -2,7 +2,11 @@ import type { CalendarTable } from '../calendar.js';
 import type { EpochDay } from '../dates.js';
 import type { SeasonalFactors } from '../seasonality.js';
 
-export const FAMILY_NAMES = ['seasonal_naive', 'calendar', 'holt_winters', 'tsb', 'ses'] as const;
+/** Families fitted to one series at a time. */
+export const SERIES_FAMILY_NAMES = ['seasonal_naive', 'calendar', 'holt_winters', 'tsb', 'ses'] as const;
+export type SeriesFamilyName = (typeof SERIES_FAMILY_NAMES)[number];
+/** Every family: the series families and `learned`, fitted across series (engine/learned). */
+export const FAMILY_NAMES = [...SERIES_FAMILY_NAMES, 'learned'] as const;
 export type FamilyName = (typeof FAMILY_NAMES)[number];
 
 /** Level window (days) and how year-over-year growth is carried into the forecast; chosen per store. */
@@ -40,7 +44,7 @@ export interface FitInput {
 }
 
 export interface ModelFamily<State> {
-  readonly name: FamilyName;
+  readonly name: SeriesFamilyName;
   fit(input: FitInput): State;
   /** Forecast for originDay+1 … originDay+horizon; `cal` must cover those days. */
   predict(state: State, originDay: EpochDay, horizon: number, cal: CalendarTable): Float64Array;

@@ -1,6 +1,7 @@
 import { mixForecast, type ModelComponent } from '../artifact.js';
 import { effectMultipliers } from '../effects.js';
-import { FAMILIES, type CalendarConfig, type FamilyName } from '../models/index.js';
+import { learnedPathState } from '../learned/path.js';
+import { FAMILIES, type CalendarConfig, type FamilyName, type SeriesFamilyName } from '../models/index.js';
 import { fitInput, zeroDays, type CutState } from './cut.js';
 import type { StoreData } from './store.js';
 
@@ -14,10 +15,13 @@ export function candidateLabel(c: Candidate): string {
   return c.drivers ? `${c.family}+drivers` : c.family;
 }
 
-/** Every family on plain sales, then (when the store's drivers are used) every family with drivers. */
+/**
+ * Every family on plain sales, then (when the store's drivers are used) every series family with drivers. The
+ * learned family has no twin: it reads the drivers as features itself.
+ */
 export function candidatesOf(families: readonly FamilyName[], withDrivers: boolean): Candidate[] {
   const plain = families.map((family) => ({ family, drivers: false }));
-  return withDrivers ? [...plain, ...families.map((family) => ({ family, drivers: true }))] : plain;
+  return withDrivers ? [...plain, ...families.filter((family) => family !== 'learned').map((family) => ({ family, drivers: true }))] : plain;
 }
 
 /**
@@ -27,7 +31,7 @@ export function candidatesOf(families: readonly FamilyName[], withDrivers: boole
  * and the driver effects ahead.
  */
 export class SeriesAtCut {
-  private readonly plainStates = new Map<CalendarConfig, Map<FamilyName, unknown>>();
+  private readonly plainStates = new Map<CalendarConfig, Map<SeriesFamilyName, unknown>>();
   private readonly ahead = new Map<number, { zero: Uint8Array | undefined; multiplier: Float64Array | undefined }>();
 
   constructor(
@@ -38,6 +42,11 @@ export class SeriesAtCut {
 
   component(candidate: Candidate, config: CalendarConfig, weight: number): ModelComponent {
     const { family } = candidate;
+    if (family === 'learned') {
+      const path = this.cut.learned?.[this.k];
+      if (path === undefined) throw new Error(`no learned forecast for ${this.data.series[this.k]!.item} at this cut`);
+      return { family, weight, state: learnedPathState(path) };
+    }
     const driverOrigin = this.cut.driverOrigin;
     const driverSeries = candidate.drivers ? driverOrigin?.origin.series[this.k] : undefined;
     if (driverOrigin !== undefined && driverSeries !== undefined) {
@@ -53,6 +62,8 @@ export class SeriesAtCut {
     const { origin } = this.cut;
     const { zero, multiplier } = this.daysAhead(horizon);
     return candidates.map((candidate) => {
+      // A series the learned family cannot scale (no recent sales) has no score for it: NaN keeps it out of its choice.
+      if (candidate.family === 'learned' && this.cut.learned?.[this.k] === undefined) return new Float64Array(horizon).fill(Number.NaN);
       const component = this.component(candidate, config, 1);
       return mixForecast([component], origin.closedMonthDays, origin.cutoff, horizon, this.data.cal, component.drivers === true ? { zero, multiplier } : { zero });
     });
@@ -63,9 +74,9 @@ export class SeriesAtCut {
     return this.daysAhead(horizon).multiplier;
   }
 
-  private plainState(family: FamilyName, config: CalendarConfig): unknown {
+  private plainState(family: SeriesFamilyName, config: CalendarConfig): unknown {
     let states = this.plainStates.get(config);
-    if (states === undefined) this.plainStates.set(config, (states = new Map<FamilyName, unknown>()));
+    if (states === undefined) this.plainStates.set(config, (states = new Map<SeriesFamilyName, unknown>()));
     if (!states.has(family)) states.set(family, FAMILIES[family].fit(fitInput(this.data, this.cut.origin, this.cut.origin.series[this.k]!, config)));
     return states.get(family);
   }

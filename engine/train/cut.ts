@@ -48,6 +48,8 @@ export interface DriverOrigin {
 export interface CutState {
   origin: Origin;
   driverOrigin: DriverOrigin | undefined;
+  /** The learned family's forecast of each series from this cut (engine/train/learned.ts), when it is a candidate. */
+  learned?: (Float64Array | undefined)[];
 }
 
 export function prepareOrigin(data: StoreData, cutoff: EpochDay, maskedValues: readonly Float64Array[] = data.masked): Origin {

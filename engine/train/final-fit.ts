@@ -8,6 +8,7 @@ import type { Intervals } from './calibration.js';
 import { SeriesAtCut, type Candidate } from './candidates.js';
 import { cutState } from './cut.js';
 import type { Mix } from './mix.js';
+import type { StoreLearned } from './learned.js';
 import type { StoreData } from './store.js';
 
 /** What the steps before chose for the store and each of its series. */
@@ -17,6 +18,8 @@ export interface StoreChoices {
   candidates: readonly Candidate[];
   mixes: readonly Mix[];
   intervals: readonly Intervals[];
+  /** The learned family, when it is a candidate: its forecast from the store's last day. */
+  learned?: StoreLearned | undefined;
 }
 
 /**
@@ -26,11 +29,17 @@ export interface StoreChoices {
 export function finalFit(data: StoreData, choices: StoreChoices, backtests: readonly BacktestSummary[], horizon: number, drivers: StoreDrivers | undefined): { artifacts: ModelArtifact[]; forecasts: SeriesForecast[]; notes: string[] } {
   const { calendarConfig, effectConfig, candidates, mixes, intervals } = choices;
   const final = cutState(data, data.lastDay, effectConfig);
+  if (choices.learned !== undefined && mixes.some((mix) => mix.some((f) => candidates[f]!.family === 'learned'))) final.learned = choices.learned.at(data.lastDay, horizon);
   const artifacts: ModelArtifact[] = [];
   const forecasts: SeriesForecast[] = [];
   data.series.forEach((s, k) => {
     const seriesLast = lastDay(s);
-    const mix = final.origin.series[k]!.y.length === 0 ? [] : mixes[k]!;
+    // The learned path starts the day after the store's last day: a series that ended earlier, or one without recent
+    // sales to scale by, keeps the rest of its mix.
+    const learnedUsable = final.learned?.[k] !== undefined && seriesLast === data.lastDay;
+    const kept = mixes[k]!.filter((f) => candidates[f]!.family !== 'learned' || learnedUsable);
+    const chosen = kept.length > 0 ? kept : [Math.max(0, candidates.findIndex((c) => c.family === 'calendar' && !c.drivers))];
+    const mix = final.origin.series[k]!.y.length === 0 ? [] : chosen;
     const series = new SeriesAtCut(data, final, k);
     const components: ModelComponent[] = mix.length === 0 ? [{ family: 'ses', weight: 1, state: { alpha: 0, level: 0 } }] : mix.map((f) => series.component(candidates[f]!, calendarConfig, 1 / mix.length));
     let observations = 0;

@@ -39,13 +39,20 @@ function cellError(record: FoldRecord | undefined, mix: Mix): number {
   return n > 0 ? sse / n / record.scale : Number.NaN;
 }
 
-/** Mixes a whole store may share: each candidate alone, and the mean of all smoothing families (with drivers and without). */
+/**
+ * Mixes a whole store may share: each candidate alone, the mean of all smoothing families (with drivers and
+ * without), and the learned family beside each smoothing family: the learned one sees interactions, the
+ * others each series' own level and shape, and their errors differ.
+ */
 function storeWideMixes(candidates: readonly Candidate[]): Mix[] {
   const mixes: Mix[] = candidates.map((_, f) => [f]);
+  const smoothingFamily = (c: Candidate): boolean => c.family !== 'seasonal_naive' && c.family !== 'learned';
   for (const drivers of [false, true]) {
-    const smoothing = candidates.map((c, f) => (c.family === 'seasonal_naive' || c.drivers !== drivers ? -1 : f)).filter((f) => f >= 0);
+    const smoothing = candidates.map((c, f) => (!smoothingFamily(c) || c.drivers !== drivers ? -1 : f)).filter((f) => f >= 0);
     if (smoothing.length > 1) mixes.push(smoothing);
   }
+  const learned = candidates.findIndex((c) => c.family === 'learned');
+  if (learned >= 0) candidates.forEach((c, f) => smoothingFamily(c) && mixes.push([Math.min(f, learned), Math.max(f, learned)]));
   return mixes;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FAMILY_NAMES,
+  SERIES_FAMILY_NAMES,
   forecastFromArtifact,
   forecastsAtCutoff,
   lastDay,
@@ -89,13 +89,13 @@ describe('backtest', () => {
     const afterTampering = forecastsAtCutoff(tampered, cutoff, 30);
     expect(honest.size).toBe(6);
     for (const [item, byFamily] of honest) {
-      for (const family of FAMILY_NAMES) expect(Array.from(afterTampering.get(item)![family]!)).toEqual(Array.from(byFamily[family]!));
+      for (const family of SERIES_FAMILY_NAMES) expect(Array.from(afterTampering.get(item)![family]!)).toEqual(Array.from(byFamily[family]!));
     }
   });
 
   it('reports each family and the selected mix, chosen on folds it did not see', () => {
     const { report } = trainStore(sampleStore('r', 8, 800, 2), { horizon: 28, folds: 3, evaluate: true });
-    expect(Object.keys(report!.families).sort()).toEqual([...FAMILY_NAMES].sort());
+    expect(Object.keys(report!.families).sort()).toEqual([...SERIES_FAMILY_NAMES].sort());
     expect(report!.selected.points).toBe(8 * 3 * 28);
     const naive = report!.families.seasonal_naive!;
     // Poisson noise around a seasonal mean: smoothing models must beat last week's noisy copy.
