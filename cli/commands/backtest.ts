@@ -1,6 +1,7 @@
-import { describeStoreAttributes, driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreAttributeColumn, type StoreBacktestReport } from '../../engine/index.js';
+import { attributesForStore, describeStoreAttributes, driversForStore, mergeAccuracy, emptyAccuracy, summarise, trainStore, type Accuracy, type AccuracyAccumulator, type StoreAttributeColumn, type StoreBacktestReport } from '../../engine/index.js';
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
+import { describePooledStep, pooledStep } from './pooled.js';
 
 export interface BacktestSummaryReport {
   horizon: number;
@@ -45,9 +46,14 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     }
   };
   const stores = groupByStore(series);
+  const pooled = pooledStep(stores, table, attributes, { horizon, folds });
+  if (pooled !== undefined) process.stderr.write(`foreact: note: ${describePooledStep(pooled)}\n`);
   for (const store of stores) {
-    const drivers = table === undefined ? undefined : driversForStore(table, store[0]!.store, store.map((s) => s.item));
-    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? { horizon, folds, evaluate: true } : { horizon, folds, evaluate: true, drivers });
+    const id = store[0]!.store;
+    const drivers = table === undefined ? undefined : driversForStore(table, id, store.map((s) => s.item));
+    const own = attributes === undefined ? undefined : attributesForStore(attributes, id);
+    const learnedInputs = { ...(pooled === undefined ? {} : { pooled: pooled.artifact }), ...(own === undefined ? {} : { attributes: own }) };
+    const { report, notes: storeNotes } = trainStore(store, drivers === undefined ? { horizon, folds, evaluate: true, ...learnedInputs } : { horizon, folds, evaluate: true, drivers, ...learnedInputs });
     if (report === undefined) continue;
     storeNotes.forEach((n) => notes.add(n));
     add(report);

@@ -3,11 +3,12 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { FAMILY_NAMES, describeStoreAttributes, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
+import { FAMILY_NAMES, attributesForStore, describeStoreAttributes, driverCoverage, driverNotes, driversForStore, formatIsoDay, lastDay, parseIsoDay, type DriverTable, type FamilyName, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
 import { csvField } from '../../engine/csv-write.js';
 import { TrainPool, trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
+import { describePooledStep, pooledStep } from './pooled.js';
 
 export const FORECAST_HEADER = 'date,store,item,forecast,p10,p90';
 
@@ -77,11 +78,12 @@ export interface DriverRunMessages {
  * trains the stores on worker threads, one per core, like the run without drivers (in-process under a
  * TypeScript loader or for a single store). Results come back in input order.
  */
-export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, options: TrainOptions, threads = availableParallelism(), pool?: TrainPool): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
+export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][], table: DriverTable, optionsOf: TrainOptions | ((store: string) => TrainOptions), threads = availableParallelism(), pool?: TrainPool): Promise<{ forecasts: SeriesForecast[] } & DriverRunMessages> {
   const warnings: string[] = [];
   const notes = new Set<string>();
   const jobs: StoreJob[] = stores.map((store) => {
     const id = store[0]!.store;
+    const options = typeof optionsOf === 'function' ? optionsOf(id) : optionsOf;
     const drivers = driversForStore(table, id, store.map((s) => s.item));
     const last = Math.max(...store.map((s) => lastDay(s)));
     if (drivers === undefined) {
@@ -117,9 +119,15 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
     loaded = performance.now();
     rows = sales.rows;
     seriesCount = sales.series.length;
-    const options: TrainOptions = families === undefined ? { horizon, folds } : { horizon, folds, families };
     const stores = groupByStore(sales.series);
     if (attributes !== undefined) process.stderr.write(`foreact: note: store attributes: ${describeStoreAttributes(attributes, stores.map((s) => s[0]!.store))}\n`);
+    const pooled = pooledStep(stores, table, attributes, { horizon, folds, families });
+    if (pooled !== undefined) process.stderr.write(`foreact: note: ${describePooledStep(pooled)}\n`);
+    const base: TrainOptions = { horizon, folds, ...(families === undefined ? {} : { families }), ...(pooled === undefined ? {} : { pooled: pooled.artifact }) };
+    const options = (store: string): TrainOptions => {
+      const own = attributes === undefined ? undefined : attributesForStore(attributes, store);
+      return own === undefined ? base : { ...base, attributes: own };
+    };
     if (table === undefined) {
       forecasts = await trainStores(stores, options, undefined, pool);
     } else {

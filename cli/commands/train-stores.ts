@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { entryPoints } from '../../core/adapters/entry-points.js';
 import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
-import type { TrainReply, TrainRequest } from '../train-worker.js';
+import type { PooledMessage, TrainReply, TrainRequest } from '../train-worker.js';
 
 /** One store to train, with its own options (its drivers). */
 export interface StoreJob {
@@ -55,6 +55,10 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
   const results = new Array<SeriesForecast[]>(jobs.length);
   let next = 0;
   const workers = [...started, ...Array.from({ length: workerCount - started.length }, () => new Worker(workerFile))];
+  // Every store of a run reads the same pooled artifact: each worker gets it once, not once per store.
+  const pooled = jobs[0]?.options.pooled;
+  const shared = pooled !== undefined && jobs.every((job) => job.options.pooled === pooled);
+  if (shared) for (const worker of workers) worker.postMessage({ pooled } satisfies PooledMessage);
   try {
     await Promise.all(
       workers.map(
@@ -67,7 +71,8 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
               }
               const id = next++;
               const job = jobs[id]!;
-              worker.postMessage({ id, series: job.series, options: job.options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
+              const options = shared ? { ...job.options, pooled: undefined } : job.options;
+              worker.postMessage({ id, series: job.series, options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
             };
             worker.on('message', (reply: TrainReply) => {
               if ('error' in reply) {
@@ -88,10 +93,10 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
   return results.flat();
 }
 
-/** Every store with the same options. */
-export function trainStores(stores: readonly SeriesHistory[][], options: TrainOptions, threads = availableParallelism(), pool?: TrainPool): Promise<SeriesForecast[]> {
+/** Every store with the same options, or each with its own (its attributes). */
+export function trainStores(stores: readonly SeriesHistory[][], options: TrainOptions | ((store: string) => TrainOptions), threads = availableParallelism(), pool?: TrainPool): Promise<SeriesForecast[]> {
   return trainStoreJobs(
-    stores.map((series) => ({ series, options })),
+    stores.map((series) => ({ series, options: typeof options === 'function' ? options(series[0]!.store) : options })),
     threads,
     pool,
   );

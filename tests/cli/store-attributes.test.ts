@@ -40,13 +40,15 @@ describe('foreact --stores', () => {
     expect(plain.stderr).not.toContain('store attributes');
   });
 
-  it('forecast with drivers and --stores writes the same forecasts as with drivers alone', () => {
+  it('forecast with drivers runs the pooled step across the stores, with the attributes as features; without the learned family it does not', () => {
     const base = ['forecast', '--input', 'history.csv', '--drivers', 'calendar.csv', '--horizon', '14', '--folds', '1'];
-    const without = foreact(...base, '--output', 'drivers-plain.csv');
     const withStores = foreact(...base, '--stores', 'stores.csv', '--output', 'drivers-with.csv');
-    expect(without.code, without.stderr).toBe(0);
     expect(withStores.code, withStores.stderr).toBe(0);
-    expect(readFileSync(join(dir, 'drivers-with.csv'))).toEqual(readFileSync(join(dir, 'drivers-plain.csv')));
+    expect(withStores.stderr).toMatch(/foreact: note: pooled step: the learned family fitted across 2 stores \(4 series\) in 1 group\(s\) on \d+ rows/);
+    expect(readFileSync(join(dir, 'drivers-with.csv'), 'utf8').split('\n')[0]).toBe('date,store,item,forecast,p10,p90');
+    const seriesFamilies = foreact(...base, '--families', 'seasonal_naive,calendar,holt_winters,tsb,ses', '--stores', 'stores.csv', '--output', 'drivers-series.csv');
+    expect(seriesFamilies.code, seriesFamilies.stderr).toBe(0);
+    expect(seriesFamilies.stderr).not.toContain('pooled step');
   });
 
   it('backtest accepts --stores and prints one line about them; the accuracy is unchanged', () => {
