@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { trainStore, type PooledArtifact, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../engine/index.js';
+import { fitPooledTask, trainStore, type PooledArtifact, type PooledFitResult, type PooledFitTask, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../engine/index.js';
 
 export interface TrainRequest {
   id: number;
@@ -12,14 +12,28 @@ export interface PooledMessage {
   pooled: PooledArtifact;
 }
 
-export type TrainReply = { id: number; forecasts: SeriesForecast[] } | { id: number; error: string };
+/** One fit of the pooled step (a group of stores at one cut), before the stores train. */
+export interface PooledTaskMessage {
+  id: number;
+  task: PooledFitTask;
+}
+
+export type TrainReply = { id: number; forecasts: SeriesForecast[] } | { id: number; result: PooledFitResult } | { id: number; error: string };
 
 let pooled: PooledArtifact | undefined;
 
 // One store per message; the arrays travel as transferred buffers, so nothing large is copied.
-parentPort?.on('message', (request: TrainRequest | PooledMessage) => {
+parentPort?.on('message', (request: TrainRequest | PooledMessage | PooledTaskMessage) => {
   if ('pooled' in request) {
     pooled = request.pooled;
+    return;
+  }
+  if ('task' in request) {
+    try {
+      parentPort!.postMessage({ id: request.id, result: fitPooledTask(request.task) } satisfies TrainReply);
+    } catch (error) {
+      parentPort!.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies TrainReply);
+    }
     return;
   }
   try {

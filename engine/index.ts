@@ -25,5 +25,5 @@ export * from './metrics.js';
 export * from './store-attributes.js';
 export * from './train.js';
 export { FAMILY_NAMES, SERIES_FAMILY_NAMES, type FamilyName, type SeriesFamilyName, type CalendarConfig } from './models/index.js';
-export { POOLED_SCHEMA, trainPooled, parsePooledArtifact, pooledModelAt, type PooledArtifact, type PooledGroup, type PooledStoreInput, type PooledOptions } from './learned/pooled.js';
+export { POOLED_SCHEMA, assemblePooled, fitPooledTask, planPooled, trainPooled, parsePooledArtifact, pooledModelAt, type PooledArtifact, type PooledFitResult, type PooledFitTask, type PooledGroup, type PooledPlan, type PooledStoreInput, type PooledOptions } from './learned/pooled.js';
 export { learnedFamilyWanted } from './learned/learned.js';

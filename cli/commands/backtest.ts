@@ -2,6 +2,7 @@ import { attributesForStore, describeStoreAttributes, driversForStore, mergeAccu
 import { integerFlag, parseArgs, requireFlag } from '../args.js';
 import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
 import { describePooledStep, pooledStep } from './pooled.js';
+import { TrainPool } from './train-stores.js';
 
 export interface BacktestSummaryReport {
   horizon: number;
@@ -46,7 +47,8 @@ export async function backtestCommand(argv: readonly string[]): Promise<number> 
     }
   };
   const stores = groupByStore(series);
-  const pooled = pooledStep(stores, table, attributes, { horizon, folds });
+  const pool = new TrainPool();
+  const pooled = await pooledStep(stores, table, attributes, { horizon, folds }, pool).finally(() => pool.close());
   if (pooled !== undefined) process.stderr.write(`foreact: note: ${describePooledStep(pooled)}\n`);
   for (const store of stores) {
     const id = store[0]!.store;

@@ -121,7 +121,7 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
     seriesCount = sales.series.length;
     const stores = groupByStore(sales.series);
     if (attributes !== undefined) process.stderr.write(`foreact: note: store attributes: ${describeStoreAttributes(attributes, stores.map((s) => s[0]!.store))}\n`);
-    const pooled = pooledStep(stores, table, attributes, { horizon, folds, families });
+    const pooled = await pooledStep(stores, table, attributes, { horizon, folds, families }, pool);
     if (pooled !== undefined) process.stderr.write(`foreact: note: ${describePooledStep(pooled)}\n`);
     const base: TrainOptions = { horizon, folds, ...(families === undefined ? {} : { families }), ...(pooled === undefined ? {} : { pooled: pooled.artifact }) };
     const options = (store: string): TrainOptions => {

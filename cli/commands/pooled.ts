@@ -1,4 +1,5 @@
-import { attributesForStore, driversForStore, learnedFamilyWanted, trainPooled, type DriverTable, type FamilyName, type PooledArtifact, type SeriesHistory, type StoreAttributeTable, type StoreDrivers } from '../../engine/index.js';
+import { assemblePooled, attributesForStore, driversForStore, learnedFamilyWanted, planPooled, type DriverTable, type FamilyName, type PooledArtifact, type SeriesHistory, type StoreAttributeTable, type StoreDrivers } from '../../engine/index.js';
+import { runPooledTasks, type TrainPool } from './train-stores.js';
 
 export interface PooledStep {
   artifact: PooledArtifact;
@@ -6,14 +7,15 @@ export interface PooledStep {
 }
 
 /**
- * The CLI's pooled step, as the morning run's (issue 19): when the learned family runs and the file holds more than
- * one store, it is fitted once across the stores (in groups of similar stores) before they train, and every store
- * reads that artifact instead of fitting its own. One store alone fits its own model in trainStore.
+ * The CLI's pooled step, as the morning run's (issue 19): when the learned family runs, it is fitted once across the
+ * file's stores (in groups of similar stores) before they train, and every store reads that artifact instead of
+ * fitting its own. A file of one store gets the same fits as the store would make itself, but at its two cuts on
+ * two threads at once.
  */
-export function pooledStep(stores: readonly SeriesHistory[][], table: DriverTable | undefined, attributes: StoreAttributeTable | undefined, options: { horizon: number; folds: number; families?: readonly FamilyName[] | undefined }): PooledStep | undefined {
-  if (stores.length < 2 || !learnedFamilyWanted(options.families, table !== undefined)) return undefined;
+export async function pooledStep(stores: readonly SeriesHistory[][], table: DriverTable | undefined, attributes: StoreAttributeTable | undefined, options: { horizon: number; folds: number; families?: readonly FamilyName[] | undefined }, pool?: TrainPool): Promise<PooledStep | undefined> {
+  if (!learnedFamilyWanted(options.families, table !== undefined)) return undefined;
   const started = performance.now();
-  const artifact = trainPooled(
+  const plan = planPooled(
     stores.map((series) => {
       const store = series[0]!.store;
       const drivers: StoreDrivers | undefined = table === undefined ? undefined : driversForStore(table, store, series.map((s) => s.item));
@@ -21,10 +23,12 @@ export function pooledStep(stores: readonly SeriesHistory[][], table: DriverTabl
     }),
     { horizon: options.horizon, folds: options.folds },
   );
+  const artifact = assemblePooled(plan, await runPooledTasks(plan.tasks, undefined, pool));
   return { artifact, seconds: (performance.now() - started) / 1000 };
 }
 
 export function describePooledStep(step: PooledStep): string {
   const t = step.artifact.trainedOn;
-  return `pooled step: the learned family fitted across ${t.stores} stores (${t.series} series) in ${t.groups} group(s) on ${t.rows} rows, ${step.seconds.toFixed(2)} s`;
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  return `pooled step: the learned family fitted across ${plural(t.stores, 'store', 'stores')} (${plural(t.series, 'series', 'series')}) in ${plural(t.groups, 'group', 'groups')} on ${t.rows} rows, ${step.seconds.toFixed(2)} s`;
 }

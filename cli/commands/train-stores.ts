@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { entryPoints } from '../../core/adapters/entry-points.js';
-import { trainStore, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
-import type { PooledMessage, TrainReply, TrainRequest } from '../train-worker.js';
+import { fitPooledTask, trainStore, type PooledFitResult, type PooledFitTask, type SeriesForecast, type SeriesHistory, type TrainOptions } from '../../engine/index.js';
+import type { PooledMessage, PooledTaskMessage, TrainReply, TrainRequest } from '../train-worker.js';
 
 /** One store to train, with its own options (its drivers). */
 export interface StoreJob {
@@ -35,6 +35,12 @@ export class TrainPool {
     this.idle = [];
     await Promise.all(rest.map((w) => w.terminate()));
     return taken;
+  }
+
+  /** Gives workers back after a batch that did not end them (the pooled step's fits), for the next batch. */
+  release(workers: readonly Worker[]): void {
+    for (const worker of workers) worker.removeAllListeners('message');
+    this.idle.push(...workers);
   }
 
   async close(): Promise<void> {
@@ -79,7 +85,7 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
                 reject(new Error(`training store ${jobs[reply.id]?.series[0]?.store ?? reply.id} failed: ${reply.error}`));
                 return;
               }
-              results[reply.id] = reply.forecasts;
+              if ('forecasts' in reply) results[reply.id] = reply.forecasts;
               send();
             });
             worker.on('error', reject);
@@ -91,6 +97,49 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results.flat();
+}
+
+/**
+ * The pooled step's fits (one per group of stores and cut) spread over the pool's worker threads, results in task
+ * order; in this thread without a pool or a build. On two cores the two cuts of a one-store file fit side by side.
+ */
+export async function runPooledTasks(tasks: readonly PooledFitTask[], threads = availableParallelism(), pool?: TrainPool): Promise<PooledFitResult[]> {
+  const workers = pool === undefined || tasks.length < 2 ? [] : await pool.take(Math.min(threads, tasks.length));
+  if (workers.length < 2) {
+    if (pool !== undefined) pool.release(workers);
+    return tasks.map(fitPooledTask);
+  }
+  const results = new Array<PooledFitResult>(tasks.length);
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const send = (): void => {
+              if (next >= tasks.length) {
+                resolve();
+                return;
+              }
+              const id = next++;
+              worker.postMessage({ id, task: tasks[id]! } satisfies PooledTaskMessage);
+            };
+            worker.on('message', (reply: TrainReply) => {
+              if ('error' in reply) reject(new Error(`the pooled step failed: ${reply.error}`));
+              else if ('result' in reply) {
+                results[reply.id] = reply.result;
+                send();
+              }
+            });
+            worker.once('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    pool!.release(workers);
+  }
+  return results;
 }
 
 /** Every store with the same options, or each with its own (its attributes). */

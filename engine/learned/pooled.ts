@@ -92,7 +92,28 @@ export function learnedCuts(lastDay: EpochDay, horizon: number, folds: number): 
   return earliest === lastDay ? [lastDay] : [earliest, lastDay];
 }
 
-export function trainPooled(stores: readonly PooledStoreInput[], options: PooledOptions): PooledArtifact {
+/** One fit of the pooled step: a group of stores at one cut. Plain data, so it can run on another thread. */
+export interface PooledFitTask {
+  group: number;
+  stores: PooledStoreInput[];
+  features: Omit<FeatureSchema, 'names'>;
+  cut: EpochDay;
+  horizon: number;
+}
+
+export type PooledFitResult = { cut: string; rows: number; model: GbdtModel } | undefined;
+
+export interface PooledPlan {
+  horizon: number;
+  lastDay: EpochDay;
+  features: Omit<FeatureSchema, 'names'>;
+  groups: PooledStoreInput[][];
+  tasks: PooledFitTask[];
+  trainedOn: { stores: number; series: number };
+}
+
+/** What the pooled step will fit: the feature columns every store shares, the groups, and one task per group and cut. */
+export function planPooled(stores: readonly PooledStoreInput[], options: PooledOptions): PooledPlan {
   const { horizon } = options;
   if (!Number.isInteger(horizon) || horizon < 1) throw new Error(`horizon must be a positive integer, got ${horizon}`);
   const folds = options.folds ?? 3;
@@ -103,28 +124,49 @@ export function trainPooled(stores: readonly PooledStoreInput[], options: Pooled
     for (const h of s.series) last = Math.max(last, h.startDay + h.values.length - 1);
   }
   if (!Number.isFinite(last)) throw new Error('the pooled step needs at least one store with sales');
-  const learned = stores.map((s) => ({ store: s.store, series: learnedSeriesOf(s.series, s.drivers), drivers: s.drivers, attributes: s.attributes }));
-  const schema = featureSchema(learned);
-  const byStore = new Map(learned.map((l) => [l.store, l]));
+  const schema = featureSchema(stores.map((s) => ({ store: s.store, series: [], drivers: s.drivers, attributes: s.attributes })));
+  const features = { drivers: schema.drivers, attributes: schema.attributes };
+  const groups = groupStores(stores, options.groupStores);
+  const tasks = groups.flatMap((group, g) => learnedCuts(last, horizon, folds).map((cut) => ({ group: g, stores: group, features, cut, horizon })));
+  return { horizon, lastDay: last, features, groups, tasks, trainedOn: { stores: stores.length, series: seriesCount } };
+}
+
+/** Runs one task of the plan. */
+export function fitPooledTask(task: PooledFitTask): PooledFitResult {
+  const schema = { ...task.features, names: featureNames(task.features) };
+  const sources = task.stores.map((s) => new StoreFeatureSource({ store: s.store, series: learnedSeriesOf(s.series, s.drivers), drivers: s.drivers, attributes: s.attributes }, schema));
+  // A group of one store is that store's own fit; more stores get more rows, up to the pooled cap.
+  const maxRows = Math.min(POOLED_MAX_ROWS, LEARNED_MAX_ROWS * task.stores.length);
+  const fitted = fitLearned(sources, { cut: task.cut, horizon: task.horizon, maxRows, seed: 19 + task.group });
+  return fitted === undefined ? undefined : { cut: formatIsoDay(task.cut), rows: fitted.rows, model: fitted.model };
+}
+
+/** The artifact from the plan and its tasks' results (in task order). */
+export function assemblePooled(plan: PooledPlan, results: readonly PooledFitResult[]): PooledArtifact {
   let rows = 0;
-  const groups = groupStores(stores, options.groupStores).map((group, g): PooledGroup => {
-    const sources = group.map((s) => new StoreFeatureSource(byStore.get(s.store)!, schema));
-    const models = learnedCuts(last, horizon, folds).flatMap((cut) => {
-      const fitted = fitLearned(sources, { cut, horizon, maxRows: POOLED_MAX_ROWS, seed: 19 + g });
-      if (fitted === undefined) return [];
-      rows += fitted.rows;
-      return [{ cut: formatIsoDay(cut), rows: fitted.rows, model: fitted.model }];
+  const groups = plan.groups.map((group, g): PooledGroup => {
+    const models = plan.tasks.flatMap((task, t) => {
+      const result = results[t];
+      if (task.group !== g || result === undefined) return [];
+      rows += result.rows;
+      return [result];
     });
     return { key: `group-${g + 1}`, stores: group.map((s) => s.store), models };
   });
   return {
     schema: POOLED_SCHEMA,
-    horizon,
-    lastDay: formatIsoDay(last),
-    trainedOn: { stores: stores.length, series: seriesCount, rows, groups: groups.length },
-    features: { drivers: schema.drivers, attributes: schema.attributes },
+    horizon: plan.horizon,
+    lastDay: formatIsoDay(plan.lastDay),
+    trainedOn: { ...plan.trainedOn, rows, groups: groups.length },
+    features: plan.features,
     groups,
   };
+}
+
+/** The whole pooled step in this thread (the trainer pod's job); the CLI spreads the tasks over its worker threads. */
+export function trainPooled(stores: readonly PooledStoreInput[], options: PooledOptions): PooledArtifact {
+  const plan = planPooled(stores, options);
+  return assemblePooled(plan, plan.tasks.map(fitPooledTask));
 }
 
 /**
