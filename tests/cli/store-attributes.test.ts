@@ -44,7 +44,7 @@ describe('foreact --stores', () => {
     const base = ['forecast', '--input', 'history.csv', '--drivers', 'calendar.csv', '--horizon', '14', '--folds', '1'];
     const withStores = foreact(...base, '--stores', 'stores.csv', '--output', 'drivers-with.csv');
     expect(withStores.code, withStores.stderr).toBe(0);
-    expect(withStores.stderr).toMatch(/foreact: note: pooled step: the learned family fitted across 2 stores \(4 series\) in 1 group\(s\) on \d+ rows/);
+    expect(withStores.stderr).toMatch(/foreact: note: pooled step: the learned family fitted across 2 stores \(4 series\) in 1 group on \d+ rows/);
     expect(readFileSync(join(dir, 'drivers-with.csv'), 'utf8').split('\n')[0]).toBe('date,store,item,forecast,p10,p90');
     const seriesFamilies = foreact(...base, '--families', 'seasonal_naive,calendar,holt_winters,tsb,ses', '--stores', 'stores.csv', '--output', 'drivers-series.csv');
     expect(seriesFamilies.code, seriesFamilies.stderr).toBe(0);
