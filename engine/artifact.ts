@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CalendarTable } from './calendar.js';
-import { parseIsoDay, type EpochDay } from './dates.js';
+import { civilFromEpochDay, dayOfWeek, parseIsoDay, type EpochDay } from './dates.js';
 import type { StoreDrivers } from './drivers.js';
 import { DriverView, effectMultipliers, type EffectConfig, type ItemEffects } from './effects.js';
 import { learnedPathForecast, parseLearnedPath, type LearnedPathState } from './learned/path.js';
@@ -166,9 +166,42 @@ export function mixForecast(components: readonly ModelComponent[], closedMonthDa
 
 /** Days whose driver effect moves sales by more than this share get the driver-day intervals. */
 const MARKED_EFFECT = 0.1;
+/** Days after a closure that get the driver-day intervals too: pent-up demand moves them. */
+export const DAYS_AFTER_CLOSURE = 3;
 
-export function markedDays(multiplier: Float64Array): Uint8Array {
-  return Uint8Array.from(multiplier, (m) => (Math.abs(m - 1) > MARKED_EFFECT ? 1 : 0));
+/**
+ * Whether a day is closed by something other than the store's weekly rhythm: a known closure (open = 0) or a
+ * closed day of the year. A weekday the store keeps closed every week is left out: the days after it are the
+ * ordinary week the weekday shape has learnt, not a driver-moved day.
+ */
+export function irregularClosure(view: DriverView | undefined, item: string, closedWeekdays: readonly number[], closedMonthDays: readonly number[]): (day: EpochDay) => boolean {
+  return (day) => {
+    if (closedWeekdays.includes(dayOfWeek(day))) return false;
+    if (view?.closed(item, day) === true) return true;
+    if (closedMonthDays.length === 0) return false;
+    const { month, day: dayOfMonth } = civilFromEpochDay(day);
+    return closedMonthDays.includes(month * 100 + dayOfMonth);
+  };
+}
+
+/**
+ * The `horizon` days after `origin` that get the driver-day intervals (undefined: none): those whose driver
+ * effect (`multiplier`) moves sales by more than 10 %, and the first `DAYS_AFTER_CLOSURE` days after an
+ * irregular closure, including one on or just before the origin. The backtest and the served forecast mark
+ * days by this one rule, so the served intervals use the buckets they were calibrated in.
+ */
+export function markedDays(horizon: number, origin: EpochDay, multiplier: Float64Array | undefined, closedOn: (day: EpochDay) => boolean): Uint8Array | undefined {
+  const marked = new Uint8Array(horizon);
+  let any = false;
+  for (let s = 0; s < horizon; s++) {
+    const day = origin + 1 + s;
+    let moved = multiplier !== undefined && Math.abs(multiplier[s]! - 1) > MARKED_EFFECT;
+    if (!moved && !closedOn(day)) for (let back = 1; back <= DAYS_AFTER_CLOSURE && !moved; back++) moved = closedOn(day - back);
+    if (!moved) continue;
+    marked[s] = 1;
+    any = true;
+  }
+  return any ? marked : undefined;
 }
 
 function bucketAt(buckets: readonly IntervalBucket[], step: number): IntervalBucket {
@@ -217,7 +250,7 @@ export function forecastFromArtifact(artifact: ModelArtifact, horizon: number, d
   const effects = artifact.drivers?.effects;
   const multiplier = view === undefined || effects === undefined ? undefined : effectMultipliers(effects, view, artifact.item, origin + 1, horizon);
   const forecast = mixForecast(artifact.components, artifact.closedMonthDays, origin, horizon, cal, { multiplier, zero });
-  const marked = multiplier === undefined ? undefined : markedDays(multiplier);
+  const marked = markedDays(horizon, origin, multiplier, irregularClosure(view, artifact.item, closedWeekdays, artifact.closedMonthDays));
   const { p10, p90 } = applyIntervals(forecast, artifact.intervals.buckets, zero, artifact.intervals.driverBuckets, marked);
   return { store: artifact.store, item: artifact.item, firstDay: origin + 1, forecast, p10, p90 };
 }

@@ -93,7 +93,7 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   const records = scoreCandidates(data, backtest, cuts, candidates, calendarConfig);
   const { choices, mixes } = chooseMixes(data, records, candidates);
   const edges = bucketEdges(backtest.horizon);
-  const intervals = calibrateIntervals(records, mixes, edges);
+  const intervals = calibrateIntervals(records, mixes, edges, candidates);
   const backtests = records.map((seriesRecords, k) => seriesBacktest(seriesRecords, mixes[k]!, choices[k], candidates, backtest.horizon));
   const { artifacts, forecasts, notes } = finalFit(data, { calendarConfig, effectConfig, candidates, mixes, intervals, learned }, backtests, options.horizon, options.drivers);
 

@@ -1,6 +1,7 @@
 import type { IntervalBucket } from '../artifact.js';
 import { quantileSorted } from '../metrics.js';
-import type { Mix } from './mix.js';
+import type { Candidate } from './candidates.js';
+import { chooseMix, chooseStrategy, type Mix } from './mix.js';
 import { mean, type FoldRecord } from './scoring.js';
 
 const BUCKET_EDGES = [7, 28, 91, 182];
@@ -9,21 +10,33 @@ const MIN_OWN_RESIDUALS = 30;
 const OWN_RESIDUAL_PRIOR = 60;
 /** Normal z for the 10th/90th percentiles: the fallback when a store has no backtest at all. */
 const Z80 = 1.2816;
+/** The share of held-out points a p10–p90 interval should hold. */
+const TARGET_COVERAGE = 0.8;
+/** A store's width factor counts as much as "no widening" once it rests on this many held-out points. */
+const FACTOR_PRIOR_POINTS = 50;
+/** Beyond these, a factor says more about a broken backtest than about the store's future. */
+const MIN_WIDTH_FACTOR = 0.5;
+const MAX_WIDTH_FACTOR = 3;
+/** Held-out driver-day points a store needs before its driver days get a width factor of their own. */
+const MIN_MARKED_POINTS = 30;
 
-interface Residual {
-  step: number;
-  r: number;
-  marked: boolean;
-}
+/** Residuals of each mix a fold record was judged with: the honest steps ask for the same ones fold after fold. */
+const residualCache = new WeakMap<FoldRecord, Map<string, Float64Array>>();
 
-export function residuals(record: FoldRecord, mix: Mix): Residual[] {
+/** Each day's residual `(actual − forecast) / √(forecast + 1)` of a mix's forecast; NaN on days not scored. */
+export function residuals(record: FoldRecord, mix: Mix): Float64Array {
+  let byMix = residualCache.get(record);
+  if (byMix === undefined) residualCache.set(record, (byMix = new Map<string, Float64Array>()));
+  const key = mix.join(',');
+  let out = byMix.get(key);
+  if (out !== undefined) return out;
   const f = mean(mix.map((m) => record.forecasts[m]!));
-  const out: Residual[] = [];
-  for (let s = 0; s < record.actual.length; s++) {
+  out = new Float64Array(record.actual.length);
+  for (let s = 0; s < out.length; s++) {
     const a = record.actual[s]!;
-    if (a !== a) continue;
-    out.push({ step: s + 1, r: (a - f[s]!) / Math.sqrt(f[s]! + 1), marked: record.marked?.[s] === 1 });
+    out[s] = a !== a ? Number.NaN : (a - f[s]!) / Math.sqrt(f[s]! + 1);
   }
+  byMix.set(key, out);
   return out;
 }
 
@@ -45,9 +58,14 @@ export function emptyBuckets(edges: readonly number[]): BucketedResiduals {
   return [...edges, ...edges].map(() => []);
 }
 
-export function bucketResiduals(items: readonly Residual[], edges: readonly number[], into?: BucketedResiduals): BucketedResiduals {
+/** A fold record's residuals of `mix`, added to their buckets (driver-moved days to the second half). */
+export function bucketResiduals(record: FoldRecord, mix: Mix, edges: readonly number[], into?: BucketedResiduals): BucketedResiduals {
   const out = into ?? emptyBuckets(edges);
-  for (const { step, r, marked } of items) out[bucketOf(step, edges) + (marked ? edges.length : 0)]!.push(r);
+  const r = residuals(record, mix);
+  for (let s = 0; s < r.length; s++) {
+    if (r[s]! !== r[s]!) continue;
+    out[bucketOf(s + 1, edges) + (record.marked?.[s] === 1 ? edges.length : 0)]!.push(r[s]!);
+  }
   return out;
 }
 
@@ -105,22 +123,123 @@ function calibrateHalf(own: BucketedResiduals, pool: PoolQuantiles, edges: reado
   });
 }
 
+/** Folds set aside: `withoutFold(records, f)` is the backtest as if fold f had never been scored. */
+export function withoutFold(records: readonly (readonly (FoldRecord | undefined)[])[], fold: number): (FoldRecord | undefined)[][] {
+  return records.map((seriesRecords) => seriesRecords.map((record, f) => (f === fold ? undefined : record)));
+}
+
 /**
- * Step 6, calibration: each series' interval quantiles from the backtest residuals of its mix, blended with
- * the store's (all its series' residuals pooled).
+ * Each series' mix chosen as step 5 would without `excludeFold` (-1: none): the store's strategy and each
+ * series' best candidates; the calendar family for a series no other fold scored.
  */
-export function calibrateIntervals(records: readonly (readonly (FoldRecord | undefined)[])[], mixes: readonly Mix[], edges: readonly number[]): Intervals[] {
+export function heldOutMixes(records: readonly (readonly (FoldRecord | undefined)[])[], candidates: readonly Candidate[], excludeFold: number): Mix[] {
+  const strategy = chooseStrategy(records, candidates, excludeFold);
+  const calendarIndex = candidates.findIndex((c) => c.family === 'calendar' && !c.drivers);
+  return records.map((seriesRecords) => {
+    const choice = chooseMix(seriesRecords, candidates.length, excludeFold);
+    if (choice === undefined) return [Math.max(0, calendarIndex)];
+    return strategy.kind === 'store-wide' ? strategy.mix : choice.mix;
+  });
+}
+
+/** Residual quantiles of each series' mix (blended with the store's pool) from every fold but `excludeFold`. */
+export function quantileIntervals(records: readonly (readonly (FoldRecord | undefined)[])[], mixes: readonly Mix[], edges: readonly number[], excludeFold: number): Intervals[] {
   const pool = emptyBuckets(edges);
   const ownResiduals = records.map((seriesRecords, k) => {
     const own = emptyBuckets(edges);
-    for (const record of seriesRecords) {
-      if (record === undefined) continue;
-      const r = residuals(record, mixes[k]!);
-      bucketResiduals(r, edges, own);
-      bucketResiduals(r, edges, pool);
-    }
+    seriesRecords.forEach((record, fold) => {
+      if (record === undefined || fold === excludeFold) return;
+      bucketResiduals(record, mixes[k]!, edges, own);
+      bucketResiduals(record, mixes[k]!, edges, pool);
+    });
     return own;
   });
   const storeQuantiles = poolQuantiles(pool);
   return ownResiduals.map((own) => calibrate(own, storeQuantiles, edges));
+}
+
+/** Multipliers of a store's interval half-widths: one for ordinary days, one for days a driver moves. */
+export interface WidthFactors {
+  ordinary: number;
+  marked: number;
+}
+
+export const NO_WIDENING: WidthFactors = { ordinary: 1, marked: 1 };
+
+/**
+ * The smallest multiple of the bucket's half-width on the residual's side that holds it: the conformity
+ * score. A side that points the wrong way (q10 ≥ 0 under a shortfall) holds nothing however widened.
+ */
+function coveringMultiple(r: number, bucket: IntervalBucket): number {
+  if (r < 0) return bucket.q10 < 0 ? r / bucket.q10 : Number.POSITIVE_INFINITY;
+  if (r === 0) return 0;
+  return bucket.q90 > 0 ? r / bucket.q90 : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Split-conformal quantile of the covering multiples: the ⌈(n + 1)·0.8⌉-th smallest holds at least 80 % of
+ * a new point's like in expectation. Few points make it noisy, so it leans toward 1 (the quantiles as
+ * measured) in proportion.
+ */
+function conformalFactor(multiples: readonly number[]): number {
+  const n = multiples.length;
+  if (n === 0) return 1;
+  const sorted = Float64Array.from(multiples).sort();
+  const rank = Math.ceil((n + 1) * TARGET_COVERAGE);
+  const factor = Math.min(MAX_WIDTH_FACTOR, rank > n ? Number.POSITIVE_INFINITY : sorted[rank - 1]!);
+  const shrunk = 1 + ((factor - 1) * n) / (n + FACTOR_PRIOR_POINTS);
+  return Math.max(MIN_WIDTH_FACTOR, Math.min(MAX_WIDTH_FACTOR, shrunk));
+}
+
+/**
+ * The store's width factors, split-conformal over its folds: for each fold, the mixes are chosen and the
+ * quantiles measured on the other folds only, exactly as the final ones are on all of them; that fold's
+ * points then say how much wider (or narrower) those intervals had to be to hold 80 % of what followed. In-
+ * sample quantiles are optimistic twice over (the mix was chosen on the same residuals, and a store with one
+ * series pools nothing), so without this the intervals are too narrow on new data. Needs two scored folds;
+ * `records` may have folds set aside (`withoutFold`) for a report judged on them.
+ */
+export function widthFactors(records: readonly (readonly (FoldRecord | undefined)[])[], candidates: readonly Candidate[], edges: readonly number[]): WidthFactors {
+  const foldCount = records[0]?.length ?? 0;
+  const folds = Array.from({ length: foldCount }, (_, f) => f).filter((f) => records.some((seriesRecords) => seriesRecords[f] !== undefined));
+  if (folds.length < 2) return NO_WIDENING;
+  const ordinary: number[] = [];
+  const marked: number[] = [];
+  for (const fold of folds) {
+    const mixes = heldOutMixes(records, candidates, fold);
+    const intervals = quantileIntervals(records, mixes, edges, fold);
+    records.forEach((seriesRecords, k) => {
+      const record = seriesRecords[fold];
+      if (record === undefined) return;
+      const { buckets, driverBuckets } = intervals[k]!;
+      const r = residuals(record, mixes[k]!);
+      for (let s = 0; s < r.length; s++) {
+        if (r[s]! !== r[s]!) continue;
+        const isMarked = record.marked?.[s] === 1;
+        const bucket = (isMarked && driverBuckets !== undefined ? driverBuckets : buckets)[bucketOf(s + 1, edges)]!;
+        (isMarked ? marked : ordinary).push(coveringMultiple(r[s]!, bucket));
+      }
+    });
+  }
+  if (marked.length < MIN_MARKED_POINTS) {
+    const factor = conformalFactor([...ordinary, ...marked]);
+    return { ordinary: factor, marked: factor };
+  }
+  return { ordinary: conformalFactor(ordinary), marked: conformalFactor(marked) };
+}
+
+/** Intervals with every bucket's half-widths multiplied by the store's factors. */
+export function widen(intervals: Intervals, factors: WidthFactors): Intervals {
+  const scale = (buckets: readonly IntervalBucket[], factor: number): IntervalBucket[] => buckets.map(({ upToStep, q10, q90 }) => ({ upToStep, q10: q10 * factor, q90: q90 * factor }));
+  const buckets = scale(intervals.buckets, factors.ordinary);
+  return intervals.driverBuckets === undefined ? { buckets } : { buckets, driverBuckets: scale(intervals.driverBuckets, factors.marked) };
+}
+
+/**
+ * Step 6, calibration: each series' interval quantiles from the backtest residuals of its mix, blended with
+ * the store's (all its series' residuals pooled), widened by the store's split-conformal width factors.
+ */
+export function calibrateIntervals(records: readonly (readonly (FoldRecord | undefined)[])[], mixes: readonly Mix[], edges: readonly number[], candidates: readonly Candidate[]): Intervals[] {
+  const factors = widthFactors(records, candidates, edges);
+  return quantileIntervals(records, mixes, edges, -1).map((intervals) => widen(intervals, factors));
 }

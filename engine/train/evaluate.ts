@@ -1,9 +1,9 @@
 import { applyIntervals, type BacktestSummary } from '../artifact.js';
 import { emptyAccuracy, smapePoint, type AccuracyAccumulator } from '../metrics.js';
 import type { CalendarConfig } from '../models/index.js';
-import { bucketResiduals, calibrate, emptyBuckets, poolQuantiles, residuals, type BucketedResiduals, type Intervals } from './calibration.js';
+import { NO_WIDENING, bucketResiduals, calibrate, emptyBuckets, heldOutMixes, poolQuantiles, quantileIntervals, widen, widthFactors, withoutFold, type BucketedResiduals, type Intervals } from './calibration.js';
 import { candidateLabel, type Candidate } from './candidates.js';
-import { chooseMix, chooseStrategy, type Mix, type MixChoice } from './mix.js';
+import type { Mix, MixChoice } from './mix.js';
 import { mean, type FoldRecord } from './scoring.js';
 import type { StoreData } from './store.js';
 import type { StoreBacktestReport } from '../train.js';
@@ -41,8 +41,10 @@ export function accumulate(acc: AccuracyAccumulator, record: FoldRecord, forecas
 }
 
 /**
- * Honest backtest figures: for each fold, model choice and interval quantiles come from the other folds
- * only, so the reported accuracy and coverage are what a planner would have seen.
+ * Honest backtest figures: for each fold, model choice, interval quantiles and the width factors come from
+ * the other folds only (the factors nested: each from folds that fold and the scored one both left out), so
+ * the reported accuracy and coverage are what a planner would have seen. Each family alone gets its plain
+ * quantiles, without factors: their coverage is for comparing families, the selected mix's is the planner's.
  */
 export function evaluate(data: StoreData, records: (FoldRecord | undefined)[][], families: Candidate[], edges: number[], calendarConfig: CalendarConfig): StoreBacktestReport {
   const foldCount = records[0]?.length ?? 0;
@@ -52,38 +54,31 @@ export function evaluate(data: StoreData, records: (FoldRecord | undefined)[][],
   for (let fold = 0; fold < foldCount; fold++) {
     const exclude = foldCount > 1 ? fold : -1;
     const pools = families.map(() => emptyBuckets(edges));
-    const selectedPool = emptyBuckets(edges);
-    const strategy = chooseStrategy(records, families, exclude);
-    const mixes = data.series.map((_, k) => {
-      const choice = chooseMix(records[k]!, families.length, exclude);
-      return choice === undefined ? undefined : strategy.kind === 'store-wide' ? strategy.mix : choice.mix;
-    });
+    const mixes = heldOutMixes(records, families, exclude);
     data.series.forEach((_, k) => {
       records[k]!.forEach((record, other) => {
         if (record === undefined || other === exclude) return;
-        families.forEach((_, f) => bucketResiduals(residuals(record, [f]), edges, pools[f]));
-        const mix = mixes[k];
-        if (mix !== undefined) bucketResiduals(residuals(record, mix), edges, selectedPool);
+        families.forEach((_, f) => bucketResiduals(record, [f], edges, pools[f]));
       });
     });
     const familyQuantiles = pools.map(poolQuantiles);
-    const selectedQuantiles = poolQuantiles(selectedPool);
+    const factors = exclude < 0 ? NO_WIDENING : widthFactors(withoutFold(records, exclude), families, edges);
+    const selectedIntervals = quantileIntervals(records, mixes, edges, exclude).map((intervals) => widen(intervals, factors));
     data.series.forEach((_, k) => {
       const record = records[k]![fold];
       if (record === undefined) return;
       const ownOf = (mix: Mix): BucketedResiduals => {
         const own = emptyBuckets(edges);
         records[k]!.forEach((r, other) => {
-          if (r !== undefined && other !== exclude) bucketResiduals(residuals(r, mix), edges, own);
+          if (r !== undefined && other !== exclude) bucketResiduals(r, mix, edges, own);
         });
         return own;
       };
       families.forEach((_, f) => accumulate(familyAcc[f]!, record, record.forecasts[f]!, calibrate(ownOf([f]), familyQuantiles[f]!, edges)));
-      const calendarIndex = families.findIndex((c) => c.family === 'calendar' && !c.drivers);
-      const mix = mixes[k] ?? [Math.max(0, calendarIndex)];
+      const mix = mixes[k]!;
       const label = mix.map((f) => candidateLabel(families[f]!)).join(' + ');
       choices[label] = (choices[label] ?? 0) + 1;
-      accumulate(selected, record, mean(mix.map((f) => record.forecasts[f]!)), calibrate(ownOf(mix), selectedQuantiles, edges));
+      accumulate(selected, record, mean(mix.map((f) => record.forecasts[f]!)), selectedIntervals[k]);
     });
   }
   return { families: Object.fromEntries(families.map((f, i) => [candidateLabel(f), familyAcc[i]!])), selected, choices, calendarConfig };

@@ -1,4 +1,4 @@
-import { markedDays } from '../artifact.js';
+import { irregularClosure, markedDays } from '../artifact.js';
 import type { CalendarConfig } from '../models/index.js';
 import { forEachScored, type Backtest } from './backtest.js';
 import { SeriesAtCut, type Candidate } from './candidates.js';
@@ -10,7 +10,7 @@ export interface FoldRecord {
   scale: number;
   /** One forecast per candidate family, in `families` order. */
   forecasts: Float64Array[];
-  /** 1 on days a driver moves the item's sales (promotion, event): their intervals are calibrated apart. */
+  /** 1 on days a driver moves the item's sales (promotion, event, the days after a closure): their intervals are calibrated apart. */
   marked?: Uint8Array;
 }
 
@@ -23,8 +23,9 @@ export function scoreCandidates(data: StoreData, backtest: Backtest, cuts: reado
   forEachScored(backtest, cuts, (cut, k, fold, actual, scale) => {
     const series = new SeriesAtCut(data, cut, k);
     const record: FoldRecord = { actual, scale, forecasts: series.forecasts(candidates, calendarConfig, backtest.horizon) };
-    const multiplier = series.driverMultiplier(backtest.horizon);
-    if (multiplier !== undefined) record.marked = markedDays(multiplier);
+    const { cutoff, closedWeekdays, closedMonthDays } = cut.origin;
+    const marked = markedDays(backtest.horizon, cutoff, series.driverMultiplier(backtest.horizon), irregularClosure(data.view, data.series[k]!.item, closedWeekdays, closedMonthDays));
+    if (marked !== undefined) record.marked = marked;
     records[k]![fold] = record;
   });
   return records;
