@@ -12,7 +12,7 @@ import { DEFAULT_FOLDS, backtestOrigins } from './train/backtest.js';
 import { CALENDAR_CONFIGS, chooseCalendarConfig } from './train/calendar-settings.js';
 import { bucketEdges, calibrateIntervals } from './train/calibration.js';
 import { SeriesAtCut, candidateLabel, candidatesOf, type Candidate } from './train/candidates.js';
-import { cutState } from './train/cut.js';
+import { cutState, type CutState } from './train/cut.js';
 import { chooseEffects } from './train/effect-options.js';
 import { evaluate, seriesBacktest, storeBacktestWape } from './train/evaluate.js';
 import { finalFit } from './train/final-fit.js';
@@ -106,6 +106,13 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
   return result;
 }
 
+/** What the champion gate needs to refit the learned family at a cut: the model horizon, and the store's pooled artifact and attributes. */
+export interface GateLearnedInputs {
+  horizon: number;
+  pooled?: PooledArtifact | undefined;
+  attributes?: StoreAttributeValues | undefined;
+}
+
 /**
  * Every candidate's forecast for the `horizon` days after `cutoff`, as the backtest computes it for a fold
  * (keyed by candidate label: `calendar`, `calendar+drivers`, …). Exposed so tests can prove that nothing
@@ -121,11 +128,15 @@ export function forecastsAtCutoff(
   drivers?: StoreDrivers,
   effectConfig: EffectConfig = NO_OPTIONAL_EFFECTS,
   labels?: (item: string) => ReadonlySet<string> | undefined,
+  learned?: GateLearnedInputs,
 ): Map<string, Record<string, Float64Array>> {
   const data = prepareStore([...series], horizon, drivers);
-  const cut = cutState(data, cutoff, effectConfig);
-  // The learned family is not refitted here: a mix that uses it is left out of the comparison (no label matches).
-  const candidates = candidatesOf(SERIES_FAMILY_NAMES, data.view !== undefined);
+  const cut: CutState = cutState(data, cutoff, effectConfig);
+  const wantsLearned = learned !== undefined && (labels === undefined || data.series.some((s) => labels(s.item)?.has('learned') === true));
+  // The learned family at this cut: the pooled group's model fitted on or before it, else one fitted on the store's
+  // items up to it. Without `learned`, a mix that uses it finds no label here and is left out of the comparison.
+  if (wantsLearned) cut.learned = new StoreLearned(data, { ...learned, drivers }, cutoff).at(cutoff, horizon);
+  const candidates = candidatesOf(wantsLearned ? [...SERIES_FAMILY_NAMES, 'learned'] : SERIES_FAMILY_NAMES, data.view !== undefined);
   const out = new Map<string, Record<string, Float64Array>>();
   data.series.forEach((s, k) => {
     const o = cut.origin.series[k];

@@ -1,4 +1,4 @@
-import { forecastsAtCutoff, formatIsoDay, lastDay, naiveScale, smapePoint, type ModelArtifact, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
+import { forecastsAtCutoff, formatIsoDay, lastDay, naiveScale, smapePoint, type GateLearnedInputs, type ModelArtifact, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import type { Accuracy, ChampionDecision } from './model.js';
 
 export interface ArtifactSummary {
@@ -72,9 +72,11 @@ function configKey(a: ModelArtifact): string {
  * backtest). The champion's stored fitted state is not reused: it was fitted on data up to its own origin,
  * which is after these cuts, so re-forecasting it over the folds would score it on days it had seen.
  * `horizon` is the shorter of the two backtest horizons, so a changed horizon setting is compared on the
- * days both cover instead of being "not comparable".
+ * days both cover instead of being "not comparable". A mix with the learned family is refitted too when
+ * `learned` is given (the store's pooled artifact and attributes): its group's model fitted on or before each
+ * cut, else one fitted on the store's items up to the cut; without it such items are left out.
  */
-export function scoreOnSameFolds(series: readonly SeriesHistory[], drivers: StoreDrivers | undefined, candidate: readonly ModelArtifact[], champion: readonly ModelArtifact[], folds: number): SameFoldScores | undefined {
+export function scoreOnSameFolds(series: readonly SeriesHistory[], drivers: StoreDrivers | undefined, candidate: readonly ModelArtifact[], champion: readonly ModelArtifact[], folds: number, learned?: GateLearnedInputs): SameFoldScores | undefined {
   const horizon = Math.min(summariseArtifacts(candidate).window.horizon, summariseArtifacts(champion).window.horizon);
   if (!(horizon >= 1) || series.length === 0) return undefined;
   const last = series.reduce((m, s) => Math.max(m, lastDay(s)), -Infinity);
@@ -120,7 +122,7 @@ export function scoreOnSameFolds(series: readonly SeriesHistory[], drivers: Stor
         // Only the families the two mixes use under this configuration: refitting every family at every
         // cut cost as much as training the store.
         const wanted = labelsByConfig.get(key);
-        all = forecastsAtCutoff(series, cut, horizon, a.calendarConfig, drivers, a.drivers?.effectConfig, (item) => wanted?.get(item));
+        all = forecastsAtCutoff(series, cut, horizon, a.calendarConfig, drivers, a.drivers?.effectConfig, (item) => wanted?.get(item), learned);
         atCut.set(key, all);
       }
       return all.get(a.item);

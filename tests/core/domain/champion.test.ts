@@ -94,4 +94,19 @@ describe('scoring both on the same folds', () => {
     const d = decideChampion({ candidate: worse, champion: { version: 'v1', createdAt: fresh, artifacts: base }, scores: s, tolerance: 0, maxAgeDays: 28, now });
     expect(d).toMatchObject({ promoted: false, metric: 'rmsse', basis: { horizon: 14 } });
   });
+
+  test('a mix with the learned family is refitted at each cut and compared, not skipped', () => {
+    const promo = new Float64Array(600);
+    for (let i = 0; i < promo.length; i++) promo[i] = i % 5 === 0 ? 1 : 0;
+    const start = history[0]!.startDay;
+    const drivers = { store: '1', firstDay: start, lastDay: start + promo.length - 1, columns: [{ name: 'promo', kind: 'numeric' as const, scale: 'linear' as const }], labels: [[]], storeValues: [promo], items: new Map() };
+    const learnedOnly = trainStore(history, { horizon: 14, folds: 2, drivers, families: ['learned'] }).artifacts;
+    expect(learnedOnly.every((a) => a.components.every((c) => c.family === 'learned'))).toBe(true);
+    // Without the learned inputs no item can be refitted, so nothing is compared.
+    const blind = scoreOnSameFolds(history, drivers, learnedOnly, base, 2)!;
+    expect(blind.candidate.size).toBe(0);
+    const seen = scoreOnSameFolds(history, drivers, learnedOnly, base, 2, { horizon: 14 })!;
+    expect(seen.candidate.size).toBe(history.length);
+    expect([...seen.candidate.values()].every((score) => score.rmsse !== null && Number.isFinite(score.rmsse))).toBe(true);
+  });
 });
