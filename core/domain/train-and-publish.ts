@@ -179,7 +179,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       generatedAt: deps.clock.now(),
     });
     steps.end();
-    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), pooled: inputs.pooled?.version ?? null, ...(attributes ? { attributes: attributes.columns.map((c) => c.name) } : {}), ...(notes.length > 0 ? { notes } : {}) } });
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), pooled: inputs.pooled?.version ?? null, ...(trained.learned ? { learned: trained.learned } : {}), ...(attributes ? { attributes: attributes.columns.map((c) => c.name) } : {}), ...(notes.length > 0 ? { notes } : {}) } });
     return { store, runId, forecastRunId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);

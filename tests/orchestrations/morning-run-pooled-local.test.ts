@@ -6,15 +6,29 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { POOLED_LATEST_ROW, POOLED_PARTITION } from '../../core/adapters/azure/pooled-artifacts.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
 import type { AppConfig } from '../../core/config.js';
+import { ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestStoreAttributesUpload } from '../../core/domain/store-attributes.js';
 import { systemClock } from '../../core/ports/index.js';
-import { parsePooledArtifact } from '../../engine/index.js';
+import { epochDayFromCivil, formatIsoDay, parsePooledArtifact } from '../../engine/index.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
 import { openTestStorage, provideTestDeps, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
 
 const STORES = ['p1', 'p2', 'p3'];
+const HISTORY_DAYS = 400;
+
+/**
+ * A promotion calendar for every store, over the history (seedStores starts it on 2021-01-04) and the days to
+ * forecast: with drivers the learned family is a candidate in every store's backtest, which is what reads the
+ * pooled models (a store without drivers never looks at them).
+ */
+function promotionsCsv(): string {
+  const first = epochDayFromCivil(2021, 1, 4);
+  const lines = ['date,promo'];
+  for (let day = first; day < first + HISTORY_DAYS + 30; day++) lines.push(`${formatIsoDay(day)},${(day - first) % 9 < 2 ? 1 : 0}`);
+  return `${lines.join('\n')}\n`;
+}
 const FAILING_POOLED_WORKER = resolve(REPO, 'tests/fixtures/faults/failing-pooled-worker.cjs');
 
 /** Every custom status stage the instance shows, in order, until it completes. */
@@ -55,7 +69,9 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
   beforeAll(async () => {
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
-    await seedStores(storage, STORES, { items: 3, days: 400 });
+    await seedStores(storage, STORES, { items: 3, days: HISTORY_DAYS });
+    const promotions = promotionsCsv();
+    expect((await ingestDriversUpload(storage, { name: 'drivers/promotions.csv', open: () => [promotions] }, { clock: systemClock })).status).toBe('applied');
     const attributes = 'store,type,size\np1,a,1200\np2,b,800\np3,a,950\n';
     const stored = await ingestStoreAttributesUpload(storage, { name: 'stores/chain.csv', open: () => [attributes] }, { clock: systemClock });
     expect(stored.status).toBe('applied');
@@ -97,8 +113,10 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
     for (const store of STORES) {
       const record = await storage.runs.get(runId, store);
       expect(record?.status, store).toBe('succeeded');
-      // Only a store that read and validated this run's artifact records its version.
+      // Only a store that read and validated this run's artifact records its version, and the engine's learned
+      // family took its models from the pooled groups, not from a fit of the store's own items.
       expect(record?.details?.pooled, store).toBe(runId);
+      expect(record?.details?.learned, store).toEqual(['pooled']);
       expect(record?.details?.attributes, store).toEqual(['type', 'size']);
       expect((await storage.stores.get(store))!.value.current?.runId, store).toBe(runId);
     }
@@ -110,6 +128,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
     const status = await refresh(host, 'p2', 'refresh-p2-pooled-1');
     expect(status.stage).toBe('done');
     expect((await storage.runs.get('refresh-p2-pooled-1', 'p2'))?.details?.pooled).toBe(latest);
+    expect((await storage.runs.get('refresh-p2-pooled-1', 'p2'))?.details?.learned).toEqual(['pooled']);
   }, 120_000);
 
   it('a tampered pointer (../x) is refused: the refresh trains without a pooled artifact and says why', async () => {
@@ -121,6 +140,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
       expect(status.stage).toBe('done');
       const record = await storage.runs.get('refresh-p3-tampered-1', 'p3');
       expect(record?.details?.pooled).toBeNull();
+      expect(record?.details?.learned).toEqual(['store']);
       expect(record?.details?.notes).toEqual(expect.arrayContaining([expect.stringMatching(/without the pooled artifact: the latest pooled pointer names "\.\.\/x", which is not a run id: refused/)]));
     } finally {
       await table.upsertEntity({ partitionKey: POOLED_PARTITION, rowKey: POOLED_LATEST_ROW, version: good! }, 'Replace');
@@ -144,6 +164,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
         expect(record?.status, store).toBe('succeeded');
         // Not yesterday's artifact: this run's stores train alone when its own step failed.
         expect(record?.details?.pooled, store).toBeNull();
+        expect(record?.details?.learned, store).toEqual(['store']);
         expect((await storage.stores.get(store))!.value.current?.runId, store).toBe(runId);
       }
       expect(await storage.pooled.latest()).toBe(morningRunId('2026-12-01'));
