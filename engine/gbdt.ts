@@ -584,7 +584,16 @@ interface CompiledTree {
   defaultLeft: Uint8Array;
 }
 
+/** Compiled once per tree: a pooled model predicts for every store of a chain, a few rows each time. */
+const compiled = new WeakMap<GbdtTree, CompiledTree>();
+
 function compileTree(t: GbdtTree): CompiledTree {
+  let tree = compiled.get(t);
+  if (tree === undefined) compiled.set(t, (tree = compileTreeNow(t)));
+  return tree;
+}
+
+function compileTreeNow(t: GbdtTree): CompiledTree {
   return {
     feature: Int32Array.from(t.feature),
     threshold: Float64Array.from(t.threshold),

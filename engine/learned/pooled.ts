@@ -14,8 +14,12 @@ import { StoreFeatureSource, featureNames, featureSchema, type FeatureSchema, ty
 import { LEARNED_MAX_ROWS, fitLearned, type LearnedModel } from './learned.js';
 
 export const POOLED_SCHEMA = 'foreact.pooled/v1';
-/** Stores per group: one job per group on the cluster, and a model per group that still sees hundreds of stores. */
-export const POOLED_GROUP_STORES = 400;
+/**
+ * Stores per group: one model (and one job on the cluster) per group. Rows per fit are capped, so a larger group
+ * costs no more to fit; groups exist so that a tenant of many thousands of stores trains in parallel jobs and each
+ * model stays within one job's memory.
+ */
+export const POOLED_GROUP_STORES = 2000;
 /** Rows per pooled fit: more than one store's, since the model serves many. */
 export const POOLED_MAX_ROWS = 2.5 * LEARNED_MAX_ROWS;
 /** The longest backtest horizon (as in trainStore): cuts step back by at most this. */
