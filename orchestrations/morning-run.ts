@@ -4,7 +4,7 @@ import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
-import { cleanupPooledArtifacts } from '../core/domain/pooled-step.js';
+import { cleanupPooledArtifacts, pooledStepNotNeeded } from '../core/domain/pooled-step.js';
 import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, POOLED_TRAINING_ORCHESTRATION, pooledInstanceId, type MorningRunInput } from './names.js';
 // Also registers the lanes and the pooled step wherever the morning run is registered (a host given only this
 // module, the tests).
@@ -37,6 +37,11 @@ export interface MorningPlan {
   secondsPerStore: number;
   /** Where the batches train (FOREACT_DISPATCH), so a check run can say which backend it proved. */
   backend?: 'local' | 'aks';
+  /**
+   * Why the pooled step is skipped, when it is: the pooled models are read only by the engine's learned family,
+   * which is a candidate only for a store with drivers (`learnedFamilyWanted`); with none, pooling is pure cost.
+   */
+  skipPooled?: string;
 }
 
 export interface MorningSummary {
@@ -66,8 +71,8 @@ export interface MorningSummary {
   scaling?: ScalingOutcome;
   /**
    * The pooled step (before the fan-out): the version every store trained with and what it learned from, or
-   * why there was none (the stores then trained without one). Absent for a check run, whose stores use the
-   * latest pooled artifact, and for a run without stores.
+   * why there was none (the stores then trained without one), or why it was skipped (no store would read it).
+   * Absent for a check run, whose stores use the latest pooled artifact, and for a run without stores.
    */
   pooled?: PooledStepOutcome;
   /** The run's W3C trace context (its trace id is the run's App Insights operation id). */
@@ -107,7 +112,8 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
   // run: without an artifact the stores train alone (the engine fits per store), and the summary says why.
   // A check run (a store or two after a deploy) trains on the latest artifact instead of pooling again.
   let pooled: PooledStepOutcome | undefined;
-  if (!check && plan.stores.length > 0) {
+  if (!check && plan.stores.length > 0 && plan.skipPooled !== undefined) pooled = { skipped: plan.skipPooled };
+  else if (!check && plan.stores.length > 0) {
     context.df.setCustomStatus({ stage: 'pooling', runId, stores: plan.stores.length, ...(plan.backend ? { backend: plan.backend } : {}) });
     const pooledStarted = context.df.currentUtcDateTime.getTime();
     const pooledInput: PooledTrainingInput = { runId, timeoutSeconds: plan.timeoutSeconds, pollSeconds: plan.pollSeconds, ...(input.traceparent ? { traceparent: input.traceparent } : {}) };
@@ -118,7 +124,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
     }
     if ('error' in pooled && !context.df.isReplaying) context.warn(`morning run ${runId}: pooled step failed (${pooled.error}); stores train without a pooled artifact`);
   }
-  const pooledUse: PooledUse | undefined = pooled === undefined ? undefined : 'error' in pooled ? 'none' : { version: pooled.version };
+  const pooledUse: PooledUse | undefined = pooled === undefined ? undefined : 'version' in pooled ? { version: pooled.version } : 'none';
 
   // Batches in plan order (the plan's store list is sorted), so batch i is the same stores on a replay.
   const batchSize = plan.batchSize >= 1 ? plan.batchSize : 1;
@@ -209,6 +215,8 @@ export async function planActivity(input: { previousRunId: string; only?: string
     else stores.push(s.store);
   }
   stores.sort();
+  // A check run does not pool (its stores read the latest artifact): only a full run's stores matter here.
+  const skipPooled = pooledStepNotNeeded(states);
   const previous = await deps.storage.runs.get(input.previousRunId, undefined).catch(() => undefined);
   const measured = previous?.details?.secondsPerStore;
   const secondsPerStore = typeof measured === 'number' && measured > 0 ? measured : deps.config.dispatch.secondsPerStore;
@@ -221,6 +229,7 @@ export async function planActivity(input: { previousRunId: string; only?: string
     pollSeconds: deps.config.dispatch.pollSeconds,
     secondsPerStore,
     backend: deps.config.dispatch.backend,
+    ...(skipPooled !== undefined ? { skipPooled } : {}),
   };
 }
 

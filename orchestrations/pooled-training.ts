@@ -21,7 +21,7 @@ export interface PooledTrainingInput {
  * (`durationMs` = the job's own time, `stepMs` = dispatch to result, pod start and polls included), or why
  * there is none — the stores then train without a pooled artifact.
  */
-export type PooledStepOutcome = { version: string; durationMs: number; stepMs: number; stores: number; series: number; groups: number; rows: number } | { error: string; stepMs: number };
+export type PooledStepOutcome = { version: string; durationMs: number; stepMs: number; stores: number; series: number; groups: number; rows: number } | { error: string; stepMs: number } | { skipped: string };
 
 export interface PooledResultInput {
   runId: string;
@@ -30,7 +30,7 @@ export interface PooledResultInput {
   traceparent?: string;
 }
 
-type PooledRecord = Exclude<PooledStepOutcome, { error: string }>;
+type PooledRecord = Extract<PooledStepOutcome, { version: string }>;
 
 /**
  * The pooled step as its own sub-orchestration (instance `<morning instance>:pooled`): one job (`mode:

@@ -134,11 +134,12 @@ export function runFromInstance(runId: string, store: string, s: InstanceSnapsho
 const RECORD_STAGE: Readonly<Record<string, ApiStage>> = TRAINER_STEP_STAGE;
 
 /** What a scheduled run's `pooled` says (docs/openapi.yaml `Run.pooled`), from its summary record; undefined when absent or malformed. */
-export type RunPooledView = { version: string; durationMs: number; stepMs: number; stores: number; series: number; groups: number; rows: number } | { error: string; stepMs: number };
+export type RunPooledView = { version: string; durationMs: number; stepMs: number; stores: number; series: number; groups: number; rows: number } | { error: string; stepMs: number } | { skipped: string };
 
 function pooledView(value: unknown): RunPooledView | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
+  if (typeof v.skipped === 'string') return { skipped: v.skipped.slice(0, 2000) };
   const count = (k: string): number | undefined => (typeof v[k] === 'number' && Number.isInteger(v[k]) && v[k] >= 0 ? v[k] : undefined);
   const stepMs = count('stepMs');
   if (stepMs === undefined) return undefined;

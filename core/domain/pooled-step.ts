@@ -1,9 +1,9 @@
-import { attributesForStore, trainPooled, type PooledStoreInput } from '../../engine/index.js';
+import { attributesForStore, learnedFamilyWanted, trainPooled, type PooledStoreInput } from '../../engine/index.js';
 import type { PooledVersion, StoragePorts } from '../ports/index.js';
 import { stepSpans } from '../ports/tracer.js';
 import { assertRunId } from './ids.js';
 import { mapLimit } from './map-limit.js';
-import type { RunTrigger } from './model.js';
+import type { RunTrigger, StoreState } from './model.js';
 import { loadStoreAttributes } from './pooled-inputs.js';
 import { describeError } from './runs.js';
 import { loadHistory, type TrainerDeps, type TrainerSettings } from './train-and-publish.js';
@@ -101,4 +101,14 @@ export async function cleanupPooledArtifacts(deps: Pick<StoragePorts, 'pooled'>,
     deleted++;
   }
   return deleted;
+}
+
+/**
+ * Why a morning run's pooled step would be wasted, or undefined when some store will read its models: only the
+ * engine's learned family reads them, and it is a candidate only for a store with drivers (the engine's
+ * `learnedFamilyWanted`). A chain without drivers then pays nothing for pooling.
+ */
+export function pooledStepNotNeeded(stores: readonly Pick<StoreState, 'history' | 'drivers'>[]): string | undefined {
+  const readers = stores.filter((s) => s.history !== undefined && learnedFamilyWanted(undefined, s.drivers !== undefined)).length;
+  return stores.some((s) => s.history !== undefined) && readers === 0 ? 'no store has drivers: the learned family, the only reader of pooled models, is not a candidate for any store' : undefined;
 }

@@ -114,7 +114,8 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds, ...(drivers ? { drivers } : {}), ...(inputs.pooled ? { pooled: inputs.pooled.artifact } : {}), ...(attributes ? { attributes } : {}) });
     // What the planner should know about the drivers: ignored columns, planned days they do not reach.
     const notes = [...trained.notes];
-    if (inputs.pooledProblem !== undefined) notes.push(`trained without the pooled artifact: ${inputs.pooledProblem}`);
+    // Only the learned family reads pooled models: for a store it is no candidate for, there is nothing to say.
+    if (inputs.pooledProblem !== undefined && trained.learned !== undefined) notes.push(`trained without the pooled artifact: ${inputs.pooledProblem}`);
     if (inputs.attributesProblem !== undefined) notes.push(`trained without store attributes: ${inputs.attributesProblem}`);
     const firstDay = trained.forecasts.reduce((m, f) => Math.min(m, f.firstDay), Infinity);
     if (drivers !== undefined && Number.isFinite(firstDay)) {

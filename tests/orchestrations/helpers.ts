@@ -4,7 +4,9 @@ import { buildDeps, provideAppDeps, type AppDeps, type DepsOverrides } from '../
 import { AksDispatcher } from '../../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
 import { loadConfig, type AppConfig } from '../../core/config.js';
+import { ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
+import { epochDayFromCivil, formatIsoDay } from '../../engine/index.js';
 import { emptyStore } from '../../core/domain/stores.js';
 import { systemClock } from '../../core/ports/index.js';
 import { fakeCredential, type FakeArm } from '../support/fake-arm.js';
@@ -69,6 +71,20 @@ export async function seedStores(storage: AzureStorage, stores: readonly string[
   const result = await ingestUpload(storage, { name: `seed-${Date.now()}.csv`, open: async function* () { yield await Promise.resolve(csv); } }, { clock: systemClock });
   if (result.status !== 'applied') throw new Error(`seeding failed: ${result.reason ?? JSON.stringify(result.rejected.slice(0, 3))}`);
   for (const s of options.withoutHistory ?? []) await storage.stores.save(emptyStore(s, new Date()), (await storage.stores.get(s))?.etag);
+}
+
+/**
+ * A promotion calendar for every store the app knows, over the history `seedStores` writes (from 2021-01-04,
+ * `days` long) and a month ahead. With drivers the engine's learned family is a candidate in each store's
+ * backtest, and the morning run pools (its models are read by that family only).
+ */
+export async function seedPromotions(storage: AzureStorage, days = 400): Promise<void> {
+  const first = epochDayFromCivil(2021, 1, 4);
+  const lines = ['date,promo'];
+  for (let day = first; day < first + days + 30; day++) lines.push(`${formatIsoDay(day)},${(day - first) % 9 < 2 ? 1 : 0}`);
+  const csv = `${lines.join('\n')}\n`;
+  const result = await ingestDriversUpload(storage, { name: `drivers/promotions-${Date.now()}.csv`, open: () => [csv] }, { clock: systemClock });
+  if (result.status !== 'applied') throw new Error(`seeding promotions failed: ${result.reason ?? ''}`);
 }
 
 /** One store trained and published in this process (a "yesterday's forecast" to start from); throws if it failed. */

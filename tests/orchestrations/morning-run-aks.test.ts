@@ -4,7 +4,7 @@ import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
 import { startFakeArm, type FakeArm } from '../support/fake-arm.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
-import { AksDispatcher, jobName } from '../../core/adapters/dispatch/aks.js';
+import { AksDispatcher, jobName, pooledJobName } from '../../core/adapters/dispatch/aks.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
 import { fakeAksBackend, openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
@@ -61,6 +61,9 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     expect(summary.failures[0]).toMatchObject({ store: 'bad' });
     expect(summary.failures[0]!.error).toMatch(/BackoffLimitExceeded/);
     expect(summary.skippedStores).toEqual([{ store: 'empty', reason: 'no sales history' }]);
+    // No store has drivers, so no model would read pooled ones: no pooled Job, and the summary says why.
+    expect(summary.pooled).toEqual({ skipped: expect.stringMatching(/^no store has drivers/) as unknown });
+    expect(k8s.jobs.has(`foreact/${pooledJobName(runId)}`) || [...k8s.jobs.values()].some((j) => j.metadata?.name === pooledJobName(runId))).toBe(false);
 
     for (const s of ['s1', 's2', 's3']) {
       const state = (await storage.stores.get(s))!.value;

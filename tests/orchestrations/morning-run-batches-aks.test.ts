@@ -7,7 +7,7 @@ import { AksDispatcher, batchJobName, jobName, pooledJobName } from '../../core/
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { storeBlobName } from '../../core/domain/store-pointers.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { openTestStorage, provideTestDeps, seedPromotions, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
 
 describe('morning run in batches through the aks backend (a Job per batch of stores)', () => {
   let azurite: AzuriteInstance;
@@ -19,6 +19,8 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['bad', 's1', 's2', 's3', 's4']);
+    // Drivers make the learned family a candidate, and so the run pools (see the pooled Job below).
+    await seedPromotions(storage);
     // 'bad' has yesterday's forecast; today its history blob is gone, so the trainer fails on it (inside
     // the pod, which goes on with the next store of its batch).
     await trainNow(azurite.connectionString, 'bad', 'yesterday-1');

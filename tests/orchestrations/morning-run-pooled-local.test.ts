@@ -6,29 +6,15 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { POOLED_LATEST_ROW, POOLED_PARTITION } from '../../core/adapters/azure/pooled-artifacts.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
 import type { AppConfig } from '../../core/config.js';
-import { ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestStoreAttributesUpload } from '../../core/domain/store-attributes.js';
 import { systemClock } from '../../core/ports/index.js';
-import { epochDayFromCivil, formatIsoDay, parsePooledArtifact } from '../../engine/index.js';
+import { parsePooledArtifact } from '../../engine/index.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
-import { openTestStorage, provideTestDeps, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
+import { openTestStorage, provideTestDeps, REPO, seedPromotions, seedStores, startAppHost, testConfig } from './helpers.js';
 
 const STORES = ['p1', 'p2', 'p3'];
-const HISTORY_DAYS = 400;
-
-/**
- * A promotion calendar for every store, over the history (seedStores starts it on 2021-01-04) and the days to
- * forecast: with drivers the learned family is a candidate in every store's backtest, which is what reads the
- * pooled models (a store without drivers never looks at them).
- */
-function promotionsCsv(): string {
-  const first = epochDayFromCivil(2021, 1, 4);
-  const lines = ['date,promo'];
-  for (let day = first; day < first + HISTORY_DAYS + 30; day++) lines.push(`${formatIsoDay(day)},${(day - first) % 9 < 2 ? 1 : 0}`);
-  return `${lines.join('\n')}\n`;
-}
 const FAILING_POOLED_WORKER = resolve(REPO, 'tests/fixtures/faults/failing-pooled-worker.cjs');
 
 /** Every custom status stage the instance shows, in order, until it completes. */
@@ -69,9 +55,10 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
   beforeAll(async () => {
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
-    await seedStores(storage, STORES, { items: 3, days: HISTORY_DAYS });
-    const promotions = promotionsCsv();
-    expect((await ingestDriversUpload(storage, { name: 'drivers/promotions.csv', open: () => [promotions] }, { clock: systemClock })).status).toBe('applied');
+    await seedStores(storage, STORES, { items: 3, days: 400 });
+    // With drivers the learned family is a candidate in every store's backtest: it is what reads the pooled
+    // models (a run whose stores have no drivers skips the step).
+    await seedPromotions(storage);
     const attributes = 'store,type,size\np1,a,1200\np2,b,800\np3,a,950\n';
     const stored = await ingestStoreAttributesUpload(storage, { name: 'stores/chain.csv', open: () => [attributes] }, { clock: systemClock });
     expect(stored.status).toBe('applied');

@@ -12,7 +12,7 @@ import { flushTelemetry, startTelemetry } from '../../core/adapters/telemetry.js
 import type { AppConfig } from '../../core/config.js';
 import { encodePrincipal } from '../../functions/http/principal.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
-import { openTestStorage, provideTestDeps, REPO, seedStores, testConfig, trainerEnv } from './helpers.js';
+import { REPO, openTestStorage, provideTestDeps, seedPromotions, seedStores, testConfig, trainerEnv } from './helpers.js';
 
 /**
  * Issue 14's trace test: a refresh that arrives with a `traceparent` header is ONE trace, with one trace
@@ -140,6 +140,8 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
 
   it('the morning run’s pooled step: its job’s span and steps continue the run’s trace', async () => {
     await provideTestDeps(config, { dispatcher: local });
+    // Stores with drivers: the run pools only when some store's learned family would read the models.
+    await seedPromotions(await openTestStorage(azurite.connectionString));
     const traceId = hex(16);
     const timerSpanId = hex(8);
     const date = '2026-11-30';

@@ -296,4 +296,17 @@ describe('morning run, replayed without a host', () => {
     expect(leafActions(r.newActions)).toMatchObject([{ type: 'activity', name: MORNING_SUMMARY_ACTIVITY }]);
     expect(leafActions(r.newActions)[0]).not.toHaveProperty('input.pooled');
   });
+  it('skips the pooled step when no store would read its models (no drivers): stores train without, the summary says why', async () => {
+    const skipPooled = 'no store has drivers: the learned family, the only reader of pooled models, is not a candidate for any store';
+    const p: MorningPlan = { ...plan, stores: ['s1'], skipped: [], batchSize: 2, skipPooled };
+    const h = new HistoryBuilder({ startedAt: at(0), input, name: MORNING_RUN_ORCHESTRATION });
+    h.episode(at(1)).activityCompleted(h.activityScheduled(MORNING_PLAN_ACTIVITY, { previousRunId: 'morning-2024-04-30' }), p);
+    h.episode(at(2)).activityCompleted(h.activityScheduled(MORNING_SCALE_UP_ACTIVITY, { stores: 1, secondsPerStore: 12 }), scaling);
+    let r = await run(h);
+    expect(r.newActions).toEqual([whenAll(lane(0, [{ index: 0, stores: ['s1'] }], 'none'))]);
+    h.episode(at(10)).subOrchestrationCompleted(h.subOrchestrationCreated(MORNING_LANE_ORCHESTRATION, `${instanceId}:l0`, laneInput(0, [{ index: 0, stores: ['s1'] }], 'none')), [ok('s1', 5000, 0)]);
+    h.episode(at(10)).activityCompleted(h.activityScheduled(MORNING_SCALE_DOWN_ACTIVITY, scaling.previous), null);
+    r = await run(h);
+    expect(leafActions(r.newActions)[0]).toMatchObject({ type: 'activity', name: MORNING_SUMMARY_ACTIVITY, input: { succeeded: 1, pooled: { skipped: skipPooled } } });
+  });
 });
