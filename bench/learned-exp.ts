@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const learned = model === undefined ? [] : predictLearned(model, sources[si]!, cut, horizon);
     fitMs += performance.now() - t1;
     const t2 = performance.now();
-    const engine = trainStore(input.trained, { horizon, ...(input.drivers ? { drivers: input.drivers } : {}) }).forecasts;
+    const engine = argv.includes('--learned-only') ? input.trained.map((s, k) => ({ item: s.item, forecast: learned[k] ?? new Float64Array(horizon) })) : trainStore(input.trained, { horizon, ...(input.drivers ? { drivers: input.drivers } : {}) }).forecasts;
     engineMs += performance.now() - t2;
     input.trained.forEach((s, k) => {
       const full = input.group.find((g) => g.item === s.item)!;
