@@ -141,7 +141,9 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     const champion = await deps.models.champion(store);
     const championArtifacts = champion === undefined ? undefined : await deps.models.loadArtifacts(champion.artifactBlob);
     // Both scored on the same folds of this history (the champion's configuration refitted at the same cuts).
-    const scores = championArtifacts === undefined ? undefined : scoreOnSameFolds(series, drivers, trained.artifacts, championArtifacts, settings.backtestFolds);
+    // A mix with the learned family is refitted at the gate's cuts from the same pooled artifact the store trained with.
+    const gateLearned = { horizon: settings.horizonDays, pooled: inputs.pooled?.artifact, attributes };
+    const scores = championArtifacts === undefined ? undefined : scoreOnSameFolds(series, drivers, trained.artifacts, championArtifacts, settings.backtestFolds, gateLearned);
     const decision = decideChampion({
       candidate: trained.artifacts,
       champion: champion && championArtifacts ? { version: champion.version, createdAt: champion.createdAt, artifacts: championArtifacts } : undefined,
