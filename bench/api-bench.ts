@@ -29,7 +29,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzurite } from '../scripts/azurite.js';
-import { startLocalHost } from '../scripts/local-host/host.js';
+import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { getConfig, resetConfigCache } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const knee = process.argv.includes('--knee');
   const api = ['get-me', 'get-stores', 'get-forecasts', 'get-transport', 'get-health', ...(serve ? ['refresh-store', 'start-check-run', 'get-run'] : [])];
   const modules = [...api.map((f) => join(ROOT, 'dist/functions', `${f}.js`)), ...(serve ? [join(ROOT, 'dist/orchestrations/store-refresh.js'), join(ROOT, 'dist/orchestrations/training-batch.js')] : [])];
-  const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
+  const host = await startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules, log: (level, message) => (level === 'error' ? console.error(message) : undefined) });
   const principal = encodePrincipal({ identityProvider: 'aad', userId: 'u-ann', userDetails: 'ann@contoso.com', userRoles: ['authenticated', 'planner'] });
   if (serve) {
     // For bench/fuzz-api.sh: keep serving until killed; print what the fuzzer needs on one line.

@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { startAzurite, type AzuriteInstance } from '../scripts/azurite.js';
-import { startLocalHost, type LocalHost } from '../scripts/local-host/host.js';
+import { optionsFromEnvironment, startLocalHost, type LocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage, type AzureStorage } from '../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../core/config.js';
@@ -218,7 +218,7 @@ async function setup(backend: 'local' | 'aks', opts: { persistent?: boolean } = 
     dispatcher = makeLocal();
   }
   provideAppDeps(await buildDeps(config, { dispatcher, ...(scaler ? { scaler } : {}) }));
-  const startHost = () => startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, enableTimers: false, log: quiet });
+  const startHost = () => startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, enableTimers: false, log: quiet });
   const env: Env = {
     azurite,
     storage,

@@ -43,7 +43,7 @@ import { parseArgs } from 'node:util';
 import { odata } from '@azure/data-tables';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startAzurite } from '../scripts/azurite.js';
-import { startLocalHost } from '../scripts/local-host/host.js';
+import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { seededRandom, poisson } from '../scripts/random.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { loadConfig } from '../core/config.js';
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
   for (const r of refreshes) r.selection = allMyStores(refreshes.filter((o) => o.planner === r.planner).map((o) => o.store));
   const planners = new Set(refreshes.map((r) => r.planner)).size;
 
-  const host = await startLocalHost({ port: 0, hostJsonPath: HOST_JSON, storageConnectionString: azurite.connectionString, modules: MODULES, maxConcurrentActivities: activityCap, enableTimers: false, log: (level, message) => {
+  const host = await startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, hostJsonPath: HOST_JSON, storageConnectionString: azurite.connectionString, modules: MODULES, maxConcurrentActivities: activityCap, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(`[host] ${message}`);
     } });
 

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
 import { startAzurite } from '../scripts/azurite.js';
-import { startLocalHost } from '../scripts/local-host/host.js';
+import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { buildDeps, provideAppDeps } from '../core/composition.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   dispatcher.warm();
   provideAppDeps(await buildDeps(config, { dispatcher }));
   const modules = ['orchestrations/training-batch.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
-  const host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
+  const host = await startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);
     } });
   const rssBefore = process.memoryUsage().rss;

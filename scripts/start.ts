@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { defaultAzuriteLocation, startAzurite, type AzuriteInstance } from './azurite.js';
 import { appModules, findRepoRoot } from './local-host/app-files.js';
-import { startLocalHost, type LocalHost } from './local-host/host.js';
+import { optionsFromEnvironment, startLocalHost, type LocalHost } from './local-host/host.js';
 import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
@@ -89,7 +89,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
     process.env.FOREACT_MORNING_SCHEDULE ??= '0 0 5 * * *';
     log(`Azurite on ${azurite.blobEndpoint}${options.azuriteLocation === undefined ? ' (in memory)' : ` (data in ${options.azuriteLocation})`}`);
 
-    const host = await startLocalHost({ storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort, blobEvents: [INGEST_EVENTS] });
+    const host = await startLocalHost({ ...optionsFromEnvironment(process.env), storageConnectionString: azurite.connectionString, modules: appModules(root), port: apiPort, blobEvents: [INGEST_EVENTS] });
     stops.push(() => host.stop());
     log(`API on ${host.url}/api (${host.functions.length} functions)`);
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite, type AzuriteInstance } from '../azurite.js';
 import { appModules, findRepoRoot } from './app-files.js';
-import { startLocalHost } from './host.js';
+import { optionsFromEnvironment, startLocalHost } from './host.js';
 import { INGEST_EVENTS } from '../../core/config.js';
 
 const USAGE = `Usage: node dist/scripts/local-host/main.js [options]
@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   }
 
   const host = await startLocalHost({
+    // App settings, keys (FOREACT_FUNCTION_KEY, FOREACT_MASTER_KEY) and FOREACT_MAX_CONCURRENT_ACTIVITIES.
+    ...optionsFromEnvironment(process.env),
     port,
     storageConnectionString: storage,
     modules,

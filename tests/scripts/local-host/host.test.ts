@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startLocalHost, type LocalHost } from '../../../scripts/local-host/host.js';
+import { startLocalHost, type LocalHost } from '../../support/local-host.js';
 import { parseSchedule } from '../../../scripts/local-host/ncrontab.js';
 import { fixtureState } from '../../fixtures/local-host/state.js';
 import { startAzurite, type AzuriteInstance } from '../../support/azurite.js';
