@@ -37,8 +37,8 @@ import { AksPoolScaler, clusterKubeConfig } from '../core/adapters/dispatch/aks-
 import type { TrainingDispatcher } from '../core/ports/training-dispatcher.js';
 import type { MorningSummary } from '../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
-import { startFakeKubernetes, type Fault, type FakeKubernetes } from '../tests/support/fake-kubernetes.js';
-import { fakeCredential, startFakeArm, type FakeArm } from '../tests/support/fake-arm.js';
+import { startFakeKubernetes, type Fault, type FakeKubernetes } from '../scripts/fakes/fake-kubernetes.js';
+import { fakeCredential, startFakeArm, type FakeArm } from '../scripts/fakes/fake-arm.js';
 
 const ALL = ['kill-pod', 'kill-worker', 'k8s-500', 'k8s-hang', 'k8s-down', 'azurite', 'host-local', 'host-aks'] as const;
 type DrillName = (typeof ALL)[number];
