@@ -118,6 +118,20 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
     expect((await storage.runs.get('refresh-p2-pooled-1', 'p2'))?.details?.learned).toEqual(['pooled']);
   }, 120_000);
 
+  it('a check run does not pool: its store trains on the latest pooled artifact', async () => {
+    const runId = 'check-20261201T060000000Z-abcdef.p1';
+    await host.durable.startNew(MORNING_RUN_ORCHESTRATION, { instanceId: runId, input: { date: '2026-12-01', runId, stores: ['p1'] } });
+    const { stages, output } = await stagesUntilDone(host, runId, 120_000);
+    expect(stages).not.toContain('pooling');
+    const summary = output as MorningSummary;
+    expect(summary).toMatchObject({ succeeded: 1, failed: 0 });
+    expect(summary.pooled).toBeUndefined();
+    expect(await storage.clients.container('models').getBlobClient(`pooled/${runId}.json`).exists()).toBe(false);
+    const record = await storage.runs.get(runId, 'p1');
+    expect(record?.details?.pooled).toBe(morningRunId('2026-12-01'));
+    expect(record?.details?.learned).toEqual(['pooled']);
+  }, 120_000);
+
   it('a tampered pointer (../x) is refused: the refresh trains without a pooled artifact and says why', async () => {
     const table = storage.clients.table('models');
     const good = await storage.pooled.latest();
