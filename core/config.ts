@@ -282,6 +282,14 @@ function commaList(fallback: string, pattern: RegExp, problem: string, normalise
   });
 }
 
+/**
+ * A setting a trainer pod needs too (where the data is, how to forecast, where telemetry goes):
+ * `trainerEnv` copies it from the app's settings into every Job spec.
+ */
+function forTrainers<T extends z.ZodType>(schema: T): T {
+  return schema.meta({ trainer: true });
+}
+
 const AKS_REQUIRED = ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP', 'FOREACT_AKS_CLUSTER', 'FOREACT_AKS_IMAGE'] as const;
 
 /**
@@ -291,24 +299,24 @@ const AKS_REQUIRED = ['FOREACT_AKS_SUBSCRIPTION_ID', 'FOREACT_AKS_RESOURCE_GROUP
 export const settingsSchema = z
   .object({
     // Forecasting and runs.
-    FOREACT_HORIZON_DAYS: intSetting(28, 1, 730),
-    FOREACT_BACKTEST_FOLDS: intSetting(3, 0, 10),
-    FOREACT_CHAMPION_TOLERANCE: numberSetting(0, 0, 1),
-    FOREACT_CHAMPION_MAX_AGE_DAYS: intSetting(28, 1, 3650),
+    FOREACT_HORIZON_DAYS: forTrainers(intSetting(28, 1, 730)),
+    FOREACT_BACKTEST_FOLDS: forTrainers(intSetting(3, 0, 10)),
+    FOREACT_CHAMPION_TOLERANCE: forTrainers(numberSetting(0, 0, 1)),
+    FOREACT_CHAMPION_MAX_AGE_DAYS: forTrainers(intSetting(28, 1, 3650)),
     FOREACT_RUN_RETENTION_DAYS: intSetting(14, 1, 3650),
     // Storage names.
-    FOREACT_TABLE_FORECASTS: named(tableName, 'forecasts'),
-    FOREACT_TABLE_RUNS: named(tableName, 'runs'),
-    FOREACT_TABLE_MODELS: named(tableName, 'models'),
-    FOREACT_TABLE_STORES: named(tableName, 'stores'),
-    FOREACT_TABLE_INGESTIONS: named(tableName, 'ingestions'),
-    FOREACT_TABLE_REALISED: named(tableName, 'realised'),
-    FOREACT_CONTAINER_SALES: named(containerName, 'sales'),
-    FOREACT_CONTAINER_MODELS: named(containerName, 'models'),
-    FOREACT_CONTAINER_REJECTED: named(containerName, 'rejected'),
-    FOREACT_CONTAINER_DRIVERS: named(containerName, 'drivers'),
+    FOREACT_TABLE_FORECASTS: forTrainers(named(tableName, 'forecasts')),
+    FOREACT_TABLE_RUNS: forTrainers(named(tableName, 'runs')),
+    FOREACT_TABLE_MODELS: forTrainers(named(tableName, 'models')),
+    FOREACT_TABLE_STORES: forTrainers(named(tableName, 'stores')),
+    FOREACT_TABLE_INGESTIONS: forTrainers(named(tableName, 'ingestions')),
+    FOREACT_TABLE_REALISED: forTrainers(named(tableName, 'realised')),
+    FOREACT_CONTAINER_SALES: forTrainers(named(containerName, 'sales')),
+    FOREACT_CONTAINER_MODELS: forTrainers(named(containerName, 'models')),
+    FOREACT_CONTAINER_REJECTED: forTrainers(named(containerName, 'rejected')),
+    FOREACT_CONTAINER_DRIVERS: forTrainers(named(containerName, 'drivers')),
     // API.
-    FOREACT_TABLE_ACCESS: named(tableName, 'access'),
+    FOREACT_TABLE_ACCESS: forTrainers(named(tableName, 'access')),
     FOREACT_REFRESH_BURST: intSetting(5, 1, 1000),
     FOREACT_REFRESH_PER_MINUTE: numberSetting(5, 0.01, 10_000),
     FOREACT_API_POINTER_CACHE_MS: intSetting(2_000, 0, 60_000),
@@ -352,11 +360,12 @@ export const settingsSchema = z
     FOREACT_INGEST_MAX_SERIES: intSetting(500_000, 1, 50_000_000),
     FOREACT_INGEST_MAX_STORES: intSetting(10_000, 1, 1_000_000),
     // Telemetry (the OpenTelemetry SDK's and Application Insights' standard names).
+    // A trainer pod sends its telemetry where the app sends it (it authenticates with its own workload identity).
     OTEL_SERVICE_NAME: text(),
-    OTEL_TRACES_EXPORTER: text(),
-    OTEL_EXPORTER_OTLP_ENDPOINT: text().pipe(httpUrl.optional()),
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: text().pipe(httpUrl.optional()),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: text().pipe(z.string().regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i, 'must be an Application Insights connection string').optional()),
+    OTEL_TRACES_EXPORTER: forTrainers(text()),
+    OTEL_EXPORTER_OTLP_ENDPOINT: forTrainers(text().pipe(httpUrl.optional())),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: forTrainers(text().pipe(httpUrl.optional())),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: forTrainers(text().pipe(z.string().regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i, 'must be an Application Insights connection string').optional())),
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: text(),
     AZURE_CLIENT_ID: text(),
     // Test/drill hooks.
@@ -418,18 +427,23 @@ function connectionFrom(env: Env, prefix: StorageSource): StorageConfig {
   return { kind: 'identity', blobServiceUri, tableServiceUri, ...(clientId ? { managedIdentityClientId: clientId } : {}) };
 }
 
+/** The schema's settings marked `forTrainers`. */
+const TRAINER_SETTINGS: readonly string[] = Object.entries(settingsSchema.shape)
+  .filter(([, schema]) => schema.meta()?.trainer === true)
+  .map(([name]) => name);
+
+/** Identity-based storage endpoints: a connection string (it may hold a key) is never copied into a Job spec. */
+const TRAINER_STORAGE_SETTINGS: readonly string[] = [DATA_CONNECTION, HOST_CONNECTION].flatMap((prefix) => ['accountName', 'blobServiceUri', 'tableServiceUri'].map((part) => `${prefix}__${part}`));
+
 /**
- * The settings a trainer pod needs, copied from the app's: storage endpoints (identity-based — a
- * connection string with a key is never copied into a Job spec) and the forecast/table/container names,
- * so the pod and the app agree on where things are.
+ * The settings a trainer pod needs, copied from the app's so the pod and the app agree on where things
+ * are: the storage endpoints and the settings the schema marks `forTrainers`.
  */
 export function trainerEnv(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) continue;
-    // Telemetry goes where the app's goes (the pod authenticates with its own workload identity).
-    if (/^(APPLICATIONINSIGHTS_CONNECTION_STRING|OTEL_TRACES_EXPORTER|OTEL_EXPORTER_OTLP_(TRACES_)?ENDPOINT)$/.test(k)) out[k] = v;
-    if (/^(FOREACT_STORAGE|AzureWebJobsStorage)__(accountName|blobServiceUri|tableServiceUri)$/.test(k) || /^FOREACT_(HORIZON_DAYS|BACKTEST_FOLDS|CHAMPION_TOLERANCE|CHAMPION_MAX_AGE_DAYS|TABLE_[A-Z]+|CONTAINER_[A-Z]+)$/.test(k)) out[k] = v;
+  for (const name of [...TRAINER_STORAGE_SETTINGS, ...TRAINER_SETTINGS]) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
   }
   return out;
 }

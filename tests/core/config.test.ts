@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createStorageClients } from '../../core/adapters/azure/index.js';
-import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, getConfig, loadConfig, resetConfigCache, trainerEnv } from '../../core/config.js';
+import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, getConfig, loadConfig, resetConfigCache, settingsSchema, trainerEnv } from '../../core/config.js';
 
 describe('loadConfig', () => {
   test('defaults: local Azurite on its classic ports, 28-day horizon, standard names', () => {
@@ -146,6 +146,17 @@ describe('loadConfig', () => {
     const expected = { AzureWebJobsStorage__accountName: 'foreactprod', FOREACT_HORIZON_DAYS: '14', FOREACT_TABLE_RUNS: 'runs2', FOREACT_TABLE_ACCESS: 'access2', FOREACT_CONTAINER_SALES: 'sales2' };
     expect(loadConfig(env).dispatch.aks.trainerEnv).toEqual(expected);
     expect(trainerEnv({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...expected })).toEqual(expected);
+  });
+
+  test('a trainer pod gets exactly the settings the schema marks for trainers', () => {
+    const every = Object.fromEntries(Object.keys(settingsSchema.shape).map((name) => [name, 'x']));
+    const marked = Object.entries(settingsSchema.shape).filter(([, schema]) => schema.meta()?.trainer === true).map(([name]) => name);
+    expect(Object.keys(trainerEnv(every)).sort()).toEqual([...marked].sort());
+    expect(marked).toContain('FOREACT_HORIZON_DAYS');
+    expect(marked).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+    // Settings only the app reads stay out of a Job spec.
+    expect(marked).not.toContain('FOREACT_TABLE_RATE_LIMITS');
+    expect(marked).not.toContain('FOREACT_AKS_IMAGE');
   });
 
 
