@@ -13,7 +13,7 @@ import { outcomesFromRunRecords, type MorningLaneInput } from './morning-lane.js
 import type { PooledStepOutcome, PooledTrainingInput } from './pooled-training.js';
 import type { PooledUse } from '../core/ports/index.js';
 import { recordStaleShare, transientRetry, type StoreRunResult } from './training-batch.js';
-import { customEvent, logger, tracedActivity } from '../core/adapters/telemetry.js';
+import { customEvent, logger, tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
@@ -203,7 +203,7 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
 };
 
 /** `only`: a check run's stores (the others are not planned at all; one not in the catalogue is skipped). */
-export async function planActivity(input: { previousRunId: string; only?: string[] }): Promise<MorningPlan> {
+export async function planActivity(input: { previousRunId: string; only?: string[] } & TracedInput): Promise<MorningPlan> {
   const deps = await appDeps();
   const only = input.only === undefined ? undefined : new Set(input.only);
   const states = (await deps.storage.stores.list()).filter((s) => only === undefined || only.has(s.store));
@@ -233,7 +233,7 @@ export async function planActivity(input: { previousRunId: string; only?: string
   };
 }
 
-export async function scaleUpActivity(input: { stores: number; secondsPerStore: number }): Promise<MorningSummary['scaling'] | null> {
+export async function scaleUpActivity(input: { stores: number; secondsPerStore: number } & TracedInput): Promise<MorningSummary['scaling'] | null> {
   const deps = await appDeps();
   const { scaler } = await deps.dispatch();
   if (!scaler || input.stores === 0) return null;
@@ -241,12 +241,12 @@ export async function scaleUpActivity(input: { stores: number; secondsPerStore: 
 }
 
 /** Restores the pool to its configured resting size; a failure is logged by the activity wrapper and reported in the summary. */
-export async function scaleDownActivity(previous: PoolSize): Promise<void> {
+export async function scaleDownActivity(previous: PoolSize & TracedInput): Promise<void> {
   await (await (await appDeps()).dispatch()).scaler?.restore(previous);
 }
 
 /** Deletes runs older than the retention (never a store's current or previous run), and pooled artifacts (never the latest). */
-export async function cleanupActivity(input: { now: string }): Promise<CleanupResult & { pooledDeleted: number }> {
+export async function cleanupActivity(input: { now: string } & TracedInput): Promise<CleanupResult & { pooledDeleted: number }> {
   const deps = await appDeps();
   const now = new Date(input.now);
   const result = await cleanupExpiredRuns(deps.storage, now, deps.config.runs.retentionDays);

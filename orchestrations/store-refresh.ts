@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { appDeps } from '../core/composition.js';
 import { STORE_REFRESH_ORCHESTRATION } from './names.js';
 import { trainSingleStore, type StoreRunResult, type TrainingStage } from './training-batch.js';
-import { tracedActivity } from '../core/adapters/telemetry.js';
+import { tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
 
 export const REFRESH_SETTINGS_ACTIVITY = 'refresh-settings';
 
@@ -54,7 +54,8 @@ export const storeRefreshOrchestrator: OrchestrationHandler = function* (context
   return result;
 };
 
-export async function refreshSettingsActivity(): Promise<RefreshSettings> {
+/** The input only carries the refresh's trace context and run (null without one). */
+export async function refreshSettingsActivity(_input: TracedInput | null): Promise<RefreshSettings> {
   const config = (await appDeps()).config.dispatch;
   return { deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) };
 }

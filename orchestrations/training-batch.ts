@@ -5,7 +5,7 @@ import type { RunStatus } from '../core/domain/run-stages.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
 import { appDeps } from '../core/composition.js';
 import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
-import { currentTraceparent, logger, recordGauge, tracedActivity } from '../core/adapters/telemetry.js';
+import { currentTraceparent, logger, recordGauge, tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
 import type { StoreCatalog } from '../core/ports/index.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
@@ -101,7 +101,8 @@ export function* runJob(context: OrchestrationContext, request: TrainingRequest,
         if (now >= deadline) break;
         yield context.df.createTimer(new Date(Math.min(deadline, now + timing.pollSeconds * 1000)));
         try {
-          status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, request.traceparent ? { handle: dispatch.handle, traceparent: request.traceparent, runId: request.runId, trigger: request.trigger, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) } : dispatch.handle)) as TrainingStatus;
+          const statusInput: StatusInput = { handle: dispatch.handle, runId: request.runId, trigger: request.trigger, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}), ...(request.traceparent ? { traceparent: request.traceparent } : {}) };
+          status = (yield context.df.callActivityWithRetry(TRAINING_STATUS_ACTIVITY, retry, statusInput)) as TrainingStatus;
         } catch {
           // Reading a job's status is idempotent: a control plane down for longer than the retries is no
           // reason to give up on a job that may well be publishing. Poll again until the job's deadline.
@@ -179,9 +180,16 @@ export async function dispatchActivity(request: TrainingRequest): Promise<Dispat
   return result;
 }
 
-/** The input is the job's handle, or (a traced run) the handle with the run's trace context. */
-export async function statusActivity(input: string | { handle: string; traceparent?: string }): Promise<TrainingStatus> {
-  return (await (await appDeps()).dispatch()).dispatcher.status(typeof input === 'string' ? input : input.handle);
+/** The job's handle, with the run (and its trace context) the job works for. */
+export interface StatusInput extends TracedInput {
+  handle: string;
+  trigger: TrainingRequest['trigger'];
+  /** A one-store job's store (its span's attribute). */
+  store?: string;
+}
+
+export async function statusActivity(input: StatusInput): Promise<TrainingStatus> {
+  return (await (await appDeps()).dispatch()).dispatcher.status(input.handle);
 }
 
 /** `foreact.stores.stale_share` after a run (docs/operations.md): stale stores ÷ stores. */

@@ -350,29 +350,34 @@ export function httpSpanKind(): SpanKind {
 
 export { SpanKind, SpanStatusCode, trace };
 
-/** What an activity's input may carry: the orchestration's trace context and the run it works for. */
-interface TracedInput {
-  traceparent?: unknown;
-  runId?: unknown;
-  store?: unknown;
-  stores?: unknown;
-  trigger?: unknown;
+/**
+ * What every activity's input declares: the orchestration's W3C trace context (orchestrators cannot make
+ * spans while replaying, so the context travels in the input) and the run it works for. Absent values are
+ * fine (a run without a trace context); an input type that leaves them out is not (`tracedActivity`).
+ */
+export interface TracedInput {
+  traceparent?: string | undefined;
+  runId?: string | undefined;
 }
 
+/** Empty when `I` declares the trace context and the run; else a required argument whose type says so. */
+type DeclaresTrace<I> = 'traceparent' | 'runId' extends keyof I ? [] : [missing: 'the activity input type must declare traceparent and runId (TracedInput)'];
+
 /**
- * An activity handler in a span that is a child of the `traceparent` its input carries (orchestrators
- * cannot make spans while replaying, so the context travels in the input), with runId/store/trigger from
- * the input; inside it, `currentTraceparent()` is the activity's own context (for the next hop).
+ * An activity handler in a span that is a child of the `traceparent` its input carries, with runId (and
+ * store, stores, trigger where the input has them) as attributes; inside it, `currentTraceparent()` is the activity's own context (for
+ * the next hop).
  */
-export function tracedActivity<I, R extends unknown[], O>(name: string, handler: (input: I, ...rest: R) => Promise<O>): (input: I, ...rest: R) => Promise<O> {
-  return (input, ...rest) => {
-    const i: TracedInput = typeof input === 'object' && input !== null ? (input) : {};
+export function tracedActivity<I extends TracedInput, O>(name: string, handler: (input: I) => Promise<O>, ..._declares: DeclaresTrace<I>): (input: I) => Promise<O> {
+  return (input) => {
+    // The input crossed the durable runtime as JSON: read it as untrusted.
+    const i = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const stores = Array.isArray(i.stores) ? (i.stores as unknown[]).filter((s): s is string => typeof s === 'string') : undefined;
     const attributes = { ...runAttributes({ runId: text(i.runId), store: text(i.store) ?? (stores?.length === 1 ? stores[0] : undefined), trigger: text(i.trigger) }), ...(stores && stores.length > 1 ? { stores: stores.join(',') } : {}) };
     return withSpan(`activity ${name}`, { traceparent: text(i.traceparent), attributes }, async () => {
       try {
-        return await handler(input, ...rest);
+        return await handler(input);
       } catch (error) {
         // The durable runtime retries or fails the orchestration; the log line says which run and why.
         logger({ ...attributes, activity: name }).error(`activity ${name} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -12,6 +12,8 @@ const iso = (seconds: number): string => at(seconds).toISOString();
 const input: StoreRefreshInput = { store: 'north', runId: 'refresh-north-1', requestedBy: 'planner@example.com' };
 const instanceId = refreshInstanceId('north');
 const request = { runId: 'refresh-north-1', stores: ['north'], trigger: 'refresh' };
+/** The status activity's input: the job's handle, with the run its span belongs to. */
+const statusOf = (handle: string) => ({ handle, runId: 'refresh-north-1', trigger: 'refresh', store: 'north' });
 /** transientRetry(): 1 s, doubling, at most 15 s apart, 4 attempts. */
 const retry: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 4, backoffCoefficient: 2, maxRetryIntervalMs: 15_000 };
 
@@ -51,9 +53,9 @@ describe('store refresh, replayed without a host', () => {
     const poll1 = h.timerCreated(at(3));
     h.episode(at(3)).timerFired(poll1);
     r = await run(h);
-    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, 'job-north', retry)]);
+    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, statusOf('job-north'), retry)]);
 
-    const status1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-north');
+    const status1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-north'));
     h.episode(at(4)).activityCompleted(status1, { state: 'running' });
     r = await run(h);
     expect(r.newActions).toEqual([timer(at(5))]);
@@ -62,9 +64,9 @@ describe('store refresh, replayed without a host', () => {
     const poll2 = h.timerCreated(at(5));
     h.episode(at(5)).timerFired(poll2);
     r = await run(h);
-    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, 'job-north', retry)]);
+    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, statusOf('job-north'), retry)]);
 
-    const status2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-north');
+    const status2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-north'));
     h.episode(at(6)).activityCompleted(status2, { state: 'succeeded' });
     r = await run(h);
     expect(r.newActions).toEqual([activity(TRAINING_RESULT_ACTIVITY, { ...request, handle: 'job-north', jobError: null }, retry)]);
@@ -86,9 +88,9 @@ describe('store refresh, replayed without a host', () => {
       activity(REFRESH_SETTINGS_ACTIVITY, null),
       activity(TRAINING_DISPATCH_ACTIVITY, request, retry),
       timer(at(3)),
-      activity(TRAINING_STATUS_ACTIVITY, 'job-north', retry),
+      activity(TRAINING_STATUS_ACTIVITY, statusOf('job-north'), retry),
       timer(at(5)),
-      activity(TRAINING_STATUS_ACTIVITY, 'job-north', retry),
+      activity(TRAINING_STATUS_ACTIVITY, statusOf('job-north'), retry),
       activity(TRAINING_RESULT_ACTIVITY, { ...request, handle: 'job-north', jobError: null }, retry),
     ]);
 
@@ -128,9 +130,9 @@ describe('store refresh, replayed without a host', () => {
     h.episode(at(5)).timerFired(poll);
     r = await run(h);
     // The handle of the attempt that succeeded.
-    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, 'job-north-2', retry)]);
+    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, statusOf('job-north-2'), retry)]);
 
-    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-north-2');
+    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-north-2'));
     h.episode(at(6)).activityCompleted(st, { state: 'succeeded' });
     r = await run(h);
     expect(r.newActions).toEqual([activity(TRAINING_RESULT_ACTIVITY, { ...request, handle: 'job-north-2', jobError: null }, retry)]);
@@ -154,7 +156,7 @@ describe('store refresh, replayed without a host', () => {
 
     const t1 = h.timerCreated(at(4));
     h.episode(at(4)).timerFired(t1);
-    const s1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-north');
+    const s1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-north'));
     h.episode(at(5)).activityCompleted(s1, { state: 'running' });
     r = await run(h);
     // +5 s + 2 s would pass the deadline: the timer fires at the deadline instead.
@@ -162,7 +164,7 @@ describe('store refresh, replayed without a host', () => {
 
     const t2 = h.timerCreated(at(6));
     h.episode(at(6)).timerFired(t2);
-    const s2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-north');
+    const s2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-north'));
     h.episode(at(6.5)).activityCompleted(s2, { state: 'running' });
     r = await run(h);
     // Past the deadline: no further poll; the job is handed to the result activity to be cancelled.

@@ -12,6 +12,8 @@ const input: BatchTrainingInput = { runId, stores: ['a', 'b', 'c'], trigger: 'mo
 const instanceId = `${runId}:b1`;
 /** What dispatch and result get: the request without the orchestration's own timing settings. */
 const request = { runId, stores: ['a', 'b', 'c'], trigger: 'morning', batch: 1 };
+/** The status activity's input: the job's handle, with the run its span belongs to (and a one-store job's store). */
+const statusOf = (handle: string, store?: string) => ({ handle, runId, trigger: 'morning', ...(store ? { store } : {}) });
 const retry: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 4, backoffCoefficient: 2, maxRetryIntervalMs: 15_000 };
 const stage = (s: string) => ({ stage: s, stores: 3, batch: 1, runId });
 
@@ -47,9 +49,9 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
     const poll = h.timerCreated(at(33));
     h.episode(at(33)).timerFired(poll);
     r = await run(h);
-    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, 'job-b1', retry)]);
+    expect(r.newActions).toEqual([activity(TRAINING_STATUS_ACTIVITY, statusOf('job-b1'), retry)]);
 
-    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-b1');
+    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-b1'));
     h.episode(at(34)).activityCompleted(st, { state: 'succeeded' });
     r = await run(h);
     const resultInput = { ...request, handle: 'job-b1', jobError: null };
@@ -123,7 +125,7 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
     // Every attempt of the status read fails (the API server is down for longer than 1 + 2 + 4 + 8 s).
     let now = 31;
     for (const delay of [1, 2, 4, 8]) {
-      const attempt = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-b1');
+      const attempt = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-b1'));
       now += 1;
       h.episode(at(now)).activityFailed(attempt, 'kubernetes API: read job timed out after 15000 ms', 'at AksDispatcher.call');
       const wait = h.timerCreated(at(now + delay));
@@ -136,7 +138,7 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
     expect(r.isDone).toBe(false);
     const nextPoll = h.timerCreated(at(now + 30));
     h.episode(at(now + 30)).timerFired(nextPoll);
-    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-b1');
+    const st = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-b1'));
     h.episode(at(now + 31)).activityCompleted(st, { state: 'succeeded' });
     r = await run(h);
     expect(r.newActions).toEqual([activity(TRAINING_RESULT_ACTIVITY, { ...request, handle: 'job-b1', jobError: null }, retry)]);
@@ -152,7 +154,7 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
     h.episode(at(1)).activityCompleted(d1, { handle: 'job-solo', alreadyRunning: false });
     const t1 = h.timerCreated(at(31));
     h.episode(at(31)).timerFired(t1);
-    const s1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-solo');
+    const s1 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-solo', 'solo'));
     h.episode(at(32)).activityCompleted(s1, { state: 'unknown', reason: 'Job not found' });
     let r = await run(h);
     // A lone store's batch has no batch index, in the request or in the status.
@@ -166,7 +168,7 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
 
     const t2 = h.timerCreated(at(63));
     h.episode(at(63)).timerFired(t2);
-    const s2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-solo-2');
+    const s2 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-solo-2', 'solo'));
     h.episode(at(64)).activityCompleted(s2, { state: 'running' });
     r = await run(h);
     expect(r.newActions).toEqual([timer(at(94))]);
@@ -174,7 +176,7 @@ describe('training batch (the morning run’s sub-orchestration), replayed witho
 
     const t3 = h.timerCreated(at(94));
     h.episode(at(94)).timerFired(t3);
-    const s3 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, 'job-solo-2');
+    const s3 = h.activityScheduled(TRAINING_STATUS_ACTIVITY, statusOf('job-solo-2', 'solo'));
     h.episode(at(95)).activityCompleted(s3, { state: 'succeeded' });
     r = await run(h);
     const resultInput = { ...soloRequest, handle: 'job-solo-2', jobError: null };
