@@ -213,3 +213,21 @@ describe('restart', () => {
     }
   });
 });
+
+describe('configuration', () => {
+  test('the app settings are an argument: %SETTING% is resolved in them and the host publishes its settings there, not in process.env', async () => {
+    const store = await startAzurite();
+    const appSettings: Record<string, string | undefined> = { FIXTURE_TICK_SCHEDULE: '0 0 0 1 1 *' };
+    const envBefore = { AzureWebJobsStorage: process.env.AzureWebJobsStorage, WEBSITE_HOSTNAME: process.env.WEBSITE_HOSTNAME };
+    const h = await startLocalHost({ appSettings, port: 0, storageConnectionString: store.connectionString, modules: [modules[0]!], taskHub: 'SettingsHub', functionKey: 'fk', masterKey: 'mk', log: quiet });
+    try {
+      expect(appSettings).toMatchObject({ AzureWebJobsStorage: store.connectionString, WEBSITE_HOSTNAME: `127.0.0.1:${h.port}` });
+      expect({ AzureWebJobsStorage: process.env.AzureWebJobsStorage, WEBSITE_HOSTNAME: process.env.WEBSITE_HOSTNAME }).toEqual(envBefore);
+      expect(h.keys).toEqual({ functionKey: 'fk', masterKey: 'mk' });
+    } finally {
+      await h.stop();
+      await store.stop();
+    }
+    expect(appSettings).toEqual({ FIXTURE_TICK_SCHEDULE: '0 0 0 1 1 *' });
+  });
+});
