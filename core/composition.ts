@@ -1,26 +1,26 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
-import { getConfig, type AppConfig } from './config.js';
+import type { AppConfig } from './config.js';
 import { openStorage, type AzureStorage } from './adapters/azure/index.js';
 import { TableAccessRepository } from './adapters/azure/api-access-table.js';
 import { TableRateLimiter } from './adapters/azure/rate-limit-table.js';
 import { AksDispatcher } from './adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig, type AksClusterOptions } from './adapters/dispatch/aks-cluster.js';
 import { LocalDispatcher } from './adapters/dispatch/local.js';
-import { otelMetrics, otelTracer, recordGauge, setDefaultTelemetry, startTelemetry } from './adapters/telemetry.js';
+import { otelMetrics, otelTracer, type Telemetry } from './adapters/telemetry.js';
 import type { AccessRepository } from './domain/api-access.js';
 import { trainAndPublishStores, type StoreTrainingOutcome, type TrainerSettings, type TrainStoresRequest } from './domain/train-and-publish.js';
 import { trainAndPublishPooled, type PooledJobOutcome, type PooledJobRequest } from './domain/pooled-step.js';
+import { LegacyPointerAdoption } from './domain/upload-trigger.js';
 import { systemClock, type Clock, type Metrics, type RunRepository } from './ports/index.js';
 import type { DispatchResult, PoolScaler, TrainingDispatcher, TrainingRequest, TrainingStatus } from './ports/training-dispatcher.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 
 /**
  * The one composition root: every entry point (functions, activities, the trainer, the CLI) gets its
- * dependencies from `buildDeps(config)`, and nothing else constructs adapters. Runtime entry points call
- * `appDeps()`, which builds once from the process's settings; a host or a test that built its own (other
- * settings, a fake cluster's credential) installs them with `provideAppDeps` instead of editing the
- * environment.
+ * dependencies from `buildDeps(config)`, through its runtime (core/runtime.ts), and nothing else
+ * constructs adapters. A test that needs other adapters (a fake cluster's credential, its own dispatcher)
+ * passes `DepsOverrides` to the runtime it builds.
  */
 
 export interface Dispatch {
@@ -44,6 +44,8 @@ export interface AppDeps {
   trainStores(request: TrainStoresRequest, onStore?: (store: string) => void): Promise<StoreTrainingOutcome[]>;
   /** The morning run's pooled step in this process: every store's history → the run's pooled artifact. */
   trainPooled(request: PooledJobRequest): Promise<PooledJobOutcome>;
+  /** Legacy store pointers, adopted once before the first upload these deps ingest. */
+  legacyPointers: LegacyPointerAdoption;
 }
 
 export interface DepsOverrides {
@@ -101,8 +103,8 @@ export class RoutingDispatcher implements TrainingDispatcher {
   }
 }
 
-function localDispatcher(config: AppConfig, runs: RunRepository): LocalDispatcher {
-  const local = new LocalDispatcher({ workers: config.dispatch.local.workers, config, runs });
+function localDispatcher(config: AppConfig, runs: RunRepository, telemetry: Telemetry | undefined): LocalDispatcher {
+  const local = new LocalDispatcher({ workers: config.dispatch.local.workers, config, runs, ...(telemetry ? { telemetry } : {}) });
   local.warm();
   return local;
 }
@@ -137,12 +139,12 @@ async function aksDispatch(config: AppConfig, overrides: DepsOverrides): Promise
  * (default `local`: the Function App trains a single store itself, in about a second, instead of waiting
  * minutes for a node of a pool resting at zero). The pool scaler sizes the morning run's pool only.
  */
-async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: RunRepository): Promise<Dispatch> {
+async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: RunRepository, telemetry: Telemetry | undefined): Promise<Dispatch> {
   const settings = config.dispatch;
   if (overrides.dispatcher !== undefined) return { dispatcher: overrides.dispatcher, scaler: overrides.scaler ?? undefined };
   const wanted = new Set([settings.backend, settings.refreshBackend]);
   const aks = wanted.has('aks') ? await aksDispatch(config, overrides) : undefined;
-  const local = wanted.has('local') ? localDispatcher(config, runs) : undefined;
+  const local = wanted.has('local') ? localDispatcher(config, runs, telemetry) : undefined;
   const pick = (kind: 'local' | 'aks'): TrainingDispatcher => (kind === 'aks' ? aks!.dispatcher : local!);
   const morning = pick(settings.backend);
   const refresh = pick(settings.refreshBackend);
@@ -151,9 +153,8 @@ async function buildDispatch(config: AppConfig, overrides: DepsOverrides, runs: 
   return { dispatcher, scaler };
 }
 
-export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}): Promise<AppDeps> {
-  // Once per process (the first caller's setup wins: a worker thread's forwarding, a test's exporter).
-  startTelemetry(config.telemetry);
+/** `telemetry`: the runtime's, which exports the spans the local backend's worker threads forward. */
+export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}, telemetry?: Telemetry): Promise<AppDeps> {
   const storage = await openStorage(config);
   const clock = overrides.clock ?? systemClock;
   const settings = trainerSettings(config);
@@ -164,9 +165,10 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     storage,
     metrics: otelMetrics,
     access: new TableAccessRepository(storage.clients.table(config.api.accessTable)),
+    legacyPointers: new LegacyPointerAdoption(),
     refreshLimiter: new TableRateLimiter(storage.clients.table(config.api.rateLimitTable), config.api.refreshBurst, config.api.refreshPerMinute),
     dispatch: () => {
-      dispatch ??= buildDispatch(config, overrides, storage.runs).catch((error: unknown) => {
+      dispatch ??= buildDispatch(config, overrides, storage.runs, telemetry).catch((error: unknown) => {
         // ARM unreachable now is no reason to fail every later activity of this worker.
         dispatch = undefined;
         throw error;
@@ -176,32 +178,16 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
     trainStores: async (request, onStore) => {
       const outcomes = await trainAndPublishStores({ ...storage, clock, tracer: otelTracer }, settings, request, onStore);
       // Training seconds per store (the trainer's own measure), by trigger: what sizes the morning pool.
-      for (const o of outcomes) if (o.status === 'succeeded' && o.durationMs !== undefined) recordGauge('foreact.store.training_seconds', o.durationMs / 1000, { store: o.store, trigger: request.trigger }, { log: false });
+      for (const o of outcomes) if (o.status === 'succeeded' && o.durationMs !== undefined) otelMetrics.gauge('foreact.store.training_seconds', o.durationMs / 1000, { store: o.store, trigger: request.trigger });
       return outcomes;
     },
     trainPooled: async (request) => {
       const outcome = await trainAndPublishPooled({ ...storage, clock, tracer: otelTracer }, settings, request);
-      recordGauge('foreact.pooled.training_seconds', outcome.durationMs / 1000, { trigger: request.trigger }, { log: false });
+      otelMetrics.gauge('foreact.pooled.training_seconds', outcome.durationMs / 1000, { trigger: request.trigger });
       return outcome;
     },
   };
 }
 
-// A span made before the deps (a fresh worker's first request) starts telemetry from the process's settings.
-setDefaultTelemetry(() => startTelemetry(getConfig().telemetry));
-
-let current: Promise<AppDeps> | undefined;
-
-/** The process's dependencies: the ones a host provided, else built once from the settings. */
-export function appDeps(): Promise<AppDeps> {
-  current ??= buildDeps(getConfig()).catch((error: unknown) => {
-    current = undefined;
-    throw error;
-  });
-  return current;
-}
-
-/** For a host or a test that built its own (`buildDeps(loadConfig({...}), overrides)`). */
-export function provideAppDeps(deps: AppDeps | Promise<AppDeps> | undefined): void {
-  current = deps === undefined ? undefined : Promise.resolve(deps);
-}
+// bench/ and scripts/start.ts predate the runtime and still ask here.
+export { appDeps, provideAppDeps } from './runtime.js';

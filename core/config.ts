@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * The one place the app reads its settings: storage, forecasting, table/container names, the API, the
- * orchestrations' training dispatch. Everything else receives a typed `AppConfig` (from
- * `getConfig()` at runtime, `loadConfig(env)` in tests), so a missing or malformed setting fails at
+ * orchestrations' training dispatch. Everything else receives a typed `AppConfig` (its runtime's,
+ * core/runtime.ts; `loadConfig(env)` in tests), so a missing or malformed setting fails at
  * start-up with the setting's name instead of deep inside a run.
  */
 
@@ -450,7 +450,7 @@ export function trainerEnv(env: Env): Record<string, string> {
 
 /**
  * Reads and validates the settings from `env` (pure: tests pass plain objects); throws a `ConfigError`
- * naming the first bad setting. Runtime code calls `getConfig()`, which reads `process.env` once.
+ * naming the first bad setting. The process's runtime (core/runtime.ts) reads `process.env` once.
  */
 export function loadConfig(env: Env = process.env): AppConfig {
   const storage = storageFrom(env);
@@ -547,15 +547,13 @@ function telemetryFrom(s: z.output<typeof settingsSchema>, env: Env): TelemetryC
   };
 }
 
-let cached: AppConfig | undefined;
-
-/** The process's config, read from `process.env` once (memoised): runtime code calls this, never `process.env`. */
+/**
+ * The settings in `process.env` now, for bench/ and scripts/start.ts, which predate the runtime. The app
+ * reads them once per process through its runtime (core/runtime.ts `processRuntime`).
+ */
 export function getConfig(): AppConfig {
-  cached ??= loadConfig();
-  return cached;
+  return loadConfig(process.env);
 }
 
-/** For tests that change the environment between cases. */
-export function resetConfigCache(): void {
-  cached = undefined;
-}
+/** Nothing is cached here any more (the runtime holds the process's config); kept for bench/api-bench. */
+export function resetConfigCache(): void {}

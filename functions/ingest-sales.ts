@@ -1,9 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { appDeps } from '../core/composition.js';
 import { DATA_CONNECTION, INGEST_EVENTS } from '../core/config.js';
 import { blobUpload } from '../core/adapters/azure/index.js';
-import { ingestDroppedUpload, LegacyPointerAdoption } from '../core/domain/upload-trigger.js';
-import { tracedTrigger } from '../core/adapters/telemetry.js';
+import { ingestDroppedUpload } from '../core/domain/upload-trigger.js';
+import { tracedTrigger, type Runtime } from '../core/runtime.js';
 import { uploadOfMessage } from './http/blob-created.js';
 
 /**
@@ -15,16 +14,13 @@ import { uploadOfMessage } from './http/blob-created.js';
  * ingestion finishes the job; after the host's retries the event lands in `ingest-events-poison`.
  */
 
-// One per process: legacy pointers are adopted once, before the first upload this worker ingests.
-const legacyPointers = new LegacyPointerAdoption();
-
-export async function ingestSales(message: unknown, context: InvocationContext): Promise<void> {
+export async function ingestSales(message: unknown, context: InvocationContext, runtime: Runtime): Promise<void> {
   const upload = uploadOfMessage(message, INGEST_EVENTS.container);
   if ('ignored' in upload) {
     context.log(upload.ignored);
     return;
   }
-  const { storage, clock, config, metrics } = await appDeps();
+  const { storage, clock, config, metrics, legacyPointers } = await runtime.deps();
   const source = blobUpload(storage.clients.container(INGEST_EVENTS.container), upload.blob);
   await ingestDroppedUpload({ storage, clock, rules: config.ingest, metrics, legacyPointers, log: context }, upload.blob, source);
 }

@@ -2,7 +2,8 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import { hostDay, MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../orchestrations/names.js';
-import { currentTraceparent, logger, withSpan } from '../core/adapters/telemetry.js';
+import { currentTraceparent, withSpan, type Logger } from '../core/adapters/telemetry.js';
+import { processTelemetry } from '../core/runtime.js';
 
 /**
  * Starts the morning run. Schedule: app setting FOREACT_MORNING_SCHEDULE (NCRONTAB, 6 fields), in UTC:
@@ -17,11 +18,11 @@ export async function morningTimer(_timer: Timer, client: DurableClient, context
   const date = hostDay();
   const attributes = { runId: morningRunId(date), trigger: 'morning' };
   // The morning run's trace starts here (or continues the host's); its traceparent goes in the input.
-  return withSpan('morning-timer', { traceparent: context.traceContext?.traceParent, attributes }, () => startMorningRun(client, date, attributes));
+  const log = processTelemetry().logger(attributes);
+  return withSpan('morning-timer', { traceparent: context.traceContext?.traceParent, attributes }, () => startMorningRun(client, date, log));
 }
 
-async function startMorningRun(client: DurableClient, date: string, attributes: { runId: string; trigger: string }): Promise<void> {
-  const log = logger(attributes);
+async function startMorningRun(client: DurableClient, date: string, log: Logger): Promise<void> {
   const instanceId = morningInstanceId(date);
   const existing = await client.getStatus(instanceId, { showHistory: false, showInput: false }).catch(() => undefined);
   if (existing && ['Running', 'Pending', 'Completed', 'ContinuedAsNew'].includes(String(existing.runtimeStatus))) {

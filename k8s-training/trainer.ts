@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { buildDeps, type AppDeps } from '../core/composition.js';
 import { ConfigError, loadConfig, type AppConfig } from '../core/config.js';
 import { RUN_TRIGGERS, type RunTrigger } from '../core/domain/model.js';
 import { failStoreRun } from '../core/domain/runs.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../core/domain/train-and-publish.js';
 import type { PooledJobRequest } from '../core/domain/pooled-step.js';
-import { flushTelemetry, logger, runAttributes, startTelemetry, withSpan } from '../core/adapters/telemetry.js';
+import { runAttributes, withSpan } from '../core/adapters/telemetry.js';
+import { createRuntime, type Runtime } from '../core/runtime.js';
 
 /**
  * The trainer a training Job's pod runs for one store or a batch of stores (k8s-training/worker.ts is its
@@ -66,30 +66,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`trainer: ${(error as Error).message}\n`);
     return error instanceof ConfigError ? 78 : 2;
   }
-  startTelemetry(config.telemetry);
-  if ('mode' in job) return pooledMain(job, config, env);
+  // The pod's one runtime: its settings, telemetry and deps.
+  const runtime = createRuntime(config);
+  if ('mode' in job) return pooledMain(job, runtime, env);
   const request: TrainStoresRequest = job;
   // JSON lines with level, traceId, spanId, runId, store, trigger (ContainerLogV2 parses them), and the
   // same records to Application Insights when it is configured.
   const log = (store: string, message: string, level: 'info' | 'warn' | 'error' = 'info'): void => {
-    logger({ runId: request.runId, store, trigger: request.trigger })[level](message);
+    runtime.telemetry.logger({ runId: request.runId, store, trigger: request.trigger })[level](message);
   };
   let current: string | undefined;
-  let deps: Promise<AppDeps> | undefined;
   // Kubernetes sends SIGTERM before killing a pod (deadline, eviction): record why the store's run ended,
   // so the dashboard says "terminated" instead of a run that stays "running" forever. Stores of the batch
   // that had not started are failed by the orchestration (they have no succeeded run record).
   const onTerm = (): void => {
     const store = current ?? request.stores[0]!;
     log(store, 'SIGTERM: marking the run failed');
-    void (deps ?? buildDeps(config))
+    void runtime
+      .deps()
       .then(({ storage, clock }) => failStoreRun(storage, clock, { store, runId: request.runId, trigger: request.trigger, reason: 'trainer terminated (SIGTERM) before publishing' }))
-      .finally(() => void flushTelemetry().finally(() => process.exit(143)));
+      .finally(() => void runtime.telemetry.flush().finally(() => process.exit(143)));
   };
   process.once('SIGTERM', onTerm);
   try {
-    deps = buildDeps(config);
-    const ready = await deps;
+    const ready = await runtime.deps();
     // A child of the dispatching activity's span (the Job's env TRACEPARENT, a per-Job value like the trigger).
     const attributes = { ...runAttributes({ runId: request.runId, trigger: request.trigger, ...(request.stores.length === 1 ? { store: request.stores[0] } : {}) }), stores: request.stores.join(',') };
     return await withSpan('train stores', { traceparent: env.TRACEPARENT, attributes }, async () => {
@@ -105,7 +105,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   } finally {
     process.off('SIGTERM', onTerm);
     // Spans are batched: export them before the pod's process ends.
-    await flushTelemetry();
+    await runtime.telemetry.flush();
   }
 }
 
@@ -115,10 +115,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
  * the version was recorded only re-points). SIGTERM needs no handling: nothing is half-visible before the
  * pointer, and the orchestration records the step's failure itself.
  */
-async function pooledMain(request: PooledJobRequest, config: AppConfig, env: NodeJS.ProcessEnv): Promise<number> {
-  const log = logger({ runId: request.runId, trigger: request.trigger });
+async function pooledMain(request: PooledJobRequest, runtime: Runtime, env: NodeJS.ProcessEnv): Promise<number> {
+  const log = runtime.telemetry.logger({ runId: request.runId, trigger: request.trigger });
   try {
-    const ready = await buildDeps(config);
+    const ready = await runtime.deps();
     return await withSpan('train pooled', { traceparent: env.TRACEPARENT, attributes: { ...runAttributes({ runId: request.runId, trigger: request.trigger }), mode: 'pooled' } }, async () => {
       const outcome = await ready.trainPooled(request);
       log.info(`pooled artifact ${outcome.version}: ${outcome.stores} store(s), ${outcome.series} series, ${outcome.groups} group(s), ${outcome.rows} rows in ${outcome.durationMs} ms`);
@@ -129,7 +129,7 @@ async function pooledMain(request: PooledJobRequest, config: AppConfig, env: Nod
     log.error(`pooled step failed: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
-    await flushTelemetry();
+    await runtime.telemetry.flush();
   }
 }
 

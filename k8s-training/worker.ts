@@ -1,24 +1,23 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildDeps, type AppDeps } from '../core/composition.js';
 import type { TrainingWorkerData, TrainingWorkerMessage, TrainingWorkerReply, TrainingWorkerSpans } from '../core/adapters/dispatch/local.js';
-import { logger, runAttributes, startTelemetry, withSpan } from '../core/adapters/telemetry.js';
+import { runAttributes, withSpan } from '../core/adapters/telemetry.js';
+import { createRuntime } from '../core/runtime.js';
 
 /**
- * The `local` backend's worker thread: the in-process twin of a training Job's pod. It builds its deps
- * from the configuration it was started with and runs the same "train these stores" contract.
+ * The `local` backend's worker thread: the in-process twin of a training Job's pod. Its runtime is built
+ * from the configuration it was started with; it runs the same "train these stores" contract.
  */
 if (parentPort === null) throw new Error('k8s-training/worker.js runs as a worker thread of the local dispatch backend');
 const port = parentPort;
 const { config } = workerData as TrainingWorkerData;
 // This thread's spans go to the parent, which exports them (console, OTLP, a test's exporter) with its own.
-startTelemetry(config.telemetry, { forward: (spans) => port.postMessage({ spans } satisfies TrainingWorkerSpans) });
-let deps: Promise<AppDeps> | undefined;
+const runtime = createRuntime(config, { telemetry: { forward: (spans) => port.postMessage({ spans } satisfies TrainingWorkerSpans) } });
+const { logger } = runtime.telemetry;
 
 port.on('message', (message: TrainingWorkerMessage) => {
-  deps ??= buildDeps(config);
   const reply = async (): Promise<TrainingWorkerReply> => {
     try {
-      const ready = await deps!;
+      const ready = await runtime.deps();
       if (message.warm) return { id: message.id, outcomes: [] };
       if ('pooled' in message) {
         const { pooled } = message;
@@ -36,8 +35,7 @@ port.on('message', (message: TrainingWorkerMessage) => {
       for (const o of outcomes) logger({ ...run, store: o.store })[o.status === 'failed' ? 'warn' : 'info'](o.status === 'failed' ? `failed: ${o.error ?? ''}` : o.status, { durationMs: o.durationMs });
       return { id: message.id, outcomes };
     } catch (error) {
-      // Building deps failed (storage unreachable): the next request tries again.
-      deps = undefined;
+      // Building deps failed (storage unreachable): the runtime tries again on the next request.
       return { id: message.id, error: error instanceof Error ? error.message : String(error) };
     }
   };

@@ -3,7 +3,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import type { RunRecord } from '../core/domain/model.js';
 import { cleanupExpiredRuns, describeError, type CleanupResult } from '../core/domain/runs.js';
 import { morningBatchSize, type PoolSize } from '../core/ports/training-dispatcher.js';
-import { appDeps } from '../core/composition.js';
+import { tracedActivity, type Runtime } from '../core/runtime.js';
 import { cleanupPooledArtifacts, pooledStepNotNeeded } from '../core/domain/pooled-step.js';
 import { laneInstanceId, MORNING_LANE_ORCHESTRATION, MORNING_RUN_ORCHESTRATION, morningRunId, POOLED_TRAINING_ORCHESTRATION, pooledInstanceId, type MorningRunInput } from './names.js';
 // Also registers the lanes and the pooled step wherever the morning run is registered (a host given only this
@@ -13,7 +13,7 @@ import { outcomesFromRunRecords, type MorningLaneInput } from './morning-lane.js
 import type { PooledStepOutcome, PooledTrainingInput } from './pooled-training.js';
 import type { PooledUse } from '../core/ports/index.js';
 import { recordStaleShare, transientRetry, type StoreRunResult } from './training-batch.js';
-import { customEvent, logger, tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
+import type { TracedInput } from '../core/adapters/telemetry.js';
 
 export const MORNING_PLAN_ACTIVITY = 'morning-plan';
 export const MORNING_SCALE_UP_ACTIVITY = 'morning-scale-up';
@@ -203,8 +203,8 @@ export const morningRunOrchestrator: OrchestrationHandler = function* (context: 
 };
 
 /** `only`: a check run's stores (the others are not planned at all; one not in the catalogue is skipped). */
-export async function planActivity(input: { previousRunId: string; only?: string[] } & TracedInput): Promise<MorningPlan> {
-  const deps = await appDeps();
+export async function planActivity(input: { previousRunId: string; only?: string[] } & TracedInput, runtime: Runtime): Promise<MorningPlan> {
+  const deps = await runtime.deps();
   const only = input.only === undefined ? undefined : new Set(input.only);
   const states = (await deps.storage.stores.list()).filter((s) => only === undefined || only.has(s.store));
   const stores: string[] = [];
@@ -233,28 +233,28 @@ export async function planActivity(input: { previousRunId: string; only?: string
   };
 }
 
-export async function scaleUpActivity(input: { stores: number; secondsPerStore: number } & TracedInput): Promise<MorningSummary['scaling'] | null> {
-  const deps = await appDeps();
+export async function scaleUpActivity(input: { stores: number; secondsPerStore: number } & TracedInput, runtime: Runtime): Promise<MorningSummary['scaling'] | null> {
+  const deps = await runtime.deps();
   const { scaler } = await deps.dispatch();
   if (!scaler || input.stores === 0) return null;
   return scaler.scaleUp(input.stores, input.secondsPerStore);
 }
 
 /** Restores the pool to its configured resting size; a failure is logged by the activity wrapper and reported in the summary. */
-export async function scaleDownActivity(previous: PoolSize & TracedInput): Promise<void> {
-  await (await (await appDeps()).dispatch()).scaler?.restore(previous);
+export async function scaleDownActivity(previous: PoolSize & TracedInput, runtime: Runtime): Promise<void> {
+  await (await (await runtime.deps()).dispatch()).scaler?.restore(previous);
 }
 
 /** Deletes runs older than the retention (never a store's current or previous run), and pooled artifacts (never the latest). */
-export async function cleanupActivity(input: { now: string } & TracedInput): Promise<CleanupResult & { pooledDeleted: number }> {
-  const deps = await appDeps();
+export async function cleanupActivity(input: { now: string } & TracedInput, runtime: Runtime): Promise<CleanupResult & { pooledDeleted: number }> {
+  const deps = await runtime.deps();
   const now = new Date(input.now);
   const result = await cleanupExpiredRuns(deps.storage, now, deps.config.runs.retentionDays);
   return { ...result, pooledDeleted: await cleanupPooledArtifacts(deps.storage, now, deps.config.runs.retentionDays) };
 }
 
-export async function summaryActivity(summary: MorningSummary): Promise<void> {
-  const deps = await appDeps();
+export async function summaryActivity(summary: MorningSummary, runtime: Runtime): Promise<void> {
+  const deps = await runtime.deps();
   const record: RunRecord = {
     runId: summary.runId,
     trigger: 'morning',
@@ -271,9 +271,9 @@ export async function summaryActivity(summary: MorningSummary): Promise<void> {
   await deps.storage.runs.put(record);
   // What the morning-run alert reads (docs/operations.md section 5): the event, then the stale share. A
   // check run (a store or two after a deploy) is not the morning run the alert is about.
-  const { stale, stores } = await recordStaleShare(deps.storage.stores);
-  customEvent(summary.check ? 'CheckRunCompleted' : 'MorningRunCompleted', { runId: summary.runId, succeeded: summary.succeeded, failed: summary.failed, stale, stores, finishedAt: summary.finishedAt });
-  const log = logger({ runId: summary.runId, trigger: 'morning' });
+  const { stale, stores } = await recordStaleShare(deps.storage.stores, runtime.telemetry);
+  runtime.telemetry.event(summary.check ? 'CheckRunCompleted' : 'MorningRunCompleted', { runId: summary.runId, succeeded: summary.succeeded, failed: summary.failed, stale, stores, finishedAt: summary.finishedAt });
+  const log = runtime.telemetry.logger({ runId: summary.runId, trigger: 'morning' });
   for (const f of summary.failures) log.warn(`store failed: ${f.error}`, { store: f.store });
 }
 

@@ -1,8 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { appDeps } from '../core/composition.js';
+import { tracedActivity, type Runtime } from '../core/runtime.js';
 import type { TrainingRequest } from '../core/ports/training-dispatcher.js';
-import { logger, tracedActivity } from '../core/adapters/telemetry.js';
 import { POOLED_TRAINING_ORCHESTRATION } from './names.js';
 import { runJob, transientRetry } from './training-batch.js';
 
@@ -56,11 +55,11 @@ export const pooledTrainingOrchestrator: OrchestrationHandler = function* (conte
  * the job's failure. A job that did not run to
  * the end is cancelled first, so it cannot move the latest pointer behind the run's back.
  */
-export async function pooledResultActivity(input: PooledResultInput): Promise<Omit<PooledRecord, 'stepMs'> | { error: string }> {
-  const deps = await appDeps();
+export async function pooledResultActivity(input: PooledResultInput, runtime: Runtime): Promise<Omit<PooledRecord, 'stepMs'> | { error: string }> {
+  const deps = await runtime.deps();
   if (input.jobError !== null && input.handle !== null) await (await deps.dispatch()).dispatcher.cancel(input.handle);
   const written = await deps.storage.pooled.get(input.runId);
-  const log = logger({ runId: input.runId, trigger: 'morning' });
+  const log = runtime.telemetry.logger({ runId: input.runId, trigger: 'morning' });
   // A record means a whole artifact, even from a job that was past its deadline when it wrote it.
   if (written === undefined) {
     const error = input.jobError ?? 'the pooled job ended without recording its artifact';

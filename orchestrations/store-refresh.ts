@@ -1,9 +1,9 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import { appDeps } from '../core/composition.js';
+import { tracedActivity, type Runtime } from '../core/runtime.js';
 import { STORE_REFRESH_ORCHESTRATION } from './names.js';
 import { trainSingleStore, type StoreRunResult, type TrainingStage } from './training-batch.js';
-import { tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
+import type { TracedInput } from '../core/adapters/telemetry.js';
 
 export const REFRESH_SETTINGS_ACTIVITY = 'refresh-settings';
 
@@ -55,9 +55,9 @@ export const storeRefreshOrchestrator: OrchestrationHandler = function* (context
 };
 
 /** The input only carries the refresh's trace context and run (null without one). */
-export async function refreshSettingsActivity(_input: TracedInput | null): Promise<RefreshSettings> {
-  const config = (await appDeps()).config.dispatch;
-  return { deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) };
+export function refreshSettingsActivity(_input: TracedInput | null, runtime: Runtime): Promise<RefreshSettings> {
+  const config = runtime.config.dispatch;
+  return Promise.resolve({ deadlineSeconds: config.refreshDeadlineSeconds, pollSeconds: Math.min(config.pollSeconds, 1) });
 }
 
 df.app.activity(REFRESH_SETTINGS_ACTIVITY, { handler: tracedActivity(REFRESH_SETTINGS_ACTIVITY, refreshSettingsActivity) });

@@ -3,9 +3,9 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { describeError, failStoreRun } from '../core/domain/runs.js';
 import type { RunStatus } from '../core/domain/run-stages.js';
 import type { DispatchResult, TrainingRequest, TrainingStatus } from '../core/ports/training-dispatcher.js';
-import { appDeps } from '../core/composition.js';
+import { tracedActivity, type Runtime } from '../core/runtime.js';
 import { TRAINING_BATCH_ORCHESTRATION } from './names.js';
-import { currentTraceparent, logger, recordGauge, tracedActivity, type TracedInput } from '../core/adapters/telemetry.js';
+import { currentTraceparent, type Telemetry, type TracedInput } from '../core/adapters/telemetry.js';
 import type { StoreCatalog } from '../core/ports/index.js';
 
 export const TRAINING_DISPATCH_ACTIVITY = 'training-dispatch';
@@ -163,8 +163,8 @@ export const trainingBatchOrchestrator: OrchestrationHandler = function* (contex
   return yield* trainBatch(context, input, (stage) => context.df.setCustomStatus({ stage, stores: input.stores.length, batch: input.batch ?? null, runId: input.runId }));
 };
 
-export async function dispatchActivity(request: TrainingRequest): Promise<DispatchResult> {
-  const deps = await appDeps();
+export async function dispatchActivity(request: TrainingRequest, runtime: Runtime): Promise<DispatchResult> {
+  const deps = await runtime.deps();
   // The trainer's RunTracker keeps these records' createdAt, so queueing time shows in the run's timings.
   const now = deps.clock.now().toISOString();
   await Promise.all(
@@ -176,7 +176,7 @@ export async function dispatchActivity(request: TrainingRequest): Promise<Dispat
   // The job continues this activity's span (Job env TRACEPARENT, the worker's request).
   const traceparent = currentTraceparent() ?? request.traceparent;
   const result = await (await deps.dispatch()).dispatcher.dispatch({ ...request, ...(traceparent ? { traceparent } : {}) });
-  logger({ runId: request.runId, trigger: request.trigger }).info(request.mode === 'pooled' ? 'dispatched the pooled job' : `dispatched ${request.stores.length} store(s)`, { stores: request.stores.join(','), handle: result.handle, alreadyRunning: result.alreadyRunning });
+  runtime.telemetry.logger({ runId: request.runId, trigger: request.trigger }).info(request.mode === 'pooled' ? 'dispatched the pooled job' : `dispatched ${request.stores.length} store(s)`, { stores: request.stores.join(','), handle: result.handle, alreadyRunning: result.alreadyRunning });
   return result;
 }
 
@@ -188,15 +188,15 @@ export interface StatusInput extends TracedInput {
   store?: string;
 }
 
-export async function statusActivity(input: StatusInput): Promise<TrainingStatus> {
-  return (await (await appDeps()).dispatch()).dispatcher.status(input.handle);
+export async function statusActivity(input: StatusInput, runtime: Runtime): Promise<TrainingStatus> {
+  return (await (await runtime.deps()).dispatch()).dispatcher.status(input.handle);
 }
 
 /** `foreact.stores.stale_share` after a run (docs/operations.md): stale stores ÷ stores. */
-export async function recordStaleShare(stores: Pick<StoreCatalog, 'list'>): Promise<{ stale: number; stores: number }> {
+export async function recordStaleShare(stores: Pick<StoreCatalog, 'list'>, telemetry: Telemetry): Promise<{ stale: number; stores: number }> {
   const all = await stores.list();
   const stale = all.filter((s) => s.stale).length;
-  if (all.length > 0) recordGauge('foreact.stores.stale_share', stale / all.length);
+  if (all.length > 0) telemetry.gauge('foreact.stores.stale_share', stale / all.length);
   return { stale, stores: all.length };
 }
 
@@ -207,8 +207,8 @@ export async function recordStaleShare(stores: Pick<StoreCatalog, 'list'>): Prom
  * stale with the reason): the trainer's own error for a store that failed inside a batch that went on,
  * else the job's. A one-store job that succeeded is the store's success (as the trainer exits 0 only then).
  */
-export async function resultActivity(input: TrainingResultInput): Promise<StoreOutcome[]> {
-  const deps = await appDeps();
+export async function resultActivity(input: TrainingResultInput, runtime: Runtime): Promise<StoreOutcome[]> {
+  const deps = await runtime.deps();
   if (input.jobError !== null && input.handle !== null) await (await deps.dispatch()).dispatcher.cancel(input.handle);
   const single = input.stores.length === 1;
   return Promise.all(
@@ -219,16 +219,16 @@ export async function resultActivity(input: TrainingResultInput): Promise<StoreO
       const own = record?.status === 'failed' ? record.error : undefined;
       const reason = (single ? (input.jobError ?? own) : (own ?? input.jobError)) ?? 'the job ended without a run record for this store';
       await failStoreRun(deps.storage, deps.clock, { runId: input.runId, store, trigger: input.trigger, reason });
-      logger({ runId: input.runId, store, trigger: input.trigger }).warn(`store failed: ${reason}`);
+      runtime.telemetry.logger({ runId: input.runId, store, trigger: input.trigger }).warn(`store failed: ${reason}`);
       return { store, status: 'failed', error: reason };
     }),
   );
 }
 
 /** The result activity, then (a refresh: the morning run records it in its summary) the stale share. */
-async function resultAndStaleShare(input: TrainingResultInput): Promise<StoreOutcome[]> {
-  const outcomes = await resultActivity(input);
-  if (input.trigger !== 'morning') await recordStaleShare((await appDeps()).storage.stores).catch(() => undefined);
+async function resultAndStaleShare(input: TrainingResultInput, runtime: Runtime): Promise<StoreOutcome[]> {
+  const outcomes = await resultActivity(input, runtime);
+  if (input.trigger !== 'morning') await recordStaleShare((await runtime.deps()).storage.stores, runtime.telemetry).catch(() => undefined);
   return outcomes;
 }
 

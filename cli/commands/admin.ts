@@ -1,4 +1,4 @@
-import { buildDeps } from '../../core/composition.js';
+import { createRuntime } from '../../core/runtime.js';
 import { loadConfig } from '../../core/config.js';
 import { DEFAULT_INVITATION_PROVIDER, formatUserKey, normaliseEmail, normaliseRegion, type AccessRepository, type Assignee, type UserAssignment } from '../../core/domain/api-access.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
@@ -17,7 +17,7 @@ function regionList(text: string): string[] {
 }
 
 async function openAccess(env: NodeJS.ProcessEnv): Promise<AccessRepository> {
-  return (await buildDeps(loadConfig(env))).access;
+  return (await createRuntime(loadConfig(env)).deps()).access;
 }
 
 /**
@@ -102,7 +102,7 @@ async function deleteHistory(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const from = day('from');
   const to = day('to');
   if (to < from) throw new UsageError(`--to (${formatIsoDay(to)}) is before --from (${formatIsoDay(from)})`);
-  const { storage } = await buildDeps(loadConfig(env));
+  const { storage } = await createRuntime(loadConfig(env)).deps();
   try {
     const result = await deleteHistoryRange(storage, store, from, to, new Date());
     process.stdout.write(result.removed === 0 ? `${store}: no sales from ${formatIsoDay(from)} to ${formatIsoDay(to)}; nothing changed\n` : `${store}: deleted ${result.removed} observation(s) from ${formatIsoDay(from)} to ${formatIsoDay(to)}; history ${result.version ?? '(now empty)'}; the store is marked stale\n`);

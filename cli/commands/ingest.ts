@@ -2,8 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, loadConfig } from '../../core/config.js';
-import { buildDeps } from '../../core/composition.js';
-import { flushTelemetry } from '../../core/adapters/telemetry.js';
+import { createRuntime } from '../../core/runtime.js';
 import { DRIVERS_UPLOAD_PREFIX, ingestDriversUpload } from '../../core/domain/drivers-ingestion.js';
 import { ingestUpload } from '../../core/domain/ingestion.js';
 import { systemClock } from '../../core/ports/index.js';
@@ -34,10 +33,12 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const name = args.flags.get('name') ?? `${drivers !== undefined ? DRIVERS_UPLOAD_PREFIX : ''}cli/${new Date().toISOString().slice(0, 10)}/${basename(input)}`;
+  // The command's one runtime: its telemetry records the ingestion's metrics and spans.
+  const runtime = createRuntime(config);
   let storage;
   let metrics;
   try {
-    ({ storage, metrics } = await buildDeps(config));
+    ({ storage, metrics } = await runtime.deps());
   } catch (error) {
     const where = config.storage.kind === 'connectionString' && config.storage.source === 'local-azurite-default' ? 'the local Azurite (127.0.0.1:10000/10002; set AzureWebJobsStorage to use another account)' : 'the configured storage account';
     process.stderr.write(`foreact ingest: cannot reach ${where}: ${(error as Error).message}\n`);
@@ -49,7 +50,7 @@ export async function ingestCommand(argv: readonly string[]): Promise<number> {
     result = drivers !== undefined ? await ingestDriversUpload(storage, source, { clock: systemClock, rules: config.ingest }) : await ingestUpload(storage, source, { clock: systemClock, rules: config.ingest, metrics });
   } finally {
     // A CLI run is over in seconds: the realised-accuracy metrics and spans it recorded must leave before it exits.
-    await flushTelemetry();
+    await runtime.telemetry.flush();
   }
   const out = process.stdout;
   if (result.duplicate) {

@@ -54,34 +54,27 @@ export interface TelemetryOptions {
   spanProcessors?: SpanProcessor[];
   /** A worker thread: ended spans go to the parent instead of this thread's console/OTLP exporters. */
   forward?: (spans: ForwardedSpan[]) => void;
+  /** Where JSON log lines go (a test's list); stdout by default. */
+  logSink?: (line: string) => void;
 }
-
-interface Started {
-  config: TelemetryConfig;
-  /** This process's own processors (console, OTLP, extra): forwarded spans go through these. */
-  local: SpanProcessor[];
-  provider: NodeTracerProvider | undefined;
-  azureMonitor: boolean;
-}
-
-let started: Started | undefined;
-let startDefault: (() => void) | undefined;
 
 /**
- * How to start telemetry when a span is made before anything started it (the first request of a fresh
- * Function App worker, before it builds its deps); core/composition.ts registers the process's settings.
+ * One process's (or worker thread's) telemetry, made by `startTelemetry` and held by its runtime
+ * (core/runtime.ts): its logger, its processors for spans a worker thread forwards, its flush.
  */
-export function setDefaultTelemetry(start: () => void): void {
-  startDefault = start;
-}
-
-function ensureStarted(): void {
-  if (started !== undefined || startDefault === undefined) return;
-  try {
-    startDefault();
-  } catch {
-    // A configuration error: the app's deps report it with the setting's name.
-  }
+export interface Telemetry {
+  readonly config: TelemetryConfig;
+  logger: (fixed?: RunAttributes & Record<string, unknown>) => Logger;
+  /** An Application Insights custom event (`customEvents` / `AppEvents`) with its dimensions, also logged. */
+  event: (name: string, dimensions: Record<string, string | number | boolean>) => void;
+  /** A gauge reading (`customMetrics` / `AppMetrics`: value = Sum / ItemCount of the row), logged unless `log: false`. */
+  gauge: (name: string, value: number, attributes?: Attributes, options?: { log?: boolean }) => void;
+  /** Spans a worker thread forwarded: exported by this process's console/OTLP/extra processors. */
+  exportForwarded: (spans: readonly ForwardedSpan[]) => void;
+  /** Exports what is buffered (before a process exits, before a test reads). */
+  flush: () => Promise<void>;
+  /** The kind of an HTTP function's span: a server span, unless the Functions host records the request itself. */
+  httpSpanKind: () => SpanKind;
 }
 
 function toForwarded(span: ReadableSpan): ForwardedSpan {
@@ -149,45 +142,70 @@ function localProcessors(config: TelemetryConfig, options: TelemetryOptions): Sp
 }
 
 /**
- * Starts OpenTelemetry for this process (or worker thread) once; later calls keep the first setup. The
- * first caller decides: a test installs its in-memory exporter before the app builds its deps.
+ * Starts OpenTelemetry for this process (or worker thread): once per process, through its runtime
+ * (core/runtime.ts), which every entry point resolves before its first span.
  */
-export function startTelemetry(config: TelemetryConfig, options: TelemetryOptions = {}): void {
-  if (started !== undefined) return;
+export function startTelemetry(config: TelemetryConfig, options: TelemetryOptions = {}): Telemetry {
   const local = localProcessors(config, options);
   const resource = resourceFromAttributes({ 'service.name': config.serviceName });
+  const write = options.logSink ?? stdoutLine;
   if (config.azureMonitorConnectionString !== undefined) {
     const credential = new DefaultAzureCredential(config.azureMonitorClientId ? { managedIdentityClientId: config.azureMonitorClientId } : {});
     // Every trace (ratio 1, a decision by trace id, the same in every process): the default rate-limited
     // sampler decides per process, so one refresh's trace could lose its trainer half.
     useAzureMonitor({ azureMonitorExporterOptions: { connectionString: config.azureMonitorConnectionString, credential }, resource, spanProcessors: local, enableLiveMetrics: false, samplingRatio: 1, tracesPerSecond: 0 });
     propagation.setGlobalPropagator(propagator);
-    started = { config, local, provider: undefined, azureMonitor: true };
-    return;
+    return telemetryOf(config, local, undefined, true, write);
   }
   // Always a real provider, even without exporters: the ids it makes are the trace ids in error bodies and logs.
   const provider = new NodeTracerProvider({ resource, spanProcessors: local });
   provider.register({ propagator });
-  started = { config, local, provider, azureMonitor: false };
+  return telemetryOf(config, local, provider, false, write);
 }
 
-/** Spans a worker thread forwarded: exported by this process's console/OTLP/extra processors. */
-export function exportForwarded(spans: readonly ForwardedSpan[]): void {
-  for (const s of spans) for (const p of started?.local ?? []) p.onEnd(fromForwarded(s));
+/**
+ * Telemetry that registers nothing (spans go wherever the process's OpenTelemetry already sends them) and
+ * logs to stdout: the fallback while the process's settings are invalid (the deps then name the setting).
+ */
+export function passiveTelemetry(config?: TelemetryConfig, options: Pick<TelemetryOptions, 'logSink'> = {}): Telemetry {
+  const fallback: TelemetryConfig = { serviceName: 'foreact', exporters: [], otlpTracesUrl: undefined, azureMonitorConnectionString: undefined, azureMonitorClientId: undefined, stdoutLogs: true, hostRecordsRequests: false };
+  return telemetryOf(config ?? fallback, [], undefined, false, options.logSink ?? stdoutLine);
 }
 
-/** Exports what is buffered (before a process exits, before a test reads). */
-export async function flushTelemetry(): Promise<void> {
-  await Promise.all((started?.local ?? []).map((p) => p.forceFlush().catch(() => undefined)));
-  await started?.provider?.forceFlush().catch(() => undefined);
-  if (started?.azureMonitor) {
-    // Application Insights' own providers (spans, metrics, log records) batch too: a pod must send them before it exits.
-    const flush = async (provider: unknown): Promise<void> => {
-      const target = (provider as { getDelegate?: () => unknown }).getDelegate?.() ?? provider;
-      await (target as { forceFlush?: () => Promise<void> }).forceFlush?.().catch(() => undefined);
-    };
-    await Promise.all([flush(trace.getTracerProvider()), flush(metrics.getMeterProvider()), flush(logs.getLoggerProvider())]);
-  }
+function stdoutLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function telemetryOf(config: TelemetryConfig, local: SpanProcessor[], provider: NodeTracerProvider | undefined, azureMonitor: boolean, write: (line: string) => void): Telemetry {
+  const log = (fixed: RunAttributes & Record<string, unknown>): Logger => makeLogger(fixed, config.stdoutLogs ? write : undefined);
+  return {
+    config,
+    logger: (fixed = {}) => log(fixed),
+    event: (name, dimensions) => {
+      logs.getLogger(SCOPE).emit({ severityNumber: SeverityNumber.INFO, body: name, attributes: { 'microsoft.custom_event.name': name, ...dimensions }, context: context.active() });
+      log({}).info(`event ${name}`, { event: name, ...dimensions });
+    },
+    gauge: (name, value, attributes = {}, options = {}) => {
+      recordGauge(name, value, attributes);
+      if (options.log ?? true) log({}).info(`metric ${name}`, { metric: name, value, ...attributes });
+    },
+    exportForwarded: (spans) => {
+      for (const s of spans) for (const p of local) p.onEnd(fromForwarded(s));
+    },
+    flush: async () => {
+      await Promise.all(local.map((p) => p.forceFlush().catch(() => undefined)));
+      await provider?.forceFlush().catch(() => undefined);
+      if (azureMonitor) {
+        // Application Insights' own providers (spans, metrics, log records) batch too: a pod must send them before it exits.
+        const flush = async (target: unknown): Promise<void> => {
+          const delegate = (target as { getDelegate?: () => unknown }).getDelegate?.() ?? target;
+          await (delegate as { forceFlush?: () => Promise<void> }).forceFlush?.().catch(() => undefined);
+        };
+        await Promise.all([flush(trace.getTracerProvider()), flush(metrics.getMeterProvider()), flush(logs.getLoggerProvider())]);
+      }
+    },
+    httpSpanKind: () => (config.hostRecordsRequests ? SpanKind.INTERNAL : SpanKind.SERVER),
+  };
 }
 
 export function runAttributes(run: RunAttributes): Attributes {
@@ -240,7 +258,6 @@ export interface SpanOptions {
  * `work`, ends when it settles, and records the error when it throws.
  */
 export async function withSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
-  ensureStarted();
   const parent = contextFrom(options.traceparent);
   const span = trace.getTracer(SCOPE).startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: clean(options.attributes) }, parent);
   try {
@@ -261,7 +278,6 @@ function failSpan(span: Span, error: unknown): void {
 /** The `Tracer` port (core/ports/tracer.ts) over OpenTelemetry: child spans of the active one. */
 export const otelTracer: Tracer = {
   start(name: string, attributes: SpanAttributes): SpanHandle {
-    ensureStarted();
     const span = trace.getTracer(SCOPE).startSpan(name, { attributes: clean(attributes) });
     return {
       end: (more) => {
@@ -291,23 +307,17 @@ export interface Logger {
 
 const SEVERITY: Record<LogLevel, SeverityNumber> = { debug: SeverityNumber.DEBUG, info: SeverityNumber.INFO, warn: SeverityNumber.WARN, error: SeverityNumber.ERROR };
 
-/** Where JSON lines go (tests replace it); stdout by default. */
-let writeLine: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
-
-export function setLogSink(sink: ((line: string) => void) | undefined): void {
-  writeLine = sink ?? ((line) => process.stdout.write(`${line}\n`));
-}
-
 /**
  * A structured logger: each record carries level, message, the active trace and span ids, and the fixed
- * fields (runId, store, trigger). Only ids and counts belong in fields: no user names or e-mail addresses.
+ * fields (runId, store, trigger), as a JSON line on `write` (none: Application Insights has the record) and
+ * as an OpenTelemetry log record. Only ids and counts belong in fields: no user names or e-mail addresses.
  */
-export function logger(fixed: RunAttributes & Record<string, unknown> = {}): Logger {
+function makeLogger(fixed: RunAttributes & Record<string, unknown>, write: ((line: string) => void) | undefined): Logger {
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     const ids = currentIds();
     const record: Record<string, unknown> = { time: new Date().toISOString(), level, message, ...(ids ?? {}), ...fixed, ...fields };
     for (const k of Object.keys(record)) if (record[k] === undefined) delete record[k];
-    if (started === undefined || started.config.stdoutLogs) writeLine(JSON.stringify(record));
+    write?.(JSON.stringify(record));
     const attributes: Attributes = {};
     for (const [k, v] of Object.entries({ ...fixed, ...fields })) if (v !== undefined && k !== 'message') attributes[k] = typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean);
     logs.getLogger(SCOPE).emit({ severityNumber: SEVERITY[level], severityText: level.toUpperCase(), body: message, attributes, context: context.active() });
@@ -317,36 +327,22 @@ export function logger(fixed: RunAttributes & Record<string, unknown> = {}): Log
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    with: (more) => logger({ ...fixed, ...more }),
+    with: (more) => makeLogger({ ...fixed, ...more }, write),
   };
 }
 
 // ---- Metrics and events (names the alerts read: docs/operations.md section 5) --------------------------
 
-/** An Application Insights custom event (`customEvents` / `AppEvents`) with its dimensions. */
-export function customEvent(name: string, dimensions: Record<string, string | number | boolean>): void {
-  logs.getLogger(SCOPE).emit({ severityNumber: SeverityNumber.INFO, body: name, attributes: { 'microsoft.custom_event.name': name, ...dimensions }, context: context.active() });
-  logger().info(`event ${name}`, { event: name, ...dimensions });
-}
-
-/** A gauge reading (`customMetrics` / `AppMetrics`: value = Sum / ItemCount of the row). */
-export function recordGauge(name: string, value: number, attributes: Attributes = {}, options: { log?: boolean } = {}): void {
+function recordGauge(name: string, value: number, attributes: Attributes): void {
   metrics.getMeter(SCOPE).createGauge(name).record(value, attributes);
-  if (options.log ?? true) logger().info(`metric ${name}`, { metric: name, value, ...attributes });
 }
 
 /** The `Metrics` port (core/ports/metrics.ts): per-store readings, so no log line each (as training_seconds). */
 export const otelMetrics: Metrics = {
   gauge(name, value, attributes) {
-    ensureStarted();
-    recordGauge(name, value, attributes, { log: false });
+    recordGauge(name, value, attributes ?? {});
   },
 };
-
-/** The kind of an HTTP function's span: a server span, unless the Functions host records the request itself. */
-export function httpSpanKind(): SpanKind {
-  return started?.config.hostRecordsRequests ? SpanKind.INTERNAL : SpanKind.SERVER;
-}
 
 export { SpanKind, SpanStatusCode, trace };
 
@@ -361,15 +357,17 @@ export interface TracedInput {
 }
 
 /** Empty when `I` declares the trace context and the run; else a required argument whose type says so. */
-type DeclaresTrace<I> = 'traceparent' | 'runId' extends keyof I ? [] : [missing: 'the activity input type must declare traceparent and runId (TracedInput)'];
+export type DeclaresTrace<I> = 'traceparent' | 'runId' extends keyof I ? [] : [missing: 'the activity input type must declare traceparent and runId (TracedInput)'];
 
 /**
  * An activity handler in a span that is a child of the `traceparent` its input carries, with runId (and
- * store, stores, trigger where the input has them) as attributes; inside it, `currentTraceparent()` is the activity's own context (for
- * the next hop).
+ * store, stores, trigger where the input has them) as attributes; inside it, `currentTraceparent()` is the
+ * activity's own context (for the next hop). `telemetry` is resolved per call, before the span (the
+ * process's runtime: core/runtime.ts `tracedActivity`).
  */
-export function tracedActivity<I extends TracedInput, O>(name: string, handler: (input: I) => Promise<O>, ..._declares: DeclaresTrace<I>): (input: I) => Promise<O> {
+export function tracedActivity<I extends TracedInput, O>(telemetry: () => Telemetry, name: string, handler: (input: I) => Promise<O>, ..._declares: DeclaresTrace<I>): (input: I) => Promise<O> {
   return (input) => {
+    const log = telemetry().logger;
     // The input crossed the durable runtime as JSON: read it as untrusted.
     const i = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
     const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -380,7 +378,7 @@ export function tracedActivity<I extends TracedInput, O>(name: string, handler: 
         return await handler(input);
       } catch (error) {
         // The durable runtime retries or fails the orchestration; the log line says which run and why.
-        logger({ ...attributes, activity: name }).error(`activity ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        log({ ...attributes, activity: name }).error(`activity ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
         throw error;
       }
     });
@@ -391,14 +389,16 @@ export function tracedActivity<I extends TracedInput, O>(name: string, handler: 
  * A non-HTTP trigger (queue, timer) in a span named after the function, continuing the host's trace
  * context; an error is logged with the trace id before the host retries.
  */
-export function tracedTrigger<I, C extends { traceContext?: { traceParent?: string | null | undefined } | undefined }, O>(name: string, handler: (input: I, context: C) => Promise<O>): (input: I, context: C) => Promise<O> {
-  return (input, ctx) =>
-    withSpan(name, { traceparent: ctx.traceContext?.traceParent }, async () => {
+export function tracedTrigger<I, C extends { traceContext?: { traceParent?: string | null | undefined } | undefined }, O>(telemetry: () => Telemetry, name: string, handler: (input: I, context: C) => Promise<O>): (input: I, context: C) => Promise<O> {
+  return (input, ctx) => {
+    const log = telemetry().logger;
+    return withSpan(name, { traceparent: ctx.traceContext?.traceParent }, async () => {
       try {
         return await handler(input, ctx);
       } catch (error) {
-        logger({ function: name }).error(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        log({ function: name }).error(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
         throw error;
       }
     });
+  };
 }

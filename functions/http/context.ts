@@ -1,7 +1,8 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import type { StoreDrivers } from '../../engine/index.js';
-import { appDeps, type AppDeps } from '../../core/composition.js';
+import type { AppDeps } from '../../core/composition.js';
+import { processRuntime } from '../../core/runtime.js';
 import type { AppConfig } from '../../core/config.js';
 import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
@@ -31,7 +32,7 @@ export interface ApiContext {
 const contexts = new WeakMap<AppDeps, ApiContext>();
 
 export async function apiContext(): Promise<ApiContext> {
-  const app = await appDeps();
+  const app = await processRuntime().deps();
   let ctx = contexts.get(app);
   if (ctx === undefined) {
     const { storage, config, access } = app;

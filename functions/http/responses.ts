@@ -2,7 +2,7 @@ import { app, type HttpResponseInit, type InvocationContext } from '@azure/funct
 import { Readable } from 'node:stream';
 import { apiErrorOf, errorBody } from './errors.js';
 import { statusOf } from '../../core/adapters/azure/clients.js';
-import { currentIds, logger } from '../../core/adapters/telemetry.js';
+import { currentIds, type Logger } from '../../core/adapters/telemetry.js';
 
 /** What every HTTP function answers with: JSON, streamed CSV, and errors mapped to statuses. */
 
@@ -63,14 +63,15 @@ function isUnavailable(error: unknown): boolean {
 
 /**
  * The one error mapper: ApiError as is, domain refusals by kind; storage outages 503; anything else 500
- * with the request's trace id (App Insights' operation id; the invocation id outside a span) and no stack.
+ * with the request's trace id (App Insights' operation id; the invocation id outside a span) and no stack,
+ * logged on `log`.
  */
-export function toErrorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
+export function toErrorResponse(error: unknown, context: InvocationContext, log: Logger): HttpResponseInit {
   const refusal = apiErrorOf(error);
   if (refusal !== undefined) return json(refusal.status, errorBody(refusal.code, refusal.message, refusal.details), refusal.headers);
   const traceId = currentIds()?.traceId ?? context.invocationId;
   context.error(`request failed (trace ${traceId})`, error);
-  logger({ function: context.functionName }).error('request failed', { error: error instanceof Error ? error.message : String(error) });
+  log.with({ function: context.functionName }).error('request failed', { error: error instanceof Error ? error.message : String(error) });
   if (isUnavailable(error)) return json(503, errorBody('unavailable', 'Storage is unreachable right now; try again in a minute.', { traceId }), { 'retry-after': '30' });
   return json(500, errorBody('internal', 'Something went wrong on our side; the error is logged with this trace id.', { traceId }));
 }

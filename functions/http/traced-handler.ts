@@ -2,7 +2,8 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { changesState, checkSameOrigin } from './csrf.js';
 import { apiContext } from './context.js';
 import { toErrorResponse } from './responses.js';
-import { httpSpanKind, SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
+import { SpanStatusCode, withSpan } from '../../core/adapters/telemetry.js';
+import { processTelemetry } from '../../core/runtime.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -22,7 +23,9 @@ export function withErrors(handler: ApiHandler): ApiHandler {
     const route = routeOf(context);
     // In Azure the host's request (already a child of the caller's traceparent) is the parent; locally the header.
     const traceparent = context.traceContext?.traceParent ?? request.headers.get('traceparent');
-    return withSpan(`${request.method} /api/${route}`, { traceparent, kind: httpSpanKind(), attributes: { 'http.request.method': request.method, 'http.route': `/api/${route}` } }, async (span) => {
+    // The process's telemetry before its first span (a fresh worker's first request).
+    const telemetry = processTelemetry();
+    return withSpan(`${request.method} /api/${route}`, { traceparent, kind: telemetry.httpSpanKind(), attributes: { 'http.request.method': request.method, 'http.route': `/api/${route}` } }, async (span) => {
       const traceId = span.spanContext().traceId;
       for (const level of ['log', 'info', 'warn', 'error'] as const) {
         const original = context[level].bind(context);
@@ -34,7 +37,7 @@ export function withErrors(handler: ApiHandler): ApiHandler {
         if (changesState(request.method)) checkSameOrigin(request, (await apiContext()).config.api.appOrigins);
         response = await handler(request, context);
       } catch (error) {
-        response = toErrorResponse(error, context);
+        response = toErrorResponse(error, context, telemetry.logger());
       }
       const status = response.status ?? 200;
       span.setAttribute('http.response.status_code', status);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createStorageClients } from '../../core/adapters/azure/index.js';
-import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, getConfig, loadConfig, resetConfigCache, settingsSchema, trainerEnv } from '../../core/config.js';
+import { ConfigError, LOCAL_AZURITE_CONNECTION_STRING, loadConfig, settingsSchema, trainerEnv } from '../../core/config.js';
 
 describe('loadConfig', () => {
   test('defaults: local Azurite on its classic ports, 28-day horizon, standard names', () => {
@@ -157,22 +157,5 @@ describe('loadConfig', () => {
     // Settings only the app reads stay out of a Job spec.
     expect(marked).not.toContain('FOREACT_TABLE_RATE_LIMITS');
     expect(marked).not.toContain('FOREACT_AKS_IMAGE');
-  });
-
-
-  test('getConfig reads process.env once per process', () => {
-    const saved = process.env.FOREACT_HORIZON_DAYS;
-    try {
-      process.env.FOREACT_HORIZON_DAYS = '21';
-      resetConfigCache();
-      const first = getConfig();
-      expect(first.forecast.horizonDays).toBe(21);
-      process.env.FOREACT_HORIZON_DAYS = '35';
-      expect(getConfig()).toBe(first);
-    } finally {
-      if (saved === undefined) delete process.env.FOREACT_HORIZON_DAYS;
-      else process.env.FOREACT_HORIZON_DAYS = saved;
-      resetConfigCache();
-    }
   });
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildDeps, provideAppDeps, type AppDeps } from '../../core/composition.js';
+import type { AppDeps } from '../../core/composition.js';
+import { createRuntime, useRuntime } from '../../core/runtime.js';
 import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
 import { epochDayFromCivil, formatIsoDay } from '../../engine/index.js';
 import { encodePrincipal } from '../../functions/http/principal.js';
@@ -65,8 +66,10 @@ describe('drivers from upload to the planner', () => {
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    deps = await buildDeps(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: '28', FOREACT_BACKTEST_FOLDS: '2' }));
-    provideAppDeps(deps);
+    // The functions the host loads run on the test's own runtime (its settings, no process.env).
+    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: '28', FOREACT_BACKTEST_FOLDS: '2' }));
+    useRuntime(runtime);
+    deps = await runtime.deps();
     host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, taskHub: 'DriversHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
   }, 60_000);
 

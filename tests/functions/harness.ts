@@ -2,7 +2,7 @@ import path from 'node:path';
 import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { startLocalHost, type LocalHost } from '../support/local-host.js';
 import { loadConfig } from '../../core/config.js';
-import { buildDeps, provideAppDeps } from '../../core/composition.js';
+import { createRuntime, useRuntime } from '../../core/runtime.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
 import type { Principal } from '../../core/domain/api-access.js';
@@ -50,8 +50,9 @@ export async function startApiFixture(options: { extraModules?: string[]; env?: 
   const azurite = await startAzurite();
   // The test's own settings and deps, handed to the functions the host loads (no process.env edits).
   const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, ...options.env });
-  const deps = await buildDeps(config);
-  provideAppDeps(deps);
+  const runtime = createRuntime(config);
+  useRuntime(runtime);
+  const deps = await runtime.deps();
   const { storage } = deps;
   const access = new TableAccessRepository(storage.clients.table('access'), 0);
   const now = new Date();

@@ -3,7 +3,8 @@ import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalHost, type LocalHost } from '../support/local-host.js';
-import { buildDeps, provideAppDeps, type AppDeps } from '../../core/composition.js';
+import type { AppDeps } from '../../core/composition.js';
+import { createRuntime, useRuntime } from '../../core/runtime.js';
 import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
 import { publishRun } from '../../core/domain/publish.js';
 import { epochDayFromCivil, formatIsoDay, trainStore, type SeriesHistory } from '../../engine/index.js';
@@ -73,8 +74,10 @@ describe('realised WAPE for the accuracy alert', () => {
     // Before anything records: the app's gauges go to the global meter provider.
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     azurite = await startAzurite();
-    deps = await buildDeps(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: String(HORIZON), FOREACT_BACKTEST_FOLDS: String(FOLDS) }));
-    provideAppDeps(deps);
+    // The functions the host loads run on the test's own runtime (its settings, no process.env).
+    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: String(HORIZON), FOREACT_BACKTEST_FOLDS: String(FOLDS) }));
+    useRuntime(runtime);
+    deps = await runtime.deps();
     host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: [path.join(REPO, 'functions', 'ingest-sales.ts')], taskHub: 'RealisedWapeHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
   }, 60_000);
 

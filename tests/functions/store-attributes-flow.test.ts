@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildDeps, provideAppDeps, type AppDeps } from '../../core/composition.js';
+import type { AppDeps } from '../../core/composition.js';
+import { createRuntime, useRuntime } from '../../core/runtime.js';
 import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
 import { STORE_ATTRIBUTES_BLOB } from '../../core/adapters/azure/store-attributes.js';
 import { parseIsoDay } from '../../engine/index.js';
@@ -26,8 +27,10 @@ describe('store attributes from upload to storage', () => {
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    deps = await buildDeps(loadConfig({ AzureWebJobsStorage: azurite.connectionString }));
-    provideAppDeps(deps);
+    // The functions the host loads run on the test's own runtime (its settings, no process.env).
+    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString }));
+    useRuntime(runtime);
+    deps = await runtime.deps();
     host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: [path.join(REPO, 'functions', 'ingest-sales.ts')], taskHub: 'AttributesHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
   }, 60_000);
 

@@ -13,7 +13,8 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { jobName } from '../../core/adapters/dispatch/aks.js';
 import { morningInstanceId } from '../../orchestrations/names.js';
 import { asApp, SAME_SITE } from '../functions/harness.js';
-import { fakeAksBackend, openTestStorage, provideTestDeps, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
+import { fakeAksBackend, openTestStorage, useTestRuntime, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
+import { createRuntime } from '../../core/runtime.js';
 
 /**
  * Issue 18 item 4: the post-deploy smoke test's check run, end to end on the shipped path — the HTTP
@@ -54,7 +55,7 @@ describe('a check run (POST /api/stores/{store}/check-run) through the aks backe
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 0, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_TRUSTED_APP_IDS: DEPLOY_APP };
     const config = testConfig(azurite.connectionString, env);
-    await provideTestDeps(config, await fakeAksBackend(config, arm, azurite.connectionString));
+    await useTestRuntime(createRuntime(config), await fakeAksBackend(config, arm, azurite.connectionString));
     host = await startAppHost(azurite.connectionString, API);
   });
 

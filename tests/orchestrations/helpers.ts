@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { openStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
-import { buildDeps, provideAppDeps, type AppDeps, type DepsOverrides } from '../../core/composition.js';
+import { buildDeps, type DepsOverrides } from '../../core/composition.js';
+import { useRuntime, type Runtime } from '../../core/runtime.js';
 import { AksDispatcher } from '../../core/adapters/dispatch/aks.js';
 import { AksPoolScaler, clusterKubeConfig } from '../../core/adapters/dispatch/aks-cluster.js';
 import { loadConfig, type AppConfig } from '../../core/config.js';
@@ -34,11 +35,15 @@ export function testConfig(connectionString: string, settings: Record<string, st
   return loadConfig({ ...trainerEnv(connectionString), ...settings });
 }
 
-/** Builds the app's deps for this test and hands them to the functions and activities the host runs. */
-export async function provideTestDeps(config: AppConfig, overrides: DepsOverrides = {}): Promise<AppDeps> {
-  const deps = await buildDeps(config, overrides);
-  provideAppDeps(deps);
-  return deps;
+/**
+ * Installs a case's runtime for the functions and activities the host runs: the test's own runtime (its
+ * settings and telemetry, built once in `beforeAll`) with this case's adapters (its dispatcher).
+ */
+export async function useTestRuntime(base: Runtime, overrides: DepsOverrides = {}, config: AppConfig = base.config): Promise<Runtime> {
+  const runtime = base.with({ config, overrides });
+  await runtime.deps();
+  useRuntime(runtime);
+  return runtime;
 }
 
 /**
@@ -59,9 +64,9 @@ export async function fakeAksBackend(config: AppConfig, arm: FakeArm, connection
  * clock), plus `functions` (HTTP triggers by file name, e.g. `start-check-run`).
  */
 export function startAppHost(connectionString: string, functions: readonly string[] = []): Promise<LocalHost> {
-  process.env.FOREACT_MORNING_SCHEDULE = '0 0 5 * * *';
   const modules = [...APP_MODULES, ...functions.map((f) => resolve(REPO, 'functions', `${f}.ts`))];
-  return startLocalHost({ port: 0, storageConnectionString: connectionString, modules, enableTimers: false });
+  // The timer's schedule is an app setting of the host, not of this process's environment.
+  return startLocalHost({ port: 0, storageConnectionString: connectionString, modules, enableTimers: false, appSettings: { ...process.env, FOREACT_MORNING_SCHEDULE: '0 0 5 * * *' } });
 }
 
 /** Ingests generated history for the stores (the way uploads arrive), plus stores without history. */

@@ -7,7 +7,8 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { AksDispatcher, jobName, pooledJobName } from '../../core/adapters/dispatch/aks.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { fakeAksBackend, openTestStorage, provideTestDeps, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { fakeAksBackend, openTestStorage, useTestRuntime, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { createRuntime } from '../../core/runtime.js';
 
 describe('morning run through the aks backend (fake Kubernetes API + fake ARM on loopback)', () => {
   let azurite: AzuriteInstance;
@@ -27,7 +28,7 @@ describe('morning run through the aks backend (fake Kubernetes API + fake ARM on
     arm = await startFakeArm({ kubeconfig: () => k8s.kubeConfigYaml(), pools: { training: { count: 1, enableAutoScaling: false } } });
     const env = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2', FOREACT_SECONDS_PER_STORE: '600', FOREACT_AKS_WINDOW_SECONDS: '600', FOREACT_AKS_PODS_PER_NODE: '1', FOREACT_AKS_POOL_MAX: '10', FOREACT_K8S_REQUEST_TIMEOUT_MS: '1000' };
     const config = testConfig(azurite.connectionString, env);
-    await provideTestDeps(config, await fakeAksBackend(config, arm, azurite.connectionString));
+    await useTestRuntime(createRuntime(config), await fakeAksBackend(config, arm, azurite.connectionString));
     host = await startAppHost(azurite.connectionString);
   });
 

@@ -7,7 +7,8 @@ import { AksDispatcher, batchJobName, jobName, pooledJobName } from '../../core/
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { storeBlobName } from '../../core/domain/store-pointers.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId } from '../../orchestrations/names.js';
-import { openTestStorage, provideTestDeps, seedPromotions, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { openTestStorage, useTestRuntime, seedPromotions, seedStores, startAppHost, testConfig, trainerEnv, trainNow } from './helpers.js';
+import { createRuntime } from '../../core/runtime.js';
 
 describe('morning run in batches through the aks backend (a Job per batch of stores)', () => {
   let azurite: AzuriteInstance;
@@ -31,7 +32,7 @@ describe('morning run in batches through the aks backend (a Job per batch of sto
     k8s = await startFakeKubernetes();
     const config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_MORNING_BATCH_SIZE: '2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_POLL_SECONDS: '0.2' });
     const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', requestTimeoutMs: 2000, env: trainerEnv(azurite.connectionString) });
-    await provideTestDeps(config, { dispatcher });
+    await useTestRuntime(createRuntime(config), { dispatcher });
     host = await startAppHost(azurite.connectionString);
   });
 

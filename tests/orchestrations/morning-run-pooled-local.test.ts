@@ -12,7 +12,8 @@ import { parsePooledArtifact } from '../../engine/index.js';
 import type { MorningSummary } from '../../orchestrations/morning-run.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId, morningRunId, refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
-import { openTestStorage, provideTestDeps, REPO, seedPromotions, seedStores, startAppHost, testConfig } from './helpers.js';
+import { openTestStorage, useTestRuntime, REPO, seedPromotions, seedStores, startAppHost, testConfig } from './helpers.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 
 const STORES = ['p1', 'p2', 'p3'];
 const FAILING_POOLED_WORKER = resolve(REPO, 'tests/fixtures/faults/failing-pooled-worker.cjs');
@@ -50,6 +51,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
   let storage: AzureStorage;
   let host: LocalHost;
   let config: AppConfig;
+  let runtime: Runtime;
   let dispatcher: LocalDispatcher;
 
   beforeAll(async () => {
@@ -63,8 +65,9 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
     const stored = await ingestStoreAttributesUpload(storage, { name: 'stores/chain.csv', open: () => [attributes] }, { clock: systemClock });
     expect(stored.status).toBe('applied');
     config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_MORNING_CONCURRENCY: '2', FOREACT_MORNING_BATCH_SIZE: '2' });
+    runtime = createRuntime(config);
     dispatcher = new LocalDispatcher({ workers: 2, config });
-    await provideTestDeps(config, { dispatcher });
+    await useTestRuntime(runtime, { dispatcher });
     host = await startAppHost(azurite.connectionString);
   }, 60_000);
 
@@ -150,7 +153,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
 
   it('a failed pooled step leaves the run publishing: stores train alone, the summary says why, the pointer stays', async () => {
     const failing = new LocalDispatcher({ workers: 2, config, workerModule: FAILING_POOLED_WORKER });
-    await provideTestDeps(config, { dispatcher: failing });
+    await useTestRuntime(runtime, { dispatcher: failing });
     try {
       const date = '2026-12-02';
       const runId = morningRunId(date);
@@ -171,7 +174,7 @@ describe('the morning run’s pooled step on the local host (worker threads, Azu
       expect(await storage.pooled.latest()).toBe(morningRunId('2026-12-01'));
     } finally {
       await failing.close();
-      await provideTestDeps(config, { dispatcher });
+      await useTestRuntime(runtime, { dispatcher });
     }
   }, 300_000);
 });

@@ -9,7 +9,8 @@ import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
 import type { AppConfig } from '../../core/config.js';
 import { refreshInstanceId, STORE_REFRESH_ORCHESTRATION } from '../../orchestrations/names.js';
 import type { RefreshStatus } from '../../orchestrations/store-refresh.js';
-import { openTestStorage, provideTestDeps, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
+import { openTestStorage, useTestRuntime, REPO, seedStores, startAppHost, testConfig } from './helpers.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 
 // The worker with a trainer that hangs before its pointer switch (fault injection lives in the test fixture).
 const SLOW_WORKER = resolve(REPO, 'tests/fixtures/faults/slow-training-worker.cjs');
@@ -36,14 +37,16 @@ describe('store refresh through the local (worker-thread) backend', () => {
   let host: LocalHost;
   let dispatcher: LocalDispatcher;
   let config: AppConfig;
+  let runtime: Runtime;
 
   beforeAll(async () => {
     azurite = await startAzurite();
     storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['r1', 'r2']);
     config = testConfig(azurite.connectionString, { FOREACT_DISPATCH: 'local', FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '10' });
+    runtime = createRuntime(config);
     dispatcher = new LocalDispatcher({ workers: 2, config });
-    await provideTestDeps(config, { dispatcher });
+    await useTestRuntime(runtime, { dispatcher });
     host = await startAppHost(azurite.connectionString);
   });
 
@@ -87,7 +90,7 @@ describe('store refresh through the local (worker-thread) backend', () => {
     process.env.FOREACT_TEST_HOLD_MARKER = marker;
     process.env.FOREACT_TEST_HOLD_RELEASE_FILE = release;
     const slow = new LocalDispatcher({ workers: 1, config, workerModule: SLOW_WORKER });
-    await provideTestDeps(config, { dispatcher: slow });
+    await useTestRuntime(runtime, { dispatcher: slow });
     try {
       await host.durable.startNew(STORE_REFRESH_ORCHESTRATION, { instanceId: refreshInstanceId('r2'), input: { store: 'r2', runId: 'refresh-r2-2' } });
       const { final } = await watch(host, refreshInstanceId('r2'), 'refresh-r2-2', 60_000);

@@ -8,11 +8,11 @@ import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.j
 import { TableAccessRepository } from '../../core/adapters/azure/api-access-table.js';
 import { AksDispatcher } from '../../core/adapters/dispatch/aks.js';
 import { LocalDispatcher } from '../../core/adapters/dispatch/local.js';
-import { flushTelemetry, startTelemetry } from '../../core/adapters/telemetry.js';
 import type { AppConfig } from '../../core/config.js';
 import { encodePrincipal } from '../../functions/http/principal.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
-import { REPO, openTestStorage, provideTestDeps, seedPromotions, seedStores, testConfig, trainerEnv } from './helpers.js';
+import { REPO, openTestStorage, useTestRuntime, seedPromotions, seedStores, testConfig, trainerEnv } from './helpers.js';
+import { createRuntime, type Runtime } from '../../core/runtime.js';
 
 /**
  * Issue 14's trace test: a refresh that arrives with a `traceparent` header is ONE trace, with one trace
@@ -47,13 +47,14 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
   let k8s: FakeKubernetes;
   let otlp: OtlpReceiver;
   let config: AppConfig;
+  let runtime: Runtime;
   let local: LocalDispatcher;
 
   beforeAll(async () => {
     azurite = await startAzurite();
     config = testConfig(azurite.connectionString, { FOREACT_POLL_SECONDS: '0.2', FOREACT_REFRESH_DEADLINE_SECONDS: '60' });
-    // Before anything builds deps: the process's telemetry is the first caller's.
-    startTelemetry(config.telemetry, { spanProcessors: [new SimpleSpanProcessor(memory)] });
+    // The test's own runtime: its telemetry exports to the in-memory exporter.
+    runtime = createRuntime(config, { telemetry: { spanProcessors: [new SimpleSpanProcessor(memory)] } });
     const storage = await openTestStorage(azurite.connectionString);
     await seedStores(storage, ['t1', 't2']);
     const access = new TableAccessRepository(storage.clients.table(config.api.accessTable), 0);
@@ -61,7 +62,7 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
     await access.setUserRegions(PLANNER.userDetails, ['north']);
     otlp = await startOtlpReceiver();
     k8s = await startFakeKubernetes();
-    local = new LocalDispatcher({ workers: 1, config });
+    local = new LocalDispatcher({ workers: 1, config, telemetry: runtime.telemetry });
     host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, enableTimers: false, log: () => undefined });
   });
 
@@ -83,7 +84,7 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
     const done = await host.durable.waitForInstance(refreshInstanceId(store), 120_000);
     expect(done.runtimeStatus).toBe('Completed');
     expect((done.output as { status: string }).status, JSON.stringify(done.output)).toBe('succeeded');
-    await flushTelemetry();
+    await runtime.telemetry.flush();
     return { runId: body.runId, traceId, callerSpanId, body };
   }
 
@@ -115,14 +116,14 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
   }
 
   it('local backend: the worker thread’s spans come back through the parent’s exporter', async () => {
-    await provideTestDeps(config, { dispatcher: local });
+    await useTestRuntime(runtime, { dispatcher: local });
     const { runId, traceId, callerSpanId } = await refresh('t1');
     expectOneTrace(memory.getFinishedSpans().map(fromMemory), runId, 't1', traceId, callerSpanId);
   });
 
   it('aks backend (fake Kubernetes API): the Job gets TRACEPARENT, the trainer pod exports OTLP', async () => {
     const dispatcher = new AksDispatcher({ kubeConfig: k8s.kubeConfig(), namespace: 'foreact', image: 'acr.example/trainer:1', serviceAccount: 'foreact-trainer', pool: 'training', env: { ...trainerEnv(azurite.connectionString), OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_SERVICE_NAME: 'foreact-trainer' } });
-    await provideTestDeps(config, { dispatcher, scaler: null });
+    await useTestRuntime(runtime, { dispatcher, scaler: null });
     const { runId, traceId, callerSpanId } = await refresh('t2');
     const job = [...k8s.jobs.values()].find((j) => j.metadata?.annotations?.['foreact/run'] === runId);
     const env = job?.spec?.template.spec?.containers[0]?.env ?? [];
@@ -139,7 +140,7 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
   });
 
   it('the morning run’s pooled step: its job’s span and steps continue the run’s trace', async () => {
-    await provideTestDeps(config, { dispatcher: local });
+    await useTestRuntime(runtime, { dispatcher: local });
     // Stores with drivers: the run pools only when some store's learned family would read the models.
     await seedPromotions(await openTestStorage(azurite.connectionString));
     const traceId = hex(16);
@@ -150,7 +151,7 @@ describe('one trace from the HTTP refresh to the trainer’s publish span', () =
     const done = await host.durable.waitForInstance(runId, 120_000);
     expect(done.runtimeStatus).toBe('Completed');
     expect((done.output as { pooled?: { version?: string } }).pooled?.version).toBe(runId);
-    await flushTelemetry();
+    await runtime.telemetry.flush();
     const spans = memory.getFinishedSpans().map(fromMemory).filter((s) => s.traceId === traceId);
     const pooled = spans.find((s) => s.name === 'train pooled');
     expect(pooled, spans.map((s) => s.name).join(', ')).toBeDefined();

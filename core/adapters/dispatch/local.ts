@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config.js';
 import type { StoreTrainingOutcome, TrainStoresRequest } from '../../domain/train-and-publish.js';
 import type { PooledJobOutcome, PooledJobRequest } from '../../domain/pooled-step.js';
 import { entryPoints } from '../entry-points.js';
-import { exportForwarded, type ForwardedSpan } from '../telemetry.js';
+import type { ForwardedSpan, Telemetry } from '../telemetry.js';
 import type { DispatchResult, TrainingDispatcher, TrainingRequest, TrainingStatus } from '../../ports/training-dispatcher.js';
 import type { RunRepository } from '../../ports/run-repository.js';
 
@@ -65,6 +65,8 @@ export interface LocalDispatcherOptions {
    * training it. The record (written by the worker wherever it runs) then answers.
    */
   runs?: Pick<RunRepository, 'get'>;
+  /** Exports the spans the workers forward (the process's telemetry); without it they are dropped. */
+  telemetry?: Pick<Telemetry, 'exportForwarded'>;
 }
 
 /** Whether a request's outcomes make its job a success, and if not, why (the orchestration's reason). */
@@ -88,6 +90,7 @@ export class LocalDispatcher implements TrainingDispatcher {
   private readonly workerData: TrainingWorkerData;
   private readonly keepFinished: number;
   private readonly runs: Pick<RunRepository, 'get'> | undefined;
+  private readonly telemetry: Pick<Telemetry, 'exportForwarded'> | undefined;
   private nextMessage = 0;
   private readonly pending = new Map<number, { job: Job; slot: Slot }>();
 
@@ -97,6 +100,7 @@ export class LocalDispatcher implements TrainingDispatcher {
     this.workerData = { config: options.config };
     this.keepFinished = options.keepFinished ?? 10_000;
     this.runs = options.runs;
+    this.telemetry = options.telemetry;
   }
 
   /** One store: (run, store), as before batches; a batch: (run, batch index, its stores). */
@@ -170,7 +174,7 @@ export class LocalDispatcher implements TrainingDispatcher {
     const slot: Slot = { worker, busy: false };
     worker.on('message', (reply: TrainingWorkerReply | TrainingWorkerSpans) => {
       if ('spans' in reply) {
-        exportForwarded(reply.spans);
+        this.telemetry?.exportForwarded(reply.spans);
         return;
       }
       const entry = this.pending.get(reply.id);

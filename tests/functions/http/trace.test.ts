@@ -1,8 +1,8 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setLogSink, startTelemetry } from '../../../core/adapters/telemetry.js';
 import { loadConfig } from '../../../core/config.js';
+import { createRuntime, useRuntime } from '../../../core/runtime.js';
 import { withErrors } from '../../../functions/http/traced-handler.js';
 import { ApiError } from '../../../functions/http/errors.js';
 
@@ -19,8 +19,8 @@ function call(handler: () => Promise<never>, traceparent?: string): { response: 
 describe('HTTP functions and the trace id', () => {
   const lines: string[] = [];
   beforeAll(() => {
-    startTelemetry(loadConfig({}).telemetry, { spanProcessors: [new SimpleSpanProcessor(memory)] });
-    setLogSink((l) => lines.push(l));
+    // The functions' runtime is the test's own: its spans in memory, its log lines in `lines`.
+    useRuntime(createRuntime(loadConfig({}), { telemetry: { spanProcessors: [new SimpleSpanProcessor(memory)], logSink: (l) => lines.push(l) } }));
   });
 
   it('a 500 names the caller’s trace id (error.details.traceId), as do its log lines; the server span has route and status', async () => {
