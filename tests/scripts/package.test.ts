@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -166,8 +167,10 @@ describe.skipIf(!BUILT)('the shipped package (npm run package)', () => {
     await arm?.stop();
     identity?.server.close();
     await azurite?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+    // The unpacked zip holds its production node_modules: tens of thousands of files, which take minutes to
+    // delete when the machine's disk is busy (the whole suite runs in parallel), so the hook gets its own time.
+    if (work) await rm(work, { recursive: true, force: true });
+  }, 600_000);
 
   it('holds what the host and the aks backend read at run time, and nothing of the dev tooling', () => {
     const files = readdirSync(appDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(appDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
