@@ -17,17 +17,17 @@ const { Worker } = require('node:worker_threads');
 const { loadConfig } = require(${JSON.stringify(path.join(ROOT, 'dist/core/config.js'))});
 const t = require(${JSON.stringify(path.join(ROOT, 'dist/core/adapters/telemetry.js'))});
 const config = loadConfig(process.env);
-t.startTelemetry(config.telemetry);
+const telemetry = t.startTelemetry(config.telemetry);
 t.withSpan('main-span', { traceparent: '00-${TRACE}-${PARENT}-01', attributes: { runId: 'r1', store: 's1', trigger: 'refresh' } }, async () => {
-  t.logger({ runId: 'r1', store: 's1', trigger: 'refresh' }).info('inside the span');
+  telemetry.logger({ runId: 'r1', store: 's1', trigger: 'refresh' }).info('inside the span');
   const worker = new Worker(\`
     const { parentPort, workerData } = require('node:worker_threads');
     const t = require(workerData.telemetry);
     t.startTelemetry(workerData.config, { forward: (spans) => parentPort.postMessage({ spans }) });
     t.withSpan('worker-span', { traceparent: workerData.traceparent, attributes: { runId: 'r1', store: 's1', trigger: 'refresh' } }, async () => undefined).then(() => parentPort.postMessage({ done: true }));
   \`, { eval: true, workerData: { telemetry: ${JSON.stringify(path.join(ROOT, 'dist/core/adapters/telemetry.js'))}, config: config.telemetry, traceparent: t.currentTraceparent() } });
-  await new Promise((resolve) => worker.on('message', (m) => (m.spans ? t.exportForwarded(m.spans) : resolve(worker.terminate()))));
-}).then(() => t.flushTelemetry());
+  await new Promise((resolve) => worker.on('message', (m) => (m.spans ? telemetry.exportForwarded(m.spans) : resolve(worker.terminate()))));
+}).then(() => telemetry.flush());
 `;
 
 describe('telemetry settings', () => {
