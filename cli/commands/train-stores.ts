@@ -58,45 +58,54 @@ export async function trainStoreJobs(jobs: readonly StoreJob[], threads = availa
   const workerCount = Math.min(threads, jobs.length);
   const started = pool === undefined ? [] : await pool.take(workerCount < 2 ? 0 : workerCount);
   if (workerCount < 2 || (started.length === 0 && !existsSync(workerFile))) return jobs.flatMap((job) => trainStore(job.series, job.options).forecasts);
-  const results = new Array<SeriesForecast[]>(jobs.length);
-  let next = 0;
   const workers = [...started, ...Array.from({ length: workerCount - started.length }, () => new Worker(workerFile))];
   // Every store of a run reads the same pooled artifact: each worker gets it once, not once per store.
   const pooled = jobs[0]?.options.pooled;
   const shared = pooled !== undefined && jobs.every((job) => job.options.pooled === pooled);
   if (shared) for (const worker of workers) worker.postMessage({ pooled } satisfies PooledMessage);
   try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const send = (): void => {
-              if (next >= jobs.length) {
-                resolve();
-                return;
-              }
-              const id = next++;
-              const job = jobs[id]!;
-              const options = shared ? { ...job.options, pooled: undefined } : job.options;
-              worker.postMessage({ id, series: job.series, options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
-            };
-            worker.on('message', (reply: TrainReply) => {
-              if ('error' in reply) {
-                reject(new Error(`training store ${jobs[reply.id]?.series[0]?.store ?? reply.id} failed: ${reply.error}`));
-                return;
-              }
-              if ('forecasts' in reply) results[reply.id] = reply.forecasts;
-              send();
-            });
-            worker.on('error', reject);
-            send();
-          }),
-      ),
-    );
+    const results = await onWorkers(workers, jobs.length, (worker, id) => {
+      const job = jobs[id]!;
+      const options = shared ? { ...job.options, pooled: undefined } : job.options;
+      worker.postMessage({ id, series: job.series, options } satisfies TrainRequest, job.series.map((s) => s.values.buffer) as ArrayBuffer[]);
+    }, (reply, id) => {
+      if ('error' in reply) throw new Error(`training store ${jobs[id]?.series[0]?.store ?? id} failed: ${reply.error}`);
+      return 'forecasts' in reply ? reply.forecasts : [];
+    });
+    return results.flat();
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return results.flat();
+}
+
+/**
+ * Hands `count` pieces of work to the workers, the next one to whichever answers first; `read` turns a reply into
+ * the piece's result (or throws its error). Results come back in work order.
+ */
+function onWorkers<R>(workers: readonly Worker[], count: number, send: (worker: Worker, id: number) => void, read: (reply: TrainReply, id: number) => R): Promise<R[]> {
+  const results = new Array<R>(count);
+  let next = 0;
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          const sendNext = (): void => {
+            if (next >= count) resolve();
+            else send(worker, next++);
+          };
+          worker.on('message', (reply: TrainReply) => {
+            try {
+              results[reply.id] = read(reply, reply.id);
+              sendNext();
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          });
+          worker.once('error', reject);
+          sendNext();
+        }),
+    ),
+  ).then(() => results);
 }
 
 /**
@@ -109,37 +118,14 @@ export async function runPooledTasks(tasks: readonly PooledFitTask[], threads = 
     if (pool !== undefined) pool.release(workers);
     return tasks.map(fitPooledTask);
   }
-  const results = new Array<PooledFitResult>(tasks.length);
-  let next = 0;
   try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const send = (): void => {
-              if (next >= tasks.length) {
-                resolve();
-                return;
-              }
-              const id = next++;
-              worker.postMessage({ id, task: tasks[id]! } satisfies PooledTaskMessage);
-            };
-            worker.on('message', (reply: TrainReply) => {
-              if ('error' in reply) reject(new Error(`the pooled step failed: ${reply.error}`));
-              else if ('result' in reply) {
-                results[reply.id] = reply.result;
-                send();
-              }
-            });
-            worker.once('error', reject);
-            send();
-          }),
-      ),
-    );
+    return await onWorkers(workers, tasks.length, (worker, id) => worker.postMessage({ id, task: tasks[id]! } satisfies PooledTaskMessage), (reply) => {
+      if ('error' in reply) throw new Error(`the pooled step failed: ${reply.error}`);
+      return 'result' in reply ? reply.result : undefined;
+    });
   } finally {
     pool!.release(workers);
   }
-  return results;
 }
 
 /** Every store with the same options, or each with its own (its attributes). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../engine/random.js';
+import { poisson } from '../support/sales.js';
 import { fit, loss, matrixFromColumns, parseGbdtModel, predict, type GbdtMatrix } from '../../engine/gbdt.js';
 
 
@@ -175,17 +176,7 @@ describe('gbdt: Poisson objective (log link)', () => {
   const x1 = Array.from({ length: n }, () => random());
   const x2 = Array.from({ length: n }, (_, i) => i % 7);
   const rate = x1.map((v, i) => Math.exp(-1.5 + 2 * v) * (x2[i] === 5 ? 3 : 1));
-  const y = rate.map((lambda) => {
-    // Knuth's Poisson draw.
-    const limit = Math.exp(-lambda);
-    let k = 0;
-    let p = random();
-    while (p > limit) {
-      k++;
-      p *= random();
-    }
-    return k;
-  });
+  const y = rate.map((lambda) => poisson(random, lambda));
   const x = columns(x1, x2);
 
   it('predicts non-negative rates whose mean matches the target mean, and beats a constant', () => {

@@ -4,23 +4,12 @@ import { dayOfWeek, parseIsoDay } from '../../../engine/dates.js';
 import type { StoreDrivers } from '../../../engine/drivers.js';
 import { StoreFeatureSource, featureSchema, type LearnedStore } from '../../../engine/learned/features.js';
 import { fitLearned, predictLearned } from '../../../engine/learned/learned.js';
-import { seededRandom } from '../../../engine/random.js';
+import { poisson, seededRandom } from '../../support/sales.js';
 
 const START = parseIsoDay('2022-01-01')!;
 const DAYS = 800;
 const CUT = START + DAYS - 1 - 28;
 
-function poisson(random: () => number, mean: number): number {
-  // Knuth's method is fine for the small means of these tests.
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
 
 /** A store whose promotions lift sales 4× on Mondays and 1.5× on other days: an interaction no separable factor fits. */
 function promotionStore(items = 12, seed = 7): LearnedStore {

@@ -4,23 +4,13 @@ import type { StoreDrivers } from '../../../engine/drivers.js';
 import { StoreFeatureSource, featureSchema } from '../../../engine/learned/features.js';
 import { fitLearned, predictLearned } from '../../../engine/learned/learned.js';
 import { groupStores, parsePooledArtifact, learnedCuts, pooledModelAt, trainPooled, type PooledArtifact, type PooledStoreInput } from '../../../engine/learned/pooled.js';
-import { seededRandom } from '../../../engine/random.js';
+import { poisson, seededRandom } from '../../support/sales.js';
 
 const START = parseIsoDay('2022-01-01')!;
 const DAYS = 500;
 const HORIZON = 28;
 const LAST = START + DAYS - 1;
 
-function poisson(random: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
 
 /**
  * A chain of one-series stores that share a promotion × weekday effect at different strengths (Monday 3–5×, other

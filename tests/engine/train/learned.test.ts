@@ -2,24 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { dayOfWeek, parseIsoDay } from '../../../engine/dates.js';
 import type { StoreDrivers } from '../../../engine/drivers.js';
 import { forecastFromArtifact, parseModelArtifact, trainPooled, trainStore, type SeriesHistory } from '../../../engine/index.js';
-import { seededRandom } from '../../../engine/random.js';
 import { StoreLearned } from '../../../engine/train/learned.js';
 import { prepareStore } from '../../../engine/train/store.js';
+import { poisson, seededRandom } from '../../support/sales.js';
 
 const START = parseIsoDay('2021-01-04')!;
 const DAYS = 760;
 const HORIZON = 28;
 
-function poisson(random: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = random();
-  while (p > limit) {
-    k++;
-    p *= random();
-  }
-  return k;
-}
 
 /** Items whose promotions lift sales 4× on Mondays and 1.5× otherwise; drivers run HORIZON days past the sales. */
 function promotionStore(store = 's1', items = 6, seed = 3): { series: SeriesHistory[]; drivers: StoreDrivers } {
