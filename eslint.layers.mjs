@@ -61,4 +61,11 @@ export const layers = [
       'no-restricted-imports': rule(['(^|/)functions/', '(^|/)orchestrations/', '(^|/)k8s-training/', ...TOOLING], 'The CLI reaches the core through core/composition.ts (and the engine directly); it does not import another entry point.'),
     },
   },
+  {
+    // What benchmarks share with tests (fake Kubernetes API, fake ARM, the local host) lives in scripts/.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': rule(['(^|/)tests/'], 'Benchmarks import nothing from tests/: move what both need to scripts/ (e.g. scripts/fakes/).'),
+    },
+  },
 ];

@@ -16,7 +16,8 @@ import { optionsFromEnvironment, startLocalHost, type LocalHost } from './local-
 import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
-import { getConfig, INGEST_EVENTS } from '../core/config.js';
+import { INGEST_EVENTS } from '../core/config.js';
+import { processRuntime } from '../core/runtime.js';
 
 function port(name: string, fallback: number): number {
   const text = process.env[name];
@@ -106,7 +107,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
 
     await seedIfEmpty(host, log);
     // Read once per process: had anything loaded the settings before the line above, refreshes would fail.
-    if (!getConfig().api.appOrigins.includes(webUrl)) throw new Error(`the app's settings were loaded before FOREACT_APP_ORIGIN included ${webUrl}: the dashboard's refreshes would be refused`);
+    if (!processRuntime().config.api.appOrigins.includes(webUrl)) throw new Error(`the app's settings were loaded before FOREACT_APP_ORIGIN included ${webUrl}: the dashboard's refreshes would be refused`);
     return { apiUrl: host.url, webUrl, host, azurite, stop };
   } catch (error) {
     await stop();

@@ -41,6 +41,7 @@ const cases: [file: string, wrong: string, right: string][] = [
   ['orchestrations/probe.ts', "import { getRun } from '../functions/get-run.js';", "import { appDeps } from '../core/composition.js';"],
   ['k8s-training/probe.ts', "import { startLocalHost } from '../scripts/local-host/host.js';", "import { buildDeps } from '../core/composition.js';"],
   ['cli/commands/probe.ts', "import { main } from '../../k8s-training/trainer.js';", "import { buildDeps } from '../../core/composition.js';"],
+  ['bench/probe.ts', "import { startFakeKubernetes } from '../tests/support/fake-kubernetes.js';", "import { startFakeKubernetes } from '../scripts/fakes/fake-kubernetes.js';"],
 ];
 
 describe('dependencies point one way', () => {
