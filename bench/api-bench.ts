@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzurite } from '../scripts/azurite.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
-import { getConfig, resetConfigCache } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
 import { encodePrincipal } from '../functions/http/principal.js';
@@ -198,8 +198,7 @@ async function main(): Promise<void> {
   const plannerLevels = (process.argv.includes('--planners') ? process.argv[process.argv.indexOf('--planners') + 1]! : '1,10,50').split(',').map(Number);
   const azurite = await startAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
-  resetConfigCache();
-  const storage = await openStorage(getConfig());
+  const storage = await openStorage(loadConfig(process.env));
   const access = new TableAccessRepository(storage.clients.table('access'));
   const stores = Array.from({ length: storeCount }, (_, i) => String(i + 1));
   // History to the day before the forecast's first day: what GET /api/forecasts' historyDays reads.

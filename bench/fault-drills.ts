@@ -26,7 +26,8 @@ import { parseArgs } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { startAzurite, type AzuriteInstance } from '../scripts/azurite.js';
 import { optionsFromEnvironment, startLocalHost, type LocalHost } from '../scripts/local-host/host.js';
-import { buildDeps, provideAppDeps } from '../core/composition.js';
+import { buildDeps } from '../core/composition.js';
+import { installDeps } from '../core/runtime.js';
 import { openStorage, type AzureStorage } from '../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../core/config.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
@@ -217,7 +218,7 @@ async function setup(backend: 'local' | 'aks', opts: { persistent?: boolean } = 
   } else {
     dispatcher = makeLocal();
   }
-  provideAppDeps(await buildDeps(config, { dispatcher, ...(scaler ? { scaler } : {}) }));
+  installDeps(await buildDeps(config, { dispatcher, ...(scaler ? { scaler } : {}) }));
   const startHost = () => startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, enableTimers: false, log: quiet });
   const env: Env = {
     azurite,
@@ -235,7 +236,7 @@ async function setup(backend: 'local' | 'aks', opts: { persistent?: boolean } = 
       else await old.stop();
       if (backend === 'local') {
         env.dispatcher = makeLocal();
-        provideAppDeps(await buildDeps(config, { dispatcher: env.dispatcher }));
+        installDeps(await buildDeps(config, { dispatcher: env.dispatcher }));
       }
       env.host = await startHost();
     },

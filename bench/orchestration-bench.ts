@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzurite } from '../scripts/azurite.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
-import { buildDeps, provideAppDeps } from '../core/composition.js';
+import { buildDeps } from '../core/composition.js';
+import { installDeps } from '../core/runtime.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const dispatcher = new LocalDispatcher({ workers: WORKERS, config: benchConfig });
   // As the composition root does for the local backend: the trainer is loaded before the first request.
   dispatcher.warm();
-  provideAppDeps(await buildDeps(benchConfig, { dispatcher }));
+  installDeps(await buildDeps(benchConfig, { dispatcher }));
   const modules = ['functions/refresh-store.js', 'orchestrations/training-batch.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);

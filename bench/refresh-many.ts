@@ -45,7 +45,8 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import { startAzurite } from '../scripts/azurite.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { seededRandom, poisson } from '../scripts/random.js';
-import { buildDeps, provideAppDeps } from '../core/composition.js';
+import { buildDeps } from '../core/composition.js';
+import { installDeps } from '../core/runtime.js';
 import { loadConfig } from '../core/config.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
 import { LocalDispatcher } from '../core/adapters/dispatch/local.js';
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   const activities = new ActivityGauge(activityCap);
   startTelemetry(config.telemetry, { spanProcessors: [activities] });
   const deps = await buildDeps(config);
-  provideAppDeps(deps);
+  installDeps(deps);
   const { storage } = deps;
   const ids = Array.from({ length: STORES }, (_, i) => `r${String(i + 1).padStart(3, '0')}`);
   let t = Date.now();

@@ -22,7 +22,8 @@ import { writeFileSync } from 'node:fs';
 import { TableClient } from '@azure/data-tables';
 import { startAzurite } from '../scripts/azurite.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
-import { buildDeps, provideAppDeps } from '../core/composition.js';
+import { buildDeps } from '../core/composition.js';
+import { installDeps } from '../core/runtime.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { loadConfig } from '../core/config.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
 
   const dispatcher = new LocalDispatcher({ workers: WORKERS, config });
   dispatcher.warm();
-  provideAppDeps(await buildDeps(config, { dispatcher }));
+  installDeps(await buildDeps(config, { dispatcher }));
   const modules = ['orchestrations/training-batch.js', 'orchestrations/store-refresh.js', 'orchestrations/morning-run.js'].map((m) => resolve(REPO, 'dist', m));
   const host = await startLocalHost({ ...optionsFromEnvironment(process.env), port: 0, storageConnectionString: azurite.connectionString, modules, enableTimers: false, log: (level, message) => {
       if (level === 'error') console.error(message);

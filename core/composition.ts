@@ -190,4 +190,3 @@ export async function buildDeps(config: AppConfig, overrides: DepsOverrides = {}
 }
 
 // bench/ and scripts/start.ts predate the runtime and still ask here.
-export { appDeps, provideAppDeps } from './runtime.js';

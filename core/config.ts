@@ -546,14 +546,3 @@ function telemetryFrom(s: z.output<typeof settingsSchema>, env: Env): TelemetryC
     hostRecordsRequests: inFunctionApp,
   };
 }
-
-/**
- * The settings in `process.env` now, for bench/ and scripts/start.ts, which predate the runtime. The app
- * reads them once per process through its runtime (core/runtime.ts `processRuntime`).
- */
-export function getConfig(): AppConfig {
-  return loadConfig(process.env);
-}
-
-/** Nothing is cached here any more (the runtime holds the process's config); kept for bench/api-bench. */
-export function resetConfigCache(): void {}

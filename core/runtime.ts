@@ -85,15 +85,10 @@ export function tracedTrigger<I, C extends { traceContext?: { traceParent?: stri
   return tracedTriggerWith(processTelemetry, name, (input: I, context: C) => handler(input, context, processRuntime()));
 }
 
-/** For bench/ and scripts/start.ts, which predate the runtime: the process's deps. */
-export function appDeps(): Promise<AppDeps> {
-  return processRuntime().deps();
-}
-
 /**
- * For bench/, which predates the runtime: installs deps built with `buildDeps`, with the installed
- * runtime's telemetry (else started from their settings). `undefined` goes back to the process's settings.
+ * Installs deps a tool built itself with `buildDeps` (a benchmark's dispatcher) as the process's runtime, with
+ * the installed runtime's telemetry (else started from their settings). `undefined` goes back to the process's settings.
  */
-export function provideAppDeps(deps: AppDeps | undefined): void {
+export function installDeps(deps: AppDeps | undefined): void {
   current = deps === undefined ? undefined : createRuntime(deps.config, { deps, ...(current ? { telemetry: current.telemetry } : {}) });
 }

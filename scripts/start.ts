@@ -136,10 +136,9 @@ async function main(): Promise<void> {
 
 async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Promise<void> {
   // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
-  const { appDeps } = await import('../core/composition.js');
   const { ingestUpload } = await import('../core/domain/ingestion.js');
   const { ingestDriversUpload } = await import('../core/domain/drivers-ingestion.js');
-  const { storage, access, clock, config } = await appDeps();
+  const { storage, access, clock, config } = await processRuntime().deps();
   if ((await storage.stores.list()).length > 0) {
     log('storage already has stores; keeping them');
     return;
