@@ -2,8 +2,7 @@ import { driversForStore, formatIsoDay, parseIsoDay, overlayStoreDrivers, readDr
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { idProblem, quoteForReport } from './ids.js';
 import { mapLimit } from './map-limit.js';
-import { buffers, dateWindow, hashWhileReading, duplicateResult, ingestRules, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
-import type { IngestionRecord } from './model.js';
+import { buffers, dateWindow, hashWhileReading, duplicateResult, ingestRules, recordWholeUpload, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 import { checkedStorePointer, mirrorPointers, updatePointers } from './store-pointers.js';
 
 /** Uploads under this prefix of `uploads/` are drivers files (one Event Grid subscription serves both). */
@@ -154,22 +153,5 @@ export async function ingestDriversUpload(deps: StoragePorts, source: UploadSour
     changedStores = stores.filter((_, i) => changed[i]);
     unchanged = stores.length - changedStores.length;
   }
-  const status: IngestionRecord['status'] = errors.length > 0 || parsed.rows === 0 ? 'rejected' : 'applied';
-  const reason = errors.length > 0 ? `${total} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no driver rows' : undefined;
-  const record: IngestionRecord = {
-    key,
-    upload: source.name,
-    status,
-    receivedAt: receivedAt.toISOString(),
-    completedAt: options.clock.now().toISOString(),
-    rows: parsed.rows,
-    accepted: status === 'applied' ? parsed.rows - errors.length : 0,
-    rejected: total,
-    changedStores,
-    unchangedStores: unchanged,
-    ...(rejectedBlob ? { rejectedBlob } : {}),
-    ...(reason ? { reason } : {}),
-  };
-  await deps.ingestions.put(record);
-  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: total, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: unchanged, ...(reason ? { reason } : {}) };
+  return recordWholeUpload(deps.ingestions, { key, name: source.name, receivedAt, completedAt: options.clock.now() }, { rows: parsed.rows, errors, errorCount: total, empty: 'no driver rows', rejectedBlob, changedStores, unchangedStores: unchanged });
 }

@@ -278,6 +278,36 @@ async function emitRealisedWape(realised: StoragePorts['realised'], metrics: Met
   metrics.gauge(REALISED_WAPE_METRIC, summary.wape, { store, backtest_wape: Math.round(backtestWape * 10_000) / 10_000 });
 }
 
+/**
+ * Records a whole-or-nothing upload (drivers, store attributes): rejected when any line is bad (every bad line
+ * is in `rejectedBlob`) or when it holds no rows (`empty` says what it lacked), and answers as the sales path does.
+ */
+export async function recordWholeUpload(
+  ingestions: StoragePorts['ingestions'],
+  upload: { key: string; name: string; receivedAt: Date; completedAt: Date },
+  outcome: { rows: number; errors: readonly RowError[]; errorCount: number; empty: string; rejectedBlob: string | undefined; changedStores: string[]; unchangedStores: number },
+): Promise<IngestResult> {
+  const { rows, errors, errorCount: total, rejectedBlob, changedStores, unchangedStores } = outcome;
+  const status: IngestionRecord['status'] = errors.length > 0 || rows === 0 ? 'rejected' : 'applied';
+  const reason = errors.length > 0 ? `${total} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : rows === 0 ? outcome.empty : undefined;
+  const record: IngestionRecord = {
+    key: upload.key,
+    upload: upload.name,
+    status,
+    receivedAt: upload.receivedAt.toISOString(),
+    completedAt: upload.completedAt.toISOString(),
+    rows,
+    accepted: status === 'applied' ? rows - errors.length : 0,
+    rejected: total,
+    changedStores,
+    unchangedStores,
+    ...(rejectedBlob ? { rejectedBlob } : {}),
+    ...(reason ? { reason } : {}),
+  };
+  await ingestions.put(record);
+  return { upload: upload.name, key: upload.key, duplicate: false, status, rows, accepted: record.accepted, rejected: [...errors], rejectedCount: total, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores, ...(reason ? { reason } : {}) };
+}
+
 /** The answer for content ingested before (same hash): what was done then; nothing changes now. */
 export function duplicateResult(upload: string, key: string, seen: IngestionRecord): IngestResult {
   return {

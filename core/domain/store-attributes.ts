@@ -2,8 +2,7 @@ import { readStoreAttributes, type RowError, type StoreAttributeColumn, type Sto
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { labelProblem } from './drivers-ingestion.js';
 import { idProblem } from './ids.js';
-import { buffers, duplicateResult, hashWhileReading, ingestRules, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
-import type { IngestionRecord } from './model.js';
+import { buffers, duplicateResult, hashWhileReading, ingestRules, recordWholeUpload, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
 
 /** Uploads under this prefix of `uploads/` are store attributes files (`store,<attribute>…`). */
 export const STORE_ATTRIBUTES_UPLOAD_PREFIX = 'stores/';
@@ -100,22 +99,5 @@ export async function ingestStoreAttributesUpload(deps: Pick<StoragePorts, 'attr
     await deps.attributes.write(parsed.table);
     changedStores = [...parsed.table.stores.keys()].sort();
   }
-  const status: IngestionRecord['status'] = errors.length > 0 || parsed.rows === 0 ? 'rejected' : 'applied';
-  const reason = errors.length > 0 ? `${total} bad line(s), first line ${errors[0]!.line}: ${errors[0]!.reason}; nothing applied` : parsed.rows === 0 ? 'no store rows' : undefined;
-  const record: IngestionRecord = {
-    key,
-    upload: source.name,
-    status,
-    receivedAt: receivedAt.toISOString(),
-    completedAt: options.clock.now().toISOString(),
-    rows: parsed.rows,
-    accepted: status === 'applied' ? parsed.rows : 0,
-    rejected: total,
-    changedStores,
-    unchangedStores: 0,
-    ...(rejectedBlob ? { rejectedBlob } : {}),
-    ...(reason ? { reason } : {}),
-  };
-  await deps.ingestions.put(record);
-  return { upload: source.name, key, duplicate: false, status, rows: record.rows, accepted: record.accepted, rejected: errors, rejectedCount: total, ...(rejectedBlob ? { rejectedBlob } : {}), changedStores, unchangedStores: 0, ...(reason ? { reason } : {}) };
+  return recordWholeUpload(deps.ingestions, { key, name: source.name, receivedAt, completedAt: options.clock.now() }, { rows: parsed.rows, errors, errorCount: total, empty: 'no store rows', rejectedBlob, changedStores, unchangedStores: 0 });
 }
