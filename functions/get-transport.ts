@@ -3,7 +3,7 @@ import { csv, csvStream, json, runsHeader } from './http/responses.js';
 import { withErrors } from './http/traced-handler.js';
 import { readRequest } from './http/context.js';
 import { transportQuery } from './http/queries.js';
-import { getTransport as readTransport } from '../core/domain/api-service.js';
+import { getTransport as readTransport } from '../core/domain/transport.js';
 import { transportCsvLines } from './http/views.js';
 
 /** GET /api/transport?stores=&from=&to= — forecast units per store and day (summed over items). */

@@ -17,8 +17,6 @@ export interface ForecastQuery {
   historyDays?: number | undefined;
 }
 
-export type TransportQuery = Pick<ForecastQuery, 'stores' | 'from' | 'to'>;
-
 export interface ApiDeps {
   stores: Pick<StoreCatalog, 'getMany' | 'list'>;
   forecasts: Pick<ForecastRepository, 'readRun'>;
@@ -119,7 +117,7 @@ const capitalised = (text: string): string => (text.length === 0 ? text : text[0
  * and one promotion marker per day at most (several promotion columns are one promotion to a planner);
  * promotions name only the returned items, and are left out when none of them is promoted.
  */
-async function markersFor(deps: ApiDeps, state: StoreState | undefined, items: readonly ItemForecastView[], from: number | undefined, to: number | undefined): Promise<MarkerView[]> {
+export async function markersFor(deps: ApiDeps, state: StoreState | undefined, items: readonly ItemForecastView[], from: number | undefined, to: number | undefined): Promise<MarkerView[]> {
   if (state?.drivers === undefined || state.current === undefined || deps.storeDrivers === undefined) return [];
   const first = parseIsoDay(state.current.firstDay);
   if (first === undefined) return [];
@@ -208,7 +206,7 @@ function checkAnswerSize(deps: ApiDeps, cells: number): void {
 }
 
 /** Reads the current run of each store (each store's pointer read once: one whole run per store). */
-async function currentItems(deps: ApiDeps, principal: Principal, stores: readonly string[], items: readonly string[] | undefined, from: string | undefined, to: string | undefined) {
+export async function currentItems(deps: ApiDeps, principal: Principal, stores: readonly string[], items: readonly string[] | undefined, from: string | undefined, to: string | undefined) {
   const { scope, states } = await scopeFor(deps, principal, stores);
   checkStores(scope, stores);
   const now = deps.clock.now();
@@ -254,31 +252,6 @@ export async function getForecasts(deps: ApiDeps, principal: Principal, q: Forec
     }),
   );
   return { from: q.from ?? null, to: q.to ?? null, stores };
-}
-
-export interface TransportStoreView {
-  store: string;
-  runId: string | null;
-  freshness: FreshnessView;
-  firstDate: string | null;
-  units: number[];
-  p10: number[];
-  p90: number[];
-  /** The store's closed days in the range: a planner books no truck, rather than a 0-unit one. */
-  closed: string[];
-}
-
-export async function getTransport(deps: ApiDeps, principal: Principal, q: TransportQuery) {
-  const read = await currentItems(deps, principal, q.stores, undefined, q.from, q.to);
-  const stores: TransportStoreView[] = await Promise.all(
-    read.map(async (r) => {
-      const sum = sumBands(r.items);
-      const closed = (await markersFor(deps, r.state, r.items, r.from, r.to)).filter((m) => m.kind === 'closed').map((m) => m.date);
-      return { store: r.store, runId: r.runId, freshness: r.freshness, firstDate: sum?.firstDate ?? null, units: sum?.forecast ?? [], p10: sum?.p10 ?? [], p90: sum?.p90 ?? [], closed };
-    }),
-  );
-  const totals = sumBands(stores.filter((s) => s.firstDate !== null).map((s) => ({ firstDate: s.firstDate!, forecast: s.units, p10: s.p10, p90: s.p90 })));
-  return { from: q.from ?? null, to: q.to ?? null, stores, totals: totals === null ? null : { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } };
 }
 
 /** Store-total sales per day of a history (NaN = no observation, counted as 0). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest, type ApiIssue } from './errors.js';
-import type { ForecastQuery, TransportQuery } from '../../core/domain/api-service.js';
+import type { ForecastQuery } from '../../core/domain/api-service.js';
+import type { TransportQuery } from '../../core/domain/transport.js';
 import { ID_PATTERN, RUN_ID_PATTERN } from '../../core/domain/ids.js';
 import { checkRange, historyDays, idList, isoDate, MAX_ITEMS, MAX_STORES, show } from './query-fields.js';
 
