@@ -24,6 +24,7 @@ export * from './history.js';
 export * from './metrics.js';
 export * from './store-attributes.js';
 export * from './train.js';
+export { SERVICE_LEVELS, LEVEL_PROBABILITY, sumQuantiles, estimateCrossRho, parseTotalsModel, MAX_TOTALS_RESIDUALS, type ServiceLevel, type Marginal, type SumQuantiles, type TotalsModel } from './totals.js';
 export { FAMILY_NAMES, SERIES_FAMILY_NAMES, type FamilyName, type SeriesFamilyName, type CalendarConfig } from './models/index.js';
 export { POOLED_SCHEMA, assemblePooled, fitPooledTask, planPooled, trainPooled, parsePooledArtifact, pooledModelAt, type PooledArtifact, type PooledFitResult, type PooledFitTask, type PooledGroup, type PooledPlan, type PooledStoreInput, type PooledOptions } from './learned/pooled.js';
 export { learnedFamilyWanted } from './learned/learned.js';

@@ -1,0 +1,392 @@
+/**
+ * Quantiles of sums of forecasts: a store-day total over its items, a region total over its stores.
+ *
+ * The quantile of a sum is neither the sum of the parts' quantiles (that assumes every item has its bad day
+ * together) nor a sum of independent intervals (items share the store's traffic, weather and promotions).
+ * Each part's predictive distribution is read from what a forecast row holds — mean, p10, p90 — as a shifted
+ * gamma (the skew from the band's asymmetry, the scale from its width). The parts are joined by one pairwise
+ * dependence `rho` (one common factor, as a Gaussian copula with equal loadings would): the sum's variance is
+ * Σσ² + rho·((Σσ)² − Σσ²), its third cumulant Σ γᵢσᵢ(rho·Σσ + (1 − rho)σᵢ)² (exact to first order in the
+ * parts' skews), and its quantiles those of the shifted gamma with these three moments. A single part comes
+ * back as it went in, and rho = 1 over parts of one shape gives the sum of their quantiles.
+ */
+import { formatIsoDay, parseIsoDay } from './dates.js';
+
+export const SERVICE_LEVELS = ['p50', 'p80', 'p90', 'p95'] as const;
+export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
+export const LEVEL_PROBABILITY: Readonly<Record<ServiceLevel, number>> = Object.freeze({ p50: 0.5, p80: 0.8, p90: 0.9, p95: 0.95 });
+
+/** One part of a sum: an item-day's (or a store-day's) predictive distribution, as the forecast rows hold it. */
+export interface Marginal {
+  mean: number;
+  p10: number;
+  p90: number;
+}
+
+export interface SumQuantiles extends Marginal {
+  quantiles: Record<ServiceLevel, number>;
+}
+
+/** What training learns about a store's totals (persisted as CurrentForecast.totals, validated on read). */
+export interface TotalsModel {
+  /** Item-to-item dependence within the store, from held-out backtest residuals. */
+  rho: number;
+  /** Held-out store-days it rests on. */
+  points: number;
+  /** Held-out share of backtest store-day totals below each quantile (rho estimated without the fold judged). */
+  calibration: Record<ServiceLevel, number> | null;
+  /** Standardised held-out store-day total residuals, by date: how stores move together (estimateCrossRho). */
+  residuals: { date: string; z: number }[];
+}
+
+/** Beyond this skewness the gamma family gains nothing a forecast band can tell apart (shape 0.25). */
+const MAX_SKEW = 4;
+const SKEW_STEP = 0.05;
+/** Below this skewness the Wilson–Hilferty approximation of gamma quantiles is exact to well under 0.1 %. */
+const WILSON_HILFERTY_SKEW = 0.3;
+/** Probabilities the standardised gamma table holds: the band, the service levels, and their mirrors (negative skew). */
+const TABLE_PROBABILITIES = [0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95] as const;
+
+function normalQuantile(p: number): number {
+  // Acklam's rational approximation (relative error < 1.2e-9): only needed for the table's few probabilities.
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+function logGamma(x: number): number {
+  const g = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 1.208650973866179e-3, -5.395239384953e-6];
+  let y = x;
+  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  let series = 1.000000000190015;
+  for (const coefficient of g) series += coefficient / ++y;
+  return -tmp + Math.log((2.506628274631 * series) / x);
+}
+
+/** Regularised lower incomplete gamma P(shape, x) (series below shape + 1, continued fraction above). */
+function gammaCdf(shape: number, x: number): number {
+  if (x <= 0) return 0;
+  const logPrefix = shape * Math.log(x) - x - logGamma(shape);
+  if (x < shape + 1) {
+    let term = 1 / shape;
+    let sum = term;
+    for (let n = 1; n < 10_000; n++) {
+      term *= x / (shape + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
+    }
+    return sum * Math.exp(logPrefix);
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - shape;
+  let c = 1 / tiny;
+  let d = 1 / b;
+  let h = d;
+  for (let i = 1; i < 10_000; i++) {
+    const an = -i * (i - shape);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-15) break;
+  }
+  return 1 - Math.exp(logPrefix) * h;
+}
+
+/** The p-quantile of a gamma with mean 0 and variance 1 and skewness `skew` > 0 (shape 4/skew²). */
+function standardGammaQuantile(skew: number, p: number): number {
+  const z = normalQuantile(p);
+  if (skew < 1e-9) return z;
+  if (skew <= WILSON_HILFERTY_SKEW) {
+    const base = 1 - (skew * skew) / 36 + (skew * z) / 6;
+    return (2 / skew) * (base * base * base - 1);
+  }
+  const shape = 4 / (skew * skew);
+  let lo = 0;
+  let hi = shape + 20 * Math.sqrt(shape) + 50;
+  for (let i = 0; i < 64; i++) {
+    const mid = (lo + hi) / 2;
+    if (gammaCdf(shape, mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return ((lo + hi) / 2 - shape) / Math.sqrt(shape);
+}
+
+interface GammaTable {
+  /** Standardised quantiles per probability of TABLE_PROBABILITIES, on the skewness grid −MAX_SKEW … MAX_SKEW. */
+  quantiles: Float64Array[];
+  /**
+   * A band's asymmetry u = (above − below) / (above + below), on a uniform grid over [−1, 1], mapped to the
+   * skewness whose standardised gamma has it and to that gamma's p90 − p10: reading a part is then one lookup.
+   */
+  skewAtAsymmetry: Float64Array;
+  widthAtAsymmetry: Float64Array;
+}
+
+const ASYMMETRY_STEPS = 2000;
+
+let table: GammaTable | undefined;
+
+function gammaTable(): GammaTable {
+  if (table !== undefined) return table;
+  const half = Math.round(MAX_SKEW / SKEW_STEP);
+  const size = 2 * half + 1;
+  const quantiles = TABLE_PROBABILITIES.map(() => new Float64Array(size));
+  const positive = Array.from({ length: half + 1 }, (_, i) => TABLE_PROBABILITIES.map((p) => standardGammaQuantile(i * SKEW_STEP, p)));
+  for (let i = 0; i < size; i++) {
+    const row = positive[Math.abs(i - half)]!;
+    TABLE_PROBABILITIES.forEach((_, j) => {
+      // A left-skewed gamma is the mirror image: its p-quantile is minus the (1 − p)-quantile of the right-skewed one.
+      quantiles[j]![i] = i >= half ? row[j]! : -row[TABLE_PROBABILITIES.length - 1 - j]!;
+    });
+  }
+  const p10 = quantiles[1]!;
+  const p90 = quantiles[5]!;
+  // (p90 − mean − (mean − p10)) / (p90 − p10) on the skewness grid: increasing, so it can be inverted.
+  const asymmetry = new Float64Array(size);
+  for (let i = 0; i < size; i++) asymmetry[i] = (p90[i]! + p10[i]!) / (p90[i]! - p10[i]!);
+  const skewAtAsymmetry = new Float64Array(ASYMMETRY_STEPS + 1);
+  const widthAtAsymmetry = new Float64Array(ASYMMETRY_STEPS + 1);
+  let k = 0;
+  for (let step = 0; step <= ASYMMETRY_STEPS; step++) {
+    const u = -1 + (2 * step) / ASYMMETRY_STEPS;
+    while (k < size - 2 && asymmetry[k + 1]! <= u) k++;
+    const w = Math.max(0, Math.min(1, (u - asymmetry[k]!) / (asymmetry[k + 1]! - asymmetry[k]!)));
+    skewAtAsymmetry[step] = (k - half + w) * SKEW_STEP;
+    widthAtAsymmetry[step] = interpolate(p90, k, w) - interpolate(p10, k, w);
+  }
+  table = { quantiles, skewAtAsymmetry, widthAtAsymmetry };
+  return table;
+}
+
+/** Where `skew` falls on the grid: the lower index and the weight of the next one. */
+function gridPosition(skew: number): { i: number; w: number } {
+  const half = Math.round(MAX_SKEW / SKEW_STEP);
+  const x = Math.max(0, Math.min(2 * half, (skew + MAX_SKEW) / SKEW_STEP));
+  const i = Math.min(2 * half - 1, Math.floor(x));
+  return { i, w: x - i };
+}
+
+function interpolate(values: Float64Array, i: number, w: number): number {
+  return values[i]! + (values[i + 1]! - values[i]!) * w;
+}
+
+/** A part's standard deviation and skewness, read from its mean and band as a shifted gamma. */
+export interface PartShape {
+  sd: number;
+  skew: number;
+}
+
+/**
+ * Reads one marginal: the skewness whose standardised gamma has the band's asymmetry, the standard deviation
+ * that gives the band's width. A band clipped at 0 (p10 = 0 or p10 = mean) reads as the largest skew the
+ * gamma family reaches.
+ */
+export function partShape(part: Marginal): PartShape {
+  const { mean, p10, p90 } = part;
+  const below = Math.max(0, mean - p10);
+  const above = Math.max(0, p90 - mean);
+  const width = below + above;
+  if (!(width > 0)) return { sd: 0, skew: 0 };
+  const t = gammaTable();
+  const x = ((above - below) / width + 1) * (ASYMMETRY_STEPS / 2);
+  const i = Math.min(ASYMMETRY_STEPS - 1, Math.floor(x));
+  const w = x - i;
+  return { sd: width / interpolate(t.widthAtAsymmetry, i, w), skew: interpolate(t.skewAtAsymmetry, i, w) };
+}
+
+/** Running sums over parts from which the sum's moments follow for any rho (so one pass serves several rhos). */
+export interface SumMoments {
+  mean: number;
+  /** Σσ², Σσ, Σγσ, Σγσ², Σγσ³. */
+  variance: number;
+  sd: number;
+  skewSd: number;
+  skewSd2: number;
+  skewSd3: number;
+}
+
+export function emptyMoments(): SumMoments {
+  return { mean: 0, variance: 0, sd: 0, skewSd: 0, skewSd2: 0, skewSd3: 0 };
+}
+
+export function addPart(into: SumMoments, part: Marginal): void {
+  const mean = Number.isFinite(part.mean) ? part.mean : 0;
+  into.mean += mean;
+  // partShape inlined: the transport view reads every item of every store-day, and allocations there add up.
+  const below = mean - part.p10 > 0 ? mean - part.p10 : 0;
+  const above = part.p90 - mean > 0 ? part.p90 - mean : 0;
+  const width = below + above;
+  if (!(width > 0) || !Number.isFinite(width)) return;
+  const t = gammaTable();
+  const x = ((above - below) / width + 1) * (ASYMMETRY_STEPS / 2);
+  const i = x >= ASYMMETRY_STEPS ? ASYMMETRY_STEPS - 1 : Math.floor(x);
+  const w = x - i;
+  const sd = width / (t.widthAtAsymmetry[i]! + (t.widthAtAsymmetry[i + 1]! - t.widthAtAsymmetry[i]!) * w);
+  const skew = t.skewAtAsymmetry[i]! + (t.skewAtAsymmetry[i + 1]! - t.skewAtAsymmetry[i]!) * w;
+  const sd2 = sd * sd;
+  into.variance += sd2;
+  into.sd += sd;
+  into.skewSd += skew * sd;
+  into.skewSd2 += skew * sd2;
+  into.skewSd3 += skew * sd2 * sd;
+}
+
+function clampRho(rho: number): number {
+  return Number.isFinite(rho) ? Math.max(0, Math.min(1, rho)) : 0;
+}
+
+/** The sum's mean, standard deviation and skewness under pairwise dependence `rho`. */
+export function sumShape(moments: SumMoments, rho: number): { mean: number; sd: number; skew: number } {
+  const r = clampRho(rho);
+  const variance = Math.max(0, (1 - r) * moments.variance + r * moments.sd * moments.sd);
+  const sd = Math.sqrt(variance);
+  if (!(sd > 0)) return { mean: moments.mean, sd: 0, skew: 0 };
+  const third = r * r * moments.sd * moments.sd * moments.skewSd + 2 * r * (1 - r) * moments.sd * moments.skewSd2 + (1 - r) * (1 - r) * moments.skewSd3;
+  const skew = Math.max(-MAX_SKEW, Math.min(MAX_SKEW, third / (variance * sd)));
+  return { mean: moments.mean, sd, skew };
+}
+
+/** Quantiles at p10, p50, p80, p90, p95 of the shifted gamma with the given moments, never below 0. */
+export function quantilesOf(mean: number, sd: number, skew: number): SumQuantiles {
+  if (!(sd > 0)) {
+    const m = Math.max(0, mean);
+    return { mean, p10: m, p90: m, quantiles: { p50: m, p80: m, p90: m, p95: m } };
+  }
+  const t = gammaTable();
+  const { i, w } = gridPosition(skew);
+  const at = (j: number): number => Math.max(0, mean + sd * interpolate(t.quantiles[j]!, i, w));
+  const p10 = at(1);
+  const p50 = Math.max(p10, at(3));
+  const p80 = Math.max(p50, at(4));
+  const p90 = Math.max(p80, at(5));
+  const p95 = Math.max(p90, at(6));
+  return { mean, p10, p90, quantiles: { p50, p80, p90, p95 } };
+}
+
+/** The distribution of Σ parts with pairwise dependence rho (0 = independent, 1 = comonotone); p10/p90 of the
+ *  sum are returned too, so a result can be a part of a larger sum (store totals → region total). */
+export function sumQuantiles(parts: readonly Marginal[], rho: number): SumQuantiles {
+  const moments = emptyMoments();
+  for (const part of parts) addPart(moments, part);
+  const { mean, sd, skew } = sumShape(moments, rho);
+  return quantilesOf(mean, sd, skew);
+}
+
+/** Common dates a pair of stores needs before its correlation counts. */
+const MIN_COMMON_DATES = 10;
+
+/**
+ * How stores' totals move together: the mean pairwise correlation of their standardised residuals on the dates
+ * both have (pairs with fewer than MIN_COMMON_DATES are skipped), weighted by those dates, clipped to [0, 1].
+ * `points` is the number of dates at least one counted pair shares; 0 and 0 when no pair counts.
+ */
+export function estimateCrossRho(stores: readonly (readonly { date: string; z: number }[])[]): { rho: number; points: number } {
+  const maps = stores.map((residuals) => {
+    const byDate = new Map<string, number>();
+    for (const { date, z } of residuals) if (Number.isFinite(z)) byDate.set(date, z);
+    return byDate;
+  });
+  let weighted = 0;
+  let weight = 0;
+  const dates = new Set<string>();
+  for (let a = 0; a < maps.length; a++) {
+    for (let b = a + 1; b < maps.length; b++) {
+      const [small, large] = maps[a]!.size <= maps[b]!.size ? [maps[a]!, maps[b]!] : [maps[b]!, maps[a]!];
+      const xs: number[] = [];
+      const ys: number[] = [];
+      const common: string[] = [];
+      for (const [date, z] of small) {
+        const other = large.get(date);
+        if (other === undefined) continue;
+        xs.push(z);
+        ys.push(other);
+        common.push(date);
+      }
+      const n = xs.length;
+      if (n < MIN_COMMON_DATES) continue;
+      let mx = 0;
+      let my = 0;
+      for (let i = 0; i < n; i++) {
+        mx += xs[i]!;
+        my += ys[i]!;
+      }
+      mx /= n;
+      my /= n;
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      for (let i = 0; i < n; i++) {
+        const dx = xs[i]! - mx;
+        const dy = ys[i]! - my;
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+      }
+      if (!(sxx > 0 && syy > 0)) continue;
+      weighted += (n * sxy) / Math.sqrt(sxx * syy);
+      weight += n;
+      for (const date of common) dates.add(date);
+    }
+  }
+  if (weight === 0) return { rho: 0, points: 0 };
+  return { rho: Math.max(0, Math.min(1, weighted / weight)), points: dates.size };
+}
+
+/** Two years of daily residuals: enough for cross-store dependence, and ~25 K characters as JSON (Table Storage holds 32 K per string). */
+export const MAX_TOTALS_RESIDUALS = 732;
+/** A standardised residual beyond this says the backtest broke, not how stores move together. */
+const MAX_ABS_Z = 1000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A TotalsModel read back from storage, where a trainer pod (a less trusted writer) put it: undefined when
+ * anything is off (rho outside [0, 1], a share outside [0, 1], a non-ISO or repeated date, too many residuals).
+ */
+export function parseTotalsModel(value: unknown): TotalsModel | undefined {
+  if (!isRecord(value)) return undefined;
+  const { rho, points, calibration, residuals } = value;
+  if (typeof rho !== 'number' || !Number.isFinite(rho) || rho < 0 || rho > 1) return undefined;
+  if (typeof points !== 'number' || !Number.isSafeInteger(points) || points < 0) return undefined;
+  let parsedCalibration: Record<ServiceLevel, number> | null = null;
+  if (calibration !== null) {
+    if (!isRecord(calibration)) return undefined;
+    const shares: Partial<Record<ServiceLevel, number>> = {};
+    for (const level of SERVICE_LEVELS) {
+      const share = calibration[level];
+      if (typeof share !== 'number' || !Number.isFinite(share) || share < 0 || share > 1) return undefined;
+      shares[level] = share;
+    }
+    parsedCalibration = shares as Record<ServiceLevel, number>;
+  }
+  if (!Array.isArray(residuals) || residuals.length > MAX_TOTALS_RESIDUALS) return undefined;
+  const seen = new Set<string>();
+  const parsedResiduals: { date: string; z: number }[] = [];
+  for (const entry of residuals as unknown[]) {
+    if (!isRecord(entry)) return undefined;
+    const { date, z } = entry;
+    if (typeof date !== 'string' || typeof z !== 'number' || !Number.isFinite(z) || Math.abs(z) > MAX_ABS_Z) return undefined;
+    const day = parseIsoDay(date);
+    if (day === undefined || formatIsoDay(day) !== date || seen.has(date)) return undefined;
+    seen.add(date);
+    parsedResiduals.push({ date, z });
+  }
+  return { rho, points, calibration: parsedCalibration, residuals: parsedResiduals };
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { quantileSorted } from '../../engine/metrics.js';
+import { LEVEL_PROBABILITY, SERVICE_LEVELS, sumQuantiles, type Marginal } from '../../engine/index.js';
+import { partShape } from '../../engine/totals.js';
+import { gaussian, poisson, seededRandom } from '../support/sales.js';
+
+/** Marsaglia–Tsang gamma draw with mean `shape` (scale 1). */
+function gammaDraw(random: () => number, shape: number): number {
+  if (shape < 1) return gammaDraw(random, shape + 1) * Math.pow(Math.max(random(), 1e-300), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = gaussian(random);
+    const v = (1 + c * x) ** 3;
+    if (v <= 0) continue;
+    const u = random();
+    if (Math.log(Math.max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/**
+ * A store whose items share one common factor: item i sells Poisson(μᵢ · F · Gᵢ) with F the day's factor
+ * (mean 1, coefficient of variation `commonCv`) and Gᵢ its own (mean 1, cv `ownCv`): gamma-Poisson counts,
+ * dependent through F only. Draws `days` store-days; per day each item's count and their total.
+ */
+function simulateStore(random: () => number, means: readonly number[], commonCv: number, ownCv: number, days: number): { items: Float64Array[]; totals: Float64Array } {
+  const items = means.map(() => new Float64Array(days));
+  const totals = new Float64Array(days);
+  const commonShape = 1 / (commonCv * commonCv);
+  const ownShape = 1 / (ownCv * ownCv);
+  for (let t = 0; t < days; t++) {
+    const common = commonCv > 0 ? gammaDraw(random, commonShape) / commonShape : 1;
+    let total = 0;
+    means.forEach((mu, i) => {
+      const own = ownCv > 0 ? gammaDraw(random, ownShape) / ownShape : 1;
+      const count = poisson(random, mu * common * own, 1e9);
+      items[i]![t] = count;
+      total += count;
+    });
+    totals[t] = total;
+  }
+  return { items, totals };
+}
+
+function marginalOf(values: Float64Array): Marginal {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of values) sum += v;
+  return { mean: sum / values.length, p10: quantileSorted(sorted, 0.1), p90: quantileSorted(sorted, 0.9) };
+}
+
+/** rho by the method of moments, as training estimates it: the total's variance against the parts' read spreads. */
+function momentRho(parts: readonly Marginal[], totals: Float64Array): number {
+  let mean = 0;
+  for (const t of totals) mean += t;
+  mean /= totals.length;
+  let variance = 0;
+  for (const t of totals) variance += (t - mean) ** 2;
+  variance /= totals.length - 1;
+  let sumSquares = 0;
+  let sum = 0;
+  for (const part of parts) {
+    const { sd } = partShape(part);
+    sumSquares += sd * sd;
+    sum += sd;
+  }
+  return Math.max(0, Math.min(1, (variance - sumSquares) / (sum * sum - sumSquares)));
+}
+
+function shareBelow(values: Float64Array, q: number): number {
+  let n = 0;
+  for (const v of values) if (v <= q) n++;
+  return n / values.length;
+}
+
+function itemMeans(random: () => number, count: number): number[] {
+  // Fast and slow movers side by side, as a store has: 0.3 to 60 a day, log-uniform.
+  return Array.from({ length: count }, () => Math.exp(Math.log(0.3) + random() * Math.log(200)));
+}
+
+describe('sumQuantiles', () => {
+  it('gives back a single part as it went in, whatever rho', () => {
+    for (const part of [{ mean: 10, p10: 6, p90: 14 }, { mean: 1, p10: 0.105, p90: 2.303 }, { mean: 40, p10: 20, p90: 52 }]) {
+      for (const rho of [0, 0.4, 1]) {
+        const sum = sumQuantiles([part], rho);
+        expect(sum.mean).toBe(part.mean);
+        expect(sum.p10).toBeCloseTo(part.p10, 2);
+        expect(sum.p90).toBeCloseTo(part.p90, 2);
+        expect(sum.quantiles.p90).toBe(sum.p90);
+      }
+    }
+  });
+
+  it('is the sum of quantiles at rho = 1 for parts of one shape, and narrower below', () => {
+    const parts = [1, 2, 5, 10].map((scale) => ({ mean: 10 * scale, p10: 6 * scale, p90: 15 * scale }));
+    const comonotone = sumQuantiles(parts, 1);
+    expect(comonotone.p10).toBeCloseTo(6 * 18, 2);
+    expect(comonotone.p90).toBeCloseTo(15 * 18, 2);
+    const independent = sumQuantiles(parts, 0);
+    const between = sumQuantiles(parts, 0.3);
+    expect(independent.quantiles.p95).toBeLessThan(between.quantiles.p95);
+    expect(between.quantiles.p95).toBeLessThan(comonotone.quantiles.p95);
+  });
+
+  it('is zero for zero parts and for no parts, and monotone, finite and non-negative for odd bands', () => {
+    const zeros = sumQuantiles([{ mean: 0, p10: 0, p90: 0 }, { mean: 0, p10: 0, p90: 0 }], 0.5);
+    expect(zeros).toEqual({ mean: 0, p10: 0, p90: 0, quantiles: { p50: 0, p80: 0, p90: 0, p95: 0 } });
+    expect(sumQuantiles([], 0.2).quantiles).toEqual({ p50: 0, p80: 0, p90: 0, p95: 0 });
+    const random = seededRandom(3);
+    for (let trial = 0; trial < 500; trial++) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 30) }, () => {
+        const mean = random() < 0.2 ? 0 : random() * 20;
+        // Bands as rows may hold them, clipped or inverted: p10 above the mean, p90 below it, NaN.
+        const p10 = Math.max(0, mean - random() * 10 + (random() < 0.1 ? 15 : 0));
+        const p90 = random() < 0.05 ? Number.NaN : mean + random() * 15 - (random() < 0.1 ? 20 : 0);
+        return { mean, p10, p90 };
+      });
+      const sum = sumQuantiles(parts, random() * 1.2 - 0.1);
+      const values = [sum.p10, sum.quantiles.p50, sum.quantiles.p80, sum.quantiles.p90, sum.quantiles.p95];
+      for (const v of values) {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(0);
+      }
+      for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]!);
+    }
+  });
+});
+
+describe('sumQuantiles on stores with known dependence', () => {
+  const cases = [
+    { items: 5, commonCv: 0.1, ownCv: 0.3 },
+    { items: 20, commonCv: 0, ownCv: 0.5 },
+    { items: 50, commonCv: 0.15, ownCv: 0.4 },
+    { items: 100, commonCv: 0.25, ownCv: 0.2 },
+    { items: 200, commonCv: 0.08, ownCv: 0.6 },
+  ];
+  for (const { items, commonCv, ownCv } of cases) {
+    it(`covers each service level on ${items} items (common cv ${commonCv}, own cv ${ownCv})`, () => {
+      const random = seededRandom(items * 7 + Math.round(commonCv * 100));
+      const means = itemMeans(random, items);
+      // Training: each item's marginal and rho from one sample; judged on another.
+      const train = simulateStore(random, means, commonCv, ownCv, 6000);
+      const parts = train.items.map(marginalOf);
+      const rho = momentRho(parts, train.totals);
+      const test = simulateStore(random, means, commonCv, ownCv, 6000);
+      const sum = sumQuantiles(parts, rho);
+      const shares = Object.fromEntries(SERVICE_LEVELS.map((level) => [level, shareBelow(test.totals, sum.quantiles[level])]));
+      expect(shares.p90).toBeGreaterThanOrEqual(0.87);
+      expect(shares.p90).toBeLessThanOrEqual(0.93);
+      for (const level of SERVICE_LEVELS) expect(Math.abs(shares[level]! - LEVEL_PROBABILITY[level])).toBeLessThanOrEqual(0.04);
+      // Independence and comonotonicity bracket the truth.
+      const independent = sumQuantiles(parts, 0);
+      const comonotone = sumQuantiles(parts, 1);
+      expect(independent.quantiles.p90).toBeLessThanOrEqual(sum.quantiles.p90 + 1e-9);
+      expect(comonotone.quantiles.p90).toBeGreaterThanOrEqual(sum.quantiles.p90 - 1e-9);
+      if (commonCv >= 0.15) expect(shareBelow(test.totals, independent.quantiles.p90)).toBeLessThan(0.85);
+      expect(shareBelow(test.totals, comonotone.quantiles.p90)).toBeGreaterThan(0.93);
+    });
+  }
+});
