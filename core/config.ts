@@ -95,6 +95,12 @@ export interface ApiConfig {
    * (FOREACT_APP_ORIGIN, comma-separated: the Static Web App's host in Azure).
    */
   appOrigins: string[];
+  /**
+   * GET /attention's thresholds: a store-day or item-day is `heightened` at FOREACT_ATTENTION_HEIGHTENED_PERCENT
+   * above its weekday's normal and FOREACT_ATTENTION_MIN_UNITS extra units; a store-day `changed` at
+   * FOREACT_ATTENTION_CHANGED_PERCENT against the previous run; at most FOREACT_ATTENTION_MAX_ITEM_ENTRIES item-days per store.
+   */
+  attention: { heightenedPercent: number; minUnits: number; changedPercent: number; maxItemEntries: number };
 }
 
 export interface DispatchConfig {
@@ -322,6 +328,10 @@ export const settingsSchema = z
     FOREACT_API_POINTER_CACHE_MS: intSetting(2_000, 0, 60_000),
     FOREACT_API_RUN_CACHE_MB: intSetting(64, 0, 4_096),
     FOREACT_API_MAX_CELLS: intSetting(1_000_000, 1_000, 50_000_000),
+    FOREACT_ATTENTION_HEIGHTENED_PERCENT: numberSetting(30, 1, 1000),
+    FOREACT_ATTENTION_MIN_UNITS: numberSetting(10, 0, 1_000_000),
+    FOREACT_ATTENTION_CHANGED_PERCENT: numberSetting(20, 1, 1000),
+    FOREACT_ATTENTION_MAX_ITEM_ENTRIES: intSetting(10, 0, 1000),
     FOREACT_TABLE_RATE_LIMITS: named(tableName, 'ratelimits'),
     FOREACT_TRUSTED_APP_IDS: commaList('', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'is not a client id (a GUID)', (id) => id.toLowerCase()),
     FOREACT_OPERATOR_STORES: commaList('smoke', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'is not a store id (1–64 letters, digits, "_", "." or "-")'),
@@ -487,6 +497,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       trustedAppIds: s.FOREACT_TRUSTED_APP_IDS,
       operatorStores: s.FOREACT_OPERATOR_STORES,
       appOrigins: s.FOREACT_APP_ORIGIN,
+      attention: {
+        heightenedPercent: s.FOREACT_ATTENTION_HEIGHTENED_PERCENT,
+        minUnits: s.FOREACT_ATTENTION_MIN_UNITS,
+        changedPercent: s.FOREACT_ATTENTION_CHANGED_PERCENT,
+        maxItemEntries: s.FOREACT_ATTENTION_MAX_ITEM_ENTRIES,
+      },
     },
     dispatch: {
       backend: s.FOREACT_DISPATCH,

@@ -27,6 +27,10 @@ export interface ApiDeps {
   realised?: Pick<RealisedAccuracyLedger, 'recent'>;
   /** A store's drivers by blob (immutable, so callers may cache); absent → no markers. */
   storeDrivers?: (blob: string) => Promise<StoreDrivers>;
+  /** Each item's recent daily sales and first sale day of a history blob (attention.ts recentItemSales; immutable, so callers may cache); absent → no item-day attention entries. */
+  itemHistory?: (blob: string) => Promise<{ startDay: number; items: ReadonlyMap<string, { firstSaleDay: number | null; sales: readonly number[] }> } | undefined>;
+  /** Thresholds of GET /attention (FOREACT_ATTENTION_*); absent → attention.ts DEFAULT_ATTENTION_SETTINGS. */
+  attention?: { heightenedPercent: number; minUnits: number; changedPercent: number; maxItemEntries: number };
   backtestFolds: number;
   clock: Clock;
   /** Most store × item × day values one /forecasts or /transport answer may hold; absent → no cap. */

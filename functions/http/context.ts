@@ -6,6 +6,7 @@ import { processRuntime } from '../../core/runtime.js';
 import type { AppConfig } from '../../core/config.js';
 import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
+import { recentItemSales, recentItemSalesBytes, type RecentItemSales } from '../../core/domain/attention.js';
 import type { RateLimiter } from '../../core/ports/rate-limiter.js';
 import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { ByteBudgetCache } from './byte-cache.js';
@@ -40,12 +41,16 @@ export async function apiContext(): Promise<ApiContext> {
     const totals = new ByteBudgetCache<{ startDay: number; sales: number[] } | undefined>(Math.max(1, Math.floor(config.api.runCacheBytes / 16)), totalsBytes);
     // Drivers versions are immutable: cached by blob, within a small share of the run cache's budget.
     const driverCache = new ByteBudgetCache<StoreDrivers>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), storeDriversBytes);
+    // Each item's recent sales (GET /attention's item normals), by immutable history blob like the totals.
+    const itemSalesCache = new ByteBudgetCache<RecentItemSales | undefined>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), recentItemSalesBytes);
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
       forecasts: new CachedRunReads(storage.forecasts, config.api.runCacheBytes),
       access,
       historyTotals: (blob) => totals.load(blob, () => storage.history.read(blob).then(historyTotals)),
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
+      itemHistory: (blob) => itemSalesCache.load(blob, () => storage.history.read(blob).then((series) => recentItemSales(series))),
+      attention: config.api.attention,
       realised: storage.realised,
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,

@@ -23,6 +23,12 @@ export const transportQuery = z
   .strict()
   .superRefine(checkRange);
 
+/** GET /attention: every parameter optional (no stores = the caller's own); the domain type is checked in functions/get-attention.ts. */
+export const attentionQuery = z
+  .object({ stores: idList('stores', 'store', MAX_STORES).optional(), from: isoDate('from').optional(), to: isoDate('to').optional() })
+  .strict()
+  .superRefine(checkRange);
+
 // The domain's query types are what these schemas produce; the compiler holds them together.
 const _forecastQueryFits: ForecastQuery = {} as z.output<typeof forecastQuery>;
 const _transportQueryFits: TransportQuery = {} as z.output<typeof transportQuery>;

@@ -68,8 +68,8 @@ describe('loadConfig', () => {
   const AKS = { FOREACT_DISPATCH: 'aks', FOREACT_AKS_SUBSCRIPTION_ID: 'sub-1', FOREACT_AKS_RESOURCE_GROUP: 'rg', FOREACT_AKS_CLUSTER: 'aks', FOREACT_AKS_IMAGE: 'acr.example/trainer:1' };
 
   test('api section: defaults, overrides, a bad value names the setting', () => {
-    expect(loadConfig({}).api).toEqual({ accessTable: 'access', refreshBurst: 5, refreshPerMinute: 5, pointerCacheMs: 2000, runCacheBytes: 64 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [] });
-    expect(loadConfig({ FOREACT_TABLE_ACCESS: ' access2 ', FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '0.5', FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_API_RUN_CACHE_MB: '8' }).api).toEqual({ accessTable: 'access2', refreshBurst: 4, refreshPerMinute: 0.5, pointerCacheMs: 0, runCacheBytes: 8 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [] });
+    expect(loadConfig({}).api).toEqual({ accessTable: 'access', refreshBurst: 5, refreshPerMinute: 5, pointerCacheMs: 2000, runCacheBytes: 64 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [], attention: { heightenedPercent: 30, minUnits: 10, changedPercent: 20, maxItemEntries: 10 } });
+    expect(loadConfig({ FOREACT_TABLE_ACCESS: ' access2 ', FOREACT_REFRESH_BURST: '4', FOREACT_REFRESH_PER_MINUTE: '0.5', FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_API_RUN_CACHE_MB: '8' }).api).toEqual({ accessTable: 'access2', refreshBurst: 4, refreshPerMinute: 0.5, pointerCacheMs: 0, runCacheBytes: 8 * 1024 * 1024, maxCells: 1_000_000, rateLimitTable: 'ratelimits', trustedAppIds: [], operatorStores: ['smoke'], appOrigins: [], attention: { heightenedPercent: 30, minUnits: 10, changedPercent: 20, maxItemEntries: 10 } });
     // The access table is the API's own: not among the tables created at start-up.
     expect(Object.values(loadConfig({}).tables)).not.toContain('access');
     for (const [env, message] of [
@@ -157,5 +157,12 @@ describe('loadConfig', () => {
     // Settings only the app reads stay out of a Job spec.
     expect(marked).not.toContain('FOREACT_TABLE_RATE_LIMITS');
     expect(marked).not.toContain('FOREACT_AKS_IMAGE');
+  });
+
+  test("GET /attention's thresholds: defaults, overrides, and a bad value named", () => {
+    expect(loadConfig({}).api.attention).toEqual({ heightenedPercent: 30, minUnits: 10, changedPercent: 20, maxItemEntries: 10 });
+    expect(loadConfig({ FOREACT_ATTENTION_HEIGHTENED_PERCENT: '50', FOREACT_ATTENTION_MIN_UNITS: '2.5', FOREACT_ATTENTION_CHANGED_PERCENT: '10', FOREACT_ATTENTION_MAX_ITEM_ENTRIES: '0' }).api.attention).toEqual({ heightenedPercent: 50, minUnits: 2.5, changedPercent: 10, maxItemEntries: 0 });
+    expect(() => loadConfig({ FOREACT_ATTENTION_HEIGHTENED_PERCENT: '0' })).toThrow(/FOREACT_ATTENTION_HEIGHTENED_PERCENT/);
+    expect(() => loadConfig({ FOREACT_ATTENTION_MAX_ITEM_ENTRIES: '2.5' })).toThrow(/FOREACT_ATTENTION_MAX_ITEM_ENTRIES/);
   });
 });
