@@ -138,7 +138,7 @@ var trustedClientAppIds = empty(apiAppClientId) || empty(smokeClientId) ? [] : [
 // The data account's contents (core/config.ts names) and who gets which of them (roles.bicep).
 var data = {
   containers: ['sales', 'models', 'uploads', 'rejected', 'drivers']
-  tables: ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access', 'realised', 'ratelimits']
+  tables: ['forecasts', 'runs', 'models', 'stores', 'ingestions', 'access', 'realised', 'ratelimits', 'overrides']
   ingestQueue: 'ingest-events'
   // Where the queue trigger moves a message after maxDequeueCount failures (the Functions convention).
   ingestPoisonQueue: 'ingest-events-poison'

@@ -57,6 +57,8 @@ export interface TableNames {
   ingestions: string;
   /** Forecast against actual per store and day, recorded as sales arrive. */
   realised: string;
+  /** Planners' overrides and their append-only audit log (partition = store). */
+  overrides: string;
 }
 
 export interface ContainerNames {
@@ -317,6 +319,7 @@ export const settingsSchema = z
     FOREACT_TABLE_STORES: forTrainers(named(tableName, 'stores')),
     FOREACT_TABLE_INGESTIONS: forTrainers(named(tableName, 'ingestions')),
     FOREACT_TABLE_REALISED: forTrainers(named(tableName, 'realised')),
+    FOREACT_TABLE_OVERRIDES: named(tableName, 'overrides'),
     FOREACT_CONTAINER_SALES: forTrainers(named(containerName, 'sales')),
     FOREACT_CONTAINER_MODELS: forTrainers(named(containerName, 'models')),
     FOREACT_CONTAINER_REJECTED: forTrainers(named(containerName, 'rejected')),
@@ -484,6 +487,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       stores: s.FOREACT_TABLE_STORES,
       ingestions: s.FOREACT_TABLE_INGESTIONS,
       realised: s.FOREACT_TABLE_REALISED,
+      overrides: s.FOREACT_TABLE_OVERRIDES,
     },
     containers: { sales: s.FOREACT_CONTAINER_SALES, models: s.FOREACT_CONTAINER_MODELS, uploads: 'uploads', rejected: s.FOREACT_CONTAINER_REJECTED, drivers: s.FOREACT_CONTAINER_DRIVERS },
     api: {

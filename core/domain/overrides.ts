@@ -1,5 +1,6 @@
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import type { ItemForecastView } from './api-views.js';
+import { DomainError } from './errors.js';
 
 /**
  * Planners' overrides of a store's forecast. An override covers [from, to] for every item of the store, or
@@ -131,4 +132,86 @@ export function overrideWithin(o: Pick<Override, 'from' | 'to'>, firstDay: numbe
   const lo = Math.max(range.from, firstDay);
   const hi = Math.min(range.to, lastDay);
   return hi < lo ? undefined : { from: formatIsoDay(lo), to: formatIsoDay(hi) };
+}
+
+/** What a planner sends to create or edit an override (the HTTP layer has checked the shape). */
+export interface OverrideInput {
+  from: string;
+  to: string;
+  items?: string[] | undefined;
+  kind: 'percent' | 'absolute';
+  value: number;
+  note: string;
+}
+
+/** Bounds of an override beyond the issue's rules: sane sizes for a note, an item list and a value. */
+export const OVERRIDE_LIMITS = { maxDays: 366, maxItems: 200, maxNoteChars: 1000, maxPercent: 10_000, maxAbsolute: 1e9 } as const;
+
+/** What a new or edited override is checked against: the store's current forecast and its other live overrides. */
+export interface OverrideRules {
+  /** The current forecast's first and last day (epoch days): today in the store's sense, and the horizon. */
+  firstDay: number;
+  lastDay: number;
+  /** Items of the store's current run. */
+  knownItems: ReadonlySet<string>;
+  /** The store's other live overrides (an edited override is left out of its own check). */
+  others: readonly Override[];
+  /**
+   * An edit may keep the start it already has even once that day has passed (an override running since last
+   * week stays editable); any other start must be on or after `firstDay`.
+   */
+  keepFrom?: string;
+}
+
+const invalid = (field: string, message: string): DomainError => new DomainError('invalid', `"${field}": ${message}`);
+
+/**
+ * Checks an override against the domain's rules and answers it normalised (note trimmed, items unique and
+ * sorted). Throws DomainError('invalid') naming the field; nothing is written on a refusal.
+ */
+export function checkOverride(input: OverrideInput, rules: OverrideRules): OverrideInput {
+  const { maxDays, maxItems, maxNoteChars, maxPercent, maxAbsolute } = OVERRIDE_LIMITS;
+  if (!Number.isFinite(input.value)) throw invalid('value', 'must be a finite number');
+  if (input.kind === 'percent' && (input.value < -100 || input.value > maxPercent)) throw invalid('value', `a percentage must be between −100 and ${maxPercent} (got ${input.value})`);
+  if (input.kind === 'absolute' && (input.value < 0 || input.value > maxAbsolute)) throw invalid('value', `an absolute value must be between 0 and ${maxAbsolute} units (got ${input.value})`);
+  const note = input.note.trim();
+  if (note.length === 0) throw invalid('note', 'say why: the note is required');
+  if (note.length > maxNoteChars) throw invalid('note', `at most ${maxNoteChars} characters (got ${note.length})`);
+  const from = parseIsoDay(input.from);
+  const to = parseIsoDay(input.to);
+  if (from === undefined) throw invalid('from', `"${input.from.slice(0, 20)}" is not a date (YYYY-MM-DD)`);
+  if (to === undefined) throw invalid('to', `"${input.to.slice(0, 20)}" is not a date (YYYY-MM-DD)`);
+  if (from > to) throw invalid('to', `the range ends (${input.to}) before it starts (${input.from})`);
+  if (to - from + 1 > maxDays) throw invalid('to', `an override covers at most ${maxDays} days (got ${to - from + 1})`);
+  if (from < rules.firstDay && input.from !== rules.keepFrom) throw invalid('from', `${input.from} is in the past: the current forecast starts on ${formatIsoDay(rules.firstDay)}`);
+  if (to > rules.lastDay) throw invalid('to', `${input.to} is beyond the forecast horizon (the current forecast ends on ${formatIsoDay(rules.lastDay)})`);
+  let items: string[] | undefined;
+  if (input.items !== undefined) {
+    items = [...new Set(input.items)].sort();
+    if (items.length === 0) throw invalid('items', 'name at least one item, or leave "items" out for the whole store');
+    if (items.length > maxItems) throw invalid('items', `at most ${maxItems} items per override (got ${items.length}); leave "items" out for the whole store`);
+    const unknown = items.filter((i) => !rules.knownItems.has(i));
+    if (unknown.length > 0) throw invalid('items', `not in the store's current forecast: ${unknown.slice(0, 10).map((i) => `"${i.slice(0, 64)}"`).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}`);
+  }
+  const clash = rules.others.find((o) => {
+    const range = overrideDays(o);
+    if (range === undefined || range.to < from || range.from > to) return false;
+    if (o.items === undefined || items === undefined) return true;
+    const theirs = new Set(o.items);
+    return items.some((i) => theirs.has(i));
+  });
+  if (clash !== undefined) {
+    const what = clash.items === undefined ? 'the whole store' : `items ${clash.items.slice(0, 5).join(', ')}${clash.items.length > 5 ? ' …' : ''}`;
+    throw invalid('from', `overlaps override ${clash.id} (${clash.from} to ${clash.to}, ${what}); edit or delete that one instead`);
+  }
+  return { from: input.from, to: input.to, ...(items === undefined ? {} : { items }), kind: input.kind, value: input.value, note };
+}
+
+/** Live overrides that still touch the current forecast (an expired one stays in the history only). */
+export function unexpired(overrides: readonly Override[], firstDay: number | undefined): Override[] {
+  if (firstDay === undefined) return [...overrides];
+  return overrides.filter((o) => {
+    const to = parseIsoDay(o.to);
+    return to !== undefined && to >= firstDay;
+  });
 }

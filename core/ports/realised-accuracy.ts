@@ -1,3 +1,5 @@
+import type { ServiceLevel } from '../../engine/index.js';
+
 /** A store's day once its actual sales are known: what was forecast for it, and what was sold. */
 export interface RealisedDay {
   store: string;
@@ -9,6 +11,12 @@ export interface RealisedDay {
   forecast: number;
   p10: number;
   p90: number;
+  /** The store-day total with the planners' overrides then in force; absent when none touched the day. */
+  adjusted?: number;
+  /** Who made those overrides (their `by`), for forecast value added per planner. */
+  adjustedBy?: string[];
+  /** The store-day total's quantiles then (sumQuantiles of the items with the store's totals rho, 0 without). */
+  quantiles?: Record<ServiceLevel, number>;
 }
 
 /** Forecast against actual, per store and day, recorded as sales arrive. */

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     expect(config.storage.kind === 'connectionString' && config.storage.connectionString).toContain('127.0.0.1:10002');
     expect(config.forecast).toEqual({ horizonDays: 28, backtestFolds: 3, championTolerance: 0, championMaxAgeDays: 28 });
     expect(config.runs.retentionDays).toBe(14);
-    expect(config.tables).toEqual({ forecasts: 'forecasts', runs: 'runs', models: 'models', stores: 'stores', ingestions: 'ingestions', realised: 'realised' });
+    expect(config.tables).toEqual({ forecasts: 'forecasts', runs: 'runs', models: 'models', stores: 'stores', ingestions: 'ingestions', realised: 'realised', overrides: 'overrides' });
     expect(config.containers).toEqual({ sales: 'sales', models: 'models', uploads: 'uploads', rejected: 'rejected', drivers: 'drivers' });
   });
 

@@ -12,6 +12,7 @@ import { BlobStoreDrivers } from './store-drivers.js';
 import { BlobStoreAttributes } from './store-attributes.js';
 import { AzurePooledArtifacts } from './pooled-artifacts.js';
 import { TableRealisedAccuracy } from './realised-accuracy.js';
+import { TableOverrideRepository } from './overrides-table.js';
 import { TableStoreCatalog } from './store-catalog.js';
 import { TableStorePointers } from './store-pointers.js';
 
@@ -55,6 +56,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     ingestions: new TableIngestionLedger(clients.table(tables.ingestions)),
     rejected: new BlobRejectedRows(clients.container(containers.rejected)),
     realised: new TableRealisedAccuracy(clients.table(tables.realised)),
+    overrides: new TableOverrideRepository(clients.table(tables.overrides)),
   };
 }
 

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
+import { ConcurrencyConflict, NotFound, type OverrideAuditEntry, type OverrideRepository, type RealisedDay } from '../ports/index.js';
+import { authoriseStore, scopeFor, type ApiDeps } from './api-service.js';
+import { checkStores, requireRole, type Principal } from './api-access.js';
+import { compareIds, itemViews, type ItemForecastView } from './api-views.js';
+import { DomainError } from './errors.js';
+import { adjustItems, checkOverride, unexpired, type Override, type OverrideInput } from './overrides.js';
+import { compactTimestamp } from './ids.js';
+import { mapLimit } from './map-limit.js';
+
+/** The overrides API: who may change what, the checks, and the audit entry each change writes with it. */
+
+export interface OverrideDeps {
+  api: ApiDeps;
+  overrides: OverrideRepository;
+}
+
+/** Overrides and audit entries: time-sortable and random enough never to collide (two planners in one millisecond). */
+export function newOverrideId(at: Date): string {
+  return `${compactTimestamp(at)}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Planners change their regions' stores, admins any; operators (and anyone else) read at most. */
+async function authoriseChange(deps: ApiDeps, principal: Principal, store: string): Promise<void> {
+  const scope = await authoriseStore(deps, principal, store);
+  if (scope.role !== 'planner' && scope.role !== 'admin') throw new DomainError('forbidden', 'Only planners (on their regions\' stores) and admins may change overrides.');
+}
+
+interface StoreForecast {
+  firstDay: number;
+  lastDay: number;
+  runId: string;
+  items: ItemForecastView[];
+}
+
+async function currentForecast(deps: ApiDeps, store: string): Promise<StoreForecast | undefined> {
+  const state = (await deps.stores.getMany([store])).get(store);
+  const current = state?.current;
+  const firstDay = current === undefined ? undefined : parseIsoDay(current.firstDay);
+  if (current === undefined || firstDay === undefined) return undefined;
+  const items = itemViews(await deps.forecasts.readRun(store, current.runId));
+  return { firstDay, lastDay: firstDay + Math.max(1, current.horizon) - 1, runId: current.runId, items };
+}
+
+async function requireForecast(deps: ApiDeps, store: string): Promise<StoreForecast> {
+  const forecast = await currentForecast(deps, store);
+  if (forecast === undefined) throw new DomainError('invalid', `"store": store ${store} has no forecast yet, so there is nothing to override.`);
+  return forecast;
+}
+
+/**
+ * The affected days' numbers, summed over the affected items: the model's, and the adjusted ones with the
+ * overrides before and after the change (what the audit log shows a reviewer).
+ */
+export function auditNumbers(forecast: StoreForecast | undefined, before: readonly Override[], after: readonly Override[], range: { from: string; to: string; items?: string[] | undefined }): OverrideAuditEntry['numbers'] {
+  const from = parseIsoDay(range.from);
+  const to = parseIsoDay(range.to);
+  if (forecast === undefined || from === undefined || to === undefined) return { before: [], after: [] };
+  const lo = Math.max(from, forecast.firstDay);
+  const hi = Math.min(to, forecast.lastDay);
+  if (hi < lo) return { before: [], after: [], runId: forecast.runId };
+  const only = range.items === undefined ? undefined : new Set(range.items);
+  const sum = (items: readonly (ItemForecastView & { adjusted?: number[] })[], adjusted: boolean): number[] => {
+    const out = new Array<number>(hi - lo + 1).fill(0);
+    for (const item of items) {
+      if (only !== undefined && !only.has(item.item)) continue;
+      const start = parseIsoDay(item.firstDate);
+      if (start === undefined) continue;
+      const values = adjusted ? (item.adjusted ?? item.forecast) : item.forecast;
+      for (let day = lo; day <= hi; day++) out[day - lo]! += values[day - start] ?? 0;
+    }
+    return out.map((v) => Math.round(v * 1000) / 1000);
+  };
+  return { before: sum(adjustItems(forecast.items, before), true), after: sum(adjustItems(forecast.items, after), true), model: sum(forecast.items, false), firstDate: formatIsoDay(lo), runId: forecast.runId };
+}
+
+function entryFor(action: OverrideAuditEntry['action'], at: Date, by: string, note: string, before: Override | null, after: Override | null, numbers: OverrideAuditEntry['numbers']): OverrideAuditEntry {
+  const a = before ?? after!;
+  const b = after ?? before!;
+  const storeWide = a.items === undefined || b.items === undefined;
+  const items = storeWide ? undefined : [...new Set([...a.items!, ...b.items!])].sort(compareIds);
+  return {
+    id: newOverrideId(at),
+    override: a.id,
+    action,
+    at: at.toISOString(),
+    by,
+    note,
+    before,
+    after,
+    numbers,
+    from: a.from < b.from ? a.from : b.from,
+    to: a.to > b.to ? a.to : b.to,
+    ...(items === undefined ? {} : { items }),
+  };
+}
+
+function withoutItemsWhenStoreWide(o: Override): Override {
+  if (o.items !== undefined) return o;
+  const { items: _items, ...rest } = o;
+  return rest;
+}
+
+export async function createOverride(deps: OverrideDeps, principal: Principal, store: string, input: OverrideInput): Promise<Override> {
+  await authoriseChange(deps.api, principal, store);
+  const forecast = await requireForecast(deps.api, store);
+  const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
+  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others: live });
+  const now = deps.api.clock.now();
+  const override = withoutItemsWhenStoreWide({ id: newOverrideId(now), store, ...checked, by: principal.userDetails, at: now.toISOString(), version: 1 });
+  const entry = entryFor('create', now, principal.userDetails, override.note, null, override, auditNumbers(forecast, live, [...live, override], override));
+  await deps.overrides.create(override, entry);
+  return override;
+}
+
+async function existing(deps: OverrideDeps, store: string, id: string, expectedVersion: number | undefined): Promise<Override> {
+  const found = await deps.overrides.get(store, id);
+  if (found === undefined) throw new DomainError('not_found', `Store ${store} has no override "${id.slice(0, 80)}" (deleted, or never made).`);
+  if (expectedVersion !== undefined && expectedVersion !== found.version) throw new ConcurrencyConflict(`override ${id} (version ${found.version}, not ${expectedVersion})`);
+  return found;
+}
+
+function gone(store: string, id: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof NotFound) throw new DomainError('not_found', `Store ${store} has no override "${id.slice(0, 80)}" (deleted meanwhile).`);
+    throw error;
+  };
+}
+
+/** `expectedVersion`: the version the planner edited (absent: whatever is stored now). */
+export async function editOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, input: OverrideInput, expectedVersion?: number): Promise<Override> {
+  await authoriseChange(deps.api, principal, store);
+  const forecast = await requireForecast(deps.api, store);
+  const before = await existing(deps, store, id, expectedVersion);
+  const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
+  const others = live.filter((o) => o.id !== id);
+  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others, keepFrom: before.from });
+  const now = deps.api.clock.now();
+  const { items: _items, ...kept } = before;
+  const after = withoutItemsWhenStoreWide({ ...kept, ...checked, by: principal.userDetails, at: now.toISOString(), version: before.version + 1 });
+  const range = { from: before.from < after.from ? before.from : after.from, to: before.to > after.to ? before.to : after.to, items: before.items === undefined || after.items === undefined ? undefined : [...new Set([...before.items, ...after.items])] };
+  const entry = entryFor('edit', now, principal.userDetails, after.note, before, after, auditNumbers(forecast, [...others, before], [...others, after], range));
+  await deps.overrides.edit(after, before.version, entry).catch(gone(store, id));
+  return after;
+}
+
+/** The note is optional here (a deletion needs no reason to be safe); the entry keeps what was given, else "". */
+export async function removeOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, note: string | undefined, expectedVersion?: number): Promise<void> {
+  await authoriseChange(deps.api, principal, store);
+  const before = await existing(deps, store, id, expectedVersion);
+  const forecast = await currentForecast(deps.api, store);
+  const live = unexpired(await deps.overrides.inForce(store), forecast?.firstDay);
+  const others = live.filter((o) => o.id !== id);
+  const now = deps.api.clock.now();
+  const text = (note ?? '').trim();
+  if (text.length > 1000) throw new DomainError('invalid', `"note": at most 1000 characters (got ${text.length})`);
+  const entry = entryFor('delete', now, principal.userDetails, text, before, null, auditNumbers(forecast, [...others, before], others, before));
+  await deps.overrides.remove(store, id, before.version, entry).catch(gone(store, id));
+}
+
+/** The store's overrides that still touch its current forecast, by start. */
+export async function listOverrides(deps: OverrideDeps, principal: Principal, store: string): Promise<{ store: string; overrides: Override[] }> {
+  await authoriseStore(deps.api, principal, store);
+  const state = (await deps.api.stores.getMany([store])).get(store);
+  const firstDay = state?.current === undefined ? undefined : parseIsoDay(state.current.firstDay);
+  const list = unexpired(await deps.overrides.inForce(store), firstDay);
+  return { store, overrides: list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.id < b.id ? -1 : 1)) };
+}
+
+export async function overrideHistory(deps: OverrideDeps, principal: Principal, store: string): Promise<{ store: string; entries: OverrideAuditEntry[] }> {
+  await authoriseStore(deps.api, principal, store);
+  return { store, entries: await deps.overrides.history(store) };
+}
+
+/** Forecast value added: the windows, in weeks, the card shows. */
+export const VALUE_ADDED_WEEKS = [4, 13] as const;
+
+export interface ValueAddedWindow {
+  /** WAPE of the model's store-day totals and of the adjusted ones, over the days an override applied; null without sales. */
+  model: number | null;
+  adjusted: number | null;
+  days: number;
+}
+
+export type ValueAddedWeeks = Record<string, ValueAddedWindow>;
+
+/** WAPE of model and adjusted over the realised days an override touched, within each window ending today. */
+export function valueAddedWeeks(days: readonly RealisedDay[], today: number): ValueAddedWeeks {
+  const out: ValueAddedWeeks = {};
+  for (const weeks of VALUE_ADDED_WEEKS) {
+    const since = today - weeks * 7;
+    let modelError = 0;
+    let adjustedError = 0;
+    let sold = 0;
+    let count = 0;
+    for (const d of days) {
+      const day = parseIsoDay(d.date);
+      if (d.adjusted === undefined || day === undefined || day < since || day > today) continue;
+      modelError += Math.abs(d.forecast - d.actual);
+      adjustedError += Math.abs(d.adjusted - d.actual);
+      sold += d.actual;
+      count++;
+    }
+    const wape = (e: number): number | null => (sold > 0 ? Math.round((e / sold) * 10_000) / 10_000 : null);
+    out[String(weeks)] = { model: wape(modelError), adjusted: wape(adjustedError), days: count };
+  }
+  return out;
+}
+
+/**
+ * Per store and per planner (the `adjustedBy` of each day), over the caller's stores (or those asked for).
+ * A day several planners adjusted (item overrides of both) counts for each of them.
+ */
+export async function valueAdded(deps: ApiDeps, principal: Principal, stores: readonly string[] | undefined) {
+  const { scope, states } = await scopeFor(deps, principal, stores);
+  requireRole(scope);
+  if (stores !== undefined) checkStores(scope, stores);
+  const visible = (stores ?? [...states.keys()].filter((s) => scope.canSee(s))).slice().sort(compareIds);
+  const today = Math.floor(deps.clock.now().getTime() / 86_400_000);
+  const window = Math.max(...VALUE_ADDED_WEEKS) * 7 + 1;
+  const recorded = await mapLimit(visible, deps.readConcurrency ?? 8, (store) => (deps.realised ? deps.realised.recent(store, window).catch(() => []) : Promise.resolve([])));
+  const byPlanner = new Map<string, RealisedDay[]>();
+  for (const days of recorded) for (const d of days) for (const who of new Set(d.adjustedBy ?? [])) byPlanner.set(who, [...(byPlanner.get(who) ?? []), d]);
+  return {
+    stores: visible.map((store, i) => ({ store, weeks: valueAddedWeeks(recorded[i] ?? [], today) })),
+    planners: [...byPlanner.keys()].sort().map((planner) => ({ planner, weeks: valueAddedWeeks(byPlanner.get(planner)!, today) })),
+  };
+}
