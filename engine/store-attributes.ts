@@ -200,10 +200,19 @@ export async function readStoreAttributes(input: ByteSource, options: ReadStoreA
   return result(rows.length);
 }
 
-/** One store's attributes for training, or undefined when the file has no row for it. */
+/**
+ * Columns of the store file that are logistics (a truck's capacity, the store's receiving limit, in pallets):
+ * they say how goods reach the store, not how much it sells, so they are never features (matched case-insensitively).
+ */
+export const LOGISTICS_COLUMNS: readonly string[] = ['truck_pallets', 'receiving_limit_pallets'];
+
+/** One store's attributes for training (logistics columns left out), or undefined when the file has no row for it or nothing else. */
 export function attributesForStore(table: StoreAttributeTable, store: string): StoreAttributeValues | undefined {
   const row = table.stores.get(store);
-  return row === undefined ? undefined : { columns: table.columns, values: row.values };
+  if (row === undefined) return undefined;
+  const kept = table.columns.flatMap((c, i) => (LOGISTICS_COLUMNS.includes(c.name.toLowerCase()) ? [] : [i]));
+  if (kept.length === table.columns.length) return { columns: table.columns, values: row.values };
+  return kept.length === 0 ? undefined : { columns: kept.map((i) => table.columns[i]!), values: kept.map((i) => row.values[i]!) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readStoreAttributes, type RowError, type StoreAttributeColumn, type StoreAttributeTable, type StoreAttributeValue } from '../../engine/index.js';
+import { LOGISTICS_COLUMNS, readStoreAttributes, type RowError, type StoreAttributeColumn, type StoreAttributeTable, type StoreAttributeValue } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { labelProblem } from './drivers-ingestion.js';
 import { idProblem } from './ids.js';
@@ -90,8 +90,9 @@ export async function ingestStoreAttributesUpload(deps: Pick<StoragePorts, 'attr
   const key = await reading.key();
   const seen = await deps.ingestions.get(key);
   if (seen !== undefined) return duplicateResult(source.name, key, seen);
-  const errors: RowError[] = parsed.errors.slice(0, rules.maxErrors);
-  const total = parsed.errorCount;
+  const logistics = parsed.stopped === undefined ? logisticsErrors(parsed.table) : [];
+  const errors: RowError[] = [...parsed.errors, ...logistics].sort((a, b) => a.line - b.line).slice(0, rules.maxErrors);
+  const total = parsed.errorCount + logistics.length;
   let rejectedBlob: string | undefined;
   let changedStores: string[] = [];
   if (errors.length > 0) rejectedBlob = await deps.rejected.write(source.name, await rejectedReport(source, errors, total, rules));
@@ -100,4 +101,42 @@ export async function ingestStoreAttributesUpload(deps: Pick<StoragePorts, 'attr
     changedStores = [...parsed.table.stores.keys()].sort();
   }
   return recordWholeUpload(deps.ingestions, { key, name: source.name, receivedAt, completedAt: options.clock.now() }, { rows: parsed.rows, errors, errorCount: total, empty: 'no store rows', rejectedBlob, changedStores, unchangedStores: 0 });
+}
+
+/** A store's logistics from the store file: a truck's capacity and its receiving limit, in pallets; null when not given. */
+export interface StoreLogistics {
+  truckPallets: number | null;
+  receivingLimitPallets: number | null;
+}
+
+const [TRUCK_PALLETS, RECEIVING_LIMIT] = LOGISTICS_COLUMNS as readonly [string, string];
+
+/**
+ * Rows whose logistics cells are not positive numbers: a truck of 0 pallets or a limit of "big" cannot be
+ * booked against, so the file is refused like any other bad row (empty cells are fine: not given).
+ */
+export function logisticsErrors(table: StoreAttributeTable): RowError[] {
+  const errors: RowError[] = [];
+  table.columns.forEach((column, c) => {
+    if (!LOGISTICS_COLUMNS.includes(column.name.toLowerCase())) return;
+    for (const row of table.stores.values()) {
+      const value = row.values[c];
+      if (value === null || value === undefined) continue;
+      if (column.kind !== 'numeric' || typeof value !== 'number' || !(value > 0)) errors.push({ line: row.line, reason: `${column.name} "${String(typeof value === 'number' && column.kind === 'date' ? 'a date' : value).slice(0, 40)}" must be a number of pallets above 0 (or empty)` });
+    }
+  });
+  return errors;
+}
+
+/** Each store's logistics from a stored table (stores without a row, or with empty cells, have none). */
+export function storeLogistics(table: StoreAttributeTable | undefined): Map<string, StoreLogistics> {
+  const out = new Map<string, StoreLogistics>();
+  if (table === undefined) return out;
+  const index = (name: string): number => table.columns.findIndex((c) => c.kind === 'numeric' && c.name.toLowerCase() === name);
+  const truck = index(TRUCK_PALLETS);
+  const limit = index(RECEIVING_LIMIT);
+  if (truck < 0 && limit < 0) return out;
+  const positive = (v: StoreAttributeValue | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
+  for (const [store, row] of table.stores) out.set(store, { truckPallets: truck < 0 ? null : positive(row.values[truck]), receivingLimitPallets: limit < 0 ? null : positive(row.values[limit]) });
+  return out;
 }

@@ -3,16 +3,17 @@ import type { UploadSource } from '../ports/ingestion.js';
 import { ingestDriversUpload, isDriversUpload } from './drivers-ingestion.js';
 import { ingestUpload, type IngestResult, type IngestRules } from './ingestion.js';
 import { ingestStoreAttributesUpload, isStoreAttributesUpload } from './store-attributes.js';
+import { ingestItemMasterUpload, isItemMasterUpload } from './item-master.js';
 
 /** What an upload under `uploads/` is, by where it was dropped. */
-export type UploadKind = 'drivers' | 'store-attributes' | 'sales';
+export type UploadKind = 'drivers' | 'store-attributes' | 'item-master' | 'sales';
 
 /**
  * uploads/drivers/… are promotion calendars, events and closures; uploads/stores/… the chain's store
- * attributes; everything else is sales.
+ * attributes (and logistics); uploads/items/… the item master (pack sizes); everything else is sales.
  */
 export function uploadKind(name: string): UploadKind {
-  return isDriversUpload(name) ? 'drivers' : isStoreAttributesUpload(name) ? 'store-attributes' : 'sales';
+  return isDriversUpload(name) ? 'drivers' : isStoreAttributesUpload(name) ? 'store-attributes' : isItemMasterUpload(name) ? 'item-master' : 'sales';
 }
 
 export interface UploadLog {
@@ -46,13 +47,15 @@ export async function ingestDroppedUpload(deps: UploadTriggerDeps, name: string,
       ? await ingestDriversUpload(storage, source, { clock, rules })
       : kind === 'store-attributes'
         ? await ingestStoreAttributesUpload(storage, source, { clock, rules })
-        : await ingestUpload(storage, source, { clock, rules, ...(metrics ? { metrics } : {}) });
+        : kind === 'item-master'
+          ? await ingestItemMasterUpload(storage, source, { clock, rules })
+          : await ingestUpload(storage, source, { clock, rules, ...(metrics ? { metrics } : {}) });
   for (const note of uploadNotes(name, kind, result)) log[note.level](note.message);
 }
 
 export function uploadNotes(name: string, kind: UploadKind, result: IngestResult): UploadNote[] {
   if (result.duplicate) return [{ level: 'log', message: `upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed` }];
-  const changed = kind === 'store-attributes' ? `attributes of ${result.changedStores.length} store(s) stored` : `history changed for ${result.changedStores.length} store(s), marked stale`;
+  const changed = kind === 'store-attributes' ? `attributes of ${result.changedStores.length} store(s) stored` : kind === 'item-master' ? (result.status === 'applied' ? `pack sizes of ${result.accepted} item(s) stored` : 'item master unchanged') : `history changed for ${result.changedStores.length} store(s), marked stale`;
   const notes: UploadNote[] = [{ level: 'log', message: `upload ${name}: ${result.accepted} rows accepted, ${result.rejectedCount} rejected${result.rejectedBlob ? ` (see ${result.rejectedBlob})` : ''}; ${changed}` }];
   if (result.status === 'rejected') notes.push({ level: 'warn', message: `upload ${name} is unusable: ${result.reason ?? 'no usable rows'}` });
   return notes;

@@ -9,6 +9,7 @@ import type { RealisedAccuracyLedger } from './realised-accuracy.js';
 import type { StorePointerRepository } from './store-pointers.js';
 import type { StoreAttributesRepository } from './store-attributes.js';
 import type { PooledArtifactRepository } from './pooled-artifacts.js';
+import type { ItemMasterRepository } from './item-master.js';
 import type { OverrideRepository } from './overrides.js';
 
 export type { ForecastRepository } from './forecast-repository.js';
@@ -21,6 +22,7 @@ export type { StoreDriversRepository } from './store-drivers.js';
 export type { RealisedAccuracyLedger, RealisedDay } from './realised-accuracy.js';
 export type { IngestedPointers, StorePointerRepository } from './store-pointers.js';
 export type { StoreAttributesRepository } from './store-attributes.js';
+export type { ItemMasterRepository } from './item-master.js';
 export type { PooledArtifactRepository, PooledUse, PooledVersion } from './pooled-artifacts.js';
 export type { OverrideAuditEntry, OverrideRepository } from './overrides.js';
 export type { MetricAttributes, Metrics } from './metrics.js';
@@ -43,6 +45,8 @@ export interface StoragePorts {
   ingestions: IngestionLedger;
   rejected: RejectedRowsSink;
   realised: RealisedAccuracyLedger;
+  /** The chain's item master (pack sizes, `items/master.json`); absent → items uploads are refused, transport has no pack sizes. */
+  items?: ItemMasterRepository;
   /** Planners' overrides and their audit log; absent → no overrides (realised days record no `adjusted`). */
   overrides?: OverrideRepository;
 }

@@ -10,6 +10,7 @@ import { TableRunRepository } from './run-repository.js';
 import { BlobSalesHistory } from './sales-history.js';
 import { BlobStoreDrivers } from './store-drivers.js';
 import { BlobStoreAttributes } from './store-attributes.js';
+import { BlobItemMaster } from './item-master.js';
 import { AzurePooledArtifacts } from './pooled-artifacts.js';
 import { TableRealisedAccuracy } from './realised-accuracy.js';
 import { TableOverrideRepository } from './overrides-table.js';
@@ -49,6 +50,7 @@ export function createAzureStorage(config: AppConfig): AzureStorage {
     history: new BlobSalesHistory(clients.container(containers.sales)),
     drivers: new BlobStoreDrivers(clients.container(containers.drivers)),
     attributes: new BlobStoreAttributes(clients.container(containers.drivers)),
+    items: new BlobItemMaster(clients.container(containers.drivers)),
     models: new AzureModelRegistry(clients.table(tables.models), clients.container(containers.models)),
     pooled: new AzurePooledArtifacts(clients.table(tables.models), clients.container(containers.models)),
     forecasts: new TableForecastRepository(clients.table(tables.forecasts)),

@@ -15,6 +15,7 @@ describe('which ingestion an upload gets, by where it was dropped', () => {
   test('drivers/, stores/ and anything else', () => {
     expect(uploadKind('drivers/plan.csv')).toBe('drivers');
     expect(uploadKind('stores/attributes.csv')).toBe('store-attributes');
+    expect(uploadKind('items/master.csv')).toBe('item-master');
     expect(uploadKind('2017-07.csv.gz')).toBe('sales');
   });
 });
