@@ -9,9 +9,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
-import type { DriverMarker, ItemForecast, Run, RunStatus, Store, StoreForecast } from '../src/api';
+import type { DriverMarker, ItemForecast, Run, RunStatus, ServiceLevel, Store, StoreForecast, TransportUnit } from '../src/api';
+import { SERVICE_LEVELS, TRANSPORT_UNITS } from '../src/api';
 import { addDays, daysBetween } from '../src/dates';
 import { sliceBand, sumBands } from '../src/series';
+import { MockOverrides, mockAttention, mockTransportExtras, readJson } from './mock-planner';
 
 const ORIGIN = '2017-06-30';
 const HORIZON = 90;
@@ -51,6 +53,7 @@ export function mockApi(): Plugin {
   const generation = new Map<string, number>(visible.map((s) => [s, 0]));
   const generatedAt = new Map<string, string>(visible.map((s) => [s, '2017-07-01T05:12:31.000Z']));
   const runs = new Map<string, MockRun>();
+  const overrides = new MockOverrides(ORIGIN, HORIZON, role === 'admin' ? 'alex.admin@contoso.com' : 'pat.planner@contoso.com');
 
   const freshness = (s: string): Store['freshness'] => ({
     currentRunId: `run-${s}-${generation.get(s)}`,
@@ -88,7 +91,7 @@ export function mockApi(): Plugin {
       if (REGIONS[s] === 'South' && (((daysBetween(ORIGIN, addDays(first, d)) + 5) % 7) + 7) % 7 === 0) return 0; // closed on Sundays
       return Math.round(20 * 17 * (1 + Number(s) / 10) * [0.8, 0.85, 0.9, 0.95, 1.1, 1.3, 1.2][(((d + 5) % 7) + 7) % 7]! * (0.9 + 0.2 * Math.abs(Math.sin(k))));
     });
-    return {
+    return overrides.apply({
       store: s,
       freshness: freshness(s),
       accuracy: accuracy(s),
@@ -96,7 +99,7 @@ export function mockApi(): Plugin {
       total: sumBands(items),
       items,
       markers: Array.from({ length: days }, (_, k) => driversOn(s, addDays(start, k))).flat(),
-    };
+    });
   };
 
   const runState = (m: MockRun): Run => {
@@ -178,14 +181,56 @@ export function mockApi(): Plugin {
     if (path === '/api/transport') {
       const ids = storesParam(res, q);
       if (!ids) return;
+      const level = (SERVICE_LEVELS as readonly string[]).includes(q.get('level') ?? '') ? (q.get('level') as ServiceLevel) : 'p50';
+      const unit = (TRANSPORT_UNITS as readonly string[]).includes(q.get('unit') ?? '') ? (q.get('unit') as TransportUnit) : 'units';
       const stores = ids.map((s) => {
         const sf = storeForecast(s, q.get('from') ?? undefined, q.get('to') ?? undefined, 0);
         const t = sf.total ? sliceBand(sf.total) : null;
         const closed = (sf.markers ?? []).filter((m) => m.kind === 'closed').map((m) => m.date);
-        return { store: s, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [], closed };
+        return { store: s, freshness: sf.freshness, firstDate: t?.firstDate ?? null, units: t?.forecast ?? [], p10: t?.p10 ?? [], p90: t?.p90 ?? [], closed, ...(sf.total?.adjusted ? { adjusted: sf.total.adjusted } : {}) };
       });
       const totals = sumBands(stores.filter((s) => s.firstDate).map((s) => ({ firstDate: s.firstDate!, forecast: s.units, p10: s.p10, p90: s.p90 })));
-      return send(res, 200, { from: q.get('from'), to: q.get('to'), stores, totals: totals ? { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } : null });
+      const body = mockTransportExtras({ from: q.get('from'), to: q.get('to'), stores, totals: totals ? { firstDate: totals.firstDate, units: totals.forecast, p10: totals.p10, p90: totals.p90 } : null }, level, unit);
+      if ((req.headers.accept ?? '').includes('text/csv')) {
+        const lines = ['date,store,level,unit,value,units,p10,p90,over_limit'];
+        for (const st of body.stores) st.units.forEach((u, i) => lines.push([addDays(st.firstDate!, i), st.store, level, unit, st.value?.[i] ?? u, u, st.p10[i], st.p90[i], st.overLimit?.includes(addDays(st.firstDate!, i)) ? 1 : 0].join(',')));
+        res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8' });
+        res.end(`${lines.join('\r\n')}\r\n`);
+        return;
+      }
+      return send(res, 200, body);
+    }
+    if (path === '/api/attention') return send(res, 200, { items: mockAttention(ORIGIN, visible, REGIONS) });
+    if (path === '/api/value-added') {
+      const ids = storesParam(res, q);
+      if (!ids) return;
+      return send(res, 200, overrides.valueAdded(ids));
+    }
+    const overrideMatch = /^\/api\/stores\/([^/]+)\/overrides(?:\/([^/]+))?$/.exec(path);
+    if (overrideMatch) {
+      const s = decodeURIComponent(overrideMatch[1]!);
+      const sub = overrideMatch[2] === undefined ? undefined : decodeURIComponent(overrideMatch[2]);
+      if (!(s in REGIONS)) return error(res, 404, 'not_found', `There is no store ${s}.`);
+      if (!visible.includes(s)) return error(res, 403, 'forbidden', `Store ${s} is outside your regions.`);
+      if (req.method !== 'GET' && req.headers['x-requested-with'] !== 'foreact') return error(res, 403, 'cross_site', 'Refused: the request did not come from the dashboard.');
+      if (req.method === 'GET' && sub === 'history') return send(res, 200, { entries: overrides.history(s) });
+      if (req.method === 'GET' && sub === undefined) return send(res, 200, { overrides: overrides.inForce(s) });
+      if (req.method === 'DELETE' && sub !== undefined) {
+        const done = overrides.remove(s, sub);
+        if (!done) return error(res, 404, 'not_found', 'There is no such override.');
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if ((req.method === 'POST' && sub === undefined) || (req.method === 'PUT' && sub !== undefined)) {
+        void readJson(req).then((body) => {
+          const result = overrides.save(s, body, sub);
+          if ('error' in result) return error(res, result.status, 'bad_request', result.error, { issues: result.issues });
+          send(res, sub === undefined ? 201 : 200, result.override);
+        });
+        return;
+      }
+      return error(res, 405, 'method_not_allowed', 'Not allowed.');
     }
     const refresh = /^\/api\/stores\/([^/]+)\/refresh$/.exec(path);
     if (refresh && req.method === 'POST') {

@@ -98,6 +98,8 @@ export interface DailyBand {
 
 export interface ItemForecast extends DailyBand {
   item: ItemId;
+  /** The forecast with the overrides in force, beside `forecast` (same length); absent when none touches the item. */
+  adjusted?: number[];
 }
 
 export interface History {
@@ -124,7 +126,7 @@ export interface StoreForecast {
   freshness: Freshness;
   accuracy: Accuracy | null;
   history: History | null;
-  total: DailyBand | null;
+  total: (DailyBand & { adjusted?: number[] }) | null;
   items: ItemForecast[];
   /** Drivers on the days of the returned range, sorted by date then kind (absent from older backends). */
   markers?: DriverMarker[];
@@ -141,6 +143,8 @@ export interface TransportSeries {
   units: number[];
   p10: number[];
   p90: number[];
+  /** The chosen service level's quantile in the chosen unit, per day (absent from older backends). */
+  value?: number[];
 }
 
 export interface TransportStore extends TransportSeries {
@@ -148,13 +152,104 @@ export interface TransportStore extends TransportSeries {
   freshness: Freshness;
   /** The store's closed days within the range (absent from older backends). */
   closed?: IsoDate[];
+  /** Units with the overrides in force, when one touches the store. */
+  adjusted?: number[];
+  /** Days whose value exceeds the store's receiving limit. */
+  overLimit?: IsoDate[];
+  truckPallets?: number | null;
+}
+
+export const SERVICE_LEVELS = ['p50', 'p80', 'p90', 'p95'] as const;
+export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
+export const TRANSPORT_UNITS = ['units', 'cases', 'pallets', 'trucks'] as const;
+export type TransportUnit = (typeof TRANSPORT_UNITS)[number];
+
+export interface TransportCalibration {
+  source: 'realised' | 'backtest' | null;
+  days: number;
+  shares: Record<ServiceLevel, number | null>;
 }
 
 export interface TransportResponse {
   from: IsoDate | null;
   to: IsoDate | null;
+  level?: ServiceLevel;
+  unit?: TransportUnit;
   stores: TransportStore[];
   totals: (TransportSeries & { firstDate: IsoDate }) | null;
+  calibration?: TransportCalibration;
+  /** Items without pack sizes: counted in units, never as 0 pallets. */
+  unconverted?: { items: ItemId[] };
+}
+
+export const ATTENTION_KINDS = ['heightened', 'changed', 'accuracy', 'new-promotion'] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+
+/** One thing a planner should look at: a store-day (or item-day) and why. */
+export interface AttentionEntry {
+  store: StoreId;
+  date: IsoDate;
+  item?: ItemId;
+  kind: AttentionKind;
+  /** Relative change, 0.45 = +45 % (null when there is nothing to compare with). */
+  change: number | null;
+  /** Extra units over the weekday's normal (the ranking key). */
+  units: number | null;
+  reason: string;
+}
+
+export interface AttentionResponse {
+  items: AttentionEntry[];
+}
+
+export type OverrideKind = 'percent' | 'absolute';
+
+export interface OverrideInput {
+  from: IsoDate;
+  to: IsoDate;
+  items?: ItemId[];
+  kind: OverrideKind;
+  value: number;
+  note: string;
+}
+
+export interface Override extends OverrideInput {
+  id: string;
+  store: StoreId;
+  by: string;
+  at: DateTime;
+  version: number;
+}
+
+export interface OverrideHistoryEntry {
+  id: string;
+  override: string;
+  action: 'create' | 'edit' | 'delete';
+  at: DateTime;
+  by: string;
+  note: string;
+  before: Override | null;
+  after: Override | null;
+  numbers?: { before: number[]; after: number[] };
+  from?: IsoDate;
+  to?: IsoDate;
+  items?: ItemId[];
+}
+
+/** Model WAPE against adjusted WAPE over a window of weeks (null while no adjusted day has actuals). */
+export interface ValueAddedWindow {
+  model: number | null;
+  adjusted: number | null;
+  days: number;
+}
+
+export interface ValueAddedRow {
+  weeks: Record<string, ValueAddedWindow>;
+}
+
+export interface ValueAddedResponse {
+  stores: (ValueAddedRow & { store: StoreId })[];
+  planners: (ValueAddedRow & { planner: string })[];
 }
 
 export interface RefreshAccepted {
@@ -222,6 +317,14 @@ export interface TransportQuery {
   stores: readonly StoreId[];
   from?: IsoDate;
   to?: IsoDate;
+  level?: ServiceLevel;
+  unit?: TransportUnit;
+}
+
+export interface AttentionQuery {
+  stores?: readonly StoreId[];
+  from?: IsoDate;
+  to?: IsoDate;
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -234,6 +337,15 @@ export interface ApiClient {
   refresh(store: StoreId): Promise<RefreshAccepted>;
   run(idOrStatusUrl: string, signal?: AbortSignal): Promise<Run>;
   health(): Promise<Health>;
+  /** The transport view's CSV as the API writes it (same parameters as `transport`). */
+  transportCsv(query: TransportQuery): Promise<string>;
+  attention(query: AttentionQuery, signal?: AbortSignal): Promise<AttentionResponse>;
+  overrides(store: StoreId): Promise<{ overrides: Override[] }>;
+  overrideHistory(store: StoreId): Promise<{ entries: OverrideHistoryEntry[] }>;
+  createOverride(store: StoreId, input: OverrideInput): Promise<Override>;
+  editOverride(store: StoreId, id: string, input: OverrideInput): Promise<Override>;
+  deleteOverride(store: StoreId, id: string): Promise<void>;
+  valueAdded(stores: readonly StoreId[], signal?: AbortSignal): Promise<ValueAddedResponse>;
 }
 
 export const MAX_STORES_PER_CALL = 50;
@@ -259,7 +371,15 @@ export function forecastsPath(q: ForecastQuery): string {
 }
 
 export function transportPath(q: TransportQuery): string {
-  return `/transport${queryString({ stores: q.stores, from: q.from, to: q.to })}`;
+  return `/transport${queryString({ stores: q.stores, from: q.from, to: q.to, level: q.level, unit: q.unit })}`;
+}
+
+export function attentionPath(q: AttentionQuery): string {
+  return `/attention${queryString({ stores: q.stores && q.stores.length > 0 ? q.stores : undefined, from: q.from, to: q.to })}`;
+}
+
+export function overridesPath(store: StoreId, id?: string): string {
+  return `/stores/${encodeURIComponent(store)}/overrides${id === undefined ? '' : `/${encodeURIComponent(id)}`}`;
 }
 
 /** Path of a run's status: the `statusUrl` the API gave when it is a same-origin API path, else `/runs/{id}`. */
@@ -327,6 +447,10 @@ export function newTraceparent(random: (bytes: Uint8Array) => Uint8Array = (b) =
   return `00-${hex(16)}-${hex(8)}-01`;
 }
 
+function jsonBody(method: 'POST' | 'PUT', body: unknown): RequestInit {
+  return { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
+
 export function createApi(options: ApiOptions = {}): ApiClient {
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.base ?? '/api';
@@ -356,7 +480,9 @@ export function createApi(options: ApiOptions = {}): ApiClient {
       signal?.removeEventListener('abort', onAbort);
     }
     if (!response.ok) throw await errorFromResponse(response);
+    if (response.status === 204) return undefined as T;
     const type = response.headers.get('Content-Type') ?? '';
+    if (type.includes('text/csv')) return (await response.text()) as T;
     // Behind Static Web Apps an expired session answers /api/* with a redirect to the sign-in page.
     if (response.redirected && !type.includes('json')) throw new ApiError(401, 'unauthenticated', SESSION_ENDED);
     try {
@@ -374,5 +500,13 @@ export function createApi(options: ApiOptions = {}): ApiClient {
     refresh: (store) => request<RefreshAccepted>(`/stores/${encodeURIComponent(store)}/refresh`, { method: 'POST' }),
     run: (idOrUrl, signal) => request<Run>(runPath(idOrUrl, base), {}, signal),
     health: () => request<Health>('/health'),
+    transportCsv: (q) => request<string>(transportPath(q), { headers: { Accept: 'text/csv' } }),
+    attention: (q, signal) => request<AttentionResponse>(attentionPath(q), {}, signal),
+    overrides: (store) => request<{ overrides: Override[] }>(overridesPath(store)),
+    overrideHistory: (store) => request<{ entries: OverrideHistoryEntry[] }>(`${overridesPath(store)}/history`),
+    createOverride: (store, input) => request<Override>(overridesPath(store), jsonBody('POST', input)),
+    editOverride: (store, id, input) => request<Override>(overridesPath(store, id), jsonBody('PUT', input)),
+    deleteOverride: (store, id) => request<void>(overridesPath(store, id), { method: 'DELETE' }),
+    valueAdded: (stores, signal) => request<ValueAddedResponse>(`/value-added${queryString({ stores })}`, {}, signal),
   };
 }

@@ -1,19 +1,20 @@
-import type { ApiClient, FetchLike, ForecastResponse, Store, StoreId, TransportResponse } from './api';
+import type { ApiClient, AttentionEntry, FetchLike, ForecastResponse, Store, StoreId, TransportResponse, ValueAddedResponse } from './api';
 import { ApiError } from './api';
 import type { User } from './auth';
 import { currentUser, loginUrl, logoutUrl, userIdText } from './auth';
 import type { ChartHandle } from './components/chart';
+import { AttentionPanel } from './components/attentionPanel';
 import { Notices } from './components/notices';
 import { StoreCard } from './components/storeCard';
 import { StorePicker } from './components/storePicker';
 import { TransportView } from './components/transportView';
-import { addDays, maxDate } from './dates';
+import { addDays, daysBetween, maxDate } from './dates';
 import { announce, h, replace } from './dom';
 import { formatDay, storeLabel } from './format';
 import type { FollowOptions } from './refresh';
 import type { ChartData } from './series';
 import type { KeyValueStorage, ResolvedSelection, Selection, View, ViewState } from './state';
-import { DAY_OPTIONS, initialState, parseUrl, remember, remembered, resolveSelection, toQuery } from './state';
+import { DAY_OPTIONS, DEFAULT_LEVEL, DEFAULT_UNIT, initialState, parseUrl, remember, remembered, resolveSelection, toQuery } from './state';
 import { transportGrid } from './transport';
 
 /** Reads after a finished refresh until the store shows its run: the API's pointer cache holds ≤ 2 s. */
@@ -43,6 +44,9 @@ export class App {
   private readonly content = h('div', { className: 'content' });
   private picker: StorePicker | undefined;
   private transport: TransportView | undefined;
+  private attention: AttentionPanel | undefined;
+  private attentionController: AbortController | undefined;
+  private transportController: AbortController | undefined;
   private readonly cards = new Map<StoreId, StoreCard>();
   private cardList: HTMLElement | undefined;
   private storesStatus: HTMLElement | undefined;
@@ -112,7 +116,9 @@ export class App {
       return;
     }
     this.renderShell();
+    this.fitFocus();
     this.apply(false);
+    void this.loadAttention();
     if (!this.location.search && this.location.pathname === '/') this.deps.history?.replaceState(null, '', this.urlFor(this.state));
     window.addEventListener('popstate', () => this.onPopState());
   }
@@ -123,8 +129,54 @@ export class App {
 
   private onPopState(): void {
     const url = parseUrl(this.location.search, this.location.pathname);
-    this.state = initialState(url, this.state);
+    const { focus: _previous, ...kept } = this.state;
+    this.state = initialState(url, kept);
+    this.fitFocus();
+    this.transport?.setParameters(this.state.level ?? DEFAULT_LEVEL, this.state.unit ?? DEFAULT_UNIT);
     this.apply(false);
+  }
+
+  /** Widens the days on screen so that a focused day is among them. */
+  private fitFocus(): void {
+    const focus = this.state.focus;
+    if (!focus) return;
+    const from = this.stores.find((s) => s.store === focus.store)?.freshness.forecastFrom;
+    if (!from) return;
+    const need = daysBetween(from, focus.date) + 1;
+    if (need > this.state.days) this.state = { ...this.state, days: DAY_OPTIONS.find((d) => d >= need) ?? Math.min(366, need) };
+  }
+
+  /** A "Needs attention" entry: the store's card at that day (the selection keeps the store if it has it). */
+  private openAttention(entry: AttentionEntry): void {
+    const before = this.state;
+    const shown = this.resolved.stores.includes(entry.store);
+    this.state = { ...this.state, focus: { store: entry.store, date: entry.date }, view: 'stores', ...(shown ? {} : { selection: [entry.store] }) };
+    this.fitFocus();
+    this.deps.history?.pushState(null, '', this.urlFor(this.state));
+    const card = this.cards.get(entry.store);
+    if (shown && card && before.days === this.state.days) {
+      // The data on screen already has that day: switch tab and highlight at once.
+      this.apply('view-only');
+      for (const [id, c] of this.cards) c.setFocus(id === entry.store ? entry.date : undefined);
+      return;
+    }
+    this.apply(false);
+  }
+
+  private async loadAttention(): Promise<void> {
+    if (!this.attention) return;
+    this.attentionController?.abort();
+    const controller = new AbortController();
+    this.attentionController = controller;
+    this.attention.setLoading();
+    try {
+      const { items } = await this.deps.api.attention({}, controller.signal);
+      if (controller.signal.aborted) return;
+      this.attention.update(items, this.stores);
+    } catch (e) {
+      if (isAbort(e) || controller.signal.aborted) return;
+      this.attention.setError(this.describeLoadError(e, 'what needs attention'));
+    }
   }
 
   /** The id to give an administrator: regions are assigned to it, since an e-mail can change hands. */
@@ -190,10 +242,19 @@ export class App {
     this.storesStatus = h('p', { className: 'status-line', 'data-testid': 'stores-status' });
     this.cardList = h('div', { className: 'cards', 'data-testid': 'store-cards' });
     const storesPanel = h('section', { role: 'tabpanel', id: 'panel-stores', 'aria-labelledby': 'tab-stores', className: 'panel' }, h('h2', { className: 'visually-hidden' }, 'Stores'), this.storesStatus, this.cardList);
-    this.transport = new TransportView();
+    this.transport = new TransportView({
+      level: this.state.level ?? DEFAULT_LEVEL,
+      unit: this.state.unit ?? DEFAULT_UNIT,
+      onChange: (level, unit) => this.update({ level, unit }, true),
+      fetchCsv: () => {
+        const w = this.window();
+        return this.deps.api.transportCsv({ stores: this.resolved.stores, ...(w ? { from: w.from, to: w.to } : {}), level: this.state.level ?? DEFAULT_LEVEL, unit: this.state.unit ?? DEFAULT_UNIT });
+      },
+    });
+    this.attention = new AttentionPanel({ onOpen: (entry) => this.openAttention(entry), onRetry: () => void this.loadAttention() });
     const transportPanel = h('section', { role: 'tabpanel', id: 'panel-transport', 'aria-labelledby': 'tab-transport', className: 'panel' }, h('h2', {}, 'Transport demand'), this.transport.el);
     this.tabs = { stores: storesTab, transport: transportTab, storesPanel, transportPanel };
-    replace(this.content, toolbar, tablist, storesPanel, transportPanel);
+    replace(this.content, this.attention.el, toolbar, tablist, storesPanel, transportPanel);
   }
 
   private async copyLink(button: HTMLButtonElement): Promise<void> {
@@ -212,7 +273,17 @@ export class App {
 
   private update(change: Partial<ViewState>, push: boolean): void {
     const before = this.state;
-    this.state = { ...this.state, ...change };
+    // A highlighted day belongs to the link that opened it; any other change of the view lets it go.
+    const { focus: _focus, ...rest } = this.state;
+    this.state = { ...rest, ...change };
+    if (before.focus) for (const card of this.cards.values()) card.setFocus(undefined);
+    const transportOnly = (change.level !== undefined && change.level !== before.level) || (change.unit !== undefined && change.unit !== before.unit);
+    if (transportOnly && change.selection === undefined && change.days === undefined) {
+      if (push) this.deps.history?.pushState(null, '', this.urlFor(this.state));
+      remember(this.deps.storage, this.state);
+      this.idle = this.loadTransport();
+      return;
+    }
     if (push) this.deps.history?.pushState(null, '', this.urlFor(this.state));
     remember(this.deps.storage, this.state);
     const dataChanged = change.selection !== undefined || (change.days !== undefined && change.days !== before.days);
@@ -269,7 +340,7 @@ export class App {
       const store = byId.get(id);
       if (!store) continue;
       if (!card) {
-        card = new StoreCard(store, { api: this.deps.api, renderChart: (el, data) => this.deps.renderChart(el, data), onRefreshed: (s, runId) => this.afterRefresh(s, runId), followOptions: this.deps.followOptions });
+        card = new StoreCard(store, { api: this.deps.api, renderChart: (el, data) => this.deps.renderChart(el, data), onRefreshed: (s, runId) => this.afterRefresh(s, runId), followOptions: this.deps.followOptions, onOverridesChanged: () => this.afterOverride() });
         this.cards.set(id, card);
       } else card.setStore(store);
       this.cardList.append(card.el); // (re)appending keeps the selection's order
@@ -312,13 +383,48 @@ export class App {
       this.transport?.update(transportGrid({ from: null, to: null, stores: [], totals: null }, stores, '1970-01-01', 0), this.stores);
       return;
     }
-    const [forecasts, transport] = await Promise.allSettled([
+    const [forecasts, transport, valueAdded] = await Promise.allSettled([
       this.deps.api.forecasts({ stores, from: window.from, to: window.to, historyDays: HISTORY_DAYS }, controller.signal),
-      this.deps.api.transport({ stores, from: window.from, to: window.to }, controller.signal),
+      this.deps.api.transport(this.transportQuery(stores, window), controller.signal),
+      this.deps.api.valueAdded(stores, controller.signal),
     ]);
     if (generation !== this.generation) return;
     this.renderForecasts(forecasts, stores, window.from);
     this.renderTransport(transport, stores, window.from);
+    this.renderValueAdded(valueAdded, stores);
+    const focus = this.state.focus;
+    for (const id of stores) this.cards.get(id)?.setFocus(focus?.store === id ? focus.date : undefined);
+  }
+
+  private transportQuery(stores: StoreId[], window: { from: string; to: string }): Parameters<ApiClient['transport']>[0] {
+    return { stores, from: window.from, to: window.to, level: this.state.level ?? DEFAULT_LEVEL, unit: this.state.unit ?? DEFAULT_UNIT };
+  }
+
+  /** A new service level or unit: only the transport view's numbers change. */
+  private async loadTransport(): Promise<void> {
+    const stores = this.resolved.stores;
+    const window = this.window();
+    if (!this.transport || stores.length === 0 || !window) return;
+    this.transportController?.abort();
+    const controller = new AbortController();
+    this.transportController = controller;
+    this.transport.setLoading();
+    const [result] = await Promise.allSettled([this.deps.api.transport(this.transportQuery(stores, window), controller.signal)]);
+    if (controller.signal.aborted) return;
+    this.renderTransport(result, stores, window.from);
+  }
+
+  private renderValueAdded(result: PromiseSettledResult<ValueAddedResponse>, stores: StoreId[]): void {
+    // Value added is a footnote to the card: an API without it, or a failed call, leaves the card as it was.
+    if (result.status !== 'fulfilled') return;
+    const byStore = new Map((result.value.stores ?? []).map((r) => [r.store, r]));
+    for (const id of stores) this.cards.get(id)?.setValueAdded(byStore.get(id));
+  }
+
+  /** After an override changed: the numbers on the cards, the transport view and the attention list. */
+  private async afterOverride(): Promise<void> {
+    this.idle = this.load();
+    await Promise.all([this.idle, this.loadAttention()]);
   }
 
   private renderForecasts(result: PromiseSettledResult<ForecastResponse>, stores: StoreId[], from: string): void {
@@ -344,7 +450,13 @@ export class App {
   private renderTransport(result: PromiseSettledResult<TransportResponse>, stores: StoreId[], from: string): void {
     if (!this.transport) return;
     if (result.status === 'fulfilled') {
-      this.transport.update(transportGrid(result.value, stores, from, this.state.days), this.stores);
+      const r = result.value;
+      this.transport.update(transportGrid(r, stores, from, this.state.days), this.stores, {
+        level: r.level ?? this.state.level ?? DEFAULT_LEVEL,
+        unit: r.unit ?? this.state.unit ?? DEFAULT_UNIT,
+        ...(r.calibration ? { calibration: r.calibration } : {}),
+        ...(r.unconverted ? { unconverted: r.unconverted.items } : {}),
+      });
       return;
     }
     const e = result.reason as unknown;
@@ -382,6 +494,7 @@ export class App {
       }
       // The run is over; a list read a moment before it ended must not make the card follow it again.
       this.stores = this.stores.map((s) => (s.store === store ? { ...s, activeRun: null } : s));
+      if (attempt === 0) void this.loadAttention();
       const fresh = this.stores.find((s) => s.store === store);
       if (fresh) this.cards.get(store)?.setStore(fresh);
       this.idle = this.load();

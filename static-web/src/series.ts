@@ -47,6 +47,32 @@ export function sumBands(bands: readonly DailyBand[]): DailyBand | null {
   };
 }
 
+/** Values of a daily series (starting `firstDate`) cut to [from, to], like `sliceBand`. */
+export function sliceValues(firstDate: IsoDate, values: readonly number[], from?: IsoDate, to?: IsoDate): number[] {
+  const start = from ? Math.max(0, daysBetween(firstDate, from)) : 0;
+  const end = to ? Math.min(values.length, daysBetween(firstDate, to) + 1) : values.length;
+  return end <= start ? [] : values.slice(start, end);
+}
+
+/**
+ * The adjusted total of a store (model numbers where no override applies): the API's `total.adjusted`, or
+ * the sum of the items' `adjusted` (or `forecast`) when the total lacks it. Null when no item is adjusted.
+ */
+export function adjustedTotal(sf: StoreForecast): number[] | null {
+  if (sf.total?.adjusted) return sf.total.adjusted;
+  if (!sf.items.some((i) => i.adjusted)) return null;
+  const total = storeTotal(sf);
+  if (!total) return null;
+  const out = new Array<number>(total.forecast.length).fill(0);
+  for (const it of sf.items) {
+    const off = daysBetween(total.firstDate, it.firstDate);
+    (it.adjusted ?? it.forecast).forEach((v, i) => {
+      if (off + i >= 0 && off + i < out.length) out[off + i]! += v;
+    });
+  }
+  return out;
+}
+
 export function sum(values: readonly number[]): number {
   let s = 0;
   for (const v of values) s += v;
@@ -67,6 +93,22 @@ export interface ChartData {
   p90: (number | null)[];
   /** Promotions, events/holidays and closures to mark on the chart, one entry per marked day. */
   markers?: DayMarkers[];
+  /** The forecast with the planners' overrides, drawn beside the model's line (absent: nothing adjusted). */
+  adjusted?: (number | null)[];
+  /** A day to highlight (opened from "Needs attention"). */
+  highlight?: IsoDate;
+}
+
+/** Puts a forecast-window series on the chart's date axis (null outside the window). */
+export function alignToChart(data: ChartData, firstDate: IsoDate, values: readonly number[]): (number | null)[] {
+  const out = new Array<number | null>(data.dates.length).fill(null);
+  const first = data.dates[0];
+  if (first === undefined) return out;
+  const off = daysBetween(first, firstDate);
+  values.forEach((v, i) => {
+    if (off + i >= 0 && off + i < out.length) out[off + i] = v;
+  });
+  return out;
 }
 
 /** Aligns store history and forecast on one date axis for the chart. */
@@ -104,6 +146,9 @@ export interface ItemRow {
   item: string;
   /** Values of the displayed window, aligned to the window's first date (null where the item has none). */
   values: (number | null)[];
+  /** The adjusted values beside `values` when an override touches the item. */
+  adjusted?: (number | null)[];
+  adjustedTotal?: number;
   total: number;
   p10Total: number;
   p90Total: number;
@@ -124,7 +169,15 @@ export function itemRows(items: readonly ItemForecast[], from: IsoDate, days: nu
       hi += ((band.p90[i] ?? v) - v) ** 2;
     });
     const total = sum(band.forecast);
-    return { item: it.item, values, total, p10Total: Math.max(0, total - Math.sqrt(lo)), p90Total: total + Math.sqrt(hi) };
+    const row: ItemRow = { item: it.item, values, total, p10Total: Math.max(0, total - Math.sqrt(lo)), p90Total: total + Math.sqrt(hi) };
+    if (it.adjusted) {
+      const adj = sliceValues(it.firstDate, it.adjusted, from, to);
+      const aligned = new Array<number | null>(days).fill(null);
+      adj.forEach((v, i) => (aligned[off + i] = v));
+      row.adjusted = aligned;
+      row.adjustedTotal = sum(adj);
+    }
+    return row;
   });
 }
 

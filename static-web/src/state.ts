@@ -1,5 +1,6 @@
-import type { StoreId } from './api';
-import { MAX_STORES_PER_CALL } from './api';
+import type { IsoDate, ServiceLevel, StoreId, TransportUnit } from './api';
+import { MAX_STORES_PER_CALL, SERVICE_LEVELS, TRANSPORT_UNITS } from './api';
+import { isIsoDate } from './dates';
 import { compareIds } from './series';
 
 /** Horizons offered in the dashboard (days from each store's first forecast day). */
@@ -9,16 +10,31 @@ export type View = 'stores' | 'transport';
 /** `all` = every store the viewer may see (a link that works for every planner). */
 export type Selection = StoreId[] | 'all';
 
+/** A store card at one day (a "Needs attention" link): the card is scrolled to and the day highlighted. */
+export interface Focus {
+  store: StoreId;
+  date: IsoDate;
+}
+
 export interface ViewState {
   selection: Selection;
   days: number;
   view: View;
+  level?: ServiceLevel;
+  unit?: TransportUnit;
+  focus?: Focus;
 }
+
+export const DEFAULT_LEVEL: ServiceLevel = 'p50';
+export const DEFAULT_UNIT: TransportUnit = 'units';
 
 export interface ParsedUrl {
   selection?: Selection;
   days?: number;
   view?: View;
+  level?: ServiceLevel;
+  unit?: TransportUnit;
+  focus?: Focus;
   /** Ids in the URL that are not well-formed store ids (reported, never sent to the API). */
   invalid: string[];
 }
@@ -57,6 +73,22 @@ export function parseUrl(search: string, pathname = '/'): ParsedUrl {
   if (params.has('days') && Number.isInteger(days) && days >= 1 && days <= 366) result.days = days;
   const view = params.get('view');
   if (view === 'stores' || view === 'transport') result.view = view;
+  const level = params.get('level');
+  if ((SERVICE_LEVELS as readonly string[]).includes(level ?? '')) result.level = level as ServiceLevel;
+  const unit = params.get('unit');
+  if ((TRANSPORT_UNITS as readonly string[]).includes(unit ?? '')) result.unit = unit as TransportUnit;
+  const focusStore = params.get('store')?.trim();
+  const focusDate = params.get('date')?.trim();
+  if (focusStore && focusDate) {
+    if (!isStoreId(focusStore)) invalid.push(focusStore);
+    else if (isIsoDate(focusDate)) {
+      result.focus = { store: focusStore, date: focusDate };
+      // The store at that day is what the link is for: shown even when the link names no selection.
+      if (result.selection === undefined) result.selection = [focusStore];
+      else if (result.selection !== 'all' && !result.selection.includes(focusStore)) result.selection = [...result.selection, focusStore];
+      result.view = 'stores';
+    }
+  }
   return result;
 }
 
@@ -67,6 +99,9 @@ export function toQuery(state: ViewState): string {
   else if (state.selection.length > 0) parts.push(`stores=${state.selection.map(encodeURIComponent).join(',')}`);
   if (state.days !== DEFAULT_DAYS) parts.push(`days=${state.days}`);
   if (state.view !== 'stores') parts.push(`view=${state.view}`);
+  if (state.level && state.level !== DEFAULT_LEVEL) parts.push(`level=${state.level}`);
+  if (state.unit && state.unit !== DEFAULT_UNIT) parts.push(`unit=${state.unit}`);
+  if (state.focus) parts.push(`store=${encodeURIComponent(state.focus.store)}`, `date=${state.focus.date}`);
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
@@ -80,12 +115,14 @@ export function remembered(storage: KeyValueStorage | undefined): Partial<ViewSt
   try {
     const raw = storage.getItem(STORAGE_KEY);
     if (!raw) return {};
-    const data = JSON.parse(raw) as { selection?: unknown; days?: unknown; view?: unknown };
+    const data = JSON.parse(raw) as { selection?: unknown; days?: unknown; view?: unknown; level?: unknown; unit?: unknown };
     const out: Partial<ViewState> = {};
     if (data.selection === 'all') out.selection = 'all';
     else if (Array.isArray(data.selection)) out.selection = data.selection.filter((s): s is string => typeof s === 'string' && isStoreId(s));
     if (typeof data.days === 'number' && Number.isInteger(data.days) && data.days >= 1 && data.days <= 366) out.days = data.days;
     if (data.view === 'stores' || data.view === 'transport') out.view = data.view;
+    if (typeof data.level === 'string' && (SERVICE_LEVELS as readonly string[]).includes(data.level)) out.level = data.level as ServiceLevel;
+    if (typeof data.unit === 'string' && (TRANSPORT_UNITS as readonly string[]).includes(data.unit)) out.unit = data.unit as TransportUnit;
     return out;
   } catch {
     return {};
@@ -94,7 +131,9 @@ export function remembered(storage: KeyValueStorage | undefined): Partial<ViewSt
 
 export function remember(storage: KeyValueStorage | undefined, state: ViewState): void {
   try {
-    storage?.setItem(STORAGE_KEY, JSON.stringify(state));
+    // A focused day belongs to the link that asked for it, not to the next visit.
+    const { focus: _focus, ...kept } = state;
+    storage?.setItem(STORAGE_KEY, JSON.stringify(kept));
   } catch {
     // Private mode or a full quota: remembering is a convenience.
   }
@@ -106,6 +145,9 @@ export function initialState(url: ParsedUrl, saved: Partial<ViewState>): ViewSta
     selection: url.selection ?? saved.selection ?? 'all',
     days: url.days ?? saved.days ?? DEFAULT_DAYS,
     view: url.view ?? saved.view ?? 'stores',
+    ...((url.level ?? saved.level) ? { level: url.level ?? saved.level } : {}),
+    ...((url.unit ?? saved.unit) ? { unit: url.unit ?? saved.unit } : {}),
+    ...(url.focus ? { focus: url.focus } : {}),
   };
 }
 

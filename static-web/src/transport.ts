@@ -6,6 +6,12 @@ export interface TransportCell {
   units: number;
   p10: number;
   p90: number;
+  /** The service level's quantile in the chosen unit (the API's `value`; `units` from an older API). */
+  value: number;
+  /** Above the store's receiving limit that day. */
+  overLimit?: boolean;
+  /** Units with the overrides in force, when one touches the store. */
+  adjusted?: number;
   /** The store is closed that day (`closed` of `/api/transport`): shown as "Closed", not as 0 units. */
   closed?: boolean;
 }
@@ -26,6 +32,8 @@ export interface TransportGrid {
   dayClosed: boolean[];
   grandTotal: number;
   max: number;
+  /** True when the API served `value` (a service level and a unit); false: plain mean units. */
+  hasValues: boolean;
 }
 
 /**
@@ -36,6 +44,7 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
   const dates = Array.from({ length: Math.max(0, days) }, (_, i) => addDays(from, i));
   const byStore = new Map(response.stores.map((s) => [s.store, s]));
   const dayTotals = new Array<number>(dates.length).fill(0);
+  const hasValues = response.stores.some((s) => Array.isArray(s.value));
   const open = new Array<number>(dates.length).fill(0);
   const closedCount = new Array<number>(dates.length).fill(0);
   let max = 0;
@@ -46,23 +55,38 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
     if (series?.firstDate) {
       const offset = daysBetween(from, series.firstDate);
       const closed = new Set(Array.isArray(series.closed) ? series.closed : []);
+      const overLimit = new Set(Array.isArray(series.overLimit) ? series.overLimit : []);
       series.units.forEach((units, i) => {
         const j = offset + i;
         if (j < 0 || j >= dates.length || !Number.isFinite(units)) return;
-        const cell: TransportCell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units };
+        const value = series.value?.[i] ?? units;
+        const cell: TransportCell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units, value };
+        const adjusted = series.adjusted?.[i];
+        if (adjusted !== undefined && Math.abs(adjusted - units) > 1e-9) cell.adjusted = adjusted;
         if (closed.has(dates[j]!)) cell.closed = true;
+        if (overLimit.has(dates[j]!)) cell.overLimit = true;
         if (cell.closed) closedCount[j]!++;
         else open[j]!++;
         cells[j] = cell;
-        total += units;
-        dayTotals[j]! += units;
-        if (units > max) max = units;
+        total += value;
+        dayTotals[j]! += value;
+        if (value > max) max = value;
       });
     }
     return { store, cells, total };
   });
   const dayClosed = dates.map((_, j) => closedCount[j]! > 0 && open[j] === 0);
-  return { dates, rows, dayTotals, dayClosed, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max };
+  // The region's total at a service level is its own quantile (not the sum of the stores' quantiles): the
+  // API computes it from the stores' dependence; take it for every day it covers.
+  const totals = response.totals;
+  if (hasValues && totals?.value) {
+    const offset = daysBetween(from, totals.firstDate);
+    totals.value.forEach((v, i) => {
+      const j = offset + i;
+      if (j >= 0 && j < dates.length && Number.isFinite(v)) dayTotals[j] = v;
+    });
+  }
+  return { dates, rows, dayTotals, dayClosed, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max, hasValues };
 }
 
 /**

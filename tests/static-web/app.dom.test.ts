@@ -199,8 +199,8 @@ describe('dashboard', () => {
     expect(byTestId(card, 'chart-summary').textContent).toBe(before);
   });
 
-  it('shows transport demand per store and day, and exports what is on screen', async () => {
-    const { root } = await mount({ search: '?stores=1,2&days=7&view=transport' });
+  it('shows transport demand per store and day, and downloads the API\'s CSV with the same parameters', async () => {
+    const { root, api } = await mount({ search: '?stores=1,2&days=7&view=transport' });
     const view = byTestId(root, 'transport-view');
     const table = byTestId(view, 'transport-table');
     expect([...table.querySelectorAll('tbody th')].map((th) => th.textContent)).toEqual(['Store 1', 'Harbour (2)']);
@@ -208,14 +208,15 @@ describe('dashboard', () => {
     const created: Blob[] = [];
     URL.createObjectURL = (b: Blob) => (created.push(b), 'blob:x');
     URL.revokeObjectURL = () => undefined;
+    const names: string[] = [];
     HTMLAnchorElement.prototype.click = function () {
-      expect(this.download).toBe('transport_2017-07-01_2017-07-07.csv');
+      names.push(this.download);
     };
     (byTestId(view, 'transport-csv') as HTMLButtonElement).click();
-    const csv = await created[0]!.text();
-    const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('date,store,units,p10,p90');
-    expect(lines).toHaveLength(1 + 2 * 7);
+    await flush();
+    expect(names).toEqual(['transport_2017-07-01_2017-07-07_p50_units.csv']);
+    expect(api.calls).toContain('transport.csv 1,2 p50 units');
+    expect(await created[0]!.text()).toBe('date,store,units,value\r\n');
   });
 
   it('moves between tabs with the arrow keys', async () => {
@@ -292,7 +293,7 @@ describe('dashboard', () => {
     expect(byTestId(row2 as HTMLElement, 'promotion-badge').textContent).toContain('on promotion on Thu, Jul 6, Fri, Jul 7');
     expect(row2.querySelector('td.promo[data-date="2017-07-06"]')?.textContent).toMatch(/on promotion/);
     expect(table.querySelector('tr[data-item="1"]')?.getAttribute('data-promotion')).toBe('2017-07-07');
-    expect(table.querySelector('tr[data-item="1"] td[data-date="2017-07-06"]')).toBeNull(); // not on promotion that day
+    expect(table.querySelector('tr[data-item="1"] td.promo[data-date="2017-07-06"]')).toBeNull(); // not on promotion that day
     const eventHeader = [...table.querySelectorAll('thead th')].find((th) => th.textContent?.includes('Jul 4'));
     expect(eventHeader?.textContent).toContain('Independence Day');
 

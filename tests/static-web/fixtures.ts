@@ -2,7 +2,7 @@
  * Test data shaped exactly like the API's answers in docs/openapi.yaml (contract.test.ts checks that),
  * and an in-memory ApiClient for component tests.
  */
-import type { ApiClient, DriverMarker, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse } from '../../static-web/src/api';
+import type { ApiClient, AttentionEntry, AttentionResponse, DriverMarker, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, Override, OverrideHistoryEntry, OverrideInput, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse, ValueAddedResponse } from '../../static-web/src/api';
 import { ApiError } from '../../static-web/src/api';
 import { addDays, daysBetween } from '../../static-web/src/dates';
 import { sumBands } from '../../static-web/src/series';
@@ -137,6 +137,16 @@ export class FakeApi implements ApiClient {
   runScript: Run[] = [run('queued'), run('training'), run('publishing'), run('done')];
   failForecasts: ApiError | undefined;
   failRefresh: ApiError | undefined;
+  failAttention: ApiError | undefined;
+  /** What `/attention` answers (ranked as served). */
+  attentionItems: AttentionEntry[] = [];
+  /** Overrides in force, per store, and the audit trail (append-only, as the API keeps it). */
+  overrideStore = new Map<string, Override[]>();
+  historyLog: OverrideHistoryEntry[] = [];
+  /** A 400 the next create or edit answers with (the API's check of the input). */
+  rejectNextOverride: ApiError | undefined;
+  valueAddedAnswer: ValueAddedResponse = { stores: [], planners: [] };
+  private nextId = 1;
   /** Forecast reads that still serve the previous run after a refresh is done (an API instance's 2 s pointer cache). */
   staleReadsAfterPublish = 0;
   private readonly pendingPublish = new Map<string, { previous: Freshness; staleReads: number }>();
@@ -164,7 +174,8 @@ export class FakeApi implements ApiClient {
     const from = q.from && q.from > first ? q.from : first;
     const days = q.to ? daysBetween(from, q.to) + 1 : 28;
     const markers = this.options.markers?.[id];
-    return storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: this.pendingPublish.get(id)?.previous ?? s.freshness, ...(markers ? { markers } : {}) });
+    const sf = storeForecast(id, { firstDate: from, days, level: this.levels.get(id) ?? 10, fresh: this.pendingPublish.get(id)?.previous ?? s.freshness, ...(markers ? { markers } : {}) });
+    return applyOverrides(sf, this.overrideStore.get(id) ?? []);
   }
 
   /** Publishing switches a store's forecast once its stale reads are used up: the numbers double. */
@@ -191,9 +202,76 @@ export class FakeApi implements ApiClient {
   }
 
   transport(q: TransportQuery): Promise<TransportResponse> {
-    this.calls.push(`transport ${q.stores.join(',')}`);
+    this.calls.push(`transport ${q.stores.join(',')}${q.level ? ` ${q.level} ${q.unit ?? 'units'}` : ''}`);
     const t = transportFrom(q.stores.map((id) => this.forecastOf(id, q)));
-    return Promise.resolve({ ...t, from: q.from ?? null, to: q.to ?? null });
+    return Promise.resolve({ ...withValues(t, q.level ?? 'p50', q.unit ?? 'units'), from: q.from ?? null, to: q.to ?? null });
+  }
+
+  transportCsv(q: TransportQuery): Promise<string> {
+    this.calls.push(`transport.csv ${q.stores.join(',')} ${q.level ?? ''} ${q.unit ?? ''}`);
+    return Promise.resolve('date,store,units,value\r\n');
+  }
+
+  attention(): Promise<AttentionResponse> {
+    this.calls.push('attention');
+    if (this.failAttention) return Promise.reject(this.failAttention);
+    return Promise.resolve({ items: this.attentionItems });
+  }
+
+  overrides(storeId: string): Promise<{ overrides: Override[] }> {
+    this.calls.push(`overrides ${storeId}`);
+    return Promise.resolve({ overrides: [...(this.overrideStore.get(storeId) ?? [])] });
+  }
+
+  overrideHistory(storeId: string): Promise<{ entries: OverrideHistoryEntry[] }> {
+    this.calls.push(`history ${storeId}`);
+    return Promise.resolve({ entries: this.historyLog.filter((e) => (e.after ?? e.before)?.store === storeId) });
+  }
+
+  private record(action: OverrideHistoryEntry['action'], before: Override | null, after: Override | null, note: string): void {
+    const o = (after ?? before)!;
+    this.historyLog.push({ id: `h${this.historyLog.length + 1}`, override: o.id, action, at: `2017-07-01T10:0${this.historyLog.length}:00.000Z`, by: 'ann@contoso.com', note, before, after, from: o.from, to: o.to });
+  }
+
+  createOverride(storeId: string, input: OverrideInput): Promise<Override> {
+    this.calls.push(`create-override ${storeId}`);
+    const reject = this.rejectNextOverride;
+    this.rejectNextOverride = undefined;
+    if (reject) return Promise.reject(reject);
+    const o: Override = { ...input, id: `o${this.nextId++}`, store: storeId, by: 'ann@contoso.com', at: '2017-07-01T10:00:00.000Z', version: 1 };
+    this.overrideStore.set(storeId, [...(this.overrideStore.get(storeId) ?? []), o]);
+    this.record('create', null, o, input.note);
+    return Promise.resolve(o);
+  }
+
+  editOverride(storeId: string, id: string, input: OverrideInput): Promise<Override> {
+    this.calls.push(`edit-override ${storeId} ${id}`);
+    const reject = this.rejectNextOverride;
+    this.rejectNextOverride = undefined;
+    if (reject) return Promise.reject(reject);
+    const list = this.overrideStore.get(storeId) ?? [];
+    const before = list.find((o) => o.id === id);
+    if (!before) return Promise.reject(new ApiError(404, 'not_found', 'No such override.'));
+    const after: Override = { ...before, ...input, version: before.version + 1 };
+    if (!input.items) delete after.items;
+    this.overrideStore.set(storeId, list.map((o) => (o.id === id ? after : o)));
+    this.record('edit', before, after, input.note);
+    return Promise.resolve(after);
+  }
+
+  deleteOverride(storeId: string, id: string): Promise<void> {
+    this.calls.push(`delete-override ${storeId} ${id}`);
+    const list = this.overrideStore.get(storeId) ?? [];
+    const before = list.find((o) => o.id === id);
+    if (!before) return Promise.reject(new ApiError(404, 'not_found', 'No such override.'));
+    this.overrideStore.set(storeId, list.filter((o) => o.id !== id));
+    this.record('delete', before, null, before.note);
+    return Promise.resolve();
+  }
+
+  valueAdded(): Promise<ValueAddedResponse> {
+    this.calls.push('value-added');
+    return Promise.resolve(this.valueAddedAnswer);
   }
 
   refresh(storeId: string): Promise<RefreshAccepted> {
@@ -221,4 +299,41 @@ export class FakeApi implements ApiClient {
   health(): never {
     throw new Error('not used');
   }
+}
+
+/** As the API's adjustItems: percent scales the model numbers, absolute sets them, on the override's days. */
+export function applyOverrides(sf: StoreForecast, overrides: readonly Override[]): StoreForecast {
+  if (overrides.length === 0) return sf;
+  let touched = false;
+  const items = sf.items.map((it) => {
+    const adjusted = it.forecast.map((v, i) => {
+      const date = addDays(it.firstDate, i);
+      const o = overrides.find((x) => x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
+      if (!o) return v;
+      return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
+    });
+    if (adjusted.every((v, i) => v === it.forecast[i])) return it;
+    touched = true;
+    return { ...it, adjusted };
+  });
+  if (!touched || !sf.total) return { ...sf, items };
+  const adjustedTotal = sf.total.forecast.map((_, i) => items.reduce((a, it) => a + (it.adjusted ?? it.forecast)[i]!, 0));
+  return { ...sf, items, total: { ...sf.total, adjusted: adjustedTotal } };
+}
+
+const LEVEL_FACTOR = { p50: 1, p80: 1.15, p90: 1.25, p95: 1.35 } as const;
+const UNIT_SIZE = { units: 1, cases: 12, pallets: 480, trucks: 480 * 26 } as const;
+
+/** A stand-in for the API's quantile totals in a unit: a fixed factor per level, a fixed pack size. */
+export function withValues(t: TransportResponse, level: keyof typeof LEVEL_FACTOR, unit: keyof typeof UNIT_SIZE): TransportResponse {
+  const convert = (units: readonly number[]): number[] => units.map((u) => (unit === 'trucks' ? Math.ceil((u * LEVEL_FACTOR[level]) / UNIT_SIZE[unit]) : Math.round(((u * LEVEL_FACTOR[level]) / UNIT_SIZE[unit]) * 10) / 10));
+  return {
+    ...t,
+    level,
+    unit,
+    stores: t.stores.map((s) => ({ ...s, value: convert(s.units), overLimit: s.firstDate && unit === 'pallets' && level !== 'p50' ? [s.firstDate] : [], truckPallets: 26 })),
+    totals: t.totals ? { ...t.totals, value: convert(t.totals.units) } : null,
+    calibration: { source: 'realised', days: 84, shares: { p50: 0.52, p80: 0.79, p90: 0.91, p95: 0.95 } },
+    unconverted: { items: unit === 'units' ? [] : ['3'] },
+  };
 }

@@ -10,7 +10,7 @@ export interface ChartHandle {
   destroy(): void;
 }
 
-const COLORS = { actual: '#4b5563', forecast: '#1d4ed8', band: 'rgba(29, 78, 216, 0.16)', bandEdge: 'rgba(29, 78, 216, 0.35)' };
+const COLORS = { actual: '#4b5563', forecast: '#1d4ed8', band: 'rgba(29, 78, 216, 0.16)', bandEdge: 'rgba(29, 78, 216, 0.35)', adjusted: '#c2410c', highlight: 'rgba(194, 65, 12, 0.14)' };
 /** Day shading behind the series: closures grey, promotions amber; events a dashed purple line. */
 const MARKER_COLORS = { closed: 'rgba(75, 85, 99, 0.16)', promotion: 'rgba(217, 119, 6, 0.16)', event: 'rgba(109, 40, 217, 0.75)' };
 const HALF_DAY = 43_200;
@@ -82,8 +82,27 @@ function markersPlugin(markers: readonly DayMarkers[]): uPlot.Plugin {
   };
 }
 
+/** A day opened from "Needs attention": shaded behind the series, with a solid line at its middle. */
+function highlightPlugin(date: string): uPlot.Plugin {
+  return {
+    hooks: {
+      drawClear: (u) => {
+        const x = unixSeconds(date);
+        const left = Math.max(u.bbox.left, u.valToPos(x - HALF_DAY, 'x', true));
+        const right = Math.min(u.bbox.left + u.bbox.width, u.valToPos(x + HALF_DAY, 'x', true));
+        if (right <= left) return;
+        u.ctx.save();
+        u.ctx.fillStyle = COLORS.highlight;
+        u.ctx.fillRect(left, u.bbox.top, right - left, u.bbox.height);
+        u.ctx.restore();
+      },
+    },
+  };
+}
+
 /**
- * Store-total chart: actual sales (grey), forecast (blue) and the p10–p90 band. The canvas is hidden
+ * Store-total chart: actual sales (grey), forecast (blue), the p10–p90 band and, when overrides apply, the
+ * adjusted forecast (orange, dashed). The canvas is hidden
  * from assistive technology; the caller gives the container a text alternative.
  */
 export function renderForecastChart(container: HTMLElement, data: ChartData, height = 220): ChartHandle {
@@ -105,11 +124,13 @@ export function renderForecastChart(container: HTMLElement, data: ChartData, hei
       { label: 'p90', stroke: COLORS.bandEdge, width: 1, dash: [4, 4], points: { show: false } },
       { label: 'Forecast', stroke: COLORS.forecast, width: 2, points: { show: false } },
       { label: 'p10', stroke: COLORS.bandEdge, width: 1, dash: [4, 4], points: { show: false } },
+      ...(data.adjusted ? [{ label: 'Adjusted', stroke: COLORS.adjusted, width: 2, dash: [6, 3], points: { show: false } }] : []),
     ],
     bands: [{ series: [2, 4], fill: COLORS.band }],
-    plugins: data.markers && data.markers.length > 0 ? [markersPlugin(data.markers)] : [],
+    plugins: [...(data.markers && data.markers.length > 0 ? [markersPlugin(data.markers)] : []), ...(data.highlight ? [highlightPlugin(data.highlight)] : [])],
   };
-  const plot = new uPlot(opts, [xs, data.actual, data.p90, data.forecast, data.p10] as uPlot.AlignedData, container);
+  const series = [xs, data.actual, data.p90, data.forecast, data.p10, ...(data.adjusted ? [data.adjusted] : [])];
+  const plot = new uPlot(opts, series as uPlot.AlignedData, container);
   plot.root.setAttribute('aria-hidden', 'true');
   const observer = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => plot.setSize({ width: width(), height })) : undefined;
   observer?.observe(container);

@@ -1,5 +1,5 @@
 import type { DriverMarker, IsoDate, ItemForecast } from '../api';
-import { addDays } from '../dates';
+import { addDays, daysBetween } from '../dates';
 import { h, replace, svg, uid } from '../dom';
 import { formatDay, formatShortDay, formatUnits } from '../format';
 import type { ItemRow, SortKey, SortState } from '../series';
@@ -28,6 +28,7 @@ export class ItemsTable {
   private sort: SortState = { key: 'total', direction: 'descending' };
   private showAll = false;
   private markers: DriverMarker[] = [];
+  private focus: IsoDate | undefined;
 
   constructor(private readonly options: ItemsTableOptions) {
     const filterId = uid('item-filter');
@@ -50,10 +51,14 @@ export class ItemsTable {
     );
   }
 
-  /** `markers`: the store's promotions, events and closures within the window (closed days and promotion days are marked). */
-  update(items: ItemForecast[], from: IsoDate, days: number, markers: DriverMarker[] = []): void {
+  /**
+   * `markers`: the store's promotions, events and closures within the window (closed days and promotion days
+   * are marked). `focus`: a day to highlight; the day columns move so that it is among them.
+   */
+  update(items: ItemForecast[], from: IsoDate, days: number, markers: DriverMarker[] = [], focus?: IsoDate): void {
     this.items = items;
     this.markers = markers;
+    this.focus = focus;
     this.from = from;
     this.days = days;
     this.rows = itemRows(items, from, days);
@@ -91,6 +96,8 @@ export class ItemsTable {
   private dayHeader(i: number, date: IsoDate, closed: boolean, events: string[]): HTMLTableCellElement {
     const notes = [closed ? 'Closed' : null, ...events].filter((n): n is string => n !== null);
     const th = this.header(`day${i}`, formatShortDay(date), notes.length > 0 ? `${formatDay(date)}: ${notes.join('; ')}` : formatDay(date));
+    th.dataset.date = date;
+    if (date === this.focus) th.classList.add('day-focus');
     if (notes.length > 0) {
       th.classList.add(closed ? 'day-closed' : 'day-event');
       th.append(
@@ -107,7 +114,9 @@ export class ItemsTable {
       return;
     }
     const shownDays = Math.min(DAY_COLUMNS, this.days);
-    const dates = Array.from({ length: shownDays }, (_, i) => addDays(this.from, i));
+    const first = firstColumn(this.from, this.days, shownDays, this.focus);
+    const dates = Array.from({ length: shownDays }, (_, i) => addDays(this.from, first + i));
+    const anyAdjusted = this.rows.some((r) => r.adjusted);
     const rows = sortRows(this.filtered(), this.sort);
     const limit = this.showAll ? rows.length : INITIAL_ROWS;
     const closed = closedDays(this.markers);
@@ -123,21 +132,25 @@ export class ItemsTable {
           { 'data-item': r.item, 'data-promotion': promoDays.length > 0 ? promoDays.join(' ') : undefined },
           h('th', { scope: 'row' }, r.item, promoDays.length > 0 ? promotionBadge(promoDays) : null),
           h('td', { className: 'spark' }, sparkline(r.values)),
-          dates.map((d, i) => {
-            if (closed.has(d)) return h('td', { className: 'num closed', 'data-date': d }, 'Closed');
+          dates.map((d, k) => {
+            const i = first + k;
+            const focused = d === this.focus ? ' day-focus' : '';
+            if (closed.has(d)) return h('td', { className: `num closed${focused}`, 'data-date': d }, 'Closed');
+            const value = valueCell(r.values[i], r.adjusted?.[i]);
             if (promo.has(d)) {
               return h(
                 'td',
-                { className: 'num promo', 'data-date': d, title: `${formatDay(d)}: on promotion` },
+                { className: `num promo${focused}`, 'data-date': d, title: `${formatDay(d)}: on promotion` },
                 h('span', { className: 'marker-glyph marker-promotion', 'aria-hidden': 'true' }, MARKER_GLYPH.promotion),
                 ' ',
-                formatUnits(r.values[i]),
+                value,
                 h('span', { className: 'visually-hidden' }, ' (on promotion)'),
               );
             }
-            return h('td', { className: 'num' }, formatUnits(r.values[i]));
+            return h('td', { className: `num${focused}`, 'data-date': d }, value);
           }),
           h('td', { className: 'num total' }, formatUnits(r.total)),
+          anyAdjusted ? h('td', { className: `num total adjusted-total${r.adjustedTotal !== undefined && Math.abs(r.adjustedTotal - r.total) > 1e-9 ? ' is-adjusted' : ''}`, 'data-testid': 'adjusted-total' }, formatUnits(r.adjustedTotal ?? r.total)) : null,
           h('td', { className: 'num band' }, `${formatUnits(r.p10Total)}–${formatUnits(r.p90Total)}`),
         );
       }),
@@ -145,7 +158,7 @@ export class ItemsTable {
     const table = h(
       'table',
       { className: 'items-table', 'data-testid': 'items-table' },
-      h('caption', { className: 'visually-hidden' }, `Forecast units per item at ${this.options.storeLabel}, ${this.days} days from ${formatDay(this.from)}. Column headers sort the table.`),
+      h('caption', { className: 'visually-hidden' }, `Forecast units per item at ${this.options.storeLabel}, ${this.days} days from ${formatDay(this.from)}.${anyAdjusted ? ' Where a planner adjusted the forecast, a cell shows the model’s number, an arrow and the adjusted number.' : ''} Column headers sort the table.`),
       h(
         'thead',
         {},
@@ -154,8 +167,9 @@ export class ItemsTable {
           {},
           this.header('item', 'Item'),
           h('th', { scope: 'col' }, 'Trend'),
-          dates.map((d, i) => this.dayHeader(i, d, closed.has(d), eventsOn(this.markers, d))),
-          this.header('total', `Total ${this.days} d`),
+          dates.map((d, k) => this.dayHeader(first + k, d, closed.has(d), eventsOn(this.markers, d))),
+          this.header('total', anyAdjusted ? `Model ${this.days} d` : `Total ${this.days} d`),
+          anyAdjusted ? h('th', { scope: 'col', className: 'num' }, `Adjusted ${this.days} d`) : null,
           h('th', { scope: 'col', className: 'num' }, 'p10–p90'),
         ),
       ),
@@ -165,6 +179,27 @@ export class ItemsTable {
     this.more.hidden = rows.length <= INITIAL_ROWS;
     this.more.textContent = this.showAll ? `Show the top ${INITIAL_ROWS} items` : `Show all ${rows.length} items`;
   }
+}
+
+/** The first day column shown: the window's first day, or a little before a focused day so it is in view. */
+export function firstColumn(from: IsoDate, days: number, shown: number, focus: IsoDate | undefined): number {
+  if (focus === undefined) return 0;
+  const at = daysBetween(from, focus);
+  if (at < 0 || at >= days) return 0;
+  return Math.max(0, Math.min(days - shown, at - Math.floor(shown / 2)));
+}
+
+/** A day's number, or the model's and the adjusted number side by side when a planner changed it. */
+function valueCell(model: number | null | undefined, adjusted: number | null | undefined): Node {
+  if (adjusted === null || adjusted === undefined || model === null || model === undefined || Math.abs(adjusted - model) < 1e-9) return document.createTextNode(formatUnits(model));
+  return h(
+    'span',
+    { className: 'adjusted-pair', title: `Model ${formatUnits(model)}, adjusted ${formatUnits(adjusted)}` },
+    h('span', { className: 'model-value' }, formatUnits(model)),
+    h('span', { 'aria-hidden': 'true' }, ' → '),
+    h('span', { className: 'visually-hidden' }, ', adjusted to '),
+    h('strong', { className: 'adjusted-value', 'data-testid': 'adjusted-value' }, formatUnits(adjusted)),
+  );
 }
 
 function sparkline(values: readonly (number | null)[]): SVGElement {

@@ -1,7 +1,7 @@
-import type { ApiClient, IsoDate, ItemForecast, Run, Store, StoreForecast } from '../api';
+import type { ApiClient, IsoDate, ItemForecast, Run, Store, StoreForecast, ValueAddedRow } from '../api';
 import { addDays } from '../dates';
 import { announce, h, replace, uid } from '../dom';
-import { accuracyDescription, accuracyGrade, accuracyLabel, realisedLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, storeLabel } from '../format';
+import { accuracyDescription, accuracyGrade, accuracyLabel, realisedLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, formatUnits, storeLabel } from '../format';
 import { progressView } from '../progress';
 import type { FollowOptions } from '../refresh';
 import { followRun, refreshStore } from '../refresh';
@@ -9,11 +9,13 @@ import type { DriverKind } from '../api';
 import { DRIVER_KINDS } from '../api';
 import type { DayMarkers } from '../markers';
 import { MARKER_GLYPH, MARKER_NAME, markersByDay, markersInWindow } from '../markers';
-import { chartData, sliceBand, storeTotal, sum } from '../series';
+import { adjustedTotal, alignToChart, chartData, sliceBand, sliceValues, storeTotal, sum } from '../series';
+import { valueAddedLabel } from '../overrides';
 import { forecastCsv } from '../transport';
 import { downloadText } from '../csv';
 import type { ChartHandle } from './chart';
 import { ItemsTable } from './itemsTable';
+import { OverridesPanel } from './overridesPanel';
 
 export interface StoreCardDeps {
   api: ApiClient;
@@ -21,6 +23,8 @@ export interface StoreCardDeps {
   onRefreshed(store: string, runId: string): Promise<void>;
   renderChart(container: HTMLElement, data: ReturnType<typeof chartData>): ChartHandle;
   followOptions?: FollowOptions;
+  /** After an override was created, changed or deleted: reload the store's numbers. */
+  onOverridesChanged?(store: string): Promise<void>;
 }
 
 /** One store: freshness, accuracy, refresh with progress, the total chart and the items table. */
@@ -35,6 +39,9 @@ export class StoreCard {
   private readonly chartBox: HTMLDivElement;
   private readonly summary: HTMLParagraphElement;
   private readonly table: ItemsTable;
+  private readonly overrides: OverridesPanel;
+  private valueAdded: ValueAddedRow | undefined;
+  private focus: IsoDate | undefined;
   private chart: ChartHandle | undefined;
   private store: Store;
   private forecast: StoreForecast | null = null;
@@ -57,6 +64,13 @@ export class StoreCard {
     this.chartBox = h('div', { className: 'chart', role: 'img', 'data-testid': 'store-chart' });
     this.table = new ItemsTable({ storeLabel: label, onExport: (items) => this.exportItems(items) });
     this.body = h('div', { className: 'card-body', 'aria-busy': 'true' });
+    this.overrides = new OverridesPanel({
+      api: deps.api,
+      store: store.store,
+      storeLabel: label,
+      window: () => (this.forecast && this.from !== undefined ? { from: this.from, to: addDays(this.from, this.days - 1), items: this.forecast.items.map((i) => i.item) } : undefined),
+      onChanged: () => deps.onOverridesChanged?.(this.store.store) ?? Promise.resolve(),
+    });
     this.el = h(
       'article',
       { className: 'store-card', 'aria-labelledby': this.headingId, 'data-testid': `store-card-${store.store}`, 'data-store': store.store },
@@ -64,6 +78,7 @@ export class StoreCard {
       this.progress,
       this.refreshError,
       this.body,
+      this.overrides.el,
     );
     this.renderMeta();
     this.setLoading();
@@ -93,6 +108,28 @@ export class StoreCard {
     this.body.setAttribute('aria-busy', 'false');
     if (this.forecast) return; // keep showing the last good numbers; the page banner says what failed
     replace(this.body, h('p', { className: 'notice notice-error' }, message));
+  }
+
+  /** Forecast value added (model against adjusted WAPE), shown beside the realised accuracy. */
+  setValueAdded(row: ValueAddedRow | undefined): void {
+    this.valueAdded = row;
+    this.renderMeta();
+  }
+
+  /**
+   * Highlights one day (a "Needs attention" link) in the chart and the items table, scrolls the card into
+   * view and sets the adjustment form to that day.
+   */
+  setFocus(date: IsoDate | undefined): void {
+    const changed = date !== this.focus;
+    this.focus = date;
+    this.el.classList.toggle('store-card-focus', date !== undefined);
+    if (date !== undefined) {
+      this.el.dataset.focusDate = date;
+      this.overrides.openAt(date);
+    } else delete this.el.dataset.focusDate;
+    if (changed && this.forecast) this.render();
+    if (date !== undefined && typeof this.el.scrollIntoView === 'function') this.el.scrollIntoView({ block: 'start', behavior: 'auto' });
   }
 
   /** The run whose forecast the card shows (null before one is loaded). */
@@ -135,8 +172,17 @@ export class StoreCard {
     const units = sum(window.forecast);
     const lo = sum(window.p10);
     const hi = sum(window.p90);
-    const text = `Forecast for ${storeLabel(this.store)}: ${formatBand(units, lo, hi)} units in total over ${window.forecast.length} days from ${formatDay(window.firstDate)} (p10–p90 range in brackets; the daily range is shown as a band).`;
-    this.summary.textContent = `Next ${window.forecast.length} days: ${formatBand(units, lo, hi)} units`;
+    const adjustedAll = adjustedTotal(sf);
+    const adjusted = adjustedAll && total ? sliceValues(total.firstDate, adjustedAll, from, to) : null;
+    const adjustedUnits = adjusted ? sum(adjusted) : null;
+    const adjustedText = adjustedUnits === null ? '' : `; adjusted by planners: ${formatUnits(adjustedUnits)} units (dashed orange line)`;
+    const text = `Forecast for ${storeLabel(this.store)}: ${formatBand(units, lo, hi)} units in total over ${window.forecast.length} days from ${formatDay(window.firstDate)} (p10–p90 range in brackets; the daily range is shown as a band)${adjustedText}.${this.focus ? ` ${formatDay(this.focus)} is highlighted.` : ''}`;
+    replace(
+      this.summary,
+      `Next ${window.forecast.length} days: ${adjustedUnits === null ? '' : 'model '}${formatBand(units, lo, hi)} units`,
+      adjustedUnits === null ? null : h('span', { className: 'summary-adjusted', 'data-testid': 'adjusted-summary' }, ` · adjusted ${formatUnits(adjustedUnits)} units`),
+    );
+    this.overrides.setAdjusted(adjusted !== null);
     const markers = markersInWindow(sf, from, to);
     const days = markersByDay(markers, sf.items.length);
     const kinds = DRIVER_KINDS.filter((k) => days.some((d) => d.kinds.includes(k)));
@@ -148,12 +194,17 @@ export class StoreCard {
       h('li', { className: 'legend-actual' }, 'Actual sales'),
       h('li', { className: 'legend-forecast' }, 'Forecast'),
       h('li', { className: 'legend-band' }, 'p10–p90'),
+      adjusted ? h('li', { className: 'legend-adjusted' }, 'Adjusted') : null,
+      this.focus ? h('li', { className: 'legend-focus' }, formatDay(this.focus)) : null,
       kinds.map((k) => h('li', { className: `legend-marker legend-${k}` }, h('span', { className: `marker-glyph marker-${k}` }, MARKER_GLYPH[k]), ' ', MARKER_NAME[k])),
     );
     replace(this.body, h('figure', { className: 'chart-figure' }, h('figcaption', {}, this.summary, legend), this.chartBox, days.length > 0 ? markerList(days, storeLabel(this.store)) : null), this.table.el);
     const history = sf.history;
-    this.chart = this.deps.renderChart(this.chartBox, { ...chartData(history, window), markers: days });
-    this.table.update(sf.items, from, this.days, markers);
+    const data = { ...chartData(history, window), markers: days };
+    if (adjusted) data.adjusted = alignToChart(data, window.firstDate, adjusted);
+    if (this.focus) data.highlight = this.focus;
+    this.chart = this.deps.renderChart(this.chartBox, data);
+    this.table.update(sf.items, from, this.days, markers, this.focus);
   }
 
   private renderMeta(): void {
@@ -168,7 +219,9 @@ export class StoreCard {
     const realisedText = realisedLabel(s.realised);
     const bias = s.realised?.bias;
     const realised = realisedText === null ? null : h('span', { className: 'realised', 'data-testid': 'realised-accuracy', title: bias === null || bias === undefined ? 'Forecast against actual store sales' : `Forecast against actual store sales; bias ${bias >= 0 ? '+' : ''}${Math.round(bias * 100)} % (positive: forecast above sales)` }, realisedText);
-    replace(this.meta, h('span', { className: 'region' }, s.region), ' · ', `${s.itemCount} items`, h('br'), generated, ' ', badge, ' ', stale, ...(realised ? [h('br'), realised] : []));
+    const addedText = valueAddedLabel(this.valueAdded);
+    const added = addedText === null ? null : h('span', { className: 'value-added', 'data-testid': 'value-added' }, addedText);
+    replace(this.meta, h('span', { className: 'region' }, s.region), ' · ', `${s.itemCount} items`, h('br'), generated, ' ', badge, ' ', stale, ...(realised ? [h('br'), realised] : []), ...(added ? [h('br'), added] : []));
   }
 
   private exportItems(items: ItemForecast[]): void {

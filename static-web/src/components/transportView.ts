@@ -1,9 +1,26 @@
-import type { Store } from '../api';
+import type { ServiceLevel, Store, TransportCalibration, TransportUnit } from '../api';
 import { downloadText } from '../csv';
 import { h, replace } from '../dom';
 import { formatDay, formatShortDay, formatUnits, storeLabel } from '../format';
 import type { TransportGrid } from '../transport';
 import { heatColor, transportCsv } from '../transport';
+import { calibrationRow, LEVEL_LABEL, transportSelectors, UNIT_LABEL, unconvertedNotice } from './transportControls';
+
+export interface TransportViewOptions {
+  level: ServiceLevel;
+  unit: TransportUnit;
+  onChange(level: ServiceLevel, unit: TransportUnit): void;
+  /** The API's own CSV with the same parameters (absent: the grid on screen is written out). */
+  fetchCsv?(): Promise<string>;
+}
+
+/** What the API said beside the numbers: the calibration of its quantiles and the items it could not convert. */
+export interface TransportExtras {
+  level: ServiceLevel;
+  unit: TransportUnit;
+  calibration?: TransportCalibration;
+  unconverted?: string[];
+}
 
 /**
  * Transport demand: a heat map table of units per store (rows) and day (columns), with day and store
@@ -13,22 +30,35 @@ export class TransportView {
   readonly el: HTMLElement;
   private readonly body: HTMLDivElement;
   private readonly exportButton: HTMLButtonElement;
+  private readonly selectors: ReturnType<typeof transportSelectors>;
+  private readonly extrasBox: HTMLDivElement;
   private grid: TransportGrid | undefined;
+  private extras: TransportExtras;
 
-  constructor() {
-    this.exportButton = h('button', { type: 'button', 'data-testid': 'transport-csv', disabled: true, onclick: () => this.export() }, 'Export CSV');
+  constructor(private readonly options: TransportViewOptions = { level: 'p50', unit: 'units', onChange: () => undefined }) {
+    this.extras = { level: options.level, unit: options.unit };
+    this.exportButton = h('button', { type: 'button', 'data-testid': 'transport-csv', disabled: true, onclick: () => void this.export() }, 'Download CSV');
+    this.selectors = transportSelectors(options.level, options.unit, (level, unit) => options.onChange(level, unit));
     this.body = h('div', { className: 'transport-body' });
+    this.extrasBox = h('div', { className: 'transport-extras' });
     this.el = h(
       'div',
       { className: 'transport', 'data-testid': 'transport-view' },
       h(
         'div',
         { className: 'transport-head' },
-        h('p', { className: 'hint' }, 'Forecast units per store and day, summed over all items. Darker cells mean more units; hover a cell for its p10–p90 range (the CSV export has both). “Closed” marks a day the store does not open.'),
+        this.selectors.el,
+        h('p', { className: 'hint' }, 'Demand per store and day at the chosen service level (p90: enough on 9 days out of 10), summed over all items in the chosen unit; trucks are rounded up per store-day. The “All stores” row is the region’s own quantile, not the sum of the stores’. Hover a cell for its units and p10–p90 range. “Closed” marks a day the store does not open; ▲ a day above the store’s receiving limit.'),
         this.exportButton,
       ),
+      this.extrasBox,
       this.body,
     );
+  }
+
+  /** The service level and unit on screen (e.g. after the address changed). */
+  setParameters(level: ServiceLevel, unit: TransportUnit): void {
+    this.selectors.set(level, unit);
   }
 
   setLoading(): void {
@@ -43,8 +73,12 @@ export class TransportView {
     replace(this.body, h('p', { className: 'notice notice-error' }, message));
   }
 
-  update(grid: TransportGrid, stores: readonly Store[]): void {
+  update(grid: TransportGrid, stores: readonly Store[], extras?: TransportExtras): void {
     this.grid = grid;
+    if (extras) this.extras = extras;
+    const { level, unit } = this.extras;
+    replace(this.extrasBox, grid.hasValues ? calibrationRow(this.extras.calibration, level) : null, grid.hasValues ? unconvertedNotice(this.extras.unconverted, unit) : null);
+    const unitWord = grid.hasValues ? UNIT_LABEL[unit].toLowerCase() : 'units';
     this.body.setAttribute('aria-busy', 'false');
     const hasData = grid.rows.some((r) => r.cells.some((c) => c !== null));
     this.exportButton.disabled = !hasData;
@@ -62,7 +96,7 @@ export class TransportView {
     const table = h(
       'table',
       { className: 'heatmap', 'data-testid': 'transport-table' },
-      h('caption', { className: 'visually-hidden' }, `Transport demand in forecast units per store and day${first && last ? `, ${formatDay(first)} to ${formatDay(last)}` : ''}.`),
+      h('caption', { className: 'visually-hidden' }, `Transport demand in ${unitWord}${grid.hasValues ? ` at ${LEVEL_LABEL[level]}` : ''} per store and day${first && last ? `, ${formatDay(first)} to ${formatDay(last)}` : ''}.`),
       h(
         'thead',
         {},
@@ -87,11 +121,21 @@ export class TransportView {
               if (!cell) return h('td', { className: 'num none' }, h('span', { 'aria-label': 'no forecast' }, '–'));
               const date = grid.dates[j] ?? '';
               if (cell.closed) return h('td', { className: 'num closed', 'data-date': date, title: `${label}, ${formatDay(date)}: closed, nothing to carry` }, 'Closed');
-              const colors = heatColor(cell.units, grid.max);
+              const colors = heatColor(cell.value, grid.max);
+              const adjusted = cell.adjusted === undefined ? '' : `; adjusted by planners: ${formatUnits(cell.adjusted)} units`;
+              const limit = cell.overLimit ? '; above the store’s receiving limit' : '';
               const td = h(
                 'td',
-                { className: 'num heat', title: `${label}, ${formatDay(date)}: ${formatUnits(cell.units)} units (p10 ${formatUnits(cell.p10)}, p90 ${formatUnits(cell.p90)})` },
-                formatUnits(cell.units),
+                {
+                  className: `num heat${cell.overLimit ? ' over-limit' : ''}`,
+                  'data-date': date,
+                  'data-value': String(cell.value),
+                  'data-over-limit': cell.overLimit ? 'true' : undefined,
+                  title: `${label}, ${formatDay(date)}: ${grid.hasValues ? `${formatUnits(cell.value)} ${unitWord} at ${level}; ` : ''}mean ${formatUnits(cell.units)} units (p10 ${formatUnits(cell.p10)}, p90 ${formatUnits(cell.p90)})${adjusted}${limit}`,
+                },
+                cell.overLimit ? h('span', { className: 'over-limit-mark', 'aria-hidden': 'true' }, '▲ ') : null,
+                formatUnits(cell.value),
+                cell.overLimit ? h('span', { className: 'visually-hidden' }, ' (above the receiving limit)') : null,
               );
               // Through the CSSOM, which the CSP allows (inline style attributes are not).
               td.style.backgroundColor = colors.background;
@@ -111,9 +155,17 @@ export class TransportView {
     replace(this.body, h('div', { className: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Transport demand table' }, table));
   }
 
-  private export(): void {
+  private async export(): Promise<void> {
     const grid = this.grid;
     if (!grid || grid.dates.length === 0) return;
-    downloadText(`transport_${grid.dates[0]}_${grid.dates[grid.dates.length - 1]}.csv`, transportCsv(grid));
+    const name = `transport_${grid.dates[0]}_${grid.dates[grid.dates.length - 1]}${grid.hasValues ? `_${this.extras.level}_${this.extras.unit}` : ''}.csv`;
+    let text: string;
+    try {
+      text = this.options.fetchCsv ? await this.options.fetchCsv() : transportCsv(grid);
+    } catch {
+      // The grid on screen is what the planner asked for; its own CSV beats no file.
+      text = transportCsv(grid);
+    }
+    downloadText(name, text);
   }
 }
