@@ -216,11 +216,21 @@ function isPromoted(markers: readonly DriverMarker[] | undefined, item: string):
 }
 
 /**
+ * Weekdays the store closes on every week (closed on at least half of them in the 8 weeks before the
+ * forecast): the eve of such a closure is its normal, already in the weekday's mean, not news.
+ */
+function weeklyClosures(markers: ReadonlyMap<EpochDay, DriverMarker[]> | undefined, cut: EpochDay): Set<number> {
+  const closed = new Array<number>(7).fill(0);
+  for (let day = cut - NORMAL_DAYS; day < cut; day++) if (markers?.get(day)?.some((m) => m.kind === 'closed') === true) closed[dayOfWeek(day)]!++;
+  return new Set(closed.flatMap((n, weekday) => (n >= NORMAL_DAYS / 7 / 2 ? [weekday] : [])));
+}
+
+/**
  * Why a day (of the store, or of one item) may sell more, from what the engine knows: the drivers' promotions,
  * events and next-day closures; failing those, a rising trend; failing that, the seasonal pattern — or
  * nothing (null) when the store has no drivers, so a promotion cannot be ruled out.
  */
-function explain(day: EpochDay, markers: ReadonlyMap<EpochDay, DriverMarker[]> | undefined, item: string | undefined, trend: number | undefined): { cause: AttentionCause | null; reason: string | null } {
+function explain(day: EpochDay, markers: ReadonlyMap<EpochDay, DriverMarker[]> | undefined, item: string | undefined, trend: number | undefined, weeklyClosed: ReadonlySet<number>): { cause: AttentionCause | null; reason: string | null } {
   const reasons: { cause: AttentionCause; text: string }[] = [];
   const today = markers?.get(day) ?? [];
   const promotions = today.filter((m) => m.kind === 'promotion' && (item === undefined || m.items?.includes(item) === true));
@@ -235,7 +245,7 @@ function explain(day: EpochDay, markers: ReadonlyMap<EpochDay, DriverMarker[]> |
   }
   const events = [...new Set(today.filter((m) => m.kind === 'event' && (item === undefined || m.items === undefined || m.items.includes(item))).map((m) => m.label))];
   if (events.length > 0) reasons.push({ cause: 'event', text: `Event: ${events.join(', ')}` });
-  if (markers?.get(day + 1)?.some((m) => m.kind === 'closed') === true) reasons.push({ cause: 'closure-eve', text: `The day before a closure (${formatIsoDay(day + 1)})` });
+  if (markers?.get(day + 1)?.some((m) => m.kind === 'closed') === true && !weeklyClosed.has(dayOfWeek(day + 1))) reasons.push({ cause: 'closure-eve', text: `The day before a closure (${formatIsoDay(day + 1)})` });
   if (reasons.length > 0) return { cause: reasons[0]!.cause, reason: reasons.map((r) => r.text).join('; ') };
   if (trend !== undefined && trend >= TREND_RISE) return { cause: 'trend', reason: `Rising trend: the last 4 weeks sold ${percent(trend)} more than the 4 before` };
   if (markers === undefined) return { cause: null, reason: null };
@@ -254,6 +264,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   const threshold = settings.heightenedPercent / 100;
   const markers = input.drivers === undefined ? undefined : markersByDay(input.drivers, cut, current.horizon);
   const marked = (day: EpochDay): boolean => (markers?.get(day)?.length ?? 0) > 0;
+  const weeklyClosed = weeklyClosures(markers, cut);
   const out: AttentionEntry[] = [];
 
   // Store-days above their weekday's normal.
@@ -270,7 +281,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
       const extra = forecast - normal;
       if (forecast < normal * (1 + threshold) || extra < settings.minUnits) continue;
       const date = formatIsoDay(day);
-      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, undefined, trend), link: link(store, date) });
+      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, undefined, trend, weeklyClosed), link: link(store, date) });
     }
   }
 
@@ -302,7 +313,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
         const extra = forecast - normal;
         if (forecast < normal * (1 + threshold) || extra < settings.minUnits) continue;
         const date = formatIsoDay(day);
-        itemEntries.push({ store, date, item: row.item, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, row.item, trend), link: link(store, date) });
+        itemEntries.push({ store, date, item: row.item, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, row.item, trend, weeklyClosed), link: link(store, date) });
       }
     }
     itemEntries.sort((a, b) => b.units! - a.units! || (a.date < b.date ? -1 : a.date > b.date ? 1 : compareIds(a.item!, b.item!)));

@@ -155,6 +155,11 @@ describe('attention: heightened demand', () => {
       [formatIsoDay(CUT + 2), 'closure-eve', 0.4, `The day before a closure (${formatIsoDay(CUT + 3)})`],
       [formatIsoDay(CUT + 5), 'event', 0.4, 'Event: Harvest Festival'],
     ]);
+    // A store closed every Sunday: a busy Saturday is its weekday's normal business, not the eve of news.
+    const sundays = Array.from({ length: 40 }, (_, k) => CUT - 1 - 7 * k + 7 * 4);
+    const weekly = await inputs({ closed: sundays, sold: (item, day) => (sundays.includes(day) ? 0 : LEVELS[item]!), forecast: (item, day) => (sundays.includes(day) ? 0 : day === CUT + 5 ? LEVELS[item]! * 1.4 : LEVELS[item]!) });
+    const [saturday] = horizonOf(weekly).filter((e) => e.item === undefined);
+    expect(saturday).toMatchObject({ date: formatIsoDay(CUT + 5), change: 0.4, cause: 'seasonal' });
     // A store whose last 4 weeks sold 25 % more than the 4 before: the trend.
     const rising = await inputs({ sold: (item, day) => LEVELS[item]! * (day >= CUT - 28 ? 1.25 : 1), forecast: (item, day) => LEVELS[item]! * (day === CUT + 1 ? 1.8 : 1) });
     const [trend] = horizonOf(rising).filter((e) => e.item === undefined);
