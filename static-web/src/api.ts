@@ -195,10 +195,17 @@ export interface AttentionEntry {
   change: number | null;
   /** Extra units over the weekday's normal (the ranking key). */
   units: number | null;
-  reason: string;
+  /** Why, in a planner's words (null when the engine cannot tell). */
+  reason: string | null;
+  /** Why, as a code (promotion, event, closure-eve, trend, seasonal, previous-run, …). */
+  cause?: string | null;
+  /** The dashboard's deep link: `?store=<store>&date=<date>`. */
+  link?: string;
 }
 
 export interface AttentionResponse {
+  from?: IsoDate | null;
+  to?: IsoDate | null;
   items: AttentionEntry[];
 }
 

@@ -50,14 +50,25 @@ export function fieldErrors(error: ApiError): Map<OverrideField | 'form', string
   const out = new Map<OverrideField | 'form', string[]>();
   const add = (field: OverrideField | 'form', message: string): void => void out.set(field, [...(out.get(field) ?? []), message]);
   const issues = error.details?.issues ?? [];
-  for (const issue of issues) add(fieldOf(`${issue.path} ${issue.message}`) ?? 'form', issue.message);
+  for (const issue of issues) add(fieldOf(`${issue.path} ${issue.message}`) ?? 'form', withoutField(issue.message));
   const field = typeof error.details?.field === 'string' ? fieldOf(error.details.field) : undefined;
-  if (issues.length === 0) add(field ?? fieldOf(error.message) ?? 'form', error.message);
+  if (issues.length === 0) {
+    const target = field ?? fieldOf(error.message) ?? 'form';
+    add(target, target === 'form' ? error.message : withoutField(error.message));
+  }
   return out;
 }
 
+/** `"value": must be …` → `Must be …`: beside its field the message need not name it. */
+function withoutField(message: string): string {
+  const m = /^\s*"[A-Za-z.]+"\s*:\s*(.+)$/s.exec(message);
+  if (!m) return message;
+  const rest = m[1]!;
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
 function fieldOf(text: string): OverrideField | undefined {
-  const head = /^\s*(?:body\.)?([a-z]+)/i.exec(text)?.[1]?.toLowerCase();
+  const head = /^\s*"?(?:body\.)?([a-z]+)/i.exec(text)?.[1]?.toLowerCase();
   if (head && (OVERRIDE_FIELDS as readonly string[]).includes(head)) return head as OverrideField;
   const lower = text.toLowerCase();
   if (/\bnote\b/.test(lower)) return 'note';

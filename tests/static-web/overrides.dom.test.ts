@@ -109,6 +109,9 @@ describe('override form words', () => {
     expect([...byPath]).toEqual([['items', ['Unknown item Z']]]);
     expect([...fieldErrors(new ApiError(400, 'bad_request', 'The range overlaps an override in force.'))]).toEqual([['from', ['The range overlaps an override in force.']]]);
     expect([...fieldErrors(new ApiError(400, 'bad_request', 'Something else went wrong.'))]).toEqual([['form', ['Something else went wrong.']]]);
+    // As the API words a refusal (core/domain/overrides.ts): the field in quotes first.
+    expect([...fieldErrors(new ApiError(400, 'bad_request', '"note": say why: the note is required'))]).toEqual([['note', ['Say why: the note is required']]]);
+    expect([...fieldErrors(new ApiError(400, 'bad_request', '"from": overlaps override ovr-1 (2017-07-03 to 2017-07-04, all items); edit or delete that one instead'))][0]![0]).toBe('from');
   });
 
   it('says nothing about value added while no adjusted day has actuals', () => {

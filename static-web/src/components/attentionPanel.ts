@@ -85,7 +85,7 @@ export class AttentionPanel {
       link,
       change ? h('strong', { className: 'attention-change' }, change) : null,
       units ? h('span', { className: 'attention-units' }, units) : null,
-      h('span', { className: 'attention-reason' }, e.reason),
+      e.reason ? h('span', { className: 'attention-reason' }, e.reason) : null,
     );
   }
 }
