@@ -20,6 +20,8 @@ import { chooseMixes } from './train/mix.js';
 import { scoreCandidates } from './train/scoring.js';
 import { StoreLearned, type LearnedSource } from './train/learned.js';
 import { prepareStore } from './train/store.js';
+import { estimateTotals } from './train/totals.js';
+import type { TotalsModel } from './totals.js';
 
 export { CALENDAR_CONFIGS, candidateLabel, type Candidate };
 
@@ -72,11 +74,13 @@ export interface StoreTrainingResult {
   backtestWape: number | null;
   /** Where the learned family's models came from, when it was a candidate (both: the pooled one did not cover every cut). */
   learned?: LearnedSource[];
+  /** How the store's items move together, for quantiles of its daily totals (engine/totals.ts); absent without a held-out day. */
+  totals?: TotalsModel;
 }
 
 /**
  * Trains every series of one store, in named steps (docs/engine.md): backtest origins → calendar settings
- * → effects → candidates scored → mix → calibration → final fit. Every step before the final fit uses only
+ * → effects → candidates scored → mix → calibration → totals → final fit. Every step before the final fit uses only
  * data up to each fold's cut.
  */
 export function trainStore(series: readonly SeriesHistory[], options: TrainOptions): StoreTrainingResult {
@@ -99,6 +103,8 @@ export function trainStore(series: readonly SeriesHistory[], options: TrainOptio
 
   const result: StoreTrainingResult = { store: data.store, artifacts, forecasts, notes, backtestWape: storeBacktestWape(records, mixes, backtest.origins.length, backtest.horizon) };
   if (learned !== undefined) result.learned = [...learned.used];
+  const totals = estimateTotals(records, mixes, intervals, backtest.origins.map((o) => o.cutoff), backtest.horizon);
+  if (totals !== undefined) result.totals = totals;
   if (options.evaluate === true) {
     result.report = evaluate(data, records, candidates, edges, calendarConfig);
     if (effectConfig !== undefined) result.report.effectConfig = effectConfig;

@@ -1,3 +1,4 @@
+import type { TotalsModel } from '../../engine/index.js';
 import type { TrainerStep } from './run-stages.js';
 /**
  * The records Foreact keeps about stores, runs, models and forecasts. Plain data: ports store them,
@@ -38,6 +39,12 @@ export interface CurrentForecast {
   /** The history version the forecasts were trained on; newer history makes them stale. */
   historyVersion: string;
   accuracy: Accuracy;
+  /**
+   * How the store's items move together (engine/totals.ts), learned from the backtest of the run that trained
+   * it: the dependence behind the quantiles of its daily totals. Absent for runs before it was kept, or when
+   * the backtest had no held-out day; a stored value that fails validation is dropped on read.
+   */
+  totals?: TotalsModel;
 }
 
 /** Where a store's current drivers are (promotions, events, closures, prices; history and future). */

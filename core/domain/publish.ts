@@ -1,4 +1,4 @@
-import { formatIsoDay, type SeriesForecast } from '../../engine/index.js';
+import { formatIsoDay, type SeriesForecast, type TotalsModel } from '../../engine/index.js';
 import type { StoragePorts } from '../ports/index.js';
 import type { Accuracy, ForecastRow, StoreState } from './model.js';
 import { assertRunId } from './ids.js';
@@ -33,6 +33,8 @@ export interface PublishInput {
   /** History version the forecasts were trained on. */
   historyVersion: string;
   accuracy: Accuracy;
+  /** The store's totals model from this run's training (kept on the current forecast; absent → none kept). */
+  totals?: TotalsModel;
   generatedAt: Date;
 }
 
@@ -90,6 +92,7 @@ export async function publishRun(deps: Pick<StoragePorts, 'forecasts' | 'stores'
         items: input.forecasts.length,
         historyVersion: input.historyVersion,
         accuracy: input.accuracy,
+        ...(input.totals === undefined ? {} : { totals: input.totals }),
       },
       stale: historyMoved,
       lastRun: { runId: input.recordRunId ?? input.runId, status: 'succeeded', at: now },

@@ -179,6 +179,8 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       forecasts,
       historyVersion,
       accuracy,
+      // The dependence between items is the store's, learned on this history's folds: it holds whichever model is served.
+      ...(trained.totals === undefined ? {} : { totals: trained.totals }),
       generatedAt: deps.clock.now(),
     });
     steps.end();

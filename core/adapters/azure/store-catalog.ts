@@ -1,4 +1,5 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { parseTotalsModel, type TotalsModel } from '../../../engine/index.js';
 import type { StoreState } from '../../domain/model.js';
 import { ConcurrencyConflict, type StoreCatalog, type Versioned } from '../../ports/index.js';
 import { isStatus } from './clients.js';
@@ -18,7 +19,33 @@ function num(e: Entity, k: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/** Flat columns (not JSON) so the table reads well in Storage Explorer and the API can filter on them. */
+/**
+ * Table Storage holds at most 64 KiB in a string property, UTF-16: 32 K characters. The totals model's
+ * residuals are what grows; the oldest are dropped until it fits (the newest say most about how stores move now).
+ */
+export const MAX_TOTALS_CHARACTERS = 30_000;
+
+export function totalsToProperty(totals: TotalsModel): string {
+  let residuals = totals.residuals;
+  let text = JSON.stringify({ ...totals, residuals });
+  while (text.length > MAX_TOTALS_CHARACTERS && residuals.length > 0) {
+    residuals = residuals.slice(Math.max(1, Math.ceil(residuals.length * ((text.length - MAX_TOTALS_CHARACTERS) / text.length))));
+    text = JSON.stringify({ ...totals, residuals });
+  }
+  return text;
+}
+
+/** The stored totals model, checked: trainer pods write these rows, so anything malformed is dropped, never trusted. */
+function totalsOfProperty(text: string | undefined): TotalsModel | undefined {
+  if (text === undefined || text.length > MAX_TOTALS_CHARACTERS) return undefined;
+  try {
+    return parseTotalsModel(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flat columns (not JSON) so the table reads well in Storage Explorer and the API can filter on them; the totals model is one JSON column. */
 export function storeToEntity(s: StoreState): Entity & { partitionKey: string; rowKey: string } {
   const e: Entity & { partitionKey: string; rowKey: string } = { partitionKey: PARTITION, rowKey: encodeKey(s.store), store: s.store, stale: s.stale, updatedAt: s.updatedAt };
   const put = (k: string, v: string | number | boolean | null | undefined): void => {
@@ -38,6 +65,7 @@ export function storeToEntity(s: StoreState): Entity & { partitionKey: string; r
     put('rmsse', s.current.accuracy.rmsse);
     put('smape', s.current.accuracy.smape);
     put('backtestWape', s.current.accuracy.wape);
+    if (s.current.totals !== undefined) put('totals', totalsToProperty(s.current.totals));
   }
   put('previousRunId', s.previousRunId);
   put('championVersion', s.championVersion);
@@ -143,6 +171,8 @@ export function rawEntityToStore(e: Entity): StoreState {
     };
     const wape = num(e, 'backtestWape');
     if (wape !== undefined) s.current.accuracy.wape = wape;
+    const totals = totalsOfProperty(str(e, 'totals'));
+    if (totals !== undefined) s.current.totals = totals;
   }
   const previousRunId = str(e, 'previousRunId');
   if (previousRunId !== undefined) s.previousRunId = previousRunId;
