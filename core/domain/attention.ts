@@ -163,26 +163,51 @@ export function recentTrend(sales: DailySales, cut: EpochDay): number | undefine
   return recent > 0 && before > 0 ? recent / before - 1 : undefined;
 }
 
-/** A store's drivers as markers per day, from a year before the forecast to the day after it (cached per drivers version). */
-const markerCache = new WeakMap<StoreDrivers, Map<string, Map<EpochDay, DriverMarker[]>>>();
+/** What a store's drivers say around a forecast, per day: computed once per drivers version and forecast. */
+interface DriverDays {
+  /** Markers from a year before the forecast to the day after it. */
+  byDay: Map<EpochDay, DriverMarker[]>;
+  /** Items on promotion, per day. */
+  promoted: Map<EpochDay, Set<string>>;
+  /** Days with a closure or an event (anything but a promotion). */
+  otherMarked: Set<EpochDay>;
+  /** Days each item was promoted in the year before the forecast. */
+  promotedDays: Map<string, number>;
+  /**
+   * Weekdays the store closes on every week (closed on at least half of them in the 8 weeks before the
+   * forecast): the eve of such a closure is its normal, already in the weekday's mean, not news.
+   */
+  weeklyClosed: Set<number>;
+}
 
-function markersByDay(drivers: StoreDrivers, cut: EpochDay, horizon: number): Map<EpochDay, DriverMarker[]> {
+const driverDaysCache = new WeakMap<StoreDrivers, { key: string; days: DriverDays }>();
+
+function driverDays(drivers: StoreDrivers, cut: EpochDay, horizon: number): DriverDays {
   const key = `${cut}:${horizon}`;
-  let perRange = markerCache.get(drivers);
-  if (perRange === undefined) markerCache.set(drivers, (perRange = new Map<string, Map<EpochDay, DriverMarker[]>>()));
-  const hit = perRange.get(key);
-  if (hit !== undefined) return hit;
-  const byDay = new Map<EpochDay, DriverMarker[]>();
+  const hit = driverDaysCache.get(drivers);
+  if (hit?.key === key) return hit.days;
+  const days: DriverDays = { byDay: new Map(), promoted: new Map(), otherMarked: new Set(), promotedDays: new Map(), weeklyClosed: new Set() };
   for (const m of driverMarkers(drivers, Math.max(drivers.firstDay, cut - PROMOTION_HISTORY_DAYS), cut + horizon)) {
     const day = parseIsoDay(m.date)!;
-    const list = byDay.get(day);
-    if (list === undefined) byDay.set(day, [m]);
+    const list = days.byDay.get(day);
+    if (list === undefined) days.byDay.set(day, [m]);
     else list.push(m);
+    if (m.kind !== 'promotion') days.otherMarked.add(day);
+    else {
+      let items = days.promoted.get(day);
+      if (items === undefined) days.promoted.set(day, (items = new Set()));
+      for (const item of m.items ?? []) items.add(item);
+    }
   }
-  // One drivers version serves a store for weeks: only the latest range is worth keeping.
-  perRange.clear();
-  perRange.set(key, byDay);
-  return byDay;
+  for (const [day, items] of days.promoted) if (day < cut) for (const item of items) days.promotedDays.set(item, (days.promotedDays.get(item) ?? 0) + 1);
+  const closed = new Array<number>(7).fill(0);
+  for (let day = cut - NORMAL_DAYS; day < cut; day++) if (days.byDay.get(day)?.some((m) => m.kind === 'closed') === true) closed[dayOfWeek(day)]!++;
+  closed.forEach((n, weekday) => {
+    if (n >= NORMAL_DAYS / 7 / 2) days.weeklyClosed.add(weekday);
+  });
+  // One drivers version serves a store for weeks: only the latest forecast's days are worth keeping.
+  driverDaysCache.set(drivers, { key, days });
+  return days;
 }
 
 /** What a store's request reads; everything but the state and rows is optional (absent = not known). */
@@ -211,28 +236,14 @@ function dailyTotals(rows: readonly ForecastRow[]): Map<EpochDay, number> {
   return totals;
 }
 
-function isPromoted(markers: readonly DriverMarker[] | undefined, item: string): DriverMarker | undefined {
-  return markers?.find((m) => m.kind === 'promotion' && m.items?.includes(item) === true);
-}
-
-/**
- * Weekdays the store closes on every week (closed on at least half of them in the 8 weeks before the
- * forecast): the eve of such a closure is its normal, already in the weekday's mean, not news.
- */
-function weeklyClosures(markers: ReadonlyMap<EpochDay, DriverMarker[]> | undefined, cut: EpochDay): Set<number> {
-  const closed = new Array<number>(7).fill(0);
-  for (let day = cut - NORMAL_DAYS; day < cut; day++) if (markers?.get(day)?.some((m) => m.kind === 'closed') === true) closed[dayOfWeek(day)]!++;
-  return new Set(closed.flatMap((n, weekday) => (n >= NORMAL_DAYS / 7 / 2 ? [weekday] : [])));
-}
-
 /**
  * Why a day (of the store, or of one item) may sell more, from what the engine knows: the drivers' promotions,
  * events and next-day closures; failing those, a rising trend; failing that, the seasonal pattern — or
  * nothing (null) when the store has no drivers, so a promotion cannot be ruled out.
  */
-function explain(day: EpochDay, markers: ReadonlyMap<EpochDay, DriverMarker[]> | undefined, item: string | undefined, trend: number | undefined, weeklyClosed: ReadonlySet<number>): { cause: AttentionCause | null; reason: string | null } {
+function explain(day: EpochDay, drivers: DriverDays | undefined, item: string | undefined, trend: number | undefined): { cause: AttentionCause | null; reason: string | null } {
   const reasons: { cause: AttentionCause; text: string }[] = [];
-  const today = markers?.get(day) ?? [];
+  const today = drivers?.byDay.get(day) ?? [];
   const promotions = today.filter((m) => m.kind === 'promotion' && (item === undefined || m.items?.includes(item) === true));
   if (promotions.length > 0) {
     const labels = [...new Set(promotions.map((m) => m.label))].join(', ');
@@ -245,16 +256,16 @@ function explain(day: EpochDay, markers: ReadonlyMap<EpochDay, DriverMarker[]> |
   }
   const events = [...new Set(today.filter((m) => m.kind === 'event' && (item === undefined || m.items === undefined || m.items.includes(item))).map((m) => m.label))];
   if (events.length > 0) reasons.push({ cause: 'event', text: `Event: ${events.join(', ')}` });
-  if (markers?.get(day + 1)?.some((m) => m.kind === 'closed') === true && !weeklyClosed.has(dayOfWeek(day + 1))) reasons.push({ cause: 'closure-eve', text: `The day before a closure (${formatIsoDay(day + 1)})` });
+  if (drivers?.byDay.get(day + 1)?.some((m) => m.kind === 'closed') === true && !drivers.weeklyClosed.has(dayOfWeek(day + 1))) reasons.push({ cause: 'closure-eve', text: `The day before a closure (${formatIsoDay(day + 1)})` });
   if (reasons.length > 0) return { cause: reasons[0]!.cause, reason: reasons.map((r) => r.text).join('; ') };
   if (trend !== undefined && trend >= TREND_RISE) return { cause: 'trend', reason: `Rising trend: the last 4 weeks sold ${percent(trend)} more than the 4 before` };
-  if (markers === undefined) return { cause: null, reason: null };
+  if (drivers === undefined) return { cause: null, reason: null };
   return { cause: 'seasonal', reason: 'Seasonal pattern: no promotion, event, closure or rising trend on record' };
 }
 
 /**
  * One store's entries over [start, end] (epoch days inside its current forecast). Pure: everything it needs
- * is in `input`; the work is O(items × (days + 8 weeks)).
+ * is in `input`; the work is O(items × (days + 8 weeks)), the reasons worked out only for the entries kept.
  */
 export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDay, settings: AttentionSettings): AttentionEntry[] {
   const current = input.state.current;
@@ -262,9 +273,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   if (current === undefined || cut === undefined || end < start) return [];
   const { store } = input;
   const threshold = settings.heightenedPercent / 100;
-  const markers = input.drivers === undefined ? undefined : markersByDay(input.drivers, cut, current.horizon);
-  const marked = (day: EpochDay): boolean => (markers?.get(day)?.length ?? 0) > 0;
-  const weeklyClosed = weeklyClosures(markers, cut);
+  const drivers = input.drivers === undefined ? undefined : driverDays(input.drivers, cut, current.horizon);
   const out: AttentionEntry[] = [];
 
   // Store-days above their weekday's normal.
@@ -272,7 +281,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   const history = input.totals;
   if (history !== undefined) {
     const sales: DailySales = (day) => history.sales[day - history.startDay];
-    const normals = weekdayNormals(sales, cut, marked, true);
+    const normals = weekdayNormals(sales, cut, (day) => drivers !== undefined && (drivers.otherMarked.has(day) || drivers.promoted.has(day)), true);
     const trend = recentTrend(sales, cut);
     for (let day = start; day <= end; day++) {
       const forecast = totals.get(day);
@@ -281,14 +290,14 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
       const extra = forecast - normal;
       if (forecast < normal * (1 + threshold) || extra < settings.minUnits) continue;
       const date = formatIsoDay(day);
-      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, undefined, trend, weeklyClosed), link: link(store, date) });
+      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, drivers, undefined, trend), link: link(store, date) });
     }
   }
 
   // Item-days above the item's weekday normal: the largest few per store, items selling at least a unit a day.
   const recent = input.items;
-  if (recent !== undefined) {
-    const itemEntries: AttentionEntry[] = [];
+  if (recent !== undefined && settings.maxItemEntries > 0) {
+    const candidates: { item: string; day: EpochDay; change: number; extra: number; trend: number | undefined }[] = [];
     for (const row of input.rows) {
       const past = recent.items.get(row.item);
       const first = parseIsoDay(row.firstDay);
@@ -304,20 +313,23 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
         }
       }
       if (observed === 0 || sum / observed < ITEM_MIN_DAILY_UNITS) continue;
-      const normals = weekdayNormals(sales, cut, (day) => isPromoted(markers?.get(day), row.item) !== undefined || markers?.get(day)?.some((m) => m.kind !== 'promotion') === true, false);
-      const trend = recentTrend(sales, cut);
+      const normals = weekdayNormals(sales, cut, (day) => drivers !== undefined && (drivers.otherMarked.has(day) || drivers.promoted.get(day)?.has(row.item) === true), false);
+      let trend: number | undefined | null = null;
       for (let day = start; day <= end; day++) {
         const forecast = row.forecast[day - first];
         const normal = normals[dayOfWeek(day)];
         if (forecast === undefined || normal === undefined || normal <= 0) continue;
         const extra = forecast - normal;
         if (forecast < normal * (1 + threshold) || extra < settings.minUnits) continue;
-        const date = formatIsoDay(day);
-        itemEntries.push({ store, date, item: row.item, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, markers, row.item, trend, weeklyClosed), link: link(store, date) });
+        if (trend === null) trend = recentTrend(sales, cut);
+        candidates.push({ item: row.item, day, change: forecast / normal - 1, extra, trend });
       }
     }
-    itemEntries.sort((a, b) => b.units! - a.units! || (a.date < b.date ? -1 : a.date > b.date ? 1 : compareIds(a.item!, b.item!)));
-    out.push(...itemEntries.slice(0, settings.maxItemEntries));
+    candidates.sort((a, b) => b.extra - a.extra || a.day - b.day || compareIds(a.item, b.item));
+    for (const c of candidates.slice(0, settings.maxItemEntries)) {
+      const date = formatIsoDay(c.day);
+      out.push({ store, date, item: c.item, kind: 'heightened', change: round(c.change, 3), units: round(c.extra, 1), ...explain(c.day, drivers, c.item, c.trend), link: link(store, date) });
+    }
   }
 
   // Store-days that moved since the previous run.
@@ -353,33 +365,25 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   }
 
   // Promotions starting on items the engine knows too little about to estimate an uplift.
-  if (markers !== undefined) {
-    const starts: { day: EpochDay; item: string; label: string }[] = [];
+  if (drivers !== undefined) {
     for (let day = start; day <= end; day++) {
-      for (const m of markers.get(day) ?? []) {
-        if (m.kind !== 'promotion') continue;
-        for (const item of m.items ?? []) if (isPromoted(markers.get(day - 1), item) === undefined && !starts.some((s) => s.day === day && s.item === item)) starts.push({ day, item, label: m.label });
-      }
-    }
-    if (starts.length > 0) {
-      const promotedDays = new Map<string, number>();
-      for (const [day, list] of markers) {
-        if (day >= cut || day < cut - PROMOTION_HISTORY_DAYS) continue;
-        const items = new Set(list.filter((m) => m.kind === 'promotion').flatMap((m) => m.items ?? []));
-        for (const item of items) promotedDays.set(item, (promotedDays.get(item) ?? 0) + 1);
-      }
-      for (const s of starts) {
-        const known = recent?.items.get(s.item);
+      const promoted = drivers.promoted.get(day);
+      if (promoted === undefined) continue;
+      const before = drivers.promoted.get(day - 1);
+      for (const item of [...promoted].sort(compareIds)) {
+        if (before?.has(item) === true) continue;
+        const known = recent?.items.get(item);
         let why: { cause: AttentionCause; reason: string } | undefined;
-        if (recent !== undefined && (known === undefined || known.firstSaleDay === null)) why = { cause: 'new-item', reason: `${s.item} has no sales on record: no normal and no uplift of its own` };
-        else if (known?.firstSaleDay != null && cut - known.firstSaleDay < MIN_ITEM_AGE_DAYS) why = { cause: 'new-item', reason: `${s.item} first sold ${cut - known.firstSaleDay} days ago (${formatIsoDay(known.firstSaleDay)}): too young for an uplift of its own` };
+        if (recent !== undefined && (known === undefined || known.firstSaleDay === null)) why = { cause: 'new-item', reason: `${item} has no sales on record: no normal and no uplift of its own` };
+        else if (known?.firstSaleDay != null && cut - known.firstSaleDay < MIN_ITEM_AGE_DAYS) why = { cause: 'new-item', reason: `${item} first sold ${cut - known.firstSaleDay} days ago (${formatIsoDay(known.firstSaleDay)}): too young for an uplift of its own` };
         else {
-          const past = promotedDays.get(s.item) ?? 0;
-          if (past < MIN_PAST_PROMOTED_DAYS) why = { cause: 'few-promotions', reason: `${s.item} was promoted on ${past} day${past === 1 ? '' : 's'} of the last year: the uplift is borrowed from the store's other items` };
+          const past = drivers.promotedDays.get(item) ?? 0;
+          if (past < MIN_PAST_PROMOTED_DAYS) why = { cause: 'few-promotions', reason: `${item} was promoted on ${past} day${past === 1 ? '' : 's'} of the last year: the uplift is borrowed from the store's other items` };
         }
         if (why === undefined) continue;
-        const date = formatIsoDay(s.day);
-        out.push({ store, date, item: s.item, kind: 'new-promotion', change: null, units: null, cause: why.cause, reason: `Promotion (${s.label}) starts: ${why.reason}`, link: link(store, date) });
+        const label = [...new Set((drivers.byDay.get(day) ?? []).filter((m) => m.kind === 'promotion' && m.items?.includes(item) === true).map((m) => m.label))].join(', ');
+        const date = formatIsoDay(day);
+        out.push({ store, date, item, kind: 'new-promotion', change: null, units: null, cause: why.cause, reason: `Promotion (${label}) starts: ${why.reason}`, link: link(store, date) });
       }
     }
   }
