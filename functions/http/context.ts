@@ -43,13 +43,23 @@ export async function apiContext(): Promise<ApiContext> {
     const driverCache = new ByteBudgetCache<StoreDrivers>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), storeDriversBytes);
     // Each item's recent sales (GET /attention's item normals), by immutable history blob like the totals.
     const itemSalesCache = new ByteBudgetCache<RecentItemSales | undefined>(Math.max(1, Math.floor(config.api.runCacheBytes / 8)), recentItemSalesBytes);
+    // GET /attention asks for a blob's totals and its items at once: one read feeds both caches.
+    const historyReads = new Map<string, ReturnType<AzureStorage['history']['read']>>();
+    const readHistory = (blob: string): ReturnType<AzureStorage['history']['read']> => {
+      let read = historyReads.get(blob);
+      if (read === undefined) {
+        read = storage.history.read(blob).finally(() => historyReads.delete(blob));
+        historyReads.set(blob, read);
+      }
+      return read;
+    };
     const deps: ApiDeps = {
       stores: new CachedStoreReads(storage.stores, config.api.pointerCacheMs),
       forecasts: new CachedRunReads(storage.forecasts, config.api.runCacheBytes),
       access,
-      historyTotals: (blob) => totals.load(blob, () => storage.history.read(blob).then(historyTotals)),
+      historyTotals: (blob) => totals.load(blob, () => readHistory(blob).then(historyTotals)),
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
-      itemHistory: (blob) => itemSalesCache.load(blob, () => storage.history.read(blob).then((series) => recentItemSales(series))),
+      itemHistory: (blob) => itemSalesCache.load(blob, () => readHistory(blob).then((series) => recentItemSales(series))),
       attention: config.api.attention,
       realised: storage.realised,
       backtestFolds: config.forecast.backtestFolds,
