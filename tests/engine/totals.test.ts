@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { quantileSorted } from '../../engine/metrics.js';
-import { LEVEL_PROBABILITY, SERVICE_LEVELS, sumQuantiles, type Marginal } from '../../engine/index.js';
+import { LEVEL_PROBABILITY, SERVICE_LEVELS, estimateCrossRho, formatIsoDay, parseIsoDay, parseTotalsModel, sumQuantiles, trainStore, type Marginal, type SeriesForecast, type SeriesHistory } from '../../engine/index.js';
 import { partShape } from '../../engine/totals.js';
 import { gaussian, poisson, seededRandom } from '../support/sales.js';
 
@@ -157,4 +157,94 @@ describe('sumQuantiles on stores with known dependence', () => {
       expect(shareBelow(test.totals, comonotone.quantiles.p90)).toBeGreaterThan(0.93);
     });
   }
+});
+
+describe('the totals model trained on a store with known dependence', () => {
+  /**
+   * `items` items over `days` days: item i sells Poisson(μᵢ · weekday · Fₜ), Fₜ one gamma draw per day shared by
+   * all items (mean 1, coefficient of variation `commonCv`).
+   */
+  function correlatedStore(seed: number, items: number, days: number, commonCv: number): { series: SeriesHistory[]; means: number[]; weekly: number[] } {
+    const random = seededRandom(seed);
+    const means = itemMeans(random, items).map((m) => m * 2);
+    const weekly = [1.2, 0.85, 0.9, 0.95, 1, 1.1, 1.15];
+    const start = parseIsoDay('2024-01-01')!;
+    const values = means.map(() => new Float64Array(days));
+    const shape = commonCv > 0 ? 1 / (commonCv * commonCv) : 0;
+    for (let t = 0; t < days; t++) {
+      const common = commonCv > 0 ? gammaDraw(random, shape) / shape : 1;
+      means.forEach((mu, i) => {
+        values[i]![t] = poisson(random, mu * weekly[(start + t) % 7]! * common, 1e9);
+      });
+    }
+    return { series: values.map((v, i) => ({ store: 'S', item: `i${i}`, startDay: start, values: v })), means, weekly };
+  }
+
+  /**
+   * The rho the store's totals need with the bands the trained forecasts carry: on each of the first week's days,
+   * the true variance of the total (Σμ + cv²(Σμ)², μ the day's true item means) against Σσ² and (Σσ)² of the
+   * spreads read from the bands, as sumQuantiles combines them; the mean over the week.
+   */
+  function neededRho(forecasts: readonly SeriesForecast[], means: readonly number[], weekly: readonly number[], commonCv: number): number {
+    let sum = 0;
+    for (let s = 0; s < 7; s++) {
+      const day = forecasts[0]!.firstDay + s;
+      let mu = 0;
+      let squares = 0;
+      let spread = 0;
+      forecasts.forEach((f, i) => {
+        mu += means[i]! * weekly[day % 7]!;
+        const { sd } = partShape({ mean: f.forecast[s]!, p10: f.p10[s]!, p90: f.p90[s]! });
+        squares += sd * sd;
+        spread += sd;
+      });
+      sum += (mu + commonCv * commonCv * mu * mu - squares) / (spread * spread - squares);
+    }
+    return Math.max(0, Math.min(1, sum / 7));
+  }
+
+  const estimated: number[] = [];
+  for (const { commonCv, seed } of [
+    { commonCv: 0, seed: 11 },
+    { commonCv: 0.15, seed: 12 },
+    { commonCv: 0.3, seed: 13 },
+  ]) {
+    it(`estimates rho near what the totals need (common cv ${commonCv}) with sane calibration shares`, () => {
+      // Six folds: rho rests on 168 held-out days, so its sampling error (≈ ±0.05) leaves room for the forecasts' own.
+      const { series, means, weekly } = correlatedStore(seed, 30, 730, commonCv);
+      const { totals, forecasts } = trainStore(series, { horizon: 28, folds: 6 });
+      expect(totals).toBeDefined();
+      expect(totals!.points).toBe(6 * 28);
+      const needed = neededRho(forecasts, means, weekly, commonCv);
+      // The held-out errors also carry the forecasts' own level errors, common to all items: rho may sit above.
+      expect(totals!.rho - needed).toBeGreaterThanOrEqual(-0.1);
+      expect(totals!.rho - needed).toBeLessThanOrEqual(0.15);
+      estimated.push(totals!.rho);
+      expect(totals!.rho).toBeGreaterThanOrEqual(Math.max(0, ...estimated.slice(0, -1)));
+      const calibration = totals!.calibration!;
+      for (const level of SERVICE_LEVELS) expect(Math.abs(calibration[level] - LEVEL_PROBABILITY[level])).toBeLessThanOrEqual(0.08);
+      expect(totals!.residuals).toHaveLength(6 * 28);
+      expect(parseTotalsModel(totals)).toEqual(totals);
+    });
+  }
+});
+
+describe('estimateCrossRho', () => {
+  it('finds the correlation stores share, and nothing without enough common dates', () => {
+    const random = seededRandom(5);
+    const start = parseIsoDay('2025-01-01')!;
+    const stores = Array.from({ length: 6 }, () => [] as { date: string; z: number }[]);
+    for (let d = 0; d < 300; d++) {
+      const common = gaussian(random);
+      stores.forEach((residuals) => residuals.push({ date: formatIsoDay(start + d), z: Math.sqrt(0.4) * common + Math.sqrt(0.6) * gaussian(random) }));
+    }
+    const { rho, points } = estimateCrossRho(stores);
+    expect(rho).toBeGreaterThan(0.32);
+    expect(rho).toBeLessThan(0.48);
+    expect(points).toBe(300);
+    expect(estimateCrossRho(stores.map((residuals, s) => residuals.slice(s * 50, s * 50 + 45)))).toEqual({ rho: 0, points: 0 });
+    expect(estimateCrossRho([stores[0]!])).toEqual({ rho: 0, points: 0 });
+    const opposite = stores[0]!.map(({ date, z }) => ({ date, z: -z }));
+    expect(estimateCrossRho([stores[0]!, opposite]).rho).toBe(0);
+  });
 });
