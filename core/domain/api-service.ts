@@ -6,6 +6,7 @@ import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, 
 import { accuracyView, compareIds, driverMarkers, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
 import { DomainError } from './errors.js';
+import { adjustItems, unexpired, type Override } from './overrides.js';
 
 /** The reads behind the HTTP API. No SDKs: storage comes in through ports. */
 /** What a planner asks for (validated by the HTTP layer): stores, optionally items, and an ISO date range. */
@@ -25,6 +26,8 @@ export interface ApiDeps {
   historyTotals?: (blob: string) => Promise<{ startDay: number; sales: number[] } | undefined>;
   /** Forecast against actual as sales arrive; absent → no realised accuracy. */
   realised?: Pick<RealisedAccuracyLedger, 'recent'>;
+  /** Planners' live overrides of a store (core/domain/overrides.ts); absent → no adjustments. */
+  overrides?: { inForce(store: string): Promise<Override[]> };
   /** A store's drivers by blob (immutable, so callers may cache); absent → no markers. */
   storeDrivers?: (blob: string) => Promise<StoreDrivers>;
   /** Each item's recent daily sales and first sale day of a history blob (attention.ts recentItemSales; immutable, so callers may cache); absent → no item-day attention entries. */
@@ -99,9 +102,39 @@ export interface StoreForecastView {
   freshness: FreshnessView;
   accuracy: AccuracyView | null;
   history: { firstDate: string; sales: number[] } | null;
-  total: Band | null;
-  items: ItemForecastView[];
+  /** `adjusted`: the store total with the overrides in force, when any item has one. */
+  total: (Band & { adjusted?: number[] }) | null;
+  /** `adjusted`: beside `forecast` (same length) when an override in force touches the item in the range. */
+  items: (ItemForecastView & { adjusted?: number[] })[];
   markers: MarkerView[];
+}
+
+/**
+ * The returned items with the overrides in force (percent re-applied to this run's numbers, absolute values
+ * as set), and the total's `adjusted`. A store-wide absolute value is a store-day total spread over every
+ * item of the store, so when only some items were asked for, the shares come from the whole run.
+ */
+async function withOverrides(deps: ApiDeps, store: string, state: StoreState | undefined, items: ItemForecastView[], total: Band | null, from: number | undefined, to: number | undefined): Promise<Pick<StoreForecastView, 'items' | 'total'>> {
+  const current = state?.current;
+  if (deps.overrides === undefined || current === undefined || items.length === 0) return { items, total };
+  const live = unexpired(await deps.overrides.inForce(store), parseIsoDay(current.firstDay));
+  if (live.length === 0) return { items, total };
+  const spreadsOverStore = live.some((o) => o.kind === 'absolute' && o.items === undefined);
+  const whole = spreadsOverStore && items.length < current.items ? (await runBlock(deps, store, current.runId, undefined, from, to)).items : items;
+  const wanted = new Set(items.map((i) => i.item));
+  const adjusted = adjustItems(whole, live)
+    .filter((i) => wanted.has(i.item))
+    .map(({ adjustedP10: _p10, adjustedP90: _p90, ...item }) => item);
+  if (total === null || !adjusted.some((i) => i.adjusted !== undefined)) return { items: adjusted, total };
+  const first = parseIsoDay(total.firstDate)!;
+  const sum = new Array<number>(total.forecast.length).fill(0);
+  for (const item of adjusted) {
+    const start = parseIsoDay(item.firstDate);
+    if (start === undefined) continue;
+    const values = item.adjusted ?? item.forecast;
+    for (let i = 0; i < values.length; i++) if (start + i - first >= 0 && start + i - first < sum.length) sum[start + i - first]! += values[i]!;
+  }
+  return { items: adjusted, total: { ...total, adjusted: sum.map((v) => Math.round(v * 1000) / 1000) } };
 }
 
 /** What a planner sees on a day of the forecast: a closure, a promotion (with its items) or an event. */
@@ -243,14 +276,15 @@ export async function getForecasts(deps: ApiDeps, principal: Principal, q: Forec
           if (end > start) history = { firstDate: formatIsoDay(start), sales: totals.sales.slice(start - totals.startDay, end - totals.startDay) };
         }
       }
+      const adjusted = await withOverrides(deps, r.store, r.state, r.items, r.total, r.from, r.to);
       return {
         store: r.store,
         runId: r.runId,
         freshness: r.freshness,
         accuracy: accuracyView(r.state, deps.backtestFolds),
         history,
-        total: r.total,
-        items: r.items,
+        total: adjusted.total,
+        items: adjusted.items,
         markers: await markersFor(deps, r.state, r.items, r.from, r.to),
       };
     }),

@@ -206,7 +206,7 @@ export async function rejectedReport(source: UploadSource, errors: readonly RowE
  * and is flagged stale; a crash between the two writes is finished by re-delivery (the merge then changes
  * nothing, and the mirror catches up).
  */
-async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'history' | 'forecasts' | 'realised'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date, metrics: Metrics | undefined): Promise<boolean> {
+async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'history' | 'forecasts' | 'realised' | 'overrides'>, store: string, incoming: readonly SeriesHistory[], upload: string, now: Date, metrics: Metrics | undefined): Promise<boolean> {
   let written: string | undefined;
   let superseded: string | undefined;
   let merged: readonly SeriesHistory[] = [];
@@ -251,7 +251,9 @@ async function applyToStore(deps: Pick<StoragePorts, 'stores' | 'pointers' | 'hi
   const current = state?.current;
   if (current !== undefined && coversUploadedDay(current, incoming)) {
     const rows = await deps.forecasts.readRun(store, current.runId);
-    const days = realisedDays(store, current.runId, rows, incoming, merged);
+    // The overrides in force now (a deleted one no longer counts): forecast value added compares with them.
+    const overrides = deps.overrides === undefined ? [] : await deps.overrides.inForce(store);
+    const days = realisedDays(store, current.runId, rows, incoming, merged, { overrides, rho: current.totals?.rho ?? 0 });
     await deps.realised.record(days);
     if (metrics !== undefined && days.length > 0) await emitRealisedWape(deps.realised, metrics, store, current.accuracy.wape);
   }

@@ -1,17 +1,31 @@
-import { formatIsoDay, parseIsoDay, type SeriesHistory } from '../../engine/index.js';
+import { formatIsoDay, parseIsoDay, sumQuantiles, type SeriesHistory } from '../../engine/index.js';
 import type { RealisedDay } from '../ports/index.js';
 import { itemViews, sumBands } from './api-views.js';
 import type { ForecastRow } from './model.js';
+import { adjustItems, type Override } from './overrides.js';
+
+/** What else a realised day records: the overrides in force at ingestion, and the store's item dependence. */
+export interface RealisedContext {
+  overrides?: readonly Override[];
+  /** CurrentForecast.totals.rho of the run (0 without: items independent). */
+  rho?: number;
+}
 
 /**
  * The days of an upload that a published forecast covered, as store totals: what was sold (all items
  * with a figure that day, from the merged history) against the forecast and its band (items combined as
  * in the transport view). This is what tells a planner whether to trust today's numbers, and an operator
- * that a model drifted — the backtest alone cannot.
+ * that a model drifted — the backtest alone cannot. Each day also keeps the quantiles of its total (the
+ * transport view's calibration: the share of actual totals below each) and, when an override in force
+ * touched it, the adjusted total and who adjusted it (forecast value added).
  */
-export function realisedDays(store: string, runId: string, rows: readonly ForecastRow[], uploaded: readonly SeriesHistory[], history: readonly SeriesHistory[]): RealisedDay[] {
-  const band = sumBands(itemViews(rows));
+export function realisedDays(store: string, runId: string, rows: readonly ForecastRow[], uploaded: readonly SeriesHistory[], history: readonly SeriesHistory[], context: RealisedContext = {}): RealisedDay[] {
+  const items = itemViews(rows);
+  const band = sumBands(items);
   if (band === null) return [];
+  const adjusted = context.overrides === undefined || context.overrides.length === 0 ? undefined : adjustItems(items, context.overrides);
+  const starts = items.map((i) => parseIsoDay(i.firstDate));
+  const rho = context.rho ?? 0;
   const first = parseIsoDay(band.firstDate)!;
   const days = new Set<number>();
   for (const s of uploaded) for (let i = 0; i < s.values.length; i++) if (Number.isFinite(s.values[i]!) && s.startDay + i >= first && s.startDay + i < first + band.forecast.length) days.add(s.startDay + i);
@@ -23,7 +37,25 @@ export function realisedDays(store: string, runId: string, rows: readonly Foreca
       if (v !== undefined && Number.isFinite(v)) actual += v;
     }
     const k = day - first;
-    out.push({ store, date: formatIsoDay(day), runId, actual: Math.round(actual * 1000) / 1000, forecast: band.forecast[k]!, p10: band.p10[k]!, p90: band.p90[k]! });
+    const date = formatIsoDay(day);
+    const parts = items.flatMap((item, n) => {
+      const i = day - (starts[n] ?? Number.NaN);
+      return i >= 0 && i < item.forecast.length ? [{ mean: item.forecast[i]!, p10: item.p10[i]!, p90: item.p90[i]! }] : [];
+    });
+    const { quantiles } = sumQuantiles(parts, rho);
+    const round = (v: number): number => Math.round(v * 1000) / 1000;
+    const realised: RealisedDay = { store, date, runId, actual: round(actual), forecast: band.forecast[k]!, p10: band.p10[k]!, p90: band.p90[k]!, quantiles: { p50: round(quantiles.p50), p80: round(quantiles.p80), p90: round(quantiles.p90), p95: round(quantiles.p95) } };
+    const touching = (context.overrides ?? []).filter((o) => o.from <= date && date <= o.to && (o.items === undefined || o.items.some((i) => items.some((v) => v.item === i))));
+    if (adjusted !== undefined && touching.length > 0) {
+      let total = 0;
+      adjusted.forEach((item, n) => {
+        const i = day - (starts[n] ?? Number.NaN);
+        if (i >= 0 && i < item.forecast.length) total += (item.adjusted ?? item.forecast)[i]!;
+      });
+      realised.adjusted = round(total);
+      realised.adjustedBy = [...new Set(touching.map((o) => o.by))].sort();
+    }
+    out.push(realised);
   }
   return out;
 }

@@ -62,6 +62,7 @@ export async function apiContext(): Promise<ApiContext> {
       itemHistory: (blob) => itemSalesCache.load(blob, () => readHistory(blob).then((series) => recentItemSales(series))),
       attention: config.api.attention,
       realised: storage.realised,
+      overrides: storage.overrides,
       backtestFolds: config.forecast.backtestFolds,
       clock: app.clock,
       maxCells: config.api.maxCells,

@@ -9,17 +9,18 @@ const round = (v: number): number => Math.round(v * 1000) / 1000;
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : String(round(v)));
 
 /**
- * `date,store,item,forecast,p10,p90,closed,promotion,events`, one line per store, item and day: the batch
- * CLI's columns, then what the planner knows about the day (closed 0/1, the item on promotion 0/1, event
- * names joined with `+`).
+ * `date,store,item,forecast,p10,p90,closed,promotion,events,adjusted`, one line per store, item and day: the
+ * batch CLI's columns, then what the planner knows about the day (closed 0/1, the item on promotion 0/1,
+ * event names joined with `+`), then the number with the overrides in force (empty when none touches the
+ * item in the range; last, so readers of the older columns by position are unaffected).
  */
-export function forecastsCsv(stores: readonly { store: string; items: readonly ItemForecastView[]; markers: readonly MarkerView[] }[]): string {
+export function forecastsCsv(stores: readonly { store: string; items: readonly (ItemForecastView & { adjusted?: number[] })[]; markers: readonly MarkerView[] }[]): string {
   return `${[...forecastsCsvLines(stores)].join('\n')}\n`;
 }
 
 /** The lines of `forecastsCsv`, one at a time (the HTTP answer streams them). */
-export function* forecastsCsvLines(stores: readonly { store: string; items: readonly ItemForecastView[]; markers: readonly MarkerView[] }[]): Generator<string> {
-  yield 'date,store,item,forecast,p10,p90,closed,promotion,events';
+export function* forecastsCsvLines(stores: readonly { store: string; items: readonly (ItemForecastView & { adjusted?: number[] })[]; markers: readonly MarkerView[] }[]): Generator<string> {
+  yield 'date,store,item,forecast,p10,p90,closed,promotion,events,adjusted';
   for (const s of stores) {
     const closed = new Set(s.markers.filter((m) => m.kind === 'closed').map((m) => m.date));
     const events = new Map<string, string[]>();
@@ -31,7 +32,7 @@ export function* forecastsCsvLines(stores: readonly { store: string; items: read
       for (let i = 0; i < it.forecast.length; i++) {
         const date = formatIsoDay(d + i);
         const promotion = promoted.has(date) && (promoted.get(date) === undefined || promoted.get(date)!.has(it.item));
-        yield `${date},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)},${closed.has(date) ? 1 : 0},${promotion ? 1 : 0},${csvField((events.get(date) ?? []).join('+'))}`;
+        yield `${date},${csvField(s.store)},${csvField(it.item)},${num(it.forecast[i]!)},${num(it.p10[i]!)},${num(it.p90[i]!)},${closed.has(date) ? 1 : 0},${promotion ? 1 : 0},${csvField((events.get(date) ?? []).join('+'))},${it.adjusted === undefined ? '' : num(it.adjusted[i]!)}`;
       }
     }
   }

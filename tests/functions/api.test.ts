@@ -166,7 +166,7 @@ describe('GET /forecasts', () => {
     expect(c.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = c.text.trim().split('\n');
     // The batch CLI's columns first, then what is known about the day (issue 12): closed, promotion, events.
-    expect(lines[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events');
+    expect(lines[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events,adjusted');
     const fromCsv = new Map<string, number[]>();
     for (const line of lines.slice(1)) {
       const [date, store, item, f, lo, hi] = line.split(',');

@@ -123,7 +123,7 @@ describe('drivers from upload to the planner', () => {
     expect(promoMean).toBeGreaterThan(2 * (normal.reduce((s, v) => s + v, 0) / normal.length));
 
     const csv = await api<never>(`/forecasts?stores=D1&from=${from}&to=${to}`, { accept: 'text/csv' });
-    expect(csv.text.split('\n')[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events');
+    expect(csv.text.split('\n')[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events,adjusted');
     expect(csv.text).toContain(`${formatIsoDay(HOLIDAY)},D1,1,0,0,0,1,0,Founders Day`);
 
     const transport = await api<{ stores: { store: string; closed: string[]; units: number[] }[] }>(`/transport?stores=D1&from=${from}&to=${to}`);

@@ -13,7 +13,7 @@ import { epochDayFromCivil, trainStore, type SeriesForecast } from '../../engine
 import { generateSeries } from '../support/sales.js';
 
 const root = path.resolve(__dirname, '../..');
-export const API_MODULES = ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'start-check-run', 'get-run', 'get-health', 'get-me', 'get-attention'].map((f) => path.join(root, 'functions', `${f}.ts`));
+export const API_MODULES = ['get-stores', 'get-forecasts', 'get-transport', 'refresh-store', 'start-check-run', 'get-run', 'get-health', 'get-me', 'get-attention', 'post-override', 'put-override', 'delete-override', 'get-overrides', 'get-override-history', 'get-value-added'].map((f) => path.join(root, 'functions', `${f}.ts`));
 export const STANDIN_REFRESH = path.join(root, 'tests/fixtures/api/refresh-standin.ts');
 
 export const USERS = {

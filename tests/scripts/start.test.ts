@@ -67,7 +67,7 @@ describe('npm start', () => {
     for (const s of stores.stores) expect(s.freshness.currentRunId).not.toBeNull();
     const forecasts = await fetch(`http://127.0.0.1:${webPort}/api/forecasts?stores=${stores.stores[0]!.store}`, { headers: { cookie, accept: 'text/csv' } });
     const lines = (await forecasts.text()).trim().split('\n');
-    expect(lines[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events');
+    expect(lines[0]).toBe('date,store,item,forecast,p10,p90,closed,promotion,events,adjusted');
     expect(lines.length).toBeGreaterThan(20 * 28);
   });
 

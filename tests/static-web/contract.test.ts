@@ -35,7 +35,7 @@ describe('docs/openapi.yaml', () => {
 
   it('is OpenAPI 3.1 and describes every endpoint of the API', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/attention', '/forecasts', '/health', '/me', '/runs/{id}', '/stores', '/stores/{store}/check-run', '/stores/{store}/refresh', '/transport']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/attention', '/forecasts', '/health', '/me', '/runs/{id}', '/stores', '/stores/{store}/check-run', '/stores/{store}/overrides', '/stores/{store}/overrides/history', '/stores/{store}/overrides/{id}', '/stores/{store}/refresh', '/transport', '/value-added']);
     expect(Object.keys(doc.paths['/stores/{store}/refresh']!)).toEqual(['post']);
   });
 

@@ -1,8 +1,47 @@
 import { odata, TableTransaction, type TableClient } from '@azure/data-tables';
+import { SERVICE_LEVELS, type ServiceLevel } from '../../../engine/index.js';
 import type { RealisedAccuracyLedger, RealisedDay } from '../../ports/index.js';
 import { encodeKey } from './keys.js';
 
-type Entity = { partitionKey: string; rowKey: string; runId: string; actual: number; forecast: number; p10: number; p90: number; date?: string };
+type Entity = {
+  partitionKey: string;
+  rowKey: string;
+  runId: string;
+  actual: number;
+  forecast: number;
+  p10: number;
+  p90: number;
+  date?: string;
+  /** The store-day total with the overrides then in force, and who made them (JSON array). */
+  adjusted?: number;
+  adjustedBy?: string;
+  /** The total's quantiles then (JSON object, one number per service level). */
+  quantiles?: string;
+};
+
+/** The optional columns as read back: left out (never a wrong number used) when anything is off. */
+function optionalColumns(e: Entity): Pick<RealisedDay, 'adjusted' | 'adjustedBy' | 'quantiles'> {
+  const out: Pick<RealisedDay, 'adjusted' | 'adjustedBy' | 'quantiles'> = {};
+  if (typeof e.adjusted === 'number' && Number.isFinite(e.adjusted) && e.adjusted >= 0) {
+    out.adjusted = e.adjusted;
+    const by = parse(e.adjustedBy);
+    if (Array.isArray(by) && by.every((b) => typeof b === 'string')) out.adjustedBy = by;
+  }
+  const q = parse(e.quantiles) as Record<string, unknown> | undefined;
+  if (typeof q === 'object' && q !== null && SERVICE_LEVELS.every((l) => typeof q[l] === 'number' && Number.isFinite(q[l]))) {
+    out.quantiles = Object.fromEntries(SERVICE_LEVELS.map((l) => [l, q[l] as number])) as Record<ServiceLevel, number>;
+  }
+  return out;
+}
+
+function parse(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Rows written before newest-first keys: row = the ISO date. Digits sort before NEWEST_FIRST, so a range on
@@ -28,7 +67,18 @@ export class TableRealisedAccuracy implements RealisedAccuracyLedger {
       for (let i = 0; i < list.length; i += 100) {
         const tx = new TableTransaction();
         for (const d of list.slice(i, i + 100)) {
-          const entity: Entity = { partitionKey: encodeKey(store), rowKey: rowKeyOf(d.date), date: d.date, runId: d.runId, actual: d.actual, forecast: d.forecast, p10: d.p10, p90: d.p90 };
+          const entity: Entity = {
+            partitionKey: encodeKey(store),
+            rowKey: rowKeyOf(d.date),
+            date: d.date,
+            runId: d.runId,
+            actual: d.actual,
+            forecast: d.forecast,
+            p10: d.p10,
+            p90: d.p90,
+            ...(d.adjusted === undefined ? {} : { adjusted: d.adjusted, adjustedBy: JSON.stringify(d.adjustedBy ?? []) }),
+            ...(d.quantiles === undefined ? {} : { quantiles: JSON.stringify(d.quantiles) }),
+          };
           tx.upsertEntity(entity, 'Replace');
         }
         await this.table.submitTransaction(tx.actions);
@@ -41,7 +91,7 @@ export class TableRealisedAccuracy implements RealisedAccuracyLedger {
     const pk = encodeKey(store);
     const rows = new Map<string, RealisedDay>();
     const take = (e: Entity & { date?: string }, date: string): void => {
-      if (!rows.has(date)) rows.set(date, { store, date, runId: e.runId, actual: e.actual, forecast: e.forecast, p10: e.p10, p90: e.p90 });
+      if (!rows.has(date)) rows.set(date, { store, date, runId: e.runId, actual: e.actual, forecast: e.forecast, p10: e.p10, p90: e.p90, ...optionalColumns(e) });
     };
     const pages = this.table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${pk} and RowKey ge ${NEWEST_FIRST}` } }).byPage({ maxPageSize: days });
     for await (const page of pages) {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { realisedDays, realisedSummary } from '../../../core/domain/realised.js';
 import type { ForecastRow } from '../../../core/domain/model.js';
-import { epochDayFromCivil } from '../../../engine/index.js';
+import { epochDayFromCivil, sumQuantiles } from '../../../engine/index.js';
+import type { Override } from '../../../core/domain/overrides.js';
 
 const day = epochDayFromCivil(2026, 3, 2);
 const row = (item: string, forecast: number[], spread: number): ForecastRow => ({ store: 'S', item, runId: 'r1', modelVersion: 'v', firstDay: '2026-03-02', forecast, p10: forecast.map((f) => f - spread), p90: forecast.map((f) => f + spread) });
@@ -20,6 +21,21 @@ describe('forecast against actual', () => {
     expect(days[0]).toMatchObject({ forecast: 15, runId: 'r1' });
     expect(days[0]!.p10).toBeCloseTo(15 - 5, 3);
     expect(days[0]!.p90).toBeCloseTo(15 + 5, 3);
+  });
+
+  test('each day keeps its total\'s quantiles and, where an override applied, the adjusted total and who adjusted it', () => {
+    const rows = [row('a', [10, 10, 10], 3), row('b', [5, 5, 5], 4)];
+    const uploaded = [series('a', day, [12, 9, 8]), series('b', day, [6, 4, 4])];
+    const override = (o: Partial<Override>): Override => ({ id: 'o', store: 'S', from: '2026-03-03', to: '2026-03-03', kind: 'percent', value: 100, note: 'n', by: 'ann@contoso.com', at: '2026-03-01T00:00:00Z', version: 1, ...o });
+    const overrides = [override({ items: ['a'] }), override({ id: 'p', from: '2026-03-04', to: '2026-03-04', kind: 'absolute', value: 30, by: 'bob@contoso.com' })];
+    const days = realisedDays('S', 'r1', rows, uploaded, uploaded, { overrides, rho: 0.4 });
+    expect(days.map((d) => d.adjusted)).toEqual([undefined, 25, 30]);
+    expect(days.map((d) => d.adjustedBy)).toEqual([undefined, ['ann@contoso.com'], ['bob@contoso.com']]);
+    const expected = sumQuantiles([{ mean: 10, p10: 7, p90: 13 }, { mean: 5, p10: 1, p90: 9 }], 0.4).quantiles;
+    for (const level of ['p50', 'p80', 'p90', 'p95'] as const) expect(days[0]!.quantiles![level]).toBeCloseTo(expected[level], 3);
+    // More dependence, a wider total: the p95 moves out.
+    expect(realisedDays('S', 'r1', rows, uploaded, uploaded, { rho: 0.9 })[0]!.quantiles!.p95).toBeGreaterThan(realisedDays('S', 'r1', rows, uploaded, uploaded)[0]!.quantiles!.p95);
+    expect(realisedDays('S', 'r1', rows, uploaded, uploaded)[1]!.adjusted).toBeUndefined();
   });
 
   test('WAPE, bias and days inside the band', () => {

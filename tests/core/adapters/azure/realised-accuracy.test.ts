@@ -53,4 +53,18 @@ describe('realised accuracy ledger (Azurite)', () => {
     expect(got.map((d) => d.date)).toEqual([...legacy, '2025-01-06']);
     expect(got.find((d) => d.date === legacy[4])!.actual).toBe(9);
   });
+
+  test('keeps the adjusted total, who adjusted it and the quantiles; leaves out columns that do not read back', async () => {
+    const { ledger, table } = await fresh();
+    const quantiles = { p50: 10, p80: 12.5, p90: 14, p95: 15.25 };
+    await ledger.record([{ ...day('q', '2026-03-01', 5), adjusted: 7.5, adjustedBy: ['ann@contoso.com'], quantiles }, day('q', '2026-03-02', 6)]);
+    const [adjusted, plain] = await ledger.recent('q', 7);
+    expect(adjusted).toEqual({ ...day('q', '2026-03-01', 5), adjusted: 7.5, adjustedBy: ['ann@contoso.com'], quantiles });
+    expect(plain).toEqual(day('q', '2026-03-02', 6));
+    const row = (await table.listEntities<{ rowKey: string; date?: string }>().next()).value as { partitionKey: string; rowKey: string };
+    await table.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, adjusted: -1, quantiles: '{"p50":1}' }, 'Merge');
+    const damaged = (await ledger.recent('q', 7)).find((d) => d.date === (row as { date?: string }).date)!;
+    expect(damaged.adjusted).toBeUndefined();
+    expect(damaged.quantiles).toBeUndefined();
+  });
 });
