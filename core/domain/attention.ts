@@ -264,13 +264,14 @@ function explain(day: EpochDay, drivers: DriverDays | undefined, item: string | 
 }
 
 /**
- * One store's entries over [start, end] (epoch days inside its current forecast). Pure: everything it needs
+ * One store's entries over [start, end] (epoch days inside its current forecast; empty when end < start,
+ * but for the accuracy entry, which is about the store). Pure: everything it needs
  * is in `input`; the work is O(items × (days + 8 weeks)), the reasons worked out only for the entries kept.
  */
 export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDay, settings: AttentionSettings): AttentionEntry[] {
   const current = input.state.current;
   const cut = current === undefined ? undefined : parseIsoDay(current.firstDay);
-  if (current === undefined || cut === undefined || end < start) return [];
+  if (current === undefined || cut === undefined) return [];
   const { store } = input;
   const threshold = settings.heightenedPercent / 100;
   const drivers = input.drivers === undefined ? undefined : driverDays(input.drivers, cut, current.horizon);
@@ -425,8 +426,8 @@ export async function getAttention(deps: ApiDeps, principal: Principal, q: Atten
     const first = parseIsoDay(current.firstDay);
     if (first === undefined) return [];
     const start = Math.max(first, from ?? first);
+    // A range outside the forecast still gets the store's accuracy entry (its date is the realised window's).
     const end = Math.min(first + current.horizon - 1, to ?? Infinity);
-    if (end < start) return [];
     const optional = <T>(p: Promise<T> | undefined): Promise<T | undefined> => (p === undefined ? Promise.resolve(undefined) : p.catch(() => undefined));
     const historyBlob = state.history?.blob;
     const [rows, previousRows, totals, items, drivers, realised] = await Promise.all([

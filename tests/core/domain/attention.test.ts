@@ -187,6 +187,8 @@ describe('attention: changes, accuracy, new promotions', () => {
     // Within the margin (1.25× and 5 points), or too few days: nothing.
     expect(horizonOf(await inputs({ realised: realised(0.18), backtestWape: 0.15 }))).toEqual([]);
     expect(horizonOf(await inputs({ realised: { ...realised(0.5), days: 2 }, backtestWape: 0.15 }))).toEqual([]);
+    // About the store, not a day of the range: listed whatever the range.
+    expect(storeAttention(await inputs({ realised: realised(0.31), backtestWape: 0.15 }), CUT + 40, CUT + 45, DEFAULT_ATTENTION_SETTINGS)).toEqual(dropped);
   });
 
   it('lists promotions starting on a young item and on an item never promoted, not on one promoted before', async () => {
