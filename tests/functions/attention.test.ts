@@ -149,3 +149,24 @@ describe('GET /attention', () => {
     expect([...seen].sort()).toEqual([200, 400, 401, 403, 406]);
   });
 });
+
+describe('GET /attention answer size (FOREACT_API_MAX_CELLS = 1,000)', () => {
+  let small: ApiFixture;
+  beforeAll(async () => {
+    // Two east stores of 20 items × 28 days (1,120 values) beside the fixture's 252.
+    small = await startApiFixture({ env: { FOREACT_API_MAX_CELLS: '1000' }, benchStores: 2, benchItems: 20 });
+  });
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  test('counts every item of every store read, as /forecasts: 400 past the cap, naming it; a narrower stores= answers', async () => {
+    const all = await fetch(`${small.host.url}/api/attention`, { headers: as(USERS.admin) });
+    expect(all.status).toBe(400);
+    expect(((await all.json()) as { error: { message: string } }).error.message).toMatch(/1,372 store × item × day values.*FOREACT_API_MAX_CELLS/);
+    const narrow = await fetch(`${small.host.url}/api/attention?stores=1,2,3`, { headers: as(USERS.admin) });
+    expect(narrow.status).toBe(200);
+    // The planner's own stores (north: 1, 2, 4) are under the cap without asking.
+    expect((await fetch(`${small.host.url}/api/attention`, { headers: as(USERS.planner) })).status).toBe(200);
+  });
+});
