@@ -184,6 +184,8 @@ export function checkOverride(input: OverrideInput, rules: OverrideRules): Overr
   if (from > to) throw invalid('to', `the range ends (${input.to}) before it starts (${input.from})`);
   if (to - from + 1 > maxDays) throw invalid('to', `an override covers at most ${maxDays} days (got ${to - from + 1})`);
   if (from < rules.firstDay && input.from !== rules.keepFrom) throw invalid('from', `${input.from} is in the past: the current forecast starts on ${formatIsoDay(rules.firstDay)}`);
+  // Days that have passed are the audit's, not the planner's: an edit cannot make an override end before today.
+  if (to < rules.firstDay) throw invalid('to', `${input.to} is in the past: the current forecast starts on ${formatIsoDay(rules.firstDay)}`);
   if (to > rules.lastDay) throw invalid('to', `${input.to} is beyond the forecast horizon (the current forecast ends on ${formatIsoDay(rules.lastDay)})`);
   let items: string[] | undefined;
   if (input.items !== undefined) {

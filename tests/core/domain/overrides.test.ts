@@ -95,6 +95,8 @@ describe('checkOverride', () => {
     const edit = { ...rules, keepFrom: '2026-02-20' };
     expect(checkOverride(input({ from: '2026-02-20' }), edit).from).toBe('2026-02-20');
     expect(refusal({ from: '2026-02-21' }, edit)).toContain('"from"');
+    // Nor end it before today: what applied in the past stays as it was.
+    expect(refusal({ from: '2026-02-20', to: '2026-02-27' }, edit)).toContain('"to"');
   });
 
   it('expired overrides drop out of the live list', () => {
