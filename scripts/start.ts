@@ -14,7 +14,8 @@ import { defaultAzuriteLocation, startAzurite, type AzuriteInstance } from './az
 import { appModules, findRepoRoot } from './local-host/app-files.js';
 import { optionsFromEnvironment, startLocalHost, type LocalHost } from './local-host/host.js';
 import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
-import { SAMPLE_STORES, sampleDriversCsvs, sampleSalesCsv } from './sample-data.js';
+import { SAMPLE_STORES, sampleDriversCsvs, sampleItemMasterCsv, sampleSalesCsv, sampleStoresCsv } from './sample-data.js';
+import { seedOverride } from './sample-override.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 import { INGEST_EVENTS } from '../core/config.js';
 import { processRuntime } from '../core/runtime.js';
@@ -106,8 +107,11 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
     process.env.FOREACT_APP_ORIGIN = localAppOrigins(process.env.FOREACT_APP_ORIGIN, boundPort);
 
     await seedIfEmpty(host, log);
+    await seedMasterData(log);
     // Read once per process: had anything loaded the settings before the line above, refreshes would fail.
     if (!processRuntime().config.api.appOrigins.includes(webUrl)) throw new Error(`the app's settings were loaded before FOREACT_APP_ORIGIN included ${webUrl}: the dashboard's refreshes would be refused`);
+    // The sample override goes through the HTTP API; a host without it (an older build) still starts.
+    await seedOverride(webUrl, log).catch((error: unknown) => log(`could not seed the sample override: ${error instanceof Error ? error.message : String(error)}`));
     return { apiUrl: host.url, webUrl, host, azurite, stop };
   } catch (error) {
     await stop();
@@ -164,6 +168,24 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   const week = await ingestUpload(storage, { name: 'sample-sales-last-week.csv', open: () => [lastWeek] }, { clock, rules: config.ingest });
   log(`ingested last week's ${week.accepted} rows: forecast against actual recorded for ${week.changedStores.length} stores`);
   await morningRun(host, isoToday(), log);
+}
+
+/**
+ * The item master and the store file (trucks and receiving limits). Every start: an unchanged file is a
+ * no-op (uploads are deduplicated by content), and a stack seeded before these existed gains them.
+ */
+async function seedMasterData(log: (message: string) => void): Promise<void> {
+  const { ingestItemMasterUpload } = await import('../core/domain/item-master.js');
+  const { ingestStoreAttributesUpload } = await import('../core/domain/store-attributes.js');
+  const { storage, clock, config } = await processRuntime().deps();
+  const items = sampleItemMasterCsv();
+  const stores = sampleStoresCsv();
+  const itemResult = await ingestItemMasterUpload(storage, { name: items.name, open: () => [items.csv] }, { clock, rules: config.ingest });
+  const storeResult = await ingestStoreAttributesUpload(storage, { name: stores.name, open: () => [stores.csv] }, { clock, rules: config.ingest });
+  for (const [what, result] of [['item master', itemResult], ['store file', storeResult]] as const) {
+    if (result.status === 'rejected') throw new Error(`the sample ${what} was rejected: ${result.reason ?? ''}`);
+    if (!result.duplicate) log(`ingested the sample ${what} (${result.accepted} rows)`);
+  }
 }
 
 async function morningRun(host: LocalHost, date: string, log: (message: string) => void): Promise<void> {

@@ -251,7 +251,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     await expect.poll(() => card.getByTestId('refresh-progress').isHidden(), { timeout: 10_000 }).toBe(true);
   }, 150_000);
 
-  test('transport demand: the heat map covers the selected stores and the CSV export is exactly what is on screen', async () => {
+  test('transport demand: the heat map covers the selected stores and the CSV download is the API’s, with the numbers on screen', async () => {
     await page.goto(`${web}/?stores=101,102&view=stores`);
     await page.getByTestId('store-card-101').getByTestId('items-table').waitFor();
     // The tabs follow the keyboard pattern: arrow right moves to the transport view.
@@ -272,14 +272,19 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     }
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('transport-csv').click()]);
-    expect(download.suggestedFilename()).toMatch(/^transport_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
+    // The API's own CSV with the view's parameters (issue 21): the default service level and unit.
+    expect(download.suggestedFilename()).toMatch(/^transport_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}_p50_units\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
-    const [header, ...lines] = csv.trimEnd().split(/\r\n/);
-    expect(header).toBe('date,store,units,p10,p90');
+    const [header = '', ...lines] = csv.trimEnd().split(/\r\n/);
+    const columns = header.split(',');
+    expect(columns.slice(0, 5)).toEqual(['date', 'store', 'units', 'p10', 'p90']);
+    expect(columns).toEqual(expect.arrayContaining(['level', 'unit', 'value']));
+    const at = (name: string): number => columns.indexOf(name);
     const parsed = lines.map((line) => {
-      const [date = '', store = '', units, p10, p90] = line.split(',');
-      return { date, store, units: Number(units), p10: Number(p10), p90: Number(p90) };
+      const cells = line.split(',');
+      return { date: cells[0] ?? '', store: cells[1] ?? '', units: Number(cells[at('units')]), p10: Number(cells[at('p10')]), p90: Number(cells[at('p90')]), value: Number(cells[at('value')]), level: cells[at('level')], unit: cells[at('unit')] };
     });
+    expect(new Set(parsed.map((r) => `${r.level} ${r.unit}`))).toEqual(new Set(['p50 units']));
     // Columns are consecutive days from the window's first day (named in the file); a store without a
     // forecast for a day shows "–" there and has no line in the file (store 102 was not refreshed after
     // store 101 moved the window on by a day, so its forecast ends a day before the window does).
@@ -291,14 +296,14 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
       const mine = new Map(parsed.filter((r) => r.store === id).map((r) => [r.date, r]));
       const expected = Array.from({ length: DAYS }, (_, j) => {
         const row = mine.get(columnDate(j));
-        return row === undefined ? '–' : screenUnits(row.units);
+        return row === undefined ? '–' : screenUnits(row.value);
       });
       expect(expected).toEqual(screen?.cells);
       for (const r of mine.values()) {
         expect(r.p10).toBeLessThanOrEqual(r.units);
         expect(r.p90).toBeGreaterThanOrEqual(r.units);
       }
-      expect(screenUnits([...mine.values()].reduce((sum, r) => sum + r.units, 0))).toBe(screen?.total);
+      expect(screenUnits([...mine.values()].reduce((sum, r) => sum + r.value, 0))).toBe(screen?.total);
       cellsWithValue += expected.filter((t) => t !== '–').length;
     }
     expect(lines).toHaveLength(cellsWithValue);

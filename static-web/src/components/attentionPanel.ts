@@ -4,7 +4,7 @@ import { h, replace } from '../dom';
 import { formatDay, storeLabel } from '../format';
 
 /** Entries shown before "Show all": the top of the ranking fits on a laptop screen above the store cards. */
-export const ATTENTION_TOP = 8;
+export const ATTENTION_TOP = 6;
 
 export interface AttentionPanelOptions {
   /** Opens the store card at the entry's day. */
@@ -85,7 +85,7 @@ export class AttentionPanel {
       link,
       change ? h('strong', { className: 'attention-change' }, change) : null,
       units ? h('span', { className: 'attention-units' }, units) : null,
-      e.reason ? h('span', { className: 'attention-reason' }, e.reason) : null,
+      e.reason ? h('span', { className: 'attention-reason', title: e.reason }, e.reason) : null,
     );
   }
 }
