@@ -275,16 +275,17 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
     // The API's own CSV with the view's parameters (issue 21): the default service level and unit.
     expect(download.suggestedFilename()).toMatch(/^transport_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}_p50_units\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
-    const [header = '', ...lines] = csv.trimEnd().split(/\r\n/);
+    const [header = '', ...lines] = csv.trimEnd().split(/\r?\n/);
     const columns = header.split(',');
     expect(columns.slice(0, 5)).toEqual(['date', 'store', 'units', 'p10', 'p90']);
     expect(columns).toEqual(expect.arrayContaining(['level', 'unit', 'value']));
     const at = (name: string): number => columns.indexOf(name);
     const parsed = lines.map((line) => {
       const cells = line.split(',');
-      return { date: cells[0] ?? '', store: cells[1] ?? '', units: Number(cells[at('units')]), p10: Number(cells[at('p10')]), p90: Number(cells[at('p90')]), value: Number(cells[at('value')]), level: cells[at('level')], unit: cells[at('unit')] };
+      return { date: cells[0] ?? '', store: cells[1] ?? '', units: Number(cells[at('units')]), p10: Number(cells[at('p10')]), p90: Number(cells[at('p90')]), value: Number(cells[at('value')]), level: cells[at('level')], unit: cells[at('unit')], overLimit: cells[at('over_limit')] === '1' };
     });
     expect(new Set(parsed.map((r) => `${r.level} ${r.unit}`))).toEqual(new Set(['p50 units']));
+    expect(parsed.some((r) => r.overLimit)).toBe(true);
     // Columns are consecutive days from the window's first day (named in the file); a store without a
     // forecast for a day shows "–" there and has no line in the file (store 102 was not refreshed after
     // store 101 moved the window on by a day, so its forecast ends a day before the window does).
@@ -296,7 +297,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
       const mine = new Map(parsed.filter((r) => r.store === id).map((r) => [r.date, r]));
       const expected = Array.from({ length: DAYS }, (_, j) => {
         const row = mine.get(columnDate(j));
-        return row === undefined ? '–' : screenUnits(row.value);
+        if (row === undefined) return '–';
+        // A day above the store's receiving limit (the sample store file's) is marked on screen too.
+        return row.overLimit ? `▲ ${screenUnits(row.value)} (above the receiving limit)` : screenUnits(row.value);
       });
       expect(expected).toEqual(screen?.cells);
       for (const r of mine.values()) {
