@@ -299,61 +299,132 @@ export function sumQuantiles(parts: readonly Marginal[], rho: number): SumQuanti
 /** Common dates a pair of stores needs before its correlation counts. */
 const MIN_COMMON_DATES = 10;
 
+/** Stores whose residuals fall on exactly the same dates: their pairs are summed at once. */
+interface DateGroup {
+  /** Indices into the union of dates, ascending. */
+  dates: number[];
+  /** Per store, its residuals on those dates. */
+  stores: Float64Array[];
+}
+
+/** Pearson correlation of two stores over the given positions of their aligned residuals; undefined when either is flat. */
+function correlation(a: Float64Array, aAt: readonly number[], b: Float64Array, bAt: readonly number[]): number | undefined {
+  const n = aAt.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[aAt[i]!]!;
+    mb += b[bAt[i]!]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[aAt[i]!]! - ma;
+    const db = b[bAt[i]!]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : undefined;
+}
+
+/** A store's residuals standardised over its dates (mean 0, mean square 1); undefined when they are flat. */
+function standardised(values: Float64Array): Float64Array | undefined {
+  const n = values.length;
+  let m = 0;
+  for (const v of values) m += v;
+  m /= n;
+  let ss = 0;
+  for (const v of values) ss += (v - m) * (v - m);
+  if (!(ss > 0)) return undefined;
+  const scale = Math.sqrt(n / ss);
+  return values.map((v) => (v - m) * scale);
+}
+
 /**
  * How stores' totals move together: the mean pairwise correlation of their standardised residuals on the dates
  * both have (pairs with fewer than MIN_COMMON_DATES are skipped), weighted by those dates, clipped to [0, 1].
  * `points` is the number of dates at least one counted pair shares; 0 and 0 when no pair counts.
+ *
+ * Stores trained the same morning share their backtest dates, so stores are grouped by date set: within a
+ * group, Σ of its pairs' correlations is (Σₜ(Σₛ ẑₛₜ)² / n − k) / 2 over its k standardised stores — one pass
+ * instead of k² / 2 (a region of 1,000 stores in milliseconds). Pairs across groups are correlated one by one.
  */
 export function estimateCrossRho(stores: readonly (readonly { date: string; z: number }[])[]): { rho: number; points: number } {
-  const maps = stores.map((residuals) => {
-    const byDate = new Map<string, number>();
-    for (const { date, z } of residuals) if (Number.isFinite(z)) byDate.set(date, z);
+  const dateIndex = new Map<string, number>();
+  const byStore = stores.map((residuals) => {
+    const byDate = new Map<number, number>();
+    for (const { date, z } of residuals) {
+      if (!Number.isFinite(z)) continue;
+      let index = dateIndex.get(date);
+      if (index === undefined) dateIndex.set(date, (index = dateIndex.size));
+      byDate.set(index, z);
+    }
     return byDate;
   });
+  const groups = new Map<string, DateGroup>();
+  for (const byDate of byStore) {
+    if (byDate.size < MIN_COMMON_DATES) continue;
+    const dates = [...byDate.keys()].sort((a, b) => a - b);
+    const key = dates.join(',');
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { dates, stores: [] }));
+    group.stores.push(Float64Array.from(dates, (d) => byDate.get(d)!));
+  }
   let weighted = 0;
   let weight = 0;
-  const dates = new Set<string>();
-  for (let a = 0; a < maps.length; a++) {
-    for (let b = a + 1; b < maps.length; b++) {
-      const [small, large] = maps[a]!.size <= maps[b]!.size ? [maps[a]!, maps[b]!] : [maps[b]!, maps[a]!];
-      const xs: number[] = [];
-      const ys: number[] = [];
-      const common: string[] = [];
-      for (const [date, z] of small) {
-        const other = large.get(date);
-        if (other === undefined) continue;
-        xs.push(z);
-        ys.push(other);
-        common.push(date);
+  const counted = new Set<number>();
+  const list = [...groups.values()];
+  for (const group of list) {
+    const members = group.stores.map(standardised).filter((z): z is Float64Array => z !== undefined);
+    const k = members.length;
+    if (k < 2) continue;
+    const n = group.dates.length;
+    let sumOfSquares = 0;
+    for (let t = 0; t < n; t++) {
+      let sum = 0;
+      for (const z of members) sum += z[t]!;
+      sumOfSquares += sum * sum;
+    }
+    weighted += n * ((sumOfSquares / n - k) / 2);
+    weight += (n * k * (k - 1)) / 2;
+    for (const d of group.dates) counted.add(d);
+  }
+  for (let g = 0; g < list.length; g++) {
+    for (let h = g + 1; h < list.length; h++) {
+      const a = list[g]!;
+      const b = list[h]!;
+      // Positions of the dates both groups have, in each group's arrays.
+      const aAt: number[] = [];
+      const bAt: number[] = [];
+      for (let i = 0, j = 0; i < a.dates.length && j < b.dates.length; ) {
+        if (a.dates[i]! < b.dates[j]!) i++;
+        else if (a.dates[i]! > b.dates[j]!) j++;
+        else {
+          aAt.push(i++);
+          bAt.push(j++);
+        }
       }
-      const n = xs.length;
+      const n = aAt.length;
       if (n < MIN_COMMON_DATES) continue;
-      let mx = 0;
-      let my = 0;
-      for (let i = 0; i < n; i++) {
-        mx += xs[i]!;
-        my += ys[i]!;
+      let pairs = 0;
+      for (const x of a.stores) {
+        for (const y of b.stores) {
+          const r = correlation(x, aAt, y, bAt);
+          if (r === undefined) continue;
+          weighted += n * r;
+          weight += n;
+          pairs++;
+        }
       }
-      mx /= n;
-      my /= n;
-      let sxy = 0;
-      let sxx = 0;
-      let syy = 0;
-      for (let i = 0; i < n; i++) {
-        const dx = xs[i]! - mx;
-        const dy = ys[i]! - my;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-      }
-      if (!(sxx > 0 && syy > 0)) continue;
-      weighted += (n * sxy) / Math.sqrt(sxx * syy);
-      weight += n;
-      for (const date of common) dates.add(date);
+      if (pairs > 0) for (const i of aAt) counted.add(a.dates[i]!);
     }
   }
   if (weight === 0) return { rho: 0, points: 0 };
-  return { rho: Math.max(0, Math.min(1, weighted / weight)), points: dates.size };
+  return { rho: Math.max(0, Math.min(1, weighted / weight)), points: counted.size };
 }
 
 /** Two years of daily residuals: enough for cross-store dependence, and ~25 K characters as JSON (Table Storage holds 32 K per string). */

@@ -247,4 +247,35 @@ describe('estimateCrossRho', () => {
     const opposite = stores[0]!.map(({ date, z }) => ({ date, z: -z }));
     expect(estimateCrossRho([stores[0]!, opposite]).rho).toBe(0);
   });
+
+  it('is the date-weighted mean of pairwise correlations when stores cover different dates', () => {
+    const random = seededRandom(9);
+    const start = parseIsoDay('2025-01-01')!;
+    const common = Array.from({ length: 200 }, () => gaussian(random));
+    // Three groups of stores on shifted windows, one store with a gap, one too short to count.
+    const windows = [[0, 120], [0, 120], [0, 120], [30, 150], [30, 150], [100, 200], [5, 12]] as const;
+    const stores = windows.map(([from, to], s) =>
+      Array.from({ length: to - from }, (_, i) => ({ date: formatIsoDay(start + from + i), z: 0.5 * common[from + i]! + gaussian(random) })).filter((_, i) => s !== 4 || i % 9 !== 0),
+    );
+    let weighted = 0;
+    let weight = 0;
+    for (let a = 0; a < stores.length; a++) {
+      for (let b = a + 1; b < stores.length; b++) {
+        const other = new Map(stores[b]!.map((r) => [r.date, r.z]));
+        const pairs = stores[a]!.filter((r) => other.has(r.date)).map((r) => [r.z, other.get(r.date)!] as const);
+        if (pairs.length < 10) continue;
+        const mx = pairs.reduce((sum, [x]) => sum + x, 0) / pairs.length;
+        const my = pairs.reduce((sum, [, y]) => sum + y, 0) / pairs.length;
+        const sxy = pairs.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0);
+        const sxx = pairs.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+        const syy = pairs.reduce((sum, [, y]) => sum + (y - my) ** 2, 0);
+        weighted += sxy / Math.sqrt(sxx * syy) * pairs.length;
+        weight += pairs.length;
+      }
+    }
+    const { rho, points } = estimateCrossRho(stores);
+    expect(rho).toBeCloseTo(weighted / weight, 10);
+    expect(rho).toBeGreaterThan(0.1);
+    expect(points).toBe(150); // days 150–199 belong to one store only
+  });
 });
