@@ -220,10 +220,13 @@ export function partShape(part: Marginal): PartShape {
 
 /** Running sums over parts from which the sum's moments follow for any rho (so one pass serves several rhos). */
 export interface SumMoments {
+  /** Σ mean. */
   mean: number;
-  /** Σσ², Σσ, Σγσ, Σγσ², Σγσ³. */
+  /** Σσ²: the sum's variance when the parts are independent. */
   variance: number;
+  /** Σσ: the sum's standard deviation when they are comonotone. */
   sd: number;
+  /** Σγσ, Σγσ², Σγσ³: the third cumulant's terms (γ a part's skewness). */
   skewSd: number;
   skewSd2: number;
   skewSd3: number;
