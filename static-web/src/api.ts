@@ -203,9 +203,18 @@ export interface AttentionEntry {
   link?: string;
 }
 
+/** The settings behind the list (FOREACT_ATTENTION_*): what "well above" means. */
+export interface AttentionThresholds {
+  heightenedPercent: number;
+  minUnits: number;
+  changedPercent: number;
+  maxItemEntries: number;
+}
+
 export interface AttentionResponse {
   from?: IsoDate | null;
   to?: IsoDate | null;
+  thresholds?: AttentionThresholds;
   items: AttentionEntry[];
 }
 
@@ -218,6 +227,8 @@ export interface OverrideInput {
   kind: OverrideKind;
   value: number;
   note: string;
+  /** PUT only: the version edited (409 when it is no longer the stored one). */
+  version?: number;
 }
 
 export interface Override extends OverrideInput {

@@ -170,9 +170,9 @@ export class App {
     this.attentionController = controller;
     this.attention.setLoading();
     try {
-      const { items } = await this.deps.api.attention({}, controller.signal);
+      const { items, thresholds } = await this.deps.api.attention({}, controller.signal);
       if (controller.signal.aborted) return;
-      this.attention.update(items, this.stores);
+      this.attention.update(items, this.stores, thresholds);
     } catch (e) {
       if (isAbort(e) || controller.signal.aborted) return;
       this.attention.setError(this.describeLoadError(e, 'what needs attention'));

@@ -36,6 +36,8 @@ describe('needs attention', () => {
     expect(entries[2]!.textContent).toContain('item 2');
     expect(byTestId(entries[0]!, 'attention-open').getAttribute('href')).toBe('/?store=2&date=2017-07-05');
     expect(byTestId(panel, 'attention-count').textContent).toBe('(3)');
+    // What "well above" means, from the API's settings.
+    expect(byTestId(panel, 'attention-hint').textContent).toContain('at least 30 % and 10 units above their weekday’s normal');
   });
 
   it('says so when nothing needs attention, and offers to try again after a failure', async () => {

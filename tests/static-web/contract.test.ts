@@ -9,7 +9,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { FIRST_DAY, run, SAMPLE_MARKERS, store, storeForecast, transportFrom } from './fixtures';
+import { applyOverrides, FakeApi, FIRST_DAY, run, SAMPLE_MARKERS, store, storeForecast, transportFrom } from './fixtures';
 
 type Doc = {
   openapi: string;
@@ -108,5 +108,21 @@ describe('docs/openapi.yaml', () => {
   it('matches /me', () => {
     expect(check('Me', { userId: 'u', userDetails: 'ann', identityProvider: 'aad', roles: ['authenticated', 'planner'], role: 'planner', regions: ['North'], stores: ['1', '3'] })).toEqual([]);
     expect(check('Me', { userId: 'u', userDetails: 'bob', identityProvider: 'aad', roles: ['authenticated'], role: null, regions: [], stores: [] })).toEqual([]);
+  });
+
+  it('matches the planner\'s loop: attention, overrides and their history, adjusted forecasts, value added', async () => {
+    const attention = new FakeApi({ stores: [store('1')] });
+    attention.attentionItems = [{ store: '1', date: FIRST_DAY, kind: 'heightened', change: 0.45, units: 120, reason: 'Promotion', cause: 'promotion', link: '?store=1&date=2017-07-01' }];
+    expect(check('AttentionResponse', await attention.attention())).toEqual([]);
+    expect(check('AttentionEntry', { store: '1', date: FIRST_DAY, kind: 'soaring', change: 0.45, units: 120, reason: null, cause: null, link: '?store=1&date=2017-07-01' })).not.toEqual([]);
+    const api = new FakeApi({ stores: [store('1')] });
+    const created = await api.createOverride('1', { from: '2017-07-03', to: '2017-07-04', items: ['2'], kind: 'percent', value: 20, note: 'Festival' });
+    await api.editOverride('1', created.id, { from: '2017-07-03', to: '2017-07-04', kind: 'absolute', value: 30, note: 'More' });
+    expect(check('OverrideList', { store: '1', ...(await api.overrides('1')) })).toEqual([]);
+    expect(check('OverrideHistory', { store: '1', ...(await api.overrideHistory('1')) })).toEqual([]);
+    const adjusted = applyOverrides(storeForecast('1'), (await api.overrides('1')).overrides);
+    expect(adjusted.items[1]!.adjusted).toBeDefined();
+    expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: [adjusted] })).toEqual([]);
+    expect(check('ValueAddedResponse', { stores: [{ store: '1', weeks: { '4': { model: 0.2, adjusted: 0.15, days: 9 }, '13': { model: null, adjusted: null, days: 0 } } }], planners: [{ planner: 'ann@contoso.com', weeks: { '4': { model: 0.2, adjusted: 0.15, days: 9 }, '13': { model: 0.2, adjusted: 0.15, days: 9 } } }] })).toEqual([]);
   });
 });

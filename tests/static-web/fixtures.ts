@@ -215,7 +215,7 @@ export class FakeApi implements ApiClient {
   attention(): Promise<AttentionResponse> {
     this.calls.push('attention');
     if (this.failAttention) return Promise.reject(this.failAttention);
-    return Promise.resolve({ items: this.attentionItems });
+    return Promise.resolve({ from: FIRST_DAY, to: addDays(FIRST_DAY, 27), thresholds: { heightenedPercent: 30, minUnits: 10, changedPercent: 20, maxItemEntries: 10 }, items: this.attentionItems });
   }
 
   overrides(storeId: string): Promise<{ overrides: Override[] }> {
@@ -230,7 +230,8 @@ export class FakeApi implements ApiClient {
 
   private record(action: OverrideHistoryEntry['action'], before: Override | null, after: Override | null, note: string): void {
     const o = (after ?? before)!;
-    this.historyLog.push({ id: `h${this.historyLog.length + 1}`, override: o.id, action, at: `2017-07-01T10:0${this.historyLog.length}:00.000Z`, by: 'ann@contoso.com', note, before, after, from: o.from, to: o.to });
+    const units = (x: Override | null): number[] => (x ? [x.kind === 'absolute' ? x.value * 3 : 60 * (1 + x.value / 100)] : [60]);
+    this.historyLog.push({ id: `h${this.historyLog.length + 1}`, override: o.id, action, at: `2017-07-01T10:0${this.historyLog.length}:00.000Z`, by: 'ann@contoso.com', note, before, after, numbers: { before: units(before), after: units(after) }, from: o.from, to: o.to });
   }
 
   createOverride(storeId: string, input: OverrideInput): Promise<Override> {
@@ -252,7 +253,9 @@ export class FakeApi implements ApiClient {
     const list = this.overrideStore.get(storeId) ?? [];
     const before = list.find((o) => o.id === id);
     if (!before) return Promise.reject(new ApiError(404, 'not_found', 'No such override.'));
-    const after: Override = { ...before, ...input, version: before.version + 1 };
+    const { version, ...fields } = input;
+    if (version !== undefined && version !== before.version) return Promise.reject(new ApiError(409, 'conflict', `Override ${id} changed meanwhile (version ${before.version}, not ${version}).`));
+    const after: Override = { ...before, ...fields, version: before.version + 1 };
     if (!input.items) delete after.items;
     this.overrideStore.set(storeId, list.map((o) => (o.id === id ? after : o)));
     this.record('edit', before, after, input.note);

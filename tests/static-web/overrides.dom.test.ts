@@ -89,6 +89,20 @@ describe('overrides on the store card', () => {
     expect(api.overrideStore.get('1') ?? []).toEqual([]);
   });
 
+  it('edits the version on screen: a change made meanwhile is refused (409), said, and the list reloaded', async () => {
+    const { root, api } = await mount({ search: '?stores=1&days=7' });
+    await api.createOverride('1', { from: '2017-07-03', to: '2017-07-03', kind: 'percent', value: 10, note: 'First' });
+    const panel = await openPanel(byTestId(root, 'store-card-1'));
+    byTestId(panel, 'override-edit').click();
+    // Someone else edits it first.
+    await api.editOverride('1', 'o1', { from: '2017-07-03', to: '2017-07-03', kind: 'percent', value: 15, note: 'Someone else', version: 1 });
+    fill(panel, { value: '25', note: 'Mine' });
+    await submit(panel);
+    expect(byTestId(panel, 'override-error-form').textContent).toContain('Someone changed this adjustment meanwhile');
+    expect(api.overrideStore.get('1')![0]).toMatchObject({ value: 15, version: 2 });
+    expect(byTestId(panel, 'override-row').textContent).toContain('+15 %');
+  });
+
   it('shows forecast value added beside the realised accuracy', async () => {
     const api = defaultApi();
     api.valueAddedAnswer = { stores: [{ store: '1', weeks: { '4': { model: 0.18, adjusted: 0.12, days: 10 }, '13': { model: 0.15, adjusted: 0.17, days: 30 } } }], planners: [] };

@@ -1,4 +1,4 @@
-import type { AttentionEntry, Store } from '../api';
+import type { AttentionEntry, AttentionThresholds, Store } from '../api';
 import { ATTENTION_LABEL, attentionHref, formatChange, formatExtraUnits } from '../attention';
 import { h, replace } from '../dom';
 import { formatDay, storeLabel } from '../format';
@@ -21,6 +21,7 @@ export class AttentionPanel {
   readonly el: HTMLElement;
   private readonly body: HTMLDivElement;
   private readonly count: HTMLSpanElement;
+  private readonly hint: HTMLParagraphElement;
   private entries: AttentionEntry[] = [];
   private stores: readonly Store[] = [];
   private showAll = false;
@@ -28,7 +29,8 @@ export class AttentionPanel {
   constructor(private readonly options: AttentionPanelOptions) {
     this.count = h('span', { className: 'attention-count', 'data-testid': 'attention-count' });
     this.body = h('div', { className: 'attention-body', 'aria-live': 'polite' });
-    this.el = h('section', { className: 'attention', 'aria-labelledby': 'attention-title', 'data-testid': 'attention-panel' }, h('h2', { id: 'attention-title' }, 'Needs attention ', this.count), this.body);
+    this.hint = h('p', { className: 'hint attention-hint', 'data-testid': 'attention-hint', hidden: true });
+    this.el = h('section', { className: 'attention', 'aria-labelledby': 'attention-title', 'data-testid': 'attention-panel' }, h('h2', { id: 'attention-title' }, 'Needs attention ', this.count), this.hint, this.body);
   }
 
   setLoading(): void {
@@ -42,7 +44,9 @@ export class AttentionPanel {
     replace(this.body, h('p', { className: 'notice notice-error', 'data-testid': 'attention-error' }, h('span', { className: 'notice-text' }, message), h('button', { type: 'button', className: 'notice-action', onclick: () => this.options.onRetry() }, 'Try again')));
   }
 
-  update(entries: readonly AttentionEntry[], stores: readonly Store[]): void {
+  update(entries: readonly AttentionEntry[], stores: readonly Store[], thresholds?: AttentionThresholds): void {
+    this.hint.hidden = thresholds === undefined;
+    if (thresholds) this.hint.textContent = `Days forecast at least ${thresholds.heightenedPercent} % and ${thresholds.minUnits} units above their weekday’s normal, ranked by extra units; days changed by more than ${thresholds.changedPercent} % since the previous forecast; stores whose accuracy dropped; promotions on items too new to estimate an uplift.`;
     this.entries = [...entries];
     this.stores = stores;
     this.body.setAttribute('aria-busy', 'false');

@@ -275,7 +275,13 @@ export class OverridesPanel {
     if (!(e instanceof ApiError) || e.status !== 400) {
       const el = this.errors.get('form')!;
       el.hidden = false;
-      el.textContent = e instanceof ApiError && e.status === 403 ? `You cannot adjust ${this.deps.storeLabel}: ${e.message}` : `The adjustment was not saved: ${messageOf(e)}`;
+      el.textContent =
+        e instanceof ApiError && e.status === 403
+          ? `You cannot adjust ${this.deps.storeLabel}: ${e.message}`
+          : e instanceof ApiError && e.status === 409
+            ? `Someone changed this adjustment meanwhile; the list now shows theirs. ${e.message}`
+            : `The adjustment was not saved: ${messageOf(e)}`;
+      if (e instanceof ApiError && e.status === 409) void this.load();
       return;
     }
     let first: HTMLElement | undefined;
@@ -300,7 +306,8 @@ export class OverridesPanel {
     const input = overrideInput({ from: this.inputs.from.value, to: this.inputs.to.value, items: this.inputs.items.value, kind: this.inputs.kind.value, value: this.inputs.value.value, note: this.inputs.note.value });
     try {
       const editing = this.editing;
-      if (editing) await this.deps.api.editOverride(this.deps.store, editing.id, input);
+      // The version edited: the API answers 409 when someone changed the override meanwhile.
+      if (editing) await this.deps.api.editOverride(this.deps.store, editing.id, { ...input, version: editing.version });
       else await this.deps.api.createOverride(this.deps.store, input);
       announce(`${editing ? 'Adjustment changed' : 'Adjustment added'} for ${this.deps.storeLabel}: ${describeOverride(input)}.`);
       this.stopEditing();
