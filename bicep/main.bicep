@@ -146,6 +146,8 @@ var data = {
 var trainerReadContainers = ['sales', 'drivers']
 var trainerWriteContainers = ['models']
 var trainerTables = ['forecasts', 'runs', 'models', 'stores']
+// Planners' promotion overrides set the promotion driver on their days before training (read only).
+var trainerReadTables = ['overrides']
 
 // Flex Consumption deployment packages (functionAppConfig.deployment.storage), in the host account.
 var deploymentContainerName = 'app-package'
@@ -329,6 +331,7 @@ module roles 'modules/roles.bicep' = {
     trainerReadContainers: trainerReadContainers
     trainerWriteContainers: trainerWriteContainers
     trainerTables: trainerTables
+    trainerReadTables: trainerReadTables
     deployerUploadContainer: 'uploads'
     deployerReadTable: 'ingestions'
     appInsightsName: monitoring.outputs.appInsightsName

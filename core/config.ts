@@ -319,7 +319,7 @@ export const settingsSchema = z
     FOREACT_TABLE_STORES: forTrainers(named(tableName, 'stores')),
     FOREACT_TABLE_INGESTIONS: forTrainers(named(tableName, 'ingestions')),
     FOREACT_TABLE_REALISED: forTrainers(named(tableName, 'realised')),
-    FOREACT_TABLE_OVERRIDES: named(tableName, 'overrides'),
+    FOREACT_TABLE_OVERRIDES: forTrainers(named(tableName, 'overrides')),
     FOREACT_CONTAINER_SALES: forTrainers(named(containerName, 'sales')),
     FOREACT_CONTAINER_MODELS: forTrainers(named(containerName, 'models')),
     FOREACT_CONTAINER_REJECTED: forTrainers(named(containerName, 'rejected')),

@@ -33,6 +33,9 @@ param trainerWriteContainers array
 @description('Tables the trainer reads and writes (forecasts, runs, models, stores).')
 param trainerTables array
 
+@description('Tables the trainer only reads (overrides: the planners\' promotion overrides).')
+param trainerReadTables array = []
+
 @description('Container the deployer may write to (the smoke test\'s upload).')
 param deployerUploadContainer string
 
@@ -130,6 +133,10 @@ resource trainerWriteContainerScopes 'Microsoft.Storage/storageAccounts/blobServ
 
 resource trainerTableScopes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = [
   for t in trainerTables: { parent: dataTables, name: t }
+]
+
+resource trainerReadTableScopes 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = [
+  for t in trainerReadTables: { parent: dataTables, name: t }
 ]
 
 resource deployerUploadScope 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
@@ -361,6 +368,19 @@ resource trainingTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
       principalId: trainingPrincipalId
       principalType: 'ServicePrincipal'
       description: 'Foreact trainer pods: table ${t}.'
+    }
+  }
+]
+
+resource trainingReadTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (t, i) in trainerReadTables: {
+    name: guid(trainerReadTableScopes[i].id, trainingPrincipalId, storageTableDataReader)
+    scope: trainerReadTableScopes[i]
+    properties: {
+      roleDefinitionId: storageTableDataReader
+      principalId: trainingPrincipalId
+      principalType: 'ServicePrincipal'
+      description: 'Foreact trainer pods: read table ${t}.'
     }
   }
 ]

@@ -5,7 +5,8 @@ import { authoriseStore, scopeFor, type ApiDeps } from './api-service.js';
 import { checkStores, requireRole, type Principal } from './api-access.js';
 import { compareIds, itemViews, type ItemForecastView } from './api-views.js';
 import { DomainError } from './errors.js';
-import { adjustItems, checkOverride, unexpired, type Override, type OverrideInput } from './overrides.js';
+import { adjustItems, checkOverride, promotionDriver, unexpired, type Override, type OverrideInput, type PromotionDriver } from './overrides.js';
+import type { StoreState } from './model.js';
 import { compactTimestamp } from './ids.js';
 import { mapLimit } from './map-limit.js';
 
@@ -32,6 +33,7 @@ interface StoreForecast {
   lastDay: number;
   runId: string;
   items: ItemForecastView[];
+  state: StoreState;
 }
 
 async function currentForecast(deps: ApiDeps, store: string): Promise<StoreForecast | undefined> {
@@ -40,7 +42,18 @@ async function currentForecast(deps: ApiDeps, store: string): Promise<StoreForec
   const firstDay = current === undefined ? undefined : parseIsoDay(current.firstDay);
   if (current === undefined || firstDay === undefined) return undefined;
   const items = itemViews(await deps.forecasts.readRun(store, current.runId));
-  return { firstDay, lastDay: firstDay + Math.max(1, current.horizon) - 1, runId: current.runId, items };
+  return { firstDay, lastDay: firstDay + Math.max(1, current.horizon) - 1, runId: current.runId, items, state: state! };
+}
+
+/**
+ * The store's promotion driver, read from its stored drivers only for a promotion override (the other kinds
+ * need no drivers). Undefined when the store has no drivers, or none of them is a promotion with history.
+ */
+async function promotionFor(deps: ApiDeps, forecast: StoreForecast, kind: OverrideInput['kind']): Promise<PromotionDriver | undefined> {
+  const blob = forecast.state.drivers?.blob;
+  if (kind !== 'promotion' || blob === undefined || deps.storeDrivers === undefined) return undefined;
+  const drivers = await deps.storeDrivers(blob);
+  return promotionDriver(drivers, forecast.firstDay);
 }
 
 async function requireForecast(deps: ApiDeps, store: string): Promise<StoreForecast> {
@@ -106,7 +119,8 @@ export async function createOverride(deps: OverrideDeps, principal: Principal, s
   await authoriseChange(deps.api, principal, store);
   const forecast = await requireForecast(deps.api, store);
   const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
-  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others: live });
+  const promotion = await promotionFor(deps.api, forecast, input.kind);
+  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others: live, promotion, store });
   const now = deps.api.clock.now();
   const override = withoutItemsWhenStoreWide({ id: newOverrideId(now), store, ...checked, by: principal.userDetails, at: now.toISOString(), version: 1 });
   const entry = entryFor('create', now, principal.userDetails, override.note, null, override, auditNumbers(forecast, live, [...live, override], override));
@@ -130,23 +144,29 @@ function gone(store: string, id: string): (error: unknown) => never {
 
 /** `expectedVersion`: the version the planner edited (absent: whatever is stored now). */
 export async function editOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, input: OverrideInput, expectedVersion?: number): Promise<Override> {
+  return (await editOverrideFrom(deps, principal, store, id, input, expectedVersion)).after;
+}
+
+/** As editOverride, answering the override before the edit too (a promotion edited into another kind reruns the store). */
+export async function editOverrideFrom(deps: OverrideDeps, principal: Principal, store: string, id: string, input: OverrideInput, expectedVersion?: number): Promise<{ before: Override; after: Override }> {
   await authoriseChange(deps.api, principal, store);
   const forecast = await requireForecast(deps.api, store);
   const before = await existing(deps, store, id, expectedVersion);
   const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
   const others = live.filter((o) => o.id !== id);
-  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others, keepFrom: before.from });
+  const promotion = await promotionFor(deps.api, forecast, input.kind);
+  const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others, keepFrom: before.from, promotion, store });
   const now = deps.api.clock.now();
-  const { items: _items, ...kept } = before;
+  const { items: _items, driver: _driver, ...kept } = before;
   const after = withoutItemsWhenStoreWide({ ...kept, ...checked, by: principal.userDetails, at: now.toISOString(), version: before.version + 1 });
   const range = { from: before.from < after.from ? before.from : after.from, to: before.to > after.to ? before.to : after.to, items: before.items === undefined || after.items === undefined ? undefined : [...new Set([...before.items, ...after.items])] };
   const entry = entryFor('edit', now, principal.userDetails, after.note, before, after, auditNumbers(forecast, [...others, before], [...others, after], range));
   await deps.overrides.edit(after, before.version, entry).catch(gone(store, id));
-  return after;
+  return { before, after };
 }
 
-/** The note is optional here (a deletion needs no reason to be safe); the entry keeps what was given, else "". */
-export async function removeOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, note: string | undefined, expectedVersion?: number): Promise<void> {
+/** The note is optional here (a deletion needs no reason to be safe); the entry keeps what was given, else "". Answers the override removed. */
+export async function removeOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, note: string | undefined, expectedVersion?: number): Promise<Override> {
   await authoriseChange(deps.api, principal, store);
   const before = await existing(deps, store, id, expectedVersion);
   const forecast = await currentForecast(deps.api, store);
@@ -157,6 +177,7 @@ export async function removeOverride(deps: OverrideDeps, principal: Principal, s
   if (text.length > 1000) throw new DomainError('invalid', `"note": at most 1000 characters (got ${text.length})`);
   const entry = entryFor('delete', now, principal.userDetails, text, before, null, auditNumbers(forecast, [...others, before], others, before));
   await deps.overrides.remove(store, id, before.version, entry).catch(gone(store, id));
+  return before;
 }
 
 /** The store's overrides that still touch its current forecast, by start. */

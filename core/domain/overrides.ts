@@ -1,4 +1,4 @@
-import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
+import { formatIsoDay, OPEN_COLUMN, parseIsoDay, type StoreDrivers } from '../../engine/index.js';
 import type { ItemForecastView } from './api-views.js';
 import { DomainError } from './errors.js';
 
@@ -10,6 +10,10 @@ import { DomainError } from './errors.js';
  * - `absolute`: the value stays. For an item override it is each item's daily value; for a store override
  *   (no `items`) it is the store-day total, spread over the items in proportion to the model numbers (evenly
  *   when the model says 0 for every item), so the items still add up to what the planner typed.
+ * - `promotion`: a planned promotion. It does not touch the numbers here: training sets the store's
+ *   promotion driver (`driver`) to `value` on those days for those items (`applyPromotionOverrides`), and
+ *   the model's forecast, rerun at once and every morning after, carries the uplift it learnt from past
+ *   promotions. `adjustItems` leaves it out, so it gives no `adjusted` numbers.
  * Overlapping overrides are refused when created, so at most one applies to an item-day.
  */
 export interface Override {
@@ -20,8 +24,11 @@ export interface Override {
   to: string;
   /** Absent: the whole store. */
   items?: string[];
-  kind: 'percent' | 'absolute';
+  kind: OverrideKind;
+  /** Percent, units, or (promotion) the value the promotion driver takes on those days. */
   value: number;
+  /** Promotion: the store's driver column it sets (chosen when made, from the store's drivers). */
+  driver?: string;
   /** Why (required). */
   note: string;
   /** Who made the latest change (the principal's userDetails). */
@@ -31,6 +38,9 @@ export interface Override {
   /** 1 when created, +1 on each edit. */
   version: number;
 }
+
+export type OverrideKind = 'percent' | 'absolute' | 'promotion';
+export const OVERRIDE_KINDS: readonly OverrideKind[] = ['percent', 'absolute', 'promotion'];
 
 /**
  * An item's forecast with the overrides applied. `adjusted` is present only when an override touches the
@@ -61,7 +71,8 @@ export function adjustItems(items: readonly ItemForecastView[], overrides: reado
   const touched = out.map(() => new Map<number, number>());
   for (const o of overrides) {
     const range = overrideDays(o);
-    if (range === undefined) continue;
+    // A promotion is in the model's own numbers once the store reran with it.
+    if (range === undefined || o.kind === 'promotion') continue;
     const only = o.items === undefined ? undefined : new Set(o.items);
     out.forEach((item, n) => {
       const start = starts[n];
@@ -139,10 +150,14 @@ export interface OverrideInput {
   from: string;
   to: string;
   items?: string[] | undefined;
-  kind: 'percent' | 'absolute';
-  value: number;
+  kind: OverrideKind;
+  /** Required for percent and absolute; a promotion's defaults to the driver's usual promoted value. */
+  value?: number | undefined;
   note: string;
 }
+
+/** A checked override: a promotion's value resolved and its driver named. */
+export type CheckedOverride = Omit<OverrideInput, 'value'> & { value: number; driver?: string };
 
 /** Bounds of an override beyond the issue's rules: sane sizes for a note, an item list and a value. */
 export const OVERRIDE_LIMITS = { maxDays: 366, maxItems: 200, maxNoteChars: 1000, maxPercent: 10_000, maxAbsolute: 1e9 } as const;
@@ -161,6 +176,10 @@ export interface OverrideRules {
    * week stays editable); any other start must be on or after `firstDay`.
    */
   keepFrom?: string;
+  /** The store's promotion driver (`promotionDriver`); absent: a promotion override is refused. */
+  promotion?: PromotionDriver | undefined;
+  /** Named in the message refusing a promotion. */
+  store?: string;
 }
 
 const invalid = (field: string, message: string): DomainError => new DomainError('invalid', `"${field}": ${message}`);
@@ -169,11 +188,9 @@ const invalid = (field: string, message: string): DomainError => new DomainError
  * Checks an override against the domain's rules and answers it normalised (note trimmed, items unique and
  * sorted). Throws DomainError('invalid') naming the field; nothing is written on a refusal.
  */
-export function checkOverride(input: OverrideInput, rules: OverrideRules): OverrideInput {
-  const { maxDays, maxItems, maxNoteChars, maxPercent, maxAbsolute } = OVERRIDE_LIMITS;
-  if (!Number.isFinite(input.value)) throw invalid('value', 'must be a finite number');
-  if (input.kind === 'percent' && (input.value < -100 || input.value > maxPercent)) throw invalid('value', `a percentage must be between −100 and ${maxPercent} (got ${input.value})`);
-  if (input.kind === 'absolute' && (input.value < 0 || input.value > maxAbsolute)) throw invalid('value', `an absolute value must be between 0 and ${maxAbsolute} units (got ${input.value})`);
+export function checkOverride(input: OverrideInput, rules: OverrideRules): CheckedOverride {
+  const { maxDays, maxItems, maxNoteChars } = OVERRIDE_LIMITS;
+  const value = checkValue(input, rules);
   const note = input.note.trim();
   if (note.length === 0) throw invalid('note', 'say why: the note is required');
   if (note.length > maxNoteChars) throw invalid('note', `at most ${maxNoteChars} characters (got ${note.length})`);
@@ -206,7 +223,25 @@ export function checkOverride(input: OverrideInput, rules: OverrideRules): Overr
     const what = clash.items === undefined ? 'the whole store' : `items ${clash.items.slice(0, 5).join(', ')}${clash.items.length > 5 ? ' …' : ''}`;
     throw invalid('from', `overlaps override ${clash.id} (${clash.from} to ${clash.to}, ${what}); edit or delete that one instead`);
   }
-  return { from: input.from, to: input.to, ...(items === undefined ? {} : { items }), kind: input.kind, value: input.value, note };
+  return { from: input.from, to: input.to, ...(items === undefined ? {} : { items }), kind: input.kind, value, ...(input.kind === 'promotion' ? { driver: rules.promotion!.column } : {}), note };
+}
+
+function checkValue(input: OverrideInput, rules: OverrideRules): number {
+  const { maxPercent, maxAbsolute } = OVERRIDE_LIMITS;
+  if (input.kind === 'promotion') {
+    const promotion = rules.promotion;
+    if (promotion === undefined) throw invalid('kind', `${rules.store === undefined ? 'the store' : `store ${rules.store}`} has no promotion driver to learn an uplift from (an item-level numeric driver, such as "promo", with promoted days in its history); use a percent override`);
+    if (input.value === undefined) return promotion.promoted;
+    if (!Number.isFinite(input.value)) throw invalid('value', 'must be a finite number');
+    // The model learns the uplift of the values it has seen; a larger one would be extrapolated, not learnt.
+    if (input.value <= promotion.baseline || input.value > promotion.max) throw invalid('value', `a promotion sets "${promotion.column}" above its usual ${promotion.baseline} and at most to ${promotion.max}, the highest value its history has (got ${input.value}); leave "value" out for ${promotion.promoted}`);
+    return input.value;
+  }
+  if (input.value === undefined) throw invalid('value', 'is required for a percent or absolute override');
+  if (!Number.isFinite(input.value)) throw invalid('value', 'must be a finite number');
+  if (input.kind === 'percent' && (input.value < -100 || input.value > maxPercent)) throw invalid('value', `a percentage must be between −100 and ${maxPercent} (got ${input.value})`);
+  if (input.kind === 'absolute' && (input.value < 0 || input.value > maxAbsolute)) throw invalid('value', `an absolute value must be between 0 and ${maxAbsolute} units (got ${input.value})`);
+  return input.value;
 }
 
 /** Live overrides that still touch the current forecast (an expired one stays in the history only). */
@@ -216,4 +251,133 @@ export function unexpired(overrides: readonly Override[], firstDay: number | und
     const to = parseIsoDay(o.to);
     return to !== undefined && to >= firstDay;
   });
+}
+
+/**
+ * The driver column a promotion override sets: an item-level numeric column (not `open`, not a price) that
+ * the forecast markers read as a promotion (above its usual value), with promoted item-days in the history
+ * so the model has an uplift to learn. A column named like "promo" wins; otherwise the one with the most
+ * promoted item-days.
+ */
+export interface PromotionDriver {
+  column: string;
+  /** The column's usual value (the most frequent, as the markers take it): not promoted. */
+  baseline: number;
+  /** The most frequent value above the baseline in the history: what a promotion override sets by default. */
+  promoted: number;
+  /** The highest value in the history. */
+  max: number;
+  /** Promoted item-days in the history. */
+  days: number;
+}
+
+const PROMOTION_NAME = /promo/i;
+
+/** The store's promotion driver from its history days (before `firstForecastDay`); undefined when it has none. */
+export function promotionDriver(drivers: StoreDrivers, firstForecastDay: number): PromotionDriver | undefined {
+  let best: PromotionDriver | undefined;
+  drivers.columns.forEach((column, c) => {
+    if (column.kind !== 'numeric' || column.name === OPEN_COLUMN || column.scale === 'log') return;
+    const arrays = [...drivers.items.values()].map((columns) => columns[c]).filter((v): v is Float64Array => v !== undefined);
+    if (arrays.length === 0) return;
+    const baseline = usualValue([drivers.storeValues[c], ...arrays]);
+    const historyEnd = Math.min(drivers.lastDay, firstForecastDay - 1) - drivers.firstDay + 1;
+    const counts = new Map<number, number>();
+    let max = -Infinity;
+    let days = 0;
+    for (const values of arrays) {
+      for (let i = 0; i < historyEnd; i++) {
+        const v = values[i]!;
+        if (!(v > baseline)) continue;
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+        max = Math.max(max, v);
+        days++;
+      }
+    }
+    if (days === 0) return;
+    let promoted = max;
+    let most = 0;
+    for (const [v, n] of counts) if (n > most || (n === most && v < promoted)) [promoted, most] = [v, n];
+    const candidate = { column: column.name, baseline, promoted, max, days };
+    const named = (d: PromotionDriver | undefined): boolean => d !== undefined && PROMOTION_NAME.test(d.column);
+    if (best === undefined || (named(candidate) && !named(best)) || (named(candidate) === named(best) && days > best.days)) best = candidate;
+  });
+  return best;
+}
+
+/** The most frequent value (ties: the smaller), as the forecast markers take a column's baseline. */
+function usualValue(arrays: readonly (Float64Array | undefined)[]): number {
+  const counts = new Map<number, number>();
+  for (const values of arrays) if (values !== undefined) for (const v of values) if (v === v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = 0;
+  let bestCount = -1;
+  for (const [value, n] of counts) if (n > bestCount || (n === bestCount && value < best)) [best, bestCount] = [value, n];
+  return best;
+}
+
+export interface AppliedPromotions {
+  drivers: StoreDrivers;
+  /** The overrides applied (ids). */
+  applied: string[];
+  /** Why an override was not applied (a row the trainer cannot trust, a driver the store no longer has). */
+  skipped: string[];
+}
+
+/**
+ * The store's drivers with its promotion overrides applied: for each, the driver column it names takes its
+ * value on its days from `firstForecastDay` on (the history's days keep what was recorded) for its items,
+ * or every item of `items` when it names none. Items outside `items` are left out: an override's row is
+ * read back from a table and is not trusted to name columns or items. The drivers are extended to the
+ * override's last day when they end before it (other columns: not given). The input is not changed.
+ */
+export function applyPromotionOverrides(drivers: StoreDrivers, overrides: readonly Override[], items: readonly string[], firstForecastDay: number): AppliedPromotions {
+  const known = new Set(items);
+  const applied: string[] = [];
+  const skipped: string[] = [];
+  const plans: { column: number; value: number; from: number; to: number; items: string[] }[] = [];
+  for (const o of overrides) {
+    if (o.kind !== 'promotion') continue;
+    const range = overrideDays(o);
+    const column = o.driver === undefined ? -1 : drivers.columns.findIndex((c) => c.name === o.driver);
+    const spec = drivers.columns[column];
+    if (range === undefined || range.to - range.from + 1 > OVERRIDE_LIMITS.maxDays) skipped.push(`promotion override ${o.id}: its dates are not a valid range`);
+    else if (spec === undefined || spec.kind !== 'numeric' || spec.name === OPEN_COLUMN || spec.scale === 'log') skipped.push(`promotion override ${o.id}: the store has no numeric driver "${String(o.driver).slice(0, 64)}" any more`);
+    else if (!Number.isFinite(o.value)) skipped.push(`promotion override ${o.id}: its value is not a number`);
+    else {
+      const from = Math.max(range.from, firstForecastDay);
+      const named = o.items ?? items;
+      const present = named.filter((i) => known.has(i));
+      if (present.length < named.length) skipped.push(`promotion override ${o.id}: ${named.length - present.length} item(s) not in the store's history left out`);
+      if (from > range.to || present.length === 0) continue;
+      plans.push({ column, value: o.value, from, to: range.to, items: present });
+      applied.push(o.id);
+    }
+  }
+  if (plans.length === 0) return { drivers, applied, skipped };
+  const lastDay = Math.max(drivers.lastDay, ...plans.map((p) => p.to));
+  const length = lastDay - drivers.firstDay + 1;
+  const widen = (values: Float64Array): Float64Array => {
+    if (values.length === length) return values;
+    const out = new Float64Array(length).fill(Number.NaN);
+    out.set(values);
+    return out;
+  };
+  const itemColumns = new Map<string, (Float64Array | undefined)[]>();
+  for (const [item, columns] of drivers.items) itemColumns.set(item, columns.map((v) => (v === undefined ? undefined : widen(v))));
+  // Copied before a write: the arrays may be shared with the caller's drivers (or a cache).
+  const written = new Set<Float64Array>();
+  for (const plan of plans) {
+    for (const item of plan.items) {
+      const columns = itemColumns.get(item) ?? drivers.columns.map(() => undefined);
+      itemColumns.set(item, columns);
+      let values = columns[plan.column];
+      if (values === undefined || !written.has(values)) {
+        values = values === undefined ? new Float64Array(length).fill(Number.NaN) : Float64Array.from(values);
+        columns[plan.column] = values;
+        written.add(values);
+      }
+      for (let day = Math.max(plan.from, drivers.firstDay); day <= plan.to; day++) values[day - drivers.firstDay] = plan.value;
+    }
+  }
+  return { drivers: { ...drivers, lastDay, storeValues: drivers.storeValues.map(widen), items: itemColumns }, applied, skipped };
 }

@@ -9,6 +9,7 @@ import { describeError, RunTracker } from './runs.js';
 import { markStale } from './stores.js';
 import { checkedStorePointer } from './store-pointers.js';
 import { stepSpans, type Tracer } from '../ports/tracer.js';
+import { applyPromotionOverrides, unexpired } from './overrides.js';
 
 export interface TrainerSettings {
   horizonDays: number;
@@ -68,6 +69,28 @@ export async function loadHistory(deps: Pick<TrainerDeps, 'stores' | 'history' |
 }
 
 /**
+ * The drivers with the planners' promotion overrides in force applied (overrides.ts applyPromotionOverrides):
+ * each sets the store's promotion driver on its forecast days, so this run, and every run until it expires or
+ * is removed, forecasts with the uplift the model learns from past promotions. An unreadable overrides table
+ * does not stop the run: it trains without them and says so in the run's notes.
+ */
+async function withPromotionOverrides(deps: Pick<TrainerDeps, 'overrides'>, store: string, series: readonly SeriesHistory[], drivers: StoreDrivers | undefined): Promise<{ drivers: StoreDrivers | undefined; applied: string[]; notes: string[] }> {
+  if (deps.overrides === undefined || drivers === undefined || series.length === 0) return { drivers, applied: [], notes: [] };
+  let overrides;
+  try {
+    overrides = await deps.overrides.inForce(store);
+  } catch (error) {
+    return { drivers, applied: [], notes: [`trained without the planners' promotion overrides: ${describeError(error)}`] };
+  }
+  // Forecasts start the day after the newest history; the history's own days keep what was recorded.
+  const firstForecastDay = series.reduce((m, s) => Math.max(m, s.startDay + s.values.length), -Infinity);
+  const live = unexpired(overrides, firstForecastDay).filter((o) => o.kind === 'promotion');
+  if (live.length === 0) return { drivers, applied: [], notes: [] };
+  const result = applyPromotionOverrides(drivers, live, series.map((s) => s.item), firstForecastDay);
+  return { drivers: result.drivers, applied: result.applied, notes: result.skipped };
+}
+
+/**
  * Re-issues the champion's forecasts from its stored state for the candidate's dates, so a refused
  * candidate still yields a forecast starting the day after the newest history. Items the champion does not
  * know (new since it was trained) keep the candidate's forecast.
@@ -102,9 +125,12 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
   const steps = stepSpans(deps.tracer, { runId, store, trigger: request.trigger });
   try {
     steps.next('load history');
-    const { state, series, drivers } = await loadHistory(deps, store);
+    const loaded = await loadHistory(deps, store);
+    const { state, series } = loaded;
     const historyVersion = state.history!.version;
     log(`store ${store}: ${series.length} series, history ${historyVersion}`);
+    const planned = await withPromotionOverrides(deps, store, series, loaded.drivers);
+    const drivers = planned.drivers;
 
     steps.next('fit and backtest');
     await tracker.stage('training', { items: series.length });
@@ -113,7 +139,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
     const attributes = inputs.attributes === undefined ? undefined : attributesForStore(inputs.attributes, store);
     const trained = trainStore(series, { horizon: settings.horizonDays, folds: settings.backtestFolds, ...(drivers ? { drivers } : {}), ...(inputs.pooled ? { pooled: inputs.pooled.artifact } : {}), ...(attributes ? { attributes } : {}) });
     // What the planner should know about the drivers: ignored columns, planned days they do not reach.
-    const notes = [...trained.notes];
+    const notes = [...trained.notes, ...planned.notes];
     // Only the learned family reads pooled models: for a store it is no candidate for, there is nothing to say.
     if (inputs.pooledProblem !== undefined && trained.learned !== undefined) notes.push(`trained without the pooled artifact: ${inputs.pooledProblem}`);
     if (inputs.attributesProblem !== undefined) notes.push(`trained without store attributes: ${inputs.attributesProblem}`);
@@ -184,7 +210,7 @@ export async function trainAndPublishStore(deps: TrainerDeps, settings: TrainerS
       generatedAt: deps.clock.now(),
     });
     steps.end();
-    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), pooled: inputs.pooled?.version ?? null, ...(trained.learned ? { learned: trained.learned } : {}), ...(attributes ? { attributes: attributes.columns.map((c) => c.name) } : {}), ...(notes.length > 0 ? { notes } : {}) } });
+    const record = await tracker.succeed({ modelVersion: servedVersion, details: { candidateVersion: version, switched: published.switched, forecastRunId, ...(drivers ? { drivers: state.drivers?.version } : {}), pooled: inputs.pooled?.version ?? null, ...(trained.learned ? { learned: trained.learned } : {}), ...(attributes ? { attributes: attributes.columns.map((c) => c.name) } : {}), ...(planned.applied.length > 0 ? { promotionOverrides: planned.applied } : {}), ...(notes.length > 0 ? { notes } : {}) } });
     return { store, runId, forecastRunId, switched: published.switched, candidateVersion: version, servedVersion, decision, items: forecasts.length, durationMs: record.durationMs ?? 0 };
   } catch (error) {
     const reason = describeError(error);

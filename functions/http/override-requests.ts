@@ -1,9 +1,15 @@
-import type { HttpRequest } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { ConcurrencyConflict } from '../../core/ports/index.js';
 import type { OverrideDeps } from '../../core/domain/override-service.js';
 import { ApiError, badRequest, type ApiIssue } from './errors.js';
 import { apiContext } from './context.js';
+import { durableClient, refreshInstances } from './durable-client.js';
+import type { Principal } from '../../core/domain/api-access.js';
+import { refreshRunId } from '../../core/domain/api-runs.js';
+import { startOrJoinRefresh } from '../../core/domain/refresh-start.js';
+import { newRunId } from '../../core/domain/ids.js';
+import { currentTraceparent } from '../../core/adapters/telemetry.js';
 import { idList, isoDate, MAX_STORES, show } from './query-fields.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 
@@ -18,8 +24,9 @@ export const overrideBody = z
     from: isoDate('from'),
     to: isoDate('to'),
     items: z.array(z.string().regex(ID_PATTERN, 'is not a valid item id (1–64 letters, digits, "_", "." or "-")')).max(10_000).optional(),
-    kind: z.enum(['percent', 'absolute']),
-    value: z.number(),
+    kind: z.enum(['percent', 'absolute', 'promotion']),
+    /** Required for percent and absolute (the domain names it); a promotion's is the driver's value, by default its usual promoted one. */
+    value: z.number().optional(),
     note: z.string().max(100_000),
     /** PUT: the version the planner edited; a newer stored version answers 409. */
     version: z.number().int().min(1).optional(),
@@ -71,6 +78,34 @@ export async function readJsonBody<S extends z.ZodType>(request: HttpRequest, sc
 export function conflictAs409(error: unknown): never {
   if (error instanceof ConcurrencyConflict) throw new ApiError(409, 'conflict', 'Someone else changed this override meanwhile; reload it and try again.');
   throw error;
+}
+
+/**
+ * A promotion override changes what the model is given, not the numbers: after a change the store reruns
+ * at once, started or joined as POST /stores/{store}/refresh does (same orchestration, rate limit and run
+ * ids), so the planner sees the result. The override is stored either way; when no refresh could start
+ * (rate-limited, or the durable client failed) the answer says why and the next morning run applies it.
+ */
+export async function refreshAfterPromotion(context: InvocationContext, principal: Principal, store: string): Promise<PromotionRefresh> {
+  const { limiter } = await apiContext();
+  try {
+    const instances = refreshInstances(durableClient(context), { requestedBy: principal.userDetails, traceparent: currentTraceparent() }, context);
+    const outcome = await startOrJoinRefresh({ instances, limiter, warn: (m, e) => context.warn(m, e) }, principal.userId, store, () => refreshRunId(newRunId('refresh', new Date()), store));
+    if (outcome.kind === 'rate_limited') return { runId: null, statusUrl: null, error: `Too many refreshes: the store reruns with it in the next morning run, or refresh it in ${outcome.retryAfterSeconds} s.` };
+    if (outcome.kind === 'unavailable') return { runId: null, statusUrl: null, error: 'Could not start the refresh: the store reruns with it in the next morning run, or refresh it.' };
+    return { runId: outcome.runId, statusUrl: `/api/runs/${encodeURIComponent(outcome.runId)}`, status: outcome.status, joined: outcome.kind === 'joined' };
+  } catch (error) {
+    context.warn(`refresh after a promotion override of store ${store} failed to start`, error);
+    return { runId: null, statusUrl: null, error: 'Could not start the refresh: the store reruns with it in the next morning run, or refresh it.' };
+  }
+}
+
+export interface PromotionRefresh {
+  runId: string | null;
+  statusUrl: string | null;
+  status?: string;
+  joined?: boolean;
+  error?: string;
 }
 
 /** The overrides service's deps: the API's, and the store's overrides table. */

@@ -180,21 +180,25 @@ describe('least privilege (data roles scoped below the account)', () => {
     }
   });
 
-  it('the trainer gets read on sales and drivers, write on models and four tables: never access, ingestions, uploads, rejected or the host account', () => {
+  it('the trainer gets read on sales, drivers and overrides, write on models and four tables: never access, ingestions, uploads, rejected or the host account', () => {
     const trainer = assignments.filter((a) => /principalId: trainingPrincipalId/.test(a.body));
-    expect(trainer.map((a) => a.symbol).sort()).toEqual(['trainingMetrics', 'trainingReadBlob', 'trainingTable', 'trainingWriteBlob']);
+    expect(trainer.map((a) => a.symbol).sort()).toEqual(['trainingMetrics', 'trainingReadBlob', 'trainingReadTable', 'trainingTable', 'trainingWriteBlob']);
     // Telemetry only, on the Application Insights component: the trainer's spans join the refresh's trace.
     expect(/resource trainingMetrics[\s\S]*?scope: appInsights[\s\S]*?roleDefinitionId: monitoringMetricsPublisher/.test(roles)).toBe(true);
     for (const a of trainer.filter((t) => t.symbol !== 'trainingMetrics')) {
       const scope = /\n\s*scope:\s*(\w+)\[i\]/.exec(a.body)?.[1];
-      expect(scope, a.symbol).toMatch(/^trainer(Read|Write)ContainerScopes$|^trainerTableScopes$/);
+      expect(scope, a.symbol).toMatch(/^trainer(Read|Write)ContainerScopes$|^trainer(Read)?TableScopes$/);
     }
     expect(arrayVar(main, 'trainerReadContainers')).toEqual(['sales', 'drivers']);
     expect(arrayVar(main, 'trainerWriteContainers')).toEqual(['models']);
     expect(arrayVar(main, 'trainerTables').sort()).toEqual(['forecasts', 'models', 'runs', 'stores']);
+    // Promotion overrides are the planners': the trainer reads them and can never write one (or the audit log).
+    expect(arrayVar(main, 'trainerReadTables')).toEqual(['overrides']);
     expect(/trainingReadBlob[\s\S]*?roleDefinitionId: (\w+)/.exec(roles)?.[1]).toBe('storageBlobDataReader');
+    expect(/trainingReadTable[\s\S]*?roleDefinitionId: (\w+)/.exec(roles)?.[1]).toBe('storageTableDataReader');
+    expect(/module roles[\s\S]*?trainerReadTables: trainerReadTables/.test(main)).toBe(true);
     for (const forbidden of ['access', 'ingestions', 'uploads', 'rejected', 'app-package']) {
-      for (const list of ['trainerReadContainers', 'trainerWriteContainers', 'trainerTables']) expect(arrayVar(main, list), `${list} has ${forbidden}`).not.toContain(forbidden);
+      for (const list of ['trainerReadContainers', 'trainerWriteContainers', 'trainerTables', 'trainerReadTables']) expect(arrayVar(main, list), `${list} has ${forbidden}`).not.toContain(forbidden);
     }
     expect(/module roles[\s\S]*?trainerTables: trainerTables/.test(main)).toBe(true);
   });
@@ -284,7 +288,7 @@ describe('storage', () => {
     const main = read('bicep/main.bicep');
     const data = /var data = \{([\s\S]*?)\n\}/.exec(main)?.[1] ?? '';
     const list = (name: string) => (new RegExp(`${name}: \\[([^\\]]*)\\]`).exec(data)?.[1] ?? '').match(/'[^']+'/g)?.map((x) => x.slice(1, -1)) ?? [];
-    expect(list('tables').sort()).toEqual(['access', 'forecasts', 'ingestions', 'models', 'ratelimits', 'realised', 'runs', 'stores']);
+    expect(list('tables').sort()).toEqual(['access', 'forecasts', 'ingestions', 'models', 'overrides', 'ratelimits', 'realised', 'runs', 'stores']);
     expect(list('containers').sort()).toEqual(['drivers', 'models', 'rejected', 'sales', 'uploads']);
     expect(data).toMatch(/ingestQueue: 'ingest-events'/);
   });

@@ -19,6 +19,8 @@ const END = (prefix: string): string => `${prefix.slice(0, -1)}.`;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A driver column name as the drivers reader keeps one: short, no control characters. */
+const validDriverName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128 && !/\p{Cc}/u.test(v);
 
 type OverrideEntity = {
   partitionKey: string;
@@ -31,6 +33,8 @@ type OverrideEntity = {
   items?: string;
   kind: string;
   value: number;
+  /** Promotion overrides: the driver column they set. */
+  driver?: string;
   note: string;
   by: string;
   at: string;
@@ -68,6 +72,7 @@ function overrideEntity(o: Override): OverrideEntity {
     ...(o.items === undefined ? {} : { items: JSON.stringify(o.items) }),
     kind: o.kind,
     value: o.value,
+    ...(o.driver === undefined ? {} : { driver: o.driver }),
     note: o.note,
     by: o.by,
     at: o.at,
@@ -117,9 +122,11 @@ export function parseOverride(v: unknown, store: string): Override | undefined {
   const r = v as Record<string, unknown>;
   const items = itemList(isString(r.items) ? parseJson(r.items) : r.items);
   if (!isString(r.id) || !ID.test(r.id) || r.store !== store || !isString(r.from) || !ISO_DAY.test(r.from) || !isString(r.to) || !ISO_DAY.test(r.to) || r.from > r.to) return undefined;
-  if ((r.kind !== 'percent' && r.kind !== 'absolute') || !finite(r.value) || (r.kind === 'percent' ? r.value < -100 : r.value < 0)) return undefined;
-  if (!isString(r.note) || !isString(r.by) || !isString(r.at) || Number.isNaN(Date.parse(r.at)) || !Number.isInteger(r.version) || (r.version as number) < 1 || items === null) return undefined;
-  return { id: r.id, store, from: r.from, to: r.to, ...(items === undefined ? {} : { items }), kind: r.kind, value: r.value, note: r.note, by: r.by, at: r.at, version: r.version as number };
+  if ((r.kind !== 'percent' && r.kind !== 'absolute' && r.kind !== 'promotion') || !finite(r.value) || (r.kind === 'percent' ? r.value < -100 : r.kind === 'absolute' ? r.value < 0 : false)) return undefined;
+  // A promotion names the driver column the trainer sets: a column name as the drivers reader accepts one.
+  const driver = r.kind === 'promotion' ? (validDriverName(r.driver) ? r.driver : null) : undefined;
+  if (!isString(r.note) || !isString(r.by) || !isString(r.at) || Number.isNaN(Date.parse(r.at)) || !Number.isInteger(r.version) || (r.version as number) < 1 || items === null || driver === null) return undefined;
+  return { id: r.id, store, from: r.from, to: r.to, ...(items === undefined ? {} : { items }), kind: r.kind, value: r.value, ...(driver === undefined ? {} : { driver }), note: r.note, by: r.by, at: r.at, version: r.version as number };
 }
 
 function numberList(v: unknown): number[] | undefined {
