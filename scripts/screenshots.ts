@@ -1,7 +1,9 @@
 /**
  * `npm run screenshots`: starts the local stack (as `npm start` does, on free ports, Azurite in memory),
  * signs in as a planner in headless Chromium and saves PNGs of the dashboard's main views at laptop and
- * tablet sizes into docs/screenshots/ (linked from docs/dashboard.md).
+ * tablet sizes into docs/screenshots/ (linked from docs/dashboard.md): sign-in, overview, a store card, the
+ * store picker, transport, a refresh under way, and the planner's loop (Needs attention, a store opened at a
+ * day, an override with its history, transport at p90 in pallets).
  *
  * Chromium: Debian's /usr/bin/chromium, or CHROMIUM_PATH.
  */
@@ -59,6 +61,31 @@ async function shoot(browser: Browser, web: string, out: string, size: (typeof S
     await page.goto(`${web}/?stores=101,102,103&view=transport`);
     await page.getByTestId('transport-table').waitFor();
     await page.screenshot({ path: file('transport') });
+
+    // Issue 21: what needs attention (the first thing after sign-in), a store opened at that day, Pat's
+    // seeded override with its history, and the transport view at p90 in pallets.
+    await page.goto(`${web}/`);
+    const attention = page.getByTestId('attention-panel');
+    await attention.getByTestId('attention-list').waitFor();
+    await attention.screenshot({ path: file('attention') });
+    const first = attention.getByTestId('attention-entry').first();
+    const focused = (await first.getAttribute('data-store')) ?? '101';
+    await first.getByTestId('attention-open').click();
+    await page.getByTestId(`store-card-${focused}`).locator('th.day-focus').waitFor();
+    await cardsReady(page, [focused]);
+    await page.screenshot({ path: file('store-at-day') });
+
+    await page.goto(`${web}/?stores=101&days=14`);
+    await cardsReady(page, ['101']);
+    const adjusted = page.getByTestId('store-card-101');
+    await adjusted.getByTestId('overrides-toggle').click();
+    await adjusted.getByTestId('overrides-tab-history').click();
+    await adjusted.getByTestId('history-table').waitFor();
+    await adjusted.screenshot({ path: file('override-history') });
+
+    await page.goto(`${web}/?stores=101,102,103&view=transport&level=p90&unit=pallets&days=14`);
+    await page.getByTestId('calibration').waitFor();
+    await page.getByTestId('transport-view').screenshot({ path: file('transport-p90-pallets') });
 
     // A refresh on its way: caught while a stage is current.
     await page.goto(`${web}/?stores=${refreshStore}&view=stores`);
