@@ -202,8 +202,8 @@ export interface PartShape {
 
 /**
  * Reads one marginal: the skewness whose standardised gamma has the band's asymmetry, the standard deviation
- * that gives the band's width. A band clipped at 0 (p10 = 0 or p10 = mean) reads as the largest skew the
- * gamma family reaches.
+ * that gives the band's width. A band with nothing below the mean (p10 = mean), or more lopsided than a gamma of
+ * skewness 4, reads as skewness 4.
  */
 export function partShape(part: Marginal): PartShape {
   const { mean, p10, p90 } = part;
