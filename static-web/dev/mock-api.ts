@@ -200,7 +200,7 @@ export function mockApi(): Plugin {
       }
       return send(res, 200, body);
     }
-    if (path === '/api/attention') return send(res, 200, { items: mockAttention(ORIGIN, visible, REGIONS) });
+    if (path === '/api/attention') return send(res, 200, { from: addDays(ORIGIN, 1), to: addDays(ORIGIN, HORIZON), thresholds: { heightenedPercent: 30, minUnits: 10, changedPercent: 20, maxItemEntries: 10 }, items: mockAttention(ORIGIN, visible, REGIONS) });
     if (path === '/api/value-added') {
       const ids = storesParam(res, q);
       if (!ids) return;

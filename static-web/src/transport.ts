@@ -103,21 +103,28 @@ export function transportCsv(grid: TransportGrid): string {
   return toCsv(['date', 'store', 'units', 'p10', 'p90'], lines);
 }
 
-/** CSV of a store's items over the window on screen, in the batch CLI's format `date,store,item,forecast,p10,p90`. */
+/**
+ * CSV of a store's items over the window on screen, in the batch CLI's format `date,store,item,forecast,p10,p90`;
+ * with an `adjusted` column beside them (the adjusted number, else the model's) when a planner's override
+ * touches any of the items, as the API's CSV carries both numbers.
+ */
 export function forecastCsv(stores: readonly StoreForecast[], from: IsoDate, days: number, itemFilter?: (item: ItemForecast) => boolean): string {
   const to = addDays(from, days - 1);
   const lines: (string | number)[][] = [];
-  for (const sf of stores) {
-    for (const it of sf.items) {
-      if (itemFilter && !itemFilter(it)) continue;
+  const chosen = stores.map((sf) => ({ sf, items: itemFilter ? sf.items.filter(itemFilter) : sf.items }));
+  const withAdjusted = chosen.some(({ items }) => items.some((it) => it.adjusted !== undefined));
+  for (const { sf, items } of chosen) {
+    for (const it of items) {
       it.forecast.forEach((v, i) => {
         const date = addDays(it.firstDate, i);
         if (date < from || date > to) return;
-        lines.push([date, sf.store, it.item, v, it.p10[i] ?? v, it.p90[i] ?? v]);
+        const line: (string | number)[] = [date, sf.store, it.item, v, it.p10[i] ?? v, it.p90[i] ?? v];
+        if (withAdjusted) line.push(it.adjusted?.[i] ?? v);
+        lines.push(line);
       });
     }
   }
-  return toCsv(['date', 'store', 'item', 'forecast', 'p10', 'p90'], lines);
+  return toCsv(['date', 'store', 'item', 'forecast', 'p10', 'p90', ...(withAdjusted ? ['adjusted'] : [])], lines);
 }
 
 /**

@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 /** Overrides on the store card: create, edit, delete, the API's 400 beside its field, both numbers, history. */
+import axe from 'axe-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../static-web/src/api';
 import { fieldErrors, overrideInput, valueAddedLabel } from '../../static-web/src/overrides';
@@ -109,6 +110,30 @@ describe('overrides on the store card', () => {
     const { root } = await mount({ api, search: '?stores=1,2' });
     expect(byTestId(byTestId(root, 'store-card-1'), 'value-added').textContent).toBe('Value added by adjustments, 4 wk: model WAPE 18 %, adjusted 12 % (adjusting helped); 13 wk: model WAPE 15 %, adjusted 17 % (adjusting hurt)');
     expect(byTestId(root, 'store-card-2').querySelector('[data-testid="value-added"]')).toBeNull();
+  });
+});
+
+describe('accessibility of the planner\'s loop', () => {
+  it('passes axe with Needs attention, an override with its history, and transport at p90 pallets on screen', async () => {
+    const api = defaultApi();
+    api.attentionItems = [{ store: '1', date: '2017-07-03', kind: 'heightened', change: 0.5, units: 80, reason: 'Promotion' }];
+    await api.createOverride('1', { from: '2017-07-03', to: '2017-07-04', kind: 'percent', value: 20, note: 'Festival' });
+    const { root } = await mount({ api, search: '?stores=1,2&days=7&level=p90&unit=pallets' });
+    const panel = await openPanel(byTestId(root, 'store-card-1'));
+    api.rejectNextOverride = new ApiError(400, 'bad_request', '"value": must be a finite number');
+    await submit(panel);
+    expect(byTestId(panel, 'override-error-value').hidden).toBe(false);
+    const options = { runOnly: { type: 'tag' as const, values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, rules: { 'color-contrast': { enabled: false } } };
+    const stores = await axe.run(document.body, options);
+    expect(stores.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    byTestId(panel, 'overrides-tab-history').click();
+    await flush();
+    expect(byTestId(panel, 'history-table')).toBeTruthy();
+    const history = await axe.run(document.body, options);
+    expect(history.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    byTestId(root, 'tab-transport').click();
+    const transport = await axe.run(document.body, options);
+    expect(transport.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 });
 

@@ -58,6 +58,16 @@ describe('transport grid', () => {
     expect(forecastCsv([sf], '2017-07-01', 3, (it) => it.item === '2').trim().split('\r\n')).toHaveLength(4);
   });
 
+  it('adds the adjusted numbers beside the model\'s when an override touches an exported item', () => {
+    const sf = storeForecast('1', { days: 2, items: 2 });
+    sf.items[1] = { ...sf.items[1]!, adjusted: [99, sf.items[1]!.forecast[1]!] };
+    const csv = forecastCsv([sf], '2017-07-01', 2).trim().split('\r\n');
+    expect(csv[0]).toBe('date,store,item,forecast,p10,p90,adjusted');
+    expect(csv.slice(1).map((l) => l.split(',').at(-1))).toEqual([String(sf.items[0]!.forecast[0]), String(sf.items[0]!.forecast[1]), '99', String(sf.items[1].forecast[1])]);
+    // An export of only unadjusted items keeps the CLI's columns.
+    expect(forecastCsv([sf], '2017-07-01', 2, (it) => it.item === '1').split('\r\n')[0]).toBe('date,store,item,forecast,p10,p90');
+  });
+
   it('keeps heat-map text readable (WCAG AA 4.5:1) across the scale', () => {
     for (let v = 0; v <= 100; v += 1) {
       const { background, color } = heatColor(v, 100);
