@@ -50,7 +50,8 @@ export class MockOverrides {
     if (typeof b.from !== 'string' || b.from < first) return bad('from', `"from" must be a date from ${first} on: the past cannot be adjusted.`);
     if (typeof b.to !== 'string' || b.to < b.from) return bad('to', '"to" must be a date on or after "from".');
     if (b.to > last) return bad('to', `"to" lies beyond the forecast horizon (${last}).`);
-    if (b.kind !== 'percent' && b.kind !== 'absolute') return bad('kind', '"kind" must be "percent" or "absolute".');
+    if (b.kind !== 'percent' && b.kind !== 'absolute' && b.kind !== 'promotion') return bad('kind', '"kind" must be "percent", "absolute" or "promotion".');
+    if (b.kind === 'promotion' && b.value === undefined) b.value = 1;
     if (typeof b.value !== 'number' || !Number.isFinite(b.value)) return bad('value', '"value" must be a number.');
     if (b.kind === 'absolute' && b.value < 0) return bad('value', 'An absolute value cannot be negative.');
     if (b.kind === 'percent' && b.value < -100) return bad('value', 'A percentage below −100 % would make the forecast negative.');
@@ -66,6 +67,8 @@ export class MockOverrides {
     const after: Override = { id: before?.id ?? `ovr-${this.next++}`, store, from: b.from, to: b.to, ...(items && items.length > 0 ? { items } : {}), kind: b.kind, value: b.value, note: b.note.trim(), by: this.user, at: new Date().toISOString(), version: (before?.version ?? 0) + 1 };
     this.byStore.set(store, before ? list.map((o) => (o.id === after.id ? after : o)) : [...list, after]);
     this.record(before ? 'edit' : 'create', before, after, after.note);
+    // The stand-in trains nothing: a promotion says it could not rerun the store, as the API does then.
+    if (after.kind === 'promotion') return { override: { ...after, driver: 'promo', refresh: { runId: null, statusUrl: null, error: 'the dev stand-in does not rerun stores' } } };
     return { override: after };
   }
 
@@ -91,7 +94,7 @@ export class MockOverrides {
     const items = sf.items.map((it) => {
       const adjusted = it.forecast.map((v, i) => {
         const date = addDays(it.firstDate, i);
-        const o = list.find((x) => x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
+        const o = list.find((x) => x.kind !== 'promotion' && x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
         if (!o) return v;
         return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
       });

@@ -218,14 +218,25 @@ export interface AttentionResponse {
   items: AttentionEntry[];
 }
 
-export type OverrideKind = 'percent' | 'absolute';
+/** `promotion`: a planned promotion, which reruns the store with its promotion driver set on those days. */
+export type OverrideKind = 'percent' | 'absolute' | 'promotion';
+
+/** A promotion's rerun of the store (POST/PUT answers); null ids when none could start (`error` says why). */
+export interface PromotionRefresh {
+  runId: RunId | null;
+  statusUrl: string | null;
+  status?: string;
+  joined?: boolean;
+  error?: string;
+}
 
 export interface OverrideInput {
   from: IsoDate;
   to: IsoDate;
   items?: ItemId[];
   kind: OverrideKind;
-  value: number;
+  /** Required for percent and absolute; a promotion's defaults to the driver's usual promoted value. */
+  value?: number;
   note: string;
   /** PUT only: the version edited (409 when it is no longer the stored one). */
   version?: number;
@@ -234,9 +245,13 @@ export interface OverrideInput {
 export interface Override extends OverrideInput {
   id: string;
   store: StoreId;
+  value: number;
   by: string;
   at: DateTime;
   version: number;
+  /** A promotion: the store's driver column it sets. */
+  driver?: string;
+  refresh?: PromotionRefresh;
 }
 
 export interface OverrideHistoryEntry {

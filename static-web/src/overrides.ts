@@ -1,11 +1,13 @@
-import type { ApiError, IsoDate, Override, OverrideHistoryEntry, OverrideInput, OverrideKind, ValueAddedRow, ValueAddedWindow } from './api';
+import type { ApiError, IsoDate, OverrideHistoryEntry, OverrideInput, OverrideKind, ValueAddedRow, ValueAddedWindow } from './api';
 import { defaultLocale, formatDay, formatUnits } from './format';
 
 export const OVERRIDE_FIELDS = ['from', 'to', 'items', 'kind', 'value', 'note'] as const;
 export type OverrideField = (typeof OVERRIDE_FIELDS)[number];
 
-/** `+20 %`, `−15 %` or `= 150 units a day`. */
-export function describeChange(o: { kind: OverrideKind; value: number }, locale = defaultLocale()): string {
+/** `+20 %`, `−15 %`, `= 150 units a day` or `promotion`. */
+export function describeChange(o: { kind: OverrideKind; value?: number; driver?: string }, locale = defaultLocale()): string {
+  if (o.kind === 'promotion') return `promotion${o.driver ? ` (${o.driver}${o.value !== undefined && o.value !== 1 ? ` = ${o.value}` : ''})` : ''}`;
+  if (o.value === undefined) return '';
   if (o.kind === 'percent') {
     const text = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(Math.abs(o.value));
     return `${o.value >= 0 ? '+' : '−'}${text} %`;
@@ -23,7 +25,7 @@ export function describeItems(items: readonly string[] | undefined): string {
 }
 
 /** One line for an override: "Mon 3 Jul – Sun 9 Jul, all items, +20 %". */
-export function describeOverride(o: Pick<Override, 'from' | 'to' | 'items' | 'kind' | 'value'>): string {
+export function describeOverride(o: Pick<OverrideInput, 'from' | 'to' | 'items' | 'kind' | 'value'> & { driver?: string }): string {
   return `${describeRange(o)}, ${describeItems(o.items)}, ${describeChange(o)}`;
 }
 
@@ -38,8 +40,12 @@ export function parseItems(text: string): string[] {
  */
 export function overrideInput(form: { from: string; to: string; items: string; kind: string; value: string; note: string }): OverrideInput {
   const items = parseItems(form.items);
-  const value = form.value.trim() === '' ? Number.NaN : Number(form.value.replace(',', '.'));
-  return { from: form.from, to: form.to, ...(items.length > 0 ? { items } : {}), kind: form.kind === 'absolute' ? 'absolute' : 'percent', value, note: form.note.trim() };
+  const kind: OverrideKind = form.kind === 'absolute' || form.kind === 'promotion' ? form.kind : 'percent';
+  const blank = form.value.trim() === '';
+  const value = blank ? Number.NaN : Number(form.value.replace(',', '.'));
+  // A promotion without a value takes the driver's usual promoted value (the API's default).
+  const withValue = kind === 'promotion' && blank ? {} : { value };
+  return { from: form.from, to: form.to, ...(items.length > 0 ? { items } : {}), kind, ...withValue, note: form.note.trim() };
 }
 
 /**

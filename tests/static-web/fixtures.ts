@@ -239,9 +239,15 @@ export class FakeApi implements ApiClient {
     const reject = this.rejectNextOverride;
     this.rejectNextOverride = undefined;
     if (reject) return Promise.reject(reject);
-    const o: Override = { ...input, id: `o${this.nextId++}`, store: storeId, by: 'ann@contoso.com', at: '2017-07-01T10:00:00.000Z', version: 1 };
+    // A promotion reruns the store (the refresh to follow is in the answer, not in the stored override).
+    const promotion = input.kind === 'promotion';
+    const o: Override = { ...input, value: input.value ?? 1, ...(promotion ? { driver: 'promo' } : {}), id: `o${this.nextId++}`, store: storeId, by: 'ann@contoso.com', at: '2017-07-01T10:00:00.000Z', version: 1 };
     this.overrideStore.set(storeId, [...(this.overrideStore.get(storeId) ?? []), o]);
     this.record('create', null, o, input.note);
+    if (promotion) {
+      this.polls = 0;
+      return Promise.resolve({ ...o, refresh: { runId: `refresh-${storeId}-1`, statusUrl: `/api/runs/refresh-${storeId}-1`, status: 'queued', joined: false } });
+    }
     return Promise.resolve(o);
   }
 
@@ -255,7 +261,7 @@ export class FakeApi implements ApiClient {
     if (!before) return Promise.reject(new ApiError(404, 'not_found', 'No such override.'));
     const { version, ...fields } = input;
     if (version !== undefined && version !== before.version) return Promise.reject(new ApiError(409, 'conflict', `Override ${id} changed meanwhile (version ${before.version}, not ${version}).`));
-    const after: Override = { ...before, ...fields, version: before.version + 1 };
+    const after: Override = { ...before, ...fields, value: fields.value ?? before.value, version: before.version + 1 };
     if (!input.items) delete after.items;
     this.overrideStore.set(storeId, list.map((o) => (o.id === id ? after : o)));
     this.record('edit', before, after, input.note);
@@ -311,7 +317,8 @@ export function applyOverrides(sf: StoreForecast, overrides: readonly Override[]
   const items = sf.items.map((it) => {
     const adjusted = it.forecast.map((v, i) => {
       const date = addDays(it.firstDate, i);
-      const o = overrides.find((x) => x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
+      // A promotion is in the model's own numbers after the rerun: no adjusted numbers.
+      const o = overrides.find((x) => x.kind !== 'promotion' && x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
       if (!o) return v;
       return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
     });

@@ -104,6 +104,20 @@ describe('overrides on the store card', () => {
     expect(byTestId(panel, 'override-row').textContent).toContain('+15 %');
   });
 
+  it('adds a promotion: the store reruns and the card follows the run to the new forecast', async () => {
+    const { root, api } = await mount({ search: '?stores=1&days=7' });
+    const panel = await openPanel(byTestId(root, 'store-card-1'));
+    fill(panel, { from: '2017-07-05', to: '2017-07-06', kind: 'promotion', value: '', note: 'Flyer in the local paper' });
+    await submit(panel);
+    await flush();
+    expect(api.overrideStore.get('1')).toMatchObject([{ kind: 'promotion', value: 1, driver: 'promo' }]);
+    expect(api.calls).toContain('run /api/runs/refresh-1-1');
+    // The run finished: the card reloaded and shows the rerun's numbers (the fake doubles them).
+    expect(api.calls.filter((c) => c.startsWith('forecasts')).length).toBeGreaterThanOrEqual(2);
+    expect(byTestId(panel, 'override-row').textContent).toContain('promotion (promo)');
+    expect(byTestId(root, 'store-card-1').querySelector('[data-testid="adjusted-summary"]')).toBeNull();
+  });
+
   it('shows forecast value added beside the realised accuracy', async () => {
     const api = defaultApi();
     api.valueAddedAnswer = { stores: [{ store: '1', weeks: { '4': { model: 0.18, adjusted: 0.12, days: 10 }, '13': { model: 0.15, adjusted: 0.17, days: 30 } } }], planners: [] };
@@ -141,6 +155,7 @@ describe('override form words', () => {
   it('turns the form into the API body (items split, value as a number, note trimmed)', () => {
     expect(overrideInput({ from: '2017-07-03', to: '2017-07-04', items: 'A, B;B  C', kind: 'absolute', value: '12,5', note: ' why ' })).toEqual({ from: '2017-07-03', to: '2017-07-04', items: ['A', 'B', 'C'], kind: 'absolute', value: 12.5, note: 'why' });
     expect(overrideInput({ from: 'x', to: 'y', items: ' ', kind: 'percent', value: '', note: '' }).items).toBeUndefined();
+    expect(overrideInput({ from: 'x', to: 'y', items: '', kind: 'promotion', value: ' ', note: 'n' })).toEqual({ from: 'x', to: 'y', kind: 'promotion', note: 'n' });
   });
 
   it('maps a 400 to its field by the issue path, else by the words of the message', () => {

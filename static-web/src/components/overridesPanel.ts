@@ -13,6 +13,8 @@ export interface OverridesPanelDeps {
   window(): { from: IsoDate; to: IsoDate; items: string[] } | undefined;
   /** After a create, edit or delete: reload the numbers the override changes. */
   onChanged(): Promise<void>;
+  /** A promotion started (or joined) a rerun of the store: follow it like a refresh. */
+  onRerun?(statusUrl: string): void;
 }
 
 type Tab = 'current' | 'history';
@@ -54,7 +56,7 @@ export class OverridesPanel {
       from: h('input', { type: 'date', id: `${id}-from`, name: 'from', 'data-testid': 'override-from' }),
       to: h('input', { type: 'date', id: `${id}-to`, name: 'to', 'data-testid': 'override-to' }),
       items: h('input', { type: 'text', id: `${id}-items-input`, name: 'items', list: `${id}-items`, autocomplete: 'off', placeholder: 'All items', 'data-testid': 'override-items' }),
-      kind: h('select', { id: `${id}-kind`, name: 'kind', 'data-testid': 'override-kind' }, h('option', { value: 'percent' }, 'By a percentage'), h('option', { value: 'absolute' }, 'To an absolute value (units a day)')),
+      kind: h('select', { id: `${id}-kind`, name: 'kind', 'data-testid': 'override-kind' }, h('option', { value: 'percent' }, 'By a percentage'), h('option', { value: 'absolute' }, 'To an absolute value (units a day)'), h('option', { value: 'promotion' }, 'By adding a promotion (reruns the store)')),
       value: h('input', { type: 'number', id: `${id}-value`, name: 'value', step: 'any', inputmode: 'decimal', 'data-testid': 'override-value' }),
       note: h('textarea', { id: `${id}-note`, name: 'note', rows: 2, 'data-testid': 'override-note', placeholder: 'Why: e.g. local festival, the store expects twice the footfall' }),
     };
@@ -73,7 +75,7 @@ export class OverridesPanel {
     this.form = h(
       'form',
       { className: 'override-form', 'data-testid': 'override-form', novalidate: true, 'aria-label': `Adjust the forecast of ${deps.storeLabel}` },
-      h('div', { className: 'override-fields' }, field('from', 'From'), field('to', 'To'), field('items', 'Items', 'Comma-separated; empty = the whole store'), field('kind', 'How'), field('value', 'Value', '% (e.g. 20 or −10) or units a day')),
+      h('div', { className: 'override-fields' }, field('from', 'From'), field('to', 'To'), field('items', 'Items', 'Comma-separated; empty = the whole store'), field('kind', 'How'), field('value', 'Value', '% (e.g. 20 or −10), units a day, or empty for a promotion')),
       field('note', 'Note (required)'),
       this.itemList,
       formError,
@@ -244,7 +246,7 @@ export class OverridesPanel {
     this.inputs.to.value = o.to;
     this.inputs.items.value = (o.items ?? []).join(', ');
     this.inputs.kind.value = o.kind;
-    this.inputs.value.value = String(o.value);
+    this.inputs.value.value = o.kind === 'promotion' ? '' : String(o.value);
     this.inputs.note.value = '';
     this.inputs.note.placeholder = `Why the change (was: “${o.note}”)`;
     this.submit.textContent = 'Save changes';
@@ -307,10 +309,10 @@ export class OverridesPanel {
     try {
       const editing = this.editing;
       // The version edited: the API answers 409 when someone changed the override meanwhile.
-      if (editing) await this.deps.api.editOverride(this.deps.store, editing.id, { ...input, version: editing.version });
-      else await this.deps.api.createOverride(this.deps.store, input);
+      const saved = editing ? await this.deps.api.editOverride(this.deps.store, editing.id, { ...input, version: editing.version }) : await this.deps.api.createOverride(this.deps.store, input);
       announce(`${editing ? 'Adjustment changed' : 'Adjustment added'} for ${this.deps.storeLabel}: ${describeOverride(input)}.`);
       this.stopEditing();
+      this.followRerun(saved);
       await this.afterChange();
     } catch (e) {
       this.showErrors(e);
@@ -318,6 +320,19 @@ export class OverridesPanel {
       this.busy = false;
       this.submit.disabled = false;
     }
+  }
+
+  /** A promotion reruns the store: the card follows the run; when none could start, the form says why. */
+  private followRerun(saved: Override | undefined): void {
+    const refresh = saved?.refresh;
+    if (!refresh) return;
+    if (refresh.statusUrl) {
+      this.deps.onRerun?.(refresh.statusUrl);
+      return;
+    }
+    const el = this.errors.get('form')!;
+    el.hidden = false;
+    el.textContent = `The promotion is saved, but ${this.deps.storeLabel} could not rerun now${refresh.error ? `: ${refresh.error}` : ''}. The next morning run applies it.`;
   }
 
   private async remove(o: Override): Promise<void> {

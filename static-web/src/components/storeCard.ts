@@ -70,6 +70,7 @@ export class StoreCard {
       storeLabel: label,
       window: () => (this.forecast && this.from !== undefined ? { from: this.from, to: addDays(this.from, this.days - 1), items: this.forecast.items.map((i) => i.item) } : undefined),
       onChanged: () => deps.onOverridesChanged?.(this.store.store) ?? Promise.resolve(),
+      onRerun: (statusUrl) => void this.follow(statusUrl),
     });
     this.el = h(
       'article',
