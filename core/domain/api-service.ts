@@ -114,18 +114,18 @@ export interface StoreForecastView {
  * as set), and the total's `adjusted`. A store-wide absolute value is a store-day total spread over every
  * item of the store, so when only some items were asked for, the shares come from the whole run.
  */
-async function withOverrides(deps: ApiDeps, store: string, state: StoreState | undefined, items: ItemForecastView[], total: Band | null, from: number | undefined, to: number | undefined): Promise<Pick<StoreForecastView, 'items' | 'total'>> {
+async function withOverrides(deps: ApiDeps, store: string, state: StoreState | undefined, items: ItemForecastView[], total: Band | null, from: number | undefined, to: number | undefined): Promise<Pick<StoreForecastView, 'items' | 'total'> & { live: Override[] }> {
   const current = state?.current;
-  if (deps.overrides === undefined || current === undefined || items.length === 0) return { items, total };
+  if (deps.overrides === undefined || current === undefined || items.length === 0) return { items, total, live: [] };
   const live = unexpired(await deps.overrides.inForce(store), parseIsoDay(current.firstDay));
-  if (live.length === 0) return { items, total };
+  if (live.length === 0) return { items, total, live };
   const spreadsOverStore = live.some((o) => o.kind === 'absolute' && o.items === undefined);
   const whole = spreadsOverStore && items.length < current.items ? (await runBlock(deps, store, current.runId, undefined, from, to)).items : items;
   const wanted = new Set(items.map((i) => i.item));
   const adjusted = adjustItems(whole, live)
     .filter((i) => wanted.has(i.item))
     .map(({ adjustedP10: _p10, adjustedP90: _p90, ...item }) => item);
-  if (total === null || !adjusted.some((i) => i.adjusted !== undefined)) return { items: adjusted, total };
+  if (total === null || !adjusted.some((i) => i.adjusted !== undefined)) return { items: adjusted, total, live };
   const first = parseIsoDay(total.firstDate)!;
   const sum = new Array<number>(total.forecast.length).fill(0);
   for (const item of adjusted) {
@@ -134,7 +134,7 @@ async function withOverrides(deps: ApiDeps, store: string, state: StoreState | u
     const values = item.adjusted ?? item.forecast;
     for (let i = 0; i < values.length; i++) if (start + i - first >= 0 && start + i - first < sum.length) sum[start + i - first]! += values[i]!;
   }
-  return { items: adjusted, total: { ...total, adjusted: sum.map((v) => Math.round(v * 1000) / 1000) } };
+  return { items: adjusted, total: { ...total, adjusted: sum.map((v) => Math.round(v * 1000) / 1000) }, live };
 }
 
 /** What a planner sees on a day of the forecast: a closure, a promotion (with its items) or an event. */
@@ -152,20 +152,20 @@ const capitalised = (text: string): string => (text.length === 0 ? text : text[0
 /**
  * The markers of a store's forecast days: closures, events, promotions, from its stored drivers. One closed
  * and one promotion marker per day at most (several promotion columns are one promotion to a planner);
- * promotions name only the returned items, and are left out when none of them is promoted.
+ * promotions name only the returned items, and are left out when none of them is promoted. A planner's
+ * promotion override in force (`overrides`) is a promotion marker of its own, labelled as one.
  */
-export async function markersFor(deps: ApiDeps, state: StoreState | undefined, items: readonly ItemForecastView[], from: number | undefined, to: number | undefined): Promise<MarkerView[]> {
-  if (state?.drivers === undefined || state.current === undefined || deps.storeDrivers === undefined) return [];
+export async function markersFor(deps: ApiDeps, state: StoreState | undefined, items: readonly ItemForecastView[], from: number | undefined, to: number | undefined, overrides: readonly Override[] = []): Promise<MarkerView[]> {
+  if (state?.current === undefined || ((state.drivers === undefined || deps.storeDrivers === undefined) && overrides.length === 0)) return [];
   const first = parseIsoDay(state.current.firstDay);
   if (first === undefined) return [];
   const start = Math.max(first, from ?? first);
   const end = Math.min(first + state.current.horizon - 1, to ?? Infinity);
   if (end < start) return [];
-  const drivers = await deps.storeDrivers(state.drivers.blob).catch(() => undefined);
-  if (drivers === undefined) return [];
+  const drivers = state.drivers === undefined || deps.storeDrivers === undefined ? undefined : await deps.storeDrivers(state.drivers.blob).catch(() => undefined);
   const returned = new Set(items.map((i) => i.item));
   const byDay = new Map<string, MarkerView[]>();
-  for (const m of driverMarkers(drivers, start, end)) {
+  for (const m of drivers === undefined ? [] : driverMarkers(drivers, start, end)) {
     const day = byDay.get(m.date) ?? [];
     byDay.set(m.date, day);
     if (m.kind === 'closed') {
@@ -181,10 +181,31 @@ export async function markersFor(deps: ApiDeps, state: StoreState | undefined, i
       else existing.items = [...new Set([...(existing.items ?? []), ...promoted])].sort(compareIds);
     }
   }
+  for (const m of promotionOverrideMarkers(overrides, returned, start, end)) byDay.set(m.date, [...(byDay.get(m.date) ?? []), m]);
   const markers = [...byDay.values()].flat();
   // Every item of the store on promotion: a store-wide promotion, shown without a list.
   for (const m of markers) if (m.kind === 'promotion' && m.items !== undefined && m.items.length >= state.current.items) delete m.items;
   return markers.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : KIND_ORDER[a.kind] - KIND_ORDER[b.kind]));
+}
+
+export const PROMOTION_OVERRIDE_LABEL = 'Planned promotion (override)';
+
+/**
+ * Planners' promotion overrides as promotion markers: the stored drivers do not hold them (the trainer sets
+ * them on its copy), and the card should show a promotion from the moment it is made, before the rerun ends.
+ */
+function promotionOverrideMarkers(overrides: readonly Override[], returned: ReadonlySet<string>, start: number, end: number): MarkerView[] {
+  const out: MarkerView[] = [];
+  for (const o of overrides) {
+    if (o.kind !== 'promotion') continue;
+    const from = parseIsoDay(o.from);
+    const to = parseIsoDay(o.to);
+    if (from === undefined || to === undefined) continue;
+    const items = o.items?.filter((i) => returned.has(i));
+    if (items !== undefined && items.length === 0) continue;
+    for (let day = Math.max(from, start); day <= Math.min(to, end); day++) out.push({ date: formatIsoDay(day), kind: 'promotion', label: PROMOTION_OVERRIDE_LABEL, ...(items === undefined ? {} : { items: items.sort(compareIds) }) });
+  }
+  return out;
 }
 
 function clip(item: ItemForecastView, from: number | undefined, to: number | undefined): ItemForecastView | undefined {
@@ -285,7 +306,7 @@ export async function getForecasts(deps: ApiDeps, principal: Principal, q: Forec
         history,
         total: adjusted.total,
         items: adjusted.items,
-        markers: await markersFor(deps, r.state, r.items, r.from, r.to),
+        markers: await markersFor(deps, r.state, r.items, r.from, r.to, adjusted.live),
       };
     }),
   );

@@ -5,10 +5,12 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { as, asApp, SAME_SITE, startApiFixture, syntheticForecasts, USERS, type ApiFixture } from './harness.js';
+import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, syntheticForecasts, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
-import { epochDayFromCivil } from '../../engine/index.js';
+import { emptyStore, updateStore } from '../../core/domain/stores.js';
+import { refreshInstanceId } from '../../orchestrations/names.js';
+import { driversForStore, epochDayFromCivil, formatIsoDay, readDrivers } from '../../engine/index.js';
 
 /** Overrides through the local Functions host on Azurite: round trip, re-application, scoping, audit, bad input. */
 
@@ -54,10 +56,32 @@ const forecasts = (query: string, user: Principal = USERS.planner, headers: Reco
 /** Store 2's synthetic forecast (harness): item i on day d (0 = 2017-07-06) is 10·i + d. */
 const model = (item: number, day: number): number => 10 * item + day;
 
+const FIRST = epochDayFromCivil(2017, 7, 6);
+
+/** Store P1 (south, Dan's): items 1–3 forecast as the harness's synthetic ones, a `promo` driver promoted last spring. */
+async function seedPromotionStore(): Promise<void> {
+  const { storage } = fx;
+  const now = new Date();
+  const lines = ['date,store,item,promo'];
+  for (let day = FIRST - 120; day < FIRST + 40; day++) for (const item of ['1', '2', '3']) lines.push(`${formatIsoDay(day)},P1,${item},${day >= FIRST - 90 && day < FIRST - 86 ? 1 : 0}`);
+  const { table } = await readDrivers([Buffer.from(lines.join('\n'))], 'promotions.csv');
+  const drivers = driversForStore(table, 'P1', ['1', '2', '3'])!;
+  const ref = await storage.drivers.write('P1', drivers);
+  await updateStore(storage.stores, 'P1', (cur) => ({
+    ...(cur ?? emptyStore('P1', now)),
+    drivers: { blob: ref.blob, version: ref.version, firstDay: formatIsoDay(drivers.firstDay), lastDay: formatIsoDay(drivers.lastDay), columns: ['promo'], updatedAt: now.toISOString() },
+  }));
+  await publishRun(storage, { store: 'P1', runId: 'morning-20170705T050000000Z-pppppp', modelVersion: 'v1', forecasts: syntheticForecasts('P1', 3, FIRST, 28), historyVersion: 'h0', accuracy: { rmsse: null, smape: null }, generatedAt: now });
+  await fx.access.setStoreRegion('P1', 'south');
+}
+
 beforeAll(async () => {
   // No pointer cache: a second run published by the test is read at once.
-  fx = await startApiFixture({ benchStores: 0, env: { FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_TRUSTED_APP_IDS: TRUSTED_APP, FOREACT_OPERATOR_STORES: '3' } });
+  // The refresh stand-in: a promotion override starts the store's refresh.
+  fx = await startApiFixture({ benchStores: 0, extraModules: [STANDIN_REFRESH], env: { FOREACT_API_POINTER_CACHE_MS: '0', FOREACT_TRUSTED_APP_IDS: TRUSTED_APP, FOREACT_OPERATOR_STORES: '3' } });
   await fx.access.setUserRegions(SOUTH.userDetails, ['south']);
+  // Before any request: the API caches stores' regions for a few seconds.
+  await seedPromotionStore();
 }, 120_000);
 afterAll(async () => {
   await fx?.stop();
@@ -254,6 +278,68 @@ describe('forecast value added', () => {
     ]);
     expect((await call('GET', '/value-added', '/value-added?stores=3', USERS.planner)).status).toBe(403);
     expect((await call('GET', '/value-added', '/value-added?stores=2,3', USERS.admin)).body.stores.map((s: any) => s.store)).toEqual(['2', '3']);
+  });
+});
+
+describe('promotion overrides', () => {
+
+  test('POST a promotion: 201 with the driver it sets and the store\'s refresh; the card marks its days at once; the numbers wait for the rerun', async () => {
+    const created = await post('P1', { from: '2017-07-10', to: '2017-07-12', items: ['2'], kind: 'promotion', note: 'Flyer week' }, SOUTH);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ store: 'P1', kind: 'promotion', driver: 'promo', value: 1, items: ['2'], by: SOUTH.userDetails, version: 1 });
+    const { runId, statusUrl } = created.body.refresh;
+    expect(runId).toMatch(/^refresh-/);
+    expect(statusUrl).toBe(`/api/runs/${encodeURIComponent(runId)}`);
+    const run = await call('GET', '/runs/{id}', statusUrl.replace('/api', ''), SOUTH);
+    expect(run.status).toBe(200);
+    expect(run.body.runId).toBe(runId);
+
+    const json = await forecasts('stores=P1&from=2017-07-09&to=2017-07-13', SOUTH);
+    const store = json.body.stores[0];
+    expect(store.markers.filter((m: any) => m.label === 'Planned promotion (override)')).toEqual(['2017-07-10', '2017-07-11', '2017-07-12'].map((date) => ({ date, kind: 'promotion', label: 'Planned promotion (override)', items: ['2'] })));
+    // No `adjusted`: the uplift comes from the model's rerun, not from the override's arithmetic.
+    for (const item of store.items) expect(item.adjusted).toBeUndefined();
+    const entry = (await history('P1', SOUTH)).body.entries.at(-1);
+    expect(entry).toMatchObject({ action: 'create', override: created.body.id });
+    expect(entry.numbers.before).toEqual(entry.numbers.after);
+
+    // Editing it into a percent override reruns too (the promotion is gone from the drivers).
+    const edited = await call('PUT', ONE, `/stores/P1/overrides/${created.body.id}`, SOUTH, { body: { from: '2017-07-10', to: '2017-07-12', items: ['2'], kind: 'percent', value: 20, note: 'Flyer cancelled, a smaller push' } });
+    expect(edited.status).toBe(200);
+    expect(edited.body.driver).toBeUndefined();
+    // The refresh the POST started is still running (the stand-in waits): joined, not started twice.
+    expect(edited.body.refresh).toMatchObject({ runId, joined: true });
+    const back = await call('PUT', ONE, `/stores/P1/overrides/${created.body.id}`, SOUTH, { body: { from: '2017-07-10', to: '2017-07-12', items: ['2'], kind: 'promotion', note: 'Flyer is on after all' } });
+    expect(back.body).toMatchObject({ kind: 'promotion', driver: 'promo', version: 3 });
+
+    // Removing it reruns the store without it: 204, the run in the headers.
+    const removed = await del('P1', created.body.id, '', SOUTH);
+    expect(removed.status).toBe(204);
+    expect(removed.headers.get('location')).toBe(statusUrl);
+    expect(removed.headers.get('x-foreact-refresh-run')).toBe(runId);
+    // Once that refresh is done, the next change starts a new one.
+    await fx.host.durable.raiseEvent(refreshInstanceId('P1'), 'finish', {});
+    for (let i = 0; i < 50 && (await call('GET', '/runs/{id}', statusUrl.replace('/api', ''), SOUTH)).body.status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 100));
+    const again = await post('P1', { from: '2017-07-10', to: '2017-07-12', kind: 'promotion', note: 'Store-wide flyer' }, SOUTH);
+    expect(again.status).toBe(201);
+    expect(again.body.items).toBeUndefined();
+    expect(again.body.refresh).toMatchObject({ joined: false });
+    expect(again.body.refresh.runId).not.toBe(runId);
+  });
+
+  test('a store without a promotion driver, a value its history never had, a missing percent value: 400 naming why, nothing written', async () => {
+    const before = (await history('2')).body.entries.length;
+    const none = await post('2', { from: '2017-07-10', to: '2017-07-12', kind: 'promotion', note: 'Flyer' });
+    expect(none.status).toBe(400);
+    expect(none.body.error.message).toContain('store 2 has no promotion driver to learn an uplift from');
+    expect(none.body.error.message).toContain('use a percent override');
+    const strong = await post('P1', { from: '2017-07-20', to: '2017-07-21', kind: 'promotion', value: 2, note: 'Double promotion' }, SOUTH);
+    expect(strong.status).toBe(400);
+    expect(strong.body.error.message).toContain('"value"');
+    const noValue = await post('2', { from: '2017-07-20', to: '2017-07-21', kind: 'percent', note: 'Forgot the value' });
+    expect(noValue.status).toBe(400);
+    expect(noValue.body.error.message).toContain('"value": is required');
+    expect((await history('2')).body.entries).toHaveLength(before);
   });
 });
 
