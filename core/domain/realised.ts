@@ -45,7 +45,8 @@ export function realisedDays(store: string, runId: string, rows: readonly Foreca
     const { quantiles } = sumQuantiles(parts, rho);
     const round = (v: number): number => Math.round(v * 1000) / 1000;
     const realised: RealisedDay = { store, date, runId, actual: round(actual), forecast: band.forecast[k]!, p10: band.p10[k]!, p90: band.p90[k]!, quantiles: { p50: round(quantiles.p50), p80: round(quantiles.p80), p90: round(quantiles.p90), p95: round(quantiles.p95) } };
-    const touching = (context.overrides ?? []).filter((o) => o.from <= date && date <= o.to && (o.items === undefined || o.items.some((i) => items.some((v) => v.item === i))));
+    // A promotion override has no adjusted numbers (its uplift is in the model's): no value added to weigh.
+    const touching = (context.overrides ?? []).filter((o) => o.kind !== 'promotion' && o.from <= date && date <= o.to && (o.items === undefined || o.items.some((i) => items.some((v) => v.item === i))));
     if (adjusted !== undefined && touching.length > 0) {
       let total = 0;
       adjusted.forEach((item, n) => {

@@ -38,6 +38,15 @@ describe('forecast against actual', () => {
     expect(realisedDays('S', 'r1', rows, uploaded, uploaded)[1]!.adjusted).toBeUndefined();
   });
 
+  test('a promotion override is not an adjustment: its days record no adjusted total and nobody who adjusted them', () => {
+    const rows = [row('a', [10, 10, 10], 3)];
+    const uploaded = [series('a', day, [12, 9, 8])];
+    const promotion: Override = { id: 'p', store: 'S', from: '2026-03-02', to: '2026-03-04', kind: 'promotion', value: 1, driver: 'promo', note: 'flyer', by: 'ann@contoso.com', at: '2026-03-01T00:00:00Z', version: 1 };
+    const days = realisedDays('S', 'r1', rows, uploaded, uploaded, { overrides: [promotion] });
+    expect(days.map((d) => d.adjusted)).toEqual([undefined, undefined, undefined]);
+    expect(days.map((d) => d.adjustedBy)).toEqual([undefined, undefined, undefined]);
+  });
+
   test('WAPE, bias and days inside the band', () => {
     const d = (actual: number, forecast: number) => ({ store: 'S', date: '2026-03-02', runId: 'r', actual, forecast, p10: forecast - 2, p90: forecast + 2 });
     const summary = realisedSummary([{ ...d(10, 11), date: '2026-03-02' }, { ...d(10, 7), date: '2026-03-03' }, { ...d(20, 20), date: '2026-03-04' }]);
