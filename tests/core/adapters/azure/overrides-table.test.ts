@@ -86,4 +86,17 @@ describe('override repository (Azurite)', () => {
     expect(await repo.get('s/1', 'bad1')).toBeUndefined();
     expect(await repo.history('s/1')).toEqual([]);
   });
+
+  test('a promotion round-trips with its driver; one without a driver (or with a control character in it) does not read back', async () => {
+    const { repo, table } = await fresh();
+    const promotion = override({ kind: 'promotion', value: 1, driver: 'promo', items: ['a'] });
+    await repo.create(promotion, entry('20260301T080000000Z-000000000001', 'create', null, promotion));
+    expect(await repo.inForce('s/1')).toEqual([promotion]);
+    expect((await repo.history('s/1'))[0]!.after).toEqual(promotion);
+    const pk = encodeKey('s/1');
+    const row = { partitionKey: pk, store: 's/1', from: '2026-03-01', to: '2026-03-02', kind: 'promotion', value: 1, note: 'x', by: 'a', at: '2026-03-01T00:00:00Z', version: 1 };
+    await table.createEntity({ ...row, rowKey: 'o-bad5', id: 'bad5' });
+    await table.createEntity({ ...row, rowKey: 'o-bad6', id: 'bad6', driver: 'pro\u0000mo' });
+    expect((await repo.inForce('s/1')).map((o) => o.id)).toEqual([promotion.id]);
+  });
 });
