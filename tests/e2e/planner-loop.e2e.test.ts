@@ -172,6 +172,34 @@ describe.skipIf(!HAVE_CHROMIUM)('the planner’s loop in Chromium against the lo
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  test('adds a promotion: the store reruns with it and the card follows the run to the new forecast', async () => {
+    await page.goto(`${web}/?stores=103&days=14`);
+    const card = page.getByTestId('store-card-103');
+    await card.getByTestId('items-table').waitFor();
+    await card.getByTestId('overrides-toggle').click();
+    await card.getByTestId('overrides-empty').waitFor();
+    const from = await card.getByTestId('override-from').inputValue();
+    const day = addDays(from, 2);
+    await card.getByTestId('override-from').fill(day);
+    await card.getByTestId('override-to').fill(day);
+    await card.getByTestId('override-items').fill('SKU-001');
+    await card.getByTestId('override-kind').selectOption('promotion');
+    await card.getByTestId('override-value').fill('');
+    await card.getByTestId('override-note').fill('Flyer in the local paper');
+    await card.getByTestId('override-save').click();
+    await card.getByTestId('override-row').waitFor();
+    expect(await card.getByTestId('override-row').textContent()).toContain('promotion');
+    // The card follows the store's rerun like a refresh, to its end.
+    await card.getByTestId('refresh-summary').filter({ hasText: /^Refresh (finished|failed)/ }).waitFor({ timeout: 120_000 });
+    expect(await card.getByTestId('refresh-summary').textContent()).toMatch(/^Refresh finished/);
+    // Its day is marked as a promotion of SKU-001 in the items table.
+    await expect.poll(async () => (await card.locator('tr[data-item="SKU-001"]').getAttribute('data-promotion')) ?? '', { timeout: 20_000 }).toContain(day);
+    await card.getByTestId('override-delete').click();
+    await card.getByTestId('override-delete-confirm').click();
+    await card.getByTestId('overrides-empty').waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
   test('switches the transport view to p90 pallets and sees the values change', async () => {
     await page.goto(`${web}/?stores=101,102,103&view=transport`);
     const table = page.getByTestId('transport-table');
