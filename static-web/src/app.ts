@@ -16,6 +16,7 @@ import type { ChartData } from './series';
 import type { KeyValueStorage, ResolvedSelection, Selection, View, ViewState } from './state';
 import { DAY_OPTIONS, DEFAULT_LEVEL, DEFAULT_UNIT, initialState, parseUrl, remember, remembered, resolveSelection, toQuery } from './state';
 import { transportGrid } from './transport';
+import { valueAddedLabel } from './overrides';
 
 /** Reads after a finished refresh until the store shows its run: the API's pointer cache holds ≤ 2 s. */
 const NEW_RUN_READS = 4;
@@ -50,6 +51,7 @@ export class App {
   private readonly cards = new Map<StoreId, StoreCard>();
   private cardList: HTMLElement | undefined;
   private storesStatus: HTMLElement | undefined;
+  private readonly plannerValueAdded = h('p', { className: 'status-line value-added', 'data-testid': 'planner-value-added', hidden: true });
   private tabs: { stores: HTMLButtonElement; transport: HTMLButtonElement; storesPanel: HTMLElement; transportPanel: HTMLElement } | undefined;
   private daysSelect: HTMLSelectElement | undefined;
   private user: User | null = null;
@@ -241,7 +243,7 @@ export class App {
 
     this.storesStatus = h('p', { className: 'status-line', 'data-testid': 'stores-status' });
     this.cardList = h('div', { className: 'cards', 'data-testid': 'store-cards' });
-    const storesPanel = h('section', { role: 'tabpanel', id: 'panel-stores', 'aria-labelledby': 'tab-stores', className: 'panel' }, h('h2', { className: 'visually-hidden' }, 'Stores'), this.storesStatus, this.cardList);
+    const storesPanel = h('section', { role: 'tabpanel', id: 'panel-stores', 'aria-labelledby': 'tab-stores', className: 'panel' }, h('h2', { className: 'visually-hidden' }, 'Stores'), this.storesStatus, this.plannerValueAdded, this.cardList);
     this.transport = new TransportView({
       level: this.state.level ?? DEFAULT_LEVEL,
       unit: this.state.unit ?? DEFAULT_UNIT,
@@ -419,6 +421,11 @@ export class App {
     if (result.status !== 'fulfilled') return;
     const byStore = new Map((result.value.stores ?? []).map((r) => [r.store, r]));
     for (const id of stores) this.cards.get(id)?.setValueAdded(byStore.get(id));
+    // Per planner: the signed-in planner's own adjustments; an admin sees every planner's.
+    const planners = (result.value.planners ?? []).filter((p) => this.user?.role === 'admin' || p.planner === this.user?.name);
+    const lines = planners.map((p) => ({ p, text: valueAddedLabel(p) })).filter((x): x is { p: (typeof planners)[number]; text: string } => x.text !== null);
+    this.plannerValueAdded.hidden = lines.length === 0;
+    replace(this.plannerValueAdded, ...lines.map(({ p, text }, i) => [i > 0 ? h('br') : null, `${p.planner === this.user?.name ? 'Your adjustments' : p.planner}: ${text.replace(/^Value added by adjustments, /, '')}`]).flat());
   }
 
   /** After an override changed: the numbers on the cards, the transport view and the attention list. */

@@ -124,6 +124,17 @@ describe('overrides on the store card', () => {
     const { root } = await mount({ api, search: '?stores=1,2' });
     expect(byTestId(byTestId(root, 'store-card-1'), 'value-added').textContent).toBe('Value added by adjustments, 4 wk: model WAPE 18 %, adjusted 12 % (adjusting helped); 13 wk: model WAPE 15 %, adjusted 17 % (adjusting hurt)');
     expect(byTestId(root, 'store-card-2').querySelector('[data-testid="value-added"]')).toBeNull();
+    expect(byTestId(root, 'planner-value-added').hidden).toBe(true);
+  });
+
+  it('shows the signed-in planner\'s own value added (not another planner\'s)', async () => {
+    const api = defaultApi();
+    const window = { '4': { model: 0.2, adjusted: 0.1, days: 5 }, '13': { model: 0.2, adjusted: 0.1, days: 5 } };
+    api.valueAddedAnswer = { stores: [], planners: [{ planner: 'ann@contoso.com', weeks: window }, { planner: 'bob@contoso.com', weeks: window }] };
+    const { root } = await mount({ api });
+    const line = byTestId(root, 'planner-value-added');
+    expect(line.hidden).toBe(false);
+    expect(line.textContent).toBe('Your adjustments: 4 wk: model WAPE 20 %, adjusted 10 % (adjusting helped); 13 wk: model WAPE 20 %, adjusted 10 % (adjusting helped)');
   });
 });
 
