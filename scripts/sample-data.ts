@@ -38,6 +38,14 @@ export function inSummerWeek(store: string, day: number, lastDay: number): boole
   return SUMMER_WEEK_STORES.includes(store) && SUMMER_WEEK_STARTS.some((start) => day >= lastDay + start && day < lastDay + start + 7);
 }
 
+/**
+ * Store 102's football final: three days of last week (5 to 3 days before the last sales day) selling 1.3×,
+ * with no driver for it; a planner's override (scripts/sample-override.ts) foresaw it.
+ */
+export function inFootballFinal(store: string, day: number, lastDay: number): boolean {
+  return store === '102' && day >= lastDay - 5 && day <= lastDay - 3;
+}
+
 /** The days of the coming Summer week (ISO dates), for the tests and the screenshots. */
 export function summerWeek(lastDay: string): string[] {
   const end = parseIsoDay(lastDay)!;
@@ -75,7 +83,7 @@ export function sampleSalesCsv(lastDay: string, items = 20): string {
         if (closesOnSunday(store) && isSunday(day)) continue;
         const t = day - start;
         const season = 1 + 0.2 * Math.sin((2 * Math.PI * (t + 60)) / 365.25);
-        const uplift = (onPromotion(item, day) ? 2.5 : summer(day) ? SUMMER_WEEK_UPLIFT : 1) * (isHoliday(day, end) ? 1.6 : 1);
+        const uplift = (onPromotion(item, day) ? 2.5 : summer(day) ? SUMMER_WEEK_UPLIFT : 1) * (isHoliday(day, end) ? 1.6 : 1) * (inFootballFinal(store, day, end) ? 1.3 : 1);
         const mean = base * weekly[(((day + 4) % 7) + 7) % 7]! * season * (1 + 0.0003 * t) * uplift;
         lines.push(`${date},${store},${sku},${poisson(next, mean, 40)}`);
       }

@@ -9,15 +9,36 @@ export const SAMPLE_OVERRIDE_NOTES = ['Street festival in the old town: the coun
 
 const addDays = (iso: string, days: number): string => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-export async function seedOverride(webUrl: string, log: (message: string) => void, user = 'pat'): Promise<void> {
-  const headers = { Cookie: `foreact_demo_user=${user}`, 'X-Requested-With': 'foreact', 'Content-Type': 'application/json', Accept: 'application/json' };
-  const base = `${webUrl}/api/stores/${SAMPLE_OVERRIDE_STORE}`;
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+const headersOf = (user: string): Record<string, string> => ({ Cookie: `foreact_demo_user=${user}`, 'X-Requested-With': 'foreact', 'Content-Type': 'application/json', Accept: 'application/json' });
+
+/** Calls the API through the dashboard's server, signed in as `user` (the local sign-in emulation's cookie). */
+function caller(webUrl: string, store: string, user: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${webUrl}/api/stores/${store}${path}`, { method, headers: headersOf(user), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await response.text();
     if (!response.ok) throw new Error(`sample override: ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
+}
+
+/** Store 102's football final, three days of last week, which sold a quarter more than its model said. */
+export const PAST_OVERRIDE = { store: '102', value: 25, note: 'Football final on the big screen in the square', firstDay: 1, lastDay: 3 } as const;
+
+/**
+ * Before last week's sales arrive (the stack's first start): Pat's override of the football final, on days
+ * the forecast of `weekStart` covers. When the sales come in, the realised days record the adjusted total,
+ * so value added has days to measure.
+ */
+export async function seedPastOverride(webUrl: string, weekStart: string, log: (message: string) => void, user = 'pat'): Promise<void> {
+  const call = caller(webUrl, PAST_OVERRIDE.store, user);
+  const range = { from: addDays(weekStart, PAST_OVERRIDE.firstDay), to: addDays(weekStart, PAST_OVERRIDE.lastDay) };
+  await call('POST', '/overrides', { ...range, kind: 'percent', value: PAST_OVERRIDE.value, note: PAST_OVERRIDE.note });
+  log(`Pat adjusted store ${PAST_OVERRIDE.store} for last week's football final (${range.from} – ${range.to}, +${PAST_OVERRIDE.value} %)`);
+}
+
+export async function seedOverride(webUrl: string, log: (message: string) => void, user = 'pat'): Promise<void> {
+  const headers = headersOf(user);
+  const call = caller(webUrl, SAMPLE_OVERRIDE_STORE, user);
   const history = await call<{ entries: unknown[] }>('GET', '/overrides/history');
   if (history.entries.length > 0) {
     log(`store ${SAMPLE_OVERRIDE_STORE} already has ${history.entries.length} override history entries; keeping them`);

@@ -15,7 +15,7 @@ import { appModules, findRepoRoot } from './local-host/app-files.js';
 import { optionsFromEnvironment, startLocalHost, type LocalHost } from './local-host/host.js';
 import { DEMO_USERS, startDevWebServer } from './dev-web-server.js';
 import { SAMPLE_STORES, sampleDriversCsvs, sampleItemMasterCsv, sampleSalesCsv, sampleStoresCsv } from './sample-data.js';
-import { seedOverride } from './sample-override.js';
+import { seedOverride, seedPastOverride } from './sample-override.js';
 import { MORNING_RUN_ORCHESTRATION, morningInstanceId } from '../orchestrations/names.js';
 import { INGEST_EVENTS } from '../core/config.js';
 import { processRuntime } from '../core/runtime.js';
@@ -106,7 +106,7 @@ export async function startForeact(options: StartOptions = {}): Promise<ForeactS
     // settings, which the seeding below does first.
     process.env.FOREACT_APP_ORIGIN = localAppOrigins(process.env.FOREACT_APP_ORIGIN, boundPort);
 
-    await seedIfEmpty(host, log);
+    await seedIfEmpty(host, webUrl, log);
     await seedMasterData(log);
     // Read once per process: had anything loaded the settings before the line above, refreshes would fail.
     if (!processRuntime().config.api.appOrigins.includes(webUrl)) throw new Error(`the app's settings were loaded before FOREACT_APP_ORIGIN included ${webUrl}: the dashboard's refreshes would be refused`);
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   if (process.env.CI === undefined && process.env.FOREACT_NO_OPEN === undefined) openBrowser(stack.webUrl);
 }
 
-async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Promise<void> {
+async function seedIfEmpty(host: LocalHost, webUrl: string, log: (message: string) => void): Promise<void> {
   // Loaded after the host so the app's modules see the host's registrations, not the library's test mode.
   const { ingestUpload } = await import('../core/domain/ingestion.js');
   const { ingestDriversUpload } = await import('../core/domain/drivers-ingestion.js');
@@ -165,6 +165,9 @@ async function seedIfEmpty(host: LocalHost, log: (message: string) => void): Pro
   // The local sign-in's planners, by their stable user ids (the sign-in emulation's provider is aad).
   for (const user of DEMO_USERS) if (user.regions.length > 0) await access.setUserRegions({ identityProvider: 'aad', userId: user.userId }, user.regions);
   await morningRun(host, weekAgo, log);
+  // Pat saw last week's football final coming: the override was in force when its sales arrived, so the
+  // card opens with forecast value added (model against adjusted WAPE on realised days).
+  await seedPastOverride(webUrl, weekAgo, log).catch((error: unknown) => log(`could not seed last week's override: ${error instanceof Error ? error.message : String(error)}`));
   const week = await ingestUpload(storage, { name: 'sample-sales-last-week.csv', open: () => [lastWeek] }, { clock, rules: config.ingest });
   log(`ingested last week's ${week.accepted} rows: forecast against actual recorded for ${week.changedStores.length} stores`);
   await morningRun(host, isoToday(), log);

@@ -200,6 +200,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the planner’s loop in Chromium against the lo
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
+  test('sees forecast value added of last week\'s seeded override on the card and for themselves', async () => {
+    await page.goto(`${web}/?stores=101,102`);
+    const card = page.getByTestId('store-card-102');
+    await card.getByTestId('value-added').waitFor();
+    // The football final sold 1.3× without a driver; Pat's +25 % was closer than the model.
+    expect(await card.getByTestId('value-added').textContent()).toMatch(/^Value added by adjustments, 4 wk: model WAPE \d+ %, adjusted \d+ % \(adjusting helped\)/);
+    expect(await page.getByTestId('store-card-101').getByTestId('value-added').count()).toBe(0);
+    expect(await page.getByTestId('planner-value-added').textContent()).toMatch(/^Your adjustments: 4 wk: model WAPE \d+ %, adjusted \d+ % \(adjusting helped\)/);
+  }, 60_000);
+
   test('switches the transport view to p90 pallets and sees the values change', async () => {
     await page.goto(`${web}/?stores=101,102,103&view=transport`);
     const table = page.getByTestId('transport-table');
