@@ -377,7 +377,8 @@ export interface ApiClient {
   overrideHistory(store: StoreId): Promise<{ entries: OverrideHistoryEntry[] }>;
   createOverride(store: StoreId, input: OverrideInput): Promise<Override>;
   editOverride(store: StoreId, id: string, input: OverrideInput): Promise<Override>;
-  deleteOverride(store: StoreId, id: string): Promise<void>;
+  /** `rerun`: the status URL of the store's rerun when a deleted promotion started (or joined) one. */
+  deleteOverride(store: StoreId, id: string): Promise<{ rerun: string | null }>;
   valueAdded(stores: readonly StoreId[], signal?: AbortSignal): Promise<ValueAddedResponse>;
 }
 
@@ -513,7 +514,8 @@ export function createApi(options: ApiOptions = {}): ApiClient {
       signal?.removeEventListener('abort', onAbort);
     }
     if (!response.ok) throw await errorFromResponse(response);
-    if (response.status === 204) return undefined as T;
+    // No content: what a 204 says is in its headers (a deleted promotion's rerun, in Location).
+    if (response.status === 204) return { location: response.headers.get('Location') } as T;
     const type = response.headers.get('Content-Type') ?? '';
     if (type.includes('text/csv')) return (await response.text()) as T;
     // Behind Static Web Apps an expired session answers /api/* with a redirect to the sign-in page.
@@ -539,7 +541,7 @@ export function createApi(options: ApiOptions = {}): ApiClient {
     overrideHistory: (store) => request<{ entries: OverrideHistoryEntry[] }>(`${overridesPath(store)}/history`),
     createOverride: (store, input) => request<Override>(overridesPath(store), jsonBody('POST', input)),
     editOverride: (store, id, input) => request<Override>(overridesPath(store, id), jsonBody('PUT', input)),
-    deleteOverride: (store, id) => request<void>(overridesPath(store, id), { method: 'DELETE' }),
+    deleteOverride: async (store, id) => ({ rerun: (await request<{ location: string | null }>(overridesPath(store, id), { method: 'DELETE' })).location }),
     valueAdded: (stores, signal) => request<ValueAddedResponse>(`/value-added${queryString({ stores })}`, {}, signal),
   };
 }

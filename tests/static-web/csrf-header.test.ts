@@ -24,14 +24,15 @@ describe('the dashboard proves its requests are its own', () => {
     const sent: { url: string; init?: RequestInit }[] = [];
     const fetch: FetchLike = (url, init) => {
       sent.push({ url, init });
-      if (init?.method === 'DELETE') return Promise.resolve(new Response(null, { status: 204 }));
+      if (init?.method === 'DELETE') return Promise.resolve(new Response(null, { status: 204, headers: { Location: '/api/runs/refresh-2-9' } }));
       return Promise.resolve(new Response(JSON.stringify({ id: 'o1' }), { status: init?.method === 'POST' ? 201 : 200, headers: { 'Content-Type': 'application/json' } }));
     };
     const api = createApi({ fetch });
     const input = { from: '2017-07-03', to: '2017-07-04', kind: 'percent' as const, value: 20, note: 'Festival' };
     await api.createOverride('2', input);
     await api.editOverride('2', 'o1', { ...input, value: 30 });
-    await expect(api.deleteOverride('2', 'o1')).resolves.toBeUndefined();
+    // A deleted promotion's rerun is in the 204's Location.
+    await expect(api.deleteOverride('2', 'o1')).resolves.toEqual({ rerun: '/api/runs/refresh-2-9' });
     expect(sent.map((c) => [c.init?.method, c.url, (c.init!.headers as Record<string, string>)['X-Requested-With'], (c.init!.headers as Record<string, string>)['Content-Type'] ?? null, c.init?.body ?? null])).toEqual([
       ['POST', '/api/stores/2/overrides', 'foreact', 'application/json', JSON.stringify(input)],
       ['PUT', '/api/stores/2/overrides/o1', 'foreact', 'application/json', JSON.stringify({ ...input, value: 30 })],

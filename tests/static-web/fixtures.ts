@@ -268,14 +268,18 @@ export class FakeApi implements ApiClient {
     return Promise.resolve(after);
   }
 
-  deleteOverride(storeId: string, id: string): Promise<void> {
+  deleteOverride(storeId: string, id: string): Promise<{ rerun: string | null }> {
     this.calls.push(`delete-override ${storeId} ${id}`);
     const list = this.overrideStore.get(storeId) ?? [];
     const before = list.find((o) => o.id === id);
     if (!before) return Promise.reject(new ApiError(404, 'not_found', 'No such override.'));
     this.overrideStore.set(storeId, list.filter((o) => o.id !== id));
     this.record('delete', before, null, before.note);
-    return Promise.resolve();
+    if (before.kind === 'promotion') {
+      this.polls = 0;
+      return Promise.resolve({ rerun: `/api/runs/refresh-${storeId}-2` });
+    }
+    return Promise.resolve({ rerun: null });
   }
 
   valueAdded(): Promise<ValueAddedResponse> {

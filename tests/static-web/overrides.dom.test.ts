@@ -116,6 +116,11 @@ describe('overrides on the store card', () => {
     expect(api.calls.filter((c) => c.startsWith('forecasts')).length).toBeGreaterThanOrEqual(2);
     expect(byTestId(panel, 'override-row').textContent).toContain('promotion (promo)');
     expect(byTestId(root, 'store-card-1').querySelector('[data-testid="adjusted-summary"]')).toBeNull();
+    // Deleting it reruns the store without it; the card follows that run too.
+    byTestId(panel, 'override-delete').click();
+    byTestId(panel, 'override-delete-confirm').click();
+    await flush();
+    expect(api.calls).toContain('run /api/runs/refresh-1-2');
   });
 
   it('shows forecast value added beside the realised accuracy', async () => {

@@ -337,8 +337,10 @@ export class OverridesPanel {
 
   private async remove(o: Override): Promise<void> {
     try {
-      await this.deps.api.deleteOverride(this.deps.store, o.id);
+      const { rerun } = await this.deps.api.deleteOverride(this.deps.store, o.id);
       announce(`Adjustment deleted for ${this.deps.storeLabel}.`);
+      // A deleted promotion reruns the store without it.
+      if (rerun) this.deps.onRerun?.(rerun);
       if (this.editing?.id === o.id) this.stopEditing();
       await this.afterChange();
     } catch (e) {
