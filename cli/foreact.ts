@@ -10,9 +10,9 @@ type Command = (argv: readonly string[]) => Promise<number>;
  */
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   admin: { run: async (argv) => (await import('./commands/admin.js')).adminCommand(argv), usage: ADMIN_USAGE },
-  forecast: { run: async (argv) => (await import('./commands/forecast.js')).forecastCommand(argv), usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] [--stores stores.csv[.gz]] --horizon 90 --output forecasts.csv [--folds 3]' },
+  forecast: { run: async (argv) => (await import('./commands/forecast.js')).forecastCommand(argv), usage: 'forecast --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] [--stores stores.csv[.gz]] [--items items.csv] --horizon 90 --output forecasts.csv [--folds 3]' },
   backtest: { run: async (argv) => (await import('./commands/backtest.js')).backtestCommand(argv), usage: 'backtest --input history.csv[.gz] [--drivers drivers.csv[.gz] ...] [--stores stores.csv[.gz]] --horizon 90 [--folds 3] [--json]' },
-  ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] [--name <upload name>]   (into FOREACT_STORAGE, default local Azurite)' },
+  ingest: { run: async (argv) => (await import('./commands/ingest.js')).ingestCommand(argv), usage: 'ingest --input sales.csv[.gz] | --drivers drivers.csv[.gz] | --items items.csv[.gz] [--name <upload name>]   (into FOREACT_STORAGE, default local Azurite)' },
 };
 
 export function usageText(): string {

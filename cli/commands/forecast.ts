@@ -7,7 +7,8 @@ import { FAMILY_NAMES, attributesForStore, describeStoreAttributes, driverCovera
 import { csvField } from '../../engine/csv-write.js';
 import { TrainPool, trainStoreJobs, trainStores, type StoreJob } from './train-stores.js';
 import { UsageError, integerFlag, parseArgs, requireFlag, type ParsedArgs } from '../args.js';
-import { groupByStore, loadDriversFiles, loadSalesFile, loadStoreAttributesFile } from './load.js';
+import { groupByStore, loadDriversFiles, loadItemMasterFile, loadSalesFile, loadStoreAttributesFile } from './load.js';
+import { unitFactor, type ItemMaster } from '../../core/domain/item-master.js';
 import { describePooledStep, pooledStep } from './pooled.js';
 
 export const FORECAST_HEADER = 'date,store,item,forecast,p10,p90';
@@ -16,17 +17,30 @@ export function formatNumber(value: number): string {
   return String(Math.round(value * 1000) / 1000);
 }
 
-/** Writes to a temporary file beside the target and renames it, so a failure never leaves half a file. */
-export async function writeForecastCsv(path: string, forecasts: readonly SeriesForecast[]): Promise<number> {
+/** The forecast in cases and pallets, as two more columns (both empty for an item without pack sizes). */
+function packColumns(master: ItemMaster, item: string): ((value: number) => string) {
+  const sizes = master.get(item);
+  const cases = unitFactor(sizes, 'cases');
+  const pallets = unitFactor(sizes, 'pallets');
+  return cases === undefined || pallets === undefined ? () => ',,' : (value) => `,${formatNumber(value * cases)},${formatNumber(value * pallets)}`;
+}
+
+/**
+ * Writes to a temporary file beside the target and renames it, so a failure never leaves half a file. With an
+ * item master the forecast is also given in cases and pallets (`cases,pallets` after `p90`); without one the
+ * output is as it always was.
+ */
+export async function writeForecastCsv(path: string, forecasts: readonly SeriesForecast[], master?: ItemMaster): Promise<number> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const out = createWriteStream(temporary);
   let rows = 0;
   try {
-    let buffer = `${FORECAST_HEADER}\n`;
+    let buffer = `${FORECAST_HEADER}${master === undefined ? '' : ',cases,pallets'}\n`;
     for (const f of forecasts) {
       const prefix = `,${csvField(f.store)},${csvField(f.item)},`;
+      const packs = master === undefined ? () => '' : packColumns(master, f.item);
       for (let s = 0; s < f.forecast.length; s++) {
-        buffer += `${formatIsoDay(f.firstDay + s)}${prefix}${formatNumber(f.forecast[s]!)},${formatNumber(f.p10[s]!)},${formatNumber(f.p90[s]!)}\n`;
+        buffer += `${formatIsoDay(f.firstDay + s)}${prefix}${formatNumber(f.forecast[s]!)},${formatNumber(f.p10[s]!)},${formatNumber(f.p90[s]!)}${packs(f.forecast[s]!)}\n`;
         rows++;
       }
       if (buffer.length > 1 << 16) {
@@ -100,13 +114,15 @@ export async function trainStoresWithDrivers(stores: readonly SeriesHistory[][],
 }
 
 export async function forecastCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'horizon', 'output', 'folds', 'families', 'stores'], [], ['drivers']);
+  const args = parseArgs(argv, ['input', 'horizon', 'output', 'folds', 'families', 'stores', 'items'], [], ['drivers']);
   const input = requireFlag(args, 'input');
   const output = requireFlag(args, 'output');
   const horizon = integerFlag(args, 'horizon', undefined, 1, 3660);
   const folds = integerFlag(args, 'folds', 3, 0, 10);
   const families = familiesFlag(args);
   const started = performance.now();
+  // Read before the workers start and before training: a bad item master is a usage error, not an hour lost.
+  const master = await loadItemMasterFile(args.flags.get('items'));
   const pool = new TrainPool();
   let forecasts: SeriesForecast[];
   let loaded: number;
@@ -140,7 +156,7 @@ export async function forecastCommand(argv: readonly string[]): Promise<number> 
     await pool.close();
   }
   const trained = performance.now();
-  const written = await writeForecastCsv(output, forecasts);
+  const written = await writeForecastCsv(output, forecasts, master);
   process.stderr.write(
     `foreact: ${rows} rows, ${seriesCount} series → ${written} forecast rows in ${output} ` +
       `(read ${((loaded - started) / 1000).toFixed(2)} s, train ${((trained - loaded) / 1000).toFixed(2)} s, write ${((performance.now() - trained) / 1000).toFixed(2)} s)\n`,

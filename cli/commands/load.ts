@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { mergeDriverTables, readDrivers, readSalesHistory, readStoreAttributes, seriesByStore, type DriverTable, type SeriesHistory, type StoreAttributeTable } from '../../engine/index.js';
+import { readItemMaster, type ItemMaster } from '../../core/domain/item-master.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;
@@ -71,4 +72,15 @@ export async function loadStoreAttributesFile(path: string | undefined): Promise
   const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
   const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];
   throw new UsageError([`store attributes: ${result.errorCount} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
+}
+
+/** Reads an item master (pack sizes), refusing it as a whole (with every bad line named) if any row is bad. */
+export async function loadItemMasterFile(path: string | undefined): Promise<ItemMaster | undefined> {
+  if (path === undefined) return undefined;
+  await assertReadable(path, '--items');
+  const result = await readItemMaster(createReadStream(path));
+  if (result.errorCount === 0) return result.items;
+  const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
+  const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];
+  throw new UsageError([`item master: ${result.errorCount} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
 }

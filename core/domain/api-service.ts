@@ -6,6 +6,7 @@ import { checkStores, requireRole, resolveScope, roleOf, type AccessRepository, 
 import { accuracyView, compareIds, driverMarkers, freshnessView, itemViews, sumBands, type AccuracyView, type Band, type FreshnessView, type ItemForecastView } from './api-views.js';
 import type { StoreState } from './model.js';
 import { DomainError } from './errors.js';
+import type { TransportInputs } from './transport.js';
 import { adjustItems, unexpired, type Override } from './overrides.js';
 
 /** The reads behind the HTTP API. No SDKs: storage comes in through ports. */
@@ -30,6 +31,8 @@ export interface ApiDeps {
   overrides?: { inForce(store: string): Promise<Override[]> };
   /** A store's drivers by blob (immutable, so callers may cache); absent → no markers. */
   storeDrivers?: (blob: string) => Promise<StoreDrivers>;
+  /** The transport view's item master, store logistics and realised days (transport.ts; callers may cache); absent → no pack sizes or logistics, realised days read from `realised`. */
+  transport?: TransportInputs;
   /** Each item's recent daily sales and first sale day of a history blob (attention.ts recentItemSales; immutable, so callers may cache); absent → no item-day attention entries. */
   itemHistory?: (blob: string) => Promise<{ startDay: number; items: ReadonlyMap<string, { firstSaleDay: number | null; sales: readonly number[] }> } | undefined>;
   /** Thresholds of GET /attention (FOREACT_ATTENTION_*); absent → attention.ts DEFAULT_ATTENTION_SETTINGS. */

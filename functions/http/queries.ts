@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { badRequest, type ApiIssue } from './errors.js';
 import type { ForecastQuery } from '../../core/domain/api-service.js';
-import type { TransportQuery } from '../../core/domain/transport.js';
+import { TRANSPORT_UNITS, type TransportQuery } from '../../core/domain/transport.js';
+import { SERVICE_LEVELS } from '../../engine/index.js';
 import { ID_PATTERN, RUN_ID_PATTERN } from '../../core/domain/ids.js';
 import { checkRange, historyDays, idList, isoDate, MAX_ITEMS, MAX_STORES, show } from './query-fields.js';
 
@@ -18,8 +19,23 @@ export const forecastQuery = z
   .strict()
   .superRefine(checkRange);
 
+/** One of `choices`, or a 400 naming the parameter and what it may be. */
+function oneOf<const T extends readonly string[]>(name: string, choices: T) {
+  return z.string().transform((v, ctx): T[number] => {
+    if ((choices as readonly string[]).includes(v)) return v;
+    ctx.addIssue({ code: 'custom', message: `"${name}" must be one of ${choices.join(', ')} (got ${show(v)})` });
+    return z.NEVER;
+  });
+}
+
 export const transportQuery = z
-  .object({ stores: idList('stores', 'store', MAX_STORES), from: isoDate('from').optional(), to: isoDate('to').optional() })
+  .object({
+    stores: idList('stores', 'store', MAX_STORES),
+    from: isoDate('from').optional(),
+    to: isoDate('to').optional(),
+    level: oneOf('level', SERVICE_LEVELS).default('p50'),
+    unit: oneOf('unit', TRANSPORT_UNITS).default('units'),
+  })
   .strict()
   .superRefine(checkRange);
 

@@ -45,18 +45,30 @@ interface TransportCsvStore {
   p10: readonly number[];
   p90: readonly number[];
   closed: readonly string[];
+  value: readonly number[] | null;
+  adjusted?: readonly number[];
+  unconvertedUnits?: readonly number[];
+  overLimit: readonly string[];
 }
 
-/** `date,store,units,p10,p90,closed`, one line per store and day, one at a time. */
-export function* transportCsvLines(stores: readonly TransportCsvStore[]): Generator<string> {
-  yield 'date,store,units,p10,p90,closed';
+/**
+ * `date,store,units,p10,p90,closed,level,unit,value,adjusted,unconverted_units,over_limit`, one line per store
+ * and day, one at a time. The older columns come first and keep their meaning; `value` is the store-day total
+ * at `level` in `unit` (empty when the unit cannot be reached, e.g. trucks without a truck capacity),
+ * `adjusted` the units with overrides (empty when none touches the store), `unconverted_units` the units of
+ * items without pack sizes (empty when none), `over_limit` 1 on a day over the store's receiving limit.
+ */
+export function* transportCsvLines(stores: readonly TransportCsvStore[], level: string, unit: string): Generator<string> {
+  yield 'date,store,units,p10,p90,closed,level,unit,value,adjusted,unconverted_units,over_limit';
   for (const s of stores) {
     const d = s.firstDate === null ? undefined : parseIsoDay(s.firstDate);
     if (d === undefined) continue;
     const closed = new Set(s.closed);
+    const over = new Set(s.overLimit);
+    const cell = (values: readonly number[] | null | undefined, i: number): string => (values === null || values === undefined ? '' : num(values[i]!));
     for (let i = 0; i < s.units.length; i++) {
       const date = formatIsoDay(d + i);
-      yield `${date},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)},${closed.has(date) ? 1 : 0}`;
+      yield `${date},${csvField(s.store)},${num(s.units[i]!)},${num(s.p10[i]!)},${num(s.p90[i]!)},${closed.has(date) ? 1 : 0},${level},${unit},${cell(s.value, i)},${cell(s.adjusted, i)},${cell(s.unconvertedUnits, i)},${over.has(date) ? 1 : 0}`;
     }
   }
 }

@@ -203,7 +203,8 @@ describe('GET /transport', () => {
 
   test('CSV, auth and bad input', async () => {
     const c = await get('/transport', '/transport?stores=2&to=2017-07-07', USERS.planner, { accept: 'text/csv' });
-    expect(c.text).toBe('date,store,units,p10,p90,closed\n2017-07-06,2,100,94.523,110.954,0\n2017-07-07,2,104,98.523,114.954,0\n');
+    // The older columns first, as before; then the level and unit asked for (defaults p50, units) and the value there.
+    expect(c.text).toMatch(/^date,store,units,p10,p90,closed,level,unit,value,adjusted,unconverted_units,over_limit\n2017-07-06,2,100,94\.523,110\.954,0,p50,units,\d+(\.\d+)?,,,0\n2017-07-07,2,104,98\.523,114\.954,0,p50,units,\d+(\.\d+)?,,,0\n$/);
     expect((await get('/transport', '/transport?stores=3', USERS.planner)).status).toBe(403);
     expect((await get('/transport', '/transport?stores=3')).status).toBe(401);
     const b = await get('/transport', '/transport?stores=2&items=1', USERS.admin);
