@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { as, startApiFixture, USERS, type ApiFixture } from './harness.js';
+import { as, SAME_SITE, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import { readStoreAttributes, sumQuantiles } from '../../engine/index.js';
 import { syntheticForecasts } from './harness.js';
 import { epochDayFromCivil } from '../../engine/index.js';
@@ -13,8 +13,8 @@ import { epochDayFromCivil } from '../../engine/index.js';
 interface TransportBody {
   level: string;
   unit: string;
-  stores: { store: string; firstDate: string | null; units: number[]; p10: number[]; p90: number[]; value: number[] | null; reason?: string; unconvertedUnits?: number[]; overLimit: string[]; truckPallets: number | null; receivingLimitPallets: number | null }[];
-  totals: { firstDate: string; units: number[]; value: number[]; unconvertedUnits?: number[]; excludedStores: string[] } | null;
+  stores: { store: string; firstDate: string | null; adjusted?: number[]; units: number[]; p10: number[]; p90: number[]; value: number[] | null; reason?: string; unconvertedUnits?: number[]; overLimit: string[]; truckPallets: number | null; receivingLimitPallets: number | null }[];
+  totals: { firstDate: string; units: number[]; adjusted?: number[]; value: number[]; unconvertedUnits?: number[]; excludedStores: string[] } | null;
   unconverted: { items: string[] };
   calibration: { source: string | null; days: number; shares: Record<string, number | null> };
 }
@@ -183,5 +183,29 @@ describe('GET /api/transport: service levels and units', () => {
     expect(c.source).toBe('realised');
     expect(c.days).toBe(30);
     expect(c.shares).toEqual({ p50: +(11 / 30).toFixed(3), p80: +(21 / 30).toFixed(3), p90: +(26 / 30).toFixed(3), p95: +(29 / 30).toFixed(3) });
+  });
+
+  test('overrides: value is taken with them, units stay the model numbers, adjusted carries the adjusted units (JSON and CSV)', async () => {
+    const before = await body(`stores=2,3&${range}&level=p90`);
+    expect(before.stores.every((s) => s.adjusted === undefined)).toBe(true);
+    const created = await fetch(`${fx.host.url}/api/stores/3/overrides`, {
+      method: 'POST',
+      headers: as(USERS.admin, { ...SAME_SITE, 'content-type': 'application/json', accept: 'application/json' }),
+      body: JSON.stringify({ from: '2017-07-08', to: '2017-07-10', items: ['1'], kind: 'percent', value: 50, note: 'street festival' }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const after = await body(`stores=2,3&${range}&level=p90`);
+    const [b3, a3] = [before, after].map((b) => b.stores.find((s) => s.store === '3')!);
+    expect(a3!.units).toEqual(b3!.units);
+    // Item 1 forecasts 10 + d: +50 % adds 5 + d/2 units on days 2…4 (2017-07-08…10).
+    expect(a3!.adjusted!.slice(0, 6)).toEqual([30, 32, 34 + 6, 36 + 6.5, 38 + 7, 40]);
+    expect(a3!.value![1]).toBeCloseTo(b3!.value![1]!, 6);
+    expect(a3!.value![2]!).toBeGreaterThan(b3!.value![2]! + 5);
+    expect(after.stores.find((s) => s.store === '2')!.adjusted).toBeUndefined();
+    expect(after.totals!.adjusted![2]).toBeCloseTo(after.totals!.units[2]! + 6, 6);
+    expect(after.totals!.value[2]!).toBeGreaterThan(before.totals!.value[2]!);
+    const csv = (await (await get(`stores=3&${range}&level=p90`, USERS.admin, 'text/csv')).text()).split('\n');
+    expect(csv.find((l) => l.startsWith('2017-07-08,3,'))!.split(',')[9]).toBe('40');
+    expect(csv.find((l) => l.startsWith('2017-07-06,3,'))!.split(',')[9]).toBe('30');
   });
 });
