@@ -144,7 +144,11 @@ export interface TransportSeries {
   p10: number[];
   p90: number[];
   /** The chosen service level's quantile in the chosen unit, per day (absent from older backends). */
-  value?: number[];
+  value?: number[] | null;
+  /** Units, at the level, of items without pack sizes: not in `value` (cases, pallets, trucks). */
+  unconvertedUnits?: number[];
+  /** Stores left out of a total (their `value` could not be given in the unit). */
+  excludedStores?: StoreId[];
 }
 
 export interface TransportStore extends TransportSeries {
@@ -157,6 +161,9 @@ export interface TransportStore extends TransportSeries {
   /** Days whose value exceeds the store's receiving limit. */
   overLimit?: IsoDate[];
   truckPallets?: number | null;
+  receivingLimitPallets?: number | null;
+  /** Why `value` is null (no truck capacity for the store, no pack sizes for any of its items). */
+  reason?: string;
 }
 
 export const SERVICE_LEVELS = ['p50', 'p80', 'p90', 'p95'] as const;
@@ -180,6 +187,8 @@ export interface TransportResponse {
   calibration?: TransportCalibration;
   /** Items without pack sizes: counted in units, never as 0 pallets. */
   unconverted?: { items: ItemId[] };
+  /** How the stores' totals move together (behind `totals.value`). */
+  dependence?: { rho: number; points: number };
 }
 
 export const ATTENTION_KINDS = ['heightened', 'changed', 'accuracy', 'new-promotion'] as const;

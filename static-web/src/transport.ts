@@ -12,6 +12,10 @@ export interface TransportCell {
   overLimit?: boolean;
   /** Units with the overrides in force, when one touches the store. */
   adjusted?: number;
+  /** Units (at the level) of items without pack sizes, which `value` leaves out. */
+  unconvertedUnits?: number;
+  /** The store cannot be given in the unit (its row's `reason`): no value. */
+  unavailable?: boolean;
   /** The store is closed that day (`closed` of `/api/transport`): shown as "Closed", not as 0 units. */
   closed?: boolean;
 }
@@ -21,6 +25,8 @@ export interface TransportRow {
   /** One per date of the grid; null when the store has no forecast that day. */
   cells: (TransportCell | null)[];
   total: number;
+  /** Why the store has no value in the chosen unit (e.g. no truck capacity in the store file). */
+  reason?: string;
 }
 
 /** What the transport view shows: stores × days, with day totals and the largest cell for the colour scale. */
@@ -34,6 +40,8 @@ export interface TransportGrid {
   max: number;
   /** True when the API served `value` (a service level and a unit); false: plain mean units. */
   hasValues: boolean;
+  /** Stores the region total leaves out (no value in the unit). */
+  excludedStores: StoreId[];
 }
 
 /**
@@ -44,7 +52,7 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
   const dates = Array.from({ length: Math.max(0, days) }, (_, i) => addDays(from, i));
   const byStore = new Map(response.stores.map((s) => [s.store, s]));
   const dayTotals = new Array<number>(dates.length).fill(0);
-  const hasValues = response.stores.some((s) => Array.isArray(s.value));
+  const hasValues = response.stores.some((s) => s.value !== undefined);
   const open = new Array<number>(dates.length).fill(0);
   const closedCount = new Array<number>(dates.length).fill(0);
   let max = 0;
@@ -52,6 +60,7 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
     const series = byStore.get(store);
     const cells = new Array<TransportCell | null>(dates.length).fill(null);
     let total = 0;
+    const unavailable = series?.value === null;
     if (series?.firstDate) {
       const offset = daysBetween(from, series.firstDate);
       const closed = new Set(Array.isArray(series.closed) ? series.closed : []);
@@ -59,8 +68,11 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
       series.units.forEach((units, i) => {
         const j = offset + i;
         if (j < 0 || j >= dates.length || !Number.isFinite(units)) return;
-        const value = series.value?.[i] ?? units;
+        const value = unavailable ? Number.NaN : (series.value?.[i] ?? units);
         const cell: TransportCell = { units, p10: series.p10[i] ?? units, p90: series.p90[i] ?? units, value };
+        if (unavailable) cell.unavailable = true;
+        const unconverted = series.unconvertedUnits?.[i];
+        if (unconverted !== undefined && unconverted > 0) cell.unconvertedUnits = unconverted;
         const adjusted = series.adjusted?.[i];
         if (adjusted !== undefined && Math.abs(adjusted - units) > 1e-9) cell.adjusted = adjusted;
         if (closed.has(dates[j]!)) cell.closed = true;
@@ -68,12 +80,13 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
         if (cell.closed) closedCount[j]!++;
         else open[j]!++;
         cells[j] = cell;
+        if (unavailable) return;
         total += value;
         dayTotals[j]! += value;
         if (value > max) max = value;
       });
     }
-    return { store, cells, total };
+    return { store, cells, total, ...(unavailable ? { reason: series?.reason ?? 'cannot be given in this unit' } : {}) };
   });
   const dayClosed = dates.map((_, j) => closedCount[j]! > 0 && open[j] === 0);
   // The region's total at a service level is its own quantile (not the sum of the stores' quantiles): the
@@ -86,7 +99,7 @@ export function transportGrid(response: TransportResponse, stores: readonly Stor
       if (j >= 0 && j < dates.length && Number.isFinite(v)) dayTotals[j] = v;
     });
   }
-  return { dates, rows, dayTotals, dayClosed, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max, hasValues };
+  return { dates, rows, dayTotals, dayClosed, grandTotal: dayTotals.reduce((a, b) => a + b, 0), max, hasValues, excludedStores: totals?.excludedStores ?? [] };
 }
 
 /**

@@ -9,7 +9,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { applyOverrides, FakeApi, FIRST_DAY, run, SAMPLE_MARKERS, store, storeForecast, transportFrom } from './fixtures';
+import { applyOverrides, FakeApi, FIRST_DAY, run, SAMPLE_MARKERS, store, storeForecast, transportFrom, withValues } from './fixtures';
 
 type Doc = {
   openapi: string;
@@ -70,7 +70,8 @@ describe('docs/openapi.yaml', () => {
     const forecasts = [storeForecast('1'), storeForecast('2', { items: 0 })];
     forecasts[1]!.total = null;
     expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: forecasts })).toEqual([]);
-    expect(check('TransportResponse', transportFrom(forecasts))).toEqual([]);
+    // Since issue 21 every answer names its level and unit and carries `value` (the defaults: p50, units).
+    expect(check('TransportResponse', withValues(transportFrom(forecasts), 'p50', 'units'))).toEqual([]);
     expect(check('ItemForecast', { item: '1', firstDate: '2017-13-01', forecast: [], p10: [], p90: [] })).not.toEqual([]);
     expect(check('ItemForecast', { item: '1', firstDate: FIRST_DAY, forecast: [-1], p10: [0], p90: [0] })).not.toEqual([]);
   });
@@ -80,7 +81,7 @@ describe('docs/openapi.yaml', () => {
     expect(forecasts[0]!.markers).toHaveLength(SAMPLE_MARKERS.length);
     expect(forecasts[1]!.markers).toBeUndefined(); // today's backend: no markers at all
     expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: forecasts })).toEqual([]);
-    const transport = transportFrom(forecasts);
+    const transport = withValues(transportFrom(forecasts), 'p50', 'units');
     expect(transport.stores[0]!.closed).toEqual(['2017-07-02']);
     expect(check('TransportResponse', transport)).toEqual([]);
     expect(check('StoreForecast', { ...forecasts[1], markers: [] })).toEqual([]);
@@ -123,6 +124,7 @@ describe('docs/openapi.yaml', () => {
     const adjusted = applyOverrides(storeForecast('1'), (await api.overrides('1')).overrides);
     expect(adjusted.items[1]!.adjusted).toBeDefined();
     expect(check('ForecastResponse', { from: FIRST_DAY, to: null, stores: [adjusted] })).toEqual([]);
+    for (const unit of ['units', 'pallets', 'trucks'] as const) expect(check('TransportResponse', withValues(transportFrom([storeForecast('1'), storeForecast('2')]), 'p90', unit, ['2'])), unit).toEqual([]);
     expect(check('ValueAddedResponse', { stores: [{ store: '1', weeks: { '4': { model: 0.2, adjusted: 0.15, days: 9 }, '13': { model: null, adjusted: null, days: 0 } } }], planners: [{ planner: 'ann@contoso.com', weeks: { '4': { model: 0.2, adjusted: 0.15, days: 9 }, '13': { model: 0.2, adjusted: 0.15, days: 9 } } }] })).toEqual([]);
   });
 });

@@ -146,6 +146,8 @@ export class FakeApi implements ApiClient {
   /** A 400 the next create or edit answers with (the API's check of the input). */
   rejectNextOverride: ApiError | undefined;
   valueAddedAnswer: ValueAddedResponse = { stores: [], planners: [] };
+  /** Stores without a truck capacity: `/transport?unit=trucks` has no value for them. */
+  noTrucks: string[] = [];
   private nextId = 1;
   /** Forecast reads that still serve the previous run after a refresh is done (an API instance's 2 s pointer cache). */
   staleReadsAfterPublish = 0;
@@ -204,7 +206,7 @@ export class FakeApi implements ApiClient {
   transport(q: TransportQuery): Promise<TransportResponse> {
     this.calls.push(`transport ${q.stores.join(',')}${q.level ? ` ${q.level} ${q.unit ?? 'units'}` : ''}`);
     const t = transportFrom(q.stores.map((id) => this.forecastOf(id, q)));
-    return Promise.resolve({ ...withValues(t, q.level ?? 'p50', q.unit ?? 'units'), from: q.from ?? null, to: q.to ?? null });
+    return Promise.resolve({ ...withValues(t, q.level ?? 'p50', q.unit ?? 'units', this.noTrucks), from: q.from ?? null, to: q.to ?? null });
   }
 
   transportCsv(q: TransportQuery): Promise<string> {
@@ -338,16 +340,31 @@ export function applyOverrides(sf: StoreForecast, overrides: readonly Override[]
 const LEVEL_FACTOR = { p50: 1, p80: 1.15, p90: 1.25, p95: 1.35 } as const;
 const UNIT_SIZE = { units: 1, cases: 12, pallets: 480, trucks: 480 * 26 } as const;
 
-/** A stand-in for the API's quantile totals in a unit: a fixed factor per level, a fixed pack size. */
-export function withValues(t: TransportResponse, level: keyof typeof LEVEL_FACTOR, unit: keyof typeof UNIT_SIZE): TransportResponse {
+/**
+ * A stand-in for the API's quantile totals in a unit: a fixed factor per level, a fixed pack size; item 3 has
+ * no pack sizes (its units at the level are `unconvertedUnits`); `noTrucks` stores have no truck capacity.
+ */
+export function withValues(t: TransportResponse, level: keyof typeof LEVEL_FACTOR, unit: keyof typeof UNIT_SIZE, noTrucks: readonly string[] = []): TransportResponse {
   const convert = (units: readonly number[]): number[] => units.map((u) => (unit === 'trucks' ? Math.ceil((u * LEVEL_FACTOR[level]) / UNIT_SIZE[unit]) : Math.round(((u * LEVEL_FACTOR[level]) / UNIT_SIZE[unit]) * 10) / 10));
+  const unconverted = (units: readonly number[]): number[] => units.map((u) => Math.round(u * 0.1 * LEVEL_FACTOR[level] * 10) / 10);
+  const converted = unit !== 'units';
+  const excluded = unit === 'trucks' ? t.stores.filter((s) => noTrucks.includes(s.store)).map((s) => s.store) : [];
   return {
     ...t,
     level,
     unit,
-    stores: t.stores.map((s) => ({ ...s, value: convert(s.units), overLimit: s.firstDate && unit === 'pallets' && level !== 'p50' ? [s.firstDate] : [], truckPallets: 26 })),
-    totals: t.totals ? { ...t.totals, value: convert(t.totals.units) } : null,
+    stores: t.stores.map((s) => ({
+      ...s,
+      value: excluded.includes(s.store) ? null : convert(s.units),
+      ...(excluded.includes(s.store) ? { reason: 'no truck capacity in the store file' } : {}),
+      ...(converted ? { unconvertedUnits: unconverted(s.units) } : {}),
+      overLimit: s.firstDate && unit === 'pallets' && level !== 'p50' ? [s.firstDate] : [],
+      truckPallets: noTrucks.includes(s.store) ? null : 26,
+      receivingLimitPallets: 0.3,
+    })),
+    totals: t.totals ? { ...t.totals, value: convert(t.totals.units), ...(converted ? { unconvertedUnits: unconverted(t.totals.units) } : {}), excludedStores: excluded } : null,
     calibration: { source: 'realised', days: 84, shares: { p50: 0.52, p80: 0.79, p90: 0.91, p95: 0.95 } },
-    unconverted: { items: unit === 'units' ? [] : ['3'] },
+    unconverted: { items: converted ? ['3'] : [] },
+    dependence: { rho: 0.2, points: 84 },
   };
 }

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 /** The transport view's service level and unit: the API is asked again, values, calibration, limits, unconverted items. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { allByTestId, byTestId, flush, mount } from './mount';
+import { allByTestId, byTestId, defaultApi, flush, mount } from './mount';
 
 afterEach(() => document.body.replaceChildren());
 
@@ -40,11 +40,24 @@ describe('transport at a service level and in a unit', () => {
     expect(calibration.textContent).toContain('91 %');
     expect(byTestId(calibration, 'calibration-source').textContent).toBe('from actual sales of 84 past store-days');
     expect(byTestId(root, 'unconverted-items').textContent).toBe('3');
-    expect(byTestId(root, 'unconverted').textContent).toContain('counted in units, not pallets');
+    expect(byTestId(root, 'unconverted').textContent).toContain('not in the pallets below but counted in units');
+    const withUnconverted = byTestId(root, 'transport-table').querySelector<HTMLElement>('tbody td.heat')!;
+    expect(withUnconverted.title).toMatch(/plus [\d.,]+ units of items without pack sizes \(not in the pallets\)/);
     const over = byTestId(root, 'transport-table').querySelectorAll<HTMLElement>('td.over-limit');
     expect([...over].map((td) => td.dataset.date)).toEqual(['2017-07-01', '2017-07-01']);
     expect(over[0]!.textContent).toContain('▲');
     expect(over[0]!.title).toContain('above the store’s receiving limit');
+  });
+
+  it('says which store has no value in trucks and why, and leaves it out of the region total', async () => {
+    const api = defaultApi();
+    api.noTrucks = ['2'];
+    const { root } = await mount({ api, search: '?stores=1,2&days=7&view=transport&level=p90&unit=trucks' });
+    const row = byTestId(root, 'transport-table').querySelector<HTMLElement>('tbody tr[data-store="2"]')!;
+    expect(byTestId(row, 'transport-row-reason').textContent).toBe('No trucks: no truck capacity in the store file');
+    expect(row.querySelectorAll('td.heat')).toHaveLength(0);
+    expect(row.querySelector<HTMLElement>('td.none')!.title).toContain('no trucks: no truck capacity in the store file');
+    expect(byTestId(root, 'transport-excluded').textContent).toBe('without Harbour (2)');
   });
 
   it('reads the level and unit from the address and takes the region total from the API, not the sum of the stores', async () => {

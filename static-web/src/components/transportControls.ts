@@ -72,6 +72,13 @@ export function unconvertedNotice(items: readonly string[] | undefined, unit: Tr
   return h(
     'div',
     { className: 'notice notice-warning', 'data-testid': 'unconverted' },
-    h('span', { className: 'notice-text' }, `${items.length} ${items.length === 1 ? 'item has' : 'items have'} no pack sizes in the item master and ${items.length === 1 ? 'is' : 'are'} counted in units, not ${unit}: `, h('span', { 'data-testid': 'unconverted-items' }, shown.join(', ')), items.length > shown.length ? `, and ${items.length - shown.length} more` : '', '.'),
+    h(
+      'span',
+      { className: 'notice-text' },
+      `${items.length} ${items.length === 1 ? 'item has' : 'items have'} no pack sizes in the item master, so ${items.length === 1 ? 'it is' : 'they are'} not in the ${unit} below but counted in units (in each cell’s tooltip and the CSV’s unconverted_units column): `,
+      h('span', { 'data-testid': 'unconverted-items' }, shown.join(', ')),
+      items.length > shown.length ? `, and ${items.length - shown.length} more` : '',
+      '.',
+    ),
   );
 }

@@ -116,14 +116,16 @@ export class TransportView {
           return h(
             'tr',
             { 'data-store': row.store },
-            h('th', { scope: 'row' }, label),
+            h('th', { scope: 'row' }, label, row.reason ? h('span', { className: 'row-reason', 'data-testid': 'transport-row-reason' }, `No ${unitWord}: ${row.reason}`) : null),
             row.cells.map((cell, j) => {
               if (!cell) return h('td', { className: 'num none' }, h('span', { 'aria-label': 'no forecast' }, '–'));
               const date = grid.dates[j] ?? '';
               if (cell.closed) return h('td', { className: 'num closed', 'data-date': date, title: `${label}, ${formatDay(date)}: closed, nothing to carry` }, 'Closed');
+              if (cell.unavailable) return h('td', { className: 'num none', 'data-date': date, title: `${label}, ${formatDay(date)}: mean ${formatUnits(cell.units)} units; no ${unitWord}: ${row.reason ?? ''}` }, h('span', { 'aria-label': `no ${unitWord}` }, '–'));
               const colors = heatColor(cell.value, grid.max);
               const adjusted = cell.adjusted === undefined ? '' : `; adjusted by planners: ${formatUnits(cell.adjusted)} units`;
               const limit = cell.overLimit ? '; above the store’s receiving limit' : '';
+              const unconverted = cell.unconvertedUnits === undefined ? '' : `; plus ${formatUnits(cell.unconvertedUnits)} units of items without pack sizes (not in the ${unitWord})`;
               const td = h(
                 'td',
                 {
@@ -131,7 +133,7 @@ export class TransportView {
                   'data-date': date,
                   'data-value': String(cell.value),
                   'data-over-limit': cell.overLimit ? 'true' : undefined,
-                  title: `${label}, ${formatDay(date)}: ${grid.hasValues ? `${formatUnits(cell.value)} ${unitWord} at ${level}; ` : ''}mean ${formatUnits(cell.units)} units (p10 ${formatUnits(cell.p10)}, p90 ${formatUnits(cell.p90)})${adjusted}${limit}`,
+                  title: `${label}, ${formatDay(date)}: ${grid.hasValues ? `${formatUnits(cell.value)} ${unitWord} at ${level}; ` : ''}mean ${formatUnits(cell.units)} units (p10 ${formatUnits(cell.p10)}, p90 ${formatUnits(cell.p90)})${adjusted}${unconverted}${limit}`,
                 },
                 cell.overLimit ? h('span', { className: 'over-limit-mark', 'aria-hidden': 'true' }, '▲ ') : null,
                 formatUnits(cell.value),
@@ -149,7 +151,7 @@ export class TransportView {
       h(
         'tfoot',
         {},
-        h('tr', {}, h('th', { scope: 'row' }, 'All stores'), grid.dayTotals.map((t, j) => (grid.dayClosed[j] ? h('td', { className: 'num total closed', title: `${formatDay(grid.dates[j] ?? '')}: every store closed` }, 'Closed') : h('td', { className: 'num total' }, formatUnits(t)))), h('td', { className: 'num total' }, formatUnits(grid.grandTotal))),
+        h('tr', {}, h('th', { scope: 'row' }, 'All stores', grid.excludedStores.length > 0 ? h('span', { className: 'row-reason', 'data-testid': 'transport-excluded' }, `without ${grid.excludedStores.map((id) => storeLabel(byId.get(id) ?? { store: id, name: null })).join(', ')}`) : null), grid.dayTotals.map((t, j) => (grid.dayClosed[j] ? h('td', { className: 'num total closed', title: `${formatDay(grid.dates[j] ?? '')}: every store closed` }, 'Closed') : h('td', { className: 'num total' }, formatUnits(t)))), h('td', { className: 'num total' }, formatUnits(grid.grandTotal))),
       ),
     );
     replace(this.body, h('div', { className: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Transport demand table' }, table));
