@@ -30,6 +30,8 @@ export interface TransportInputs {
   storeLogistics(): Promise<ReadonlyMap<string, StoreLogistics>>;
   /** The store's most recent realised days (the last CALIBRATION_WINDOW_DAYS), oldest first. */
   realisedDays(store: string): Promise<readonly RealisedDay[]>;
+  /** The store's live overrides, as `ApiDeps.overrides` gives them (a cached copy); absent → `ApiDeps.overrides`. */
+  overridesInForce?(store: string): Promise<readonly Override[]>;
 }
 
 /** Realised days per store the calibration looks back over: a quarter, as forecast value added does. */
@@ -141,7 +143,7 @@ function storeDays(
   unit: TransportUnit,
   master: ItemMaster | undefined,
   logistics: StoreLogistics | undefined,
-  unconvertedItems: Set<string>,
+  unconvertedItems: string[],
 ): Pick<StoreDays, 'sums' | 'unconverted'> & Pick<TransportStoreView, 'value' | 'reason' | 'unconvertedUnits' | 'overLimit'> {
   const measured: TransportUnit = unit === 'trucks' ? 'pallets' : unit;
   const limit = logistics?.receivingLimitPallets ?? null;
@@ -158,7 +160,7 @@ function storeDays(
     const factor = unitFactor(sizes, measured);
     const palletFactor = pallets === undefined ? undefined : unitFactor(sizes, 'pallets');
     if (factor === undefined) {
-      unconvertedItems.add(it.item);
+      unconvertedItems.push(it.item);
       lacking++;
     } else converted++;
     const mean = it.adjusted ?? it.forecast;
@@ -211,6 +213,51 @@ function sumOver(days: readonly (readonly Marginal[])[], n: number, offsets: rea
   return moments.map((m) => round(quantilesAt(m, rho).quantiles[level]));
 }
 
+interface StoreTotals {
+  sum: ReturnType<typeof sumBands>;
+  days?: ReturnType<typeof storeDays> & { adjusted?: number[] };
+  lacking: string[];
+}
+
+/**
+ * A store's totals are a function of its run's rows in the range (immutable), its overrides, the item master,
+ * its logistics, its rho, the level and the unit: remembered per store, run, range, level and unit while the
+ * inputs are the same objects (the transport inputs' caches hand out the same ones until they re-read), so a
+ * dashboard's repeated loads do not redo the sums.
+ */
+const storeMemo = new Map<string, { overrides: readonly Override[]; master: ItemMaster | undefined; own: StoreLogistics | undefined; rho: number; totals: StoreTotals }>();
+const STORE_MEMO_ENTRIES = 4096;
+
+function storeTotals(
+  r: { store: string; runId: string | null; items: AdjustedItemView[]; from: number | undefined; to: number | undefined },
+  overrides: readonly Override[],
+  rho: number,
+  level: ServiceLevel,
+  unit: TransportUnit,
+  master: ItemMaster | undefined,
+  own: StoreLogistics | undefined,
+): StoreTotals {
+  const key = r.runId === null ? undefined : `${r.store}\u0000${r.runId}\u0000${r.from}\u0000${r.to}\u0000${level}\u0000${unit}`;
+  const hit = key === undefined ? undefined : storeMemo.get(key);
+  if (hit !== undefined && hit.master === master && hit.own === own && hit.rho === rho && (hit.overrides === overrides || (hit.overrides.length === 0 && overrides.length === 0))) return hit.totals;
+  const sum = sumBands(r.items);
+  const first = sum === null ? undefined : parseIsoDay(sum.firstDate);
+  let totals: StoreTotals;
+  if (sum === null || first === undefined) totals = { sum, lacking: [] };
+  else {
+    const items: AdjustedItemView[] = overrides.length === 0 ? r.items : adjustItems(r.items, overrides);
+    const lacking: string[] = [];
+    const days = storeDays(items, first, sum.forecast.length, rho, level, unit, master, own, lacking);
+    const adjusted = items.some((i) => i.adjusted !== undefined) ? sumBands(items.map((i) => ({ firstDate: i.firstDate, forecast: i.adjusted ?? i.forecast, p10: i.p10, p90: i.p90 })))?.forecast : undefined;
+    totals = { sum, days: adjusted === undefined ? days : { ...days, adjusted }, lacking };
+  }
+  if (key !== undefined) {
+    if (storeMemo.size >= STORE_MEMO_ENTRIES) storeMemo.delete(storeMemo.keys().next().value!);
+    storeMemo.set(key, { overrides, master, own, rho, totals });
+  }
+  return totals;
+}
+
 export async function getTransport(deps: ApiDeps, principal: Principal, q: TransportQuery) {
   const level = q.level ?? 'p50';
   const unit = q.unit ?? 'units';
@@ -224,17 +271,14 @@ export async function getTransport(deps: ApiDeps, principal: Principal, q: Trans
   const unconvertedItems = new Set<string>();
   const stores: StoreDays[] = await Promise.all(
     read.map(async (r): Promise<StoreDays> => {
-      const sum = sumBands(r.items);
       const closed = (await markersFor(deps, r.state, r.items, r.from, r.to)).filter((m) => m.kind === 'closed').map((m) => m.date);
-      const overrides: Override[] = deps.overrides === undefined || r.items.length === 0 ? [] : await deps.overrides.inForce(r.store);
-      const items: AdjustedItemView[] = overrides.length === 0 ? r.items : adjustItems(r.items, overrides);
+      const overrides = r.items.length === 0 ? [] : inputs?.overridesInForce !== undefined ? await inputs.overridesInForce(r.store) : deps.overrides !== undefined ? await deps.overrides.inForce(r.store) : [];
       const own = logistics.get(r.store);
+      const { sum, days, lacking } = storeTotals(r, overrides, r.state?.current?.totals?.rho ?? 0, level, unit, master, own);
+      for (const item of lacking) unconvertedItems.add(item);
       const base = { store: r.store, runId: r.runId, freshness: r.freshness, firstDate: sum?.firstDate ?? null, units: sum?.forecast ?? [], p10: sum?.p10 ?? [], p90: sum?.p90 ?? [], truckPallets: own?.truckPallets ?? null, receivingLimitPallets: own?.receivingLimitPallets ?? null, closed };
-      const first = sum === null ? undefined : parseIsoDay(sum.firstDate);
-      if (sum === null || first === undefined) return { view: { ...base, value: [], overLimit: [] } };
-      const rho = r.state?.current?.totals?.rho ?? 0;
-      const { sums, unconverted, ...view } = storeDays(items, first, sum.forecast.length, rho, level, unit, master, own, unconvertedItems);
-      const adjusted = items.some((i) => i.adjusted !== undefined) ? sumBands(items.map((i) => ({ firstDate: i.firstDate, forecast: i.adjusted ?? i.forecast, p10: i.p10, p90: i.p90 })))?.forecast : undefined;
+      if (days === undefined) return { view: { ...base, value: [], overLimit: [] } };
+      const { sums, unconverted, adjusted, ...view } = days;
       return { view: { ...base, ...view, ...(adjusted === undefined ? {} : { adjusted }) }, ...(sums === undefined || view.value === null ? {} : { sums }), ...(unconverted === undefined ? {} : { unconverted }) };
     }),
   );

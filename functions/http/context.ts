@@ -12,7 +12,7 @@ import type { AzureStorage } from '../../core/adapters/azure/index.js';
 import { ByteBudgetCache } from './byte-cache.js';
 import { CachedRunReads, CachedStoreReads, storeDriversBytes, totalsBytes } from './caches.js';
 import { ApiError } from './errors.js';
-import { CachedTransportReads } from './transport-reads.js';
+import { CachedTransportReads, REALISED_CACHE_MS } from './transport-reads.js';
 import { requirePrincipal } from './principal.js';
 import { parseQuery } from './queries.js';
 import { negotiate } from './views.js';
@@ -60,7 +60,7 @@ export async function apiContext(): Promise<ApiContext> {
       access,
       historyTotals: (blob) => totals.load(blob, () => readHistory(blob).then(historyTotals)),
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
-      transport: new CachedTransportReads(storage, config.api.pointerCacheMs),
+      transport: new CachedTransportReads(storage, config.api.pointerCacheMs, config.api.pointerCacheMs === 0 ? 0 : REALISED_CACHE_MS),
       itemHistory: (blob) => itemSalesCache.load(blob, () => readHistory(blob).then((series) => recentItemSales(series))),
       attention: config.api.attention,
       realised: storage.realised,

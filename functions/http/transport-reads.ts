@@ -4,9 +4,13 @@ import { storeLogistics, type StoreLogistics } from '../../core/domain/store-att
 import { CALIBRATION_WINDOW_DAYS, type TransportInputs } from '../../core/domain/transport.js';
 import type { RealisedAccuracyLedger, RealisedDay } from '../../core/ports/index.js';
 import type { ItemMasterRepository } from '../../core/ports/item-master.js';
+import type { Override } from '../../core/domain/overrides.js';
 
-/** Stores whose realised days the cache may hold before expired ones are dropped. */
-const REALISED_CACHE_ENTRIES = 10_000;
+/** Stores whose realised days (or overrides) the cache may hold before expired ones are dropped. */
+const PER_STORE_CACHE_ENTRIES = 10_000;
+
+/** Realised days arrive with the day's sales and only feed the calibration shares: a minute old is fresh enough. */
+export const REALISED_CACHE_MS = 60_000;
 
 interface Timed<T> {
   at: number;
@@ -14,20 +18,28 @@ interface Timed<T> {
 }
 
 /**
- * What the transport view reads beside the forecasts, cached per instance for `ttlMs` (one read in flight):
- * the item master and the store file are one blob each, replaced whole by an upload, and the realised ledger
- * changes when sales arrive. Without the cache every request would read the master, the store file and one
- * ledger query per store; with it a new upload shows at most `ttlMs` later, like a new run. A failed read is
- * not kept.
+ * What the transport view reads beside the forecasts, cached per instance (one read in flight): the item
+ * master and the store file (one blob each, replaced whole by an upload) and each store's live overrides for
+ * `ttlMs`, like the current-run pointers, so a new upload or override shows at most `ttlMs` later; the realised
+ * ledger, which changes only when sales arrive and only feeds the calibration shares, for `realisedTtlMs`.
+ * Without the cache a request for 50 stores would also run 50 override queries and 50 ledger queries (the
+ * bench: p95 3× today's). A failed read is not kept.
  */
 export class CachedTransportReads implements TransportInputs {
   private master: Timed<ItemMaster | undefined> | undefined;
   private logistics: Timed<ReadonlyMap<string, StoreLogistics>> | undefined;
   private readonly realised = new Map<string, Timed<readonly RealisedDay[]>>();
+  private readonly overrides = new Map<string, Timed<readonly Override[]>>();
 
   constructor(
-    private readonly storage: { items?: ItemMasterRepository | undefined; attributes: { read(): Promise<StoreAttributeTable | undefined> }; realised: Pick<RealisedAccuracyLedger, 'recent'> },
+    private readonly storage: {
+      items?: ItemMasterRepository | undefined;
+      attributes: { read(): Promise<StoreAttributeTable | undefined> };
+      realised: Pick<RealisedAccuracyLedger, 'recent'>;
+      overrides?: { inForce(store: string): Promise<Override[]> } | undefined;
+    },
     private readonly ttlMs: number,
+    private readonly realisedTtlMs = ttlMs,
   ) {}
 
   itemMaster(): Promise<ItemMaster | undefined> {
@@ -43,19 +55,28 @@ export class CachedTransportReads implements TransportInputs {
   }
 
   realisedDays(store: string): Promise<readonly RealisedDay[]> {
+    return this.perStore(this.realised, store, this.realisedTtlMs, () => this.storage.realised.recent(store, CALIBRATION_WINDOW_DAYS));
+  }
+
+  overridesInForce(store: string): Promise<readonly Override[]> {
+    const overrides = this.storage.overrides;
+    return overrides === undefined ? Promise.resolve([]) : this.perStore(this.overrides, store, this.ttlMs, () => overrides.inForce(store));
+  }
+
+  private perStore<T>(cache: Map<string, Timed<T>>, store: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
     const now = Date.now();
-    if (this.realised.size > REALISED_CACHE_ENTRIES) {
-      for (const [s, hit] of this.realised) if (now - hit.at >= this.ttlMs) this.realised.delete(s);
-      if (this.realised.size > REALISED_CACHE_ENTRIES) this.realised.clear();
+    if (cache.size > PER_STORE_CACHE_ENTRIES) {
+      for (const [s, hit] of cache) if (now - hit.at >= ttlMs) cache.delete(s);
+      if (cache.size > PER_STORE_CACHE_ENTRIES) cache.clear();
     }
-    const entry = this.fresh(this.realised.get(store), () => this.storage.realised.recent(store, CALIBRATION_WINDOW_DAYS), () => this.realised.delete(store));
-    if (this.ttlMs > 0) this.realised.set(store, entry);
+    const entry = this.fresh(cache.get(store), read, () => cache.delete(store), ttlMs);
+    if (ttlMs > 0) cache.set(store, entry);
     return entry.value;
   }
 
-  private fresh<T>(hit: Timed<T> | undefined, read: () => Promise<T>, forget: () => void): Timed<T> {
+  private fresh<T>(hit: Timed<T> | undefined, read: () => Promise<T>, forget: () => void, ttlMs = this.ttlMs): Timed<T> {
     const now = Date.now();
-    if (hit !== undefined && now - hit.at < this.ttlMs) return hit;
+    if (hit !== undefined && now - hit.at < ttlMs) return hit;
     const value = read();
     value.catch(forget);
     return { at: now, value };
