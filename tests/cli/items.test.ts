@@ -66,6 +66,22 @@ describe('foreact forecast --items', () => {
     }
   });
 
+  test('the store file\'s logistics columns change no forecast: they are not features of the learned family', () => {
+    writeFileSync(join(dir, 'two-stores.csv'), toCsv([...sampleStore('1', 3, 200, 1), ...sampleStore('2', 3, 200, 2)]));
+    writeFileSync(join(dir, 'stores-plain.csv'), 'store,type,size\n1,hyper,1200\n2,super,300\n');
+    writeFileSync(join(dir, 'stores-logistics.csv'), 'store,type,truck_pallets,size,receiving_limit_pallets\n1,hyper,33,1200,60\n2,super,20,300,\n');
+    // The control: a real attribute change does move the learned family's forecasts.
+    writeFileSync(join(dir, 'stores-other.csv'), 'store,type,size\n1,super,5\n2,hyper,9000\n');
+    const run = (name: string): string => {
+      const r = forecast('forecast', '--input', 'two-stores.csv', '--horizon', '7', '--folds', '1', '--families', 'learned', '--stores', `stores-${name}.csv`, '--output', `with-${name}.csv`);
+      expect(r.code, r.stderr).toBe(0);
+      return readFileSync(join(dir, `with-${name}.csv`), 'utf8');
+    };
+    const plain = run('plain');
+    expect(run('logistics')).toBe(plain);
+    expect(run('other')).not.toBe(plain);
+  });
+
   test('a bad item master is a usage error naming the line, before any training', () => {
     writeFileSync(join(dir, 'bad-items.csv'), 'item,units_per_case,cases_per_pallet\n1,4,0\n');
     const run = forecast('forecast', '--input', 'history.csv', '--horizon', '7', '--output', 'never.csv', '--items', 'bad-items.csv');
