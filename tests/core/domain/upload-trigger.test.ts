@@ -30,6 +30,12 @@ describe('what the trigger logs of an ingestion', () => {
     expect(uploadNotes('a.csv', 'sales', result({}))).toEqual([{ level: 'log', message: 'upload a.csv: 2 rows accepted, 1 rejected; history changed for 2 store(s), marked stale' }]);
     expect(uploadNotes('a.csv', 'drivers', result({ status: 'rejected', reason: 'no header' }))[1]).toEqual({ level: 'warn', message: 'upload a.csv is unusable: no header' });
   });
+
+  test('an item master is stored whole, or left unchanged with a warning', () => {
+    expect(uploadNotes('items/m.csv', 'item-master', result({ rejectedCount: 0, changedStores: [] }))).toEqual([{ level: 'log', message: 'upload items/m.csv: 2 rows accepted, 0 rejected; pack sizes of 2 item(s) stored' }]);
+    const refused = uploadNotes('items/m.csv', 'item-master', result({ status: 'rejected', accepted: 0, rejectedBlob: 'rejected/m.csv', reason: '1 bad line(s)', changedStores: [] }));
+    expect(refused.map((n) => n.message)).toEqual(['upload items/m.csv: 0 rows accepted, 1 rejected (see rejected/m.csv); item master unchanged', 'upload items/m.csv is unusable: 1 bad line(s)']);
+  });
 });
 
 describe('legacy pointers are adopted once per process', () => {
