@@ -226,7 +226,10 @@ interface StoreTotals {
  * dashboard's repeated loads do not redo the sums.
  */
 const storeMemo = new Map<string, { overrides: readonly Override[]; master: ItemMaster | undefined; own: StoreLogistics | undefined; rho: number; totals: StoreTotals }>();
-const STORE_MEMO_ENTRIES = 4096;
+/** Store-days the memo holds at most (~200 bytes each: a day's sums and its values), oldest dropped first: ~20 MB. */
+const STORE_MEMO_DAYS = 100_000;
+let storeMemoDays = 0;
+const memoDays = (t: StoreTotals): number => t.sum?.forecast.length ?? 0;
 
 function storeTotals(
   r: { store: string; runId: string | null; items: AdjustedItemView[]; from: number | undefined; to: number | undefined },
@@ -252,8 +255,18 @@ function storeTotals(
     totals = { sum, days: adjusted === undefined ? days : { ...days, adjusted }, lacking };
   }
   if (key !== undefined) {
-    if (storeMemo.size >= STORE_MEMO_ENTRIES) storeMemo.delete(storeMemo.keys().next().value!);
+    const replaced = storeMemo.get(key);
+    if (replaced !== undefined) {
+      storeMemoDays -= memoDays(replaced.totals);
+      storeMemo.delete(key);
+    }
+    for (const [oldest, entry] of storeMemo) {
+      if (storeMemoDays + memoDays(totals) <= STORE_MEMO_DAYS) break;
+      storeMemoDays -= memoDays(entry.totals);
+      storeMemo.delete(oldest);
+    }
     storeMemo.set(key, { overrides, master, own, rho, totals });
+    storeMemoDays += memoDays(totals);
   }
   return totals;
 }
