@@ -5,6 +5,7 @@ import { compareIds, driverMarkers, type DriverMarker } from './api-views.js';
 import { DomainError } from './errors.js';
 import { mapLimit } from './map-limit.js';
 import type { ForecastRow, StoreState } from './model.js';
+import { unexpired, type Override } from './overrides.js';
 import { REALISED_WINDOW_DAYS, realisedSummary, type RealisedSummary } from './realised.js';
 
 /**
@@ -222,7 +223,35 @@ export interface StoreInputs {
   items?: RecentItemSales | undefined;
   drivers?: StoreDrivers | undefined;
   realised?: RealisedSummary | null | undefined;
+  /** The store's promotion overrides in force: planned promotions the stored drivers do not hold. */
+  promotionOverrides?: readonly Override[] | undefined;
 }
+
+/** Items a planner's promotion overrides promote, per day, with who planned each. */
+type PlannedPromotions = Map<EpochDay, Map<string, string>>;
+
+/**
+ * Promotion overrides per day and item. The trainer sets them on its own copy of the drivers, so the stored
+ * drivers never show them; an override without items promotes every item of the run.
+ */
+function plannedPromotions(overrides: readonly Override[] | undefined, rows: readonly ForecastRow[]): PlannedPromotions {
+  const planned: PlannedPromotions = new Map();
+  for (const o of overrides ?? []) {
+    const from = parseIsoDay(o.from);
+    const to = parseIsoDay(o.to);
+    if (o.kind !== 'promotion' || from === undefined || to === undefined) continue;
+    const items = o.items ?? rows.map((r) => r.item);
+    for (let day = from; day <= to; day++) {
+      let byItem = planned.get(day);
+      if (byItem === undefined) planned.set(day, (byItem = new Map<string, string>()));
+      for (const item of items) byItem.set(item, o.by);
+    }
+  }
+  return planned;
+}
+
+/** How a promotion override is named in a reason beside the driver columns' names: a planner's plan, not a record. */
+const plannedLabel = (by: string): string => `planned promotion, override by ${by}`;
 
 function dailyTotals(rows: readonly ForecastRow[]): Map<EpochDay, number> {
   const totals = new Map<EpochDay, number>();
@@ -241,10 +270,11 @@ function dailyTotals(rows: readonly ForecastRow[]): Map<EpochDay, number> {
  * events and next-day closures; failing those, a rising trend; failing that, the seasonal pattern — or
  * nothing (null) when the store has no drivers, so a promotion cannot be ruled out.
  */
-function explain(day: EpochDay, drivers: DriverDays | undefined, item: string | undefined, trend: number | undefined): { cause: AttentionCause | null; reason: string | null } {
+function explain(day: EpochDay, drivers: DriverDays | undefined, item: string | undefined, trend: number | undefined, planned: PlannedPromotions): { cause: AttentionCause | null; reason: string | null } {
   const reasons: { cause: AttentionCause; text: string }[] = [];
   const today = drivers?.byDay.get(day) ?? [];
   const promotions = today.filter((m) => m.kind === 'promotion' && (item === undefined || m.items?.includes(item) === true));
+  for (const [plannedItem, by] of planned.get(day) ?? []) if (item === undefined || plannedItem === item) promotions.push({ date: formatIsoDay(day), kind: 'promotion', label: plannedLabel(by), items: [plannedItem] });
   if (promotions.length > 0) {
     const labels = [...new Set(promotions.map((m) => m.label))].join(', ');
     if (item !== undefined) reasons.push({ cause: 'promotion', text: `Promotion (${labels})` });
@@ -275,6 +305,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   const { store } = input;
   const threshold = settings.heightenedPercent / 100;
   const drivers = input.drivers === undefined ? undefined : driverDays(input.drivers, cut, current.horizon);
+  const planned = plannedPromotions(input.promotionOverrides, input.rows);
   const out: AttentionEntry[] = [];
 
   // Store-days above their weekday's normal.
@@ -291,7 +322,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
       const extra = forecast - normal;
       if (forecast < normal * (1 + threshold) || extra < settings.minUnits) continue;
       const date = formatIsoDay(day);
-      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, drivers, undefined, trend), link: link(store, date) });
+      out.push({ store, date, kind: 'heightened', change: round(forecast / normal - 1, 3), units: round(extra, 1), ...explain(day, drivers, undefined, trend, planned), link: link(store, date) });
     }
   }
 
@@ -329,7 +360,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
     candidates.sort((a, b) => b.extra - a.extra || a.day - b.day || compareIds(a.item, b.item));
     for (const c of candidates.slice(0, settings.maxItemEntries)) {
       const date = formatIsoDay(c.day);
-      out.push({ store, date, item: c.item, kind: 'heightened', change: round(c.change, 3), units: round(c.extra, 1), ...explain(c.day, drivers, c.item, c.trend), link: link(store, date) });
+      out.push({ store, date, item: c.item, kind: 'heightened', change: round(c.change, 3), units: round(c.extra, 1), ...explain(c.day, drivers, c.item, c.trend, planned), link: link(store, date) });
     }
   }
 
@@ -365,26 +396,31 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
     }
   }
 
-  // Promotions starting on items the engine knows too little about to estimate an uplift.
-  if (drivers !== undefined) {
+  // Promotions starting on items the engine knows too little about to estimate an uplift, the stored drivers'
+  // and those a planner added as overrides (the model learns no more from a planned promotion than a recorded one).
+  if (drivers !== undefined || planned.size > 0) {
+    const promotedOn = (day: EpochDay): Set<string> => new Set([...(drivers?.promoted.get(day) ?? []), ...(planned.get(day)?.keys() ?? [])]);
     for (let day = start; day <= end; day++) {
-      const promoted = drivers.promoted.get(day);
-      if (promoted === undefined) continue;
-      const before = drivers.promoted.get(day - 1);
+      const promoted = promotedOn(day);
+      if (promoted.size === 0) continue;
+      const before = promotedOn(day - 1);
       for (const item of [...promoted].sort(compareIds)) {
-        if (before?.has(item) === true) continue;
+        if (before.has(item)) continue;
         const known = recent?.items.get(item);
         let why: { cause: AttentionCause; reason: string } | undefined;
         if (recent !== undefined && (known === undefined || known.firstSaleDay === null)) why = { cause: 'new-item', reason: `${item} has no sales on record: no normal and no uplift of its own` };
         else if (known?.firstSaleDay != null && cut - known.firstSaleDay < MIN_ITEM_AGE_DAYS) why = { cause: 'new-item', reason: `${item} first sold ${cut - known.firstSaleDay} days ago (${formatIsoDay(known.firstSaleDay)}): too young for an uplift of its own` };
-        else {
+        // Without the stored drivers (unreadable) the past promotions are unknown: no claim about them.
+        else if (drivers !== undefined) {
           const past = drivers.promotedDays.get(item) ?? 0;
           if (past < MIN_PAST_PROMOTED_DAYS) why = { cause: 'few-promotions', reason: `${item} was promoted on ${past} day${past === 1 ? '' : 's'} of the last year: the uplift is borrowed from the store's other items` };
         }
         if (why === undefined) continue;
-        const label = [...new Set((drivers.byDay.get(day) ?? []).filter((m) => m.kind === 'promotion' && m.items?.includes(item) === true).map((m) => m.label))].join(', ');
+        const recorded = (drivers?.byDay.get(day) ?? []).filter((m) => m.kind === 'promotion' && m.items?.includes(item) === true).map((m) => m.label);
+        const plannedBy = planned.get(day)?.get(item);
         const date = formatIsoDay(day);
-        out.push({ store, date, item, kind: 'new-promotion', change: null, units: null, cause: why.cause, reason: `Promotion (${label}) starts: ${why.reason}`, link: link(store, date) });
+        const what = recorded.length === 0 ? `Planned promotion (override by ${plannedBy!})` : `Promotion (${[...new Set([...recorded, ...(plannedBy === undefined ? [] : [plannedLabel(plannedBy)])])].join(', ')})`;
+        out.push({ store, date, item, kind: 'new-promotion', change: null, units: null, cause: why.cause, reason: `${what} starts: ${why.reason}`, link: link(store, date) });
       }
     }
   }
@@ -430,15 +466,17 @@ export async function getAttention(deps: ApiDeps, principal: Principal, q: Atten
     const end = Math.min(first + current.horizon - 1, to ?? Infinity);
     const optional = <T>(p: Promise<T> | undefined): Promise<T | undefined> => (p === undefined ? Promise.resolve(undefined) : p.catch(() => undefined));
     const historyBlob = state.history?.blob;
-    const [rows, previousRows, totals, items, drivers, realised] = await Promise.all([
+    const [rows, previousRows, totals, items, drivers, realised, overrides] = await Promise.all([
       deps.forecasts.readRun(store, current.runId),
       state.previousRunId === undefined || state.previousRunId === current.runId ? undefined : optional(deps.forecasts.readRun(store, state.previousRunId)),
       historyBlob === undefined ? undefined : optional(deps.historyTotals?.(historyBlob)),
       historyBlob === undefined ? undefined : optional(deps.itemHistory?.(historyBlob)),
       state.drivers === undefined ? undefined : optional(deps.storeDrivers?.(state.drivers.blob)),
       optional(deps.realised?.recent(store, REALISED_WINDOW_DAYS).then(realisedSummary)),
+      optional(deps.overrides?.inForce(store)),
     ]);
-    return storeAttention({ store, state, rows, previousRows, totals, items, drivers, realised }, start, end, settings);
+    const promotionOverrides = unexpired(overrides ?? [], first).filter((o) => o.kind === 'promotion');
+    return storeAttention({ store, state, rows, previousRows, totals, items, drivers, realised, promotionOverrides }, start, end, settings);
   });
   return {
     from: q.from ?? null,

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { as, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
+import { newOverrideId } from '../../core/domain/override-service.js';
+import type { Override } from '../../core/domain/overrides.js';
 import { emptyStore, updateStore } from '../../core/domain/stores.js';
 import { driversForStore, formatIsoDay, parseIsoDay, readDrivers, type SeriesForecast, type SeriesHistory } from '../../engine/index.js';
 
@@ -123,6 +125,19 @@ describe('GET /attention', () => {
     expect((await get('/attention')).status).toBe(401);
     expect((await get('/attention', USERS.nobody)).status).toBe(403);
     expect((await get('/attention', USERS.planner, { accept: 'text/csv' })).status).toBe(406);
+  });
+
+  test("a planner's promotion override on an item never promoted is a new-promotion entry naming the override", async () => {
+    const at = new Date();
+    const from = formatIsoDay(CUT + 2);
+    const to = formatIsoDay(CUT + 3);
+    const override: Override = { id: newOverrideId(at), store: 'p1', from, to, items: ['b'], kind: 'promotion', value: 1, driver: 'promo', note: 'Flyer', by: USERS.planner.userDetails, at: at.toISOString(), version: 1 };
+    await fx.storage.overrides!.create(override, { id: newOverrideId(at), override: override.id, action: 'create', at: override.at, by: override.by, note: override.note, before: null, after: override, numbers: { before: [], after: [] }, from, to, items: ['b'] });
+    const r = await get('/attention?stores=p1', USERS.planner);
+    expect(r.status).toBe(200);
+    expect(r.body.items.filter((e: any) => e.kind === 'new-promotion')).toEqual([
+      { store: 'p1', date: from, item: 'b', kind: 'new-promotion', change: null, units: null, cause: 'few-promotions', reason: `Planned promotion (override by ${USERS.planner.userDetails}) starts: b was promoted on 0 days of the last year: the uplift is borrowed from the store's other items`, link: `?store=p1&date=${from}` },
+    ]);
   });
 
   test('every recorded response validates against docs/openapi.yaml', () => {

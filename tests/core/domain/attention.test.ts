@@ -4,6 +4,7 @@ import { DEFAULT_ATTENTION_SETTINGS, NORMAL_DAYS, rankEntries, recentItemSales, 
 import { historyTotals } from '../../../core/domain/api-service.js';
 import type { ForecastRow, StoreState } from '../../../core/domain/model.js';
 import type { RealisedSummary } from '../../../core/domain/realised.js';
+import type { Override } from '../../../core/domain/overrides.js';
 
 /** The first forecast day of every hand-made store (a Monday). */
 const CUT = parseIsoDay('2024-03-04')!;
@@ -203,6 +204,32 @@ describe('attention: changes, accuracy, new promotions', () => {
     expect(fresh[1]!.reason).toBe("Promotion (promo) starts: B was promoted on 0 days of the last year: the uplift is borrowed from the store's other items");
     // Outside the asked range: not listed.
     expect(storeAttention(input, CUT + 8, CUT + 13, DEFAULT_ATTENTION_SETTINGS).filter((e) => e.kind === 'new-promotion')).toEqual([]);
+  });
+
+  it("lists a planner's promotion override on an item the engine has no uplift for, and names it as planned in the heightened reason", async () => {
+    const planned = (o: Partial<Override>): Override => ({ id: 'o1', store: 'S', from: formatIsoDay(CUT + 2), to: formatIsoDay(CUT + 4), kind: 'promotion', value: 1, driver: 'promo', note: 'Flyer', by: 'pat@contoso.com', at: '2024-03-04T08:00:00Z', version: 1, ...o });
+    const days = [CUT + 2, CUT + 3, CUT + 4];
+    // A has been promoted before (its uplift is its own); B never was; D first sold 10 days ago. The stored drivers promote nothing ahead.
+    const input = await inputs({ items: ['A', 'B', 'D'], firstSold: { D: CUT - 10 }, promoted: { A: PAST_PROMOTIONS }, forecast: (item, day) => (item === 'B' && days.includes(day) ? 60 : (LEVELS[item] ?? 10)) });
+    expect(horizonOf(input).filter((e) => e.kind === 'new-promotion')).toEqual([]);
+    const withOverride = horizonOf({ ...input, promotionOverrides: [planned({ items: ['A', 'B'] }), planned({ id: 'o2', items: ['D'], from: formatIsoDay(CUT + 9), to: formatIsoDay(CUT + 9) })] });
+    const fresh = withOverride.filter((e) => e.kind === 'new-promotion');
+    expect(fresh.map((e) => [e.item, e.date, e.cause, e.reason])).toEqual([
+      ['B', formatIsoDay(CUT + 2), 'few-promotions', "Planned promotion (override by pat@contoso.com) starts: B was promoted on 0 days of the last year: the uplift is borrowed from the store's other items"],
+      ['D', formatIsoDay(CUT + 9), 'new-item', `Planned promotion (override by pat@contoso.com) starts: D first sold 10 days ago (${formatIsoDay(CUT - 10)}): too young for an uplift of its own`],
+    ]);
+    expect(fresh[0]!.link).toBe(`?store=S&date=${formatIsoDay(CUT + 2)}`);
+    // B's rise on the planned days is explained by the override, item-day and store-day.
+    const itemDays = withOverride.filter((e) => e.kind === 'heightened' && e.item === 'B');
+    expect(itemDays.map((e) => [e.date, e.cause, e.reason])).toEqual(days.map((d) => [formatIsoDay(d), 'promotion', 'Promotion (planned promotion, override by pat@contoso.com)']));
+    const storeDays = withOverride.filter((e) => e.kind === 'heightened' && e.item === undefined);
+    expect(storeDays.map((e) => e.reason)).toEqual(days.map(() => 'Promotion (planned promotion, override by pat@contoso.com) on 2 items: A, B'));
+    // A store-wide promotion override promotes every item of the run; one that continues a recorded promotion does not start one.
+    const storeWide = horizonOf({ ...input, promotionOverrides: [planned({})] }).filter((e) => e.kind === 'new-promotion');
+    expect(storeWide.map((e) => e.item)).toEqual(['B', 'D']);
+    const continued = await inputs({ items: ['A', 'B'], promoted: { B: [CUT, CUT + 1] } });
+    const carriedOn = horizonOf({ ...continued, promotionOverrides: [planned({ items: ['B'] })] }).filter((e) => e.kind === 'new-promotion');
+    expect(carriedOn.map((e) => [e.item, e.date, e.reason])).toEqual([['B', formatIsoDay(CUT), "Promotion (promo) starts: B was promoted on 0 days of the last year: the uplift is borrowed from the store's other items"]]);
   });
 });
 
