@@ -189,9 +189,17 @@ export async function listOverrides(deps: OverrideDeps, principal: Principal, st
   return { store, overrides: list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.id < b.id ? -1 : 1)) };
 }
 
-export async function overrideHistory(deps: OverrideDeps, principal: Principal, store: string): Promise<{ store: string; entries: OverrideAuditEntry[] }> {
+/** Audit entries a history answer holds: the newest 500 by default, at most 1,000 when asked (`limit`). */
+export const OVERRIDE_HISTORY_LIMIT = { default: 500, max: 1000 } as const;
+
+/**
+ * The newest `limit` entries of the store's audit log, oldest first as the log reads; `truncated` says older
+ * ones exist and `total` how many entries the log holds. The log itself only grows: this bounds the answer.
+ */
+export async function overrideHistory(deps: OverrideDeps, principal: Principal, store: string, limit: number = OVERRIDE_HISTORY_LIMIT.default): Promise<{ store: string; entries: OverrideAuditEntry[]; truncated: boolean; total: number }> {
   await authoriseStore(deps.api, principal, store);
-  return { store, entries: await deps.overrides.history(store) };
+  const all = await deps.overrides.history(store);
+  return { store, entries: all.length > limit ? all.slice(all.length - limit) : all, truncated: all.length > limit, total: all.length };
 }
 
 /** Forecast value added: the windows, in weeks, the card shows. */

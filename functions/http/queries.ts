@@ -4,6 +4,7 @@ import type { ForecastQuery } from '../../core/domain/api-service.js';
 import { TRANSPORT_UNITS, type TransportQuery } from '../../core/domain/transport.js';
 import { SERVICE_LEVELS } from '../../engine/index.js';
 import { ID_PATTERN, RUN_ID_PATTERN } from '../../core/domain/ids.js';
+import { OVERRIDE_HISTORY_LIMIT } from '../../core/domain/override-service.js';
 import { checkRange, historyDays, idList, isoDate, MAX_ITEMS, MAX_STORES, show } from './query-fields.js';
 
 /** Query validation for the HTTP API; every parameter named in the OpenAPI document, nothing else. */
@@ -44,6 +45,18 @@ export const attentionQuery = z
   .object({ stores: idList('stores', 'store', MAX_STORES).optional(), from: isoDate('from').optional(), to: isoDate('to').optional() })
   .strict()
   .superRefine(checkRange);
+
+/** GET /stores/{store}/overrides/history: how many of the newest audit entries to answer (default 500). */
+export const overrideHistoryQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${OVERRIDE_HISTORY_LIMIT.max}`)
+      .transform(Number)
+      .pipe(z.number().int().min(1, 'must be at least 1').max(OVERRIDE_HISTORY_LIMIT.max, `must be at most ${OVERRIDE_HISTORY_LIMIT.max}`))
+      .default(OVERRIDE_HISTORY_LIMIT.default),
+  })
+  .strict();
 
 // The domain's query types are what these schemas produce; the compiler holds them together.
 const _forecastQueryFits: ForecastQuery = {} as z.output<typeof forecastQuery>;

@@ -213,7 +213,7 @@ export function mockApi(): Plugin {
       if (!(s in REGIONS)) return error(res, 404, 'not_found', `There is no store ${s}.`);
       if (!visible.includes(s)) return error(res, 403, 'forbidden', `Store ${s} is outside your regions.`);
       if (req.method !== 'GET' && req.headers['x-requested-with'] !== 'foreact') return error(res, 403, 'cross_site', 'Refused: the request did not come from the dashboard.');
-      if (req.method === 'GET' && sub === 'history') return send(res, 200, { entries: overrides.history(s) });
+      if (req.method === 'GET' && sub === 'history') return send(res, 200, { entries: overrides.history(s).slice(-500), truncated: overrides.history(s).length > 500, total: overrides.history(s).length });
       if (req.method === 'GET' && sub === undefined) return send(res, 200, { overrides: overrides.inForce(s) });
       if (req.method === 'DELETE' && sub !== undefined) {
         const done = overrides.remove(s, sub);

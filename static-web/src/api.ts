@@ -263,6 +263,13 @@ export interface Override extends OverrideInput {
   refresh?: PromotionRefresh;
 }
 
+/** The newest entries of a store's audit log (500 by default), oldest first; `truncated` when older ones exist. */
+export interface OverrideHistoryResponse {
+  entries: OverrideHistoryEntry[];
+  truncated: boolean;
+  total: number;
+}
+
 export interface OverrideHistoryEntry {
   id: string;
   override: string;
@@ -383,7 +390,7 @@ export interface ApiClient {
   transportCsv(query: TransportQuery): Promise<string>;
   attention(query: AttentionQuery, signal?: AbortSignal): Promise<AttentionResponse>;
   overrides(store: StoreId): Promise<{ overrides: Override[] }>;
-  overrideHistory(store: StoreId): Promise<{ entries: OverrideHistoryEntry[] }>;
+  overrideHistory(store: StoreId): Promise<OverrideHistoryResponse>;
   createOverride(store: StoreId, input: OverrideInput): Promise<Override>;
   editOverride(store: StoreId, id: string, input: OverrideInput): Promise<Override>;
   /** `rerun`: the status URL of the store's rerun when a deleted promotion started (or joined) one. */
@@ -547,7 +554,7 @@ export function createApi(options: ApiOptions = {}): ApiClient {
     transportCsv: (q) => request<string>(transportPath(q), { headers: { Accept: 'text/csv' } }),
     attention: (q, signal) => request<AttentionResponse>(attentionPath(q), {}, signal),
     overrides: (store) => request<{ overrides: Override[] }>(overridesPath(store)),
-    overrideHistory: (store) => request<{ entries: OverrideHistoryEntry[] }>(`${overridesPath(store)}/history`),
+    overrideHistory: (store) => request<OverrideHistoryResponse>(`${overridesPath(store)}/history`),
     createOverride: (store, input) => request<Override>(overridesPath(store), jsonBody('POST', input)),
     editOverride: (store, id, input) => request<Override>(overridesPath(store, id), jsonBody('PUT', input)),
     deleteOverride: async (store, id) => ({ rerun: (await request<{ location: string | null }>(overridesPath(store, id), { method: 'DELETE' })).location }),

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, syntheticForecasts, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
+import { newOverrideId } from '../../core/domain/override-service.js';
+import type { Override } from '../../core/domain/overrides.js';
 import { emptyStore, updateStore } from '../../core/domain/stores.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
 import { driversForStore, epochDayFromCivil, formatIsoDay, readDrivers } from '../../engine/index.js';
@@ -208,6 +210,41 @@ describe('who may change and read overrides', () => {
     expect((await history('2')).body.entries.length).toBe(entries + 1);
     expect((await del('2', made.body.id)).status).toBe(204);
   });
+});
+
+describe('the history answer is bounded', () => {
+  test('the newest 500 entries by default (oldest first, truncated, the total), limit= 1–1000, else 400 naming it; the log keeps everything', async () => {
+    // Store 4 (north, no forecast): 503 changes written straight to the log, one second apart.
+    const base = Date.parse('2017-07-01T00:00:00Z');
+    const ids: string[] = [];
+    for (let chunk = 0; chunk < 503; chunk += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, 503 - chunk) }, async (_, k) => {
+          const at = new Date(base + (chunk + k) * 1000);
+          const o: Override = { id: newOverrideId(at), store: '4', from: '2017-07-10', to: '2017-07-10', kind: 'percent', value: 1, note: `change ${chunk + k}`, by: USERS.planner.userDetails, at: at.toISOString(), version: 1 };
+          const entryId = newOverrideId(at);
+          ids[chunk + k] = entryId;
+          await fx.storage.overrides!.create(o, { id: entryId, override: o.id, action: 'create', at: o.at, by: o.by, note: o.note, before: null, after: o, numbers: { before: [], after: [] }, from: o.from, to: o.to });
+        }),
+      );
+    }
+    const all = await history('4');
+    expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ store: '4', truncated: true, total: 503 });
+    expect(all.body.entries.map((e: any) => e.id)).toEqual(ids.slice(3));
+    const few = await call('GET', HISTORY, '/stores/4/overrides/history?limit=2', USERS.planner);
+    expect(few.body).toMatchObject({ truncated: true, total: 503 });
+    expect(few.body.entries.map((e: any) => e.note)).toEqual(['change 501', 'change 502']);
+    const most = await call('GET', HISTORY, '/stores/4/overrides/history?limit=1000', USERS.planner);
+    expect(most.body).toMatchObject({ truncated: false, total: 503 });
+    expect(most.body.entries.map((e: any) => e.id)).toEqual(ids);
+    for (const bad of ['0', '1001', 'ten', '2.5', '-1']) {
+      const r = await call('GET', HISTORY, `/stores/4/overrides/history?limit=${bad}`, USERS.planner);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.message).toContain('"limit"');
+    }
+    expect((await call('GET', HISTORY, '/stores/4/overrides/history?lmit=2', USERS.planner)).status).toBe(400);
+  }, 60_000);
 });
 
 describe('bad input: 400 naming the field, nothing written', () => {

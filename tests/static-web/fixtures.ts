@@ -2,7 +2,7 @@
  * Test data shaped exactly like the API's answers in docs/openapi.yaml (contract.test.ts checks that),
  * and an in-memory ApiClient for component tests.
  */
-import type { ApiClient, AttentionEntry, AttentionResponse, DriverMarker, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, Override, OverrideHistoryEntry, OverrideInput, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse, ValueAddedResponse } from '../../static-web/src/api';
+import type { ApiClient, AttentionEntry, AttentionResponse, DriverMarker, Freshness, ForecastQuery, ForecastResponse, ItemForecast, Me, Override, OverrideHistoryEntry, OverrideHistoryResponse, OverrideInput, RefreshAccepted, Run, RunStatus, Store, StoreForecast, StoreList, TransportQuery, TransportResponse, ValueAddedResponse } from '../../static-web/src/api';
 import { ApiError } from '../../static-web/src/api';
 import { addDays, daysBetween } from '../../static-web/src/dates';
 import { sumBands } from '../../static-web/src/series';
@@ -143,6 +143,8 @@ export class FakeApi implements ApiClient {
   /** Overrides in force, per store, and the audit trail (append-only, as the API keeps it). */
   overrideStore = new Map<string, Override[]>();
   historyLog: OverrideHistoryEntry[] = [];
+  /** The API's bound on a history answer (500 there). */
+  historyLimit = 500;
   /** A 400 the next create or edit answers with (the API's check of the input). */
   rejectNextOverride: ApiError | undefined;
   valueAddedAnswer: ValueAddedResponse = { stores: [], planners: [] };
@@ -225,9 +227,10 @@ export class FakeApi implements ApiClient {
     return Promise.resolve({ overrides: [...(this.overrideStore.get(storeId) ?? [])] });
   }
 
-  overrideHistory(storeId: string): Promise<{ entries: OverrideHistoryEntry[] }> {
+  overrideHistory(storeId: string): Promise<OverrideHistoryResponse> {
     this.calls.push(`history ${storeId}`);
-    return Promise.resolve({ entries: this.historyLog.filter((e) => (e.after ?? e.before)?.store === storeId) });
+    const all = this.historyLog.filter((e) => (e.after ?? e.before)?.store === storeId);
+    return Promise.resolve({ entries: all.slice(-this.historyLimit), truncated: all.length > this.historyLimit, total: all.length });
   }
 
   private record(action: OverrideHistoryEntry['action'], before: Override | null, after: Override | null, note: string): void {

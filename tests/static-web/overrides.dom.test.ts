@@ -167,6 +167,25 @@ describe('accessibility of the planner\'s loop', () => {
   });
 });
 
+describe('override history bound', () => {
+  it('says when the API answered only the newest changes', async () => {
+    const api = defaultApi();
+    await api.createOverride('1', { from: '2017-07-03', to: '2017-07-04', kind: 'percent', value: 20, note: 'Festival' });
+    const { root } = await mount({ api, search: '?stores=1&days=7' });
+    const panel = await openPanel(byTestId(root, 'store-card-1'));
+    byTestId(panel, 'overrides-tab-history').click();
+    await flush();
+    expect(panel.querySelector('[data-testid="history-truncated"]')).toBeNull();
+    api.historyLimit = 1;
+    await api.createOverride('1', { from: '2017-07-05', to: '2017-07-05', kind: 'percent', value: 10, note: 'Market day' });
+    byTestId(panel, 'overrides-tab-current').click();
+    byTestId(panel, 'overrides-tab-history').click();
+    await flush();
+    expect(allByTestId(panel, 'history-row')).toHaveLength(1);
+    expect(byTestId(panel, 'history-truncated').textContent).toBe('Showing the newest 1 of 2 changes.');
+  });
+});
+
 describe('override form words', () => {
   it('turns the form into the API body (items split, value as a number, note trimmed)', () => {
     expect(overrideInput({ from: '2017-07-03', to: '2017-07-04', items: 'A, B;B  C', kind: 'absolute', value: '12,5', note: ' why ' })).toEqual({ from: '2017-07-03', to: '2017-07-04', items: ['A', 'B', 'C'], kind: 'absolute', value: 12.5, note: 'why' });

@@ -195,8 +195,11 @@ export class OverridesPanel {
   private async loadHistory(): Promise<void> {
     replace(this.history, h('p', { className: 'loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading the history…'));
     let entries: OverrideHistoryEntry[];
+    let older: string | undefined;
     try {
-      entries = (await this.deps.api.overrideHistory(this.deps.store)).entries;
+      const answer = await this.deps.api.overrideHistory(this.deps.store);
+      entries = answer.entries;
+      if (answer.truncated) older = `Showing the newest ${entries.length.toLocaleString('en-US')} of ${answer.total.toLocaleString('en-US')} changes.`;
     } catch (e) {
       replace(this.history, h('p', { className: 'notice notice-error' }, `Could not load the history: ${messageOf(e)}`));
       return;
@@ -208,6 +211,7 @@ export class OverridesPanel {
     const newestFirst = [...entries].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
     replace(
       this.history,
+      older === undefined ? null : h('p', { className: 'hint', 'data-testid': 'history-truncated' }, older),
       h(
         'div',
         { className: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `History of the adjustments of ${this.deps.storeLabel}` },
