@@ -34,6 +34,17 @@ export interface TransportInputs {
   overridesInForce?(store: string): Promise<readonly Override[]>;
 }
 
+/**
+ * What the planner is told when the item master or the store file cannot be read (a tampered or invalid blob):
+ * the view answers as if there were none rather than failing, and says so.
+ */
+const unreadable = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+};
+export const itemMasterNotice = (error: unknown): string => `The item master could not be read: ${unreadable(error)}; pack sizes are ignored until it is uploaded again`;
+export const storeFileNotice = (error: unknown): string => `The store file could not be read: ${unreadable(error)}; truck capacities and receiving limits are ignored until it is uploaded again`;
+
 /** Realised days per store the calibration looks back over: a quarter, as forecast value added does. */
 export const CALIBRATION_WINDOW_DAYS = 91;
 /** Below this many realised store-days (with quantiles) the backtest's calibration is shown instead. */
@@ -276,9 +287,15 @@ export async function getTransport(deps: ApiDeps, principal: Principal, q: Trans
   const unit = q.unit ?? 'units';
   const read = await currentItems(deps, principal, q.stores, undefined, q.from, q.to);
   const inputs = deps.transport;
+  const notices: string[] = [];
+  const orElse = <T>(read: Promise<T>, fallback: T, notice: (error: unknown) => string): Promise<T> =>
+    read.catch((error: unknown) => {
+      notices.push(notice(error));
+      return fallback;
+    });
   const [master, logistics, realised] = await Promise.all([
-    inputs?.itemMaster(),
-    inputs?.storeLogistics() ?? new Map<string, StoreLogistics>(),
+    inputs === undefined ? undefined : orElse(inputs.itemMaster(), undefined, itemMasterNotice),
+    inputs === undefined ? new Map<string, StoreLogistics>() : orElse(inputs.storeLogistics(), new Map<string, StoreLogistics>(), storeFileNotice),
     Promise.all(read.map((r) => (inputs !== undefined ? inputs.realisedDays(r.store) : deps.realised !== undefined ? deps.realised.recent(r.store, CALIBRATION_WINDOW_DAYS) : Promise.resolve([])))),
   ]);
   const unconvertedItems = new Set<string>();
@@ -343,5 +360,6 @@ export async function getTransport(deps: ApiDeps, principal: Principal, q: Trans
     unconverted: { items: [...unconvertedItems].sort() },
     calibration,
     dependence: { rho: round(dependence.rho), points: dependence.points },
+    notices,
   };
 }

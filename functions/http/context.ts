@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import type { StoreDrivers } from '../../engine/index.js';
 import type { AppDeps } from '../../core/composition.js';
-import { processRuntime } from '../../core/runtime.js';
+import { processRuntime, processTelemetry } from '../../core/runtime.js';
 import type { AppConfig } from '../../core/config.js';
 import type { AccessRepository, Principal } from '../../core/domain/api-access.js';
 import { historyTotals, type ApiDeps } from '../../core/domain/api-service.js';
@@ -60,7 +60,7 @@ export async function apiContext(): Promise<ApiContext> {
       access,
       historyTotals: (blob) => totals.load(blob, () => readHistory(blob).then(historyTotals)),
       storeDrivers: (blob) => driverCache.load(blob, () => storage.drivers.read(blob)),
-      transport: new CachedTransportReads(storage, config.api.pointerCacheMs, config.api.pointerCacheMs === 0 ? 0 : REALISED_CACHE_MS),
+      transport: new CachedTransportReads(storage, config.api.pointerCacheMs, config.api.pointerCacheMs === 0 ? 0 : REALISED_CACHE_MS, (message, fields) => processTelemetry().logger().warn(message, fields)),
       itemHistory: (blob) => itemSalesCache.load(blob, () => readHistory(blob).then((series) => recentItemSales(series))),
       attention: config.api.attention,
       realised: storage.realised,

@@ -23,7 +23,10 @@ interface Timed<T> {
  * `ttlMs`, like the current-run pointers, so a new upload or override shows at most `ttlMs` later; the realised
  * ledger, which changes only when sales arrive and only feeds the calibration shares, for `realisedTtlMs`.
  * Without the cache a request for 50 stores would also run 50 override queries and 50 ledger queries (the
- * bench: p95 3× today's). A failed read is not kept.
+ * bench: p95 3× today's). A failed read of a store's realised days or overrides is not kept. A failed read of
+ * the item master or the store file (a tampered or invalid blob: the transport view answers without it and
+ * says so) is kept for `ttlMs` like a good one and logged once as a warning, so a bad upload is neither read
+ * again nor logged on every request.
  */
 export class CachedTransportReads implements TransportInputs {
   private master: Timed<ItemMaster | undefined> | undefined;
@@ -40,18 +43,27 @@ export class CachedTransportReads implements TransportInputs {
     },
     private readonly ttlMs: number,
     private readonly realisedTtlMs = ttlMs,
+    private readonly warn: (message: string, fields: Record<string, unknown>) => void = () => undefined,
   ) {}
 
   itemMaster(): Promise<ItemMaster | undefined> {
     const items = this.storage.items;
     if (items === undefined) return Promise.resolve(undefined);
-    this.master = this.fresh(this.master, () => items.read(), () => (this.master = undefined));
+    this.master = this.fresh(this.master, () => items.read(), this.warned('item master', () => (this.master = undefined)));
     return this.master.value;
   }
 
   storeLogistics(): Promise<ReadonlyMap<string, StoreLogistics>> {
-    this.logistics = this.fresh(this.logistics, () => this.storage.attributes.read().then(storeLogistics), () => (this.logistics = undefined));
+    this.logistics = this.fresh(this.logistics, () => this.storage.attributes.read().then(storeLogistics), this.warned('store file', () => (this.logistics = undefined)));
     return this.logistics.value;
+  }
+
+  /** On a failed read: one warning; the failure is kept for the ttl, as a good read would be (0: not kept). */
+  private warned(what: string, forget: () => void): (error: unknown) => void {
+    return (error) => {
+      this.warn(`transport: the ${what} could not be read; answering without it`, { error: error instanceof Error ? error.message : String(error) });
+      if (this.ttlMs <= 0) forget();
+    };
   }
 
   realisedDays(store: string): Promise<readonly RealisedDay[]> {
@@ -74,7 +86,7 @@ export class CachedTransportReads implements TransportInputs {
     return entry.value;
   }
 
-  private fresh<T>(hit: Timed<T> | undefined, read: () => Promise<T>, forget: () => void, ttlMs = this.ttlMs): Timed<T> {
+  private fresh<T>(hit: Timed<T> | undefined, read: () => Promise<T>, forget: (error: unknown) => void, ttlMs = this.ttlMs): Timed<T> {
     const now = Date.now();
     if (hit !== undefined && now - hit.at < ttlMs) return hit;
     const value = read();

@@ -189,6 +189,8 @@ export interface TransportResponse {
   unconverted?: { items: ItemId[] };
   /** How the stores' totals move together (behind `totals.value`). */
   dependence?: { rho: number; points: number };
+  /** What the planner should know about the answer (an item master or store file that could not be read). */
+  notices?: string[];
 }
 
 export const ATTENTION_KINDS = ['heightened', 'changed', 'accuracy', 'new-promotion'] as const;

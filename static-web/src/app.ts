@@ -463,6 +463,7 @@ export class App {
         unit: r.unit ?? this.state.unit ?? DEFAULT_UNIT,
         ...(r.calibration ? { calibration: r.calibration } : {}),
         ...(r.unconverted ? { unconverted: r.unconverted.items } : {}),
+        ...(r.notices ? { notices: r.notices } : {}),
       });
       return;
     }

@@ -3,6 +3,8 @@ import { as, SAME_SITE, startApiFixture, USERS, type ApiFixture } from './harnes
 import { readStoreAttributes, sumQuantiles } from '../../engine/index.js';
 import { syntheticForecasts } from './harness.js';
 import { epochDayFromCivil } from '../../engine/index.js';
+import { ITEM_MASTER_BLOB } from '../../core/adapters/azure/item-master.js';
+import { STORE_ATTRIBUTES_BLOB } from '../../core/adapters/azure/store-attributes.js';
 
 /**
  * GET /api/transport with service levels and units, through the local host on Azurite: level and unit echoed,
@@ -17,6 +19,7 @@ interface TransportBody {
   totals: { firstDate: string; units: number[]; adjusted?: number[]; value: number[]; unconvertedUnits?: number[]; excludedStores: string[] } | null;
   unconverted: { items: string[] };
   calibration: { source: string | null; days: number; shares: Record<string, number | null> };
+  notices: string[];
 }
 
 describe('GET /api/transport: service levels and units', () => {
@@ -57,6 +60,7 @@ describe('GET /api/transport: service levels and units', () => {
     expect(b.unconverted.items).toEqual([]);
     expect(s3.unconvertedUnits).toBeUndefined();
     expect(b.totals!.value).toHaveLength(14);
+    expect(b.notices).toEqual([]);
   });
 
   test('value rises with the level, per store and in the region total', async () => {
@@ -207,5 +211,41 @@ describe('GET /api/transport: service levels and units', () => {
     const csv = (await (await get(`stores=3&${range}&level=p90`, USERS.admin, 'text/csv')).text()).split('\n');
     expect(csv.find((l) => l.startsWith('2017-07-08,3,'))!.split(',')[9]).toBe('40');
     expect(csv.find((l) => l.startsWith('2017-07-06,3,'))!.split(',')[9]).toBe('30');
+  });
+
+  test('a tampered item master or store file: 200 in units as without them, items listed as without pack sizes, and a notice saying so', async () => {
+    const drivers = fx.storage.clients.container('drivers');
+    const good = await body(`stores=2,3&${range}&level=p90&unit=trucks`);
+    expect(good.stores.find((s) => s.store === '3')!.value).not.toBeNull();
+    await drivers.getBlockBlobClient(ITEM_MASTER_BLOB).uploadData(Buffer.from('{"items": [{"item": "1", "unitsPerCase": "ten"'));
+    const pallets = await body(`stores=2,3&${range}&level=p90&unit=pallets`);
+    expect(pallets.notices).toHaveLength(1);
+    expect(pallets.notices[0]).toMatch(/^The item master could not be read: .+; pack sizes are ignored until it is uploaded again$/);
+    // As with no master: every item counted in units, no store has pallets.
+    expect(pallets.unconverted.items).toEqual(['1', '2', '3', '4']);
+    for (const s of pallets.stores) {
+      expect(s.value).toBeNull();
+      expect(s.reason).toMatch(/none of the store's items has pack sizes/);
+      expect(s.unconvertedUnits).toHaveLength(14);
+    }
+    const units = await body(`stores=3&${range}&level=p90`);
+    expect(units.stores[0]!.value).toHaveLength(14);
+    expect(units.notices).toEqual(pallets.notices);
+    // The store file too: no truck capacity anywhere, as without a store file.
+    await fx.storage.items!.write(new Map([['1', { unitsPerCase: 10, casesPerPallet: 2 }], ['2', { unitsPerCase: 5, casesPerPallet: 4 }]]));
+    await drivers.getBlockBlobClient(STORE_ATTRIBUTES_BLOB).uploadData(Buffer.from('not json'));
+    const trucks = await body(`stores=2,3&${range}&level=p90&unit=trucks`);
+    expect(trucks.notices).toEqual([expect.stringMatching(/^The store file could not be read: .+; truck capacities and receiving limits are ignored until it is uploaded again$/)]);
+    expect(trucks.stores.map((s) => [s.store, s.value, s.reason, s.truckPallets])).toEqual([
+      ['2', null, 'no truck capacity for this store: give truck_pallets in the store file', null],
+      ['3', null, 'no truck capacity for this store: give truck_pallets in the store file', null],
+    ]);
+    // The CSV answers too.
+    expect((await get(`stores=3&${range}&unit=trucks`, USERS.admin, 'text/csv')).status).toBe(200);
+    const { table } = await readStoreAttributes(['store,type,truck_pallets,receiving_limit_pallets\n3,a,1,2.3\n2,b,,\n']);
+    await fx.storage.attributes.write(table);
+    const again = await body(`stores=2,3&${range}&level=p90&unit=trucks`);
+    expect(again.notices).toEqual([]);
+    expect(again.stores.find((s) => s.store === '3')!.value).toEqual(good.stores.find((s) => s.store === '3')!.value);
   });
 });

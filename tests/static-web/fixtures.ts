@@ -143,6 +143,8 @@ export class FakeApi implements ApiClient {
   /** Overrides in force, per store, and the audit trail (append-only, as the API keeps it). */
   overrideStore = new Map<string, Override[]>();
   historyLog: OverrideHistoryEntry[] = [];
+  /** The transport answer's `notices` (master data the API could not read). */
+  transportNotices: string[] = [];
   /** The API's bound on a history answer (500 there). */
   historyLimit = 500;
   /** A 400 the next create or edit answers with (the API's check of the input). */
@@ -208,7 +210,7 @@ export class FakeApi implements ApiClient {
   transport(q: TransportQuery): Promise<TransportResponse> {
     this.calls.push(`transport ${q.stores.join(',')}${q.level ? ` ${q.level} ${q.unit ?? 'units'}` : ''}`);
     const t = transportFrom(q.stores.map((id) => this.forecastOf(id, q)));
-    return Promise.resolve({ ...withValues(t, q.level ?? 'p50', q.unit ?? 'units', this.noTrucks), from: q.from ?? null, to: q.to ?? null });
+    return Promise.resolve({ ...withValues(t, q.level ?? 'p50', q.unit ?? 'units', this.noTrucks), from: q.from ?? null, to: q.to ?? null, notices: [...this.transportNotices] });
   }
 
   transportCsv(q: TransportQuery): Promise<string> {
@@ -356,6 +358,7 @@ export function withValues(t: TransportResponse, level: keyof typeof LEVEL_FACTO
     ...t,
     level,
     unit,
+    notices: t.notices ?? [],
     stores: t.stores.map((s) => ({
       ...s,
       value: excluded.includes(s.store) ? null : convert(s.units),

@@ -13,6 +13,18 @@ function choose(select: HTMLElement, value: string): void {
 const values = (root: HTMLElement): string[] => [...byTestId(root, 'transport-table').querySelectorAll<HTMLElement>('tbody td.heat')].map((td) => td.dataset.value ?? '');
 
 describe('transport at a service level and in a unit', () => {
+  it("shows the API's notices above the table, whatever the unit, and drops them when the next answer has none", async () => {
+    const api = defaultApi();
+    const notice = 'The item master could not be read: item master items/master.json: bad JSON; pack sizes are ignored until it is uploaded again';
+    api.transportNotices = [notice];
+    const { root } = await mount({ api, search: '?stores=1,2&days=7&view=transport' });
+    expect(allByTestId(root, 'transport-notice').map((p) => p.textContent)).toEqual([notice]);
+    api.transportNotices = [];
+    choose(byTestId(root, 'unit-select'), 'pallets');
+    await flush();
+    expect(root.querySelector('[data-testid="transport-notice"]')).toBeNull();
+  });
+
   it('switches to p90 pallets: asks the API with those parameters, shows its values, the region total, calibration, limits and unconverted items', async () => {
     const { root, api, pushed } = await mount({ search: '?stores=1,2&days=7&view=transport' });
     expect(api.calls).toContain('transport 1,2 p50 units');

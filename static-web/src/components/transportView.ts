@@ -20,6 +20,8 @@ export interface TransportExtras {
   unit: TransportUnit;
   calibration?: TransportCalibration;
   unconverted?: string[];
+  /** The API's notices (master data it could not read), shown whatever the unit. */
+  notices?: string[];
 }
 
 /**
@@ -77,7 +79,12 @@ export class TransportView {
     this.grid = grid;
     if (extras) this.extras = extras;
     const { level, unit } = this.extras;
-    replace(this.extrasBox, grid.hasValues ? calibrationRow(this.extras.calibration, level) : null, grid.hasValues ? unconvertedNotice(this.extras.unconverted, unit) : null);
+    replace(
+      this.extrasBox,
+      (this.extras.notices ?? []).map((notice) => h('p', { className: 'notice notice-warning', 'data-testid': 'transport-notice' }, notice)),
+      grid.hasValues ? calibrationRow(this.extras.calibration, level) : null,
+      grid.hasValues ? unconvertedNotice(this.extras.unconverted, unit) : null,
+    );
     const unitWord = grid.hasValues ? UNIT_LABEL[unit].toLowerCase() : 'units';
     this.body.setAttribute('aria-busy', 'false');
     const hasData = grid.rows.some((r) => r.cells.some((c) => c !== null));
