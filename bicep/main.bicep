@@ -63,6 +63,11 @@ param aksTrainingVmSize string = 'Standard_D4ds_v5'
 param aksTrainingMinNodes int = 0
 param aksTrainingMaxNodes int = 10
 
+@description('AKS: memory of the morning run\'s pooled Job in MiB (request = limit). It holds every store\'s history in one process (docs/capacity.md §5); the bound keeps it schedulable on one Standard_D4ds_v5 training node (16 GiB, ~12.5 GiB allocatable).')
+@minValue(512)
+@maxValue(12288)
+param aksPooledMemoryMiB int = 4096
+
 @description('AKS: encryption at host (needs the Microsoft.Compute/EncryptionAtHost feature registered once per subscription).')
 param aksEncryptionAtHost bool = true
 
@@ -271,6 +276,7 @@ module functions 'modules/functions.bicep' = {
       poolName: aks.outputs.trainingPoolName
       poolMin: aksTrainingMinNodes
       poolMax: aksTrainingMaxNodes
+      pooledMemoryMiB: aksPooledMemoryMiB
       namespace: aks.outputs.trainingNamespace
       serviceAccount: aks.outputs.trainingServiceAccount
       workloadClientId: aks.outputs.trainingIdentityClientId

@@ -85,6 +85,7 @@ var baseSettings = {
   FOREACT_AKS_POOL: aks.poolName
   FOREACT_AKS_POOL_MIN: string(aks.poolMin)
   FOREACT_AKS_POOL_MAX: string(aks.poolMax)
+  FOREACT_AKS_POOLED_MEMORY_MIB: string(aks.pooledMemoryMiB)
   FOREACT_AKS_NAMESPACE: aks.namespace
   FOREACT_AKS_SERVICE_ACCOUNT: aks.serviceAccount
   FOREACT_AKS_WORKLOAD_CLIENT_ID: aks.workloadClientId

@@ -13,6 +13,8 @@ param aksEntraAuth = true
 param aksSystemNodeCount = 2
 param aksTrainingMinNodes = 0
 param aksTrainingMaxNodes = 20
+// A chain of a few thousand stores' histories in the pooled step (docs/capacity.md §5).
+param aksPooledMemoryMiB = 8192
 param registrySku = 'Standard'
 param functionsAlwaysReadyHttp = 1
 param functionsZoneRedundant = true

@@ -278,3 +278,24 @@ describe('the morning schedule is UTC (Flex Consumption has no WEBSITE_TIME_ZONE
     expect(read('bicep/modules/functions.bicep')).not.toMatch(/^\s+WEBSITE_TIME_ZONE:/m);
   });
 });
+
+describe("the pooled Job's memory is a deployment parameter the app accepts", () => {
+  const param = /((?:@\w+\([^)]*\)\s*)*)param aksPooledMemoryMiB int = (\d+)/.exec(main);
+  const bound = (name: string): number => Number(new RegExp(`@${name}\\((\\d+)\\)`).exec(param?.[1] ?? '')?.[1]);
+
+  it('main.bicep hands aksPooledMemoryMiB through the aks object to FOREACT_AKS_POOLED_MEMORY_MIB', () => {
+    expect(param, 'param aksPooledMemoryMiB').not.toBeNull();
+    expect(main).toMatch(/^\s+pooledMemoryMiB: aksPooledMemoryMiB$/m);
+    expect(functions).toMatch(/^\s+FOREACT_AKS_POOLED_MEMORY_MIB: string\(aks\.pooledMemoryMiB\)$/m);
+  });
+
+  it('its default, bounds and every environment value are values core/config.ts accepts, the default being the app\'s own', () => {
+    const accepted = (mib: number): number => loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', FOREACT_AKS_POOLED_MEMORY_MIB: String(mib) }).dispatch.aks.pooledMemoryMiB;
+    const fallback = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).dispatch.aks.pooledMemoryMiB;
+    expect(Number(param![2])).toBe(fallback);
+    for (const mib of [bound('minValue'), bound('maxValue')]) expect(accepted(mib)).toBe(mib);
+    const values = readdirSync(join(root, 'bicep/params')).flatMap((f) => [...read(`bicep/params/${f}`).matchAll(/^param aksPooledMemoryMiB = (\d+)/gm)].map((m) => Number(m[1])));
+    expect(values.length).toBeGreaterThan(0);
+    for (const v of values) expect(v >= bound('minValue') && v <= bound('maxValue'), `${v} MiB within the parameter's bounds`).toBe(true);
+  });
+});
