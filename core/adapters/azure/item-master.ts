@@ -1,8 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { itemMasterFromJson, itemMasterToJson, type ItemMaster } from '../../domain/item-master.js';
-import { NotFound } from '../../ports/index.js';
 import type { ItemMasterRepository } from '../../ports/item-master.js';
-import { getBlob, gunzipJson } from './blobs.js';
+import { WholeJsonBlob } from './whole-json-blob.js';
 
 /**
  * `items/master.json` in the drivers container, beside the store attributes (`stores/attributes.json`): what
@@ -11,26 +10,8 @@ import { getBlob, gunzipJson } from './blobs.js';
  */
 export const ITEM_MASTER_BLOB = 'items/master.json';
 
-export class BlobItemMaster implements ItemMasterRepository {
-  constructor(private readonly container: ContainerClient) {}
-
-  async write(master: ItemMaster): Promise<void> {
-    const body = Buffer.from(JSON.stringify(itemMasterToJson(master)));
-    await this.container.getBlockBlobClient(ITEM_MASTER_BLOB).uploadData(body, { blobHTTPHeaders: { blobContentType: 'application/json' } });
-  }
-
-  async read(): Promise<ItemMaster | undefined> {
-    let data: Buffer;
-    try {
-      data = await getBlob(this.container, ITEM_MASTER_BLOB);
-    } catch (error) {
-      if (error instanceof NotFound) return undefined;
-      throw error;
-    }
-    try {
-      return itemMasterFromJson(gunzipJson(data));
-    } catch (error) {
-      throw new Error(`item master ${ITEM_MASTER_BLOB}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
+export class BlobItemMaster extends WholeJsonBlob<ItemMaster> implements ItemMasterRepository {
+  constructor(container: ContainerClient) {
+    super(container, ITEM_MASTER_BLOB, 'item master', itemMasterToJson, itemMasterFromJson);
   }
 }
