@@ -1,22 +1,15 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../../core/domain/ingestion.js';
 import type { StoragePorts, UploadSource } from '../../../core/ports/index.js';
 import { formatIsoDay, type SeriesHistory } from '../../../engine/index.js';
 import { sampleStore, toCsv } from '../../support/sales.js';
-import { startTestStorage, type TestStorage } from '../../support/storage.js';
+import { uploadSource, useTestStorage } from '../../support/storage.js';
 
-let t: TestStorage;
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestStorage();
 
 const clock = { now: () => new Date() };
-const source = (name: string, content: string | Buffer): UploadSource => ({ name, open: () => [Buffer.from(content)] });
 
 async function history(store: string): Promise<SeriesHistory[]> {
   const state = (await t.storage.stores.get(store))?.value;
@@ -56,7 +49,7 @@ function uploadWithBadRows(): { csv: string; good: Map<string, number>; badLines
 describe('ingestion', () => {
   test('a file with 5 % bad rows: every good row is merged, every bad row reported with line and reason', async () => {
     const { csv, good, badLines } = uploadWithBadRows();
-    const result = await ingestUpload(t.storage, source('day1/sales.csv', gzipSync(csv)), { clock });
+    const result = await ingestUpload(t.storage, uploadSource('day1/sales.csv', gzipSync(csv)), { clock });
     expect(result).toMatchObject({ duplicate: false, status: 'applied', accepted: 570, rejectedCount: 30, rows: 600 });
     expect(result.rejected.map((e) => e.line)).toEqual(badLines);
     for (const e of result.rejected) expect(e.reason.length).toBeGreaterThan(5);
@@ -102,7 +95,7 @@ describe('ingestion', () => {
   test('re-delivering the same content, under any name, is a no-op', async () => {
     const { csv } = uploadWithBadRows();
     const before = (await t.storage.stores.get('S1'))!;
-    const again = await ingestUpload(t.storage, source('day1/sales-copy.csv', gzipSync(csv)), { clock });
+    const again = await ingestUpload(t.storage, uploadSource('day1/sales-copy.csv', gzipSync(csv)), { clock });
     expect(again).toMatchObject({ duplicate: true, status: 'applied', accepted: 570, rejectedCount: 30, changedStores: [] });
     const after = (await t.storage.stores.get('S1'))!;
     expect(after.etag).toBe(before.etag);
@@ -114,7 +107,7 @@ describe('ingestion', () => {
   test('corrections replace days, new days append, and the previous version is kept one step back', async () => {
     const before = (await t.storage.stores.get('S1'))!.value;
     const csv = 'date,store,item,sales\n2021-01-05,S1,1,999\n2021-03-10,S1,1,7\n2021-03-10,S1,new-item,2\n';
-    const result = await ingestUpload(t.storage, source('fix.csv', csv), { clock });
+    const result = await ingestUpload(t.storage, uploadSource('fix.csv', csv), { clock });
     expect(result).toMatchObject({ accepted: 3, rejectedCount: 0, changedStores: ['S1'] });
     const after = (await t.storage.stores.get('S1'))!.value;
     expect(after.history!.version).not.toBe(before.history!.version);
@@ -128,7 +121,7 @@ describe('ingestion', () => {
   });
 
   test('an unusable file changes nothing and says why', async () => {
-    const result = await ingestUpload(t.storage, source('bad.csv', 'when,where,what\n2021-01-01,S9,1,3\n'), { clock });
+    const result = await ingestUpload(t.storage, uploadSource('bad.csv', 'when,where,what\n2021-01-01,S9,1,3\n'), { clock });
     expect(result).toMatchObject({ status: 'rejected', accepted: 0 });
     expect(result.reason).toMatch(/header is missing/);
     expect(await t.storage.stores.get('S9')).toBeUndefined();
@@ -136,7 +129,7 @@ describe('ingestion', () => {
 
   test('a crash between stores leaves each store with its old or new history, and re-delivery completes it', async () => {
     const csv = 'date,store,item,sales\n2022-01-01,C1,1,5\n2022-01-01,C2,1,6\n';
-    await ingestUpload(t.storage, source('seed.csv', 'date,store,item,sales\n2021-12-31,C1,1,1\n2021-12-31,C2,1,1\n'), { clock });
+    await ingestUpload(t.storage, uploadSource('seed.csv', 'date,store,item,sales\n2021-12-31,C1,1,1\n2021-12-31,C2,1,1\n'), { clock });
     const c2Before = (await t.storage.stores.get('C2'))!;
     const failing: StoragePorts = {
       ...t.storage,
@@ -147,20 +140,20 @@ describe('ingestion', () => {
         write: (store, series) => (store === 'C2' ? Promise.reject(new Error('storage went away')) : t.storage.history.write(store, series)),
       },
     };
-    await expect(ingestUpload(failing, source('both.csv', csv), { clock, concurrency: 1 })).rejects.toThrow(/storage went away/);
+    await expect(ingestUpload(failing, uploadSource('both.csv', csv), { clock, concurrency: 1 })).rejects.toThrow(/storage went away/);
     expect(cells(await history('C1')).get('C1|1|2022-01-01')).toBe(5);
     expect((await t.storage.stores.get('C2'))!.etag).toBe(c2Before.etag);
     expect(cells(await history('C2')).get('C2|1|2022-01-01')).toBeUndefined();
 
     const c1Version = (await t.storage.stores.get('C1'))!.value.history!.version;
-    const retry = await ingestUpload(t.storage, source('both.csv', csv), { clock });
+    const retry = await ingestUpload(t.storage, uploadSource('both.csv', csv), { clock });
     expect(retry).toMatchObject({ duplicate: false, changedStores: ['C2'], unchangedStores: 1 });
     expect((await t.storage.stores.get('C1'))!.value.history!.version).toBe(c1Version);
     expect(cells(await history('C2')).get('C2|1|2022-01-01')).toBe(6);
   });
 
   test('concurrent uploads to one store both land (optimistic concurrency, no lost update)', async () => {
-    const uploads = Array.from({ length: 4 }, (_, k) => source(`par-${k}.csv`, `date,store,item,sales\n2023-01-0${k + 1},P,1,${k + 10}\n`));
+    const uploads = Array.from({ length: 4 }, (_, k) => uploadSource(`par-${k}.csv`, `date,store,item,sales\n2023-01-0${k + 1},P,1,${k + 10}\n`));
     const results = await Promise.all(uploads.map((u) => ingestUpload(t.storage, u, { clock })));
     expect(results.every((r) => r.changedStores[0] === 'P')).toBe(true);
     const c = cells(await history('P'));

@@ -1,28 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { encodeKey } from '../../../../core/adapters/azure/index.js';
 import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
 import { ingestDriversUpload } from '../../../../core/domain/drivers-ingestion.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
-import type { UploadSource } from '../../../../core/ports/index.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
-import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+import { uploadSource, useTestStorage } from '../../../support/storage.js';
 
 // The trainer identity may write the `stores` table (roles.bicep: trainerTables). Everything below writes
 // that table the way a compromised trainer pod could, and checks that ingestion (the Function App's
 // identity, which may delete in `sales` and, through `..`, in `uploads`) never reads or deletes through it,
 // and that no reader serves one store another store's sales.
 
-let t: TestStorage;
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestStorage();
 
 const clock = { now: () => new Date() };
-const source = (name: string, content: string): UploadSource => ({ name, open: () => [Buffer.from(content)] });
 const days = (store: string, from: number, to: number, items = 2) => sampleStore(store, items, to).map((s) => ({ ...s, startDay: s.startDay + from, values: s.values.slice(from, to) }));
 
 /** What a trainer pod can do: merge any columns into a store's row of `stores`. */
@@ -45,9 +37,9 @@ async function historyItems(store: string): Promise<string[]> {
 
 describe('ingestion-owned pointers: a trainer-written stores row cannot steer ingestion', () => {
   test('pointers naming another store, an upload or a ../ path are never read or deleted, and store B is never served store A\'s sales', async () => {
-    await ingestUpload(t.storage, source('a1.csv', toCsv(days('A', 0, 30, 3))), { clock });
-    await ingestUpload(t.storage, source('a2.csv', toCsv(days('A', 30, 60, 3))), { clock });
-    await ingestUpload(t.storage, source('b1.csv', toCsv(days('B', 0, 30))), { clock });
+    await ingestUpload(t.storage, uploadSource('a1.csv', toCsv(days('A', 0, 30, 3))), { clock });
+    await ingestUpload(t.storage, uploadSource('a2.csv', toCsv(days('A', 30, 60, 3))), { clock });
+    await ingestUpload(t.storage, uploadSource('b1.csv', toCsv(days('B', 0, 30))), { clock });
     await victimUpload('pos/victim.csv');
     const a = (await t.storage.stores.get('A'))!.value;
     expect(a.previousHistoryBlob).toBeDefined();
@@ -74,9 +66,9 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     expect(await t.storage.forecasts.readRun('B', 'run-b-tampered')).toEqual([]);
 
     // Two more uploads for B: the second switch deletes whatever B's "previous" pointer names.
-    await ingestUpload(t.storage, source('b2.csv', toCsv(days('B', 30, 45))), { clock });
-    await ingestUpload(t.storage, source('b3.csv', toCsv(days('B', 45, 60))), { clock });
-    await ingestDriversUpload(t.storage, source('drivers/b.csv', 'date,store,promo\n2021-03-01,B,1\n'), { clock });
+    await ingestUpload(t.storage, uploadSource('b2.csv', toCsv(days('B', 30, 45))), { clock });
+    await ingestUpload(t.storage, uploadSource('b3.csv', toCsv(days('B', 45, 60))), { clock });
+    await ingestDriversUpload(t.storage, uploadSource('drivers/b.csv', 'date,store,promo\n2021-03-01,B,1\n'), { clock });
 
     expect(await exists('uploads', 'pos/victim.csv')).toBe(true);
     expect(await exists('sales', a.history!.blob)).toBe(true);
@@ -91,7 +83,7 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
   });
 
   test('a store whose pointers are only on its stores row (before this change) is checked: a bad history pointer is refused before any read or delete; a bad previous pointer is never deleted; good ones are adopted', async () => {
-    await ingestUpload(t.storage, source('c1.csv', toCsv(days('C', 0, 30))), { clock });
+    await ingestUpload(t.storage, uploadSource('c1.csv', toCsv(days('C', 0, 30))), { clock });
     const c = (await t.storage.stores.get('C'))!.value;
     await victimUpload('pos/victim-2.csv');
     // Rows as the previous release wrote them: pointers on the stores row, no record of ingestion's own.
@@ -107,15 +99,15 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     await trainerWrites('Y', { store: 'Y', historyBlob: '../uploads/pos/victim-2.csv', historyVersion: 'v1' });
 
     // X names C's history, Y an upload: ingestion refuses them, naming the pointer, and touches nothing.
-    await expect(ingestUpload(t.storage, source('x1.csv', toCsv(days('X', 20, 40))), { clock })).rejects.toThrow(/store "X".*not one of store "X"'s history blobs.*refusing to read or delete/);
-    await expect(ingestUpload(t.storage, source('y1.csv', toCsv(days('Y', 20, 40))), { clock })).rejects.toThrow(/store "Y".*\.\.\/uploads\/pos\/victim-2\.csv.*refusing/);
+    await expect(ingestUpload(t.storage, uploadSource('x1.csv', toCsv(days('X', 20, 40))), { clock })).rejects.toThrow(/store "X".*not one of store "X"'s history blobs.*refusing to read or delete/);
+    await expect(ingestUpload(t.storage, uploadSource('y1.csv', toCsv(days('Y', 20, 40))), { clock })).rejects.toThrow(/store "Y".*\.\.\/uploads\/pos\/victim-2\.csv.*refusing/);
     expect(await exists('sales', c.history!.blob)).toBe(true);
     expect(await exists('uploads', 'pos/victim-2.csv')).toBe(true);
     expect(await historyItems('C')).toEqual(['C|1', 'C|2']);
 
     // L's history pointer is its own: adopted and merged into; its bad "previous" is dropped, never deleted.
-    await ingestUpload(t.storage, source('l1.csv', toCsv(days('L', 20, 30))), { clock });
-    await ingestUpload(t.storage, source('l2.csv', toCsv(days('L', 30, 40))), { clock });
+    await ingestUpload(t.storage, uploadSource('l1.csv', toCsv(days('L', 20, 30))), { clock });
+    await ingestUpload(t.storage, uploadSource('l2.csv', toCsv(days('L', 30, 40))), { clock });
     expect(await exists('uploads', 'pos/victim-2.csv')).toBe(true);
     expect((await t.storage.stores.get('L'))!.value.history).toMatchObject({ firstDay: '2021-01-04', observations: 80 });
 
@@ -126,7 +118,7 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     expect(swept.refused.find((r) => r.store === 'X')?.problem).toContain(c.history!.blob);
     // Adopted: a later trainer write to M's row no longer moves what ingestion merges into.
     await trainerWrites('M', { historyBlob: c.history!.blob, historyVersion: c.history!.version });
-    await ingestUpload(t.storage, source('m1.csv', toCsv(days('M', 20, 30))), { clock });
+    await ingestUpload(t.storage, uploadSource('m1.csv', toCsv(days('M', 20, 30))), { clock });
     expect(await historyItems('M')).toEqual(['M|1', 'M|2']);
     expect((await t.storage.stores.get('M'))!.value.history).toMatchObject({ firstDay: '2021-01-04', observations: 60 });
     expect(await historyItems('C')).toEqual(['C|1', 'C|2']);

@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { encodeKey } from '../../../../core/adapters/azure/index.js';
 import { MAX_TOTALS_CHARACTERS, totalsToProperty } from '../../../../core/adapters/azure/store-catalog.js';
 import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
 import type { StoreState } from '../../../../core/domain/model.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
-import type { UploadSource } from '../../../../core/ports/index.js';
 import { formatIsoDay, parseTotalsModel, type TotalsModel } from '../../../../engine/index.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
-import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+import { uploadSource, useTestStorage } from '../../../support/storage.js';
 
-let t: TestStorage;
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestStorage();
 
 const clock = { now: () => new Date() };
-const source = (name: string, content: string): UploadSource => ({ name, open: () => [Buffer.from(content)] });
 
 function totalsModel(residuals: number): TotalsModel {
   return {
@@ -46,7 +38,7 @@ async function trainerWrites(store: string, columns: Record<string, string>): Pr
 
 describe("a store's totals model in the stores table", () => {
   test('training keeps it on the current forecast, and it reads back as trained', async () => {
-    await ingestUpload(t.storage, source('t.csv', toCsv(sampleStore('T', 6, 200))), { clock });
+    await ingestUpload(t.storage, uploadSource('t.csv', toCsv(sampleStore('T', 6, 200))), { clock });
     await trainAndPublishStore({ ...t.storage, clock }, trainerSettings(t.config), { store: 'T', runId: 'run-t', trigger: 'manual' });
     const totals = (await t.storage.stores.get('T'))!.value.current!.totals!;
     expect(parseTotalsModel(totals)).toEqual(totals);
