@@ -206,16 +206,10 @@ export interface PartShape {
  * skewness 4, reads as skewness 4.
  */
 export function partShape(part: Marginal): PartShape {
-  const { mean, p10, p90 } = part;
-  const below = Math.max(0, mean - p10);
-  const above = Math.max(0, p90 - mean);
-  const width = below + above;
-  if (!(width > 0)) return { sd: 0, skew: 0 };
-  const t = gammaTable();
-  const x = ((above - below) / width + 1) * (ASYMMETRY_STEPS / 2);
-  const i = Math.min(ASYMMETRY_STEPS - 1, Math.floor(x));
-  const w = x - i;
-  return { sd: width / interpolate(t.widthAtAsymmetry, i, w), skew: interpolate(t.skewAtAsymmetry, i, w) };
+  // Read through addPart, so the shape a test checks is the one every sum uses.
+  const moments = emptyMoments();
+  addPart(moments, part);
+  return moments.sd > 0 ? { sd: moments.sd, skew: moments.skewSd / moments.sd } : { sd: 0, skew: 0 };
 }
 
 /** Running sums over parts from which the sum's moments follow for any rho (so one pass serves several rhos). */
@@ -239,7 +233,7 @@ export function emptyMoments(): SumMoments {
 export function addPart(into: SumMoments, part: Marginal): void {
   const mean = Number.isFinite(part.mean) ? part.mean : 0;
   into.mean += mean;
-  // partShape inlined: the transport view reads every item of every store-day, and allocations there add up.
+  // The table read inline: the transport view reads every item of every store-day, and allocations there add up.
   const below = mean - part.p10 > 0 ? mean - part.p10 : 0;
   const above = part.p90 - mean > 0 ? part.p90 - mean : 0;
   const width = below + above;
