@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { formatIsoDay, parseIsoDay } from '../../engine/index.js';
 import { ConcurrencyConflict, NotFound, type OverrideAuditEntry, type OverrideRepository, type RealisedDay } from '../ports/index.js';
-import { authoriseStore, scopeFor, type ApiDeps } from './api-service.js';
-import { checkStores, requireRole, type Principal } from './api-access.js';
+import { scopeFor, type ApiDeps } from './api-service.js';
+import { checkStores, requireRole, type AccessScope, type Principal } from './api-access.js';
 import { compareIds, itemViews, type ItemForecastView } from './api-views.js';
 import { DomainError } from './errors.js';
 import { adjustItems, checkOverride, promotionDriver, unexpired, type Override, type OverrideInput, type PromotionDriver } from './overrides.js';
@@ -22,10 +22,18 @@ export function newOverrideId(at: Date): string {
   return `${compactTimestamp(at)}-${randomBytes(6).toString('hex')}`;
 }
 
+/** As authoriseStore, answering the store's state too: the access check already read it, so a request reads it once. */
+async function authoriseRead(deps: ApiDeps, principal: Principal, store: string): Promise<{ scope: AccessScope; state: StoreState | undefined }> {
+  const { scope, states } = await scopeFor(deps, principal, [store]);
+  checkStores(scope, [store]);
+  return { scope, state: states.get(store) };
+}
+
 /** Planners change their regions' stores, admins any; operators (and anyone else) read at most. */
-async function authoriseChange(deps: ApiDeps, principal: Principal, store: string): Promise<void> {
-  const scope = await authoriseStore(deps, principal, store);
+async function authoriseChange(deps: ApiDeps, principal: Principal, store: string): Promise<StoreState | undefined> {
+  const { scope, state } = await authoriseRead(deps, principal, store);
   if (scope.role !== 'planner' && scope.role !== 'admin') throw new DomainError('forbidden', 'Only planners (on their regions\' stores) and admins may change overrides.');
+  return state;
 }
 
 interface StoreForecast {
@@ -36,8 +44,7 @@ interface StoreForecast {
   state: StoreState;
 }
 
-async function currentForecast(deps: ApiDeps, store: string): Promise<StoreForecast | undefined> {
-  const state = (await deps.stores.getMany([store])).get(store);
+async function currentForecast(deps: ApiDeps, store: string, state: StoreState | undefined): Promise<StoreForecast | undefined> {
   const current = state?.current;
   const firstDay = current === undefined ? undefined : parseIsoDay(current.firstDay);
   if (current === undefined || firstDay === undefined) return undefined;
@@ -56,8 +63,8 @@ async function promotionFor(deps: ApiDeps, forecast: StoreForecast, kind: Overri
   return promotionDriver(drivers, forecast.firstDay);
 }
 
-async function requireForecast(deps: ApiDeps, store: string): Promise<StoreForecast> {
-  const forecast = await currentForecast(deps, store);
+async function requireForecast(deps: ApiDeps, store: string, state: StoreState | undefined): Promise<StoreForecast> {
+  const forecast = await currentForecast(deps, store, state);
   if (forecast === undefined) throw new DomainError('invalid', `"store": store ${store} has no forecast yet, so there is nothing to override.`);
   return forecast;
 }
@@ -116,8 +123,8 @@ function withoutItemsWhenStoreWide(o: Override): Override {
 }
 
 export async function createOverride(deps: OverrideDeps, principal: Principal, store: string, input: OverrideInput): Promise<Override> {
-  await authoriseChange(deps.api, principal, store);
-  const forecast = await requireForecast(deps.api, store);
+  const state = await authoriseChange(deps.api, principal, store);
+  const forecast = await requireForecast(deps.api, store, state);
   const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
   const promotion = await promotionFor(deps.api, forecast, input.kind);
   const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others: live, promotion, store });
@@ -149,8 +156,8 @@ export async function editOverride(deps: OverrideDeps, principal: Principal, sto
 
 /** As editOverride, answering the override before the edit too (a promotion edited into another kind reruns the store). */
 export async function editOverrideFrom(deps: OverrideDeps, principal: Principal, store: string, id: string, input: OverrideInput, expectedVersion?: number): Promise<{ before: Override; after: Override }> {
-  await authoriseChange(deps.api, principal, store);
-  const forecast = await requireForecast(deps.api, store);
+  const state = await authoriseChange(deps.api, principal, store);
+  const forecast = await requireForecast(deps.api, store, state);
   const before = await existing(deps, store, id, expectedVersion);
   const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
   const others = live.filter((o) => o.id !== id);
@@ -167,9 +174,9 @@ export async function editOverrideFrom(deps: OverrideDeps, principal: Principal,
 
 /** The note is optional here (a deletion needs no reason to be safe); the entry keeps what was given, else "". Answers the override removed. */
 export async function removeOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, note: string | undefined, expectedVersion?: number): Promise<Override> {
-  await authoriseChange(deps.api, principal, store);
+  const state = await authoriseChange(deps.api, principal, store);
   const before = await existing(deps, store, id, expectedVersion);
-  const forecast = await currentForecast(deps.api, store);
+  const forecast = await currentForecast(deps.api, store, state);
   const live = unexpired(await deps.overrides.inForce(store), forecast?.firstDay);
   const others = live.filter((o) => o.id !== id);
   const now = deps.api.clock.now();
@@ -182,8 +189,7 @@ export async function removeOverride(deps: OverrideDeps, principal: Principal, s
 
 /** The store's overrides that still touch its current forecast, by start. */
 export async function listOverrides(deps: OverrideDeps, principal: Principal, store: string): Promise<{ store: string; overrides: Override[] }> {
-  await authoriseStore(deps.api, principal, store);
-  const state = (await deps.api.stores.getMany([store])).get(store);
+  const { state } = await authoriseRead(deps.api, principal, store);
   const firstDay = state?.current === undefined ? undefined : parseIsoDay(state.current.firstDay);
   const list = unexpired(await deps.overrides.inForce(store), firstDay);
   return { store, overrides: list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.id < b.id ? -1 : 1)) };
@@ -197,7 +203,7 @@ export const OVERRIDE_HISTORY_LIMIT = { default: 500, max: 1000 } as const;
  * ones exist and `total` how many entries the log holds. The log itself only grows: this bounds the answer.
  */
 export async function overrideHistory(deps: OverrideDeps, principal: Principal, store: string, limit: number = OVERRIDE_HISTORY_LIMIT.default): Promise<{ store: string; entries: OverrideAuditEntry[]; truncated: boolean; total: number }> {
-  await authoriseStore(deps.api, principal, store);
+  await authoriseRead(deps.api, principal, store);
   const all = await deps.overrides.history(store);
   return { store, entries: all.length > limit ? all.slice(all.length - limit) : all, truncated: all.length > limit, total: all.length };
 }
