@@ -1,4 +1,4 @@
-import type { ApiClient, AttentionEntry, FetchLike, ForecastResponse, Store, StoreId, TransportResponse, ValueAddedResponse } from './api';
+import type { ApiClient, AttentionEntry, FetchLike, ForecastResponse, Store, StoreId, TransportQuery, TransportResponse, ValueAddedResponse } from './api';
 import { ApiError } from './api';
 import type { User } from './auth';
 import { currentUser, loginUrl, logoutUrl, userIdText } from './auth';
@@ -248,10 +248,7 @@ export class App {
       level: this.state.level ?? DEFAULT_LEVEL,
       unit: this.state.unit ?? DEFAULT_UNIT,
       onChange: (level, unit) => this.update({ level, unit }, true),
-      fetchCsv: () => {
-        const w = this.window();
-        return this.deps.api.transportCsv({ stores: this.resolved.stores, ...(w ? { from: w.from, to: w.to } : {}), level: this.state.level ?? DEFAULT_LEVEL, unit: this.state.unit ?? DEFAULT_UNIT });
-      },
+      fetchCsv: () => this.deps.api.transportCsv(this.transportQuery(this.resolved.stores, this.window())),
     });
     this.attention = new AttentionPanel({ onOpen: (entry) => this.openAttention(entry), onRetry: () => void this.loadAttention() });
     const transportPanel = h('section', { role: 'tabpanel', id: 'panel-transport', 'aria-labelledby': 'tab-transport', className: 'panel' }, h('h2', {}, 'Transport demand'), this.transport.el);
@@ -280,14 +277,12 @@ export class App {
     this.state = { ...rest, ...change };
     if (before.focus) for (const card of this.cards.values()) card.setFocus(undefined);
     const transportOnly = (change.level !== undefined && change.level !== before.level) || (change.unit !== undefined && change.unit !== before.unit);
+    if (push) this.deps.history?.pushState(null, '', this.urlFor(this.state));
+    remember(this.deps.storage, this.state);
     if (transportOnly && change.selection === undefined && change.days === undefined) {
-      if (push) this.deps.history?.pushState(null, '', this.urlFor(this.state));
-      remember(this.deps.storage, this.state);
       this.idle = this.loadTransport();
       return;
     }
-    if (push) this.deps.history?.pushState(null, '', this.urlFor(this.state));
-    remember(this.deps.storage, this.state);
     const dataChanged = change.selection !== undefined || (change.days !== undefined && change.days !== before.days);
     if (change.selection !== undefined) {
       // Debounced: ticking several checkboxes loads once.
@@ -398,8 +393,9 @@ export class App {
     for (const id of stores) this.cards.get(id)?.setFocus(focus?.store === id ? focus.date : undefined);
   }
 
-  private transportQuery(stores: StoreId[], window: { from: string; to: string }): Parameters<ApiClient['transport']>[0] {
-    return { stores, from: window.from, to: window.to, level: this.state.level ?? DEFAULT_LEVEL, unit: this.state.unit ?? DEFAULT_UNIT };
+  /** The transport view's query (and its CSV's); without a window the API picks the range. */
+  private transportQuery(stores: StoreId[], window: { from: string; to: string } | undefined): TransportQuery {
+    return { stores, ...(window ? { from: window.from, to: window.to } : {}), level: this.state.level ?? DEFAULT_LEVEL, unit: this.state.unit ?? DEFAULT_UNIT };
   }
 
   /** A new service level or unit: only the transport view's numbers change. */
