@@ -1,30 +1,22 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../../core/domain/ingestion.js';
 import { publishRun } from '../../../core/domain/publish.js';
 import type { Override } from '../../../core/domain/overrides.js';
-import type { UploadSource } from '../../../core/ports/index.js';
 import { epochDayFromCivil, sumQuantiles, type SeriesForecast } from '../../../engine/index.js';
 import { generateSeries, toCsv } from '../../support/sales.js';
-import { startTestStorage, type TestStorage } from '../../support/storage.js';
+import { uploadSource, useTestStorage } from '../../support/storage.js';
 
 /** Ingestion records, per realised store-day, the total with the overrides then in force and the total's quantiles. */
 
-let t: TestStorage;
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
+const t = useTestStorage();
 
 const clock = { now: () => new Date() };
-const source = (name: string, content: string): UploadSource => ({ name, open: () => [Buffer.from(content)] });
 const FIRST = epochDayFromCivil(2024, 3, 11);
 
 describe('realised days with overrides', () => {
   test('an override in force at ingestion gives its days `adjusted` and `adjustedBy`; every day gets the quantiles of its total (with the store\'s rho)', async () => {
     const history = ['1', '2'].map((item, k) => generateSeries({ store: 'V', item, days: 20, start: '2024-02-20', mean: () => 10 + 5 * k, seed: k + 1 }));
-    expect((await ingestUpload(t.storage, source('pos/v-history.csv', toCsv(history)), { clock })).status).toBe('applied');
+    expect((await ingestUpload(t.storage, uploadSource('pos/v-history.csv', toCsv(history)), { clock })).status).toBe('applied');
     const forecasts: SeriesForecast[] = [
       { store: 'V', item: '1', firstDay: FIRST, forecast: Float64Array.from([10, 10, 10]), p10: Float64Array.from([7, 7, 7]), p90: Float64Array.from([13, 13, 13]) },
       { store: 'V', item: '2', firstDay: FIRST, forecast: Float64Array.from([20, 20, 20]), p10: Float64Array.from([15, 15, 15]), p90: Float64Array.from([25, 25, 25]) },
@@ -35,7 +27,7 @@ describe('realised days with overrides', () => {
     await t.storage.overrides!.create(override, { id: '20240310T080000000Z-aaaaaaaaaaaa', override: override.id, action: 'create', at: override.at, by: override.by, note: override.note, before: null, after: override, numbers: { before: [10], after: [15] }, from: override.from, to: override.to, items: ['1'] });
 
     const actuals = ['1', '2'].map((item, k) => ({ store: 'V', item, startDay: FIRST, values: Float64Array.from([12 + k, 14 + k]) }));
-    expect((await ingestUpload(t.storage, source('pos/v-actuals.csv', toCsv(actuals)), { clock })).status).toBe('applied');
+    expect((await ingestUpload(t.storage, uploadSource('pos/v-actuals.csv', toCsv(actuals)), { clock })).status).toBe('applied');
     const days = await t.storage.realised.recent('V', 7);
     expect(days.map((d) => [d.date, d.actual, d.forecast, d.adjusted, d.adjustedBy])).toEqual([
       ['2024-03-11', 25, 30, undefined, undefined],

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TableClient } from '@azure/data-tables';
 import { TableAccessRepository } from '../../../../core/adapters/azure/api-access-table.js';
 import type { UserKey } from '../../../../core/domain/api-access.js';
-import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+import { useTestStorage } from '../../../support/storage.js';
 
 /**
  * Issue 13, hole 8: regions were looked up by the e-mail, which can change or pass to another person who
  * then inherited the regions. Now a sign-in is looked up by its stable user id; an e-mail is only an
  * invitation that the first sign-in with it claims for good.
  */
-let t: TestStorage;
+const t = useTestStorage();
 let tables = 0;
-
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
 
 interface Counted {
   table: TableClient;

@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { TableOverrideRepository } from '../../../../core/adapters/azure/overrides-table.js';
 import { encodeKey } from '../../../../core/adapters/azure/keys.js';
 import { ConcurrencyConflict, NotFound, type OverrideAuditEntry } from '../../../../core/ports/index.js';
 import type { Override } from '../../../../core/domain/overrides.js';
-import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+import { type TestStorage, useTestStorage } from '../../../support/storage.js';
 
-let t: TestStorage;
+const t = useTestStorage();
 let tables = 0;
-
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
 
 async function fresh(): Promise<{ repo: TableOverrideRepository; table: ReturnType<TestStorage['storage']['clients']['table']> }> {
   const table = t.storage.clients.table(`overridestest${++tables}`);

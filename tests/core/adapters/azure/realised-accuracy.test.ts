@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { TableRealisedAccuracy } from '../../../../core/adapters/azure/realised-accuracy.js';
 import { encodeKey } from '../../../../core/adapters/azure/keys.js';
 import type { RealisedDay } from '../../../../core/ports/index.js';
-import { startTestStorage, type TestStorage } from '../../../support/storage.js';
+import { type TestStorage, useTestStorage } from '../../../support/storage.js';
 
-let t: TestStorage;
+const t = useTestStorage();
 let tables = 0;
-
-beforeAll(async () => {
-  t = await startTestStorage();
-});
-afterAll(async () => {
-  await t?.stop();
-});
 
 const day = (store: string, date: string, actual: number): RealisedDay => ({ store, date, runId: `run-${date}`, actual, forecast: actual + 1, p10: actual - 2, p90: actual + 2 });
 const dates = (n: number, from = Date.UTC(2025, 11, 1)): string[] => Array.from({ length: n }, (_, i) => new Date(from + i * 86_400_000).toISOString().slice(0, 10));
