@@ -8,12 +8,31 @@ import { ingestItemMasterUpload, isItemMasterUpload } from './item-master.js';
 /** What an upload under `uploads/` is, by where it was dropped. */
 export type UploadKind = 'drivers' | 'store-attributes' | 'item-master' | 'sales';
 
+interface UploadKindRule {
+  matches(name: string): boolean;
+  ingest(deps: UploadTriggerDeps, source: UploadSource): Promise<IngestResult>;
+  /** What an ingested (not duplicate) upload of this kind changed, for the log. */
+  changed(result: IngestResult): string;
+}
+
 /**
  * uploads/drivers/… are promotion calendars, events and closures; uploads/stores/… the chain's store
- * attributes (and logistics); uploads/items/… the item master (pack sizes); everything else is sales.
+ * attributes (and logistics); uploads/items/… the item master (pack sizes); everything else is sales. The
+ * first kind whose prefix matches wins, so sales (matching anything) stays last.
  */
+const UPLOAD_KINDS: Readonly<Record<UploadKind, UploadKindRule>> = {
+  drivers: { matches: isDriversUpload, ingest: ({ storage, clock, rules }, source) => ingestDriversUpload(storage, source, { clock, rules }), changed: historyChanged },
+  'store-attributes': { matches: isStoreAttributesUpload, ingest: ({ storage, clock, rules }, source) => ingestStoreAttributesUpload(storage, source, { clock, rules }), changed: (r) => `attributes of ${r.changedStores.length} store(s) stored` },
+  'item-master': { matches: isItemMasterUpload, ingest: ({ storage, clock, rules }, source) => ingestItemMasterUpload(storage, source, { clock, rules }), changed: (r) => (r.status === 'applied' ? `pack sizes of ${r.accepted} item(s) stored` : 'item master unchanged') },
+  sales: { matches: () => true, ingest: ({ storage, clock, rules, metrics }, source) => ingestUpload(storage, source, { clock, rules, ...(metrics ? { metrics } : {}) }), changed: historyChanged },
+};
+
+function historyChanged(result: IngestResult): string {
+  return `history changed for ${result.changedStores.length} store(s), marked stale`;
+}
+
 export function uploadKind(name: string): UploadKind {
-  return isDriversUpload(name) ? 'drivers' : isStoreAttributesUpload(name) ? 'store-attributes' : isItemMasterUpload(name) ? 'item-master' : 'sales';
+  return (Object.keys(UPLOAD_KINDS) as UploadKind[]).find((kind) => UPLOAD_KINDS[kind].matches(name)) ?? 'sales';
 }
 
 export interface UploadLog {
@@ -39,23 +58,15 @@ export interface UploadNote {
 
 /** Ingests the upload `name` the way its kind calls for, and logs what came of it. */
 export async function ingestDroppedUpload(deps: UploadTriggerDeps, name: string, source: UploadSource): Promise<void> {
-  const { storage, clock, rules, metrics, log } = deps;
-  await deps.legacyPointers.run(storage.pointers, log);
+  await deps.legacyPointers.run(deps.storage.pointers, deps.log);
   const kind = uploadKind(name);
-  const result =
-    kind === 'drivers'
-      ? await ingestDriversUpload(storage, source, { clock, rules })
-      : kind === 'store-attributes'
-        ? await ingestStoreAttributesUpload(storage, source, { clock, rules })
-        : kind === 'item-master'
-          ? await ingestItemMasterUpload(storage, source, { clock, rules })
-          : await ingestUpload(storage, source, { clock, rules, ...(metrics ? { metrics } : {}) });
-  for (const note of uploadNotes(name, kind, result)) log[note.level](note.message);
+  const result = await UPLOAD_KINDS[kind].ingest(deps, source);
+  for (const note of uploadNotes(name, kind, result)) deps.log[note.level](note.message);
 }
 
 export function uploadNotes(name: string, kind: UploadKind, result: IngestResult): UploadNote[] {
   if (result.duplicate) return [{ level: 'log', message: `upload ${name}: same content already ingested (${result.key.slice(0, 12)}…); nothing changed` }];
-  const changed = kind === 'store-attributes' ? `attributes of ${result.changedStores.length} store(s) stored` : kind === 'item-master' ? (result.status === 'applied' ? `pack sizes of ${result.accepted} item(s) stored` : 'item master unchanged') : `history changed for ${result.changedStores.length} store(s), marked stale`;
+  const changed = UPLOAD_KINDS[kind].changed(result);
   const notes: UploadNote[] = [{ level: 'log', message: `upload ${name}: ${result.accepted} rows accepted, ${result.rejectedCount} rejected${result.rejectedBlob ? ` (see ${result.rejectedBlob})` : ''}; ${changed}` }];
   if (result.status === 'rejected') notes.push({ level: 'warn', message: `upload ${name} is unusable: ${result.reason ?? 'no usable rows'}` });
   return notes;
