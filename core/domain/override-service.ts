@@ -135,8 +135,9 @@ export async function createOverride(deps: OverrideDeps, principal: Principal, s
   return override;
 }
 
-async function existing(deps: OverrideDeps, store: string, id: string, expectedVersion: number | undefined): Promise<Override> {
-  const found = await deps.overrides.get(store, id);
+/** The override being changed, from the store's live overrides the change is checked against anyway (one read, not two). */
+function existing(live: readonly Override[], store: string, id: string, expectedVersion: number | undefined): Override {
+  const found = live.find((o) => o.id === id);
   if (found === undefined) throw new DomainError('not_found', `Store ${store} has no override "${id.slice(0, 80)}" (deleted, or never made).`);
   if (expectedVersion !== undefined && expectedVersion !== found.version) throw new ConcurrencyConflict(`override ${id} (version ${found.version}, not ${expectedVersion})`);
   return found;
@@ -158,8 +159,9 @@ export async function editOverride(deps: OverrideDeps, principal: Principal, sto
 export async function editOverrideFrom(deps: OverrideDeps, principal: Principal, store: string, id: string, input: OverrideInput, expectedVersion?: number): Promise<{ before: Override; after: Override }> {
   const state = await authoriseChange(deps.api, principal, store);
   const forecast = await requireForecast(deps.api, store, state);
-  const before = await existing(deps, store, id, expectedVersion);
-  const live = unexpired(await deps.overrides.inForce(store), forecast.firstDay);
+  const all = await deps.overrides.inForce(store);
+  const before = existing(all, store, id, expectedVersion);
+  const live = unexpired(all, forecast.firstDay);
   const others = live.filter((o) => o.id !== id);
   const promotion = await promotionFor(deps.api, forecast, input.kind);
   const checked = checkOverride(input, { firstDay: forecast.firstDay, lastDay: forecast.lastDay, knownItems: new Set(forecast.items.map((i) => i.item)), others, keepFrom: before.from, promotion, store });
@@ -175,9 +177,10 @@ export async function editOverrideFrom(deps: OverrideDeps, principal: Principal,
 /** The note is optional here (a deletion needs no reason to be safe); the entry keeps what was given, else "". Answers the override removed. */
 export async function removeOverride(deps: OverrideDeps, principal: Principal, store: string, id: string, note: string | undefined, expectedVersion?: number): Promise<Override> {
   const state = await authoriseChange(deps.api, principal, store);
-  const before = await existing(deps, store, id, expectedVersion);
+  const all = await deps.overrides.inForce(store);
+  const before = existing(all, store, id, expectedVersion);
   const forecast = await currentForecast(deps.api, store, state);
-  const live = unexpired(await deps.overrides.inForce(store), forecast?.firstDay);
+  const live = unexpired(all, forecast?.firstDay);
   const others = live.filter((o) => o.id !== id);
   const now = deps.api.clock.now();
   const text = (note ?? '').trim();
