@@ -16,7 +16,7 @@ import type { ChartData } from './series';
 import type { KeyValueStorage, ResolvedSelection, Selection, View, ViewState } from './state';
 import { DAY_OPTIONS, DEFAULT_LEVEL, DEFAULT_UNIT, initialState, parseUrl, remember, remembered, resolveSelection, toQuery } from './state';
 import { transportGrid } from './transport';
-import { valueAddedLabel } from './overrides';
+import { valueAddedWindows } from './overrides';
 
 /** Reads after a finished refresh until the store shows its run: the API's pointer cache holds ≤ 2 s. */
 const NEW_RUN_READS = 4;
@@ -419,9 +419,12 @@ export class App {
     for (const id of stores) this.cards.get(id)?.setValueAdded(byStore.get(id));
     // Per planner: the signed-in planner's own adjustments; an admin sees every planner's.
     const planners = (result.value.planners ?? []).filter((p) => this.user?.role === 'admin' || p.planner === this.user?.name);
-    const lines = planners.map((p) => ({ p, text: valueAddedLabel(p) })).filter((x): x is { p: (typeof planners)[number]; text: string } => x.text !== null);
+    const lines = planners.flatMap((p) => {
+      const windows = valueAddedWindows(p);
+      return windows === null ? [] : [`${p.planner === this.user?.name ? 'Your adjustments' : p.planner}: ${windows}`];
+    });
     this.plannerValueAdded.hidden = lines.length === 0;
-    replace(this.plannerValueAdded, ...lines.map(({ p, text }, i) => [i > 0 ? h('br') : null, `${p.planner === this.user?.name ? 'Your adjustments' : p.planner}: ${text.replace(/^Value added by adjustments, /, '')}`]).flat());
+    replace(this.plannerValueAdded, ...lines.map((line, i) => [i > 0 ? h('br') : null, line]).flat());
   }
 
   /** After an override changed: the numbers on the cards, the transport view and the attention list. */

@@ -112,9 +112,15 @@ export function valueAddedText(weeks: string, w: ValueAddedWindow | undefined, l
   return `${weeks} wk: model WAPE ${percent(w.model, locale)}, adjusted ${percent(w.adjusted, locale)}${verdict}`;
 }
 
-/** Both windows (4 and 13 weeks) of a store's or planner's value added, or null when neither has data. */
-export function valueAddedLabel(row: ValueAddedRow | undefined, locale = defaultLocale()): string | null {
+/** Both windows (4 and 13 weeks) of a store's or planner's value added, "4 wk: …; 13 wk: …", or null when neither has data. */
+export function valueAddedWindows(row: ValueAddedRow | undefined, locale = defaultLocale()): string | null {
   if (!row) return null;
   const parts = ['4', '13'].map((w) => valueAddedText(w, row.weeks[w], locale)).filter((t): t is string => t !== null);
-  return parts.length === 0 ? null : `Value added by adjustments, ${parts.join('; ')}`;
+  return parts.length === 0 ? null : parts.join('; ');
+}
+
+/** valueAddedWindows as a sentence of its own (on a store card). */
+export function valueAddedLabel(row: ValueAddedRow | undefined, locale = defaultLocale()): string | null {
+  const windows = valueAddedWindows(row, locale);
+  return windows === null ? null : `Value added by adjustments, ${windows}`;
 }
