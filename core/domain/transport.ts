@@ -331,13 +331,7 @@ export async function getTransport(deps: ApiDeps, principal: Principal, q: Trans
       value = sumOver(withSums.map((s) => s.sums!), n, withSums.map(offset), dependence.rho, level);
     }
     const withUnconverted = placed.filter((s) => s.unconverted !== undefined);
-    const adjustedStores = placed.filter((s) => s.view.adjusted !== undefined);
-    let adjusted: number[] | undefined;
-    if (adjustedStores.length > 0) {
-      adjusted = new Array<number>(n).fill(0);
-      for (const s of placed) (s.view.adjusted ?? s.view.units).forEach((u, i) => (adjusted![offset(s) + i]! += u));
-      adjusted = adjusted.map(round);
-    }
+    const adjusted = placed.some((s) => s.view.adjusted !== undefined) ? sumBands(placed.map((s) => ({ firstDate: s.view.firstDate!, forecast: s.view.adjusted ?? s.view.units, p10: [], p90: [] })))?.forecast : undefined;
     totals = {
       firstDate: bands.firstDate,
       units: bands.forecast,
