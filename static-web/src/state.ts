@@ -28,6 +28,14 @@ export interface ViewState {
 export const DEFAULT_LEVEL: ServiceLevel = 'p50';
 export const DEFAULT_UNIT: TransportUnit = 'units';
 
+function isServiceLevel(value: unknown): value is ServiceLevel {
+  return (SERVICE_LEVELS as readonly unknown[]).includes(value);
+}
+
+function isTransportUnit(value: unknown): value is TransportUnit {
+  return (TRANSPORT_UNITS as readonly unknown[]).includes(value);
+}
+
 export interface ParsedUrl {
   selection?: Selection;
   days?: number;
@@ -74,9 +82,9 @@ export function parseUrl(search: string, pathname = '/'): ParsedUrl {
   const view = params.get('view');
   if (view === 'stores' || view === 'transport') result.view = view;
   const level = params.get('level');
-  if ((SERVICE_LEVELS as readonly string[]).includes(level ?? '')) result.level = level as ServiceLevel;
+  if (isServiceLevel(level)) result.level = level;
   const unit = params.get('unit');
-  if ((TRANSPORT_UNITS as readonly string[]).includes(unit ?? '')) result.unit = unit as TransportUnit;
+  if (isTransportUnit(unit)) result.unit = unit;
   const focusStore = params.get('store')?.trim();
   const focusDate = params.get('date')?.trim();
   if (focusStore && focusDate) {
@@ -121,8 +129,8 @@ export function remembered(storage: KeyValueStorage | undefined): Partial<ViewSt
     else if (Array.isArray(data.selection)) out.selection = data.selection.filter((s): s is string => typeof s === 'string' && isStoreId(s));
     if (typeof data.days === 'number' && Number.isInteger(data.days) && data.days >= 1 && data.days <= 366) out.days = data.days;
     if (data.view === 'stores' || data.view === 'transport') out.view = data.view;
-    if (typeof data.level === 'string' && (SERVICE_LEVELS as readonly string[]).includes(data.level)) out.level = data.level as ServiceLevel;
-    if (typeof data.unit === 'string' && (TRANSPORT_UNITS as readonly string[]).includes(data.unit)) out.unit = data.unit as TransportUnit;
+    if (isServiceLevel(data.level)) out.level = data.level;
+    if (isTransportUnit(data.unit)) out.unit = data.unit;
     return out;
   } catch {
     return {};
