@@ -40,6 +40,9 @@ export interface Override {
 }
 
 export type OverrideKind = 'percent' | 'absolute' | 'promotion';
+
+/** An override's (and an audit entry's) id as newOverrideId makes one; what the route and the table accept. */
+export const OVERRIDE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const OVERRIDE_KINDS: readonly OverrideKind[] = ['percent', 'absolute', 'promotion'];
 
 /**

@@ -12,6 +12,7 @@ import { newRunId } from '../../core/domain/ids.js';
 import { currentTraceparent } from '../../core/adapters/telemetry.js';
 import { idList, isoDate, MAX_STORES, show } from './query-fields.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
+import { OVERRIDE_ID_PATTERN } from '../../core/domain/overrides.js';
 
 /** The overrides routes' request parts: body and query shapes (the domain checks the rules), ids, conflicts. */
 
@@ -39,10 +40,8 @@ export const deleteQuery = z
 
 export const valueAddedQuery = z.object({ stores: idList('stores', 'store', MAX_STORES).optional() }).strict();
 
-const OVERRIDE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
 export function parseOverrideIdParam(value: string | undefined): string {
-  if (value === undefined || !OVERRIDE_ID.test(value)) throw badRequest(`${show(value ?? '')} is not a valid override id`, [{ path: 'id', message: 'invalid override id' }]);
+  if (value === undefined || !OVERRIDE_ID_PATTERN.test(value)) throw badRequest(`${show(value ?? '')} is not a valid override id`, [{ path: 'id', message: 'invalid override id' }]);
   return value;
 }
 

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { ConcurrencyConflict, NotFound, type OverrideAuditEntry, type OverrideRepository } from '../../ports/index.js';
-import type { Override } from '../../domain/overrides.js';
+import { OVERRIDE_ID_PATTERN as ID, type Override } from '../../domain/overrides.js';
 import { isStatus } from './clients.js';
 import { encodeKey } from './keys.js';
 
@@ -17,7 +17,6 @@ const AUDIT = 'a-';
 /** The character after '-': the end of each prefix's key range. */
 const END = (prefix: string): string => `${prefix.slice(0, -1)}.`;
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A driver column name as the drivers reader keeps one: short, no control characters. */
 const validDriverName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128 && !/\p{Cc}/u.test(v);
