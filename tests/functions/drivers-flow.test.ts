@@ -1,12 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AppDeps } from '../../core/composition.js';
-import { createRuntime, useRuntime } from '../../core/runtime.js';
-import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
+import { describe, expect, test } from 'vitest';
 import { epochDayFromCivil, formatIsoDay } from '../../engine/index.js';
 import { encodePrincipal } from '../../functions/http/principal.js';
-import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { useIngestHost } from '../support/ingest-host.js';
 import { generateSeries, toCsv } from '../support/sales.js';
 
 /**
@@ -49,53 +45,32 @@ function calendarCsv(): string {
 }
 
 describe('drivers from upload to the planner', () => {
-  let azurite: AzuriteInstance;
-  let host: LocalHost;
-  let deps: AppDeps;
-
-  async function upload(name: string, text: string): Promise<void> {
-    await deps.storage.clients.container(INGEST_EVENTS.container).getBlockBlobClient(name).uploadData(Buffer.from(text));
-    await host.pollBlobs();
-  }
+  const ingest = useIngestHost({ taskHub: 'DriversHub', settings: { FOREACT_HORIZON_DAYS: '28', FOREACT_BACKTEST_FOLDS: '2' }, modules: MODULES });
 
   async function api<T>(route: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; text: string }> {
-    const response = await fetch(`${host.url}/api${route}`, { headers: { ...ADMIN, ...headers } });
+    const response = await fetch(`${ingest.host.url}/api${route}`, { headers: { ...ADMIN, ...headers } });
     const text = await response.text();
     return { status: response.status, text, body: (headers.accept === 'text/csv' ? undefined : JSON.parse(text)) as T };
   }
 
-  beforeAll(async () => {
-    azurite = await startAzurite();
-    // The functions the host loads run on the test's own runtime (its settings, no process.env).
-    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: '28', FOREACT_BACKTEST_FOLDS: '2' }));
-    useRuntime(runtime);
-    deps = await runtime.deps();
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: MODULES, taskHub: 'DriversHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
-  }, 60_000);
-
-  afterAll(async () => {
-    await host?.stop();
-    await azurite?.stop();
-  });
-
   test('a bad drivers file changes nothing and names its lines', async () => {
-    await upload('pos/d1.csv', salesCsv());
-    await upload('drivers/broken.csv', 'date,store,item,promo,open\n2024-01-01,D1,1,1,1\n2024-13-01,D1,1,0,1\n2024-01-03,D1,1,0,2\n');
-    const state = (await deps.storage.stores.get('D1'))!.value;
+    await ingest.upload('pos/d1.csv', salesCsv());
+    await ingest.upload('drivers/broken.csv', 'date,store,item,promo,open\n2024-01-01,D1,1,1,1\n2024-13-01,D1,1,0,1\n2024-01-03,D1,1,0,2\n');
+    const state = (await ingest.deps.storage.stores.get('D1'))!.value;
     expect(state.drivers).toBeUndefined();
-    const report = (await deps.storage.clients.container('rejected').getBlobClient('drivers/broken.csv.rejected.csv').downloadToBuffer()).toString();
+    const report = (await ingest.deps.storage.clients.container('rejected').getBlobClient('drivers/broken.csv.rejected.csv').downloadToBuffer()).toString();
     expect(report).toMatch(/^line,reason,row\n3,.*2024-13-01/m);
     expect(report).toMatch(/\n4,.*open.*2024-01-03,D1,1,0,2/);
   });
 
   test('drivers are stored per store, trained on, and shown: closed days at 0, promotions and the holiday marked', async () => {
-    await upload('drivers/promotions.csv', promotionsCsv());
-    await upload('drivers/calendar.csv', calendarCsv());
-    const state = (await deps.storage.stores.get('D1'))!.value;
+    await ingest.upload('drivers/promotions.csv', promotionsCsv());
+    await ingest.upload('drivers/calendar.csv', calendarCsv());
+    const state = (await ingest.deps.storage.stores.get('D1'))!.value;
     expect(state.drivers).toMatchObject({ firstDay: formatIsoDay(START), lastDay: formatIsoDay(LAST + 60) });
     expect(state.drivers!.columns.sort()).toEqual(['holiday', 'open', 'promo']);
 
-    const [outcome] = await deps.trainStores({ stores: ['D1'], runId: 'run-d1-1', trigger: 'manual' });
+    const [outcome] = await ingest.deps.trainStores({ stores: ['D1'], runId: 'run-d1-1', trigger: 'manual' });
     expect(outcome?.status, outcome?.error).toBe('succeeded');
 
     const from = formatIsoDay(LAST + 1);
@@ -131,12 +106,12 @@ describe('drivers from upload to the planner', () => {
   }, 120_000);
 
   test('a changed plan makes the forecast stale; the same file again changes nothing', async () => {
-    const before = (await deps.storage.stores.get('D1'))!.value;
+    const before = (await ingest.deps.storage.stores.get('D1'))!.value;
     expect(before.stale).toBe(false);
-    await upload('drivers/calendar-copy.csv', calendarCsv());
-    expect((await deps.storage.stores.get('D1'))!.value.drivers!.version).toBe(before.drivers!.version);
-    await upload('drivers/extra-promotion.csv', `date,store,item,promo\n${formatIsoDay(LAST + 3)},D1,2,1\n`);
-    const after = (await deps.storage.stores.get('D1'))!.value;
+    await ingest.upload('drivers/calendar-copy.csv', calendarCsv());
+    expect((await ingest.deps.storage.stores.get('D1'))!.value.drivers!.version).toBe(before.drivers!.version);
+    await ingest.upload('drivers/extra-promotion.csv', `date,store,item,promo\n${formatIsoDay(LAST + 3)},D1,2,1\n`);
+    const after = (await ingest.deps.storage.stores.get('D1'))!.value;
     expect(after.drivers!.version).not.toBe(before.drivers!.version);
     expect(after.stale).toBe(true);
     expect(after.staleReason).toMatch(/planned drivers changed by upload "drivers\/extra-promotion.csv"/);
@@ -148,8 +123,8 @@ describe('drivers from upload to the planner', () => {
       if (isSunday(day)) continue;
       for (const [item, mean] of [['1', 20], ['2', 30]] as const) week.push(`${formatIsoDay(day)},D1,${item},${item === '1' && onPromotion(day) ? 3 * mean : mean}`);
     }
-    await upload('pos/d1-week.csv', `${week.join('\n')}\n`);
-    const recorded = await deps.storage.realised.recent('D1', 30);
+    await ingest.upload('pos/d1-week.csv', `${week.join('\n')}\n`);
+    const recorded = await ingest.deps.storage.realised.recent('D1', 30);
     expect(recorded.map((d) => d.date)).toEqual(week.slice(1).filter((_, i) => i % 2 === 0).map((line) => line.slice(0, 10)));
     // Each day names the run whose forecast it is measured against (an attempt of run-d1-1).
     expect(recorded.every((d) => d.runId.startsWith('run-d1-1'))).toBe(true);

@@ -1,61 +1,34 @@
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AppDeps } from '../../core/composition.js';
-import { createRuntime, useRuntime } from '../../core/runtime.js';
-import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
+import { describe, expect, test } from 'vitest';
 import { ITEM_MASTER_BLOB } from '../../core/adapters/azure/item-master.js';
-import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { useIngestHost } from '../support/ingest-host.js';
 
 /**
  * The item master from an upload under uploads/items/ through the same queue-triggered ingestion as sales,
  * drivers and store attributes: a good file is stored whole, a bad one changes nothing and names every bad line.
  */
 
-const REPO = path.resolve(__dirname, '../..');
-
 describe('item master from upload to storage', () => {
-  let azurite: AzuriteInstance;
-  let host: LocalHost;
-  let deps: AppDeps;
-
-  async function upload(name: string, text: string): Promise<void> {
-    await deps.storage.clients.container(INGEST_EVENTS.container).getBlockBlobClient(name).uploadData(Buffer.from(text));
-    await host.pollBlobs();
-  }
-
-  beforeAll(async () => {
-    azurite = await startAzurite();
-    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString }));
-    useRuntime(runtime);
-    deps = await runtime.deps();
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: [path.join(REPO, 'functions', 'ingest-sales.ts')], taskHub: 'ItemsHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
-  }, 60_000);
-
-  afterAll(async () => {
-    await host?.stop();
-    await azurite?.stop();
-  });
+  const ingest = useIngestHost({ taskHub: 'ItemsHub' });
 
   test('a good file is stored whole as items/master.json; nothing lands in the sales stores', async () => {
-    expect(await deps.storage.items!.read()).toBeUndefined();
-    await upload('items/master.csv', 'item,units_per_case,cases_per_pallet,weight_per_unit\n1,12,40,0.5\n2,6,20,\n');
-    const master = await deps.storage.items!.read();
+    expect(await ingest.deps.storage.items!.read()).toBeUndefined();
+    await ingest.upload('items/master.csv', 'item,units_per_case,cases_per_pallet,weight_per_unit\n1,12,40,0.5\n2,6,20,\n');
+    const master = await ingest.deps.storage.items!.read();
     expect(master?.get('1')).toEqual({ unitsPerCase: 12, casesPerPallet: 40, weightPerUnit: 0.5 });
     expect(master?.get('2')).toEqual({ unitsPerCase: 6, casesPerPallet: 20 });
     expect(master?.size).toBe(2);
-    expect(await deps.storage.stores.list()).toEqual([]);
+    expect(await ingest.deps.storage.stores.list()).toEqual([]);
   });
 
   test('a bad file is refused whole, every bad line named; the stored master is untouched', async () => {
-    const blob = deps.storage.clients.container('drivers').getBlobClient(ITEM_MASTER_BLOB);
+    const blob = ingest.deps.storage.clients.container('drivers').getBlobClient(ITEM_MASTER_BLOB);
     const before = (await blob.downloadToBuffer()).toString();
     // Line 2 is fine and is not applied either; 3: cases per pallet 0; 4: a second row for 9; 5: an id the
     // API cannot address; 6: too few fields.
-    await upload('items/broken.csv', 'item,units_per_case,cases_per_pallet\n9,1,1\n8,12,0\n9,2,2\nbad item!,1,1\n7,1\n');
+    await ingest.upload('items/broken.csv', 'item,units_per_case,cases_per_pallet\n9,1,1\n8,12,0\n9,2,2\nbad item!,1,1\n7,1\n');
     expect((await blob.downloadToBuffer()).toString()).toBe(before);
-    expect((await deps.storage.items!.read())?.has('9')).toBe(false);
-    const report = (await deps.storage.clients.container('rejected').getBlobClient('items/broken.csv.rejected.csv').downloadToBuffer()).toString();
+    expect((await ingest.deps.storage.items!.read())?.has('9')).toBe(false);
+    const report = (await ingest.deps.storage.clients.container('rejected').getBlobClient('items/broken.csv.rejected.csv').downloadToBuffer()).toString();
     const lines = report.trimEnd().split('\n');
     expect(lines[0]).toBe('line,reason,row');
     expect(lines.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([3, 4, 5, 6]);
@@ -66,19 +39,19 @@ describe('item master from upload to storage', () => {
   });
 
   test('a tampered stored master is refused when read back, naming the bad field', async () => {
-    const blob = deps.storage.clients.container('drivers').getBlockBlobClient(ITEM_MASTER_BLOB);
+    const blob = ingest.deps.storage.clients.container('drivers').getBlockBlobClient(ITEM_MASTER_BLOB);
     const good = (await blob.downloadToBuffer()).toString();
     const tampered = JSON.parse(good) as { items: Record<string, { unitsPerCase: number }> };
     tampered.items['1']!.unitsPerCase = -12;
     await blob.uploadData(Buffer.from(JSON.stringify(tampered)));
-    await expect(deps.storage.items!.read()).rejects.toThrow(/items\["1"\]\.unitsPerCase must be a positive finite number/);
+    await expect(ingest.deps.storage.items!.read()).rejects.toThrow(/items\["1"\]\.unitsPerCase must be a positive finite number/);
     await blob.uploadData(Buffer.from(good));
   });
 
   test('the store file rejects a truck of 0 pallets, naming the line', async () => {
-    await upload('stores/logistics.csv', 'store,type,truck_pallets,receiving_limit_pallets\nS1,a,33,60\nS2,b,0,\n');
-    expect(await deps.storage.attributes.read()).toBeUndefined();
-    const report = (await deps.storage.clients.container('rejected').getBlobClient('stores/logistics.csv.rejected.csv').downloadToBuffer()).toString();
+    await ingest.upload('stores/logistics.csv', 'store,type,truck_pallets,receiving_limit_pallets\nS1,a,33,60\nS2,b,0,\n');
+    expect(await ingest.deps.storage.attributes.read()).toBeUndefined();
+    const report = (await ingest.deps.storage.clients.container('rejected').getBlobClient('stores/logistics.csv.rejected.csv').downloadToBuffer()).toString();
     expect(report).toMatch(/\n3,"truck_pallets ""0"" must be a number of pallets above 0/);
   });
 });

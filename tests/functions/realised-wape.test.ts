@@ -1,14 +1,9 @@
-import path from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
-import type { AppDeps } from '../../core/composition.js';
-import { createRuntime, useRuntime } from '../../core/runtime.js';
-import { INGEST_EVENTS, loadConfig } from '../../core/config.js';
+import { useIngestHost } from '../support/ingest-host.js';
 import { publishRun } from '../../core/domain/publish.js';
 import { epochDayFromCivil, formatIsoDay, trainStore, type SeriesHistory } from '../../engine/index.js';
-import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
 import { generateSeries, toCsv } from '../support/sales.js';
 import { syntheticForecasts } from './harness.js';
 
@@ -18,7 +13,6 @@ import { syntheticForecasts } from './harness.js';
  * the store's WAPE over its last 7 days with actuals and the served model's backtest WAPE.
  */
 
-const REPO = path.resolve(__dirname, '../..');
 const METRIC = 'foreact.store.realised_wape';
 const HORIZON = 28;
 const FOLDS = 2;
@@ -46,19 +40,21 @@ async function readings(): Promise<{ store: string; value: number; backtestWape:
 }
 
 describe('realised WAPE for the accuracy alert', () => {
-  let azurite: AzuriteInstance;
-  let host: LocalHost;
-  let deps: AppDeps;
-
-  async function upload(name: string, series: readonly SeriesHistory[]): Promise<void> {
-    await deps.storage.clients.container(INGEST_EVENTS.container).getBlockBlobClient(name).uploadData(Buffer.from(toCsv(series)));
-    await host.pollBlobs();
-  }
+  beforeAll(() => {
+    // Before anything records: the app's gauges go to the global meter provider.
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  });
+  afterAll(async () => {
+    await reader.shutdown().catch(() => undefined);
+  });
+  // Registered after the meter provider's hooks, so it starts after it is set and stops before it shuts down.
+  const ingest = useIngestHost({ taskHub: 'RealisedWapeHub', settings: { FOREACT_HORIZON_DAYS: String(HORIZON), FOREACT_BACKTEST_FOLDS: String(FOLDS) } });
+  const upload = (name: string, series: readonly SeriesHistory[]): Promise<void> => ingest.upload(name, toCsv(series));
 
   /** Independently of the ingestion: the store total of the current run's rows against the store total sold. */
   async function expectedRealised(store: string, actuals: readonly SeriesHistory[], from: number, to: number): Promise<number> {
-    const state = (await deps.storage.stores.get(store))!.value;
-    const rows = await deps.storage.forecasts.readRun(store, state.current!.runId);
+    const state = (await ingest.deps.storage.stores.get(store))!.value;
+    const rows = await ingest.deps.storage.forecasts.readRun(store, state.current!.runId);
     let error = 0;
     let sold = 0;
     for (let day = from; day <= to; day++) {
@@ -70,39 +66,22 @@ describe('realised WAPE for the accuracy alert', () => {
     return error / sold;
   }
 
-  beforeAll(async () => {
-    // Before anything records: the app's gauges go to the global meter provider.
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-    azurite = await startAzurite();
-    // The functions the host loads run on the test's own runtime (its settings, no process.env).
-    const runtime = createRuntime(loadConfig({ AzureWebJobsStorage: azurite.connectionString, FOREACT_HORIZON_DAYS: String(HORIZON), FOREACT_BACKTEST_FOLDS: String(FOLDS) }));
-    useRuntime(runtime);
-    deps = await runtime.deps();
-    host = await startLocalHost({ port: 0, storageConnectionString: azurite.connectionString, modules: [path.join(REPO, 'functions', 'ingest-sales.ts')], taskHub: 'RealisedWapeHub', blobPollIntervalMs: 60_000, blobEvents: [INGEST_EVENTS], log: () => undefined });
-  }, 60_000);
-
-  afterAll(async () => {
-    await host?.stop();
-    await azurite?.stop();
-    await reader.shutdown().catch(() => undefined);
-  });
-
   test('the published run carries the store-total backtest WAPE, on the store row and the registry row', async () => {
     await upload('pos/r1-history.csv', history);
-    const [outcome] = await deps.trainStores({ stores: ['R1'], runId: 'run-r1-1', trigger: 'manual' });
+    const [outcome] = await ingest.deps.trainStores({ stores: ['R1'], runId: 'run-r1-1', trigger: 'manual' });
     expect(outcome?.status, outcome?.error).toBe('succeeded');
-    const state = (await deps.storage.stores.get('R1'))!.value;
+    const state = (await ingest.deps.storage.stores.get('R1'))!.value;
     const expected = trainStore(history, { horizon: HORIZON, folds: FOLDS }).backtestWape!;
     expect(expected).toBeGreaterThan(0);
     expect(state.current!.firstDay).toBe(formatIsoDay(LAST + 1));
     expect(state.current!.accuracy.wape).toBeCloseTo(expected, 9);
-    expect((await deps.storage.models.get('R1', state.current!.modelVersion))!.accuracy.wape).toBeCloseTo(expected, 9);
+    expect((await ingest.deps.storage.models.get('R1', state.current!.modelVersion))!.accuracy.wape).toBeCloseTo(expected, 9);
     // Nothing sold on a forecast day yet: nothing to emit.
     expect((await readings()).filter((r) => r.store === 'R1')).toEqual([]);
   }, 120_000);
 
   test('sales for forecast days emit the store’s WAPE over its last 7 days with actuals, with backtest_wape', async () => {
-    const backtest = round4((await deps.storage.stores.get('R1'))!.value.current!.accuracy.wape!);
+    const backtest = round4((await ingest.deps.storage.stores.get('R1'))!.value.current!.accuracy.wape!);
 
     const first = full.map((s) => part(s, LAST + 1, LAST + 5));
     await upload('pos/r1-week-1.csv', first);
@@ -121,16 +100,16 @@ describe('realised WAPE for the accuracy alert', () => {
     const lastSeven = await expectedRealised('R1', all, LAST + 4, LAST + 10);
     expect(Math.abs(r1[0]!.value - lastSeven)).toBeLessThan(1.5e-4);
     expect(Math.abs(r1[0]!.value - (await expectedRealised('R1', all, LAST + 1, LAST + 10)))).toBeGreaterThan(1e-3);
-    expect((await deps.storage.realised.recent('R1', 30)).length).toBe(10);
+    expect((await ingest.deps.storage.realised.recent('R1', 30)).length).toBe(10);
   }, 120_000);
 
   test('a forecast whose model has no backtest WAPE (registered before it was kept) records realised accuracy but emits nothing', async () => {
     const old = [generateSeries({ store: 'R2', item: '1', days: 60, start: formatIsoDay(LAST - 59), mean: () => 10 })];
     await upload('pos/r2-history.csv', old);
-    const historyVersion = (await deps.storage.stores.get('R2'))!.value.history!.version;
-    await publishRun(deps.storage, { store: 'R2', runId: 'run-r2-old', modelVersion: 'v-old', forecasts: syntheticForecasts('R2', 1, LAST + 1, HORIZON), historyVersion, accuracy: { rmsse: 0.8, smape: 20 }, generatedAt: new Date() });
+    const historyVersion = (await ingest.deps.storage.stores.get('R2'))!.value.history!.version;
+    await publishRun(ingest.deps.storage, { store: 'R2', runId: 'run-r2-old', modelVersion: 'v-old', forecasts: syntheticForecasts('R2', 1, LAST + 1, HORIZON), historyVersion, accuracy: { rmsse: 0.8, smape: 20 }, generatedAt: new Date() });
     await upload('pos/r2-day.csv', [generateSeries({ store: 'R2', item: '1', days: 2, start: formatIsoDay(LAST + 1), mean: () => 11 })]);
-    expect(await deps.storage.realised.recent('R2', 7)).toHaveLength(2);
+    expect(await ingest.deps.storage.realised.recent('R2', 7)).toHaveLength(2);
     expect((await readings()).filter((r) => r.store === 'R2')).toEqual([]);
   }, 120_000);
 });
