@@ -42,6 +42,8 @@ export interface TotalsModel {
 /** Beyond this skewness the gamma family gains nothing a forecast band can tell apart (shape 0.25). */
 const MAX_SKEW = 4;
 const SKEW_STEP = 0.05;
+/** Grid points on each side of skewness 0. */
+const GRID_HALF = Math.round(MAX_SKEW / SKEW_STEP);
 /** Below this skewness the Wilson–Hilferty approximation of gamma quantiles is exact to well under 0.1 %. */
 const WILSON_HILFERTY_SKEW = 0.3;
 /** Probabilities the standardised gamma table holds: the band, the service levels, and their mirrors (negative skew). */
@@ -152,7 +154,7 @@ let table: GammaTable | undefined;
 
 function gammaTable(): GammaTable {
   if (table !== undefined) return table;
-  const half = Math.round(MAX_SKEW / SKEW_STEP);
+  const half = GRID_HALF;
   const size = 2 * half + 1;
   const quantiles = TABLE_PROBABILITIES.map(() => new Float64Array(size));
   const positive = Array.from({ length: half + 1 }, (_, i) => TABLE_PROBABILITIES.map((p) => standardGammaQuantile(i * SKEW_STEP, p)));
@@ -184,9 +186,8 @@ function gammaTable(): GammaTable {
 
 /** Where `skew` falls on the grid: the lower index and the weight of the next one. */
 function gridPosition(skew: number): { i: number; w: number } {
-  const half = Math.round(MAX_SKEW / SKEW_STEP);
-  const x = Math.max(0, Math.min(2 * half, (skew + MAX_SKEW) / SKEW_STEP));
-  const i = Math.min(2 * half - 1, Math.floor(x));
+  const x = Math.max(0, Math.min(2 * GRID_HALF, (skew + MAX_SKEW) / SKEW_STEP));
+  const i = Math.min(2 * GRID_HALF - 1, Math.floor(x));
   return { i, w: x - i };
 }
 
