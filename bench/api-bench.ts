@@ -29,32 +29,18 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzurite } from '../scripts/azurite.js';
+import { numberFlag, syntheticForecasts } from './synthetic-forecasts.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { loadConfig } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
 import { encodePrincipal } from '../functions/http/principal.js';
 import { publishRun } from '../core/domain/publish.js';
-import { formatIsoDay, type SeriesForecast } from '../engine/index.js';
+import { formatIsoDay } from '../engine/index.js';
 import { seedStoreHistories, syntheticStore } from './seed-stores.js';
 import { addDays, allMyStores, dashboardHeaders, dashboardWindow, DEFAULT_VIEW_DAYS, forecastsPath, HISTORY_DAYS, transportPath } from './dashboard-requests.js';
 
 const ROOT = resolve(__dirname, '../..');
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-function forecasts(store: string, items: number, horizon: number, firstDay: number): SeriesForecast[] {
-  return Array.from({ length: items }, (_, k) => {
-    const f = Float64Array.from({ length: horizon }, (_, d) => 20 + k + 5 * Math.sin(d / 3) + (d % 7));
-    return { store, item: String(k + 1), firstDay, forecast: f, p10: f.map((v) => v * 0.7), p90: f.map((v) => v * 1.4) };
-  });
-}
-
-
 
 interface StoreListBody {
   stores: { store: string; freshness: { forecastFrom: string | null } }[];
@@ -190,11 +176,11 @@ async function runClient(url: string, connections: number, duration: number, pri
 }
 
 async function main(): Promise<void> {
-  const duration = flag('duration', 10);
-  const items = flag('items', 50);
-  const horizon = flag('horizon', 90);
-  const days = flag('days', 730);
-  const storeCount = flag('stores', 10);
+  const duration = numberFlag('duration', 10);
+  const items = numberFlag('items', 50);
+  const horizon = numberFlag('horizon', 90);
+  const days = numberFlag('days', 730);
+  const storeCount = numberFlag('stores', 10);
   const plannerLevels = (process.argv.includes('--planners') ? process.argv[process.argv.indexOf('--planners') + 1]! : '1,10,50').split(',').map(Number);
   const azurite = await startAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
@@ -206,7 +192,7 @@ async function main(): Promise<void> {
   await seedStoreHistories(storage, stores, syntheticStore({ items, days, startYear, level: { min: 5, spread: 40 }, yearly: 0.25, intermittentEvery: 5 }), { parallel: 8, seed: 7 });
   const firstDay = Math.floor(Date.UTC(startYear, 0, 1) / 86_400_000) + days;
   for (const store of stores) {
-    await publishRun(storage, { store, runId: `bench-${store}`, modelVersion: 'v1', forecasts: forecasts(store, items, horizon, firstDay), historyVersion: 'h', accuracy: { rmsse: 0.9, smape: 25 }, generatedAt: new Date() });
+    await publishRun(storage, { store, runId: `bench-${store}`, modelVersion: 'v1', forecasts: syntheticForecasts(store, items, horizon, firstDay), historyVersion: 'h', accuracy: { rmsse: 0.9, smape: 25 }, generatedAt: new Date() });
     await access.setStoreRegion(store, Number(store) <= storeCount / 2 ? 'north' : 'south');
   }
   await access.setUserRegions({ identityProvider: 'aad', userId: 'u-ann' }, ['north', 'south']);
@@ -226,7 +212,7 @@ async function main(): Promise<void> {
   }
   const from = formatIsoDay(firstDay);
   if (knee) {
-    await kneeRun(host.url, principal, duration, flag('max-connections', 256), stores, from, items);
+    await kneeRun(host.url, principal, duration, numberFlag('max-connections', 256), stores, from, items);
     await host.stop();
     await azurite.stop();
     return;

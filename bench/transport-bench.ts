@@ -14,30 +14,18 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startAzurite } from '../scripts/azurite.js';
+import { numberFlag, syntheticForecasts } from './synthetic-forecasts.js';
 import { optionsFromEnvironment, startLocalHost } from '../scripts/local-host/host.js';
 import { loadConfig } from '../core/config.js';
 import { openStorage } from '../core/adapters/azure/index.js';
 import { TableAccessRepository } from '../core/adapters/azure/api-access-table.js';
 import { encodePrincipal } from '../functions/http/principal.js';
 import { publishRun } from '../core/domain/publish.js';
-import { formatIsoDay, readStoreAttributes, type SeriesForecast, type TotalsModel } from '../engine/index.js';
+import { formatIsoDay, readStoreAttributes, type TotalsModel } from '../engine/index.js';
 import { addDays, allMyStores, dashboardHeaders, transportPath } from './dashboard-requests.js';
 
 const ROOT = resolve(__dirname, '../..');
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-/** api-bench's forecasts: item k, day d → 20 + k + 5 sin(d/3) + d mod 7, band ×0.7 … ×1.4. */
-function forecasts(store: string, items: number, horizon: number, firstDay: number): SeriesForecast[] {
-  return Array.from({ length: items }, (_, k) => {
-    const f = Float64Array.from({ length: horizon }, (_, d) => 20 + k + 5 * Math.sin(d / 3) + (d % 7));
-    return { store, item: String(k + 1), firstDay, forecast: f, p10: f.map((v) => v * 0.7), p90: f.map((v) => v * 1.4) };
-  });
-}
 
 /** Two years of residuals that share a common day effect, so stores move together (rho ≈ 0.5). */
 function totalsModel(storeIndex: number, firstDay: number): TotalsModel {
@@ -57,10 +45,10 @@ function client(url: string, connections: number, duration: number, principal: s
 }
 
 async function main(): Promise<void> {
-  const storeCount = flag('stores', 50);
-  const items = flag('items', 50);
-  const days = flag('days', 28);
-  const duration = flag('duration', 10);
+  const storeCount = numberFlag('stores', 50);
+  const items = numberFlag('items', 50);
+  const days = numberFlag('days', 28);
+  const duration = numberFlag('duration', 10);
   const horizon = 90;
   const azurite = await startAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
@@ -69,7 +57,7 @@ async function main(): Promise<void> {
   const stores = Array.from({ length: storeCount }, (_, i) => String(i + 1));
   const firstDay = Math.floor(Date.UTC(2017, 0, 1) / 86_400_000);
   for (const [i, store] of stores.entries()) {
-    await publishRun(storage, { store, runId: `bench-${store}`, modelVersion: 'v1', forecasts: forecasts(store, items, horizon, firstDay), historyVersion: 'h', accuracy: { rmsse: 0.9, smape: 25 }, generatedAt: new Date(), totals: totalsModel(i, firstDay) });
+    await publishRun(storage, { store, runId: `bench-${store}`, modelVersion: 'v1', forecasts: syntheticForecasts(store, items, horizon, firstDay), historyVersion: 'h', accuracy: { rmsse: 0.9, smape: 25 }, generatedAt: new Date(), totals: totalsModel(i, firstDay) });
     await access.setStoreRegion(store, 'north');
   }
   await access.setUserRegions({ identityProvider: 'aad', userId: 'u-ann' }, ['north']);
