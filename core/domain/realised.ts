@@ -23,7 +23,9 @@ export function realisedDays(store: string, runId: string, rows: readonly Foreca
   const items = itemViews(rows);
   const band = sumBands(items);
   if (band === null) return [];
-  const adjusted = context.overrides === undefined || context.overrides.length === 0 ? undefined : adjustItems(items, context.overrides);
+  // The adjusted store-day totals are summed as the model's are: each item's adjusted numbers in place of its forecast.
+  const adjusted = context.overrides === undefined || context.overrides.length === 0 ? null : sumBands(adjustItems(items, context.overrides).map((i) => ({ ...i, forecast: i.adjusted ?? i.forecast })));
+  const known = new Set(items.map((i) => i.item));
   const starts = items.map((i) => parseIsoDay(i.firstDate));
   const rho = context.rho ?? 0;
   const first = parseIsoDay(band.firstDate)!;
@@ -46,14 +48,9 @@ export function realisedDays(store: string, runId: string, rows: readonly Foreca
     const round = (v: number): number => Math.round(v * 1000) / 1000;
     const realised: RealisedDay = { store, date, runId, actual: round(actual), forecast: band.forecast[k]!, p10: band.p10[k]!, p90: band.p90[k]!, quantiles: { p50: round(quantiles.p50), p80: round(quantiles.p80), p90: round(quantiles.p90), p95: round(quantiles.p95) } };
     // A promotion override has no adjusted numbers (its uplift is in the model's): no value added to weigh.
-    const touching = (context.overrides ?? []).filter((o) => o.kind !== 'promotion' && o.from <= date && date <= o.to && (o.items === undefined || o.items.some((i) => items.some((v) => v.item === i))));
-    if (adjusted !== undefined && touching.length > 0) {
-      let total = 0;
-      adjusted.forEach((item, n) => {
-        const i = day - (starts[n] ?? Number.NaN);
-        if (i >= 0 && i < item.forecast.length) total += (item.adjusted ?? item.forecast)[i]!;
-      });
-      realised.adjusted = round(total);
+    const touching = (context.overrides ?? []).filter((o) => o.kind !== 'promotion' && o.from <= date && date <= o.to && (o.items === undefined || o.items.some((i) => known.has(i))));
+    if (adjusted !== null && touching.length > 0) {
+      realised.adjusted = adjusted.forecast[k]!;
       realised.adjustedBy = [...new Set(touching.map((o) => o.by))].sort();
     }
     out.push(realised);
