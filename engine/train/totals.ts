@@ -72,14 +72,11 @@ export function estimateTotals(records: readonly (readonly (FoldRecord | undefin
   let calibration: Record<ServiceLevel, number> | null = null;
   if (folds.length >= 2) {
     const below: Record<ServiceLevel, number> = { p50: 0, p80: 0, p90: 0, p95: 0 };
-    for (const fold of folds) {
-      const foldRho = momentRho(days, fold);
-      for (const d of days) {
-        if (d.fold !== fold) continue;
-        const shape = sumShape(d.moments, foldRho);
-        const { quantiles } = quantilesOf(shape.mean, shape.sd, shape.skew);
-        for (const level of SERVICE_LEVELS) if (d.actual <= quantiles[level]) below[level]++;
-      }
+    const rhoWithout = new Map(folds.map((fold) => [fold, momentRho(days, fold)]));
+    for (const d of days) {
+      const shape = sumShape(d.moments, rhoWithout.get(d.fold)!);
+      const { quantiles } = quantilesOf(shape.mean, shape.sd, shape.skew);
+      for (const level of SERVICE_LEVELS) if (d.actual <= quantiles[level]) below[level]++;
     }
     calibration = { p50: below.p50 / days.length, p80: below.p80 / days.length, p90: below.p90 / days.length, p95: below.p95 / days.length };
   }
