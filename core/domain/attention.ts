@@ -406,15 +406,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
       const before = promotedOn(day - 1);
       for (const item of [...promoted].sort(compareIds)) {
         if (before.has(item)) continue;
-        const known = recent?.items.get(item);
-        let why: { cause: AttentionCause; reason: string } | undefined;
-        if (recent !== undefined && (known === undefined || known.firstSaleDay === null)) why = { cause: 'new-item', reason: `${item} has no sales on record: no normal and no uplift of its own` };
-        else if (known?.firstSaleDay != null && cut - known.firstSaleDay < MIN_ITEM_AGE_DAYS) why = { cause: 'new-item', reason: `${item} first sold ${cut - known.firstSaleDay} days ago (${formatIsoDay(known.firstSaleDay)}): too young for an uplift of its own` };
-        // Without the stored drivers (unreadable) the past promotions are unknown: no claim about them.
-        else if (drivers !== undefined) {
-          const past = drivers.promotedDays.get(item) ?? 0;
-          if (past < MIN_PAST_PROMOTED_DAYS) why = { cause: 'few-promotions', reason: `${item} was promoted on ${past} day${past === 1 ? '' : 's'} of the last year: the uplift is borrowed from the store's other items` };
-        }
+        const why = tooLittleKnown(item, recent, drivers, cut);
         if (why === undefined) continue;
         const recorded = (drivers?.byDay.get(day) ?? []).filter((m) => m.kind === 'promotion' && m.items?.includes(item) === true).map((m) => m.label);
         const plannedBy = planned.get(day)?.get(item);
@@ -425,6 +417,17 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
     }
   }
   return out;
+}
+
+/** Why the engine knows too little about `item` to estimate its own promotion uplift, or undefined when it knows enough. */
+function tooLittleKnown(item: string, recent: RecentItemSales | undefined, drivers: DriverDays | undefined, cut: EpochDay): { cause: AttentionCause; reason: string } | undefined {
+  const known = recent?.items.get(item);
+  if (recent !== undefined && (known === undefined || known.firstSaleDay === null)) return { cause: 'new-item', reason: `${item} has no sales on record: no normal and no uplift of its own` };
+  if (known?.firstSaleDay != null && cut - known.firstSaleDay < MIN_ITEM_AGE_DAYS) return { cause: 'new-item', reason: `${item} first sold ${cut - known.firstSaleDay} days ago (${formatIsoDay(known.firstSaleDay)}): too young for an uplift of its own` };
+  // Without the stored drivers (unreadable) the past promotions are unknown: no claim about them.
+  if (drivers === undefined) return undefined;
+  const past = drivers.promotedDays.get(item) ?? 0;
+  return past < MIN_PAST_PROMOTED_DAYS ? { cause: 'few-promotions', reason: `${item} was promoted on ${past} day${past === 1 ? '' : 's'} of the last year: the uplift is borrowed from the store's other items` } : undefined;
 }
 
 const KIND_ORDER: Readonly<Record<AttentionKind, number>> = { heightened: 0, changed: 1, accuracy: 2, 'new-promotion': 3 };
