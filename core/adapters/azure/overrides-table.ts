@@ -21,39 +21,19 @@ const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** A driver column name as the drivers reader keeps one: short, no control characters. */
 const validDriverName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 128 && !/\p{Cc}/u.test(v);
 
-type OverrideEntity = {
+/** The override's own fields, its items as a JSON array (absent: store-wide). Read back untrusted: parseOverride checks each. */
+type OverrideEntity = Omit<Override, 'items'> & {
   partitionKey: string;
   rowKey: string;
-  id: string;
-  store: string;
-  from: string;
-  to: string;
-  /** JSON array; absent for a store-wide override. */
   items?: string;
-  kind: string;
-  value: number;
-  /** Promotion overrides: the driver column they set. */
-  driver?: string;
-  note: string;
-  by: string;
-  at: string;
-  version: number;
   /** Set by a delete: the row stays (a conditional delete cannot join a transaction), out of every read. */
   deleted?: boolean;
 };
 
-type AuditEntity = {
+/** The entry's own fields; before, after and the numbers as JSON, the items as a JSON array (absent: store-wide). */
+type AuditEntity = Omit<OverrideAuditEntry, 'before' | 'after' | 'numbers' | 'items'> & {
   partitionKey: string;
   rowKey: string;
-  id: string;
-  override: string;
-  action: string;
-  at: string;
-  by: string;
-  note: string;
-  from: string;
-  to: string;
-  /** JSON: Override | null, the numbers, the items (absent: store-wide). */
   before: string;
   after: string;
   numbers: string;
@@ -61,40 +41,20 @@ type AuditEntity = {
 };
 
 function overrideEntity(o: Override): OverrideEntity {
-  return {
-    partitionKey: encodeKey(o.store),
-    rowKey: `${OVERRIDE}${o.id}`,
-    id: o.id,
-    store: o.store,
-    from: o.from,
-    to: o.to,
-    ...(o.items === undefined ? {} : { items: JSON.stringify(o.items) }),
-    kind: o.kind,
-    value: o.value,
-    ...(o.driver === undefined ? {} : { driver: o.driver }),
-    note: o.note,
-    by: o.by,
-    at: o.at,
-    version: o.version,
-  };
+  const { items, ...fields } = o;
+  return { partitionKey: encodeKey(o.store), rowKey: `${OVERRIDE}${o.id}`, ...fields, ...(items === undefined ? {} : { items: JSON.stringify(items) }) };
 }
 
 function auditEntity(store: string, e: OverrideAuditEntry): AuditEntity {
+  const { before, after, numbers, items, ...fields } = e;
   return {
     partitionKey: encodeKey(store),
     rowKey: `${AUDIT}${e.id}`,
-    id: e.id,
-    override: e.override,
-    action: e.action,
-    at: e.at,
-    by: e.by,
-    note: e.note,
-    from: e.from,
-    to: e.to,
-    before: JSON.stringify(e.before),
-    after: JSON.stringify(e.after),
-    numbers: JSON.stringify(e.numbers),
-    ...(e.items === undefined ? {} : { items: JSON.stringify(e.items) }),
+    ...fields,
+    before: JSON.stringify(before),
+    after: JSON.stringify(after),
+    numbers: JSON.stringify(numbers),
+    ...(items === undefined ? {} : { items: JSON.stringify(items) }),
   };
 }
 
