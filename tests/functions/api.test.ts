@@ -1,24 +1,13 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadOpenApi, type RecordedResponse } from '../support/openapi.js';
 import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
 
 let fx: ApiFixture;
 
-interface Recorded {
-  template: string;
-  method: string;
-  status: number;
-  contentType: string;
-  body: unknown;
-}
-const recorded: Recorded[] = [];
+const recorded: RecordedResponse[] = [];
 
 const TRUSTED_APP = '0a1b2c3d-0000-4000-8000-00000000d3b1';
 const OTHER_APP = '9f8e7d6c-0000-4000-8000-0000000000aa';
@@ -415,11 +404,7 @@ describe('cross-site requests (issue 18 item 13)', () => {
 
 describe('responses match docs/openapi.yaml', () => {
   test('every recorded response validates against its documented schema', () => {
-    const doc = parseYaml(readFileSync(path.resolve(__dirname, '../../docs/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addSchema({ $id: 'openapi', components: doc.components });
-    const deref = (o: any): any => (o?.$ref ? deref(o.$ref.split('/').slice(1).reduce((a: any, k: string) => a[k], doc)) : o);
+    const { doc, ajv, deref } = loadOpenApi();
     const seen = new Set<string>();
     const problems: string[] = [];
     for (const r of recorded) {

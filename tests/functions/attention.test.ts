@@ -1,10 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadOpenApi } from '../support/openapi.js';
 import { as, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
@@ -141,11 +137,7 @@ describe('GET /attention', () => {
   });
 
   test('every recorded response validates against docs/openapi.yaml', () => {
-    const doc = parseYaml(readFileSync(path.resolve(__dirname, '../../docs/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addSchema({ $id: 'openapi', components: doc.components });
-    const deref = (o: any): any => (o?.$ref ? deref(o.$ref.split('/').slice(1).reduce((a: any, k: string) => a[k], doc)) : o);
+    const { doc, ajv, deref } = loadOpenApi();
     const op = doc.paths['/attention']?.get;
     expect(op, 'GET /attention documented').toBeDefined();
     const problems: string[] = [];

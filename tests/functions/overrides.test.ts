@@ -1,10 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadOpenApi, type RecordedResponse } from '../support/openapi.js';
 import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, syntheticForecasts, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
@@ -21,14 +17,7 @@ const TRUSTED_APP = '0a1b2c3d-0000-4000-8000-00000000d3b1';
 /** A planner of the south (store 3), not of the north (stores 1, 2). */
 const SOUTH: Principal = { identityProvider: 'aad', userId: 'u-dan', userDetails: 'dan@contoso.com', userRoles: ['anonymous', 'authenticated', 'planner'] };
 
-interface Recorded {
-  template: string;
-  method: string;
-  status: number;
-  contentType: string;
-  body: unknown;
-}
-const recorded: Recorded[] = [];
+const recorded: RecordedResponse[] = [];
 
 async function call(method: string, template: string, url: string, user?: Principal | { app: string }, options: { headers?: Record<string, string>; body?: unknown; csrf?: boolean } = {}) {
   const headers = { ...(method !== 'GET' && options.csrf !== false ? SAME_SITE : {}), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers };
@@ -382,11 +371,7 @@ describe('promotion overrides', () => {
 
 describe('responses match docs/openapi.yaml', () => {
   test('every recorded response validates against its documented schema', () => {
-    const doc = parseYaml(readFileSync(path.resolve(__dirname, '../../docs/openapi.yaml'), 'utf8'));
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addSchema({ $id: 'openapi', components: doc.components });
-    const deref = (o: any): any => (o?.$ref ? deref(o.$ref.split('/').slice(1).reduce((a: any, k: string) => a[k], doc)) : o);
+    const { doc, ajv, deref } = loadOpenApi();
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const r of recorded) {
