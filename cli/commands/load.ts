@@ -1,12 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { mergeDriverTables, readDrivers, readSalesHistory, readStoreAttributes, seriesByStore, type DriverTable, type SeriesHistory, type StoreAttributeTable } from '../../engine/index.js';
+import { mergeDriverTables, readDrivers, readSalesHistory, readStoreAttributes, seriesByStore, type DriverTable, type RowError, type SeriesHistory, type StoreAttributeTable } from '../../engine/index.js';
 import { readItemMaster, type ItemMaster } from '../../core/domain/item-master.js';
 import { UsageError } from '../args.js';
 
 const SHOWN_ERRORS = 20;
 
-/** Reads a sales file, refusing it as a whole (with every bad line named) if any row is bad. */
 async function assertReadable(path: string, flag: string): Promise<void> {
   try {
     const info = await stat(path);
@@ -17,14 +16,18 @@ async function assertReadable(path: string, flag: string): Promise<void> {
   }
 }
 
+/** A file refused whole: the first SHOWN_ERRORS bad lines named, and how many more there are. */
+function refusedWhole(heading: string, path: string, errors: readonly RowError[], count: number): UsageError {
+  const shown = errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
+  const more = count > SHOWN_ERRORS ? [`  … and ${count - SHOWN_ERRORS} more`] : [];
+  return new UsageError([`${heading}: ${count} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
+}
+
+/** Reads a sales file, refusing it as a whole (with every bad line named) if any row is bad. */
 export async function loadSalesFile(path: string): Promise<{ series: SeriesHistory[]; rows: number }> {
   await assertReadable(path, '--input');
   const result = await readSalesHistory(createReadStream(path));
-  if (result.errors.length > 0) {
-    const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
-    const more = result.errors.length > SHOWN_ERRORS ? [`  … and ${result.errors.length - SHOWN_ERRORS} more`] : [];
-    throw new UsageError([`${path}: ${result.errors.length} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
-  }
+  if (result.errors.length > 0) throw refusedWhole(path, path, result.errors, result.errors.length);
   return { series: result.series, rows: result.rows };
 }
 
@@ -69,9 +72,7 @@ export async function loadStoreAttributesFile(path: string | undefined): Promise
   await assertReadable(path, '--stores');
   const result = await readStoreAttributes(createReadStream(path), { checkLabels: false });
   if (result.errorCount === 0) return result.table;
-  const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
-  const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];
-  throw new UsageError([`store attributes: ${result.errorCount} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
+  throw refusedWhole('store attributes', path, result.errors, result.errorCount);
 }
 
 /** Reads an item master (pack sizes), refusing it as a whole (with every bad line named) if any row is bad. */
@@ -80,7 +81,5 @@ export async function loadItemMasterFile(path: string | undefined): Promise<Item
   await assertReadable(path, '--items');
   const result = await readItemMaster(createReadStream(path));
   if (result.errorCount === 0) return result.items;
-  const shown = result.errors.slice(0, SHOWN_ERRORS).map((e) => `  ${path}:${e.line}: ${e.reason}`);
-  const more = result.errorCount > SHOWN_ERRORS ? [`  … and ${result.errorCount - SHOWN_ERRORS} more`] : [];
-  throw new UsageError([`item master: ${result.errorCount} bad row(s), nothing was written:`, ...shown, ...more].join('\n'));
+  throw refusedWhole('item master', path, result.errors, result.errorCount);
 }
