@@ -2,6 +2,7 @@
  * Typed client of the Foreact HTTP API. The types mirror `docs/openapi.yaml` one to one (schema names
  * kept); when the document changes, change them here.
  */
+import type { ServiceLevel } from '../../engine/totals.js';
 
 export type StoreId = string;
 export type ItemId = string;
@@ -166,8 +167,9 @@ export interface TransportStore extends TransportSeries {
   reason?: string;
 }
 
-export const SERVICE_LEVELS = ['p50', 'p80', 'p90', 'p95'] as const;
-export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
+// The levels the engine computes totals at: one list, so the dashboard offers exactly those.
+export { SERVICE_LEVELS } from '../../engine/totals.js';
+export type { ServiceLevel };
 export const TRANSPORT_UNITS = ['units', 'cases', 'pallets', 'trucks'] as const;
 export type TransportUnit = (typeof TRANSPORT_UNITS)[number];
 

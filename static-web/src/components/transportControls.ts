@@ -1,11 +1,11 @@
 import type { ServiceLevel, TransportCalibration, TransportUnit } from '../api';
 import { SERVICE_LEVELS, TRANSPORT_UNITS } from '../api';
 import { h, replace, uid } from '../dom';
+import { LEVEL_PROBABILITY } from '../../../engine/totals.js';
 import { defaultLocale } from '../format';
 
 export const LEVEL_LABEL: Record<ServiceLevel, string> = { p50: 'p50 (median)', p80: 'p80', p90: 'p90', p95: 'p95' };
 export const UNIT_LABEL: Record<TransportUnit, string> = { units: 'Units', cases: 'Cases', pallets: 'Pallets', trucks: 'Trucks' };
-const LEVEL_SHARE: Record<ServiceLevel, number> = { p50: 0.5, p80: 0.8, p90: 0.9, p95: 0.95 };
 
 /** The service level and unit selectors of the transport view. */
 export function transportSelectors(level: ServiceLevel, unit: TransportUnit, onChange: (level: ServiceLevel, unit: TransportUnit) => void): { el: HTMLElement; set(level: ServiceLevel, unit: TransportUnit): void } {
@@ -53,7 +53,7 @@ export function calibrationRow(calibration: TransportCalibration | undefined, ch
         const share = calibration.shares[l];
         return h(
           'li',
-          { className: l === chosen ? 'calibration-chosen' : undefined, 'data-level': l, title: share === null ? undefined : `Target ${pct(LEVEL_SHARE[l])}` },
+          { className: l === chosen ? 'calibration-chosen' : undefined, 'data-level': l, title: share === null ? undefined : `Target ${pct(LEVEL_PROBABILITY[l])}` },
           h('span', { className: 'calibration-level' }, l),
           ' ',
           share === null ? '–' : pct(share),
