@@ -5,7 +5,7 @@ import { scopeFor, type ApiDeps } from './api-service.js';
 import { checkStores, requireRole, type AccessScope, type Principal } from './api-access.js';
 import { compareIds, itemViews, type ItemForecastView } from './api-views.js';
 import { DomainError } from './errors.js';
-import { adjustItems, checkOverride, promotionDriver, unexpired, type Override, type OverrideInput, type PromotionDriver } from './overrides.js';
+import { adjustItems, checkOverride, OVERRIDE_LIMITS, promotionDriver, unexpired, type Override, type OverrideInput, type PromotionDriver } from './overrides.js';
 import type { StoreState } from './model.js';
 import { compactTimestamp } from './ids.js';
 import { mapLimit } from './map-limit.js';
@@ -184,7 +184,7 @@ export async function removeOverride(deps: OverrideDeps, principal: Principal, s
   const others = live.filter((o) => o.id !== id);
   const now = deps.api.clock.now();
   const text = (note ?? '').trim();
-  if (text.length > 1000) throw new DomainError('invalid', `"note": at most 1000 characters (got ${text.length})`);
+  if (text.length > OVERRIDE_LIMITS.maxNoteChars) throw new DomainError('invalid', `"note": at most ${OVERRIDE_LIMITS.maxNoteChars} characters (got ${text.length})`);
   const entry = entryFor('delete', now, principal.userDetails, text, before, null, auditNumbers(forecast, [...others, before], others, before));
   await deps.overrides.remove(store, id, before.version, entry).catch(gone(store, id));
   return before;
