@@ -80,7 +80,7 @@ export async function readItemMaster(input: ByteSource, limits: ReadLimits = {})
       const missing = REQUIRED_COLUMNS.filter((c) => !names.includes(c));
       const twice = names.filter((n, i) => names.indexOf(n) !== i);
       const problem =
-        missing.length > 0 ? `header lacks ${missing.join(', ')}: expected "${ITEM_MASTER_COLUMNS.slice(0, 3).join(',')}[,weight_per_unit,volume_per_unit]", got "${truncate(fields.join(','))}"`
+        missing.length > 0 ? `header lacks ${missing.join(', ')}: expected "${REQUIRED_COLUMNS.join(',')}[,weight_per_unit,volume_per_unit]", got "${truncate(fields.join(','))}"`
         : unknown.length > 0 ? `header has unknown column(s) ${unknown.map((u) => `"${truncate(u)}"`).join(', ')} (known: ${ITEM_MASTER_COLUMNS.join(', ')})`
         : twice.length > 0 ? `header names column(s) ${[...new Set(twice)].join(', ')} twice`
         : undefined;
@@ -127,7 +127,7 @@ export async function readItemMaster(input: ByteSource, limits: ReadLimits = {})
     else items.set(item, sizes as PackSizes);
   });
   if (stopped !== undefined) return { items: new Map(), errors: [...errors.errors.filter((e) => e.line < stopped.line), stopped], errorCount: errors.count + 1, rows: 0 };
-  if (header === undefined && !headerBroken) errors.push({ line: 1, reason: `the file is empty: expected a header line "${ITEM_MASTER_COLUMNS.slice(0, 3).join(',')}"` });
+  if (header === undefined && !headerBroken) errors.push({ line: 1, reason: `the file is empty: expected a header line "${REQUIRED_COLUMNS.join(',')}"` });
   else if (header !== undefined && rows === 0) errors.push({ line: 2, reason: 'the file has a header but no item rows' });
   return { items, errors: errors.errors.sort((a, b) => a.line - b.line), errorCount: errors.count, rows };
 }
