@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,18 +5,15 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatIsoDay } from '../../engine/index.js';
 import { promoStore, salesCsv } from '../engine/driver-fixtures.js';
+import { requireBuiltCli, runCli, type CliResult } from '../support/cli.js';
 
-const BIN = join(__dirname, '../../bin/foreact.js');
 let dir: string;
 let lastDay: number;
 
-function foreact(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const foreact = (...args: string[]): CliResult => runCli(dir, args);
 
 beforeAll(() => {
-  if (!existsSync(join(__dirname, '../../dist/cli/foreact.js'))) throw new Error('run `npm run build` first (npm test does)');
+  requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), 'foreact-drivers-'));
   const one = promoStore({ store: '1', items: 3, days: 400, futureDays: 28, seed: 3 });
   const two = promoStore({ store: '2', items: 2, days: 400, futureDays: 10, seed: 4 });

@@ -1,25 +1,22 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FOREACT_BIN, runCli, type CliResult } from '../support/cli.js';
 import { sampleStore, toCsv } from '../support/sales.js';
 import { startTestStorage, type TestStorage } from '../support/storage.js';
 
 /** The item master in the CLI: `forecast --items` adds cases and pallets; `ingest --items` stores the master. */
 
-const BIN = join(__dirname, '../../bin/foreact.js');
 let dir: string;
 let t: TestStorage;
 
-function forecast(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const forecast = (...args: string[]): CliResult => runCli(dir, args);
 
-function ingest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function ingest(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'ingest', ...args], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [FOREACT_BIN, 'ingest', ...args], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
