@@ -259,7 +259,15 @@ export async function valueAdded(deps: ApiDeps, principal: Principal, stores: re
   const window = Math.max(...VALUE_ADDED_WEEKS) * 7 + 1;
   const recorded = await mapLimit(visible, deps.readConcurrency ?? 8, (store) => (deps.realised ? deps.realised.recent(store, window).catch(() => []) : Promise.resolve([])));
   const byPlanner = new Map<string, RealisedDay[]>();
-  for (const days of recorded) for (const d of days) for (const who of new Set(d.adjustedBy ?? [])) byPlanner.set(who, [...(byPlanner.get(who) ?? []), d]);
+  for (const days of recorded) {
+    for (const d of days) {
+      for (const who of new Set(d.adjustedBy ?? [])) {
+        const list = byPlanner.get(who);
+        if (list === undefined) byPlanner.set(who, [d]);
+        else list.push(d);
+      }
+    }
+  }
   return {
     stores: visible.map((store, i) => ({ store, weeks: valueAddedWeeks(recorded[i] ?? [], today) })),
     planners: [...byPlanner.keys()].sort().map((planner) => ({ planner, weeks: valueAddedWeeks(byPlanner.get(planner)!, today) })),
