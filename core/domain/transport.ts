@@ -1,5 +1,5 @@
 import { estimateCrossRho, SERVICE_LEVELS, type ServiceLevel, type TotalsModel } from '../../engine/index.js';
-import { addPart, emptyMoments, quantilesOf, sumShape, type Marginal, type SumMoments } from '../../engine/totals.js';
+import { addPart, emptyMoments, quantilesOf, sumShape, type Marginal, type SumMoments, type SumQuantiles } from '../../engine/totals.js';
 import type { RealisedDay } from '../ports/index.js';
 import type { Principal } from './api-access.js';
 import { sumBands, type FreshnessView } from './api-views.js';
@@ -198,11 +198,12 @@ function storeDays(
     }
   }
   const sums = inUnit.map((moments) => quantilesAt(moments, rho));
-  const levelOf = (moments: readonly SumMoments[]): number[] => moments.map((m) => round(quantilesAt(m, rho).quantiles[level]));
-  const palletValues = measured === 'pallets' ? sums.map((s) => round(s.quantiles[level])) : pallets === undefined ? undefined : levelOf(pallets);
+  const atLevel = (quantiles: readonly SumQuantiles[]): number[] => quantiles.map((q) => round(q.quantiles[level]));
+  const palletValues = measured === 'pallets' ? atLevel(sums) : pallets === undefined ? undefined : atLevel(pallets.map((m) => quantilesAt(m, rho)));
   const overLimit: string[] = [];
   if (limit !== null && palletValues !== undefined && converted > 0) palletValues.forEach((v, k) => (v > limit ? overLimit.push(formatIsoDay(first + k)) : undefined));
-  const unconvertedOut = unconverted === undefined || lacking === 0 ? {} : { unconverted: unconverted.map((m) => quantilesAt(m, rho)), unconvertedUnits: levelOf(unconverted) };
+  const unconvertedSums = unconverted === undefined || lacking === 0 ? undefined : unconverted.map((m) => quantilesAt(m, rho));
+  const unconvertedOut = unconvertedSums === undefined ? {} : { unconverted: unconvertedSums, unconvertedUnits: atLevel(unconvertedSums) };
   if (converted === 0 && item.length > 0 && measured !== 'units') return { value: null, reason: `none of the store's items has pack sizes in the item master: counted in units (unconvertedUnits)`, overLimit, ...unconvertedOut };
   if (unit === 'trucks') {
     const truck = logistics?.truckPallets ?? null;
@@ -210,7 +211,7 @@ function storeDays(
     // Each store-day books whole trucks: the pallets at the level, rounded up to trucks.
     return { value: palletValues!.map((p) => Math.ceil(p / truck - 1e-9)), sums, overLimit, ...unconvertedOut };
   }
-  return { value: sums.map((s) => round(s.quantiles[level])), sums, overLimit, ...unconvertedOut };
+  return { value: atLevel(sums), sums, overLimit, ...unconvertedOut };
 }
 
 function quantilesAt(moments: SumMoments, rho: number) {
