@@ -55,17 +55,14 @@ function issuesOf(error: z.ZodError): ApiIssue[] {
 }
 
 /** A JSON body of the given shape: 400 naming each bad field, 413-like 400 past MAX_BODY_BYTES. */
-export async function readJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S, optional = false): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.output<S>> {
   const text = await request.text();
   if (text.length > MAX_BODY_BYTES) throw badRequest(`The body is over ${MAX_BODY_BYTES} bytes.`, [{ path: '(body)', message: 'too large' }]);
   let value: unknown;
-  if (text.trim() === '' && optional) value = {};
-  else {
-    try {
-      value = JSON.parse(text) as unknown;
-    } catch {
-      throw badRequest('The body is not JSON.', [{ path: '(body)', message: 'not JSON' }]);
-    }
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    throw badRequest('The body is not JSON.', [{ path: '(body)', message: 'not JSON' }]);
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
