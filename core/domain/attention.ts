@@ -400,12 +400,12 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
   // and those a planner added as overrides (the model learns no more from a planned promotion than a recorded one).
   if (drivers !== undefined || planned.size > 0) {
     const promotedOn = (day: EpochDay): Set<string> => new Set([...(drivers?.promoted.get(day) ?? []), ...(planned.get(day)?.keys() ?? [])]);
+    // Each day's set is the next day's `yesterday`: built once per day, not twice.
+    let yesterday = promotedOn(start - 1);
     for (let day = start; day <= end; day++) {
       const promoted = promotedOn(day);
-      if (promoted.size === 0) continue;
-      const before = promotedOn(day - 1);
       for (const item of [...promoted].sort(compareIds)) {
-        if (before.has(item)) continue;
+        if (yesterday.has(item)) continue;
         const why = tooLittleKnown(item, recent, drivers, cut);
         if (why === undefined) continue;
         const recorded = (drivers?.byDay.get(day) ?? []).filter((m) => m.kind === 'promotion' && m.items?.includes(item) === true).map((m) => m.label);
@@ -414,6 +414,7 @@ export function storeAttention(input: StoreInputs, start: EpochDay, end: EpochDa
         const what = recorded.length === 0 ? `Planned promotion (override by ${plannedBy!})` : `Promotion (${[...new Set([...recorded, ...(plannedBy === undefined ? [] : [plannedLabel(plannedBy)])])].join(', ')})`;
         out.push({ store, date, item, kind: 'new-promotion', change: null, units: null, cause: why.cause, reason: `${what} starts: ${why.reason}`, link: link(store, date) });
       }
+      yesterday = promoted;
     }
   }
   return out;
