@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseIsoDay } from '../engine/index.js';
 import { timed } from './timed.js';
 import { readMarkedDays, readPanel, score, testWindow, type Score } from './score.js';
+import { SHARED_DATA_SETS } from './data-sets.js';
 
 // FOREACT_ROOT / FOREACT_BIN let a build kept elsewhere run against this checkout's bench/ folder.
 const ROOT = resolve(process.env.FOREACT_ROOT ?? resolve(__dirname, '../..'));
@@ -32,12 +33,8 @@ interface DataSet {
   horizon: number;
 }
 
-/** Test = the last `horizon` days of each sales file; training = everything before. */
-const DATA_SETS: DataSet[] = [
-  { name: 'store-item', file: 'store-item/train.csv', drivers: [], cutoff: '2017-03-31', horizon: 90 },
-  { name: 'm5-tx3-foods3', file: 'm5-tx3-foods3/sales.csv.gz', drivers: ['m5-tx3-foods3/drivers.csv'], cutoff: '2016-03-03', horizon: 28 },
-  { name: 'pasta-promo', file: 'pasta-promo/sales.csv.gz', drivers: ['pasta-promo/promotions.csv.gz', 'pasta-promo/calendar.csv'], cutoff: '2018-06-30', horizon: 92 },
-];
+/** Test = the last `horizon` days of each sales file; training = everything before (the default split). */
+const DATA_SETS: DataSet[] = SHARED_DATA_SETS.map(({ cutoffs, ...set }) => ({ ...set, cutoff: cutoffs[0] }));
 
 const PEERS = ['lightgbm', 'prophet_x', 'autoets', 'mstl'];
 

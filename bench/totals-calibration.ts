@@ -13,24 +13,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LEVEL_PROBABILITY, SERVICE_LEVELS, driversForStore, estimateCrossRho, mergeDriverTables, parseIsoDay, readDrivers, readSalesHistory, seriesByStore, sumQuantiles, trainStore, type Marginal, type SeriesHistory, type ServiceLevel } from '../engine/index.js';
+import { SHARED_DATA_SETS, type SharedDataSet } from './data-sets.js';
 
 const ROOT = resolve(process.env.FOREACT_ROOT ?? resolve(__dirname, '../..'));
 const OUT = join(ROOT, 'bench/out/totals');
-
-interface DataSet {
-  name: string;
-  file: string;
-  drivers: string[];
-  horizon: number;
-  /** The default split (engine-bench's) first, then two earlier ones no setting was chosen on. */
-  cutoffs: string[];
-}
-
-const DATA_SETS: DataSet[] = [
-  { name: 'store-item', file: 'store-item/train.csv', drivers: [], horizon: 90, cutoffs: ['2017-03-31', '2016-12-31', '2016-09-30'] },
-  { name: 'm5-tx3-foods3', file: 'm5-tx3-foods3/sales.csv.gz', drivers: ['m5-tx3-foods3/drivers.csv'], horizon: 28, cutoffs: ['2016-03-03', '2016-01-31', '2015-12-31'] },
-  { name: 'pasta-promo', file: 'pasta-promo/sales.csv.gz', drivers: ['pasta-promo/promotions.csv.gz', 'pasta-promo/calendar.csv'], horizon: 92, cutoffs: ['2018-06-30', '2018-03-31', '2017-12-31'] },
-];
 
 const METHODS = ['ours', 'sum of item quantiles', 'independent sum'] as const;
 type Method = (typeof METHODS)[number];
@@ -72,7 +58,7 @@ function split(series: readonly SeriesHistory[], cutoff: number): { train: Serie
   return { train, after };
 }
 
-async function runSplit(data: DataSet, dataDir: string, cutoffText: string): Promise<SplitResult> {
+async function runSplit(data: SharedDataSet, dataDir: string, cutoffText: string): Promise<SplitResult> {
   const started = performance.now();
   const sales = await readSalesHistory(bytesOf(join(dataDir, data.file)));
   if (sales.errorCount > 0) throw new Error(`${data.file}: ${sales.errorCount} bad rows`);
@@ -178,7 +164,7 @@ async function main(): Promise<void> {
   const lines = ['| data | split | store-days | rho (median of stores) | actual ≤ Σ forecast % | method | p50 | p80 | p90 | p95 | largest miss (points) |', '|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|'];
   const all: Record<Method, StoreDay[]> = { ours: [], 'sum of item quantiles': [], 'independent sum': [] };
   const region = ['| data | split | region-days | cross-store rho | method | p50 | p80 | p90 | p95 |', '|---|---|---:|---:|---|---:|---:|---:|---:|'];
-  for (const data of DATA_SETS) {
+  for (const data of SHARED_DATA_SETS) {
     if (only !== undefined && !only.includes(data.name)) continue;
     for (const cutoff of data.cutoffs) {
       if (cutoffOnly !== undefined && cutoff !== cutoffOnly) continue;
