@@ -5,69 +5,15 @@
  */
 import axe from 'axe-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FetchLike } from '../../static-web/src/api';
 import { ApiError } from '../../static-web/src/api';
-import { App } from '../../static-web/src/app';
-import type { ChartData } from '../../static-web/src/series';
 import { STORAGE_KEY } from '../../static-web/src/state';
 import { FakeApi, freshness, run, SAMPLE_MARKERS, store } from './fixtures';
+import { byTestId, flush, startApp, type MountOptions, type Mounted } from './mount';
 
-const swaMe: FetchLike = () =>
-  Promise.resolve(new Response(JSON.stringify({ clientPrincipal: { identityProvider: 'aad', userId: 'u1', userDetails: 'ann@contoso.com', userRoles: ['anonymous', 'authenticated', 'planner'] } }), { headers: { 'Content-Type': 'application/json' } }));
+const mount = (opts: MountOptions & { api?: FakeApi } = {}): Promise<Mounted> =>
+  startApp(opts.api ?? new FakeApi({ stores: [store('1'), store('2', { name: 'Harbour' }), store('3', { freshness: freshness({ stale: true, staleReason: 'The 05:00 training failed; showing yesterday’s forecast.' }) })] }), opts);
 
-interface Mounted {
-  app: App;
-  api: FakeApi;
-  root: HTMLElement;
-  charts: ChartData[];
-  pushed: string[];
-  storage: Map<string, string>;
-}
-
-async function mount(opts: { search?: string; pathname?: string; api?: FakeApi; saved?: unknown; fetch?: FetchLike } = {}): Promise<Mounted> {
-  const api = opts.api ?? new FakeApi({ stores: [store('1'), store('2', { name: 'Harbour' }), store('3', { freshness: freshness({ stale: true, staleReason: 'The 05:00 training failed; showing yesterday’s forecast.' }) })] });
-  const root = document.createElement('div');
-  document.body.replaceChildren(root);
-  const charts: ChartData[] = [];
-  const pushed: string[] = [];
-  const storage = new Map<string, string>();
-  if (opts.saved) storage.set(STORAGE_KEY, JSON.stringify(opts.saved));
-  const location = { pathname: opts.pathname ?? '/', search: opts.search ?? '', href: `http://localhost${opts.pathname ?? '/'}${opts.search ?? ''}` };
-  const app = new App(root, {
-    api,
-    fetch: opts.fetch ?? swaMe,
-    storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v) },
-    location,
-    history: {
-      pushState: (_d: unknown, _t: string, url?: string | URL | null) => {
-        pushed.push(String(url));
-        const u = new URL(String(url), 'http://localhost');
-        location.search = u.search;
-        location.pathname = u.pathname;
-      },
-      replaceState: () => undefined,
-    },
-    renderChart: (_el, data) => {
-      charts.push(data);
-      return { destroy: () => undefined };
-    },
-    followOptions: { sleep: () => Promise.resolve() },
-    reloadDelayMs: 0,
-  });
-  await app.start();
-  await app.idle;
-  return { app, api, root, charts, pushed, storage };
-}
-
-const byTestId = (root: ParentNode, id: string): HTMLElement => {
-  const el = root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-  if (!el) throw new Error(`no [data-testid="${id}"]`);
-  return el;
-};
 const cards = (root: ParentNode): string[] => [...root.querySelectorAll<HTMLElement>('[data-testid^="store-card-"]')].map((c) => c.dataset.store ?? '');
-const flush = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
-};
 
 beforeEach(() => {
   vi.useRealTimers();

@@ -2,6 +2,7 @@
 import type { FetchLike } from '../../static-web/src/api';
 import { App } from '../../static-web/src/app';
 import type { ChartData } from '../../static-web/src/series';
+import { STORAGE_KEY } from '../../static-web/src/state';
 import { FakeApi, store } from './fixtures';
 
 export const swaMe: FetchLike = () =>
@@ -13,27 +14,42 @@ export interface Mounted {
   root: HTMLElement;
   charts: ChartData[];
   pushed: string[];
+  /** What the app remembered between visits (in memory, fresh for each mount). */
+  storage: Map<string, string>;
+}
+
+export interface MountOptions {
+  search?: string;
+  pathname?: string;
+  /** A remembered selection, as a previous visit left it. */
+  saved?: unknown;
+  fetch?: FetchLike;
 }
 
 export function defaultApi(): FakeApi {
   return new FakeApi({ stores: [store('1'), store('2', { name: 'Harbour' }), store('3')] });
 }
 
-export async function mount(opts: { search?: string; api?: FakeApi } = {}): Promise<Mounted> {
-  const api = opts.api ?? defaultApi();
+/** Starts the dashboard on `api` in a fresh root and waits until its first load is done. */
+export async function startApp(api: FakeApi, opts: MountOptions = {}): Promise<Mounted> {
   const root = document.createElement('div');
   document.body.replaceChildren(root);
   const charts: ChartData[] = [];
   const pushed: string[] = [];
-  const location = { pathname: '/', search: opts.search ?? '', href: `http://localhost/${opts.search ?? ''}` };
+  const storage = new Map<string, string>();
+  if (opts.saved) storage.set(STORAGE_KEY, JSON.stringify(opts.saved));
+  const location = { pathname: opts.pathname ?? '/', search: opts.search ?? '', href: `http://localhost${opts.pathname ?? '/'}${opts.search ?? ''}` };
   const app = new App(root, {
     api,
-    fetch: swaMe,
+    fetch: opts.fetch ?? swaMe,
+    storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v) },
     location,
     history: {
       pushState: (_d: unknown, _t: string, url?: string | URL | null) => {
         pushed.push(String(url));
-        location.search = new URL(String(url), 'http://localhost').search;
+        const u = new URL(String(url), 'http://localhost');
+        location.search = u.search;
+        location.pathname = u.pathname;
       },
       replaceState: () => undefined,
     },
@@ -46,8 +62,14 @@ export async function mount(opts: { search?: string; api?: FakeApi } = {}): Prom
   });
   await app.start();
   await app.idle;
+  return { app, api, root, charts, pushed, storage };
+}
+
+/** The planner's-loop tests' mount: the default stores, and every pending render settled. */
+export async function mount(opts: { search?: string; api?: FakeApi } = {}): Promise<Mounted> {
+  const mounted = await startApp(opts.api ?? defaultApi(), opts);
   await flush();
-  return { app, api, root, charts, pushed };
+  return mounted;
 }
 
 export const byTestId = (root: ParentNode, id: string): HTMLElement => {
