@@ -208,7 +208,7 @@ describe('promotion overrides', () => {
   it('training with an applied promotion raises those days\' forecast by about the uplift the history shows', async () => {
     const store = promoStore({ uplift: 3, items: 3, days: 500, seed: 21, futureDays: 28 });
     const items = store.series.map((s) => s.item);
-    const drivers = await driversForStoreCsv(store.driversCsv, items);
+    const drivers = await driversOf(store.driversCsv, items);
     const first = store.lastDay + 1;
     // Three forecast days no item has a promotion on in the calendar.
     let from = first + 3;
@@ -233,9 +233,3 @@ describe('promotion overrides', () => {
     expect(i2(promoted.forecasts)).toEqual(i2(plain.forecasts));
   });
 });
-
-async function driversForStoreCsv(csv: string, items: string[]): Promise<StoreDrivers> {
-  const { table, errors } = await readDrivers([Buffer.from(csv)], 'drivers.csv');
-  expect(errors).toEqual([]);
-  return driversForStore(table, 's', items)!;
-}
