@@ -9,7 +9,7 @@ import { StoreCard } from './components/storeCard';
 import { StorePicker } from './components/storePicker';
 import { TransportView } from './components/transportView';
 import { addDays, daysBetween, maxDate } from './dates';
-import { announce, h, replace } from './dom';
+import { announce, h, loading, replace } from './dom';
 import { formatDay, storeLabel } from './format';
 import type { FollowOptions } from './refresh';
 import type { ChartData } from './series';
@@ -83,7 +83,7 @@ export class App {
   }
 
   async start(): Promise<void> {
-    replace(this.content, h('p', { className: 'loading', 'data-testid': 'app-loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading your stores…'));
+    replace(this.content, loading('Loading your stores…', 'app-loading'));
     try {
       this.user = await currentUser(this.deps.fetch, this.deps.api);
     } catch (e) {

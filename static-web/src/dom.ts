@@ -50,3 +50,8 @@ export function announce(message: string): void {
   // A new text node after a tick is announced even when the text repeats.
   setTimeout(() => (region.textContent = message), 50);
 }
+
+/** The "loading" line every panel shows while it waits: a spinner beside what it is waiting for. */
+export function loading(text: string, testId?: string): HTMLParagraphElement {
+  return h('p', { className: 'loading', ...(testId === undefined ? {} : { 'data-testid': testId }) }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), text);
+}

@@ -1,6 +1,6 @@
 import type { AttentionEntry, AttentionThresholds, Store } from '../api';
 import { ATTENTION_LABEL, attentionHref, formatChange, formatExtraUnits } from '../attention';
-import { h, replace } from '../dom';
+import { h, loading, replace } from '../dom';
 import { formatDay, storeLabel } from '../format';
 
 /** Entries shown before "Show all": the top of the ranking fits on a laptop screen above the store cards. */
@@ -35,7 +35,7 @@ export class AttentionPanel {
 
   setLoading(): void {
     this.body.setAttribute('aria-busy', 'true');
-    if (this.entries.length === 0) replace(this.body, h('p', { className: 'loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Looking for days that need attention…'));
+    if (this.entries.length === 0) replace(this.body, loading('Looking for days that need attention…'));
   }
 
   setError(message: string): void {

@@ -1,6 +1,6 @@
 import type { ApiClient, IsoDate, Override, OverrideHistoryEntry, StoreId } from '../api';
 import { ApiError } from '../api';
-import { announce, h, replace, uid } from '../dom';
+import { announce, h, loading, replace, uid } from '../dom';
 import { formatDateTime, formatUnits } from '../format';
 import type { OverrideField } from '../overrides';
 import { ACTION_LABEL, describeChange, describeItems, describeOverride, describeRange, describeTransition, fieldErrors, numbersTotal, overrideInput } from '../overrides';
@@ -132,7 +132,7 @@ export class OverridesPanel {
   async load(): Promise<void> {
     this.loaded = true;
     this.fillDefaults();
-    replace(this.list, h('p', { className: 'loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading adjustments…'));
+    replace(this.list, loading('Loading adjustments…'));
     try {
       this.overrides = (await this.deps.api.overrides(this.deps.store)).overrides;
       this.renderList();
@@ -193,7 +193,7 @@ export class OverridesPanel {
   }
 
   private async loadHistory(): Promise<void> {
-    replace(this.history, h('p', { className: 'loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading the history…'));
+    replace(this.history, loading('Loading the history…'));
     let entries: OverrideHistoryEntry[];
     let older: string | undefined;
     try {

@@ -1,6 +1,6 @@
 import type { ApiClient, IsoDate, ItemForecast, Run, Store, StoreForecast, ValueAddedRow } from '../api';
 import { addDays } from '../dates';
-import { announce, h, replace, uid } from '../dom';
+import { announce, h, loading, replace, uid } from '../dom';
 import { accuracyDescription, accuracyGrade, accuracyLabel, realisedLabel, formatAge, formatBand, formatDateTime, formatDay, formatElapsed, formatUnits, storeLabel } from '../format';
 import { progressView } from '../progress';
 import type { FollowOptions } from '../refresh';
@@ -102,7 +102,7 @@ export class StoreCard {
       return;
     }
     this.body.setAttribute('aria-busy', 'true');
-    replace(this.body, h('p', { className: 'loading', 'data-testid': 'store-loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), `Loading the forecast for ${storeLabel(this.store)}…`));
+    replace(this.body, loading(`Loading the forecast for ${storeLabel(this.store)}…`, 'store-loading'));
   }
 
   setError(message: string): void {

@@ -1,6 +1,6 @@
 import type { ServiceLevel, Store, TransportCalibration, TransportUnit } from '../api';
 import { downloadText } from '../csv';
-import { h, replace } from '../dom';
+import { h, loading, replace } from '../dom';
 import { formatDay, formatShortDay, formatUnits, storeLabel } from '../format';
 import type { TransportGrid } from '../transport';
 import { heatColor, transportCsv } from '../transport';
@@ -65,7 +65,7 @@ export class TransportView {
 
   setLoading(): void {
     this.body.setAttribute('aria-busy', 'true');
-    if (!this.grid) replace(this.body, h('p', { className: 'loading' }, h('span', { className: 'spinner', 'aria-hidden': 'true' }), 'Loading transport demand…'));
+    if (!this.grid) replace(this.body, loading('Loading transport demand…'));
   }
 
   setError(message: string): void {
