@@ -95,14 +95,18 @@ export function auditNumbers(forecast: StoreForecast | undefined, before: readon
   return { before: sum(adjustItems(forecast.items, before), true), after: sum(adjustItems(forecast.items, after), true), model: sum(forecast.items, false), firstDate: formatIsoDay(lo), runId: forecast.runId };
 }
 
-function entryFor(action: OverrideAuditEntry['action'], at: Date, by: string, note: string, before: Override | null, after: Override | null, numbers: OverrideAuditEntry['numbers']): OverrideAuditEntry {
+/** What a change touches: the union of the override's days and items before and after (no items: the whole store). */
+function changedRange(before: Override | null, after: Override | null): { from: string; to: string; items?: string[] } {
   const a = before ?? after!;
   const b = after ?? before!;
-  const storeWide = a.items === undefined || b.items === undefined;
-  const items = storeWide ? undefined : [...new Set([...a.items!, ...b.items!])].sort(compareIds);
+  const items = a.items === undefined || b.items === undefined ? undefined : [...new Set([...a.items, ...b.items])].sort(compareIds);
+  return { from: a.from < b.from ? a.from : b.from, to: a.to > b.to ? a.to : b.to, ...(items === undefined ? {} : { items }) };
+}
+
+function entryFor(action: OverrideAuditEntry['action'], at: Date, by: string, note: string, before: Override | null, after: Override | null, numbers: OverrideAuditEntry['numbers']): OverrideAuditEntry {
   return {
     id: newOverrideId(at),
-    override: a.id,
+    override: (before ?? after!).id,
     action,
     at: at.toISOString(),
     by,
@@ -110,9 +114,7 @@ function entryFor(action: OverrideAuditEntry['action'], at: Date, by: string, no
     before,
     after,
     numbers,
-    from: a.from < b.from ? a.from : b.from,
-    to: a.to > b.to ? a.to : b.to,
-    ...(items === undefined ? {} : { items }),
+    ...changedRange(before, after),
   };
 }
 
@@ -168,8 +170,7 @@ export async function editOverrideFrom(deps: OverrideDeps, principal: Principal,
   const now = deps.api.clock.now();
   const { items: _items, driver: _driver, ...kept } = before;
   const after = withoutItemsWhenStoreWide({ ...kept, ...checked, by: principal.userDetails, at: now.toISOString(), version: before.version + 1 });
-  const range = { from: before.from < after.from ? before.from : after.from, to: before.to > after.to ? before.to : after.to, items: before.items === undefined || after.items === undefined ? undefined : [...new Set([...before.items, ...after.items])] };
-  const entry = entryFor('edit', now, principal.userDetails, after.note, before, after, auditNumbers(forecast, [...others, before], [...others, after], range));
+  const entry = entryFor('edit', now, principal.userDetails, after.note, before, after, auditNumbers(forecast, [...others, before], [...others, after], changedRange(before, after)));
   await deps.overrides.edit(after, before.version, entry).catch(gone(store, id));
   return { before, after };
 }
