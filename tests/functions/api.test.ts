@@ -1,6 +1,6 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadOpenApi, type RecordedResponse } from '../support/openapi.js';
+import { loadOpenApi, readRecorded, type RecordedResponse } from '../support/openapi.js';
 import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { refreshInstanceId } from '../../orchestrations/names.js';
@@ -16,12 +16,7 @@ async function call(method: string, template: string, url: string, user?: Princi
   // State-changing requests carry what the dashboard sends (the cross-site tests below send their own).
   const all = method === 'GET' ? headers : { ...SAME_SITE, ...headers };
   const res = await fetch(`${fx.host.url}/api${url}`, { method, headers: user !== undefined && 'app' in user ? asApp(user.app, all) : as(user, all) });
-  const text = await res.text();
-  const contentType = res.headers.get('content-type') ?? '';
-  let body: unknown = text;
-  if (contentType.includes('json')) body = JSON.parse(text) as unknown;
-  recorded.push({ template, method: method.toLowerCase(), status: res.status, contentType, body });
-  return { status: res.status, body: body as Record<string, any>, text, headers: res.headers };
+  return readRecorded(recorded, template, method, res);
 }
 const get = (template: string, url: string, user?: Principal | { app: string }, headers?: Record<string, string>) => call('GET', template, url, user, headers);
 

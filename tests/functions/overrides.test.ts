@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- response bodies are untyped JSON here; their shape is checked against docs/openapi.yaml by the last test */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadOpenApi, type RecordedResponse } from '../support/openapi.js';
+import { loadOpenApi, readRecorded, type RecordedResponse } from '../support/openapi.js';
 import { as, asApp, SAME_SITE, STANDIN_REFRESH, startApiFixture, syntheticForecasts, USERS, type ApiFixture } from './harness.js';
 import type { Principal } from '../../core/domain/api-access.js';
 import { publishRun } from '../../core/domain/publish.js';
@@ -26,12 +26,7 @@ async function call(method: string, template: string, url: string, user?: Princi
     headers: user !== undefined && 'app' in user ? asApp(user.app, headers) : as(user, headers),
     ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
   });
-  const text = await res.text();
-  const contentType = res.headers.get('content-type') ?? '';
-  let body: unknown = text;
-  if (contentType.includes('json')) body = JSON.parse(text) as unknown;
-  recorded.push({ template, method: method.toLowerCase(), status: res.status, contentType, body });
-  return { status: res.status, body: body as Record<string, any>, text, headers: res.headers };
+  return readRecorded(recorded, template, method, res);
 }
 
 const OVERRIDES = '/stores/{store}/overrides';

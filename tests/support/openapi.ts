@@ -26,3 +26,13 @@ export function loadOpenApi(): { doc: any; ajv: Ajv2020; deref: (o: any) => any 
   const deref = (o: any): any => (o?.$ref ? deref(o.$ref.split('/').slice(1).reduce((a: any, k: string) => a[k], doc)) : o);
   return { doc, ajv, deref };
 }
+
+/** Reads an API answer (its body parsed when JSON), keeps it in `recorded` for the schema check, and returns it. */
+export async function readRecorded(recorded: RecordedResponse[], template: string, method: string, res: Response): Promise<{ status: number; body: Record<string, any>; text: string; headers: Headers }> {
+  const text = await res.text();
+  const contentType = res.headers.get('content-type') ?? '';
+  let body: unknown = text;
+  if (contentType.includes('json')) body = JSON.parse(text) as unknown;
+  recorded.push({ template, method: method.toLowerCase(), status: res.status, contentType, body });
+  return { status: res.status, body: body as Record<string, any>, text, headers: res.headers };
+}
