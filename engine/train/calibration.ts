@@ -2,7 +2,7 @@ import type { IntervalBucket } from '../artifact.js';
 import { quantileSorted } from '../metrics.js';
 import type { Candidate } from './candidates.js';
 import { chooseMix, chooseStrategy, type Mix } from './mix.js';
-import { mean, type FoldRecord } from './scoring.js';
+import { mixForecast, type FoldRecord } from './scoring.js';
 
 const BUCKET_EDGES = [7, 28, 91, 182];
 const MIN_OWN_RESIDUALS = 30;
@@ -30,7 +30,7 @@ export function residuals(record: FoldRecord, mix: Mix): Float64Array {
   const key = mix.join(',');
   let out = byMix.get(key);
   if (out !== undefined) return out;
-  const f = mean(mix.map((m) => record.forecasts[m]!));
+  const f = mixForecast(record, mix);
   out = new Float64Array(record.actual.length);
   for (let s = 0; s < out.length; s++) {
     const a = record.actual[s]!;

@@ -4,7 +4,7 @@ import type { CalendarConfig } from '../models/index.js';
 import { NO_WIDENING, bucketResiduals, calibrate, emptyBuckets, heldOutMixes, poolQuantiles, quantileIntervals, widen, widthFactors, withoutFold, type BucketedResiduals, type Intervals } from './calibration.js';
 import { candidateLabel, type Candidate } from './candidates.js';
 import type { Mix, MixChoice } from './mix.js';
-import { mean, type FoldRecord } from './scoring.js';
+import { mean, mixForecast, type FoldRecord } from './scoring.js';
 import type { StoreData } from './store.js';
 import type { StoreBacktestReport } from '../train.js';
 
@@ -114,7 +114,7 @@ export function storeBacktestWape(records: readonly (readonly (FoldRecord | unde
   records.forEach((seriesRecords, k) => {
     seriesRecords.forEach((record, fold) => {
       if (record === undefined) return;
-      const forecast = mean(mixes[k]!.map((f) => record.forecasts[f]!));
+      const forecast = mixForecast(record, mixes[k]!);
       const totals = storeTotals[fold]!;
       for (let step = 0; step < record.actual.length; step++) {
         const a = record.actual[step]!;

@@ -38,3 +38,18 @@ export function mean(arrays: readonly Float64Array[]): Float64Array {
   for (const a of arrays) for (let s = 0; s < out.length; s++) out[s]! += a[s]! / arrays.length;
   return out;
 }
+
+const mixForecasts = new WeakMap<FoldRecord, Map<string, Float64Array>>();
+
+/**
+ * A chosen mix's forecast on a fold record. The steps after the mix is chosen (calibration, the store's
+ * backtest WAPE, the totals model) each ask for the same one; read-only to callers.
+ */
+export function mixForecast(record: FoldRecord, mix: readonly number[]): Float64Array {
+  let byMix = mixForecasts.get(record);
+  if (byMix === undefined) mixForecasts.set(record, (byMix = new Map<string, Float64Array>()));
+  const key = mix.join(',');
+  let forecast = byMix.get(key);
+  if (forecast === undefined) byMix.set(key, (forecast = mean(mix.map((m) => record.forecasts[m]!))));
+  return forecast;
+}

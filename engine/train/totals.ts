@@ -3,7 +3,7 @@ import { formatIsoDay, type EpochDay } from '../dates.js';
 import { MAX_TOTALS_RESIDUALS, SERVICE_LEVELS, addPart, emptyMoments, quantilesOf, sumShape, type ServiceLevel, type SumMoments, type TotalsModel } from '../totals.js';
 import type { Intervals } from './calibration.js';
 import type { Mix } from './mix.js';
-import { mean, type FoldRecord } from './scoring.js';
+import { mixForecast, type FoldRecord } from './scoring.js';
 
 /** One held-out store-day: the items' forecasts read as a sum (for any rho), and what they actually sold. */
 interface HeldOutDay {
@@ -26,7 +26,7 @@ function heldOutDays(records: readonly (readonly (FoldRecord | undefined)[])[], 
     records.forEach((seriesRecords, k) => {
       const record = seriesRecords[fold];
       if (record === undefined) return;
-      const forecast = mean(mixes[k]!.map((f) => record.forecasts[f]!));
+      const forecast = mixForecast(record, mixes[k]!);
       const { p10, p90 } = applyIntervals(forecast, intervals[k]!.buckets, undefined, intervals[k]!.driverBuckets, record.marked);
       for (let s = 0; s < Math.min(horizon, record.actual.length); s++) {
         const a = record.actual[s]!;
