@@ -1,27 +1,21 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { json } from './http/responses.js';
 import { withErrors } from './http/traced-handler.js';
-import { durableClient, durableClientInput, refreshInstances } from './http/durable-client.js';
+import { durableClientInput } from './http/durable-client.js';
 import { apiContext, principalOf } from './http/context.js';
 import { ApiError } from './http/errors.js';
 import { parseStoreParam } from './http/queries.js';
-import { refreshRunId } from '../core/domain/api-runs.js';
 import { authoriseStore } from '../core/domain/api-service.js';
-import { startOrJoinRefresh } from '../core/domain/refresh-start.js';
-import { newRunId } from '../core/domain/ids.js';
-import { currentTraceparent, trace } from '../core/adapters/telemetry.js';
+import { trace } from '../core/adapters/telemetry.js';
+import { startStoreRefresh } from './http/store-refresh-start.js';
 
 /** POST /api/stores/{store}/refresh — starts the store's refresh orchestration, or joins the running one. */
 export async function refreshStore(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const principal = await principalOf(request);
   const store = parseStoreParam(request.params.store);
-  const { deps, limiter } = await apiContext();
+  const { deps } = await apiContext();
   await authoriseStore(deps, principal, store);
-
-  // The orchestration continues this request's trace: orchestrators cannot make spans while replaying, so
-  // the traceparent travels in the input to each activity and on to the trainer.
-  const instances = refreshInstances(durableClient(context), { requestedBy: principal.userDetails, traceparent: currentTraceparent() }, context);
-  const outcome = await startOrJoinRefresh({ instances, limiter, warn: (m, e) => context.warn(m, e) }, principal.userId, store, () => refreshRunId(newRunId('refresh', new Date()), store));
+  const outcome = await startStoreRefresh(context, principal, store);
   if (outcome.kind === 'rate_limited') {
     const wait = outcome.retryAfterSeconds;
     throw new ApiError(429, 'rate_limited', `Too many refreshes; try again in ${wait} s.`, { retryAfterSeconds: wait }, { 'retry-after': String(wait) });

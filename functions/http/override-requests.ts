@@ -3,13 +3,9 @@ import { z } from 'zod';
 import { ConcurrencyConflict } from '../../core/ports/index.js';
 import type { OverrideDeps } from '../../core/domain/override-service.js';
 import { ApiError, badRequest, type ApiIssue } from './errors.js';
+import { startStoreRefresh } from './store-refresh-start.js';
 import { apiContext } from './context.js';
-import { durableClient, refreshInstances } from './durable-client.js';
 import type { Principal } from '../../core/domain/api-access.js';
-import { refreshRunId } from '../../core/domain/api-runs.js';
-import { startOrJoinRefresh } from '../../core/domain/refresh-start.js';
-import { newRunId } from '../../core/domain/ids.js';
-import { currentTraceparent } from '../../core/adapters/telemetry.js';
 import { idList, isoDate, MAX_STORES, show } from './query-fields.js';
 import { ID_PATTERN } from '../../core/domain/ids.js';
 import { OVERRIDE_ID_PATTERN } from '../../core/domain/overrides.js';
@@ -83,10 +79,8 @@ export function conflictAs409(error: unknown): never {
  * (rate-limited, or the durable client failed) the answer says why and the next morning run applies it.
  */
 export async function refreshAfterPromotion(context: InvocationContext, principal: Principal, store: string): Promise<PromotionRefresh> {
-  const { limiter } = await apiContext();
   try {
-    const instances = refreshInstances(durableClient(context), { requestedBy: principal.userDetails, traceparent: currentTraceparent() }, context);
-    const outcome = await startOrJoinRefresh({ instances, limiter, warn: (m, e) => context.warn(m, e) }, principal.userId, store, () => refreshRunId(newRunId('refresh', new Date()), store));
+    const outcome = await startStoreRefresh(context, principal, store);
     if (outcome.kind === 'rate_limited') return { runId: null, statusUrl: null, error: `Too many refreshes: the store reruns with it in the next morning run, or refresh it in ${outcome.retryAfterSeconds} s.` };
     if (outcome.kind === 'unavailable') return { runId: null, statusUrl: null, error: 'Could not start the refresh: the store reruns with it in the next morning run, or refresh it.' };
     return { runId: outcome.runId, statusUrl: `/api/runs/${encodeURIComponent(outcome.runId)}`, status: outcome.status, joined: outcome.kind === 'joined' };
