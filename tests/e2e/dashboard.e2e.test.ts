@@ -12,8 +12,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CHROMIUM, ensureDashboardBuilt, launchChromium } from '../../scripts/chromium.js';
+import { CHROMIUM } from '../../scripts/chromium.js';
 import type * as StartModule from '../../scripts/start.js';
+import { startChromiumOnStack } from './stack.js';
 import type * as ConfigModule from '../../core/config.js';
 import type * as AzureModule from '../../core/adapters/azure/index.js';
 import type * as IngestionModule from '../../core/domain/ingestion.js';
@@ -87,17 +88,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium against the local stack',
   let web = '';
 
   beforeAll(async () => {
-    if (!existsSync(dist('scripts/start.js')) || !existsSync(dist('functions'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
-    ensureDashboardBuilt(ROOT, 'capture');
-    const { startForeact } = load(dist('scripts/start.js')) as typeof StartModule;
-    const quiet = process.env.FOREACT_E2E_VERBOSE ? undefined : (): void => undefined;
-    stack = await startForeact({ root: ROOT, apiPort: 0, webPort: 0, azuritePorts: { blob: 0, queue: 0, table: 0 }, ...(quiet ? { log: quiet } : {}) });
-    web = stack.webUrl;
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-    context.setDefaultTimeout(20_000);
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ stack, browser, context, page, web } = await startChromiumOnStack(pageErrors, { acceptDownloads: true }));
     context.on('request', (r: Request) => {
       if (r.url().includes('/api/')) apiCalls.push(`${r.method()} ${new URL(r.url()).pathname}${new URL(r.url()).search}`);
     });

@@ -10,10 +10,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CHROMIUM, ensureDashboardBuilt, launchChromium } from '../../scripts/chromium.js';
+import { CHROMIUM } from '../../scripts/chromium.js';
 import type * as StartModule from '../../scripts/start.js';
+import { startChromiumOnStack } from './stack.js';
 import type * as SampleModule from '../../scripts/sample-data.js';
 import type * as OverrideModule from '../../scripts/sample-override.js';
 
@@ -38,23 +39,12 @@ const addDays = (iso: string, days: number): string => new Date(Date.parse(`${is
 describe.skipIf(!HAVE_CHROMIUM)('the planner’s loop in Chromium against the local stack', () => {
   let stack: StartModule.ForeactStack | undefined;
   let browser: Browser | undefined;
-  let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
   let web = '';
 
   beforeAll(async () => {
-    if (!existsSync(dist('scripts/start.js')) || !existsSync(dist('functions'))) throw new Error('dist/ is missing: compile first (npx tsc -p tsconfig.build.json).');
-    ensureDashboardBuilt(ROOT, 'capture');
-    const { startForeact } = load(dist('scripts/start.js')) as typeof StartModule;
-    const quiet = process.env.FOREACT_E2E_VERBOSE ? undefined : (): void => undefined;
-    stack = await startForeact({ root: ROOT, apiPort: 0, webPort: 0, azuritePorts: { blob: 0, queue: 0, table: 0 }, ...(quiet ? { log: quiet } : {}) });
-    web = stack.webUrl;
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1366, height: 900 } });
-    context.setDefaultTimeout(20_000);
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ stack, browser, page, web } = await startChromiumOnStack(pageErrors));
     await page.goto(`${web}/.auth/login/aad?user=pat`);
   }, 480_000);
 
