@@ -258,11 +258,12 @@ export function answerCells(states: ReadonlyMap<string, StoreState>, stores: rea
   return cells;
 }
 
-function checkAnswerSize(deps: ApiDeps, cells: number): void {
+/** Refuses an answer over `deps.maxCells` values with a 400 that says how to narrow this endpoint's query. */
+export function checkAnswerSize(deps: ApiDeps, cells: number, subject = 'The answer would hold', narrow = 'fewer stores, an items= list, or a shorter from/to range, and page through the rest'): void {
   if (deps.maxCells === undefined || cells <= deps.maxCells) return;
   throw new DomainError(
     'invalid',
-    `The answer would hold ${cells.toLocaleString('en-US')} store × item × day values; the limit is ${deps.maxCells.toLocaleString('en-US')} per request (FOREACT_API_MAX_CELLS). Narrow the query: fewer stores, an items= list, or a shorter from/to range, and page through the rest.`,
+    `${subject} ${cells.toLocaleString('en-US')} store × item × day values; the limit is ${deps.maxCells.toLocaleString('en-US')} per request (FOREACT_API_MAX_CELLS). Narrow the query: ${narrow}.`,
   );
 }
 

@@ -1,8 +1,7 @@
 import { dayOfWeek, formatIsoDay, parseIsoDay, type EpochDay, type SeriesHistory, type StoreDrivers } from '../../engine/index.js';
 import { checkStores, requireRole, type Principal } from './api-access.js';
-import { answerCells, scopeFor, type ApiDeps } from './api-service.js';
+import { answerCells, checkAnswerSize, scopeFor, type ApiDeps } from './api-service.js';
 import { compareIds, driverMarkers, type DriverMarker } from './api-views.js';
-import { DomainError } from './errors.js';
 import { mapLimit } from './map-limit.js';
 import type { ForecastRow, StoreState } from './model.js';
 import { unexpired, type Override } from './overrides.js';
@@ -454,12 +453,7 @@ export async function getAttention(deps: ApiDeps, principal: Principal, q: Atten
   const from = q.from === undefined ? undefined : parseIsoDay(q.from);
   const to = q.to === undefined ? undefined : parseIsoDay(q.to);
   const cells = answerCells(states, stores, undefined, from, to);
-  if (deps.maxCells !== undefined && cells > deps.maxCells) {
-    throw new DomainError(
-      'invalid',
-      `The stores asked for hold ${cells.toLocaleString('en-US')} store × item × day values; the limit is ${deps.maxCells.toLocaleString('en-US')} per request (FOREACT_API_MAX_CELLS). Narrow the query: fewer stores (stores=) or a shorter from/to range.`,
-    );
-  }
+  checkAnswerSize(deps, cells, 'The stores asked for hold', 'fewer stores (stores=) or a shorter from/to range');
   const perStore = await mapLimit(stores, deps.readConcurrency ?? 8, async (store) => {
     const state = states.get(store)!;
     const current = state.current!;
