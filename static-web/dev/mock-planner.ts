@@ -86,26 +86,9 @@ export class MockOverrides {
     this.log.push({ id: `audit-${this.log.length + 1}`, override: o.id, action, at: new Date().toISOString(), by: this.user, note, before, after, from: o.from, to: o.to, ...(o.items ? { items: o.items } : {}) });
   }
 
-  /** Percent scales the model's numbers, absolute sets them (per item and day), on the override's days. */
+  /** The store's forecast with the overrides in force applied (see applyOverrides). */
   apply(sf: StoreForecast): StoreForecast {
-    const list = this.inForce(sf.store);
-    if (list.length === 0) return sf;
-    let touched = false;
-    const items = sf.items.map((it) => {
-      const adjusted = it.forecast.map((v, i) => {
-        const date = addDays(it.firstDate, i);
-        const o = list.find((x) => x.kind !== 'promotion' && x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
-        if (!o) return v;
-        return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
-      });
-      if (adjusted.every((v, i) => v === it.forecast[i])) return it;
-      touched = true;
-      return { ...it, adjusted };
-    });
-    if (!touched || !sf.total) return { ...sf, items };
-    const total = sf.total;
-    const adjusted = total.forecast.map((_, i) => Math.round(items.reduce((a, it) => a + (it.adjusted ?? it.forecast)[i]!, 0) * 10) / 10);
-    return { ...sf, items, total: { ...total, adjusted } };
+    return applyOverrides(sf, this.inForce(sf.store));
   }
 
   valueAdded(stores: readonly string[]): ValueAddedResponse {
@@ -159,4 +142,29 @@ export function mockTransportExtras(base: TransportResponse, level: ServiceLevel
     calibration: { source: 'realised', days: 168, shares: { p50: 0.53, p80: 0.78, p90: 0.88, p95: 0.94 } },
     unconverted: { items: unit === 'units' ? [] : ['19', '20'] },
   };
+}
+
+/**
+ * As the API's adjustItems, for the stand-ins (this one and the dashboard tests' FakeApi): percent scales the
+ * model's numbers, absolute sets them, per item and day, on the override's days. A promotion is in the model's
+ * own numbers after the rerun, so it gives no adjusted numbers.
+ */
+export function applyOverrides(sf: StoreForecast, overrides: readonly Override[]): StoreForecast {
+  if (overrides.length === 0) return sf;
+  let touched = false;
+  const items = sf.items.map((it) => {
+    const adjusted = it.forecast.map((v, i) => {
+      const date = addDays(it.firstDate, i);
+      const o = overrides.find((x) => x.kind !== 'promotion' && x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
+      if (!o) return v;
+      return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
+    });
+    if (adjusted.every((v, i) => v === it.forecast[i])) return it;
+    touched = true;
+    return { ...it, adjusted };
+  });
+  if (!touched || !sf.total) return { ...sf, items };
+  const total = sf.total;
+  const adjusted = total.forecast.map((_, i) => Math.round(items.reduce((a, it) => a + (it.adjusted ?? it.forecast)[i]!, 0) * 10) / 10);
+  return { ...sf, items, total: { ...total, adjusted } };
 }

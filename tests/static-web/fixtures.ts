@@ -6,6 +6,7 @@ import type { ApiClient, AttentionEntry, AttentionResponse, DriverMarker, Freshn
 import { ApiError } from '../../static-web/src/api';
 import { addDays, daysBetween } from '../../static-web/src/dates';
 import { sumBands } from '../../static-web/src/series';
+import { applyOverrides } from '../../static-web/dev/mock-planner';
 
 export const FIRST_DAY = '2017-07-01';
 
@@ -321,26 +322,8 @@ export class FakeApi implements ApiClient {
   }
 }
 
-/** As the API's adjustItems: percent scales the model numbers, absolute sets them, on the override's days. */
-export function applyOverrides(sf: StoreForecast, overrides: readonly Override[]): StoreForecast {
-  if (overrides.length === 0) return sf;
-  let touched = false;
-  const items = sf.items.map((it) => {
-    const adjusted = it.forecast.map((v, i) => {
-      const date = addDays(it.firstDate, i);
-      // A promotion is in the model's own numbers after the rerun: no adjusted numbers.
-      const o = overrides.find((x) => x.kind !== 'promotion' && x.from <= date && date <= x.to && (!x.items || x.items.includes(it.item)));
-      if (!o) return v;
-      return o.kind === 'percent' ? Math.round(v * (1 + o.value / 100) * 10) / 10 : o.value;
-    });
-    if (adjusted.every((v, i) => v === it.forecast[i])) return it;
-    touched = true;
-    return { ...it, adjusted };
-  });
-  if (!touched || !sf.total) return { ...sf, items };
-  const adjustedTotal = sf.total.forecast.map((_, i) => items.reduce((a, it) => a + (it.adjusted ?? it.forecast)[i]!, 0));
-  return { ...sf, items, total: { ...sf.total, adjusted: adjustedTotal } };
-}
+// The dev stand-in's: the dashboard tests see overrides applied as `npm run dev` shows them.
+export { applyOverrides };
 
 const LEVEL_FACTOR = { p50: 1, p80: 1.15, p90: 1.25, p95: 1.35 } as const;
 const UNIT_SIZE = { units: 1, cases: 12, pallets: 480, trucks: 480 * 26 } as const;
