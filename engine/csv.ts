@@ -19,6 +19,9 @@ function isAsciiSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13);
 }
 
+/** A decimal number as a file may write it (sign, digits, point, exponent): what a numeric column accepts. */
+export const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
  * Why a number read from a file is refused, or undefined: `1e400` reads as Infinity (which storage would keep
  * as null, erasing a known day), and a value above `max` is a unit or typing mistake, not a day's sales.

@@ -1,4 +1,4 @@
-import { csvFields, DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, DistinctCounter, ErrorList, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
+import { csvFields, DEFAULT_MAX_SERIES, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, DistinctCounter, ErrorList, NUMBER_PATTERN, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
 import { formatIsoDay, parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -69,7 +69,6 @@ export interface ReadDriversResult {
   stopped?: RowError;
 }
 
-const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BOOLEAN_VALUES = new Map([['true', 1], ['false', 0], ['yes', 1], ['no', 0], ['y', 1], ['n', 0]]);
 /** A column is numeric when nearly all its non-empty cells are numbers; the rest are then bad rows. */
 const NUMERIC_SHARE = 0.9;

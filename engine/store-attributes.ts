@@ -1,4 +1,4 @@
-import { csvFields, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, ErrorList, InputLimitError, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
+import { csvFields, DEFAULT_MAX_STORES, DEFAULT_MAX_VALUE, ErrorList, InputLimitError, NUMBER_PATTERN, numberProblem, truncate, readLines, type ByteSource, type ReadLimits } from './csv.js';
 import { parseIsoDay, type EpochDay } from './dates.js';
 import type { RowError } from './history.js';
 
@@ -68,7 +68,6 @@ export const ATTRIBUTE_LABEL_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}\p{M} '’()+\-.
 
 export const STORE_COLUMN = 'store';
 
-const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** Looks like a date: a column of these is a date column, and one that is not a real day is a bad row. */
 const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -1,4 +1,4 @@
-import { csvFields, ErrorList, InputLimitError, numberProblem, readLines, truncate, type ByteSource, type ReadLimits, type RowError } from '../../engine/index.js';
+import { csvFields, ErrorList, InputLimitError, NUMBER_PATTERN, numberProblem, readLines, truncate, type ByteSource, type ReadLimits, type RowError } from '../../engine/index.js';
 import type { Clock, StoragePorts, UploadSource } from '../ports/index.js';
 import { idProblem } from './ids.js';
 import { buffers, duplicateResult, hashWhileReading, ingestRules, recordWholeUpload, rejectedReport, type IngestResult, type IngestRules } from './ingestion.js';
@@ -30,8 +30,6 @@ export const ITEM_MASTER_COLUMNS = ['item', 'units_per_case', 'cases_per_pallet'
 const REQUIRED_COLUMNS = ITEM_MASTER_COLUMNS.slice(0, 3);
 const FIELD_OF = { units_per_case: 'unitsPerCase', cases_per_pallet: 'casesPerPallet', weight_per_unit: 'weightPerUnit', volume_per_unit: 'volumePerUnit' } as const;
 type SizeColumn = keyof typeof FIELD_OF;
-
-const NUMBER_PATTERN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Why a pack size is refused, or undefined: a size is a positive finite number (0 cases per pallet would divide by zero). */
 function sizeProblem(column: string, text: string, maxValue: number): string | undefined {
