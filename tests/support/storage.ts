@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createAzureStorage, ensureStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
+import { createAzureStorage, encodeKey, ensureStorage, type AzureStorage } from '../../core/adapters/azure/index.js';
 import { loadConfig, type AppConfig } from '../../core/config.js';
 import type { UploadSource } from '../../core/ports/index.js';
 import { startAzurite, type AzuriteInstance } from './azurite.js';
@@ -49,3 +49,8 @@ export function useTestStorage(settings: Record<string, string> = {}): TestStora
 
 /** An upload as ingestion reads it: one chunk with the given content. */
 export const uploadSource = (name: string, content: string | Buffer): UploadSource => ({ name, open: () => [Buffer.from(content)] });
+
+/** What a trainer pod may do (roles.bicep: trainerTables): merge any columns into a store's row of `stores`. */
+export async function trainerWrites(t: TestStorage, store: string, columns: Record<string, string>): Promise<void> {
+  await t.storage.clients.table(t.config.tables.stores).upsertEntity({ partitionKey: 'store', rowKey: encodeKey(store), ...columns }, 'Merge');
+}

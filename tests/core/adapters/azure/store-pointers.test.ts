@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { encodeKey } from '../../../../core/adapters/azure/index.js';
 import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
 import { ingestDriversUpload } from '../../../../core/domain/drivers-ingestion.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
-import { uploadSource, useTestStorage } from '../../../support/storage.js';
+import { trainerWrites, uploadSource, useTestStorage } from '../../../support/storage.js';
 
 // The trainer identity may write the `stores` table (roles.bicep: trainerTables). Everything below writes
 // that table the way a compromised trainer pod could, and checks that ingestion (the Function App's
@@ -16,11 +15,6 @@ const t = useTestStorage();
 
 const clock = { now: () => new Date() };
 const days = (store: string, from: number, to: number, items = 2) => sampleStore(store, items, to).map((s) => ({ ...s, startDay: s.startDay + from, values: s.values.slice(from, to) }));
-
-/** What a trainer pod can do: merge any columns into a store's row of `stores`. */
-async function trainerWrites(store: string, columns: Record<string, string>): Promise<void> {
-  await t.storage.clients.table(t.config.tables.stores).upsertEntity({ partitionKey: 'store', rowKey: encodeKey(store), ...columns }, 'Merge');
-}
 
 async function exists(container: string, blob: string): Promise<boolean> {
   return t.storage.clients.container(container).getBlobClient(blob).exists();
@@ -44,7 +38,7 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     const a = (await t.storage.stores.get('A'))!.value;
     expect(a.previousHistoryBlob).toBeDefined();
 
-    await trainerWrites('B', {
+    await trainerWrites(t, 'B', {
       store: 'A',
       historyBlob: a.history!.blob,
       historyVersion: a.history!.version,
@@ -89,14 +83,14 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     // Rows as the previous release wrote them: pointers on the stores row, no record of ingestion's own.
     const legacy = async (store: string, from: number): Promise<{ blob: string; version: string }> => {
       const ref = await t.storage.history.write(store, days(store, from, from + 20));
-      await trainerWrites(store, { store, historyBlob: ref.blob, historyVersion: ref.version });
+      await trainerWrites(t, store, { store, historyBlob: ref.blob, historyVersion: ref.version });
       return ref;
     };
     await legacy('L', 0);
-    await trainerWrites('L', { previousHistoryBlob: '../uploads/pos/victim-2.csv' });
+    await trainerWrites(t, 'L', { previousHistoryBlob: '../uploads/pos/victim-2.csv' });
     await legacy('M', 0);
-    await trainerWrites('X', { store: 'X', historyBlob: c.history!.blob, historyVersion: c.history!.version, previousHistoryBlob: `../uploads/pos/victim-2.csv` });
-    await trainerWrites('Y', { store: 'Y', historyBlob: '../uploads/pos/victim-2.csv', historyVersion: 'v1' });
+    await trainerWrites(t, 'X', { store: 'X', historyBlob: c.history!.blob, historyVersion: c.history!.version, previousHistoryBlob: `../uploads/pos/victim-2.csv` });
+    await trainerWrites(t, 'Y', { store: 'Y', historyBlob: '../uploads/pos/victim-2.csv', historyVersion: 'v1' });
 
     // X names C's history, Y an upload: ingestion refuses them, naming the pointer, and touches nothing.
     await expect(ingestUpload(t.storage, uploadSource('x1.csv', toCsv(days('X', 20, 40))), { clock })).rejects.toThrow(/store "X".*not one of store "X"'s history blobs.*refusing to read or delete/);
@@ -117,7 +111,7 @@ describe('ingestion-owned pointers: a trainer-written stores row cannot steer in
     expect(swept.refused.map((r) => r.store).sort()).toEqual(['X', 'Y']);
     expect(swept.refused.find((r) => r.store === 'X')?.problem).toContain(c.history!.blob);
     // Adopted: a later trainer write to M's row no longer moves what ingestion merges into.
-    await trainerWrites('M', { historyBlob: c.history!.blob, historyVersion: c.history!.version });
+    await trainerWrites(t, 'M', { historyBlob: c.history!.blob, historyVersion: c.history!.version });
     await ingestUpload(t.storage, uploadSource('m1.csv', toCsv(days('M', 20, 30))), { clock });
     expect(await historyItems('M')).toEqual(['M|1', 'M|2']);
     expect((await t.storage.stores.get('M'))!.value.history).toMatchObject({ firstDay: '2021-01-04', observations: 60 });

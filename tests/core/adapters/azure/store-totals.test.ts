@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { encodeKey } from '../../../../core/adapters/azure/index.js';
 import { MAX_TOTALS_CHARACTERS, totalsToProperty } from '../../../../core/adapters/azure/store-catalog.js';
 import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
@@ -7,7 +6,7 @@ import type { StoreState } from '../../../../core/domain/model.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
 import { formatIsoDay, parseTotalsModel, type TotalsModel } from '../../../../engine/index.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
-import { uploadSource, useTestStorage } from '../../../support/storage.js';
+import { trainerWrites, uploadSource, useTestStorage } from '../../../support/storage.js';
 
 const t = useTestStorage();
 
@@ -29,11 +28,6 @@ function storeWith(store: string, totals: TotalsModel): StoreState {
     updatedAt: '2026-12-07T00:00:00.000Z',
     current: { runId: 'run-1', generatedAt: '2026-12-07T00:00:00.000Z', modelVersion: 'v1', firstDay: '2026-12-08', horizon: 28, items: 3, historyVersion: 'h1', accuracy: { rmsse: 0.5, smape: 20, wape: 0.1 }, totals },
   };
-}
-
-/** What a trainer pod can do: merge any columns into a store's row of `stores`. */
-async function trainerWrites(store: string, columns: Record<string, string>): Promise<void> {
-  await t.storage.clients.table(t.config.tables.stores).upsertEntity({ partitionKey: 'store', rowKey: encodeKey(store), ...columns }, 'Merge');
 }
 
 describe("a store's totals model in the stores table", () => {
@@ -80,7 +74,7 @@ describe("a store's totals model in the stores table", () => {
     for (const [i, text] of tampered.entries()) {
       const store = `X${i}`;
       await t.storage.stores.save(storeWith(store, totalsModel(3)), undefined);
-      await trainerWrites(store, { totals: text });
+      await trainerWrites(t, store, { totals: text });
       const read = (await t.storage.stores.get(store))!.value;
       expect(read.current?.totals, text).toBeUndefined();
       expect(read.current?.runId).toBe('run-1');
