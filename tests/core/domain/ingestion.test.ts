@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { ingestUpload } from '../../../core/domain/ingestion.js';
-import type { StoragePorts, UploadSource } from '../../../core/ports/index.js';
+import { systemClock as clock, type StoragePorts, type UploadSource } from '../../../core/ports/index.js';
 import { formatIsoDay, type SeriesHistory } from '../../../engine/index.js';
 import { sampleStore, toCsv } from '../../support/sales.js';
 import { uploadSource, useTestStorage } from '../../support/storage.js';
 
 const t = useTestStorage();
 
-const clock = { now: () => new Date() };
 
 async function history(store: string): Promise<SeriesHistory[]> {
   const state = (await t.storage.stores.get(store))?.value;

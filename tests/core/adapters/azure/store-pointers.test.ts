@@ -3,6 +3,7 @@ import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
 import { ingestDriversUpload } from '../../../../core/domain/drivers-ingestion.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
+import { systemClock as clock } from '../../../../core/ports/index.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
 import { trainerWrites, uploadSource, useTestStorage } from '../../../support/storage.js';
 
@@ -13,7 +14,6 @@ import { trainerWrites, uploadSource, useTestStorage } from '../../../support/st
 
 const t = useTestStorage();
 
-const clock = { now: () => new Date() };
 const days = (store: string, from: number, to: number, items = 2) => sampleStore(store, items, to).map((s) => ({ ...s, startDay: s.startDay + from, values: s.values.slice(from, to) }));
 
 async function exists(container: string, blob: string): Promise<boolean> {

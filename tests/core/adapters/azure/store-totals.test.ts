@@ -4,13 +4,13 @@ import { trainerSettings } from '../../../../core/composition.js';
 import { ingestUpload } from '../../../../core/domain/ingestion.js';
 import type { StoreState } from '../../../../core/domain/model.js';
 import { trainAndPublishStore } from '../../../../core/domain/train-and-publish.js';
+import { systemClock as clock } from '../../../../core/ports/index.js';
 import { formatIsoDay, parseTotalsModel, type TotalsModel } from '../../../../engine/index.js';
 import { sampleStore, toCsv } from '../../../support/sales.js';
 import { trainerWrites, uploadSource, useTestStorage } from '../../../support/storage.js';
 
 const t = useTestStorage();
 
-const clock = { now: () => new Date() };
 
 function totalsModel(residuals: number): TotalsModel {
   return {
